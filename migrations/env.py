@@ -1,0 +1,57 @@
+"""Alembic environment: the metadata of every domain, the URL from CountyOS settings."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from countyos import domains
+from countyos.core.db import Base
+from countyos.core.settings import get_settings
+
+domains.load_models()
+target_metadata = Base.metadata
+config = context.config
+
+
+def _url() -> str:
+    return config.attributes.get("countyos_url") or get_settings().database_url
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    # PostGIS owns these tables; they are not ours to migrate.
+    if type_ == "table" and name in {"spatial_ref_sys", "topology", "layer"}:
+        return False
+    return True
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True, include_object=include_object)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is None:
+        engine = create_engine(_url(), poolclass=pool.NullPool)
+        with engine.connect() as connection:
+            _run(connection)
+        engine.dispose()
+    else:
+        _run(connectable)
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite", include_object=include_object,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

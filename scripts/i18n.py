@@ -1,0 +1,64 @@
+"""Translation catalogs: extract message ids from code and templates, merge into the .po files.
+
+    python scripts/i18n.py update   # extract + merge (new ids appear untranslated in zh_CN)
+    python scripts/i18n.py check    # exit 1 listing every id without a zh_CN translation
+
+English is the source language (message ids); the ``en`` catalog stays empty on purpose.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "src" / "countyos" / "locales"
+POT = ROOT / "build" / "messages.pot"
+
+
+def extract() -> None:
+    POT.parent.mkdir(exist_ok=True)
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
+                    "-k", "_", "-k", "N_", "--no-location", "--sort-output", "--omit-header", "-o", str(POT),
+                    str(ROOT / "src" / "countyos")], check=True, capture_output=True)
+
+
+def update() -> None:
+    extract()
+    for locale in ("zh_CN", "en"):
+        po = LOCALES / locale / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            cmd = ["update", "-i", str(POT), "-o", str(po), "-l", locale, "--no-fuzzy-matching",
+                   "--ignore-obsolete", "--omit-header"]
+        else:
+            po.parent.mkdir(parents=True, exist_ok=True)
+            cmd = ["init", "-i", str(POT), "-o", str(po), "-l", locale]
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", *cmd], check=True, capture_output=True)
+    print("catalogs updated; translate the empty msgstr entries in", LOCALES / "zh_CN")
+
+
+def missing() -> list[str]:
+    extract()
+    with POT.open("rb") as f:
+        wanted = {m.id for m in read_po(f) if m.id}
+    with (LOCALES / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        have = {m.id for m in read_po(f, locale="zh_CN") if m.id and m.string and not m.fuzzy}
+    return sorted(str(i) for i in wanted - have)
+
+
+def main() -> int:
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if cmd == "update":
+        update()
+        return 0
+    gaps = missing()
+    for m in gaps:
+        print("untranslated:", m)
+    return 1 if gaps else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The FastAPI application: composition of the domains, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from countyos import __version__, domains
+from countyos.core.db import Database
+from countyos.core.scheduler import Scheduler
+from countyos.core.settings import Settings, get_settings
+from countyos.org.service import roles
+from countyos.web import errors, middleware, system
+from countyos.web.nav import NavItem
+from countyos.web.ratelimit import SlidingWindowLimiter
+from countyos.web.templating import Templates
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+MAX_BODY_BYTES = 25_000_000
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.run_jobs:
+            scheduler = Scheduler(app.state.db, [j for m in domains.modules("jobs") for j in m.JOBS])
+            scheduler.start()
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="CountyOS",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        description="县域城市运行平台 CountyOS — JSON API. Errors are application/problem+json.",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    app.state.login_limiter = SlidingWindowLimiter(settings.login_rate_per_minute)
+    roles.load_families(domains.all_permissions())
+
+    nav: list[NavItem] = []
+    api = APIRouter(prefix="/api/v1")
+    for mod in domains.modules("api"):
+        api.include_router(mod.router)
+    app.include_router(api)
+    for mod in domains.modules("pages"):
+        app.include_router(mod.router)
+        nav.extend(getattr(mod, "NAV", []))
+    app.include_router(system.router)
+    app.state.templates = Templates(["web", *domains.DOMAINS], nav)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    errors.install(app)
+    app.state.metrics = middleware.install(app, max_body_bytes=MAX_BODY_BYTES, tls=settings.tls)
+    return app

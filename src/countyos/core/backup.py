@@ -1,0 +1,79 @@
+"""Backup and restore of the whole database.
+
+SQLite uses the online backup API (consistent while the server keeps writing). PostgreSQL uses
+``pg_dump --format=custom`` and ``pg_restore``. Attachments are files under ``data_dir`` and are
+copied by the operator's file backup.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from countyos.core.errors import ConfigError, Conflict
+
+
+def sqlite_path(url: str) -> Path:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise ConfigError("An in-memory SQLite database cannot be backed up")
+    return Path(database)
+
+
+def _pg_env(url: str) -> tuple[list[str], dict[str, str]]:
+    u = make_url(url)
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = str(u.password)
+    args = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    return args, env
+
+
+def backup(url: str, target: Path) -> Path:
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite"):
+        src = sqlite3.connect(sqlite_path(url))
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        return target
+    args, env = _pg_env(url)
+    dbname = make_url(url).database or ""
+    subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args, dbname],
+                   check=True, env=env)
+    return target
+
+
+def restore(url: str, source: Path, *, force: bool = False) -> None:
+    if not source.is_file():
+        raise ConfigError("The backup file %(path)s does not exist", path=str(source))
+    if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        if path.exists() and path.stat().st_size > 0 and not force:
+            raise Conflict("The database %(path)s already exists; pass --force to replace it", path=str(path))
+        check = sqlite3.connect(source)
+        try:
+            if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise ConfigError("The backup file fails SQLite's integrity check")
+        finally:
+            check.close()
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        tmp = path.with_suffix(path.suffix + ".restoring")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, path)
+        return
+    args, env = _pg_env(url)
+    dbname = make_url(url).database or ""
+    flags = ["--clean", "--if-exists"] if force else []
+    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", *flags, *args, "-d", dbname, str(source)],
+                   check=True, env=env)

@@ -1,0 +1,115 @@
+"""Errors as types: each carries an HTTP status, a stable code and a message a person can act on.
+
+The API renders them as ``application/problem+json`` (RFC 9457); pages show the message. Messages
+are English message ids translated in the caller's locale when rendered.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from countyos.core.i18n import gettext
+
+
+class CountyError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, message: str | None = None, /, **params: Any) -> None:
+        self.message_id = message or self.title
+        self.params = params
+        super().__init__(self.message_id % params if params else self.message_id)
+
+    @property
+    def message(self) -> str:
+        """The message in the current locale."""
+        return gettext(self.message_id, **self.params)
+
+    def extra(self) -> dict[str, Any]:
+        return {}
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"https://countyos.org/problems/{self.code}",
+            "title": gettext(self.title),
+            "status": self.status,
+            "code": self.code,
+            "detail": self.message,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra())
+        return body
+
+
+class ValidationFailed(CountyError):
+    status = 422
+    code = "validation_failed"
+    title = "The input is not valid"
+
+    def __init__(self, message: str | None = None, /, *, errors: list[dict[str, Any]] | None = None,
+                 **params: Any) -> None:
+        super().__init__(message, **params)
+        self.errors = errors or []
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": self.errors} if self.errors else {}
+
+
+class NotAuthenticated(CountyError):
+    status = 401
+    code = "not_authenticated"
+    title = "Please log in first"
+
+
+class PermissionDenied(CountyError):
+    status = 403
+    code = "permission_denied"
+    title = "You do not have permission to do this"
+
+
+class NotFound(CountyError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(CountyError):
+    status = 409
+    code = "conflict"
+    title = "The request conflicts with the current state"
+
+
+class MethodNotAllowed(CountyError):
+    status = 405
+    code = "method_not_allowed"
+    title = "This method is not allowed here"
+
+
+class PayloadTooLarge(CountyError):
+    status = 413
+    code = "payload_too_large"
+    title = "The request is too large"
+
+
+class RateLimited(CountyError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests; please wait and try again"
+
+    def __init__(self, message: str | None = None, /, *, retry_after: int = 60, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(CountyError):
+    status = 503
+    code = "service_unavailable"
+    title = "The service is temporarily unavailable"
+
+
+class ConfigError(CountyError):
+    status = 500
+    code = "config_error"
+    title = "The configuration is not valid"

@@ -1,0 +1,86 @@
+"""Translations: English message ids, Simplified Chinese by default, English switchable per user.
+
+Catalogs are the ``.po`` files under ``countyos/locales``; they are compiled in memory at start-up,
+so the repository holds no generated ``.mo`` files. The active locale lives in a context variable
+set per request (or per CLI command).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+_current: ContextVar[str] = ContextVar("countyos_locale", default=DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> NullTranslations:
+    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not po_path.is_file():
+        return NullTranslations()
+    with po_path.open("rb") as fp:
+        catalog = read_po(fp, locale=locale)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def normalize_locale(value: str | None) -> str:
+    if not value:
+        return DEFAULT_LOCALE
+    v = value.replace("-", "_").lower()
+    if v.startswith("en"):
+        return "en"
+    if v.startswith("zh"):
+        return "zh_CN"
+    return DEFAULT_LOCALE
+
+
+def get_locale() -> str:
+    return _current.get()
+
+
+def set_locale(locale: str) -> None:
+    _current.set(normalize_locale(locale))
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    token = _current.set(normalize_locale(locale))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str, **params: Any) -> str:
+    text = translations(get_locale()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(get_locale()).ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now (translated when shown)."""
+    return message

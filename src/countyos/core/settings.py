@@ -1,0 +1,105 @@
+"""One typed settings object, read from ``COUNTYOS_*`` environment variables or a TOML file.
+
+The TOML file is named by ``COUNTYOS_CONFIG`` (default ``./countyos.toml`` when present). Outside
+development mode the settings refuse placeholder secrets, so a county never runs production with
+the demo key.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "dev-secret-change-me", "secret"})
+DEV_SECRET = "dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUNTYOS_", extra="forbid", validate_default=True)
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = "sqlite:///./countyos.db"
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    county_name: str = "演示县"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    public_url: str = "http://127.0.0.1:8000"
+    tls: bool = False
+
+    password_min_length: int = Field(8, ge=8, le=128)
+    password_min_classes: int = Field(3, ge=1, le=4)
+    password_max_age_days: int = Field(90, ge=0)
+    lockout_threshold: int = Field(5, ge=1)
+    lockout_minutes: int = Field(30, ge=1)
+    session_idle_minutes: int = Field(30, ge=1)
+    session_absolute_hours: int = Field(12, ge=1)
+    login_rate_per_minute: int = Field(20, ge=1)
+    mfa_required_roles: list[str] = ["sysadmin", "secadmin", "auditadmin"]
+    audit_retention_days: int = Field(180, ge=180)
+
+    run_jobs: bool = True
+    mqtt_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        if not (v.startswith("sqlite:") or v.startswith("postgresql")):
+            raise ValueError("database_url must start with sqlite:/// or postgresql+psycopg://")
+        return v
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env == "prod" and self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "secret_key is a placeholder; set COUNTYOS_SECRET_KEY to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("secret_key must be at least 32 characters outside development mode")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get("COUNTYOS_CONFIG", "countyos.toml")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if Path(path).is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,56 @@
+"""The list of domains and what each contributes (composition only).
+
+A domain may provide any of these modules; the application picks up what is there:
+
+- ``permissions``: ``PERMISSIONS``, ``GRANTS`` (and in org, ``ROLES``)
+- ``api``: ``router`` mounted under ``/api/v1``
+- ``pages``: ``router`` (HTML) and ``NAV``
+- ``commands``: ``app``, a Typer group added to the ``countyos`` CLI
+- ``demo``: ``load(session, ctx)`` that adds the domain's part of the demonstration county
+- ``jobs``: ``JOBS``, scheduled work run by the in-process scheduler or ``countyos worker``
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from countyos.core.permissions import PermissionSpec, RoleSpec
+
+# Order matters: a domain comes after the domains it builds on.
+DOMAINS: tuple[str, ...] = ("org",)
+
+
+def optional_module(domain: str, name: str) -> ModuleType | None:
+    full = f"countyos.{domain}.{name}"
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name == full:
+            return None
+        raise
+
+
+def modules(name: str) -> list[ModuleType]:
+    return [m for d in DOMAINS if (m := optional_module(d, name)) is not None]
+
+
+def all_permissions() -> list[PermissionSpec]:
+    return [p for m in modules("permissions") for p in getattr(m, "PERMISSIONS", [])]
+
+
+def all_roles() -> list[RoleSpec]:
+    return [r for m in modules("permissions") for r in getattr(m, "ROLES", [])]
+
+
+def all_grants() -> dict[str, list[str]]:
+    grants: dict[str, list[str]] = {}
+    for m in modules("permissions"):
+        for role, perms in getattr(m, "GRANTS", {}).items():
+            grants.setdefault(role, []).extend(perms)
+    return grants
+
+
+def load_models() -> None:
+    """Import every domain's models so that the metadata is complete (migrations, tests)."""
+    modules("models")

@@ -1,0 +1,96 @@
+"""The org part of the demonstration county: departments of every kind and a user for each role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from countyos.core.actor import Actor
+from countyos.org import flows
+from countyos.org.models import DepartmentKind
+from countyos.org.service import departments, uscc
+from countyos.org.service.users import cipher
+
+DEMO_PASSWORD = "Demo@2026county"
+
+# (name, kind, parent name)
+DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
+    ("县城市运行管理中心", DepartmentKind.OPS_CENTRE, None),
+    ("县住房和城乡建设局", DepartmentKind.DEPARTMENT, None),
+    ("市生态环境局遂昌分局", DepartmentKind.DEPARTMENT, None),
+    ("县水利局", DepartmentKind.DEPARTMENT, None),
+    ("县交通运输局", DepartmentKind.DEPARTMENT, None),
+    ("县应急管理局", DepartmentKind.DEPARTMENT, None),
+    ("县农业农村局", DepartmentKind.DEPARTMENT, None),
+    ("县文化和广电旅游体育局", DepartmentKind.DEPARTMENT, None),
+    ("县综合行政执法局", DepartmentKind.DEPARTMENT, None),
+    ("县自然资源和规划局", DepartmentKind.DEPARTMENT, None),
+    ("妙高街道办事处", DepartmentKind.TOWNSHIP, None),
+    ("云峰街道办事处", DepartmentKind.TOWNSHIP, None),
+    ("北界镇人民政府", DepartmentKind.TOWNSHIP, None),
+    ("大柘镇人民政府", DepartmentKind.TOWNSHIP, None),
+    ("妙高街道北街社区居民委员会", DepartmentKind.VILLAGE, "妙高街道办事处"),
+    ("大柘镇大田村村民委员会", DepartmentKind.VILLAGE, "大柘镇人民政府"),
+    ("县城市运营有限公司", DepartmentKind.OPERATOR, None),
+]
+
+# (username, name, roles, department)
+PEOPLE: list[tuple[str, str, list[str], str]] = [
+    ("intake", "受理员 李晓", ["intake"], "县城市运行管理中心"),
+    ("shift", "值班长 王强", ["shift_leader"], "县城市运行管理中心"),
+    ("dispatch", "派遣员 陈芳", ["dispatcher"], "县城市运行管理中心"),
+    ("zjj", "住建局处置员 周明", ["handler"], "县住房和城乡建设局"),
+    ("slj", "水利局处置员 吴涛", ["handler"], "县水利局"),
+    ("zfj", "执法局处置员 郑伟", ["handler"], "县综合行政执法局"),
+    ("grid", "网格员 刘洋", ["inspector"], "妙高街道办事处"),
+    ("leader", "分管副县长 赵敏", ["leader"], "县城市运行管理中心"),
+    ("data", "数据管理员 孙磊", ["data_admin"], "县城市运营有限公司"),
+    ("sysadmin", "系统管理员 钱进", ["sysadmin"], "县城市运营有限公司"),
+    ("secadmin", "安全管理员 冯丽", ["secadmin"], "县城市运营有限公司"),
+    ("auditor", "审计管理员 何静", ["auditadmin"], "县城市运行管理中心"),
+]
+
+
+@dataclass
+class DemoContext:
+    """What the demo loaders share and what ``countyos demo`` prints at the end."""
+
+    county_code: str = "331123"
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # (username, password, note)
+    notes: list[str] = field(default_factory=list)
+    department_ids: dict[str, int] = field(default_factory=dict)
+    user_ids: dict[str, int] = field(default_factory=dict)
+
+
+def demo_uscc(county: str, seq: int, kind: DepartmentKind) -> str:
+    head = "11" if kind in (DepartmentKind.OPS_CENTRE, DepartmentKind.DEPARTMENT, DepartmentKind.TOWNSHIP) else (
+        "54" if kind == DepartmentKind.VILLAGE else "91")
+    first17 = f"{head}{county}{'0' * 6}{seq:03d}"[:17]
+    return first17 + uscc.check_char(first17)
+
+
+def load(session: Session, ctx: DemoContext) -> None:
+    actor = Actor(id=None, name="demo")
+    for i, (name, kind, parent) in enumerate(DEPARTMENTS, start=1):
+        dep = departments.create(session, actor=actor, name=name, kind=kind,
+                                 uscc_code=demo_uscc(ctx.county_code, i, kind),
+                                 parent_id=ctx.department_ids.get(parent) if parent else None,
+                                 division_code=ctx.county_code)
+        ctx.department_ids[name] = dep.id
+    for n, (username, name, role_codes, dep_name) in enumerate(PEOPLE):
+        user = flows.create_person(session, actor=actor, username=username, display_name=name,
+                                   password=DEMO_PASSWORD, role_codes=role_codes,
+                                   department_id=ctx.department_ids[dep_name], phone=f"1380571{n:04d}",
+                                   must_change_password=False)
+        ctx.user_ids[username] = user.id
+        note = "/".join(role_codes)
+        if role_codes[0] in ("sysadmin", "secadmin", "auditadmin"):
+            secret = pyotp.random_base32()
+            user.totp_secret_enc = cipher().encrypt(secret)
+            user.totp_enabled = True
+            user.recovery_codes = []
+            note += f"  TOTP secret {secret} (countyos mfa code {username})"
+        ctx.accounts.append((username, DEMO_PASSWORD, note))
+    session.flush()

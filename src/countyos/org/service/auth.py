@@ -1,0 +1,194 @@
+"""Login, lockout and cookie sessions (等保 2.0 level 3 身份鉴别).
+
+A login returns an outcome instead of raising, so that the caller commits the failure count and the
+audit record of a failed attempt together with everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
+from countyos.core.crypto import new_token, token_hash
+from countyos.core.errors import ValidationFailed
+from countyos.core.settings import get_settings
+from countyos.org.models import AuditResult, SessionStage, User, UserSession
+from countyos.org.service import audit, passwords, users
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    ok: bool
+    user: User | None = None
+    session: UserSession | None = None
+    token: str | None = None
+    error: str | None = None  # message id
+
+
+def actor_for(user: User, ip: str | None, *, via_token: bool = False,
+              permissions: frozenset[str] | None = None) -> Actor:
+    return Actor(id=user.id, name=user.username, ip=ip,
+                 permissions=permissions if permissions is not None else frozenset(user.permission_codes),
+                 department_id=user.department_id, via_token=via_token)
+
+
+def mfa_required(user: User) -> bool:
+    return user.totp_enabled or bool(user.role_codes & set(get_settings().mfa_required_roles))
+
+
+def next_stage(user: User, *, mfa_done: bool) -> SessionStage:
+    if user.totp_enabled and not mfa_done:
+        return SessionStage.MFA_VERIFY
+    if user.must_change_password or passwords.is_expired(user):
+        return SessionStage.CHANGE_PASSWORD
+    if mfa_required(user) and not user.totp_enabled:
+        return SessionStage.MFA_ENROL
+    return SessionStage.FULL
+
+
+GENERIC_FAILURE = "The user name or password is wrong, or the account is locked or disabled"
+
+
+def login(session: Session, *, username: str, password: str, ip: str | None,
+          user_agent: str | None = None) -> LoginOutcome:
+    s = get_settings()
+    now = utcnow()
+    user = users.get_by_username(session, username=username)
+    anon = Actor(id=None, name=username[:60], ip=ip)
+    if user is None or user.is_machine:
+        passwords.verify_password(passwords.hash_password("timing-equaliser"), password)
+        audit.record(session, actor=anon, action="auth.login", result=AuditResult.FAILURE,
+                     detail={"reason": "unknown_user"})
+        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+    actor = Actor(id=user.id, name=user.username, ip=ip)
+    if not user.is_active:
+        audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
+                     result=AuditResult.FAILURE, detail={"reason": "disabled"})
+        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+    if user.locked_until and user.locked_until > now:
+        audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
+                     result=AuditResult.FAILURE, detail={"reason": "locked"})
+        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+    if not passwords.verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        reason = "bad_password"
+        if user.failed_logins >= s.lockout_threshold:
+            user.locked_until = now + timedelta(minutes=s.lockout_minutes)
+            user.failed_logins = 0
+            reason = "bad_password_locked"
+            audit.record(session, actor=actor, action="auth.lockout", target_type="user", target_id=user.id,
+                         result=AuditResult.FAILURE, detail={"minutes": s.lockout_minutes})
+        audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
+                     result=AuditResult.FAILURE, detail={"reason": reason})
+        session.flush()
+        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+    user.failed_logins = 0
+    user.locked_until = None
+    if passwords.hasher().check_needs_rehash(user.password_hash or ""):
+        user.password_hash = passwords.hash_password(password)
+    stage = next_stage(user, mfa_done=False)
+    token, us = _open_session(session, user, stage, ip, user_agent)
+    if stage == SessionStage.FULL:
+        user.last_login_at = now
+    audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
+                 detail={"stage": str(stage)})
+    return LoginOutcome(ok=True, user=user, session=us, token=token)
+
+
+def _open_session(session: Session, user: User, stage: SessionStage, ip: str | None,
+                  user_agent: str | None) -> tuple[str, UserSession]:
+    token = new_token()
+    us = UserSession(token_hash=token_hash(token), user_id=user.id, stage=stage, csrf_token=new_token(24),
+                     ip=ip, user_agent=(user_agent or "")[:300], created_at=utcnow(), last_seen_at=utcnow())
+    session.add(us)
+    session.flush()
+    return token, us
+
+
+def resolve_session(session: Session, *, token: str) -> UserSession | None:
+    """The live session for a cookie value, or None when unknown, ended, idle too long or too old."""
+    us = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+    if us is None or us.ended_at is not None:
+        return None
+    s = get_settings()
+    now = utcnow()
+    if now - us.last_seen_at > timedelta(minutes=s.session_idle_minutes):
+        return None
+    if now - us.created_at > timedelta(hours=s.session_absolute_hours):
+        return None
+    if not us.user.is_active or (us.user.locked_until and us.user.locked_until > now):
+        return None
+    return us
+
+
+def touch_session(session: Session, *, session_id: int) -> None:
+    session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=utcnow()))
+
+
+def advance(session: Session, *, user_session: UserSession, mfa_done: bool) -> SessionStage:
+    user = user_session.user
+    stage = next_stage(user, mfa_done=mfa_done)
+    user_session.stage = stage
+    if stage == SessionStage.FULL:
+        user.last_login_at = utcnow()
+    session.flush()
+    return stage
+
+
+def rotate(session: Session, *, user_session: UserSession) -> str:
+    """A new session id after a privilege change (prevents session fixation)."""
+    token = new_token()
+    user_session.token_hash = token_hash(token)
+    user_session.csrf_token = new_token(24)
+    session.flush()
+    return token
+
+
+def logout(session: Session, *, user_session: UserSession, actor: Actor) -> None:
+    user_session.ended_at = utcnow()
+    audit.record(session, actor=actor, action="auth.logout", target_type="user", target_id=user_session.user_id)
+
+
+def end_all_sessions(session: Session, *, user_id: int, except_id: int | None = None) -> None:
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if except_id is not None:
+        stmt = stmt.where(UserSession.id != except_id)
+    session.execute(stmt.values(ended_at=utcnow()))
+
+
+def change_password(session: Session, *, actor: Actor, user: User, current: str, new: str) -> None:
+    if not passwords.verify_password(user.password_hash, current):
+        audit.record(session, actor=actor, action="auth.password_change", target_type="user", target_id=user.id,
+                     result=AuditResult.FAILURE, detail={"reason": "wrong_current"})
+        raise ValidationFailed("The current password is wrong",
+                               errors=[{"field": "current", "message": "wrong"}])
+    if current == new:
+        raise ValidationFailed("The new password must differ from the current one",
+                               errors=[{"field": "new", "message": "same as current"}])
+    passwords.check_policy(new, username=user.username)
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.must_change_password = False
+    session.flush()
+    audit.record(session, actor=actor, action="auth.password_change", target_type="user", target_id=user.id)
+
+
+def second_factor_failed(session: Session, *, user: User, user_session: UserSession, actor: Actor) -> bool:
+    """Count a wrong second-factor code like a wrong password; True when the account is now locked."""
+    s = get_settings()
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins < s.lockout_threshold:
+        session.flush()
+        return False
+    user.failed_logins = 0
+    user.locked_until = utcnow() + timedelta(minutes=s.lockout_minutes)
+    user_session.ended_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="auth.lockout", target_type="user", target_id=user.id,
+                 result=AuditResult.FAILURE, detail={"minutes": s.lockout_minutes, "factor": "totp"})
+    return True

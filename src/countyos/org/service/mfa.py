@@ -1,0 +1,113 @@
+"""TOTP second factor (RFC 6238) with one-time recovery codes; codes cannot be replayed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+import segno
+from sqlalchemy.orm import Session
+
+from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
+from countyos.core.errors import ValidationFailed
+from countyos.core.settings import get_settings
+from countyos.org.models import AuditResult, User
+from countyos.org.service import audit
+from countyos.org.service.users import cipher
+
+ISSUER = "CountyOS"
+RECOVERY_CODES = 10
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    uri: str
+    qr_svg: str
+
+
+def begin_enrolment(session: Session, *, user: User) -> Enrolment:
+    """Store a new pending secret (not yet enabled) and return what the authenticator app needs."""
+    secret = pyotp.random_base32()
+    user.totp_secret_enc = cipher().encrypt(secret)
+    user.totp_enabled = False
+    session.flush()
+    return enrolment_for(user)
+
+
+def enrolment_for(user: User) -> Enrolment:
+    if not user.totp_secret_enc:
+        raise ValidationFailed("Start the enrolment first")
+    secret = cipher().decrypt(user.totp_secret_enc)
+    issuer = f"{ISSUER} {get_settings().county_name}"
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=issuer)
+    svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#1f2937")
+    return Enrolment(secret=secret, uri=uri, qr_svg=svg)
+
+
+def _matching_step(secret: str, code: str) -> int | None:
+    code = code.strip().replace(" ", "")
+    if not (len(code) == 6 and code.isdigit()):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = utcnow()
+    for offset in (0, -1, 1):
+        at = now.timestamp() + offset * totp.interval
+        if secrets.compare_digest(totp.at(at), code):
+            return int(at // totp.interval)
+    return None
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
+
+
+def confirm_enrolment(session: Session, *, actor: Actor, user: User, code: str) -> list[str]:
+    """Enable TOTP when the first code checks out; returns fresh recovery codes (shown once)."""
+    secret = cipher().decrypt(user.totp_secret_enc) if user.totp_secret_enc else None
+    step = _matching_step(secret, code) if secret else None
+    if step is None:
+        audit.record(session, actor=actor, action="mfa.enrol", target_type="user", target_id=user.id,
+                     result=AuditResult.FAILURE)
+        raise ValidationFailed("The code is not right; check the time on your phone and try again",
+                               errors=[{"field": "code", "message": "invalid"}])
+    user.totp_enabled = True
+    user.totp_last_step = step
+    codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}" for _ in range(RECOVERY_CODES)]
+    user.recovery_codes = [_hash_code(c) for c in codes]
+    session.flush()
+    audit.record(session, actor=actor, action="mfa.enrol", target_type="user", target_id=user.id)
+    return codes
+
+
+def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
+    """Check a TOTP code (once per time step) or consume a recovery code."""
+    ok = False
+    method = "totp"
+    if user.totp_enabled and user.totp_secret_enc:
+        step = _matching_step(cipher().decrypt(user.totp_secret_enc), code)
+        if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
+            user.totp_last_step = step
+            ok = True
+        if not ok:
+            h = _hash_code(code)
+            if h in (user.recovery_codes or []):
+                user.recovery_codes = [c for c in user.recovery_codes if c != h]
+                ok, method = True, "recovery_code"
+    session.flush()
+    audit.record(session, actor=actor, action="mfa.verify", target_type="user", target_id=user.id,
+                 result=AuditResult.SUCCESS if ok else AuditResult.FAILURE, detail={"method": method})
+    return ok
+
+
+def disable(session: Session, *, actor: Actor, user: User) -> None:
+    """An administrator resets a lost authenticator; the user enrols again at next login."""
+    user.totp_enabled = False
+    user.totp_secret_enc = None
+    user.totp_last_step = None
+    user.recovery_codes = []
+    session.flush()
+    audit.record(session, actor=actor, action="mfa.reset", target_type="user", target_id=user.id)

@@ -1,0 +1,75 @@
+"""Named, scoped, revocable bearer tokens for machines (``Authorization: Bearer cos_…``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
+from countyos.core.crypto import new_token, token_hash
+from countyos.core.errors import NotFound, ValidationFailed
+from countyos.org.models import ApiToken
+from countyos.org.service import audit, users
+
+TOKEN_PREFIX = "cos_"
+
+
+def create(session: Session, *, actor: Actor, name: str, user_id: int, scopes: list[str],
+           expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Issue a token; the plain value is returned once and only its hash is stored."""
+    user = users.get(session, user_id=user_id)
+    if not name.strip():
+        raise ValidationFailed("Please name the token after the system that will use it")
+    if not scopes:
+        raise ValidationFailed("A token needs at least one scope")
+    outside = sorted(set(scopes) - user.permission_codes)
+    if outside:
+        raise ValidationFailed("The account %(user)s does not hold these permissions: %(codes)s",
+                               user=user.username, codes=", ".join(outside))
+    prefix = new_token(6)[:8]
+    plain = f"{TOKEN_PREFIX}{prefix}_{new_token(32)}"
+    tok = ApiToken(name=name.strip(), prefix=prefix, token_hash=token_hash(plain), user_id=user.id,
+                   scopes=sorted(set(scopes)), created_by_id=actor.id, expires_at=expires_at)
+    session.add(tok)
+    session.flush()
+    audit.record(session, actor=actor, action="token.create", target_type="api_token", target_id=tok.id,
+                 detail={"name": tok.name, "user": user.username, "scopes": tok.scopes})
+    return tok, plain
+
+
+def resolve(session: Session, *, plain: str) -> ApiToken | None:
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(plain)))
+    now = utcnow()
+    if tok is None or tok.revoked_at is not None or (tok.expires_at and tok.expires_at <= now):
+        return None
+    if not tok.user.is_active:
+        return None
+    return tok
+
+
+def effective_permissions(tok: ApiToken) -> frozenset[str]:
+    return frozenset(set(tok.scopes) & tok.user.permission_codes)
+
+
+def list_tokens(session: Session, *, user_id: int | None = None) -> list[ApiToken]:
+    stmt = select(ApiToken).order_by(ApiToken.id.desc())
+    if user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    return list(session.scalars(stmt))
+
+
+def revoke(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
+    tok = session.get(ApiToken, token_id)
+    if tok is None:
+        raise NotFound("Token %(id)s does not exist", id=token_id)
+    if tok.revoked_at is None:
+        tok.revoked_at = utcnow()
+        session.flush()
+        audit.record(session, actor=actor, action="token.revoke", target_type="api_token", target_id=tok.id,
+                     detail={"name": tok.name})
+    return tok

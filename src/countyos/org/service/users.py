@@ -1,0 +1,193 @@
+"""Users: accounts, personal data kept encrypted, roles granted by the security administrator."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
+from countyos.core.crypto import FieldCipher, mask_phone
+from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from countyos.core.paging import PageParams, fetch_page
+from countyos.core.settings import get_settings
+from countyos.org.models import Role, User, user_role
+from countyos.org.service import audit, departments, passwords, roles
+
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
+
+
+def cipher() -> FieldCipher:
+    return FieldCipher(get_settings().secret_key.get_secret_value())
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    q: str | None = None
+    department_id: int | None = None
+    role: str | None = None
+    active: bool | None = None
+
+
+def get(session: Session, *, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User %(id)s does not exist", id=user_id)
+    return user
+
+
+def get_by_username(session: Session, *, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def query(f: UserFilter) -> Select[tuple[User]]:
+    stmt = select(User).order_by(User.username)
+    if f.q:
+        stmt = stmt.where(or_(User.username.contains(f.q.lower()), User.display_name.contains(f.q)))
+    if f.department_id:
+        stmt = stmt.where(User.department_id == f.department_id)
+    if f.role:
+        stmt = stmt.where(User.id.in_(select(user_role.c.user_id).join(Role).where(Role.code == f.role)))
+    if f.active is not None:
+        stmt = stmt.where(User.is_active == f.active)
+    return stmt
+
+
+def list_users(session: Session, f: UserFilter, page: PageParams) -> tuple[list[User], int]:
+    return fetch_page(session, query(f), page)
+
+
+def holders_of_role(session: Session, *, role_id: int) -> list[User]:
+    return list(session.scalars(select(User).join(user_role).where(user_role.c.role_id == role_id)))
+
+
+def find_by_phone(session: Session, *, phone: str) -> list[User]:
+    return list(session.scalars(select(User).where(User.phone_index == cipher().blind_index(phone))))
+
+
+def masked_phone(user: User) -> str:
+    return mask_phone(cipher().decrypt(user.phone_enc)) if user.phone_enc else ""
+
+
+def reveal_phone(session: Session, *, actor: Actor, user_id: int) -> str:
+    """The unmasked phone for a permitted role; every view is audited."""
+    if not actor.can("user.pii"):
+        raise PermissionDenied("Only permitted roles may see unmasked phone numbers")
+    user = get(session, user_id=user_id)
+    audit.record(session, actor=actor, action="user.pii_view", target_type="user", target_id=user.id,
+                 detail={"field": "phone"})
+    return cipher().decrypt(user.phone_enc) if user.phone_enc else ""
+
+
+def _set_phone(user: User, phone: str | None) -> None:
+    phone = (phone or "").strip() or None
+    if phone and not PHONE_RE.match(phone):
+        raise ValidationFailed("The phone number %(phone)s is not valid", phone=mask_phone(phone),
+                               errors=[{"field": "phone", "message": "11-digit mobile or area-code number"}])
+    user.phone_enc = cipher().encrypt(phone) if phone else None
+    user.phone_index = cipher().blind_index(phone) if phone else None
+
+
+def create(session: Session, *, actor: Actor, username: str, display_name: str, password: str,
+           department_id: int | None = None, phone: str | None = None, locale: str = "zh_CN",
+           is_machine: bool = False, must_change_password: bool = True) -> User:
+    username = username.strip().lower()
+    if not USERNAME_RE.match(username):
+        raise ValidationFailed(
+            "User names are 3–40 characters: lower-case letters, digits, '_', '.', '-', starting with a letter",
+            errors=[{"field": "username", "message": "invalid"}])
+    if not display_name.strip():
+        raise ValidationFailed("Please give the person's name", errors=[{"field": "display_name",
+                                                                         "message": "required"}])
+    if get_by_username(session, username=username) is not None:
+        raise Conflict("The user name %(username)s is taken", username=username)
+    passwords.check_policy(password, username=username)
+    if department_id is not None:
+        departments.get(session, department_id=department_id)
+    user = User(username=username, display_name=display_name.strip(), department_id=department_id,
+                password_hash=passwords.hash_password(password), password_changed_at=utcnow(),
+                must_change_password=must_change_password and not is_machine, is_machine=is_machine,
+                locale=locale, failed_logins=0, recovery_codes=[])
+    _set_phone(user, phone)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", target_type="user", target_id=user.id,
+                 detail={"username": username, "department_id": department_id, "machine": is_machine})
+    return user
+
+
+def update(session: Session, *, actor: Actor, user_id: int, display_name: str | None = None,
+           department_id: int | None = None, phone: str | None = None, clear_department: bool = False) -> User:
+    user = get(session, user_id=user_id)
+    diff: dict[str, object] = {}
+    if display_name is not None and display_name.strip() and display_name.strip() != user.display_name:
+        diff["display_name"] = {"from": user.display_name, "to": display_name.strip()}
+        user.display_name = display_name.strip()
+    if clear_department or (department_id is not None and department_id != user.department_id):
+        if department_id is not None:
+            departments.get(session, department_id=department_id)
+        diff["department_id"] = {"from": user.department_id, "to": department_id}
+        user.department_id = department_id
+    if phone is not None:
+        _set_phone(user, phone)
+        diff["phone"] = "changed"
+    session.flush()
+    if diff:
+        audit.record(session, actor=actor, action="user.update", target_type="user", target_id=user.id,
+                     detail=diff)
+    return user
+
+
+def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
+    user = get(session, user_id=user_id)
+    if actor.id == user.id and not active:
+        raise ValidationFailed("You cannot disable your own account")
+    user.is_active = active
+    session.flush()
+    audit.record(session, actor=actor, action="user.enable" if active else "user.disable",
+                 target_type="user", target_id=user.id)
+    return user
+
+
+def unlock(session: Session, *, actor: Actor, user_id: int) -> User:
+    user = get(session, user_id=user_id)
+    user.locked_until = None
+    user.failed_logins = 0
+    session.flush()
+    audit.record(session, actor=actor, action="user.unlock", target_type="user", target_id=user.id)
+    return user
+
+
+def reset_password(session: Session, *, actor: Actor, user_id: int, new_password: str) -> User:
+    """An administrator sets a temporary password; the user must change it at next login."""
+    user = get(session, user_id=user_id)
+    passwords.check_policy(new_password, username=user.username)
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = not user.is_machine
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    audit.record(session, actor=actor, action="user.password_reset", target_type="user", target_id=user.id)
+    return user
+
+
+def set_roles(session: Session, *, actor: Actor, user_id: int, role_codes: list[str]) -> User:
+    user = get(session, user_id=user_id)
+    wanted = list(session.scalars(select(Role).where(Role.code.in_(role_codes))))
+    unknown = sorted(set(role_codes) - {r.code for r in wanted})
+    if unknown:
+        raise ValidationFailed("Unknown roles: %(codes)s", codes=", ".join(unknown))
+    roles.check_separation(p.code for r in wanted for p in r.permissions)
+    if actor.id == user.id:
+        raise ValidationFailed("You cannot change your own roles")
+    before = sorted(user.role_codes)
+    user.roles = wanted
+    session.flush()
+    audit.record(session, actor=actor, action="user.roles", target_type="user", target_id=user.id,
+                 detail={"before": before, "after": sorted(role_codes)})
+    return user

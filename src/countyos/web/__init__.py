@@ -1,0 +1,1 @@
+"""web: base layout, static assets, request context (auth, CSRF, locale) and shared page components."""

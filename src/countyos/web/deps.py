@@ -1,0 +1,195 @@
+"""Request dependencies: database sessions, who is calling, and what a route requires.
+
+Every route declares exactly one requirement — ``Depends(public)``, ``Depends(authenticated)`` or
+``Depends(require("perm.code"))`` — and the role × route matrix test fails for a route without one.
+Cookie sessions must send the CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field) on
+every unsafe request; bearer tokens need none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
+from countyos.core.crypto import constant_time_equals
+from countyos.core.db import Database
+from countyos.core.errors import NotAuthenticated, PermissionDenied
+from countyos.org.models import AuditResult, SessionStage, User, UserSession
+from countyos.org.service import audit, auth, tokens
+
+SESSION_COOKIE = "countyos_session"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    with get_db(request).reading() as s:
+        yield s
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the route returns, rolled back if it raises."""
+    with get_db(request).unit_of_work() as s:
+        yield s
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+WriteSession = Annotated[Session, Depends(write_session)]
+
+
+@dataclass(frozen=True)
+class Auth:
+    actor: Actor
+    user: User
+    user_session: UserSession | None = None
+
+    @property
+    def stage(self) -> SessionStage:
+        return self.user_session.stage if self.user_session else SessionStage.FULL
+
+    @property
+    def csrf_token(self) -> str:
+        return self.user_session.csrf_token if self.user_session else ""
+
+
+def current_auth(request: Request) -> Auth | None:
+    """Resolve the caller once per request from the bearer token or the session cookie."""
+    if hasattr(request.state, "auth"):
+        cached: Auth | None = request.state.auth
+        return cached
+    result: Auth | None = None
+    db = get_db(request)
+    header = request.headers.get("authorization", "")
+    ip = client_ip(request)
+    if header.lower().startswith("bearer "):
+        with db.unit_of_work() as s:
+            tok = tokens.resolve(s, plain=header[7:].strip())
+            if tok is not None:
+                if tok.last_used_at is None or utcnow() - tok.last_used_at > TOUCH_EVERY:
+                    tok.last_used_at = utcnow()
+                result = Auth(actor=auth.actor_for(tok.user, ip, via_token=True,
+                                                   permissions=tokens.effective_permissions(tok)), user=tok.user)
+        if result is None:
+            request.state.auth = None
+            raise NotAuthenticated("The API token is unknown, expired or revoked")
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            with db.unit_of_work() as s:
+                us = auth.resolve_session(s, token=cookie)
+                if us is not None:
+                    if utcnow() - us.last_seen_at > TOUCH_EVERY:
+                        auth.touch_session(s, session_id=us.id)
+                    result = Auth(actor=auth.actor_for(us.user, ip), user=us.user, user_session=us)
+    request.state.auth = result
+    if result is not None:
+        request.state.locale = result.user.locale
+    return result
+
+
+CurrentAuth = Annotated[Auth | None, Depends(current_auth)]
+
+
+async def _check_csrf(request: Request, a: Auth) -> None:
+    if request.method not in UNSAFE or a.user_session is None:
+        return
+    sent = request.headers.get("x-csrf-token")
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not sent or not constant_time_equals(sent, a.user_session.csrf_token):
+        raise PermissionDenied("The form has expired or did not come from this site; reload the page and try again")
+
+
+ANON_CSRF_COOKIE = "countyos_csrf"
+MACHINE_PATHS = ("/api/", "/open311/", "/sta/")
+
+
+async def _check_anonymous_csrf(request: Request) -> None:
+    """Double-submit check for forms posted before login (login itself, language switch)."""
+    if request.method not in UNSAFE or request.url.path.startswith(MACHINE_PATHS):
+        return
+    if not request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        return
+    form = await request.form()
+    sent = form.get("csrf_token")
+    cookie = request.cookies.get(ANON_CSRF_COOKIE, "")
+    if not isinstance(sent, str) or not cookie or not constant_time_equals(sent, cookie):
+        raise PermissionDenied("The form has expired or did not come from this site; reload the page and try again")
+
+
+class Requirement:
+    """What a route needs: ``kind`` is public, authenticated, stage or permission."""
+
+    def __init__(self, kind: str, permission: str | None = None,
+                 stages: frozenset[SessionStage] = frozenset()) -> None:
+        self.kind = kind
+        self.permission = permission
+        self.stages = stages
+
+    def __repr__(self) -> str:
+        return f"Requirement({self.kind!r}, {self.permission!r})"
+
+    async def __call__(self, request: Request, a: CurrentAuth) -> Auth | None:
+        if self.kind == "public":
+            if a is None:
+                await _check_anonymous_csrf(request)
+            elif not request.url.path.startswith(MACHINE_PATHS) or a.user_session is not None:
+                await _check_csrf(request, a)
+            return a
+        if a is None:
+            raise NotAuthenticated()
+        await _check_csrf(request, a)
+        if self.kind == "stage":
+            if a.stage not in self.stages:
+                raise PermissionDenied("This step of signing in is not the current one")
+            return a
+        if a.stage != SessionStage.FULL:
+            raise NotAuthenticated("Please finish signing in first")
+        if self.kind == "permission" and self.permission and not a.actor.can(self.permission):
+            with get_db(request).unit_of_work() as s:
+                audit.record(s, actor=a.actor, action="access.denied", result=AuditResult.DENIED,
+                             detail={"path": request.url.path, "method": request.method,
+                                     "permission": self.permission})
+            raise PermissionDenied()
+        return a
+
+
+public = Requirement("public")
+authenticated = Requirement("authenticated")
+
+
+def require(permission: str) -> Requirement:
+    return Requirement("permission", permission)
+
+
+def in_stage(*stages: SessionStage) -> Requirement:
+    """For the sign-in steps: the route is open to a session in one of these stages."""
+    return Requirement("stage", stages=frozenset(stages))
+
+
+def actor_of(a: Auth | None) -> Actor:
+    if a is None:
+        raise NotAuthenticated()
+    return a.actor

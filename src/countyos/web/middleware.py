@@ -1,0 +1,72 @@
+"""HTTP middleware: locale, security headers, body size limit and request metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.responses import Response
+
+from countyos.core import i18n
+from countyos.core.crypto import new_token
+from countyos.core.errors import PayloadTooLarge
+from countyos.web.deps import ANON_CSRF_COOKIE
+from countyos.web.errors import problem_response
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; child-src blob:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+
+Call = Callable[[Request], Awaitable[Response]]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("countyos_http_requests_total", "HTTP requests",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("countyos_http_request_seconds", "HTTP request latency",
+                                 ["method", "route"], registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
+    metrics = Metrics()
+
+    @app.middleware("http")
+    async def _countyos(request: Request, call_next: Call) -> Response:
+        started = time.perf_counter()
+        lang = request.query_params.get("lang") or request.cookies.get("countyos_lang")
+        request.state.locale = i18n.normalize_locale(lang) if lang else i18n.DEFAULT_LOCALE
+        anon_csrf = request.cookies.get(ANON_CSRF_COOKIE)
+        request.state.anon_csrf = anon_csrf or new_token(24)
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_body_bytes:
+            response = problem_response(request, PayloadTooLarge(
+                "The request is larger than %(mb)s MB", mb=max_body_bytes // 1_000_000))
+        else:
+            response = await call_next(request)
+        if not anon_csrf and not request.url.path.startswith(("/api/", "/open311/", "/sta/")):
+            response.set_cookie(ANON_CSRF_COOKIE, request.state.anon_csrf, httponly=True, samesite="strict",
+                                secure=tls)
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        if tls:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.url.path.startswith(("/api/", "/login", "/account")):
+            h.setdefault("Cache-Control", "no-store")
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+        return response
+
+    return metrics

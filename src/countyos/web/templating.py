@@ -1,0 +1,110 @@
+"""Jinja2 templates shared by every domain, rendered in the caller's locale.
+
+Each domain keeps its templates in ``<domain>/templates/<domain>/``; the web shell's own are in
+``web/templates``. Strings are marked with ``_()`` and translated through the catalogs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from countyos import __version__
+from countyos.core import i18n
+from countyos.core.clock import to_local
+from countyos.core.settings import get_settings
+from countyos.web.nav import NavItem
+
+_PKG = Path(__file__).resolve().parent.parent
+FLASH_COOKIE = "countyos_flash"
+
+
+def redirect(url: str, flash: str | None = None, kind: str = "ok") -> RedirectResponse:
+    """Post/redirect/get, with a one-time message shown on the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, quote(f"{kind}:{flash}"), max_age=60, httponly=True, samesite="lax")
+    return response
+
+
+def _fmt_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return to_local(value, get_settings().timezone).strftime(fmt)
+
+
+def build_environment(domains: list[str]) -> Environment:
+    dirs = [str(_PKG / "web" / "templates")] + [
+        str(_PKG / d / "templates") for d in domains if (_PKG / d / "templates").is_dir()
+    ]
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(d) for d in dirs]),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["dt"] = _fmt_dt
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
+    env.globals["version"] = __version__
+    return env
+
+
+class Templates:
+    def __init__(self, domains: list[str], nav: list[NavItem]) -> None:
+        self.env = build_environment(domains)
+        self.jinja = Jinja2Templates(env=self.env)
+        self.nav = sorted(nav, key=lambda n: (n.order, n.url))
+
+    def nav_for(self, permissions: frozenset[str]) -> list[tuple[str, list[NavItem]]]:
+        sections: dict[str, list[NavItem]] = {}
+        for item in self.nav:
+            if item.permission is None or item.permission in permissions:
+                sections.setdefault(item.section, []).append(item)
+        return list(sections.items())
+
+    def render(self, request: Request, name: str, context: dict[str, Any] | None = None,
+               status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+        auth = getattr(request.state, "auth", None)
+        locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+        permissions = auth.actor.permissions if auth else frozenset()
+        ctx: dict[str, Any] = {
+            "auth": auth,
+            "user": auth.user if auth else None,
+            "csrf_token": auth.csrf_token if auth else getattr(request.state, "anon_csrf", ""),
+            "nav": self.nav_for(permissions) if auth else [],
+            "locale": locale,
+            "county_name": get_settings().county_name,
+            "path": request.url.path,
+            "can": lambda p: p in permissions,
+        }
+        flash = request.cookies.get(FLASH_COOKIE)
+        if flash and "flash" not in (context or {}):
+            kind, _, text = unquote(flash).partition(":")
+            ctx["flash"] = {"kind": kind, "text": text}
+        ctx.update(context or {})
+        with i18n.use_locale(locale):
+            response = self.jinja.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+        if flash:
+            response.delete_cookie(FLASH_COOKIE)
+        return response
+
+
+def templates(request: Request) -> Templates:
+    t: Templates = request.app.state.templates
+    return t
+
+
+def translate(request: Request, message: str, **params: Any) -> str:
+    """A message in the caller's locale, for flashes and form errors built in route code."""
+    with i18n.use_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE)):
+        return i18n.gettext(message, **params)
