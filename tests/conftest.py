@@ -45,8 +45,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def bootstrap(db: Database) -> None:
     with db.unit_of_work() as s:
-        flows.bootstrap(s, permissions=domains.all_permissions(), role_specs=domains.all_roles(),
-                        grants=domains.all_grants())
+        flows.bootstrap(
+            s, permissions=domains.all_permissions(), role_specs=domains.all_roles(), grants=domains.all_grants()
+        )
 
 
 def empty_all_tables(db: Database) -> None:
@@ -90,11 +91,11 @@ def db(migrated_db: Database, settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
-def app(db: Database, settings: Settings):  # noqa: ANN201
+def app(db: Database, settings: Settings):
     return create_app(settings, db)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as c:
         yield c

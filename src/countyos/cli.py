@@ -58,8 +58,9 @@ def setup_database(settings: Settings) -> Database:
     migrate.upgrade(settings.database_url)
     db = Database(settings.database_url)
     with db.unit_of_work() as session:
-        flows.bootstrap(session, permissions=domains.all_permissions(), role_specs=domains.all_roles(),
-                        grants=domains.all_grants())
+        flows.bootstrap(
+            session, permissions=domains.all_permissions(), role_specs=domains.all_roles(), grants=domains.all_grants()
+        )
     return db
 
 
@@ -85,11 +86,18 @@ def init(
         if users.get_by_username(session, username=admin_username) is not None:
             typer.echo(f"Database is up to date; user {admin_username} already exists.")
             return
-        password = admin_password or typer.prompt("Password for " + admin_username, hide_input=True,
-                                                  confirmation_prompt=True)
+        password = admin_password or typer.prompt(
+            "Password for " + admin_username, hide_input=True, confirmation_prompt=True
+        )
         try:
-            flows.create_person(session, actor=CLI_ACTOR, username=admin_username, display_name=admin_name,
-                                password=password, role_codes=["sysadmin"])
+            flows.create_person(
+                session,
+                actor=CLI_ACTOR,
+                username=admin_username,
+                display_name=admin_name,
+                password=password,
+                role_codes=["sysadmin"],
+            )
         except CountyError as exc:
             typer.secho(str(exc.message), fg="red", err=True)
             raise typer.Exit(2) from exc
@@ -108,8 +116,16 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    uvicorn.run("countyos.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    uvicorn.run(
+        "countyos.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
 
 
 @app.command()
@@ -144,8 +160,9 @@ def demo(
         for mod in domains.modules("demo"):
             mod.load(session, ctx)
     db.dispose()
-    typer.echo(f"Demo county {settings.county_name} ready in {time.perf_counter() - started:.1f} s "
-               f"({settings.database_url}).")
+    typer.echo(
+        f"Demo county {settings.county_name} ready in {time.perf_counter() - started:.1f} s ({settings.database_url})."
+    )
     typer.echo("Demo accounts (development mode only):")
     for username, password, note in ctx.accounts:
         typer.echo(f"  {username:<10} {password:<18} {note}")
@@ -204,8 +221,16 @@ def user_create(
                 if dep is None:
                     raise typer.BadParameter(f"no department named {department}")
                 dep_id = dep.id
-            user = flows.create_person(session, actor=CLI_ACTOR, username=username, display_name=name,
-                                       password=pw, role_codes=role, department_id=dep_id, phone=phone)
+            user = flows.create_person(
+                session,
+                actor=CLI_ACTOR,
+                username=username,
+                display_name=name,
+                password=pw,
+                role_codes=role,
+                department_id=dep_id,
+                phone=phone,
+            )
             typer.echo(f"Created user {user.username} (id {user.id}) with roles {', '.join(role)}.")
     except CountyError as exc:
         typer.secho(exc.message, fg="red", err=True)
@@ -253,8 +278,11 @@ def audit_verify() -> None:
     if result.ok:
         typer.echo(f"Audit log intact: {result.checked} rows verified.")
         return
-    typer.secho(f"Audit log BROKEN at row {result.bad_seq}: {result.reason} "
-                f"({result.checked} rows verified before it).", fg="red", err=True)
+    typer.secho(
+        f"Audit log BROKEN at row {result.bad_seq}: {result.reason} ({result.checked} rows verified before it).",
+        fg="red",
+        err=True,
+    )
     raise typer.Exit(1)
 
 
@@ -309,5 +337,3 @@ def main() -> None:
     except CountyError as exc:
         typer.secho(exc.message, fg="red", err=True)
         sys.exit(2)
-
-

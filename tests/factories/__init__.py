@@ -34,16 +34,33 @@ def department(db: Database, name: str | None = None, kind: DepartmentKind = Dep
         return departments.create(s, actor=FACTORY, name=name or f"测试部门{next(_seq)}", kind=kind).id
 
 
-def person(db: Database, roles: list[str] | None = None, *, username: str | None = None,
-           must_change_password: bool = False, department_id: int | None = None, phone: str | None = None,
-           totp: bool | None = None, is_machine: bool = False) -> Person:
+def person(
+    db: Database,
+    roles: list[str] | None = None,
+    *,
+    username: str | None = None,
+    must_change_password: bool = False,
+    department_id: int | None = None,
+    phone: str | None = None,
+    totp: bool | None = None,
+    is_machine: bool = False,
+) -> Person:
     username = username or f"user{next(_seq)}"
     roles = roles or []
     admin = bool(set(roles) & {"sysadmin", "secadmin", "auditadmin"})
     with db.unit_of_work() as s:
-        u = flows.create_person(s, actor=FACTORY, username=username, display_name=f"测试{username}",
-                                password=PASSWORD, role_codes=roles, must_change_password=must_change_password,
-                                department_id=department_id, phone=phone, is_machine=is_machine)
+        u = flows.create_person(
+            s,
+            actor=FACTORY,
+            username=username,
+            display_name=f"测试{username}",
+            password=PASSWORD,
+            role_codes=roles,
+            must_change_password=must_change_password,
+            department_id=department_id,
+            phone=phone,
+            is_machine=is_machine,
+        )
         secret = None
         if totp if totp is not None else admin:
             secret = pyotp.random_base32()
@@ -61,14 +78,20 @@ def csrf_from(html: str) -> str:
 def login(client: TestClient, p: Person, *, expect_full: bool = True) -> str:
     """Log in through the real pages (password, then TOTP if enrolled); returns the session CSRF token."""
     page = client.get("/login")
-    r = client.post("/login", data={"username": p.username, "password": p.password,
-                                    "csrf_token": csrf_from(page.text), "next": ""}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": p.username, "password": p.password, "csrf_token": csrf_from(page.text), "next": ""},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     if r.headers["location"] == "/login/mfa":
         assert p.totp_secret
         page = client.get("/login/mfa")
-        r = client.post("/login/mfa", data={"code": pyotp.TOTP(p.totp_secret).now(),
-                                            "csrf_token": csrf_from(page.text)}, follow_redirects=False)
+        r = client.post(
+            "/login/mfa",
+            data={"code": pyotp.TOTP(p.totp_secret).now(), "csrf_token": csrf_from(page.text)},
+            follow_redirects=False,
+        )
         assert r.status_code == 303, r.text
     if expect_full:
         assert r.headers["location"] == "/", r.headers["location"]

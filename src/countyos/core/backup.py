@@ -48,8 +48,9 @@ def backup(url: str, target: Path) -> Path:
         return target
     args, env = _pg_env(url)
     dbname = make_url(url).database or ""
-    subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args, dbname],
-                   check=True, env=env)
+    subprocess.run(
+        ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args, dbname], check=True, env=env
+    )
     return target
 
 
@@ -75,5 +76,6 @@ def restore(url: str, source: Path, *, force: bool = False) -> None:
     args, env = _pg_env(url)
     dbname = make_url(url).database or ""
     flags = ["--clean", "--if-exists"] if force else []
-    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", *flags, *args, "-d", dbname, str(source)],
-                   check=True, env=env)
+    subprocess.run(
+        ["pg_restore", "--no-owner", "--exit-on-error", *flags, *args, "-d", dbname, str(source)], check=True, env=env
+    )

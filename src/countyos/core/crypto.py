@@ -24,9 +24,7 @@ _TAG = 16
 
 
 def derive_key(secret: str, purpose: str, length: int = 32) -> bytes:
-    return HKDF(algorithm=hashes.SM3(), length=length, salt=b"countyos", info=purpose.encode()).derive(
-        secret.encode()
-    )
+    return HKDF(algorithm=hashes.SM3(), length=length, salt=b"countyos", info=purpose.encode()).derive(secret.encode())
 
 
 def sm3_hmac(key: bytes, data: bytes) -> str:
@@ -51,7 +49,7 @@ class FieldCipher:
     def decrypt(self, token: str) -> str:
         if not token.startswith(FIELD_PREFIX):
             raise ValueError("not an encrypted field")
-        raw = base64.urlsafe_b64decode(token[len(FIELD_PREFIX):])
+        raw = base64.urlsafe_b64decode(token[len(FIELD_PREFIX) :])
         nonce, ct, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
         dec = Cipher(algorithms.SM4(self._key), modes.GCM(nonce, tag)).decryptor()
         try:

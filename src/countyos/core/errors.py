@@ -48,8 +48,9 @@ class ValidationFailed(CountyError):
     code = "validation_failed"
     title = "The input is not valid"
 
-    def __init__(self, message: str | None = None, /, *, errors: list[dict[str, Any]] | None = None,
-                 **params: Any) -> None:
+    def __init__(
+        self, message: str | None = None, /, *, errors: list[dict[str, Any]] | None = None, **params: Any
+    ) -> None:
         super().__init__(message, **params)
         self.errors = errors or []
 

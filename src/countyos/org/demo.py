@@ -65,8 +65,11 @@ class DemoContext:
 
 
 def demo_uscc(county: str, seq: int, kind: DepartmentKind) -> str:
-    head = "11" if kind in (DepartmentKind.OPS_CENTRE, DepartmentKind.DEPARTMENT, DepartmentKind.TOWNSHIP) else (
-        "54" if kind == DepartmentKind.VILLAGE else "91")
+    head = (
+        "11"
+        if kind in (DepartmentKind.OPS_CENTRE, DepartmentKind.DEPARTMENT, DepartmentKind.TOWNSHIP)
+        else ("54" if kind == DepartmentKind.VILLAGE else "91")
+    )
     first17 = f"{head}{county}{'0' * 6}{seq:03d}"[:17]
     return first17 + uscc.check_char(first17)
 
@@ -74,16 +77,28 @@ def demo_uscc(county: str, seq: int, kind: DepartmentKind) -> str:
 def load(session: Session, ctx: DemoContext) -> None:
     actor = Actor(id=None, name="demo")
     for i, (name, kind, parent) in enumerate(DEPARTMENTS, start=1):
-        dep = departments.create(session, actor=actor, name=name, kind=kind,
-                                 uscc_code=demo_uscc(ctx.county_code, i, kind),
-                                 parent_id=ctx.department_ids.get(parent) if parent else None,
-                                 division_code=ctx.county_code)
+        dep = departments.create(
+            session,
+            actor=actor,
+            name=name,
+            kind=kind,
+            uscc_code=demo_uscc(ctx.county_code, i, kind),
+            parent_id=ctx.department_ids.get(parent) if parent else None,
+            division_code=ctx.county_code,
+        )
         ctx.department_ids[name] = dep.id
     for n, (username, name, role_codes, dep_name) in enumerate(PEOPLE):
-        user = flows.create_person(session, actor=actor, username=username, display_name=name,
-                                   password=DEMO_PASSWORD, role_codes=role_codes,
-                                   department_id=ctx.department_ids[dep_name], phone=f"1380571{n:04d}",
-                                   must_change_password=False)
+        user = flows.create_person(
+            session,
+            actor=actor,
+            username=username,
+            display_name=name,
+            password=DEMO_PASSWORD,
+            role_codes=role_codes,
+            department_id=ctx.department_ids[dep_name],
+            phone=f"1380571{n:04d}",
+            must_change_password=False,
+        )
         ctx.user_ids[username] = user.id
         note = "/".join(role_codes)
         if role_codes[0] in ("sysadmin", "secadmin", "auditadmin"):

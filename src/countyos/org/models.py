@@ -84,8 +84,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(60))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id", ondelete="RESTRICT"),
-                                                      index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id", ondelete="RESTRICT"), index=True)
     phone_enc: Mapped[str | None] = mapped_column(String(200))
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
@@ -173,8 +172,9 @@ class AuditEvent(Base):
 
     __tablename__ = "org_audit_event"
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                     autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str | None] = mapped_column(String(60))

@@ -83,8 +83,10 @@ def current_auth(request: Request) -> Auth | None:
             if tok is not None:
                 if tok.last_used_at is None or utcnow() - tok.last_used_at > TOUCH_EVERY:
                     tok.last_used_at = utcnow()
-                result = Auth(actor=auth.actor_for(tok.user, ip, via_token=True,
-                                                   permissions=tokens.effective_permissions(tok)), user=tok.user)
+                result = Auth(
+                    actor=auth.actor_for(tok.user, ip, via_token=True, permissions=tokens.effective_permissions(tok)),
+                    user=tok.user,
+                )
         if result is None:
             request.state.auth = None
             raise NotAuthenticated("The API token is unknown, expired or revoked")
@@ -142,8 +144,7 @@ async def _check_anonymous_csrf(request: Request) -> None:
 class Requirement:
     """What a route needs: ``kind`` is public, authenticated, stage or permission."""
 
-    def __init__(self, kind: str, permission: str | None = None,
-                 stages: frozenset[SessionStage] = frozenset()) -> None:
+    def __init__(self, kind: str, permission: str | None = None, stages: frozenset[SessionStage] = frozenset()) -> None:
         self.kind = kind
         self.permission = permission
         self.stages = stages
@@ -169,9 +170,13 @@ class Requirement:
             raise NotAuthenticated("Please finish signing in first")
         if self.kind == "permission" and self.permission and not a.actor.can(self.permission):
             with get_db(request).unit_of_work() as s:
-                audit.record(s, actor=a.actor, action="access.denied", result=AuditResult.DENIED,
-                             detail={"path": request.url.path, "method": request.method,
-                                     "permission": self.permission})
+                audit.record(
+                    s,
+                    actor=a.actor,
+                    action="access.denied",
+                    result=AuditResult.DENIED,
+                    detail={"path": request.url.path, "method": request.method, "permission": self.permission},
+                )
             raise PermissionDenied()
         return a
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +20,9 @@ from countyos.core.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+
+if TYPE_CHECKING:
+    from countyos.web.templating import Templates
 
 PROBLEM = "application/problem+json"
 
@@ -42,7 +45,7 @@ def problem_response(request: Request, err: CountyError) -> Response:
         return JSONResponse(body, status_code=err.status, media_type=PROBLEM, headers=headers)
     if isinstance(err, NotAuthenticated) and request.method == "GET":
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    templates = request.app.state.templates
+    templates: Templates = request.app.state.templates
     return templates.render(request, "error.html", {"problem": body}, status_code=err.status, headers=headers)
 
 
@@ -54,8 +57,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors: list[dict[str, Any]] = [
-            {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
-             "location": e["loc"][0] if e["loc"] else None, "message": e["msg"]}
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
+                "location": e["loc"][0] if e["loc"] else None,
+                "message": e["msg"],
+            }
             for e in exc.errors()
         ]
         return problem_response(request, ValidationFailed(errors=errors))

@@ -27,11 +27,16 @@ Call = Callable[[Request], Awaitable[Response]]
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("countyos_http_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("countyos_http_request_seconds", "HTTP request latency",
-                                 ["method", "route"], registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.requests = Counter(
+            "countyos_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "countyos_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
 
 
 def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
@@ -46,13 +51,13 @@ def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
         request.state.anon_csrf = anon_csrf or new_token(24)
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_body_bytes:
-            response = problem_response(request, PayloadTooLarge(
-                "The request is larger than %(mb)s MB", mb=max_body_bytes // 1_000_000))
+            response = problem_response(
+                request, PayloadTooLarge("The request is larger than %(mb)s MB", mb=max_body_bytes // 1_000_000)
+            )
         else:
             response = await call_next(request)
         if not anon_csrf and not request.url.path.startswith(("/api/", "/open311/", "/sta/")):
-            response.set_cookie(ANON_CSRF_COOKIE, request.state.anon_csrf, httponly=True, samesite="strict",
-                                secure=tls)
+            response.set_cookie(ANON_CSRF_COOKIE, request.state.anon_csrf, httponly=True, samesite="strict", secure=tls)
         h = response.headers
         h.setdefault("Content-Security-Policy", CSP)
         h.setdefault("X-Content-Type-Options", "nosniff")

@@ -32,8 +32,9 @@ def healthz(request: Request, session: ReadSession, _: Annotated[Any, Depends(pu
     for name, probe in getattr(request.app.state, "health_probes", {}).items():
         checks[name] = probe()
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "degraded", "version": __version__, "checks": checks},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "degraded", "version": __version__, "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 @router.get("/metrics", tags=["system"])
@@ -48,15 +49,21 @@ def home(request: Request, a: Annotated[Auth, Depends(authenticated)]) -> Respon
 
 
 @router.post("/lang", include_in_schema=False)
-def switch_language(request: Request, session: WriteSession, a: Annotated[Auth | None, Depends(public)],
-                    locale: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+def switch_language(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth | None, Depends(public)],
+    locale: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     """Switch the interface language; remembered on the account when logged in."""
     loc = i18n.normalize_locale(locale)
     if a is not None and a.user.locale != loc:
         user = session.merge(a.user)
         user.locale = loc
-        audit.record(session, actor=a.actor, action="user.locale", target_type="user", target_id=user.id,
-                     detail={"locale": loc})
+        audit.record(
+            session, actor=a.actor, action="user.locale", target_type="user", target_id=user.id, detail={"locale": loc}
+        )
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie("countyos_lang", loc, max_age=365 * 86400, samesite="lax", httponly=True)

@@ -72,8 +72,14 @@ class Templates:
                 sections.setdefault(item.section, []).append(item)
         return list(sections.items())
 
-    def render(self, request: Request, name: str, context: dict[str, Any] | None = None,
-               status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
         auth = getattr(request.state, "auth", None)
         locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
         permissions = auth.actor.permissions if auth else frozenset()

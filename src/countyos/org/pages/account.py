@@ -22,8 +22,9 @@ ENROL_STAGES = in_stage(SessionStage.MFA_ENROL, SessionStage.FULL)
 
 @router.get("/account")
 def account(request: Request, a: Annotated[Auth, Depends(authenticated)]) -> Response:
-    return templates(request).render(request, "org/account.html", {
-        "phone": users.masked_phone(a.user), "mfa_required": auth.mfa_required(a.user)})
+    return templates(request).render(
+        request, "org/account.html", {"phone": users.masked_phone(a.user), "mfa_required": auth.mfa_required(a.user)}
+    )
 
 
 @router.get("/account/password")
@@ -32,9 +33,14 @@ def password_form(request: Request, a: Annotated[Auth, Depends(PASSWORD_STAGES)]
 
 
 @router.post("/account/password")
-def password_submit(request: Request, session: WriteSession, a: Annotated[Auth, Depends(PASSWORD_STAGES)],
-                    current: Annotated[str, Form(max_length=200)], new: Annotated[str, Form(max_length=200)],
-                    confirm: Annotated[str, Form(max_length=200)]) -> Response:
+def password_submit(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(PASSWORD_STAGES)],
+    current: Annotated[str, Form(max_length=200)],
+    new: Annotated[str, Form(max_length=200)],
+    confirm: Annotated[str, Form(max_length=200)],
+) -> Response:
     user_session = session.merge(a.user_session) if a.user_session else None
     user = users.get(session, user_id=a.user.id)
     try:
@@ -43,16 +49,20 @@ def password_submit(request: Request, session: WriteSession, a: Annotated[Auth, 
         auth.change_password(session, actor=a.actor, user=user, current=current, new=new)
     except ValidationFailed as exc:
         session.commit()  # keep the audit record of a failed attempt
-        return templates(request).render(request, "org/password.html", {
-            "forced": a.stage != SessionStage.FULL, "error": exc.message, "errors": exc.errors},
-            status_code=422)
+        return templates(request).render(
+            request,
+            "org/password.html",
+            {"forced": a.stage != SessionStage.FULL, "error": exc.message, "errors": exc.errors},
+            status_code=422,
+        )
     auth.end_all_sessions(session, user_id=user.id, except_id=user_session.id if user_session else None)
     if user_session is None:
         return redirect("/account", flash=translate(request, "Password changed"))
     stage = auth.advance(session, user_session=user_session, mfa_done=True)
     token = auth.rotate(session, user_session=user_session)
-    response = redirect(STAGE_URL[stage] if stage != SessionStage.FULL else "/account",
-                        flash=translate(request, "Password changed"))
+    response = redirect(
+        STAGE_URL[stage] if stage != SessionStage.FULL else "/account", flash=translate(request, "Password changed")
+    )
     set_session_cookie(request, response, token)
     return response
 
@@ -60,8 +70,11 @@ def password_submit(request: Request, session: WriteSession, a: Annotated[Auth, 
 @router.get("/account/mfa")
 def mfa_page(request: Request, a: Annotated[Auth, Depends(ENROL_STAGES)]) -> Response:
     pending = a.user.totp_secret_enc is not None and not a.user.totp_enabled
-    ctx = {"forced": a.stage != SessionStage.FULL, "enabled": a.user.totp_enabled,
-           "enrolment": mfa.enrolment_for(a.user) if pending else None}
+    ctx = {
+        "forced": a.stage != SessionStage.FULL,
+        "enabled": a.user.totp_enabled,
+        "enrolment": mfa.enrolment_for(a.user) if pending else None,
+    }
     return templates(request).render(request, "org/mfa.html", ctx)
 
 
@@ -74,16 +87,28 @@ def mfa_start(request: Request, session: WriteSession, a: Annotated[Auth, Depend
 
 
 @router.post("/account/mfa")
-def mfa_confirm(request: Request, session: WriteSession, a: Annotated[Auth, Depends(ENROL_STAGES)],
-                code: Annotated[str, Form(max_length=20)]) -> Response:
+def mfa_confirm(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(ENROL_STAGES)],
+    code: Annotated[str, Form(max_length=20)],
+) -> Response:
     user = users.get(session, user_id=a.user.id)
     try:
         codes = mfa.confirm_enrolment(session, actor=a.actor, user=user, code=code)
     except ValidationFailed as exc:
         session.commit()
-        return templates(request).render(request, "org/mfa.html", {
-            "forced": a.stage != SessionStage.FULL, "enabled": False, "enrolment": mfa.enrolment_for(user),
-            "error": exc.message}, status_code=422)
+        return templates(request).render(
+            request,
+            "org/mfa.html",
+            {
+                "forced": a.stage != SessionStage.FULL,
+                "enabled": False,
+                "enrolment": mfa.enrolment_for(user),
+                "error": exc.message,
+            },
+            status_code=422,
+        )
     token = None
     if a.user_session is not None:
         user_session = session.merge(a.user_session)
@@ -93,4 +118,3 @@ def mfa_confirm(request: Request, session: WriteSession, a: Annotated[Auth, Depe
     if token:
         set_session_cookie(request, response, token)
     return response
-

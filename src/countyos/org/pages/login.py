@@ -40,8 +40,9 @@ def safe_next(value: str | None) -> str:
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=request.app.state.settings.tls, path="/")
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=request.app.state.settings.tls, path="/"
+    )
 
 
 @router.get("/login")
@@ -52,29 +53,42 @@ def login_form(request: Request, a: Annotated[Auth | None, Depends(public)], nex
 
 
 @router.post("/login")
-def login_submit(request: Request, _: Annotated[Auth | None, Depends(public)],
-                 username: Annotated[str, Form(max_length=60)], password: Annotated[str, Form(max_length=200)],
-                 next: Annotated[str, Form(max_length=300)] = "") -> Response:
+def login_submit(
+    request: Request,
+    _: Annotated[Auth | None, Depends(public)],
+    username: Annotated[str, Form(max_length=60)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
     ip = client_ip(request)
     wait = request.app.state.login_limiter.hit(ip or "unknown")
     db = get_db(request)
     if wait is not None:
         with db.unit_of_work() as s:
-            audit.record(s, actor=Actor(id=None, name=username[:60], ip=ip), action="auth.rate_limited",
-                         result=AuditResult.DENIED)
+            audit.record(
+                s,
+                actor=Actor(id=None, name=username[:60], ip=ip),
+                action="auth.rate_limited",
+                result=AuditResult.DENIED,
+            )
         err = RateLimited("Too many sign-in attempts from this address; wait %(s)s seconds", s=wait)
-        return templates(request).render(request, "org/login.html",
-                                          {"error": err.message, "next": next, "username": username},
-                                          status_code=429, headers={"Retry-After": str(wait)})
+        return templates(request).render(
+            request,
+            "org/login.html",
+            {"error": err.message, "next": next, "username": username},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
     with db.unit_of_work() as s:
-        outcome = auth.login(s, username=username, password=password, ip=ip,
-                             user_agent=request.headers.get("user-agent"))
+        outcome = auth.login(
+            s, username=username, password=password, ip=ip, user_agent=request.headers.get("user-agent")
+        )
         stage = outcome.session.stage if outcome.session else None
     if not outcome.ok or outcome.token is None or stage is None:
         message = translate(request, outcome.error or auth.GENERIC_FAILURE)
-        return templates(request).render(request, "org/login.html",
-                                          {"error": message, "next": next, "username": username},
-                                          status_code=401)
+        return templates(request).render(
+            request, "org/login.html", {"error": message, "next": next, "username": username}, status_code=401
+        )
     response = redirect(STAGE_URL[stage] if stage != SessionStage.FULL else safe_next(next))
     set_session_cookie(request, response, outcome.token)
     return response
@@ -86,9 +100,13 @@ def mfa_form(request: Request, a: Annotated[Auth, Depends(in_stage(SessionStage.
 
 
 @router.post("/login/mfa")
-def mfa_submit(request: Request, session: WriteSession,
-               a: Annotated[Auth, Depends(in_stage(SessionStage.MFA_VERIFY))],
-               code: Annotated[str, Form(max_length=20)]) -> Response:
+def mfa_submit(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(in_stage(SessionStage.MFA_VERIFY))],
+    code: Annotated[str, Form(max_length=20)],
+) -> Response:
+    assert a.user_session is not None  # the MFA stage exists only for cookie sessions
     user_session = session.merge(a.user_session)
     user = user_session.user
     if mfa.verify(session, actor=a.actor, user=user, code=code):
@@ -105,8 +123,12 @@ def mfa_submit(request: Request, session: WriteSession,
         response.delete_cookie(SESSION_COOKIE)
         return response
     session.commit()
-    return templates(request).render(request, "org/login_mfa.html",
-                                      {"error": translate(request, "The code is not right; try again")}, status_code=401)
+    return templates(request).render(
+        request,
+        "org/login_mfa.html",
+        {"error": translate(request, "The code is not right; try again")},
+        status_code=401,
+    )
 
 
 @router.post("/logout")
@@ -116,4 +138,3 @@ def logout(request: Request, session: WriteSession, a: Annotated[Auth, Depends(i
     response = redirect("/login", flash=translate(request, "You are logged out"))
     response.delete_cookie(SESSION_COOKIE)
     return response
-

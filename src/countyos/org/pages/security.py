@@ -26,14 +26,21 @@ def roles_page(request: Request, session: ReadSession, a: Annotated[Auth, Depend
     by_domain: dict[str, list[object]] = {}
     for p in perms:
         by_domain.setdefault(p.domain, []).append(p)
-    return templates(request).render(request, "org/roles.html", {
-        "roles": roles.list_roles(session), "by_domain": by_domain, "family_of": roles.family_of})
+    return templates(request).render(
+        request,
+        "org/roles.html",
+        {"roles": roles.list_roles(session), "by_domain": by_domain, "family_of": roles.family_of},
+    )
 
 
 @router.post("/admin/roles/{role_id}/permissions")
-def role_permissions(request: Request, role_id: int, session: WriteSession,
-                     a: Annotated[Auth, Depends(require("role.write"))],
-                     permission: Annotated[list[str] | None, Form()] = None) -> Response:
+def role_permissions(
+    request: Request,
+    role_id: int,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("role.write"))],
+    permission: Annotated[list[str] | None, Form()] = None,
+) -> Response:
     try:
         role = roles.set_permissions(session, actor=a.actor, role_id=role_id, permission_codes=permission or [])
     except CountyError as exc:
@@ -43,17 +50,29 @@ def role_permissions(request: Request, role_id: int, session: WriteSession,
 
 
 @router.post("/admin/roles/new")
-def role_create(request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("role.write"))],
-                code: Annotated[str, Form(max_length=40)], name: Annotated[str, Form(max_length=60)],
-                name_en: Annotated[str, Form(max_length=60)] = "",
-                description: Annotated[str, Form(max_length=300)] = "") -> Response:
+def role_create(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("role.write"))],
+    code: Annotated[str, Form(max_length=40)],
+    name: Annotated[str, Form(max_length=60)],
+    name_en: Annotated[str, Form(max_length=60)] = "",
+    description: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
     import re
 
     try:
         if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
             raise ValidationFailed("Role codes are lower-case letters, digits and '_'")
-        role = roles.create(session, actor=a.actor, code=code, name=name, name_en=name_en or None,
-                            description=description or None, permission_codes=[])
+        role = roles.create(
+            session,
+            actor=a.actor,
+            code=code,
+            name=name,
+            name_en=name_en or None,
+            description=description or None,
+            permission_codes=[],
+        )
     except CountyError as exc:
         session.rollback()
         return redirect("/admin/roles", flash=exc.message, kind="error")
@@ -61,34 +80,52 @@ def role_create(request: Request, session: WriteSession, a: Annotated[Auth, Depe
 
 
 @router.get("/admin/tokens")
-def tokens_page(request: Request, session: ReadSession,
-                a: Annotated[Auth, Depends(require("token.manage"))]) -> Response:
+def tokens_page(
+    request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("token.manage"))]
+) -> Response:
     machines = list(session.scalars(users.query(users.UserFilter(active=True))))
-    return templates(request).render(request, "org/tokens.html", {
-        "tokens": tokens.list_tokens(session), "accounts": machines, "new_token": None})
+    return templates(request).render(
+        request, "org/tokens.html", {"tokens": tokens.list_tokens(session), "accounts": machines, "new_token": None}
+    )
 
 
 @router.post("/admin/tokens")
-def token_create(request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("token.manage"))],
-                 name: Annotated[str, Form(max_length=80)], user_id: Annotated[int, Form()],
-                 scopes: Annotated[str, Form(max_length=2000)], days: Annotated[int, Form(ge=0, le=3650)] = 365) -> Response:
+def token_create(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("token.manage"))],
+    name: Annotated[str, Form(max_length=80)],
+    user_id: Annotated[int, Form()],
+    scopes: Annotated[str, Form(max_length=2000)],
+    days: Annotated[int, Form(ge=0, le=3650)] = 365,
+) -> Response:
     from countyos.core.clock import utcnow
 
     scope_list = [s.strip() for s in scopes.replace(",", " ").split() if s.strip()]
     try:
-        tok, plain = tokens.create(session, actor=a.actor, name=name, user_id=user_id, scopes=scope_list,
-                                   expires_at=utcnow() + timedelta(days=days) if days else None)
+        tok, plain = tokens.create(
+            session,
+            actor=a.actor,
+            name=name,
+            user_id=user_id,
+            scopes=scope_list,
+            expires_at=utcnow() + timedelta(days=days) if days else None,
+        )
     except CountyError as exc:
         session.rollback()
         return redirect("/admin/tokens", flash=exc.message, kind="error")
     machines = list(session.scalars(users.query(users.UserFilter(active=True))))
-    return templates(request).render(request, "org/tokens.html", {
-        "tokens": tokens.list_tokens(session), "accounts": machines, "new_token": plain, "new_name": tok.name})
+    return templates(request).render(
+        request,
+        "org/tokens.html",
+        {"tokens": tokens.list_tokens(session), "accounts": machines, "new_token": plain, "new_name": tok.name},
+    )
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-def token_revoke(request: Request, token_id: int, session: WriteSession,
-                 a: Annotated[Auth, Depends(require("token.manage"))]) -> Response:
+def token_revoke(
+    request: Request, token_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("token.manage"))]
+) -> Response:
     tok = tokens.revoke(session, actor=a.actor, token_id=token_id)
     return redirect("/admin/tokens", flash=translate(request, "Token %(name)s revoked", name=tok.name))
 
@@ -105,32 +142,74 @@ def _day(value: str | None, end: bool = False) -> datetime | None:
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("audit.read"))],
-               actor: str | None = None, action: str | None = None, result: str | None = None,
-               since: str | None = None, until: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    f = audit.AuditFilter(actor=actor or None, action=action or None,
-                          result=result if result in ("success", "failure", "denied") else None,
-                          since=_day(since), until=_day(until, end=True))
+def audit_page(
+    request: Request,
+    session: ReadSession,
+    a: Annotated[Auth, Depends(require("audit.read"))],
+    actor: str | None = None,
+    action: str | None = None,
+    result: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    f = audit.AuditFilter(
+        actor=actor or None,
+        action=action or None,
+        result=result if result in ("success", "failure", "denied") else None,
+        since=_day(since),
+        until=_day(until, end=True),
+    )
     rows, total = audit.list_events(session, f, PageParams(limit, offset))
-    query = {k: v for k, v in {"actor": actor, "action": action, "result": result, "since": since,
-                               "until": until}.items() if v}
-    export_query = urlencode({k: v for k, v in {
-        "actor": f.actor, "action": f.action, "result": f.result,
-        "since": f.since.isoformat() if f.since else None, "until": f.until.isoformat() if f.until else None,
-    }.items() if v})
-    return templates(request).render(request, "org/audit.html", {
-        "rows": rows, "total": total, "limit": limit, "offset": offset, "filters": query,
-        "base_query": urlencode(query), "export_query": export_query, "verify": None})
+    query = {
+        k: v
+        for k, v in {"actor": actor, "action": action, "result": result, "since": since, "until": until}.items()
+        if v
+    }
+    export_query = urlencode(
+        {
+            k: v
+            for k, v in {
+                "actor": f.actor,
+                "action": f.action,
+                "result": f.result,
+                "since": f.since.isoformat() if f.since else None,
+                "until": f.until.isoformat() if f.until else None,
+            }.items()
+            if v
+        }
+    )
+    return templates(request).render(
+        request,
+        "org/audit.html",
+        {
+            "rows": rows,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "filters": query,
+            "base_query": urlencode(query),
+            "export_query": export_query,
+            "verify": None,
+        },
+    )
 
 
 @router.post("/admin/audit/verify")
-def audit_verify(request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("audit.read"))]) -> Response:
+def audit_verify(
+    request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("audit.read"))]
+) -> Response:
     r = audit.verify(session)
-    audit.record(session, actor=a.actor, action="audit.verify", detail={"ok": r.ok, "checked": r.checked,
-                                                                         "bad_seq": r.bad_seq})
+    audit.record(
+        session, actor=a.actor, action="audit.verify", detail={"ok": r.ok, "checked": r.checked, "bad_seq": r.bad_seq}
+    )
     if r.ok:
-        return redirect("/admin/audit", flash=translate(request, "Audit chain intact: %(n)s rows verified",
-                                                        n=r.checked))
-    return redirect("/admin/audit", kind="error", flash=translate(
-        request, "Audit chain broken at row %(seq)s: %(reason)s", seq=r.bad_seq, reason=r.reason or ""))
+        return redirect(
+            "/admin/audit", flash=translate(request, "Audit chain intact: %(n)s rows verified", n=r.checked)
+        )
+    return redirect(
+        "/admin/audit",
+        kind="error",
+        flash=translate(request, "Audit chain broken at row %(seq)s: %(reason)s", seq=r.bad_seq, reason=r.reason or ""),
+    )

@@ -113,8 +113,9 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
     last_seq = head.pruned_before_seq
     while True:
         rows = list(
-            session.scalars(select(AuditEvent).where(AuditEvent.seq >= expected_seq)
-                            .order_by(AuditEvent.seq).limit(batch))
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq).limit(batch)
+            )
         )
         if not rows:
             break
@@ -131,8 +132,12 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             checked += 1
         session.expunge_all()
     if last_seq != head.seq or prev != head.hash:
-        return VerifyResult(False, checked, last_seq + 1,
-                            f"the log ends at row {last_seq} but the head says {head.seq}; rows were removed")
+        return VerifyResult(
+            False,
+            checked,
+            last_seq + 1,
+            f"the log ends at row {last_seq} but the head says {head.seq}; rows were removed",
+        )
     return VerifyResult(True, checked)
 
 
@@ -140,17 +145,20 @@ def prune(session: Session, *, now: datetime | None = None) -> int:
     """Remove rows older than the retention period (≥ 180 days), keeping the chain verifiable."""
     days = get_settings().audit_retention_days
     cutoff = (now or utcnow()) - timedelta(days=days)
-    last_old = session.scalar(select(AuditEvent).where(AuditEvent.at < cutoff)
-                              .order_by(AuditEvent.seq.desc()).limit(1))
+    last_old = session.scalar(select(AuditEvent).where(AuditEvent.at < cutoff).order_by(AuditEvent.seq.desc()).limit(1))
     if last_old is None:
         return 0
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    n = session.execute(delete(AuditEvent).where(AuditEvent.seq <= last_old.seq)).rowcount or 0
+    n = session.execute(delete(AuditEvent).where(AuditEvent.seq <= last_old.seq)).rowcount or 0  # type: ignore[attr-defined]
     head.pruned_before_seq = last_old.seq
     head.pruned_anchor_hash = last_old.hash
     session.flush()
-    record(session, actor=SYSTEM, action="audit.prune",
-           detail={"removed": n, "through_seq": last_old.seq, "retention_days": days})
+    record(
+        session,
+        actor=SYSTEM,
+        action="audit.prune",
+        detail={"removed": n, "through_seq": last_old.seq, "retention_days": days},
+    )
     return n
 
 
@@ -164,7 +172,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def query(f: AuditFilter) -> Select[tuple[AuditEvent]]:
+def query(f: AuditFilter) -> Select[AuditEvent]:
     stmt = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if f.actor:
         stmt = stmt.where(AuditEvent.actor_name.contains(f.actor))

@@ -30,11 +30,17 @@ class LoginOutcome:
     error: str | None = None  # message id
 
 
-def actor_for(user: User, ip: str | None, *, via_token: bool = False,
-              permissions: frozenset[str] | None = None) -> Actor:
-    return Actor(id=user.id, name=user.username, ip=ip,
-                 permissions=permissions if permissions is not None else frozenset(user.permission_codes),
-                 department_id=user.department_id, via_token=via_token)
+def actor_for(
+    user: User, ip: str | None, *, via_token: bool = False, permissions: frozenset[str] | None = None
+) -> Actor:
+    return Actor(
+        id=user.id,
+        name=user.username,
+        ip=ip,
+        permissions=permissions if permissions is not None else frozenset(user.permission_codes),
+        department_id=user.department_id,
+        via_token=via_token,
+    )
 
 
 def mfa_required(user: User) -> bool:
@@ -54,25 +60,41 @@ def next_stage(user: User, *, mfa_done: bool) -> SessionStage:
 GENERIC_FAILURE = "The user name or password is wrong, or the account is locked or disabled"
 
 
-def login(session: Session, *, username: str, password: str, ip: str | None,
-          user_agent: str | None = None) -> LoginOutcome:
+def login(
+    session: Session, *, username: str, password: str, ip: str | None, user_agent: str | None = None
+) -> LoginOutcome:
     s = get_settings()
     now = utcnow()
     user = users.get_by_username(session, username=username)
     anon = Actor(id=None, name=username[:60], ip=ip)
     if user is None or user.is_machine:
         passwords.verify_password(passwords.hash_password("timing-equaliser"), password)
-        audit.record(session, actor=anon, action="auth.login", result=AuditResult.FAILURE,
-                     detail={"reason": "unknown_user"})
+        audit.record(
+            session, actor=anon, action="auth.login", result=AuditResult.FAILURE, detail={"reason": "unknown_user"}
+        )
         return LoginOutcome(ok=False, error=GENERIC_FAILURE)
     actor = Actor(id=user.id, name=user.username, ip=ip)
     if not user.is_active:
-        audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
-                     result=AuditResult.FAILURE, detail={"reason": "disabled"})
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.login",
+            target_type="user",
+            target_id=user.id,
+            result=AuditResult.FAILURE,
+            detail={"reason": "disabled"},
+        )
         return LoginOutcome(ok=False, error=GENERIC_FAILURE)
     if user.locked_until and user.locked_until > now:
-        audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
-                     result=AuditResult.FAILURE, detail={"reason": "locked"})
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.login",
+            target_type="user",
+            target_id=user.id,
+            result=AuditResult.FAILURE,
+            detail={"reason": "locked"},
+        )
         return LoginOutcome(ok=False, error=GENERIC_FAILURE)
     if not passwords.verify_password(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
@@ -81,10 +103,24 @@ def login(session: Session, *, username: str, password: str, ip: str | None,
             user.locked_until = now + timedelta(minutes=s.lockout_minutes)
             user.failed_logins = 0
             reason = "bad_password_locked"
-            audit.record(session, actor=actor, action="auth.lockout", target_type="user", target_id=user.id,
-                         result=AuditResult.FAILURE, detail={"minutes": s.lockout_minutes})
-        audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
-                     result=AuditResult.FAILURE, detail={"reason": reason})
+            audit.record(
+                session,
+                actor=actor,
+                action="auth.lockout",
+                target_type="user",
+                target_id=user.id,
+                result=AuditResult.FAILURE,
+                detail={"minutes": s.lockout_minutes},
+            )
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.login",
+            target_type="user",
+            target_id=user.id,
+            result=AuditResult.FAILURE,
+            detail={"reason": reason},
+        )
         session.flush()
         return LoginOutcome(ok=False, error=GENERIC_FAILURE)
     user.failed_logins = 0
@@ -95,16 +131,26 @@ def login(session: Session, *, username: str, password: str, ip: str | None,
     token, us = _open_session(session, user, stage, ip, user_agent)
     if stage == SessionStage.FULL:
         user.last_login_at = now
-    audit.record(session, actor=actor, action="auth.login", target_type="user", target_id=user.id,
-                 detail={"stage": str(stage)})
+    audit.record(
+        session, actor=actor, action="auth.login", target_type="user", target_id=user.id, detail={"stage": str(stage)}
+    )
     return LoginOutcome(ok=True, user=user, session=us, token=token)
 
 
-def _open_session(session: Session, user: User, stage: SessionStage, ip: str | None,
-                  user_agent: str | None) -> tuple[str, UserSession]:
+def _open_session(
+    session: Session, user: User, stage: SessionStage, ip: str | None, user_agent: str | None
+) -> tuple[str, UserSession]:
     token = new_token()
-    us = UserSession(token_hash=token_hash(token), user_id=user.id, stage=stage, csrf_token=new_token(24),
-                     ip=ip, user_agent=(user_agent or "")[:300], created_at=utcnow(), last_seen_at=utcnow())
+    us = UserSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        stage=stage,
+        csrf_token=new_token(24),
+        ip=ip,
+        user_agent=(user_agent or "")[:300],
+        created_at=utcnow(),
+        last_seen_at=utcnow(),
+    )
     session.add(us)
     session.flush()
     return token, us
@@ -163,13 +209,20 @@ def end_all_sessions(session: Session, *, user_id: int, except_id: int | None = 
 
 def change_password(session: Session, *, actor: Actor, user: User, current: str, new: str) -> None:
     if not passwords.verify_password(user.password_hash, current):
-        audit.record(session, actor=actor, action="auth.password_change", target_type="user", target_id=user.id,
-                     result=AuditResult.FAILURE, detail={"reason": "wrong_current"})
-        raise ValidationFailed("The current password is wrong",
-                               errors=[{"field": "current", "message": "wrong"}])
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.password_change",
+            target_type="user",
+            target_id=user.id,
+            result=AuditResult.FAILURE,
+            detail={"reason": "wrong_current"},
+        )
+        raise ValidationFailed("The current password is wrong", errors=[{"field": "current", "message": "wrong"}])
     if current == new:
-        raise ValidationFailed("The new password must differ from the current one",
-                               errors=[{"field": "new", "message": "same as current"}])
+        raise ValidationFailed(
+            "The new password must differ from the current one", errors=[{"field": "new", "message": "same as current"}]
+        )
     passwords.check_policy(new, username=user.username)
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = utcnow()
@@ -189,6 +242,13 @@ def second_factor_failed(session: Session, *, user: User, user_session: UserSess
     user.locked_until = utcnow() + timedelta(minutes=s.lockout_minutes)
     user_session.ended_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action="auth.lockout", target_type="user", target_id=user.id,
-                 result=AuditResult.FAILURE, detail={"minutes": s.lockout_minutes, "factor": "totp"})
+    audit.record(
+        session,
+        actor=actor,
+        action="auth.lockout",
+        target_type="user",
+        target_id=user.id,
+        result=AuditResult.FAILURE,
+        detail={"minutes": s.lockout_minutes, "factor": "totp"},
+    )
     return True

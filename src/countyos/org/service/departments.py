@@ -35,7 +35,7 @@ def get_by_name(session: Session, *, name: str) -> Department | None:
     return session.scalar(select(Department).where(Department.name == name))
 
 
-def query(f: DepartmentFilter) -> Select[tuple[Department]]:
+def query(f: DepartmentFilter) -> Select[Department]:
     stmt = select(Department).order_by(Department.kind, Department.name)
     if f.q:
         stmt = stmt.where(or_(Department.name.contains(f.q), Department.uscc.contains(f.q)))
@@ -84,16 +84,37 @@ def _validate(session: Session, values: dict[str, object], current: Department |
             node = node.parent
 
 
-def create(session: Session, *, actor: Actor, name: str, kind: DepartmentKind, uscc_code: str | None = None,
-           parent_id: int | None = None, division_code: str | None = None, phone: str | None = None) -> Department:
-    values: dict[str, object] = {"name": name.strip(), "uscc": uscc_code or None, "kind": kind,
-                                 "parent_id": parent_id, "division_code": division_code, "phone": phone}
+def create(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    kind: DepartmentKind,
+    uscc_code: str | None = None,
+    parent_id: int | None = None,
+    division_code: str | None = None,
+    phone: str | None = None,
+) -> Department:
+    values: dict[str, object] = {
+        "name": name.strip(),
+        "uscc": uscc_code or None,
+        "kind": kind,
+        "parent_id": parent_id,
+        "division_code": division_code,
+        "phone": phone,
+    }
     _validate(session, values, None)
     dep = Department(**values)
     session.add(dep)
     session.flush()
-    audit.record(session, actor=actor, action="department.create", target_type="department", target_id=dep.id,
-                 detail={k: (str(v) if v is not None else None) for k, v in values.items()})
+    audit.record(
+        session,
+        actor=actor,
+        action="department.create",
+        target_type="department",
+        target_id=dep.id,
+        detail={k: (str(v) if v is not None else None) for k, v in values.items()},
+    )
     return dep
 
 
@@ -113,6 +134,7 @@ def update(session: Session, *, actor: Actor, department_id: int, changes: dict[
             setattr(dep, k, v)
     session.flush()
     if diff:
-        audit.record(session, actor=actor, action="department.update", target_type="department",
-                     target_id=dep.id, detail=diff)
+        audit.record(
+            session, actor=actor, action="department.update", target_type="department", target_id=dep.id, detail=diff
+        )
     return dep

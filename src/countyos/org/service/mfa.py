@@ -70,10 +70,13 @@ def confirm_enrolment(session: Session, *, actor: Actor, user: User, code: str) 
     secret = cipher().decrypt(user.totp_secret_enc) if user.totp_secret_enc else None
     step = _matching_step(secret, code) if secret else None
     if step is None:
-        audit.record(session, actor=actor, action="mfa.enrol", target_type="user", target_id=user.id,
-                     result=AuditResult.FAILURE)
-        raise ValidationFailed("The code is not right; check the time on your phone and try again",
-                               errors=[{"field": "code", "message": "invalid"}])
+        audit.record(
+            session, actor=actor, action="mfa.enrol", target_type="user", target_id=user.id, result=AuditResult.FAILURE
+        )
+        raise ValidationFailed(
+            "The code is not right; check the time on your phone and try again",
+            errors=[{"field": "code", "message": "invalid"}],
+        )
     user.totp_enabled = True
     user.totp_last_step = step
     codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}" for _ in range(RECOVERY_CODES)]
@@ -98,8 +101,15 @@ def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
                 user.recovery_codes = [c for c in user.recovery_codes if c != h]
                 ok, method = True, "recovery_code"
     session.flush()
-    audit.record(session, actor=actor, action="mfa.verify", target_type="user", target_id=user.id,
-                 result=AuditResult.SUCCESS if ok else AuditResult.FAILURE, detail={"method": method})
+    audit.record(
+        session,
+        actor=actor,
+        action="mfa.verify",
+        target_type="user",
+        target_id=user.id,
+        result=AuditResult.SUCCESS if ok else AuditResult.FAILURE,
+        detail={"method": method},
+    )
     return ok
 
 

@@ -38,12 +38,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def character_classes(password: str) -> int:
-    return sum((
-        any(c.islower() for c in password),
-        any(c.isupper() for c in password),
-        any(c.isdigit() for c in password),
-        any(not c.isalnum() for c in password),
-    ))
+    return sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
 
 
 def policy_errors(password: str, *, username: str | None = None) -> list[str]:

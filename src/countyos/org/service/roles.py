@@ -57,8 +57,7 @@ def sync_catalog(
     for rs in roles:
         role = get_by_code(session, code=rs.code)
         if role is None:
-            role = Role(code=rs.code, name=rs.name, name_en=rs.name_en, description=rs.description,
-                        is_builtin=True)
+            role = Role(code=rs.code, name=rs.name, name_en=rs.name_en, description=rs.description, is_builtin=True)
             session.add(role)
             role.permissions = [session.get_one(Permission, c) for c in sorted(set(grants.get(rs.code, [])))]
     session.flush()
@@ -88,18 +87,31 @@ def list_permissions(session: Session) -> list[Permission]:
     return list(session.scalars(select(Permission).order_by(Permission.code)))
 
 
-def create(session: Session, *, actor: Actor, code: str, name: str, name_en: str | None,
-           description: str | None, permission_codes: list[str]) -> Role:
+def create(
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    name_en: str | None,
+    description: str | None,
+    permission_codes: list[str],
+) -> Role:
     if get_by_code(session, code=code) is not None:
         raise Conflict("A role with code %(code)s already exists", code=code)
     perms = _permissions(session, permission_codes)
     check_separation(permission_codes)
-    role = Role(code=code, name=name, name_en=name_en, description=description, is_builtin=False,
-                permissions=perms)
+    role = Role(code=code, name=name, name_en=name_en, description=description, is_builtin=False, permissions=perms)
     session.add(role)
     session.flush()
-    audit.record(session, actor=actor, action="role.create", target_type="role", target_id=role.id,
-                 detail={"code": code, "permissions": sorted(permission_codes)})
+    audit.record(
+        session,
+        actor=actor,
+        action="role.create",
+        target_type="role",
+        target_id=role.id,
+        detail={"code": code, "permissions": sorted(permission_codes)},
+    )
     return role
 
 
@@ -113,8 +125,14 @@ def set_permissions(session: Session, *, actor: Actor, role_id: int, permission_
     session.flush()
     for user in users.holders_of_role(session, role_id=role.id):
         check_separation(user.permission_codes)
-    audit.record(session, actor=actor, action="role.permissions", target_type="role", target_id=role.id,
-                 detail={"code": role.code, "before": before, "after": sorted(permission_codes)})
+    audit.record(
+        session,
+        actor=actor,
+        action="role.permissions",
+        target_type="role",
+        target_id=role.id,
+        detail={"code": role.code, "before": before, "after": sorted(permission_codes)},
+    )
     return role
 
 

@@ -17,8 +17,9 @@ from countyos.org.service import audit, users
 TOKEN_PREFIX = "cos_"
 
 
-def create(session: Session, *, actor: Actor, name: str, user_id: int, scopes: list[str],
-           expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def create(
+    session: Session, *, actor: Actor, name: str, user_id: int, scopes: list[str], expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
     """Issue a token; the plain value is returned once and only its hash is stored."""
     user = users.get(session, user_id=user_id)
     if not name.strip():
@@ -27,16 +28,32 @@ def create(session: Session, *, actor: Actor, name: str, user_id: int, scopes: l
         raise ValidationFailed("A token needs at least one scope")
     outside = sorted(set(scopes) - user.permission_codes)
     if outside:
-        raise ValidationFailed("The account %(user)s does not hold these permissions: %(codes)s",
-                               user=user.username, codes=", ".join(outside))
+        raise ValidationFailed(
+            "The account %(user)s does not hold these permissions: %(codes)s",
+            user=user.username,
+            codes=", ".join(outside),
+        )
     prefix = new_token(6)[:8]
     plain = f"{TOKEN_PREFIX}{prefix}_{new_token(32)}"
-    tok = ApiToken(name=name.strip(), prefix=prefix, token_hash=token_hash(plain), user_id=user.id,
-                   scopes=sorted(set(scopes)), created_by_id=actor.id, expires_at=expires_at)
+    tok = ApiToken(
+        name=name.strip(),
+        prefix=prefix,
+        token_hash=token_hash(plain),
+        user_id=user.id,
+        scopes=sorted(set(scopes)),
+        created_by_id=actor.id,
+        expires_at=expires_at,
+    )
     session.add(tok)
     session.flush()
-    audit.record(session, actor=actor, action="token.create", target_type="api_token", target_id=tok.id,
-                 detail={"name": tok.name, "user": user.username, "scopes": tok.scopes})
+    audit.record(
+        session,
+        actor=actor,
+        action="token.create",
+        target_type="api_token",
+        target_id=tok.id,
+        detail={"name": tok.name, "user": user.username, "scopes": tok.scopes},
+    )
     return tok, plain
 
 
@@ -70,6 +87,12 @@ def revoke(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
     if tok.revoked_at is None:
         tok.revoked_at = utcnow()
         session.flush()
-        audit.record(session, actor=actor, action="token.revoke", target_type="api_token", target_id=tok.id,
-                     detail={"name": tok.name})
+        audit.record(
+            session,
+            actor=actor,
+            action="token.revoke",
+            target_type="api_token",
+            target_id=tok.id,
+            detail={"name": tok.name},
+        )
     return tok

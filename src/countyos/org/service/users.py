@@ -44,7 +44,7 @@ def get_by_username(session: Session, *, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-def query(f: UserFilter) -> Select[tuple[User]]:
+def query(f: UserFilter) -> Select[User]:
     stmt = select(User).order_by(User.username)
     if f.q:
         stmt = stmt.where(or_(User.username.contains(f.q.lower()), User.display_name.contains(f.q)))
@@ -78,50 +78,88 @@ def reveal_phone(session: Session, *, actor: Actor, user_id: int) -> str:
     if not actor.can("user.pii"):
         raise PermissionDenied("Only permitted roles may see unmasked phone numbers")
     user = get(session, user_id=user_id)
-    audit.record(session, actor=actor, action="user.pii_view", target_type="user", target_id=user.id,
-                 detail={"field": "phone"})
+    audit.record(
+        session, actor=actor, action="user.pii_view", target_type="user", target_id=user.id, detail={"field": "phone"}
+    )
     return cipher().decrypt(user.phone_enc) if user.phone_enc else ""
 
 
 def _set_phone(user: User, phone: str | None) -> None:
     phone = (phone or "").strip() or None
     if phone and not PHONE_RE.match(phone):
-        raise ValidationFailed("The phone number %(phone)s is not valid", phone=mask_phone(phone),
-                               errors=[{"field": "phone", "message": "11-digit mobile or area-code number"}])
+        raise ValidationFailed(
+            "The phone number %(phone)s is not valid",
+            phone=mask_phone(phone),
+            errors=[{"field": "phone", "message": "11-digit mobile or area-code number"}],
+        )
     user.phone_enc = cipher().encrypt(phone) if phone else None
     user.phone_index = cipher().blind_index(phone) if phone else None
 
 
-def create(session: Session, *, actor: Actor, username: str, display_name: str, password: str,
-           department_id: int | None = None, phone: str | None = None, locale: str = "zh_CN",
-           is_machine: bool = False, must_change_password: bool = True) -> User:
+def create(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    department_id: int | None = None,
+    phone: str | None = None,
+    locale: str = "zh_CN",
+    is_machine: bool = False,
+    must_change_password: bool = True,
+) -> User:
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
         raise ValidationFailed(
             "User names are 3–40 characters: lower-case letters, digits, '_', '.', '-', starting with a letter",
-            errors=[{"field": "username", "message": "invalid"}])
+            errors=[{"field": "username", "message": "invalid"}],
+        )
     if not display_name.strip():
-        raise ValidationFailed("Please give the person's name", errors=[{"field": "display_name",
-                                                                         "message": "required"}])
+        raise ValidationFailed(
+            "Please give the person's name", errors=[{"field": "display_name", "message": "required"}]
+        )
     if get_by_username(session, username=username) is not None:
         raise Conflict("The user name %(username)s is taken", username=username)
     passwords.check_policy(password, username=username)
     if department_id is not None:
         departments.get(session, department_id=department_id)
-    user = User(username=username, display_name=display_name.strip(), department_id=department_id,
-                password_hash=passwords.hash_password(password), password_changed_at=utcnow(),
-                must_change_password=must_change_password and not is_machine, is_machine=is_machine,
-                locale=locale, failed_logins=0, recovery_codes=[])
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        department_id=department_id,
+        password_hash=passwords.hash_password(password),
+        password_changed_at=utcnow(),
+        must_change_password=must_change_password and not is_machine,
+        is_machine=is_machine,
+        locale=locale,
+        failed_logins=0,
+        recovery_codes=[],
+    )
     _set_phone(user, phone)
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action="user.create", target_type="user", target_id=user.id,
-                 detail={"username": username, "department_id": department_id, "machine": is_machine})
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        target_type="user",
+        target_id=user.id,
+        detail={"username": username, "department_id": department_id, "machine": is_machine},
+    )
     return user
 
 
-def update(session: Session, *, actor: Actor, user_id: int, display_name: str | None = None,
-           department_id: int | None = None, phone: str | None = None, clear_department: bool = False) -> User:
+def update(
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    display_name: str | None = None,
+    department_id: int | None = None,
+    phone: str | None = None,
+    clear_department: bool = False,
+) -> User:
     user = get(session, user_id=user_id)
     diff: dict[str, object] = {}
     if display_name is not None and display_name.strip() and display_name.strip() != user.display_name:
@@ -137,8 +175,7 @@ def update(session: Session, *, actor: Actor, user_id: int, display_name: str | 
         diff["phone"] = "changed"
     session.flush()
     if diff:
-        audit.record(session, actor=actor, action="user.update", target_type="user", target_id=user.id,
-                     detail=diff)
+        audit.record(session, actor=actor, action="user.update", target_type="user", target_id=user.id, detail=diff)
     return user
 
 
@@ -148,8 +185,9 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) ->
         raise ValidationFailed("You cannot disable your own account")
     user.is_active = active
     session.flush()
-    audit.record(session, actor=actor, action="user.enable" if active else "user.disable",
-                 target_type="user", target_id=user.id)
+    audit.record(
+        session, actor=actor, action="user.enable" if active else "user.disable", target_type="user", target_id=user.id
+    )
     return user
 
 
@@ -188,6 +226,12 @@ def set_roles(session: Session, *, actor: Actor, user_id: int, role_codes: list[
     before = sorted(user.role_codes)
     user.roles = wanted
     session.flush()
-    audit.record(session, actor=actor, action="user.roles", target_type="user", target_id=user.id,
-                 detail={"before": before, "after": sorted(role_codes)})
+    audit.record(
+        session,
+        actor=actor,
+        action="user.roles",
+        target_type="user",
+        target_id=user.id,
+        detail={"before": before, "after": sorted(role_codes)},
+    )
     return user
