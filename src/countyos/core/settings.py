@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     county_name: str = "演示县"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
+    office_hours: str = "08:30-12:00,13:30-17:30"  # working time of working days (core.workcal)
+    calendar_dir: Path | None = None  # extra <year>.toml holiday files (core.workcal)
     public_url: str = "http://127.0.0.1:8000"
     tls: bool = False
 
@@ -58,6 +60,14 @@ class Settings(BaseSettings):
     def _known_backend(cls, v: str) -> str:
         if not (v.startswith("sqlite:") or v.startswith("postgresql")):
             raise ValueError("database_url must start with sqlite:/// or postgresql+psycopg://")
+        return v
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, v: str) -> str:
+        from countyos.core.workcal import parse_office_hours
+
+        parse_office_hours(v)
         return v
 
     @model_validator(mode="after")
