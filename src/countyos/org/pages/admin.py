@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -60,7 +61,7 @@ def users_page(
             "total": total,
             "limit": limit,
             "offset": offset,
-            "filters": query,
+            "filters": defaultdict(str, query),
             "base_query": urlencode(query),
             "departments": departments.all_active(session),
             "roles": roles.list_roles(session),
@@ -73,7 +74,7 @@ def users_page(
 @router.get("/admin/users/new")
 def user_new(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("user.write"))]) -> Response:
     return templates(request).render(
-        request, "org/user_new.html", {"departments": departments.all_active(session), "values": {}}
+        request, "org/user_new.html", {"departments": departments.all_active(session), "values": defaultdict(str)}
     )
 
 
@@ -107,12 +108,15 @@ def user_create(
                 "departments": departments.all_active(session),
                 "error": exc.message,
                 "errors": getattr(exc, "errors", []),
-                "values": {
-                    "username": username,
-                    "display_name": display_name,
-                    "department_id": department_id,
-                    "phone": phone,
-                },
+                "values": defaultdict(
+                    str,
+                    {
+                        "username": username,
+                        "display_name": display_name,
+                        "department_id": department_id,
+                        "phone": phone,
+                    },
+                ),
             },
             status_code=exc.status,
         )
@@ -226,7 +230,7 @@ def departments_page(
             "total": total,
             "limit": limit,
             "offset": offset,
-            "filters": query,
+            "filters": defaultdict(str, query),
             "base_query": urlencode(query),
             "kinds": KIND_LABELS,
         },
@@ -246,7 +250,7 @@ def _dep_form(
         request,
         "org/department_form.html",
         {
-            "values": values,
+            "values": defaultdict(str, values),
             "dep_id": dep_id,
             "kinds": KIND_LABELS,
             "error": error,

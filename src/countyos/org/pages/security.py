@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from collections import defaultdict
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -188,7 +189,7 @@ def audit_page(
             "total": total,
             "limit": limit,
             "offset": offset,
-            "filters": query,
+            "filters": defaultdict(str, query),
             "base_query": urlencode(query),
             "export_query": export_query,
             "verify": None,
