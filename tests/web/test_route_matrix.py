@@ -20,7 +20,7 @@ from tests.factories import person, token_for
 def requirements_of(route: APIRoute) -> list[Requirement]:
     found: list[Requirement] = []
 
-    def walk(dependant) -> None:  # noqa: ANN001
+    def walk(dependant) -> None:
         for d in dependant.dependencies:
             if isinstance(d.call, Requirement):
                 found.append(d.call)
@@ -34,7 +34,7 @@ def concrete_path(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "999999", path)
 
 
-def api_routes(app) -> list[RouteInfo]:  # noqa: ANN001
+def api_routes(app) -> list[RouteInfo]:
     routes = all_routes(app)
     assert len(routes) > 20, "the route walk found too few routes"
     return routes
@@ -88,7 +88,7 @@ def test_anonymous_gets_problem_json_on_api_and_login_redirect_on_pages(client, 
 SNAPSHOT = __import__("pathlib").Path(__file__).with_name("route_requirements.txt")
 
 
-def route_table(app) -> list[str]:  # noqa: ANN001
+def route_table(app) -> list[str]:
     rows = []
     for route in api_routes(app):
         (req,) = requirements_of(route.route)
