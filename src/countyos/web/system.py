@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from countyos import __version__
 from countyos.core import i18n
-from countyos.org.service import audit
+from countyos.org.service import audit, users
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, public, require
 from countyos.web.templating import templates
 
@@ -59,7 +59,7 @@ def switch_language(
     """Switch the interface language; remembered on the account when logged in."""
     loc = i18n.normalize_locale(locale)
     if a is not None and a.user.locale != loc:
-        user = session.merge(a.user)
+        user = users.get(session, user_id=a.user.id)
         user.locale = loc
         audit.record(
             session, actor=a.actor, action="user.locale", target_type="user", target_id=user.id, detail={"locale": loc}

@@ -41,7 +41,7 @@ def password_submit(
     new: Annotated[str, Form(max_length=200)],
     confirm: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    user_session = session.merge(a.user_session) if a.user_session else None
+    user_session = auth.get_session(session, session_id=a.user_session.id) if a.user_session else None
     user = users.get(session, user_id=a.user.id)
     try:
         if new != confirm:
@@ -111,7 +111,7 @@ def mfa_confirm(
         )
     token = None
     if a.user_session is not None:
-        user_session = session.merge(a.user_session)
+        user_session = auth.get_session(session, session_id=a.user_session.id)
         auth.advance(session, user_session=user_session, mfa_done=True)
         token = auth.rotate(session, user_session=user_session)
     response = templates(request).render(request, "org/mfa_codes.html", {"codes": codes})

@@ -107,7 +107,7 @@ def mfa_submit(
     code: Annotated[str, Form(max_length=20)],
 ) -> Response:
     assert a.user_session is not None  # the MFA stage exists only for cookie sessions
-    user_session = session.merge(a.user_session)
+    user_session = auth.get_session(session, session_id=a.user_session.id)
     user = user_session.user
     if mfa.verify(session, actor=a.actor, user=user, code=code):
         user.failed_logins = 0
@@ -134,7 +134,7 @@ def mfa_submit(
 @router.post("/logout")
 def logout(request: Request, session: WriteSession, a: Annotated[Auth, Depends(in_stage(*ANY_STAGE))]) -> Response:
     if a.user_session is not None:
-        auth.logout(session, user_session=session.merge(a.user_session), actor=a.actor)
+        auth.logout(session, user_session=auth.get_session(session, session_id=a.user_session.id), actor=a.actor)
     response = redirect("/login", flash=translate(request, "You are logged out"))
     response.delete_cookie(SESSION_COOKIE)
     return response

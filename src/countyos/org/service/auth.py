@@ -172,6 +172,11 @@ def resolve_session(session: Session, *, token: str) -> UserSession | None:
     return us
 
 
+def get_session(session: Session, *, session_id: int) -> UserSession:
+    """The session row in this unit of work (never merge the request's detached copy: it is stale)."""
+    return session.get_one(UserSession, session_id)
+
+
 def touch_session(session: Session, *, session_id: int) -> None:
     session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=utcnow()))
 
