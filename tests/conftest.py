@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ os.environ["COUNTYOS_DATABASE_URL"] = os.environ["COUNTYOS_TEST_DATABASE_URL"]
 os.environ.pop("COUNTYOS_CONFIG", None)
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from countyos import domains  # noqa: E402
 from countyos.app import create_app  # noqa: E402
@@ -52,24 +54,28 @@ def bootstrap(db: Database) -> None:
 
 def empty_all_tables(db: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if IS_POSTGRES:
+    if IS_POSTGRES:
+        with db.engine.begin() as conn:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
+        return
+    raw = db.engine.raw_connection()  # autocommit mode: PRAGMA foreign_keys only works outside a transaction
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA foreign_keys=OFF")
+        cur.execute("BEGIN IMMEDIATE")
+        for t in tables:
+            cur.execute(f'DELETE FROM "{t}"')
+        cur.execute("COMMIT")
+        cur.execute("PRAGMA foreign_keys=ON")
+    finally:
+        raw.close()
 
 
 @pytest.fixture(scope="session")
 def migrated_db() -> Iterator[Database]:
     reset_settings()
     if IS_POSTGRES:
-        engine_db = Database(DATABASE_URL)
-        with engine_db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        engine_db.dispose()
+        reset_postgres(DATABASE_URL)
     migrate.upgrade(DATABASE_URL)
     db = Database(DATABASE_URL)
     yield db
@@ -99,3 +105,42 @@ def app(db: Database, settings: Settings):
 def client(app) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Make new, empty databases on the backend under test (PostGIS installed on PostgreSQL).
+
+    Each call returns the URL of another database; PostgreSQL ones are dropped after the test. They
+    are cloned from the template named by ``COUNTYOS_TEST_PG_TEMPLATE`` (the test command makes
+    one with PostGIS), or created empty with PostGIS when the test role is a superuser.
+    """
+    made: list[str] = []
+
+    def make() -> str:
+        n = len(made) + 1
+        if not IS_POSTGRES:
+            made.append(str(tmp_path / f"db{n}.db"))
+            return f"sqlite:///{made[-1]}"
+        name = f"countyos_t_{uuid.uuid4().hex[:12]}"
+        template = os.environ.get("COUNTYOS_TEST_PG_TEMPLATE")
+        admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        made.append(name)
+        url = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+        if not template:
+            ext = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            with ext.connect() as conn:
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            ext.dispose()
+        admin.dispose()
+        return url
+
+    yield make
+    if IS_POSTGRES and made:
+        admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as conn:
+            for name in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

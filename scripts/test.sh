@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# The CountyOS test command (`make test`; `.ci/run` calls it on a clean clone).
+#
+# On a fresh Debian 12 machine, as root, it installs what the tests need and runs everything:
+#   1. apt packages (only the missing ones): PostgreSQL 15 + PostGIS, Mosquitto, Chromium, CJK fonts,
+#      and python3-venv / nodejs / npm when the machine has none
+#   2. the Python virtualenv (.venv, `pip install -e '.[dev]'`), `npm ci`, scripts/vendor_assets.py
+#   3. static checks: translation completeness, ruff, mypy, import-linter
+#   4. PostgreSQL 15 on 127.0.0.1 with a test role, a test database and a PostGIS template database;
+#      a Mosquitto broker on 127.0.0.1:1883
+#   5. pytest on SQLite, on PostgreSQL (browser tests excluded), then the browser tests (headless
+#      Chromium through Playwright) on SQLite
+# It is idempotent: what is already installed or running is reused. Every step runs even when an
+# earlier check failed; the summary at the end lists each step and the exit code is non-zero when
+# any step failed. Extra arguments are passed to every pytest run (e.g. `scripts/test.sh -k backup`).
+#
+# Environment knobs (all optional):
+#   COUNTYOS_SCALE              size of the slow scale tests (default here: ci)
+#   COUNTYOS_TEST_PG_PORT       PostgreSQL port (default: the port of cluster 15/main)
+#   COUNTYOS_TEST_PG_DB         test database (default countyos_test); use another name when two
+#                               checkouts run the suite on one machine at the same time
+#   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 30)
+
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PG_VERSION=15
+PG_CLUSTER=main
+PG_ROLE=countyos
+PG_PASSWORD=countyos
+PG_DB="${COUNTYOS_TEST_PG_DB:-countyos_test}"
+PG_TEMPLATE=countyos_template
+MQTT_PORT=1883
+ARTIFACTS="$ROOT/test-artifacts"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+PYTEST_TIMEOUT_MIN="${PYTEST_TIMEOUT_MIN:-30}"
+export COUNTYOS_SCALE="${COUNTYOS_SCALE:-ci}"
+export DEBIAN_FRONTEND=noninteractive
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PYTHONDONTWRITEBYTECODE=1
+
+STARTED=$(date +%s)
+STEP_NAMES=()
+STEP_RESULTS=()
+STEP_TIMES=()
+FAILED=0
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+warn() { printf '\033[33m%s\033[0m\n' "$*" >&2; }
+
+# run_step NAME COMMAND...: run, time and record one step; never stops the script.
+run_step() {
+    local name=$1 t0 rc
+    shift
+    say "$name"
+    t0=$(date +%s)
+    "$@"
+    rc=$?
+    STEP_NAMES+=("$name")
+    STEP_TIMES+=("$(($(date +%s) - t0))")
+    if [ "$rc" -eq 0 ]; then
+        STEP_RESULTS+=("ok")
+    else
+        STEP_RESULTS+=("FAILED (exit $rc)")
+        FAILED=1
+        warn "step failed: $name (exit $rc)"
+    fi
+    return "$rc"
+}
+
+summary() {
+    local total=$(($(date +%s) - STARTED)) i
+    printf '\n\033[1m==> Summary\033[0m\n'
+    for i in "${!STEP_NAMES[@]}"; do
+        printf '  %-46s %-18s %5ss\n' "${STEP_NAMES[$i]}" "${STEP_RESULTS[$i]}" "${STEP_TIMES[$i]}"
+    done
+    if [ -n "${PYTEST_TOTALS:-}" ]; then
+        printf '%b' "$PYTEST_TOTALS"
+    fi
+    printf '  total time: %dm%02ds\n' $((total / 60)) $((total % 60))
+    if [ "$FAILED" -eq 0 ]; then
+        printf '\033[32mALL PASSED\033[0m\n'
+    else
+        printf '\033[31mFAILED\033[0m (see the steps marked FAILED above)\n'
+    fi
+}
+
+# Steps whose failure makes the rest meaningless stop the script here (with the summary).
+require_step() {
+    if ! run_step "$@"; then
+        summary
+        exit 1
+    fi
+}
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo -E "$@"
+    else
+        warn "need root (or sudo) for: $*"
+        return 1
+    fi
+}
+
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        sudo -u postgres "$@"
+    fi
+}
+
+pkg_installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = "installed" ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. apt
+# ---------------------------------------------------------------------------------------------
+apt_packages() {
+    local wanted=(postgresql-$PG_VERSION postgresql-$PG_VERSION-postgis-3 mosquitto mosquitto-clients
+        chromium fonts-noto-cjk) missing=() p
+    for p in "${wanted[@]}"; do
+        pkg_installed "$p" || missing+=("$p")
+    done
+    # A Python >= 3.11 able to make a virtualenv, and Node.js for the front-end libraries.
+    if [ ! -x "$PY" ]; then
+        if ! command -v python3 >/dev/null; then
+            missing+=(python3 python3-venv)
+        elif ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+            missing+=(python3-venv)
+        fi
+    fi
+    command -v npm >/dev/null || missing+=(nodejs npm)
+    if [ "${#missing[@]}" -eq 0 ]; then
+        echo "apt packages already installed"
+        return 0
+    fi
+    echo "installing: ${missing[*]}"
+    as_root apt-get update -q || return 1
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2. Python, npm, vendored assets
+# ---------------------------------------------------------------------------------------------
+python_env() {
+    if [ ! -x "$PY" ]; then
+        python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+            warn "CountyOS needs Python >= 3.11; python3 is $(python3 --version 2>&1)"
+            return 1
+        }
+        python3 -m venv "$VENV" || return 1
+    fi
+    # Reinstall only when pyproject.toml changed since the last successful install.
+    local stamp="$VENV/.countyos-install" want
+    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$PY" -c 'import countyos' 2>/dev/null; then
+        echo "virtualenv up to date ($("$PY" --version))"
+        return 0
+    fi
+    "$PY" -m pip install -q --upgrade pip || return 1
+    "$PY" -m pip install -q -e '.[dev]' || return 1
+    echo "$want" >"$stamp"
+}
+
+npm_env() {
+    local stamp="node_modules/.countyos-install" want
+    want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        echo "node_modules up to date"
+        return 0
+    fi
+    npm ci --no-audit --no-fund || return 1
+    echo "$want" >"$stamp"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 4. Services: PostgreSQL + PostGIS, Mosquitto
+# ---------------------------------------------------------------------------------------------
+pg_field() { # pg_field N -> column N of `pg_lsclusters` for our cluster
+    pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" -v n="$1" '$1 == v && $2 == c {print $n}'
+}
+
+pg_sql() { # pg_sql DB SQL -> run as the superuser over the local socket
+    as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d "$1" -tAc "$2"
+}
+
+postgres_up() {
+    if [ -z "$(pg_field 1)" ]; then
+        as_root pg_createcluster "$PG_VERSION" "$PG_CLUSTER" || return 1
+    fi
+    if [ "$(pg_field 4)" != "online" ]; then
+        as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start || return 1
+    fi
+    PG_PORT="${COUNTYOS_TEST_PG_PORT:-$(pg_field 3)}"
+    local i
+    for i in $(seq 1 30); do
+        pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break
+        sleep 1
+    done
+    pg_isready -h 127.0.0.1 -p "$PG_PORT" || return 1
+
+    # The test role is an ordinary role (like a county's application role): it owns its database
+    # and may create databases, but PostGIS is created by the superuser.
+    pg_sql postgres "DO \$\$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') THEN
+            CREATE ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
+        ELSE
+            ALTER ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
+        END IF; END \$\$;" || return 1
+    local db
+    for db in "$PG_DB" "$PG_TEMPLATE"; do
+        if [ -z "$(pg_sql postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+            pg_sql postgres "CREATE DATABASE $db OWNER $PG_ROLE" || return 1
+        fi
+        pg_sql "$db" "CREATE EXTENSION IF NOT EXISTS postgis" || return 1
+    done
+    # Tests clone fresh databases (migrations, backup/restore) from this template.
+    pg_sql postgres "ALTER DATABASE $PG_TEMPLATE IS_TEMPLATE true" || return 1
+    export COUNTYOS_TEST_PG_TEMPLATE="$PG_TEMPLATE"
+    PG_URL="postgresql+psycopg://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
+    echo "PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT: $(pg_sql "$PG_DB" "SELECT 'PostGIS ' || postgis_lib_version()")"
+    echo "test database: postgresql+psycopg://$PG_ROLE:***@127.0.0.1:$PG_PORT/$PG_DB (template $PG_TEMPLATE)"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+mosquitto_up() {
+    if ! port_open "$MQTT_PORT"; then
+        local dir=/tmp/countyos-test-mosquitto
+        mkdir -p "$dir"
+        cat >"$dir/mosquitto.conf" <<EOF
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+pid_file $dir/mosquitto.pid
+log_dest file $dir/mosquitto.log
+EOF
+        # The broker drops root for the user `mosquitto`, which must be able to write its files.
+        if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then chown -R mosquitto "$dir"; fi
+        mosquitto -c "$dir/mosquitto.conf" -d || return 1
+        local i
+        for i in $(seq 1 20); do port_open "$MQTT_PORT" && break; sleep 0.25; done
+    fi
+    timeout 5 mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -t countyos/test/ping -m ping || return 1
+    export COUNTYOS_TEST_MQTT_URL="mqtt://127.0.0.1:$MQTT_PORT"
+    echo "Mosquitto on 127.0.0.1:$MQTT_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 5. pytest
+# ---------------------------------------------------------------------------------------------
+PYTEST_TOTALS=""
+
+# run_pytest LABEL [env(1) arguments: NAME=VALUE, -u NAME...] -- PYTEST ARGS...
+run_pytest() {
+    local label=$1 envs=() rc log
+    shift
+    while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+    shift
+    log="$ARTIFACTS/pytest-$label.log"
+    env "${envs[@]}" timeout --signal=INT --kill-after=60 "${PYTEST_TIMEOUT_MIN}m" \
+        "$PY" -m pytest -p no:cacheprovider --junitxml="$ARTIFACTS/junit-$label.xml" "$@" "${PYTEST_ARGS[@]}" \
+        2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    PYTEST_TOTALS+="  pytest $label: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')\n"
+    case "$rc" in
+        0) return 0 ;;
+        5) warn "pytest $label collected no tests"; return 5 ;;
+        124) warn "pytest $label exceeded ${PYTEST_TIMEOUT_MIN} minutes"; return 124 ;;
+        *) return "$rc" ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------------------------
+PYTEST_ARGS=("$@")
+mkdir -p "$ARTIFACTS"
+
+require_step "apt packages" apt_packages
+require_step "python virtualenv (.venv)" python_env
+require_step "npm ci" npm_env
+require_step "vendor assets (scripts/vendor_assets.py)" "$PY" scripts/vendor_assets.py
+
+export PATH="$VENV/bin:$PATH"
+run_step "translations (scripts/i18n.py check)" "$PY" scripts/i18n.py check
+run_step "ruff check" ruff check src tests bench scripts
+run_step "mypy" mypy
+run_step "import-linter" lint-imports
+
+PG_OK=1
+run_step "PostgreSQL $PG_VERSION + PostGIS on 127.0.0.1" postgres_up || PG_OK=0
+run_step "Mosquitto on 127.0.0.1:$MQTT_PORT" mosquitto_up
+
+run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
+if [ "$PG_OK" -eq 1 ]; then
+    run_step "pytest on PostgreSQL" run_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" -- -m "not browser"
+else
+    STEP_NAMES+=("pytest on PostgreSQL"); STEP_RESULTS+=("FAILED (no server)"); STEP_TIMES+=(0); FAILED=1
+fi
+run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
+
+summary
+exit "$FAILED"
