@@ -19,10 +19,36 @@ LOCALES = ROOT / "src" / "countyos" / "locales"
 POT = ROOT / "build" / "messages.pot"
 
 
+def error_types() -> list[str]:
+    """Error classes take their message id as first argument, so their names are keywords too."""
+    import importlib
+    import pkgutil
+
+    import countyos
+    from countyos.core.errors import CountyError
+
+    for mod in pkgutil.walk_packages(countyos.__path__, "countyos."):
+        try:
+            importlib.import_module(mod.name)
+        except Exception:  # a module that cannot be imported contributes no error types
+            continue
+    found: set[str] = set()
+    todo = [CountyError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return sorted(found)
+
+
+KEYWORDS = ["_", "N_", "gettext", "ngettext:1,2", "translate:2", "LazyText"]
+
+
 def extract() -> None:
     POT.parent.mkdir(exist_ok=True)
+    keywords = [arg for k in KEYWORDS + error_types() for arg in ("-k", k)]
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-                    "-k", "_", "-k", "N_", "--no-location", "--sort-output", "--omit-header", "-o", str(POT),
+                    *keywords, "--no-location", "--sort-output", "--omit-header", "-o", str(POT),
                     str(ROOT / "src" / "countyos")], check=True, capture_output=True)
 
 

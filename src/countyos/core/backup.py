@@ -8,9 +8,11 @@ copied by the operator's file backup.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -65,6 +67,8 @@ def restore(url: str, source: Path, *, force: bool = False) -> None:
         try:
             if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise ConfigError("The backup file fails SQLite's integrity check")
+        except sqlite3.DatabaseError as exc:  # damaged beyond what the check can report, or not SQLite
+            raise ConfigError("The backup file fails SQLite's integrity check") from exc
         finally:
             check.close()
         for suffix in ("-wal", "-shm"):
@@ -76,6 +80,28 @@ def restore(url: str, source: Path, *, force: bool = False) -> None:
     args, env = _pg_env(url)
     dbname = make_url(url).database or ""
     flags = ["--clean", "--if-exists"] if force else []
-    subprocess.run(
-        ["pg_restore", "--no-owner", "--exit-on-error", *flags, *args, "-d", dbname, str(source)], check=True, env=env
-    )
+    with tempfile.TemporaryDirectory(prefix="countyos-restore-") as tmpdir:
+        toc = Path(tmpdir) / "toc.list"
+        toc.write_text(_restorable_toc(source, env, clean=force))
+        done = subprocess.run(
+            ["pg_restore", "--no-owner", "--exit-on-error", *flags, "--use-list", str(toc), *args, "-d", dbname,
+             str(source)], env=env,
+        )
+    if done.returncode != 0:
+        raise ConfigError("pg_restore failed (exit %(code)s); its message is above", code=done.returncode)
+
+
+def _restorable_toc(source: Path, env: dict[str, str], *, clean: bool) -> str:
+    """The dump's table of contents without what belongs to extensions such as PostGIS.
+
+    A county's application role is not a superuser: the superuser creates PostGIS in the database
+    beforehand, and the role may neither comment on, drop nor write the tables of an extension it
+    does not own. So the restore leaves out the extension's comment and its reference table
+    (``spatial_ref_sys``, whose standard rows come with the extension), and with ``--force`` also
+    the extension itself, which ``--clean`` would otherwise try to drop.
+    """
+    listing = subprocess.run(["pg_restore", "--list", str(source)], check=True, capture_output=True, text=True,
+                             env=env).stdout
+    skip = re.compile(r"^\d+; \d+ \d+ (COMMENT - EXTENSION |TABLE DATA \S+ spatial_ref_sys "
+                      + (r"|EXTENSION - " if clean else "") + ")")
+    return "".join(line + "\n" for line in listing.splitlines() if not skip.match(line))

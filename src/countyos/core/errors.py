@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from countyos.core.i18n import gettext
+from countyos.core.i18n import N_, gettext
 
 
 class CountyError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
-    title: ClassVar[str] = "Bad request"
+    title: ClassVar[str] = N_("Bad request")
 
     def __init__(self, message: str | None = None, /, **params: Any) -> None:
         self.message_id = message or self.title
@@ -46,7 +46,7 @@ class CountyError(Exception):
 class ValidationFailed(CountyError):
     status = 422
     code = "validation_failed"
-    title = "The input is not valid"
+    title = N_("The input is not valid")
 
     def __init__(
         self, message: str | None = None, /, *, errors: list[dict[str, Any]] | None = None, **params: Any
@@ -61,43 +61,43 @@ class ValidationFailed(CountyError):
 class NotAuthenticated(CountyError):
     status = 401
     code = "not_authenticated"
-    title = "Please log in first"
+    title = N_("Please log in first")
 
 
 class PermissionDenied(CountyError):
     status = 403
     code = "permission_denied"
-    title = "You do not have permission to do this"
+    title = N_("You do not have permission to do this")
 
 
 class NotFound(CountyError):
     status = 404
     code = "not_found"
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Conflict(CountyError):
     status = 409
     code = "conflict"
-    title = "The request conflicts with the current state"
+    title = N_("The request conflicts with the current state")
 
 
 class MethodNotAllowed(CountyError):
     status = 405
     code = "method_not_allowed"
-    title = "This method is not allowed here"
+    title = N_("This method is not allowed here")
 
 
 class PayloadTooLarge(CountyError):
     status = 413
     code = "payload_too_large"
-    title = "The request is too large"
+    title = N_("The request is too large")
 
 
 class RateLimited(CountyError):
     status = 429
     code = "rate_limited"
-    title = "Too many requests; please wait and try again"
+    title = N_("Too many requests; please wait and try again")
 
     def __init__(self, message: str | None = None, /, *, retry_after: int = 60, **params: Any) -> None:
         super().__init__(message, **params)
@@ -107,10 +107,10 @@ class RateLimited(CountyError):
 class ServiceUnavailable(CountyError):
     status = 503
     code = "service_unavailable"
-    title = "The service is temporarily unavailable"
+    title = N_("The service is temporarily unavailable")
 
 
 class ConfigError(CountyError):
     status = 500
     code = "config_error"
-    title = "The configuration is not valid"
+    title = N_("The configuration is not valid")

@@ -84,3 +84,28 @@ _ = gettext
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it now (translated when shown)."""
     return message
+
+
+class LazyText:
+    """A message translated when it is shown (``str()``), for values put into other messages."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        self.message = message
+        self.params = params
+
+    def __str__(self) -> str:
+        return gettext(self.message, **self.params)
+
+    def __repr__(self) -> str:
+        return f"LazyText({self.message!r})"
+
+
+class LazyList:
+    """Several lazy messages joined when shown."""
+
+    def __init__(self, items: list[LazyText], sep: str = "; ") -> None:
+        self.items = items
+        self.sep = sep
+
+    def __str__(self) -> str:
+        return self.sep.join(str(i) for i in self.items)

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, ValidationFailed
+from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.org.models import DepartmentKind
 from countyos.org.service import departments, mfa, roles, users
@@ -20,11 +21,11 @@ from countyos.web.templating import redirect, templates, translate
 router = APIRouter()
 
 KIND_LABELS = {
-    DepartmentKind.OPS_CENTRE: "Operations centre",
-    DepartmentKind.DEPARTMENT: "Department",
-    DepartmentKind.TOWNSHIP: "Township / street",
-    DepartmentKind.VILLAGE: "Village / community",
-    DepartmentKind.OPERATOR: "Operating company",
+    DepartmentKind.OPS_CENTRE: N_("Operations centre"),
+    DepartmentKind.DEPARTMENT: N_("Department"),
+    DepartmentKind.TOWNSHIP: N_("Township / street"),
+    DepartmentKind.VILLAGE: N_("Village / community"),
+    DepartmentKind.OPERATOR: N_("Operating company"),
 }
 
 

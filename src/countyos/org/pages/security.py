@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from countyos.core.errors import CountyError, ValidationFailed
+from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.core.settings import get_settings
 from countyos.org.service import audit, roles, tokens, users
@@ -19,6 +20,8 @@ from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
 router = APIRouter()
+
+RESULT_LABELS = {"success": N_("success"), "failure": N_("failure"), "denied": N_("denied")}
 
 
 @router.get("/admin/roles")
@@ -193,6 +196,7 @@ def audit_page(
             "base_query": urlencode(query),
             "export_query": export_query,
             "verify": None,
+            "results": RESULT_LABELS,
         },
     )
 

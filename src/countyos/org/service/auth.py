@@ -16,6 +16,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import new_token, token_hash
 from countyos.core.errors import ValidationFailed
+from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
 from countyos.org.models import AuditResult, SessionStage, User, UserSession
 from countyos.org.service import audit, passwords, users
@@ -57,7 +58,7 @@ def next_stage(user: User, *, mfa_done: bool) -> SessionStage:
     return SessionStage.FULL
 
 
-GENERIC_FAILURE = "The user name or password is wrong, or the account is locked or disabled"
+GENERIC_FAILURE = N_("The user name or password is wrong, or the account is locked or disabled")
 
 
 def login(

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from countyos.core.clock import utcnow
 from countyos.core.errors import ValidationFailed
+from countyos.core.i18n import N_, LazyList, LazyText
 from countyos.core.settings import get_settings
 from countyos.org.models import User
 
@@ -48,15 +49,16 @@ def character_classes(password: str) -> int:
     )
 
 
-def policy_errors(password: str, *, username: str | None = None) -> list[str]:
+def policy_errors(password: str, *, username: str | None = None) -> list[LazyText]:
     s = get_settings()
     errors = []
     if len(password) < s.password_min_length:
-        errors.append(f"at least {s.password_min_length} characters")
+        errors.append(LazyText(N_("at least %(n)s characters"), n=s.password_min_length))
     if character_classes(password) < s.password_min_classes:
-        errors.append(f"at least {s.password_min_classes} of: lower case, upper case, digits, symbols")
+        errors.append(LazyText(N_("at least %(n)s of: lower case, upper case, digits, symbols"),
+                               n=s.password_min_classes))
     if username and username.lower() in password.lower():
-        errors.append("must not contain the user name")
+        errors.append(LazyText(N_("must not contain the user name")))
     return errors
 
 
@@ -65,8 +67,8 @@ def check_policy(password: str, *, username: str | None = None) -> None:
     if errors:
         raise ValidationFailed(
             "The password does not meet the policy: %(rules)s",
-            rules="; ".join(errors),
-            errors=[{"field": "password", "message": e} for e in errors],
+            rules=LazyList(errors),
+            errors=[{"field": "password", "message": e.message % e.params} for e in errors],
         )
 
 
