@@ -84,8 +84,19 @@ def restore(url: str, source: Path, *, force: bool = False) -> None:
         toc = Path(tmpdir) / "toc.list"
         toc.write_text(_restorable_toc(source, env, clean=force))
         done = subprocess.run(
-            ["pg_restore", "--no-owner", "--exit-on-error", *flags, "--use-list", str(toc), *args, "-d", dbname,
-             str(source)], env=env,
+            [
+                "pg_restore",
+                "--no-owner",
+                "--exit-on-error",
+                *flags,
+                "--use-list",
+                str(toc),
+                *args,
+                "-d",
+                dbname,
+                str(source),
+            ],
+            env=env,
         )
     if done.returncode != 0:
         raise ConfigError("pg_restore failed (exit %(code)s); its message is above", code=done.returncode)
@@ -100,8 +111,12 @@ def _restorable_toc(source: Path, env: dict[str, str], *, clean: bool) -> str:
     (``spatial_ref_sys``, whose standard rows come with the extension), and with ``--force`` also
     the extension itself, which ``--clean`` would otherwise try to drop.
     """
-    listing = subprocess.run(["pg_restore", "--list", str(source)], check=True, capture_output=True, text=True,
-                             env=env).stdout
-    skip = re.compile(r"^\d+; \d+ \d+ (COMMENT - EXTENSION |TABLE DATA \S+ spatial_ref_sys "
-                      + (r"|EXTENSION - " if clean else "") + ")")
+    listing = subprocess.run(
+        ["pg_restore", "--list", str(source)], check=True, capture_output=True, text=True, env=env
+    ).stdout
+    skip = re.compile(
+        r"^\d+; \d+ \d+ (COMMENT - EXTENSION |TABLE DATA \S+ spatial_ref_sys "
+        + (r"|EXTENSION - " if clean else "")
+        + ")"
+    )
     return "".join(line + "\n" for line in listing.splitlines() if not skip.match(line))
