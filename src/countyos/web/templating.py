@@ -20,6 +20,7 @@ from countyos import __version__
 from countyos.core import i18n
 from countyos.core.clock import to_local
 from countyos.core.settings import get_settings
+from countyos.org.models import SessionStage
 from countyos.web.nav import NavItem
 
 _PKG = Path(__file__).resolve().parent.parent
@@ -82,12 +83,13 @@ class Templates:
     ) -> HTMLResponse:
         auth = getattr(request.state, "auth", None)
         locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
-        permissions = auth.actor.permissions if auth else frozenset()
+        signed_in = auth is not None and auth.stage == SessionStage.FULL
+        permissions = auth.actor.permissions if signed_in else frozenset()
         ctx: dict[str, Any] = {
             "auth": auth,
-            "user": auth.user if auth else None,
+            "user": auth.user if signed_in else None,
             "csrf_token": auth.csrf_token if auth else getattr(request.state, "anon_csrf", ""),
-            "nav": self.nav_for(permissions) if auth else [],
+            "nav": self.nav_for(permissions) if signed_in else [],
             "locale": locale,
             "county_name": get_settings().county_name,
             "path": request.url.path,
