@@ -129,6 +129,15 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run scheduled jobs without the web application (for multi-worker deployments)."""
+    from countyos import worker as worker_mod
+
+    typer.echo("CountyOS worker running scheduled jobs; Ctrl-C to stop.")
+    worker_mod.run(_settings())
+
+
+@app.command()
 def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,

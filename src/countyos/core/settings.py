@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -70,16 +70,19 @@ class Settings(BaseSettings):
         parse_office_hours(v)
         return v
 
-    @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> Settings:
-        if self.env == "prod" and self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS:
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_placeholder_secrets(cls, v: SecretStr, info: ValidationInfo) -> SecretStr:
+        if info.data.get("env") != "prod":
+            return v
+        if v.get_secret_value().lower() in PLACEHOLDER_SECRETS:
             raise ValueError(
                 "secret_key is a placeholder; set COUNTYOS_SECRET_KEY to a long random value "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
-        if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
+        if len(v.get_secret_value()) < 32:
             raise ValueError("secret_key must be at least 32 characters outside development mode")
-        return self
+        return v
 
     @property
     def is_sqlite(self) -> bool:
