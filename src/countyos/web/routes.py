@@ -23,11 +23,11 @@ class RouteInfo:
 def _walk(routes: Iterable[Any]) -> Iterator[RouteInfo]:
     for r in routes:
         if isinstance(r, APIRoute):
-            yield RouteInfo(r.path, frozenset(r.methods), r)
+            yield RouteInfo(r.path, frozenset(r.methods or ()), r)
         elif hasattr(r, "effective_candidates"):
             yield from _walk(r.effective_candidates())
         elif isinstance(getattr(r, "original_route", None), APIRoute):
-            yield RouteInfo(r.path, frozenset(r.original_route.methods), r.original_route)
+            yield RouteInfo(r.path, frozenset(r.original_route.methods or ()), r.original_route)
 
 
 def api_routes(app: FastAPI) -> list[RouteInfo]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from fastapi import Request
@@ -22,6 +22,9 @@ from countyos.core.clock import to_local
 from countyos.core.settings import get_settings
 from countyos.org.models import SessionStage
 from countyos.web.nav import NavItem
+
+if TYPE_CHECKING:
+    from countyos.web.deps import Auth
 
 _PKG = Path(__file__).resolve().parent.parent
 FLASH_COOKIE = "countyos_flash"
@@ -81,13 +84,13 @@ class Templates:
         status_code: int = 200,
         headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
-        auth = getattr(request.state, "auth", None)
+        auth: Auth | None = getattr(request.state, "auth", None)
         locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
         signed_in = auth is not None and auth.stage == SessionStage.FULL
-        permissions = auth.actor.permissions if signed_in else frozenset()
+        permissions = auth.actor.permissions if auth is not None and signed_in else frozenset()
         ctx: dict[str, Any] = {
             "auth": auth,
-            "user": auth.user if signed_in else None,
+            "user": auth.user if auth is not None and signed_in else None,
             "csrf_token": auth.csrf_token if auth else getattr(request.state, "anon_csrf", ""),
             "nav": self.nav_for(permissions) if signed_in else [],
             "locale": locale,
