@@ -74,3 +74,15 @@ def test_anonymous_language_choice_uses_a_cookie(client, db):
 
     client.post("/lang", data={"locale": "en", "next": "/login", "csrf_token": csrf_from(page.text)})
     assert "User name" in client.get("/login").text
+
+
+def test_home_shows_system_status_to_the_system_administrator_only(client, db):
+    person(db, ["secadmin"], totp=False)  # an administrator who has not enrolled yet
+    admin = person(db, ["sysadmin"])
+    login(client, admin)
+    html = client.get("/").text
+    assert 'id="system-status"' in html and "0001" in html or "alembic" not in html
+    assert "未启用第二因素的管理员：1 人" in html
+    client.cookies.clear()
+    login(client, person(db, ["dispatcher"]))
+    assert 'id="system-status"' not in client.get("/").text

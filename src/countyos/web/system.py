@@ -44,8 +44,19 @@ def metrics(request: Request, _: Annotated[Auth, Depends(require("system.manage"
 
 
 @router.get("/", include_in_schema=False)
-def home(request: Request, a: Annotated[Auth, Depends(authenticated)]) -> Response:
-    return templates(request).render(request, "home.html")
+def home(request: Request, session: ReadSession, a: Annotated[Auth, Depends(authenticated)]) -> Response:
+    status = None
+    if a.actor.can("system.manage"):
+        settings = request.app.state.settings
+        scheduler = getattr(request.app.state, "scheduler", None)
+        status = {
+            "backend": session.get_bind().dialect.name,
+            "revision": session.execute(text("SELECT version_num FROM alembic_version")).scalar(),
+            "accounts": users.account_stats(session, mfa_roles=settings.mfa_required_roles),
+            "job_errors": dict(scheduler.last_error) if scheduler else {},
+            "jobs": len(scheduler.jobs) if scheduler else 0,
+        }
+    return templates(request).render(request, "home.html", {"status": status})
 
 
 @router.post("/lang", include_in_schema=False)
