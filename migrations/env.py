@@ -22,6 +22,13 @@ def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
     # PostGIS owns these tables; they are not ours to migrate.
     if type_ == "table" and name in {"spatial_ref_sys", "topology", "layer"}:
         return False
+    # Objects declared for one dialect only (``.ddl_if(dialect=...)``, e.g. GiST indexes) are
+    # compared only on that dialect.
+    if type_ == "index":
+        model = compare_to if reflected else obj
+        ddl_if = getattr(model, "_ddl_if", None) if model is not None else None
+        if ddl_if is not None and ddl_if.dialect and ddl_if.dialect != context.get_context().dialect.name:
+            return False
     return True
 
 

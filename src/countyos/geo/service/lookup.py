@@ -1,0 +1,331 @@
+"""Point → (grid, village, township) in one call, for one point or millions.
+
+Every process keeps the county's grids, villages and townships in shapely 2 ``STRtree`` indexes in
+memory. The ``geo_state`` row carries a stamp that changes with every geometry write; a lookup reads
+it (one tiny query) and rebuilds the indexes when it differs, so all API workers follow an import.
+
+Points on a shared edge or vertex belong to *every* polygon they touch (``intersects``); the tie is
+broken deterministically by taking the lowest code. On PostgreSQL a single :func:`locate` asks
+PostGIS (``ST_Intersects``, GiST index, same lowest-code rule) instead of loading the index; batches
+always use the in-memory index.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from countyos.core.clock import utcnow
+from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.i18n import N_
+from countyos.geo.models import Division, DivisionLevel, GeoState, Grid
+from countyos.geo.service.crs import normalize_crs, to_wgs84
+
+NONE = -1
+
+
+class OutsideCounty(ValidationFailed):
+    """The point is not inside the county's boundary."""
+
+    code = "outside_county"
+    title = "The location is outside the county"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a point is: codes and names of its divisions and grid, and its WGS-84/CGCS2000 lon/lat."""
+
+    county_code: str
+    township_code: str | None
+    township_name: str | None
+    village_code: str | None
+    village_name: str | None
+    grid_code: str | None
+    area_class: str | None  # 'A' | 'B' | 'C' (of the grid) or None
+    lon: float
+    lat: float
+
+
+@dataclass
+class SpatialIndex:
+    """The county's lookup structures, built from one consistent read of the database."""
+
+    stamp: str
+    county_code: str | None
+    county_geom: BaseGeometry | None
+    township_codes: NDArray[np.str_]
+    township_names: NDArray[np.str_]
+    township_tree: shapely.STRtree
+    village_codes: NDArray[np.str_]
+    village_names: NDArray[np.str_]
+    village_township: NDArray[np.int64]  # index into townships, or -1
+    village_tree: shapely.STRtree
+    grid_codes: NDArray[np.str_]
+    grid_area_class: NDArray[np.str_]
+    grid_village: NDArray[np.int64]  # index into villages, or -1
+    grid_tree: shapely.STRtree
+    grid_geoms: NDArray[np.object_] = field(repr=False)
+
+    @property
+    def has_grids(self) -> bool:
+        return len(self.grid_codes) > 0
+
+    def lookup(self, lons: NDArray[np.float64], lats: NDArray[np.float64]) -> tuple[
+            NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+        """Indexes of (grid, village, township) for WGS-84 points (−1 where none) and an inside mask."""
+        n = len(lons)
+        pts = shapely.points(lons, lats)
+        grid = _first_hit(self.grid_tree, pts, n) if len(self.grid_codes) else np.full(n, NONE, np.int64)
+        village = np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE) if len(self.grid_codes) \
+            else np.full(n, NONE, np.int64)
+        miss = np.flatnonzero(village < 0)
+        if len(miss) and len(self.village_codes):
+            village[miss] = _first_hit(self.village_tree, pts[miss], len(miss))
+        township = np.where(village >= 0, self.village_township[np.maximum(village, 0)], NONE) \
+            if len(self.village_codes) else np.full(n, NONE, np.int64)
+        miss = np.flatnonzero(township < 0)
+        if len(miss) and len(self.township_codes):
+            township[miss] = _first_hit(self.township_tree, pts[miss], len(miss))
+        inside = township >= 0
+        miss = np.flatnonzero(~inside)
+        if len(miss) and self.county_geom is not None:
+            inside[miss] = shapely.intersects(self.county_geom, pts[miss])
+        return grid, village, township, inside
+
+
+def _first_hit(tree: shapely.STRtree, pts: NDArray[np.object_], n: int) -> NDArray[np.int64]:
+    """For each point the lowest tree index it intersects (trees are built in code order), or −1."""
+    inp, hit = tree.query(pts, predicate="intersects")
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    out[inp] = hit
+    if len(inp) > 1:
+        dup = inp[1:] == inp[:-1]
+        if dup.any():  # a point on a shared edge: keep the lowest index among its hits
+            many = np.zeros(len(inp), dtype=bool)
+            many[1:] |= dup
+            many[:-1] |= dup
+            np.minimum.at(out, inp[many], hit[many])
+    out[out == np.iinfo(np.int64).max] = NONE
+    return out
+
+
+# --- the geometry stamp ---------------------------------------------------------------------------
+
+def geometry_changed(session: Session) -> None:
+    """Record that division or grid geometry changed (call in the same transaction as the change)."""
+    stamp = uuid.uuid4().hex
+    row = session.get(GeoState, 1)
+    if row is None:
+        session.add(GeoState(id=1, version=1, stamp=stamp, changed_at=utcnow()))
+    else:
+        session.execute(update(GeoState).where(GeoState.id == 1).values(
+            version=GeoState.version + 1, stamp=stamp, changed_at=utcnow()))
+    session.flush()
+
+
+def current_stamp(session: Session) -> str:
+    return session.execute(select(GeoState.stamp).where(GeoState.id == 1)).scalar_one_or_none() or ""
+
+
+_cache: dict[str, SpatialIndex] = {}
+_lock = threading.Lock()
+
+
+def _cache_key(session: Session) -> str:
+    return str(session.get_bind().engine.url)
+
+
+def index(session: Session) -> SpatialIndex:
+    """The spatial index of this database, rebuilt when the geometry stamp has changed."""
+    stamp = current_stamp(session)
+    key = _cache_key(session)
+    cached = _cache.get(key)
+    if cached is not None and cached.stamp == stamp:
+        return cached
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        built = build_index(session, stamp)
+        _cache[key] = built
+        return built
+
+
+def build_index(session: Session, stamp: str) -> SpatialIndex:
+    divisions = session.execute(
+        select(Division.code, Division.name, Division.level, Division.geom).order_by(Division.code)).all()
+    county = next((d for d in divisions if d.level == DivisionLevel.COUNTY), None)
+    towns = [d for d in divisions if d.level == DivisionLevel.TOWNSHIP]
+    villages = [d for d in divisions if d.level == DivisionLevel.VILLAGE]
+    town_pos = {d.code: i for i, d in enumerate(towns)}
+    village_pos = {d.code: i for i, d in enumerate(villages)}
+    grids = session.execute(
+        select(Grid.code, Grid.area_class, Grid.village_code, Grid.geom).order_by(Grid.code)).all()
+    grid_geoms = np.array([g.geom for g in grids], dtype=object)
+    county_geom = county.geom if county else None
+    if county_geom is not None:
+        shapely.prepare(county_geom)
+    return SpatialIndex(
+        stamp=stamp,
+        county_code=county.code if county else None,
+        county_geom=county_geom,
+        township_codes=np.array([d.code for d in towns], dtype=str),
+        township_names=np.array([d.name for d in towns], dtype=str),
+        township_tree=shapely.STRtree([d.geom for d in towns]),
+        village_codes=np.array([d.code for d in villages], dtype=str),
+        village_names=np.array([d.name for d in villages], dtype=str),
+        village_township=np.array([town_pos.get(d.code[:9], NONE) for d in villages], dtype=np.int64),
+        village_tree=shapely.STRtree([d.geom for d in villages]),
+        grid_codes=np.array([g.code for g in grids], dtype=str),
+        grid_area_class=np.array([str(g.area_class) for g in grids], dtype=str),
+        grid_village=np.array([village_pos.get(g.village_code, NONE) for g in grids], dtype=np.int64),
+        grid_tree=shapely.STRtree(list(grid_geoms)),
+        grid_geoms=grid_geoms,
+    )
+
+
+# --- the service interface -------------------------------------------------------------------
+
+def _pick(values: NDArray[np.str_], i: int) -> str | None:
+    return str(values[i]) if i >= 0 else None
+
+
+@dataclass(frozen=True)
+class PlaceBatch:
+    """The result of :func:`locate_many`: column arrays, with :class:`Place` objects on demand."""
+
+    ix: SpatialIndex = field(repr=False)
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    grid: NDArray[np.int64]
+    village: NDArray[np.int64]
+    township: NDArray[np.int64]
+    inside: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    def __getitem__(self, i: int) -> Place | None:
+        """The place of point ``i``, or None when it is outside the county."""
+        if not self.inside[i]:
+            return None
+        g, v, t = int(self.grid[i]), int(self.village[i]), int(self.township[i])
+        return Place(county_code=self.ix.county_code or "", township_code=_pick(self.ix.township_codes, t),
+                     township_name=_pick(self.ix.township_names, t), village_code=_pick(self.ix.village_codes, v),
+                     village_name=_pick(self.ix.village_names, v), grid_code=_pick(self.ix.grid_codes, g),
+                     area_class=_pick(self.ix.grid_area_class, g), lon=float(self.lon[i]), lat=float(self.lat[i]))
+
+    def __iter__(self) -> Iterator[Place | None]:
+        return (self[i] for i in range(len(self)))
+
+    @property
+    def grid_codes(self) -> NDArray[np.str_]:
+        """15-digit grid code per point ('' where none)."""
+        return np.where(self.grid >= 0, self.ix.grid_codes[np.maximum(self.grid, 0)], "") \
+            if len(self.ix.grid_codes) else np.full(len(self), "", dtype=str)
+
+
+def _require_county(ix: SpatialIndex) -> None:
+    if ix.county_code is None:
+        raise NotFound(N_("No county has been set up yet; run `countyos geo bootstrap --county <code>` first"))
+
+
+def _as_array(values: ArrayLike) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValidationFailed(N_("Coordinates must be given as flat lists"))
+    return arr
+
+
+def locate_many(session: Session, lons: ArrayLike, lats: ArrayLike, crs: str = "wgs84") -> PlaceBatch:
+    """Locate many points at once (numpy arrays or sequences; converted from ``crs`` first)."""
+    ix = index(session)
+    _require_county(ix)
+    x, y = _as_array(lons), _as_array(lats)
+    if len(x) != len(y):
+        raise ValidationFailed(N_("As many latitudes as longitudes are needed"))
+    if normalize_crs(crs) in ("gcj02", "bd09"):
+        x, y = to_wgs84(x, y, crs)
+    grid, village, township, inside = ix.lookup(x, y)
+    return PlaceBatch(ix=ix, lon=x, lat=y, grid=grid, village=village, township=township, inside=inside)
+
+
+def outside_error(lon: float, lat: float) -> OutsideCounty:
+    return OutsideCounty(N_("The point %(lon).6f, %(lat).6f is outside the county. Check that longitude and "
+                            "latitude are not swapped and that the coordinate system (WGS-84, GCJ-02 or "
+                            "BD-09) is the one your map or device uses."), lon=lon, lat=lat)
+
+
+def _check_number(lon: float, lat: float) -> None:
+    if not (np.isfinite(lon) and np.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationFailed(N_("Longitude must be between -180 and 180 and latitude between -90 and 90"))
+
+
+def locate(session: Session, *, lon: float, lat: float, crs: str = "wgs84") -> Place:
+    """The place of one point; :class:`OutsideCounty` (422, ``outside_county``) when it is outside."""
+    _check_number(lon, lat)
+    wlon, wlat = to_wgs84(float(lon), float(lat), crs)
+    if session.get_bind().dialect.name == "postgresql":
+        return _locate_postgis(session, wlon, wlat)
+    batch = locate_many(session, np.array([wlon]), np.array([wlat]))
+    place = batch[0]
+    if place is None:
+        raise outside_error(wlon, wlat)
+    return place
+
+
+_PG_HIT = {
+    "grid": "SELECT code, area_class FROM geo_grid WHERE ST_Intersects(geom, {p}) ORDER BY code LIMIT 1",
+    "division": "SELECT code, name FROM geo_division WHERE level = :level AND ST_Intersects(geom, {p}) "
+                "ORDER BY code LIMIT 1",
+}
+_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+
+
+def _locate_postgis(session: Session, lon: float, lat: float) -> Place:
+    params = {"lon": lon, "lat": lat}
+    county = session.execute(text(_PG_HIT["division"].format(p=_POINT)),
+                             {**params, "level": DivisionLevel.COUNTY.value}).first()
+    if county is None:
+        if session.execute(select(Division.id).where(Division.level == DivisionLevel.COUNTY)).first() is None:
+            raise NotFound(N_("No county has been set up yet; run `countyos geo bootstrap --county <code>` first"))
+        raise outside_error(lon, lat)
+    grid = session.execute(text(_PG_HIT["grid"].format(p=_POINT)), params).first()
+    names = {}
+    if grid is not None:
+        codes = [grid.code[:9], grid.code[:12]]
+        names = dict(session.execute(select(Division.code, Division.name).where(Division.code.in_(codes))).all())
+        village: tuple[str, str] | None = (grid.code[:12], names.get(grid.code[:12], ""))
+        township: tuple[str, str] | None = (grid.code[:9], names.get(grid.code[:9], ""))
+    else:
+        v = session.execute(text(_PG_HIT["division"].format(p=_POINT)),
+                            {**params, "level": DivisionLevel.VILLAGE.value}).first()
+        village = (v.code, v.name) if v else None
+        if v is not None:
+            t_name = session.execute(select(Division.name).where(Division.code == v.code[:9])).scalar_one_or_none()
+            township = (v.code[:9], t_name or "")
+        else:
+            t = session.execute(text(_PG_HIT["division"].format(p=_POINT)),
+                                {**params, "level": DivisionLevel.TOWNSHIP.value}).first()
+            township = (t.code, t.name) if t else None
+    return Place(county_code=county.code, township_code=township[0] if township else None,
+                 township_name=township[1] if township else None,
+                 village_code=village[0] if village else None, village_name=village[1] if village else None,
+                 grid_code=grid.code if grid else None, area_class=str(grid.area_class) if grid else None,
+                 lon=lon, lat=lat)
+
+
+def locate_geometries(session: Session, geoms: Sequence[BaseGeometry]) -> PlaceBatch:
+    """Locate the representative points of geometries (lines use their middle point)."""
+    pts = [g if g.geom_type == "Point" else g.interpolate(0.5, normalized=True)
+           if g.geom_type == "LineString" else g.representative_point() for g in geoms]
+    return locate_many(session, np.array([p.x for p in pts]), np.array([p.y for p in pts]))
