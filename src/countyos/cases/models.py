@@ -1,0 +1,361 @@
+"""ORM models of the cases domain (一网统管 case handling).
+
+Categories, time limits and routing are data a county edits; a case carries its location (from geo),
+its state in the lifecycle (``lifecycle.py``), the clock of its current step and a timeline of events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from countyos.core.clock import utcnow
+from countyos.core.db import Base, UTCDateTime
+
+
+class CategoryKind(StrEnum):
+    COMPONENT = "component"  # 管理部件 (GB/T 47678.5 表A.1): a fault of a managed component
+    MATTER = "matter"  # 管理事项 (GB/T 47678.5 表C.1)
+    HOTLINE = "hotline"  # 12345 诉求分类 (three levels, imported)
+    LOCAL = "local"  # local extension
+
+
+KIND_PREFIX = {
+    CategoryKind.COMPONENT: "C",
+    CategoryKind.MATTER: "M",
+    CategoryKind.HOTLINE: "H",
+    CategoryKind.LOCAL: "L",
+}
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"  # 一般
+    URGENT = "urgent"  # 紧急
+    CRITICAL = "critical"  # 特急
+
+
+PRIORITY_RANK = {Priority.CRITICAL: 0, Priority.URGENT: 1, Priority.NORMAL: 2}
+
+
+class Step(StrEnum):
+    """The timed steps of the workflow; each has a limit per category and area class."""
+
+    ACCEPT = "accept"  # 受理
+    VERIFY = "verify"  # 核实
+    REGISTER = "register"  # 立案
+    DISPATCH = "dispatch"  # 派遣
+    HANDLE = "handle"  # 处置 (from dispatch to feedback)
+    CHECK = "check"  # 核查
+    CLOSE = "close"  # 结案
+
+
+class Channel(StrEnum):
+    GRID = "grid"  # 网格员巡查上报
+    WEB = "web"  # citizen web form
+    OPEN311 = "open311"
+    HOTLINE = "hotline"  # 12345
+    STAFF = "staff"  # entered by the operations centre
+    IOT = "iot"  # sensing alarm
+
+
+class Satisfaction(StrEnum):
+    """A rating stored as its meaning (GB/T 39046 A.8 order), never as a number whose direction varies."""
+
+    VERY_SATISFIED = "very_satisfied"  # 非常满意
+    SATISFIED = "satisfied"  # 满意
+    FAIRLY_SATISFIED = "fairly_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+    VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
+
+
+class SupervisionLevel(StrEnum):
+    URGE = "urge"  # 催办
+    SUPERVISE = "supervise"  # 督办
+    LISTED = "listed"  # 挂牌督办
+
+
+class Category(Base):
+    """One class of problem: a GB/T 47678.5 component or matter class, a 12345 class or a local one."""
+
+    __tablename__ = "case_category"
+    __table_args__ = (UniqueConstraint("kind", "code", name="uq_case_category_kind_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[CategoryKind] = mapped_column(String(12))
+    code: Mapped[str] = mapped_column(String(20))
+    service_code: Mapped[str] = mapped_column(String(24), unique=True)  # Open311 service_code
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("case_category.id", ondelete="RESTRICT"), index=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False)  # a heading, not reportable itself
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[str | None] = mapped_column(String(200))
+    register_condition: Mapped[str | None] = mapped_column(Text)  # 立案条件
+    close_condition: Mapped[str | None] = mapped_column(Text)  # 结案条件
+    default_priority: Mapped[Priority] = mapped_column(String(10), default=Priority.NORMAL)
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # Open311 service definition
+    public: Mapped[bool] = mapped_column(Boolean, default=True)  # listed as an Open311 service
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined", join_depth=2)
+
+
+class TimeLimit(Base):
+    """The limit of one step for one category (or every category: NULL) in one area class (or '*')."""
+
+    __tablename__ = "case_time_limit"
+    __table_args__ = (UniqueConstraint("category_id", "area_class", "step", name="uq_case_time_limit_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("case_category.id", ondelete="CASCADE"), index=True)
+    area_class: Mapped[str] = mapped_column(String(1), default="*")  # A 核心区 / B 一般区 / C / *
+    step: Mapped[Step] = mapped_column(String(10))
+    amount: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))  # core.workcal.TimeUnit
+
+
+class RoutingRule(Base):
+    """Category × area → responsible department (+ co-handling departments); the most specific row wins."""
+
+    __tablename__ = "case_routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("case_category.id", ondelete="CASCADE"), index=True)
+    township_code: Mapped[str | None] = mapped_column(String(9), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(15), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("org_department.id", ondelete="RESTRICT"))
+    co_department_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(60))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Case(Base):
+    __tablename__ = "case_case"
+    __table_args__ = (
+        Index("ix_case_case_open_deadline", "is_open", "step_deadline"),
+        Index("ix_case_case_category_reported", "category_id", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    channel: Mapped[Channel] = mapped_column(String(10), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(60), index=True)  # 12345 工单编号, alarm id…
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("case_category.id", ondelete="RESTRICT"), index=True)
+    priority: Mapped[Priority] = mapped_column(String(10), default=Priority.NORMAL)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    address: Mapped[str | None] = mapped_column(String(256))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    county_code: Mapped[str | None] = mapped_column(String(6))
+    township_code: Mapped[str | None] = mapped_column(String(9), index=True)
+    township_name: Mapped[str | None] = mapped_column(String(60))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    village_name: Mapped[str | None] = mapped_column(String(60))
+    grid_code: Mapped[str | None] = mapped_column(String(15), index=True)
+    area_class: Mapped[str] = mapped_column(String(1), default="B")
+
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    resume_state: Mapped[str | None] = mapped_column(String(24))  # where a refused request returns to
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    self_handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    public_report: Mapped[bool] = mapped_column(Boolean, default=False)  # reported by the public (漏报率)
+
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id"), index=True)
+    co_department_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    co_tags: Mapped[str | None] = mapped_column(String(200))  # ",3,7," for a portable LIKE filter
+    suggested_department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"), index=True)  # inspector on a task
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case_case.id"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("case_case.id"))  # suspected duplicate
+
+    # The clock of the current step (see timers.py): deadline = start + limit + extension + paused.
+    step: Mapped[str | None] = mapped_column(String(10))
+    step_seq: Mapped[int] = mapped_column(Integer, default=0)
+    step_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_unit: Mapped[str | None] = mapped_column(String(16))
+    step_limit_s: Mapped[int] = mapped_column(Integer, default=0)
+    step_extension_s: Mapped[int] = mapped_column(Integer, default=0)
+    step_paused_s: Mapped[int] = mapped_column(Integer, default=0)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warn_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 none, 1 yellow sent, 2 red sent
+
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    register_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatch_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handle_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_in_time: Mapped[bool | None] = mapped_column(Boolean)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_in_time: Mapped[bool | None] = mapped_column(Boolean)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(String(20))
+    satisfaction_comment: Mapped[str | None] = mapped_column(String(500))
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship(lazy="joined")
+
+    # Optimistic locking: every UPDATE says WHERE version = <the version read>; ``transitions.apply``
+    # raises the version by exactly one per action (the generator is ours, not SQLAlchemy's).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
+
+
+class Reporter(Base):
+    """A person to keep informed about a case; merged duplicates bring their reporters along."""
+
+    __tablename__ = "case_reporter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
+    original_case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+    name: Mapped[str | None] = mapped_column(String(60))
+    phone_enc: Mapped[str | None] = mapped_column(String(200))
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_enc: Mapped[str | None] = mapped_column(String(300))
+    device_id: Mapped[str | None] = mapped_column(String(100))
+    account_id: Mapped[str | None] = mapped_column(String(100))
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)  # the reporter's page /r/{token}
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseEvent(Base):
+    """One timeline entry: who did what, when, why, with which attachments, caused by what."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_case_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str | None] = mapped_column(String(60))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    comment: Mapped[str | None] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)  # hidden on the reporter's page
+    attachment_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cause: alarm, request, duplicate…
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    deadline_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Attachment(Base):
+    """A photo or document stored once by content hash under ``settings.attachments_dir``."""
+
+    __tablename__ = "case_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(200))
+    has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    uploaded_by: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DispatchRecord(Base):
+    """Each dispatch: the suggested department and the one chosen, so overrides are reportable."""
+
+    __tablename__ = "case_dispatch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str | None] = mapped_column(String(60))
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    suggested_department_id: Mapped[int | None] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(Integer, index=True)
+    overridden: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class Supervision(Base):
+    """督办: 催办 / 督办 / 挂牌督办 of an open case, addressed to its department."""
+
+    __tablename__ = "case_supervision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
+    level: Mapped[SupervisionLevel] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str | None] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """A message to a person about a case; ``dedupe_key`` makes the sweeper idempotent across workers."""
+
+    __tablename__ = "case_notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # yellow, red, assigned, supervision, status…
+    channel: Mapped[str] = mapped_column(String(12))  # inapp, webhook, sms, wecom, dingtalk
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))  # encrypted for SMS
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+
+
+class EvaluationScheme(Base):
+    """Weights and grade thresholds of a composite score (综合评价), as data."""
+
+    __tablename__ = "case_eval_scheme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(12), unique=True)  # department, township, grid, person
+    weights: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    grades: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)  # [["A", 90], ["B", 75], …]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
