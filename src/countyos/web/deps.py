@@ -49,8 +49,10 @@ def write_session(request: Request) -> Iterator[Session]:
         yield s
 
 
-ReadSession = Annotated[Session, Depends(read_session)]
-WriteSession = Annotated[Session, Depends(write_session)]
+# scope="function": the commit runs when the route function returns, BEFORE the response is sent,
+# so a failed commit (disk full, database gone) becomes an error response, never a false success.
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
 @dataclass(frozen=True)
