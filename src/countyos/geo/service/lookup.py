@@ -12,6 +12,7 @@ always use the in-memory index.
 
 from __future__ import annotations
 
+import gc
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -55,6 +56,89 @@ class Place:
     lat: float
 
 
+UNKNOWN, EXACT, OUTSIDE = -3, -1, -2
+
+
+@dataclass
+class Raster:
+    """A fine raster over the county that answers most points with one array read.
+
+    Every cell that any boundary (grid, village, township, county) passes through or comes near is
+    marked EXACT; points there take the exact path. Every other cell lies wholly inside one face of
+    the boundaries, so one test of its centre holds for all of its points: it stores the grid index
+    (lowest code first when grids overlap) or OUTSIDE the county. The result is identical to the exact
+    lookup, only faster.
+    """
+
+    x0: float
+    y0: float
+    w: float
+    h: float
+    labels: NDArray[np.int32]  # (ny, nx)
+
+    def classify(self, lons: NDArray[np.float64], lats: NDArray[np.float64]) -> NDArray[np.int32]:
+        ny, nx = self.labels.shape
+        fx = np.floor((lons - self.x0) / self.w)
+        fy = np.floor((lats - self.y0) / self.h)
+        ok = (fx >= 0) & (fx < nx) & (fy >= 0) & (fy < ny)  # NaN compares False: outside
+        out = np.full(len(lons), OUTSIDE, dtype=np.int32)
+        out[ok] = self.labels[fy[ok].astype(np.intp), fx[ok].astype(np.intp)]
+        return out
+
+
+def build_raster(county: BaseGeometry | None, layers: list[list[BaseGeometry]], grids: list[BaseGeometry],
+                 *, spill: bool = False, max_cells: int = 4_000_000) -> Raster | None:
+    everything = [g for layer in layers for g in layer] + grids + ([county] if county is not None else [])
+    if not everything:
+        return None
+    minx, miny, maxx, maxy = shapely.total_bounds(everything)
+    lat = np.radians((miny + maxy) / 2)
+    width_m = max((maxx - minx) * 111_320.0 * np.cos(lat), 1.0)
+    height_m = max((maxy - miny) * 110_574.0, 1.0)
+    target = min(max_cells, max(250_000, 600 * len(grids)))
+    side_m = max(np.sqrt(width_m * height_m / target), 1.0)
+    w, h = side_m / (111_320.0 * np.cos(lat)), side_m / 110_574.0
+    x0, y0 = minx - w, miny - h
+    nx, ny = int((maxx - x0) / w) + 2, int((maxy - y0) / h) + 2
+    labels = np.full((ny, nx), UNKNOWN, dtype=np.int32)
+    # Mark every cell near a boundary: samples at most half a cell apart, then a 3×3 dilation.
+    rings = shapely.boundary(np.array(everything, dtype=object))
+    coords = shapely.get_coordinates(shapely.segmentize(rings, min(w, h) / 2))
+    cx = np.clip(np.floor((coords[:, 0] - x0) / w).astype(np.intp), 0, nx - 1)
+    cy = np.clip(np.floor((coords[:, 1] - y0) / h).astype(np.intp), 0, ny - 1)
+    mark = np.zeros((ny, nx), dtype=bool)
+    mark[cy, cx] = True
+    grown = mark.copy()
+    grown[1:, :] |= mark[:-1, :]
+    grown[:-1, :] |= mark[1:, :]
+    mark = grown.copy()
+    grown[:, 1:] |= mark[:, :-1]
+    grown[:, :-1] |= mark[:, 1:]
+    labels[grown] = EXACT
+    # Label the clean cells of each grid by their centres (grids in code order: the lowest code wins).
+    for i, g in enumerate(grids):
+        gx0, gy0, gx1, gy1 = g.bounds
+        c0, c1 = max(int((gx0 - x0) / w), 0), min(int((gx1 - x0) / w) + 1, nx)
+        r0, r1 = max(int((gy0 - y0) / h), 0), min(int((gy1 - y0) / h) + 1, ny)
+        sub = labels[r0:r1, c0:c1]
+        rr, cc = np.nonzero(sub == UNKNOWN)
+        if len(rr) == 0:
+            continue
+        inside = shapely.contains_xy(g, x0 + (cc + c0 + 0.5) * w, y0 + (rr + r0 + 0.5) * h)
+        sub[rr[inside], cc[inside]] = i
+    # Clean cells in no grid: outside the county, or inside it (a gap in the grids: exact path). When
+    # divisions reach beyond the county, the cells outside it take the exact path too.
+    rr, cc = np.nonzero(labels == UNKNOWN)
+    if len(rr):
+        if county is None or spill:
+            inside = np.ones(len(rr), dtype=bool)
+        else:
+            inside = shapely.contains_xy(county, x0 + (cc + 0.5) * w, y0 + (rr + 0.5) * h)
+        labels[rr[inside], cc[inside]] = EXACT
+        labels[rr[~inside], cc[~inside]] = OUTSIDE
+    return Raster(x0=float(x0), y0=float(y0), w=float(w), h=float(h), labels=labels)
+
+
 @dataclass
 class SpatialIndex:
     """The county's lookup structures, built from one consistent read of the database."""
@@ -74,6 +158,10 @@ class SpatialIndex:
     grid_village: NDArray[np.int64]  # index into villages, or -1
     grid_tree: shapely.STRtree
     grid_geoms: NDArray[np.object_] = field(repr=False)
+    village_geoms: NDArray[np.object_] = field(repr=False)
+    township_geoms: NDArray[np.object_] = field(repr=False)
+    divisions_spill: bool = False  # some township or village reaches outside the county boundary
+    raster: Raster | None = field(default=None, repr=False)
 
     @property
     def has_grids(self) -> bool:
@@ -83,28 +171,64 @@ class SpatialIndex:
             NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
         """Indexes of (grid, village, township) for WGS-84 points (−1 where none) and an inside mask."""
         n = len(lons)
-        pts = shapely.points(lons, lats)
-        grid = _first_hit(self.grid_tree, pts, n) if len(self.grid_codes) else np.full(n, NONE, np.int64)
+        if self.raster is None:
+            return self.lookup_exact(lons, lats)
+        label = self.raster.classify(lons, lats)
+        grid = np.where(label >= 0, label, NONE).astype(np.int64)
         village = np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE) if len(self.grid_codes) \
             else np.full(n, NONE, np.int64)
-        miss = np.flatnonzero(village < 0)
-        if len(miss) and len(self.village_codes):
-            village[miss] = _first_hit(self.village_tree, pts[miss], len(miss))
         township = np.where(village >= 0, self.village_township[np.maximum(village, 0)], NONE) \
             if len(self.village_codes) else np.full(n, NONE, np.int64)
-        miss = np.flatnonzero(township < 0)
-        if len(miss) and len(self.township_codes):
-            township[miss] = _first_hit(self.township_tree, pts[miss], len(miss))
-        inside = township >= 0
+        inside = label >= 0
+        exact = np.flatnonzero(label == EXACT)
+        if len(exact):
+            g, v, t, ins = self.lookup_exact(lons[exact], lats[exact])
+            grid[exact], village[exact], township[exact], inside[exact] = g, v, t, ins
+        return grid, village, township, inside
+
+    def lookup_exact(self, lons: NDArray[np.float64], lats: NDArray[np.float64]) -> tuple[
+            NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+        """The same answer as :meth:`lookup`, by STRtree queries for every point."""
+        n = len(lons)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # a million short-lived Points would otherwise trigger needless collections
+        try:
+            pts = shapely.points(lons, lats)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        grid = _first_hit(self.grid_tree, self.grid_geoms, pts, n)
+        village = np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE) if len(self.grid_codes) \
+            else np.full(n, NONE, np.int64)
+        inside = grid >= 0
         miss = np.flatnonzero(~inside)
         if len(miss) and self.county_geom is not None:
             inside[miss] = shapely.intersects(self.county_geom, pts[miss])
+        # Points in no grid: look in the villages and townships. Outside the county that is needed only
+        # when some division reaches beyond the county boundary (imported surveyed data may).
+        miss = np.flatnonzero((grid < 0) & (inside | self.divisions_spill))
+        if len(miss):
+            village[miss] = _first_hit(self.village_tree, self.village_geoms, pts[miss], len(miss))
+        township = np.where(village >= 0, self.village_township[np.maximum(village, 0)], NONE) \
+            if len(self.village_codes) else np.full(n, NONE, np.int64)
+        miss = miss[township[miss] < 0]
+        if len(miss):
+            township[miss] = _first_hit(self.township_tree, self.township_geoms, pts[miss], len(miss))
+        inside |= township >= 0
         return grid, village, township, inside
 
 
-def _first_hit(tree: shapely.STRtree, pts: NDArray[np.object_], n: int) -> NDArray[np.int64]:
-    """For each point the lowest tree index it intersects (trees are built in code order), or −1."""
-    inp, hit = tree.query(pts, predicate="intersects")
+def _first_hit(tree: shapely.STRtree, geoms: NDArray[np.object_], pts: NDArray[np.object_],
+               n: int) -> NDArray[np.int64]:
+    """For each point the lowest tree index it intersects (trees are built in code order), or −1.
+
+    The tree answers by bounding box; the exact test runs on the tree's prepared polygons, which is
+    faster than a predicate query (that prepares the points, not the polygons)."""
+    if len(geoms) == 0 or n == 0:
+        return np.full(n, NONE, dtype=np.int64)
+    inp, hit = tree.query(pts)
+    keep = shapely.intersects(geoms[hit], pts[inp])
+    inp, hit = inp[keep], hit[keep]
     out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     out[inp] = hit
     if len(inp) > 1:
@@ -160,6 +284,13 @@ def index(session: Session) -> SpatialIndex:
         return built
 
 
+def _prepared(geoms: list[BaseGeometry]) -> NDArray[np.object_]:
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    shapely.prepare(arr)
+    return arr
+
+
 def build_index(session: Session, stamp: str) -> SpatialIndex:
     divisions = session.execute(
         select(Division.code, Division.name, Division.level, Division.geom).order_by(Division.code)).all()
@@ -170,26 +301,37 @@ def build_index(session: Session, stamp: str) -> SpatialIndex:
     village_pos = {d.code: i for i, d in enumerate(villages)}
     grids = session.execute(
         select(Grid.code, Grid.area_class, Grid.village_code, Grid.geom).order_by(Grid.code)).all()
-    grid_geoms = np.array([g.geom for g in grids], dtype=object)
+    grid_geoms = _prepared([g.geom for g in grids])
+    village_geoms = _prepared([d.geom for d in villages])
+    township_geoms = _prepared([d.geom for d in towns])
     county_geom = county.geom if county else None
+    spill = False
     if county_geom is not None:
         shapely.prepare(county_geom)
+        others = np.concatenate([village_geoms, township_geoms])
+        # 1e-7° (~1 cm) absorbs the rounding of cuts; a surveyed division reaching further out counts
+        spill = bool(len(others)) and not bool(shapely.covers(county_geom.buffer(1e-7), others).all())
     return SpatialIndex(
         stamp=stamp,
         county_code=county.code if county else None,
         county_geom=county_geom,
         township_codes=np.array([d.code for d in towns], dtype=str),
         township_names=np.array([d.name for d in towns], dtype=str),
-        township_tree=shapely.STRtree([d.geom for d in towns]),
+        township_tree=shapely.STRtree(list(township_geoms)),
         village_codes=np.array([d.code for d in villages], dtype=str),
         village_names=np.array([d.name for d in villages], dtype=str),
         village_township=np.array([town_pos.get(d.code[:9], NONE) for d in villages], dtype=np.int64),
-        village_tree=shapely.STRtree([d.geom for d in villages]),
+        village_tree=shapely.STRtree(list(village_geoms)),
         grid_codes=np.array([g.code for g in grids], dtype=str),
         grid_area_class=np.array([str(g.area_class) for g in grids], dtype=str),
         grid_village=np.array([village_pos.get(g.village_code, NONE) for g in grids], dtype=np.int64),
         grid_tree=shapely.STRtree(list(grid_geoms)),
         grid_geoms=grid_geoms,
+        village_geoms=village_geoms,
+        township_geoms=township_geoms,
+        divisions_spill=spill,
+        raster=build_raster(county_geom, [list(township_geoms), list(village_geoms)], list(grid_geoms),
+                            spill=spill),
     )
 
 
