@@ -1,0 +1,243 @@
+"""Browser tests: a real CountyOS server (uvicorn, demo county on a fresh SQLite file) driven by
+Debian's Chromium through Playwright. Never downloads a browser (`playwright install` is not used).
+
+Screenshots go to ``test-artifacts/screenshots``. With ``COUNTYOS_UPDATE_SCREENSHOTS=1`` the few
+used by the README are also written to ``docs/screenshots``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+DOC_SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("COUNTYOS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_PASSWORD = "Demo@2026county"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    def countyos(self, *args: str) -> str:
+        """Run the ``countyos`` command against the served database; returns its output."""
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "countyos"), *args],
+            env=self.env,
+            cwd=self.env["COUNTYOS_DATA_DIR"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"countyos {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def totp(self, username: str) -> str:
+        code = self.countyos("mfa", "code", username).strip()
+        assert re.fullmatch(r"\d{6}", code), code
+        return code
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`countyos demo --no-serve` into a fresh SQLite file, then uvicorn serving it on a free port."""
+    tmp = tmp_path_factory.mktemp("browser-server")
+    db_path = tmp / "countyos.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTYOS_")}
+    env.update(
+        COUNTYOS_ENV="dev",
+        COUNTYOS_DATABASE_URL=f"sqlite:///{db_path}",
+        COUNTYOS_DATA_DIR=str(tmp),
+        COUNTYOS_SECRET_KEY="browser-test-secret-key-0123456789abcdef",
+        COUNTYOS_COUNTY_NAME="遂昌县",
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    srv = Server(f"http://127.0.0.1:{port}", env)
+    srv.countyos("demo", "--no-serve", "--path", str(db_path))
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "browser-server.log").open("wb")
+    srv.process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "countyos.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    process = srv.process
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode}; see test-artifacts/browser-server.log")
+            try:
+                if httpx.get(srv.url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        yield srv
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (scripts/test.sh does), never `playwright install`"
+        )
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Problems:
+    """What went wrong in the browser while a page was open: script errors, failed requests."""
+
+    items: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> None:
+        page.on("pageerror", lambda exc: self.items.append(f"script error on {page.url}: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.items.append(f"console {msg.type} on {page.url}: {msg.text}") if msg.type == "error" else None
+            ),
+        )
+        page.on("requestfailed", lambda req: self.items.append(f"request failed: {req.url} ({req.failure})"))
+        page.on(
+            "response",
+            lambda r: self.items.append(f"HTTP {r.status} for {r.url}") if r.status >= 400 else None,
+        )
+
+    def take(self) -> list[str]:
+        out, self.items = self.items, []
+        return out
+
+
+@dataclass
+class Browsing:
+    """Opens pages as a demo account (logged in once per test session) at a given viewport."""
+
+    server: Server
+    browser: Browser
+    states: dict[str, Any] = field(default_factory=dict)
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    def new_page(self, *, viewport: dict[str, int] = DESKTOP, state: Any = None, locale: str = "zh-CN") -> Page:
+        ctx = self.browser.new_context(
+            viewport=viewport,
+            base_url=self.server.url,
+            locale=locale,
+            storage_state=state,
+            is_mobile=viewport["width"] < 600,
+            has_touch=viewport["width"] < 600,
+        )
+        self.contexts.append(ctx)
+        page = ctx.new_page()
+        page.problems = Problems()  # type: ignore[attr-defined]
+        page.problems.watch(page)  # type: ignore[attr-defined]
+        return page
+
+    def as_user(self, username: str, *, viewport: dict[str, int] = DESKTOP) -> Page:
+        """A page logged in as USERNAME; the login (with its TOTP step) happens once per session."""
+        if username not in self.states:
+            page = self.new_page()
+            log_in(page, self.server, username)
+            self.states[username] = page.context.storage_state()
+            page.context.close()
+        return self.new_page(viewport=viewport, state=self.states[username])
+
+    def close(self) -> None:
+        for ctx in self.contexts:
+            with contextlib.suppress(Exception):  # already closed by the test
+                ctx.close()
+        self.contexts.clear()
+
+
+def log_in(page: Page, server: Server, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Through the real pages: user name and password, then the TOTP code if the account has one."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state()
+    if page.url.endswith("/login/mfa"):
+        page.fill("#code", server.totp(username))
+        page.click("form[action='/login/mfa'] button[type=submit]")
+        page.wait_for_load_state()
+    assert page.url == server.url + "/", f"{username} did not reach the home page: {page.url}"
+
+
+@pytest.fixture(scope="session")
+def browsing_session(server: Server, browser: Browser) -> Browsing:
+    return Browsing(server, browser)
+
+
+@pytest.fixture
+def browsing(browsing_session: Browsing) -> Iterator[Browsing]:
+    yield browsing_session
+    browsing_session.close()
+
+
+def shoot(page: Page, name: str, *, docs: str | None = None, docs_around: str | None = None) -> Path:
+    """Full-page screenshot into test-artifacts; with COUNTYOS_UPDATE_SCREENSHOTS=1 also the
+    visible part (or the part around the element DOCS_AROUND) into docs/screenshots/DOCS."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    if docs and os.environ.get("COUNTYOS_UPDATE_SCREENSHOTS") == "1":
+        DOC_SHOTS.mkdir(parents=True, exist_ok=True)
+        clip = None
+        if docs_around:
+            box = page.locator(docs_around).bounding_box()
+            pad = 32
+            clip = {"x": max(box["x"] - pad, 0), "y": max(box["y"] - pad, 0),
+                    "width": box["width"] + 2 * pad, "height": box["height"] + 2 * pad}  # fmt: skip
+        page.screenshot(path=str(DOC_SHOTS / docs), animations="disabled", clip=clip)
+    return path
