@@ -150,19 +150,19 @@ def demo(
     from countyos.org.demo import DemoContext
 
     started = time.perf_counter()
-    if path.exists():
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("COUNTYOS_DATABASE_URL", f"sqlite:///{path}")
     os.environ.setdefault("COUNTYOS_ENV", "dev")
     os.environ.setdefault("COUNTYOS_COUNTY_NAME", "遂昌县")
     os.environ.setdefault("COUNTYOS_DATA_DIR", str(path.parent / "data"))
     reset_settings()
     settings = _settings()
-    if settings.env != "dev":
+    if settings.env != "dev":  # checked before anything at PATH is removed
         typer.secho("The demo runs in development mode only (COUNTYOS_ENV=dev).", fg="red", err=True)
         raise typer.Exit(2)
+    if path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     db = setup_database(settings)
     ctx = DemoContext()
     with db.unit_of_work() as session:
@@ -341,6 +341,8 @@ def restore_cmd(
 def main() -> None:
     for mod in domains.modules("commands"):
         app.add_typer(mod.app, name=mod.NAME)
+        for name, group in getattr(mod, "GROUPS", {}).items():  # extra top-level groups (`countyos grid`)
+            app.add_typer(group, name=name)
     try:
         app()
     except CountyError as exc:

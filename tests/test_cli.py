@@ -1,0 +1,271 @@
+"""The ``countyos`` command as an operator uses it: install, schema, first admin, users, demo, MFA codes.
+
+(`config check` is covered in test_settings_cli.py, `audit verify` in org/test_audit.py, `backup` and
+`restore` in core/test_backup.py.)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from click.testing import Result
+from sqlalchemy import func, inspect, select
+from typer.testing import CliRunner
+
+from countyos import __version__, cli, domains
+from countyos.core import migrate
+from countyos.core.db import Database
+from countyos.core.settings import reset_settings
+from countyos.org.models import AuditEvent, DepartmentKind, Permission, Role, User
+from countyos.org.service import departments, users
+from tests.factories import FACTORY, person
+
+STRONG = "Str0ng@pass2026"
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def countyos(url: str, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    reset_settings()
+    try:
+        return runner.invoke(cli.app, list(args), env={"COUNTYOS_DATABASE_URL": url, **(env or {})}, input=input)
+    finally:
+        reset_settings()
+
+
+def _count(url: str, stmt: Any) -> int:
+    db = Database(url)
+    try:
+        with db.reading() as s:
+            return int(s.scalar(stmt) or 0)
+    finally:
+        db.dispose()
+
+
+@dataclass
+class UserView:
+    display_name: str
+    roles: list[str]
+    department: str | None
+    must_change_password: bool
+    phone_enc: str | None
+
+
+def _user(url: str, username: str) -> UserView | None:
+    db = Database(url)
+    try:
+        with db.reading() as s:
+            u = users.get_by_username(s, username=username)
+            if u is None:
+                return None
+            department = u.department.name if u.department else None
+            roles = sorted(r.code for r in u.roles)
+            return UserView(u.display_name, roles, department, u.must_change_password, u.phone_enc)
+    finally:
+        db.dispose()
+
+
+def test_console_script_lists_every_command() -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "countyos"), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    for command in ("init", "serve", "demo", "db", "user", "config", "audit", "backup", "restore", "mfa"):
+        assert f" {command} " in done.stdout, f"`countyos {command}` is missing from --help"
+    for mod in domains.modules("commands"):
+        assert f" {mod.NAME} " in done.stdout, f"the {mod.NAME} domain's commands are missing"
+
+
+def test_version(new_database) -> None:
+    r = countyos(new_database(), "version")
+    assert r.exit_code == 0 and r.output.strip() == __version__
+
+
+def test_db_upgrade_creates_the_schema_and_the_catalog_and_can_run_again(new_database) -> None:
+    url = new_database()
+    first = countyos(url, "db", "upgrade")
+    assert first.exit_code == 0, first.output
+    head = migrate.current(url)
+    assert head is not None and head in first.output
+    permissions = _count(url, select(func.count()).select_from(Permission))
+    roles = _count(url, select(func.count()).select_from(Role))
+    assert permissions == len(domains.all_permissions())
+    assert roles == len(domains.all_roles())
+
+    again = countyos(url, "db", "upgrade")
+    assert again.exit_code == 0, again.output
+    assert migrate.current(url) == head
+    assert _count(url, select(func.count()).select_from(Permission)) == permissions
+    assert _count(url, select(func.count()).select_from(Role)) == roles
+
+
+def test_db_downgrade_to_base_and_upgrade_again(new_database) -> None:
+    url = new_database()
+    assert countyos(url, "db", "upgrade").exit_code == 0
+    down = countyos(url, "db", "downgrade", "base")
+    assert down.exit_code == 0, down.output
+    assert migrate.current(url) is None
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    assert set(inspect(engine).get_table_names()) - {"spatial_ref_sys"} == {"alembic_version"}
+    engine.dispose()
+    assert countyos(url, "db", "upgrade").exit_code == 0
+    assert migrate.current(url) is not None
+
+
+def test_init_creates_the_first_system_administrator_once(new_database) -> None:
+    url = new_database()
+    r = countyos(url, "init", "--admin-username", "root", "--admin-password", STRONG, "--admin-name", "钱进")
+    assert r.exit_code == 0, r.output
+    admin = _user(url, "root")
+    assert admin is not None
+    assert admin.roles == ["sysadmin"]
+    assert admin.display_name == "钱进"
+    assert admin.must_change_password, "the first password is temporary"
+    assert _count(url, select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "user.create")) == 1
+
+    again = countyos(url, "init", "--admin-username", "root", "--admin-password", "Other@pass2026")
+    assert again.exit_code == 0, again.output
+    assert "root" in again.output
+    assert _count(url, select(func.count()).select_from(User)) == 1
+    assert countyos(url, "audit", "verify").exit_code == 0
+
+
+def test_init_asks_for_the_password_twice(new_database) -> None:
+    url = new_database()
+    r = countyos(url, "init", input=f"{STRONG}\n{STRONG}\n")
+    assert r.exit_code == 0, r.output
+    assert _user(url, "admin") is not None
+
+
+def test_init_refuses_a_weak_password(new_database) -> None:
+    url = new_database()
+    r = countyos(url, "init", "--admin-password", "password")
+    assert r.exit_code == 2, r.output
+    assert _user(url, "admin") is None
+
+
+def test_user_create_with_roles_department_and_phone(new_database) -> None:
+    url = new_database()
+    assert countyos(url, "db", "upgrade").exit_code == 0
+    db = Database(url)
+    with db.unit_of_work() as s:
+        departments.create(s, actor=FACTORY, name="县水利局", kind=DepartmentKind.DEPARTMENT)
+    db.dispose()
+    r = countyos(url, "user", "create", "--username", "lisi", "--name", "李四", "--role", "dispatcher", "--role",
+                 "intake", "--department", "县水利局", "--phone", "13800001234", "--password", STRONG)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    u = _user(url, "lisi")
+    assert u is not None
+    assert u.roles == ["dispatcher", "intake"]
+    assert u.department == "县水利局"
+    assert u.phone_enc and "13800001234" not in str(u.phone_enc), "the phone is stored encrypted"
+    assert countyos(url, "audit", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (["--role", "no_such_role"], "unknown role"),
+        (["--role", "dispatcher", "--department", "不存在的部门"], "unknown department"),
+        (["--role", "sysadmin", "--role", "auditadmin"], "separated administrator roles combined"),
+        (["--role", "dispatcher", "--password", "short"], "weak password"),
+    ],
+)
+def test_user_create_refuses_and_creates_nothing(new_database, extra: list[str], reason: str) -> None:
+    url = new_database()
+    assert countyos(url, "db", "upgrade").exit_code == 0
+    args = ["user", "create", "--username", "wangwu", "--name", "王五", *extra]
+    if "--password" not in extra:
+        args += ["--password", STRONG]
+    r = countyos(url, *args)
+    assert r.exit_code == 2, f"{reason}: {r.output}"
+    assert r.exception is None or isinstance(r.exception, SystemExit), f"{reason}: crashed with {r.exception!r}"
+    assert _user(url, "wangwu") is None, reason
+
+
+def test_user_create_refuses_a_taken_user_name(new_database) -> None:
+    url = new_database()
+    assert countyos(url, "db", "upgrade").exit_code == 0
+    first = ["user", "create", "--username", "zhao", "--name", "赵六", "--role", "intake", "--password", STRONG]
+    assert countyos(url, *first).exit_code == 0
+    r = countyos(url, "user", "create", "--username", "zhao", "--name", "另一个赵六", "--role", "leader",
+                 "--password", STRONG)  # fmt: skip
+    assert r.exit_code == 2, r.output
+    u = _user(url, "zhao")
+    assert u is not None and u.display_name == "赵六"
+
+
+def test_mfa_code_is_a_development_aid_only(new_database) -> None:
+    url = new_database()
+    assert countyos(url, "db", "upgrade").exit_code == 0
+    db = Database(url)
+    admin = person(db, ["secadmin"], username="sec1")
+    db.dispose()
+    assert admin.totp_secret
+
+    refused = countyos(url, "mfa", "code", "sec1", env={"COUNTYOS_ENV": "test"})
+    assert refused.exit_code == 2
+    assert not any(line.strip().isdigit() for line in refused.output.splitlines())
+
+    shown = countyos(url, "mfa", "code", "sec1", env={"COUNTYOS_ENV": "dev"})
+    assert shown.exit_code == 0, shown.output
+    assert pyotp.TOTP(admin.totp_secret).verify(shown.output.strip(), valid_window=1)
+
+    nobody = countyos(url, "mfa", "code", "nobody", env={"COUNTYOS_ENV": "dev"})
+    assert nobody.exit_code == 1
+
+
+def _demo_env(tmp_path: Path, db_path: Path, mode: str) -> dict[str, str]:
+    return {
+        "COUNTYOS_ENV": mode,
+        "COUNTYOS_DATABASE_URL": f"sqlite:///{db_path}",
+        "COUNTYOS_DATA_DIR": str(tmp_path / "data"),
+        "COUNTYOS_COUNTY_NAME": "遂昌县",
+    }
+
+
+def test_demo_builds_a_fresh_demo_county(tmp_path: Path) -> None:
+    db_path = tmp_path / "demo" / "countyos.db"
+    url = f"sqlite:///{db_path}"
+    env = _demo_env(tmp_path, db_path, "dev")
+    r = runner.invoke(cli.app, ["demo", "--no-serve", "--path", str(db_path)], env=env)
+    assert r.exit_code == 0, r.output
+    for username in ("intake", "dispatch", "leader", "sysadmin", "secadmin", "auditor"):
+        assert f"  {username} " in r.output, f"demo account {username} is not printed"
+    assert "Demo@2026county" in r.output
+    assert "countyos mfa code sysadmin" in r.output
+    people = _count(url, select(func.count()).select_from(User))
+    assert people >= 12
+    assert _count(url, select(func.count()).select_from(Role)) == len(domains.all_roles())
+
+    # Again: a new county from scratch, not a second copy on top of the first.
+    again = runner.invoke(cli.app, ["demo", "--no-serve", "--path", str(db_path)], env=env)
+    assert again.exit_code == 0, again.output
+    assert _count(url, select(func.count()).select_from(User)) == people
+    reset_settings()
+    assert countyos(url, "audit", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize("mode", ["test", "prod"])
+def test_demo_refuses_outside_development_mode_and_touches_nothing(tmp_path: Path, mode: str) -> None:
+    db_path = tmp_path / "county.db"
+    db_path.write_bytes(b"a county's real database")
+    env = _demo_env(tmp_path, db_path, mode)
+    env["COUNTYOS_SECRET_KEY"] = "a-real-secret-key-of-enough-length-0123456789"
+    r = runner.invoke(cli.app, ["demo", "--no-serve", "--path", str(db_path)], env=env)
+    assert r.exit_code == 2, r.output
+    assert db_path.read_bytes() == b"a county's real database"
