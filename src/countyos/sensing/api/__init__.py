@@ -1,0 +1,10 @@
+"""JSON API of the sensing domain under ``/api/v1/sensing`` (the SensorThings API is in ``api.sta``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from countyos.sensing.api import ingest
+
+router = APIRouter(prefix="/sensing", tags=["sensing"])
+router.include_router(ingest.router)

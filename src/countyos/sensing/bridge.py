@@ -1,0 +1,1 @@
+"""The MQTT bridge (filled in below)."""

@@ -1,0 +1,51 @@
+"""Orchestration of the sensing domain: ingest → store → device health → rules → alarms → cases.
+
+Every ingest channel (HTTP batch, SensorThings POST, MQTT) calls :func:`ingest` with a prepared batch
+inside its own transaction; the caller commits (and, for MQTT, acknowledges only after the commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from countyos.core.clock import utcnow
+from countyos.sensing.service import devices, store
+from countyos.sensing.service.ingest import ItemError, Prepared
+from countyos.sensing.service.times import from_us, now_us
+
+
+@dataclass
+class IngestOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+    alarms: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "refused": len(self.errors),
+            "errors": [e.as_dict() for e in self.errors],
+            "alarms": self.alarms,
+        }
+
+
+_after_store: list[Any] = []
+
+
+def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> IngestOutcome:
+    now = now or now_us()
+    out = IngestOutcome(errors=list(prepared.errors))
+    if not len(prepared):
+        return out
+    stored = store.store(session, prepared.datastream_ids, prepared.times, prepared.values, reported_us=now)
+    out.stored, out.duplicates = stored.inserted, stored.duplicates
+    if stored.inserted:
+        devices.last_seen(session, thing_ids=prepared.things, at=from_us(now) if now else utcnow())
+        for hook in _after_store:
+            out.alarms.extend(hook(session, stored, now))
+    return out

@@ -1,0 +1,1 @@
+"""Services of the sensing domain (session first, keyword-only arguments, never commit)."""

@@ -1,0 +1,213 @@
+"""The write path of observations: one function that every ingest channel ends in.
+
+:func:`store` takes validated (datastream, time, value) triples and, in the caller's transaction,
+
+1. drops repeats inside the batch and observations already stored (idempotent on datastream +
+   phenomenon time: a device that retries never makes a duplicate);
+2. inserts the new rows with one ``executemany`` (raw DBAPI; the ORM would cost 3.5× here);
+3. merges the batch's aggregates into the rollups (numpy, no per-row Python);
+4. moves each datastream's latest value forward and counts its raw rows.
+
+Observations older than a datastream's latest value are checked against the table (one range query
+per datastream); newer ones cannot exist yet, so the common case costs no read. If a concurrent
+writer on PostgreSQL stored the same observation between that check and the insert, the insert skips
+it (``ON CONFLICT DO NOTHING``), the skipped ids are found, and the rollups stay exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from countyos.sensing.service import rollups
+from countyos.sensing.service.times import now_us
+
+
+@dataclass
+class Stored:
+    """What a batch did: ``ids[i]`` is the new observation id of input row i, or -1 when row i was
+    already stored (a retry) or repeated inside the batch."""
+
+    ids: NDArray[np.int64]
+    datastream_ids: NDArray[np.int64]
+    times: NDArray[np.int64]
+    values: NDArray[np.float64]
+    inserted: int = 0
+    duplicates: int = 0
+    touched: list[int] = field(default_factory=list)  # datastreams that got new rows
+
+    def new_rows(self) -> list[tuple[int, int, int, float]]:
+        """(observation id, datastream, time µs, value) of the rows inserted, in input order."""
+        mask = self.ids >= 0
+        return list(
+            zip(
+                self.ids[mask].tolist(),
+                self.datastream_ids[mask].tolist(),
+                self.times[mask].tolist(),
+                self.values[mask].tolist(),
+                strict=True,
+            )
+        )
+
+
+def _ph(dialect: str, n: int) -> str:
+    return ", ".join(["?" if dialect == "sqlite" else "%s"] * n)
+
+
+def allocate_ids(session: Session, n: int) -> NDArray[np.int64]:
+    """``n`` new observation ids (ascending)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        # Write transactions on SQLite are exclusive (BEGIN IMMEDIATE), so the maximum is stable.
+        top = int(conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM sensing_observation").scalar() or 0)
+        return np.arange(top + 1, top + 1 + n, dtype=np.int64)
+    ids = (
+        conn.exec_driver_sql("SELECT nextval('sensing_observation_id_seq') FROM generate_series(1, %s)", (n,))
+        .scalars()
+        .all()
+    )
+    return np.sort(np.asarray(ids, dtype=np.int64))
+
+
+def _existing(session: Session, ds: int, lo: int, hi: int) -> set[int]:
+    rows = session.execute(
+        text(
+            "SELECT phenomenon_us FROM sensing_observation WHERE datastream_id = :ds "
+            "AND phenomenon_us >= :lo AND phenomenon_us <= :hi"
+        ),
+        {"ds": ds, "lo": lo, "hi": hi},
+    ).scalars()
+    return set(rows)
+
+
+def store(
+    session: Session,
+    datastream_ids: NDArray[np.int64] | list[int],
+    times: NDArray[np.int64] | list[int],
+    values: NDArray[np.float64] | list[float],
+    *,
+    reported_us: int | None = None,
+) -> Stored:
+    ds = np.asarray(datastream_ids, dtype=np.int64)
+    t = np.asarray(times, dtype=np.int64)
+    v = np.asarray(values, dtype=np.float64)
+    n = len(t)
+    ids = np.full(n, -1, dtype=np.int64)
+    out = Stored(ids, ds, t, v)
+    if n == 0:
+        return out
+    conn = session.connection()
+    dialect = conn.dialect.name
+    reported_us = reported_us or now_us()
+
+    # Sort by (datastream, time); within the batch the first of equal keys wins.
+    order = np.lexsort((np.arange(n), t, ds))
+    sds, st = ds[order], t[order]
+    keep = np.ones(n, dtype=bool)
+    keep[1:] = (sds[1:] != sds[:-1]) | (st[1:] != st[:-1])
+
+    uniq = np.unique(sds)
+    latest: dict[int, int] = dict(
+        conn.exec_driver_sql(
+            "SELECT datastream_id, phenomenon_us FROM sensing_latest "
+            f"WHERE datastream_id IN ({_ph(dialect, len(uniq))})",
+            tuple(uniq.tolist()),
+        ).all()
+    )
+    if latest:
+        lt = np.array([latest.get(d, -1) for d in uniq.tolist()], dtype=np.int64)
+        row_latest = lt[np.searchsorted(uniq, sds)]
+        maybe_old = keep & (st <= row_latest)
+        if maybe_old.any():
+            for d in np.unique(sds[maybe_old]).tolist():
+                sel = maybe_old & (sds == d)
+                have = _existing(session, d, int(st[sel].min()), int(st[sel].max()))
+                if have:
+                    idx = np.flatnonzero(sel)
+                    dup = np.fromiter((x in have for x in st[idx].tolist()), dtype=bool, count=len(idx))
+                    keep[idx[dup]] = False
+    new_pos = order[keep]
+    m = len(new_pos)
+    out.duplicates = n - m
+    if m == 0:
+        return out
+    new_ids = allocate_ids(session, m)
+    nds, nt, nv = ds[new_pos], t[new_pos], v[new_pos]
+    finite = np.isfinite(nv)
+    results: list[float | None] = nv.tolist()
+    if not finite.all():
+        results = [x if ok else None for x, ok in zip(results, finite.tolist(), strict=True)]
+    rows = list(zip(new_ids.tolist(), nds.tolist(), nt.tolist(), results, strict=True))
+    cur = conn.exec_driver_sql(
+        "INSERT INTO sensing_observation (id, datastream_id, phenomenon_us, result) "
+        f"VALUES ({_ph(dialect, 4)}) ON CONFLICT DO NOTHING",
+        rows,
+    )
+    if cur.rowcount is not None and 0 <= cur.rowcount < m:
+        # A concurrent writer stored some of these first: keep only the rows that are ours.
+        lo, hi = int(new_ids[0]), int(new_ids[-1])
+        mine = set(
+            session.execute(
+                text("SELECT id FROM sensing_observation WHERE id >= :lo AND id <= :hi"), {"lo": lo, "hi": hi}
+            ).scalars()
+        )
+        ok = np.fromiter((i in mine for i in new_ids.tolist()), dtype=bool, count=m)
+        new_pos, new_ids, nds, nt, nv, finite = (a[ok] for a in (new_pos, new_ids, nds, nt, nv, finite))
+        m = len(new_pos)
+        out.duplicates = n - m
+    ids[new_pos] = new_ids
+    out.inserted = m
+    if m == 0:
+        return out
+    rollups.merge(session, rollups.aggregate(nds[finite], nt[finite], nv[finite]))
+    _move_latest(session, dialect, nds, nt, nv, new_ids, reported_us)
+    out.touched = np.unique(nds).tolist()
+    return out
+
+
+def _move_latest(
+    session: Session,
+    dialect: str,
+    ds: NDArray[np.int64],
+    t: NDArray[np.int64],
+    v: NDArray[np.float64],
+    ids: NDArray[np.int64],
+    reported_us: int,
+) -> None:
+    order = np.lexsort((t, ds))
+    sds = ds[order]
+    last = np.append(np.flatnonzero(sds[1:] != sds[:-1]), len(sds) - 1)
+    counts = np.diff(np.append(-1, last))
+    pick = order[last]
+    vals = [x if x == x and abs(x) != float("inf") else None for x in v[pick].tolist()]
+    rows = list(
+        zip(
+            ds[pick].tolist(),
+            t[pick].tolist(),
+            vals,
+            ids[pick].tolist(),
+            [reported_us] * len(pick),
+            [reported_us] * len(pick),
+            counts.tolist(),
+            strict=True,
+        )
+    )
+    differs = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
+    greatest = "max" if dialect == "sqlite" else "GREATEST"
+    newer = "excluded.phenomenon_us > sensing_latest.phenomenon_us"
+    session.connection().exec_driver_sql(
+        "INSERT INTO sensing_latest (datastream_id, phenomenon_us, result, observation_id, reported_us, changed_us, "
+        f"raw_count) VALUES ({_ph(dialect, 7)}) ON CONFLICT (datastream_id) DO UPDATE SET "
+        "raw_count = sensing_latest.raw_count + excluded.raw_count, "
+        "reported_us = excluded.reported_us, "
+        f"changed_us = CASE WHEN {newer} AND excluded.result {differs} sensing_latest.result "
+        "THEN excluded.changed_us ELSE sensing_latest.changed_us END, "
+        f"observation_id = CASE WHEN {newer} THEN excluded.observation_id ELSE sensing_latest.observation_id END, "
+        f"result = CASE WHEN {newer} THEN excluded.result ELSE sensing_latest.result END, "
+        f"phenomenon_us = {greatest}(sensing_latest.phenomenon_us, excluded.phenomenon_us)",
+        rows,
+    )
