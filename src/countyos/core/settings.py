@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     run_jobs: bool = True
     mqtt_url: str | None = None
 
+    # Map basemap: none by default (GeoJSON layers only, works offline). A raster tile URL template with
+    # {z}/{x}/{y}, e.g. 天地图 with the county's key, is shown under the layers when set.
+    map_tile_url: str | None = None
+    map_tile_attribution: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str) -> str:

@@ -299,3 +299,22 @@ def update(session: Session, *, actor: Actor, code: str, area_class: AreaClass |
         audit.record(session, actor=actor, action="geo.grid.update", target_type="grid", target_id=code,
                      detail=changes)
     return _info(session, g)
+
+
+def assign_department(session: Session, *, actor: Actor, department_id: int, township_code: str | None = None,
+                      village_code: str | None = None) -> int:
+    """Make a department responsible for every grid of a township or village; returns how many."""
+    if not (township_code or village_code):
+        raise ValidationFailed(N_("Name a township or a village"))
+    departments.get(session, department_id=department_id)
+    stmt = select(Grid)
+    stmt = stmt.where(Grid.township_code == township_code) if township_code else stmt.where(
+        Grid.village_code == village_code)
+    rows = list(session.scalars(stmt))
+    for g in rows:
+        g.department_id = department_id
+    session.flush()
+    audit.record(session, actor=actor, action="geo.grids.assign_department", target_type="division",
+                 target_id=township_code or village_code, detail={"department_id": department_id,
+                                                                  "grids": len(rows)})
+    return len(rows)
