@@ -401,7 +401,7 @@ def queue_counts(session: Session, *, actor: Actor, now: datetime | None = None)
     if vis is not None:
         base = base.where(vis)
     out: dict[str, int] = {str(s): 0 for s in sorted(OPEN_STATES)}
-    for state, n in session.execute(base.group_by(Case.state)).tuples():
+    for state, n in session.execute(base.group_by(Case.state)).all():
         out[state] = int(n)
     for level in ("yellow", "red"):
         out[level] = int(

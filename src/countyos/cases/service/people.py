@@ -18,19 +18,17 @@ def holders(
     session: Session, *, permission: str, department_id: int | None = None, role: str | None = None
 ) -> list[User]:
     """Active people holding ``permission`` (optionally in one department, optionally by role code)."""
-    stmt = (
-        select(User)
-        .join(user_role, user_role.c.user_id == User.id)
+    holding = (
+        select(user_role.c.user_id)
         .join(Role, Role.id == user_role.c.role_id)
         .join(role_permission, role_permission.c.role_id == Role.id)
-        .where(User.is_active.is_(True), role_permission.c.permission_code == permission)
-        .distinct()
-        .order_by(User.id)
+        .where(role_permission.c.permission_code == permission)
     )
+    if role is not None:
+        holding = holding.where(Role.code == role)
+    stmt = select(User).where(User.is_active.is_(True), User.id.in_(holding)).order_by(User.id)
     if department_id is not None:
         stmt = stmt.where(User.department_id == department_id)
-    if role is not None:
-        stmt = stmt.where(Role.code == role)
     return list(session.scalars(stmt))
 
 

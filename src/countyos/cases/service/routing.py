@@ -168,10 +168,10 @@ def override_report(
         stmt = stmt.where(DispatchRecord.at >= since)
     if until:
         stmt = stmt.where(DispatchRecord.at < until)
-    names = dict(session.execute(select(Department.id, Department.name)).tuples().all())
+    names = {i: n for i, n in session.execute(select(Department.id, Department.name)).all()}
     out = [
         OverrideRow(dep, names.get(dep, "—") if dep else "—", int(n), int(o or 0))
-        for dep, n, o in session.execute(stmt).tuples().all()
+        for dep, n, o in session.execute(stmt).all()
     ]
     return sorted(out, key=lambda r: (-r.overridden, r.department_name))
 
@@ -184,4 +184,4 @@ def overrides(session: Session, *, limit: int = 200) -> list[tuple[DispatchRecor
         .order_by(DispatchRecord.at.desc())
         .limit(limit)
     )
-    return [(d, c) for d, c in session.execute(stmt).tuples().all()]
+    return [(d, c) for d, c in session.execute(stmt).all()]

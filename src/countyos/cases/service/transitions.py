@@ -137,24 +137,25 @@ def apply(
             current_state=str(case.state),
         )
     before_state, before_deadline, before_step = State(case.state), case.step_deadline, case.step
+    number = case.number
     case.version += 1
-    context = dict(data.context)
-    _effects(session, actor, case, data, role, now, context)
-    case.state = target
-    case.is_open = lifecycle.is_open(target)
-    if target is not before_state and data.action in lifecycle.REQUEST_ACTIONS:
-        case.resume_state = before_state
-    elif data.action not in lifecycle.REQUEST_ACTIONS:
-        case.resume_state = None
-    new_step = STATE_STEP.get(target) if case.is_open else None
-    restart = data.action in (Action.REDISPATCH, Action.CHECK_FAIL)
-    if new_step != before_step or restart:
-        timers.start_step(session, case, new_step, now)
-    _timing_after(case, data.action, now)
     try:
+        context = dict(data.context)
+        _effects(session, actor, case, data, role, now, context)
+        case.state = target
+        case.is_open = lifecycle.is_open(target)
+        if target is not before_state and data.action in lifecycle.REQUEST_ACTIONS:
+            case.resume_state = before_state
+        elif data.action not in lifecycle.REQUEST_ACTIONS:
+            case.resume_state = None
+        new_step = STATE_STEP.get(target) if case.is_open else None
+        restart = data.action in (Action.REDISPATCH, Action.CHECK_FAIL)
+        if new_step != before_step or restart:
+            timers.start_step(session, case, new_step, now)
+        _timing_after(case, data.action, now)
         session.flush()
     except StaleDataError as exc:
-        raise StaleCase("Case %(number)s was changed by someone else; reload it", number=case.number) from exc
+        raise StaleCase("Case %(number)s was changed by someone else; reload it", number=number) from exc
     cases.add_event(
         session,
         case=case,

@@ -1,0 +1,419 @@
+"""JSON API of the cases domain under /api/v1: cases, actions, categories, limits, routing, 12345."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from starlette.responses import FileResponse, Response
+
+from countyos.cases import flows, schemas
+from countyos.cases.models import CategoryKind, Channel, Step
+from countyos.cases.service import attachments, cases, categories, notify, people, routing, transitions
+from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.paging import MAX_LIMIT, Paged, PageParams
+from countyos.core.tabular import XLSX_MEDIA_TYPE, to_xlsx
+from countyos.org.service import audit
+from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, require
+
+router = APIRouter(tags=["cases"])
+Reader = Annotated[Auth, Depends(require("case.read"))]
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+Page = Annotated[PageParams, Depends(page_params)]
+
+
+def case_filter(
+    state: str | None = None,
+    step: str | None = None,
+    open: bool | None = None,
+    category_id: int | None = None,
+    department_id: int | None = None,
+    township_code: str | None = None,
+    grid_code: str | None = None,
+    channel: Channel | None = None,
+    level: Literal["yellow", "red"] | None = None,
+    q: Annotated[str | None, Query(max_length=60)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    duplicates: bool | None = None,
+) -> cases.CaseFilter:
+    return cases.CaseFilter(
+        state=state,
+        step=step,
+        open=open,
+        category_id=category_id,
+        department_id=department_id,
+        township_code=township_code,
+        grid_code=grid_code,
+        channel=channel,
+        level=level,
+        q=q,
+        since=since,
+        until=until,
+        duplicates=duplicates,
+    )
+
+
+Filter = Annotated[cases.CaseFilter, Depends(case_filter)]
+
+
+@router.get("/cases", response_model=Paged[schemas.CaseOut])
+def list_cases(session: ReadSession, page: Page, f: Filter, a: Reader) -> Paged[schemas.CaseOut]:
+    """Cases you may see, overdue first, then by nearest deadline."""
+    rows, total = cases.list_cases(session, actor=a.actor, f=f, page=page)
+    return Paged(
+        items=[flows.case_out(session, c, a.actor) for c in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/cases/queues")
+def queues(session: ReadSession, a: Reader) -> dict[str, int]:
+    return cases.queue_counts(session, actor=a.actor)
+
+
+@router.post("/cases", response_model=schemas.CaseOut, status_code=201)
+def report_case(
+    body: schemas.CaseIn,
+    session: WriteSession,
+    response: Response,
+    a: Annotated[Auth, Depends(require("case.report"))],
+) -> schemas.CaseOut:
+    """Report a problem (grid patrol, staff entry). A repeated ``idempotency_key`` returns the first case (200)."""
+    channel = Channel.GRID if a.actor.can("case.inspect") else Channel.STAFF
+    case, created = flows.report(session, actor=a.actor, body=body, channel=channel, reporter_user_id=a.user.id)
+    if not created:
+        response.status_code = 200
+    return flows.case_out(session, case, a.actor)
+
+
+@router.get("/cases/{case_id}", response_model=schemas.CaseDetailOut)
+def get_case(case_id: int, session: ReadSession, a: Reader) -> schemas.CaseDetailOut:
+    return flows.case_detail(session, cases.get_visible(session, actor=a.actor, case_id=case_id), a.actor)
+
+
+@router.post("/cases/{case_id}/actions", response_model=schemas.CaseOut)
+def act(case_id: int, body: schemas.ActionIn, session: WriteSession, a: Reader) -> schemas.CaseOut:
+    """Take an action. 409 ``transition_not_allowed`` lists the allowed actions; 409 ``stale_version``
+    when ``version`` is not the current one."""
+    case = flows.act(session, actor=a.actor, case_id=case_id, body=body)
+    return flows.case_out(session, case, a.actor)
+
+
+@router.post("/cases/{case_id}/keep-apart", response_model=schemas.CaseOut)
+def keep_apart(
+    case_id: int,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.dispatch"))],
+    version: int | None = None,
+) -> schemas.CaseOut:
+    case = transitions.keep_apart(session, actor=a.actor, case_id=case_id, version=version)
+    return flows.case_out(session, case, a.actor)
+
+
+@router.get("/cases/{case_id}/reporters/{reporter_id}/contact")
+def reveal_contact(
+    case_id: int, reporter_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("case.pii"))]
+) -> dict[str, str | None]:
+    """The reporter's unmasked phone and e-mail; every view is audited."""
+    case = cases.get_visible(session, actor=a.actor, case_id=case_id)
+    rep = next((r for r in cases.reporters(session, case_id=case.id) if r.id == reporter_id), None)
+    if rep is None:
+        raise NotFound("Reporter %(id)s does not exist", id=reporter_id)
+    audit.record(
+        session,
+        actor=a.actor,
+        action="case.reporter.reveal",
+        target_type="case",
+        target_id=case.number,
+        detail={"reporter_id": rep.id},
+    )
+    return {"name": rep.name, "phone": people.decrypt(rep.phone_enc), "email": people.decrypt(rep.email_enc)}
+
+
+@router.post("/case-attachments", status_code=201)
+async def upload_attachment(session: WriteSession, a: Reader, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    data = await file.read(attachments.MAX_BYTES + 1)
+    att = attachments.store(session, actor=a.actor, data=data, name=file.filename)
+    return {"id": att.id, "media_type": att.media_type, "size": att.size, "sha256": att.sha256}
+
+
+@router.get("/case-attachments/{attachment_id}")
+def get_attachment(attachment_id: int, session: ReadSession, a: Reader, thumb: bool = False) -> Response:
+    att = attachments.get(session, attachment_id=attachment_id)
+    if att.case_id is not None:
+        cases.get_visible(session, actor=a.actor, case_id=att.case_id)
+    elif att.uploaded_by != a.actor.name:
+        raise NotFound("Attachment %(id)s does not exist", id=attachment_id)
+    path = attachments.path_for(att.sha256, thumb=thumb and att.has_thumbnail)
+    media = "image/jpeg" if thumb and att.has_thumbnail else att.media_type
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
+
+
+# -- categories and time limits ------------------------------------------------------------------
+
+
+@router.get("/case-categories", response_model=list[schemas.CategoryOut])
+def list_categories(
+    session: ReadSession, _: Reader, kind: CategoryKind | None = None, reportable: bool | None = None
+) -> list[schemas.CategoryOut]:
+    return [
+        schemas.CategoryOut.model_validate(c)
+        for c in categories.list_categories(session, kind=kind, reportable=reportable)
+    ]
+
+
+@router.patch("/case-categories/{category_id}", response_model=schemas.CategoryOut)
+def update_category(
+    category_id: int,
+    body: schemas.CategoryPatch,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.configure"))],
+) -> schemas.CategoryOut:
+    cat = categories.update(
+        session, actor=a.actor, category_id=category_id, changes=body.model_dump(exclude_unset=True)
+    )
+    return schemas.CategoryOut.model_validate(cat)
+
+
+@router.get("/case-categories/{category_id}/limits")
+def get_limits(category_id: int, session: ReadSession, _: Reader) -> list[dict[str, Any]]:
+    return [
+        {"area_class": t.area_class, "step": t.step, "amount": t.amount, "unit": t.unit}
+        for t in categories.limits_of(session, category_id=category_id)
+    ]
+
+
+@router.put("/case-categories/{category_id}/limits", status_code=204)
+def set_limit(
+    category_id: int,
+    body: schemas.LimitIn,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.configure"))],
+) -> Response:
+    categories.set_limit(
+        session,
+        actor=a.actor,
+        category_id=category_id,
+        area_class=body.area_class,
+        step=Step(body.step),
+        amount=body.amount,
+        unit=body.unit,
+    )
+    return Response(status_code=204)
+
+
+@router.post("/case-categories/hotline-import")
+async def import_hotline(
+    session: WriteSession, a: Annotated[Auth, Depends(require("case.configure"))], file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    """Import a 3-level 12345 taxonomy (CSV ``code,name[,parent_code]``); all rows or none."""
+    return categories.import_hotline_taxonomy(session, actor=a.actor, data=await file.read(2_000_000))
+
+
+# -- routing --------------------------------------------------------------------------------------
+
+
+@router.get("/case-routing", response_model=list[schemas.RuleOut])
+def list_rules(session: ReadSession, _: Reader, category_id: int | None = None) -> list[schemas.RuleOut]:
+    return [schemas.RuleOut.model_validate(r) for r in routing.list_rules(session, category_id=category_id)]
+
+
+@router.post("/case-routing", response_model=schemas.RuleOut, status_code=201)
+def create_rule(
+    body: schemas.RuleIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]
+) -> schemas.RuleOut:
+    return schemas.RuleOut.model_validate(routing.save_rule(session, actor=a.actor, **body.model_dump()))
+
+
+@router.put("/case-routing/{rule_id}", response_model=schemas.RuleOut)
+def update_rule(
+    rule_id: int, body: schemas.RuleIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]
+) -> schemas.RuleOut:
+    return schemas.RuleOut.model_validate(
+        routing.save_rule(session, actor=a.actor, rule_id=rule_id, **body.model_dump())
+    )
+
+
+@router.delete("/case-routing/{rule_id}", status_code=204)
+def delete_rule(rule_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]) -> Response:
+    routing.delete_rule(session, actor=a.actor, rule_id=rule_id)
+    return Response(status_code=204)
+
+
+@router.get("/case-routing/overrides")
+def override_report(
+    session: ReadSession,
+    _: Annotated[Auth, Depends(require("case.routing"))],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """How often the dispatcher chose another department than the routing table suggested."""
+    return [
+        {
+            "department_id": r.department_id,
+            "department": r.department_name,
+            "dispatches": r.dispatches,
+            "overridden": r.overridden,
+            "rate": round(r.rate, 4),
+        }
+        for r in routing.override_report(session, since=since, until=until)
+    ]
+
+
+# -- notifications ----------------------------------------------------------------------------------
+
+
+@router.get("/notifications")
+def my_notifications(
+    session: ReadSession, a: Annotated[Auth, Depends(authenticated)], unread: bool = False
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": n.id,
+            "case_id": n.case_id,
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "created_at": n.created_at,
+            "read": n.read_at is not None,
+        }
+        for n in notify.inbox(session, user_id=a.user.id, unread_only=unread)
+    ]
+
+
+@router.post("/notifications/read")
+def read_notifications(session: WriteSession, a: Annotated[Auth, Depends(authenticated)]) -> dict[str, int]:
+    return {"marked": notify.mark_read(session, user_id=a.user.id)}
+
+
+# -- 12345 work orders ------------------------------------------------------------------------------
+
+HotlineAuth = Annotated[Auth, Depends(require("case.hotline"))]
+
+
+@router.post("/hotline/work-orders", response_model=schemas.CaseOut, status_code=201)
+def submit_work_order(
+    body: schemas.WorkOrderIn, session: WriteSession, response: Response, a: HotlineAuth
+) -> schemas.CaseOut:
+    """One 12345 work order; resubmitting the same ``order_no`` returns the same case (200)."""
+    case, created = flows.work_order(session, actor=a.actor, order=body)
+    if not created:
+        response.status_code = 200
+    return flows.case_out(session, case, a.actor)
+
+
+WORK_ORDER_COLUMNS = {
+    "工单编号": "order_no",
+    "order_no": "order_no",
+    "诉求分类": "category_code",
+    "category_code": "category_code",
+    "诉求类型": "demand_type",
+    "demand_type": "demand_type",
+    "标题": "title",
+    "title": "title",
+    "内容": "content",
+    "content": "content",
+    "地址": "address",
+    "address": "address",
+    "经度": "lon",
+    "lon": "lon",
+    "纬度": "lat",
+    "lat": "lat",
+    "坐标系": "crs",
+    "crs": "crs",
+    "诉求人": "citizen_name",
+    "citizen_name": "citizen_name",
+    "联系电话": "citizen_phone",
+    "citizen_phone": "citizen_phone",
+    "紧急程度": "urgency",
+    "urgency": "urgency",
+}
+DEMAND_TYPES = {
+    "咨询": "consult",
+    "求助": "help",
+    "投诉": "complaint",
+    "举报": "report",
+    "意见建议": "suggestion",
+    "表扬": "praise",
+}
+URGENCY = {"一般": "normal", "紧急": "urgent", "特急": "critical"}
+MAX_IMPORT_ROWS = 5000
+
+
+def read_work_order_sheet(data: bytes) -> list[dict[str, Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # not an xlsx file
+        raise ValidationFailed("The file is not an Excel workbook (.xlsx)") from exc
+    ws = wb.active
+    assert ws is not None
+    rows = ws.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    keys = [WORK_ORDER_COLUMNS.get(h) for h in header]
+    if "order_no" not in keys or "content" not in keys:
+        raise ValidationFailed("The sheet needs the columns 工单编号 and 内容 (see the template)")
+    out = []
+    for values in rows:
+        if all(v is None or str(v).strip() == "" for v in values):
+            continue
+        rec: dict[str, Any] = {}
+        for k, v in zip(keys, values, strict=False):
+            if k and v is not None and str(v).strip() != "":
+                rec[k] = v if k in ("lon", "lat") else str(v).strip()
+        rec["demand_type"] = DEMAND_TYPES.get(rec.get("demand_type", ""), rec.get("demand_type", "complaint"))
+        rec["urgency"] = URGENCY.get(rec.get("urgency", ""), rec.get("urgency", "normal"))
+        out.append(rec)
+        if len(out) > MAX_IMPORT_ROWS:
+            raise ValidationFailed("At most %(n)s rows per file", n=MAX_IMPORT_ROWS)
+    return out
+
+
+@router.post("/hotline/import")
+async def import_work_orders(
+    request: Request,
+    session: WriteSession,
+    a: HotlineAuth,
+    file: Annotated[UploadFile, File()],
+    format: Literal["json", "xlsx"] = "json",
+) -> Any:
+    """Import 12345 work orders from Excel; answers a per-row report (JSON, or an .xlsx with ``format=xlsx``)."""
+    rows = read_work_order_sheet(await file.read(20_000_000))
+    report = flows.work_order_rows(session, actor=a.actor, rows=rows)
+    audit.record(
+        session,
+        actor=a.actor,
+        action="case.hotline.import",
+        detail={
+            "rows": len(report),
+            "created": sum(r["status"] == "created" for r in report),
+            "errors": sum(r["status"] == "error" for r in report),
+        },
+    )
+    if format == "xlsx":
+        data = to_xlsx(
+            ["row", "order_no", "status", "case_number", "message"],
+            [[r["row"], r.get("order_no"), r["status"], r.get("case_number"), r.get("message")] for r in report],
+            "report",
+        )
+        return Response(
+            data,
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="12345-import-report.xlsx"'},
+        )
+    return {
+        "rows": report,
+        "created": sum(r["status"] == "created" for r in report),
+        "duplicates": sum(r["status"] == "duplicate" for r in report),
+        "errors": sum(r["status"] == "error" for r in report),
+    }

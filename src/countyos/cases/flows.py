@@ -1,0 +1,184 @@
+"""Orchestration for the routes: case views with their allowed actions, intake from each channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from countyos.cases import lifecycle, schemas
+from countyos.cases.models import Case, Category, Channel, Priority
+from countyos.cases.service import cases, categories, people, timers, transitions
+from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
+from countyos.core.errors import NotFound, ValidationFailed
+
+
+def category_for(session: Session, *, category_id: int | None, service_code: str | None) -> Category:
+    if category_id is not None:
+        return categories.get(session, category_id=category_id)
+    if service_code:
+        cat = categories.get_by_service_code(session, code=service_code)
+        if cat is None:
+            raise NotFound("There is no category with service code %(code)s", code=service_code)
+        return cat
+    raise ValidationFailed("Choose a category", errors=[{"field": "category_id", "message": "required"}])
+
+
+def case_out(session: Session, case: Case, actor: Actor | None, now: datetime | None = None) -> schemas.CaseOut:
+    now = now or utcnow()
+    return schemas.CaseOut(
+        id=case.id,
+        number=case.number,
+        version=case.version,
+        state=case.state,
+        state_label=lifecycle.LABELS[case.state],
+        is_open=case.is_open,
+        channel=case.channel,
+        category_id=case.category_id,
+        category_name=case.category.name,
+        service_code=case.category.service_code,
+        priority=case.priority,
+        title=case.title,
+        description=case.description,
+        address=case.address,
+        lon=case.lon,
+        lat=case.lat,
+        township_code=case.township_code,
+        township_name=case.township_name,
+        village_name=case.village_name,
+        grid_code=case.grid_code,
+        area_class=case.area_class,
+        department_id=case.department_id,
+        co_department_ids=list(case.co_department_ids or []),
+        suggested_department_id=case.suggested_department_id,
+        assignee_id=case.assignee_id,
+        rework_count=case.rework_count,
+        step=case.step,
+        step_deadline=case.step_deadline,
+        step_warn_at=case.step_warn_at,
+        level=str(timers.level(case, now)),
+        reported_at=case.reported_at,
+        closed_at=case.closed_at,
+        satisfaction=case.satisfaction,
+        duplicate_of_id=case.duplicate_of_id,
+        merged_into_id=case.merged_into_id,
+        allowed_actions=transitions.allowed_actions(session, actor, case) if actor else [],
+    )
+
+
+def case_detail(session: Session, case: Case, actor: Actor) -> schemas.CaseDetailOut:
+    base = case_out(session, case, actor)
+    reps = [
+        {
+            "id": r.id,
+            "channel": r.channel,
+            "name": people.mask_name(r.name),
+            "phone": people.masked(r.phone_enc),
+            "email": people.mask_email(r.email_enc),
+            "original_case_id": r.original_case_id,
+        }
+        for r in cases.reporters(session, case_id=case.id)
+    ]
+    return schemas.CaseDetailOut(
+        **base.model_dump(),
+        timeline=[schemas.EventOut.model_validate(e) for e in cases.timeline(session, case_id=case.id)],
+        attachment_ids=[a.id for a in cases.attachments(session, case_id=case.id)],
+        reporters=reps,
+    )
+
+
+def report(
+    session: Session, *, actor: Actor, body: schemas.CaseIn, channel: Channel, reporter_user_id: int | None
+) -> tuple[Case, bool]:
+    cat = category_for(session, category_id=body.category_id, service_code=body.service_code)
+    new = cases.NewCase(
+        channel=channel,
+        category_id=cat.id,
+        description=body.description,
+        lon=body.lon,
+        lat=body.lat,
+        crs=body.crs,
+        address=body.address,
+        title=body.title,
+        priority=body.priority,
+        idempotency_key=body.idempotency_key,
+        attachment_ids=body.attachment_ids,
+        self_handled=body.self_handled,
+        reporter=cases.ReporterIn(name=body.reporter_name, phone=body.reporter_phone, user_id=reporter_user_id),
+    )
+    case, _, created = cases.create(session, actor=actor, new=new)
+    return case, created
+
+
+def act(session: Session, *, actor: Actor, case_id: int, body: schemas.ActionIn) -> Case:
+    cases.get_visible(session, actor=actor, case_id=case_id)
+    data = transitions.ActionInput(**body.model_dump())
+    return transitions.apply(session, actor=actor, case_id=case_id, data=data)
+
+
+DEMAND_PRIORITY = {"normal": Priority.NORMAL, "urgent": Priority.URGENT, "critical": Priority.CRITICAL}
+
+
+def work_order(session: Session, *, actor: Actor, order: schemas.WorkOrderIn) -> tuple[Case, bool]:
+    """A 12345 work order becomes a case (the order number is its idempotency key)."""
+    from countyos.cases.models import CategoryKind
+
+    cat = categories.get_by_code(session, kind=CategoryKind.HOTLINE, code=order.category_code)
+    cat = cat or categories.get_by_service_code(session, code=order.category_code)
+    if cat is None:
+        raise ValidationFailed(
+            "Unknown 12345 category %(code)s",
+            code=order.category_code,
+            errors=[{"field": "category_code", "message": "unknown"}],
+        )
+    new = cases.NewCase(
+        channel=Channel.HOTLINE,
+        category_id=cat.id,
+        title=order.title,
+        description=order.content,
+        lon=order.lon,
+        lat=order.lat,
+        crs=order.crs,
+        address=order.address,
+        priority=DEMAND_PRIORITY[order.urgency],
+        external_id=order.order_no,
+        idempotency_key=f"12345:{order.order_no}",
+        public_report=True,
+        reporter=cases.ReporterIn(name=order.citizen_name, phone=order.citizen_phone),
+        context={"order_no": order.order_no, "demand_type": order.demand_type},
+    )
+    case, _, created = cases.create(session, actor=actor, new=new)
+    return case, created
+
+
+def work_order_rows(session: Session, *, actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Import many work orders; each row in its own savepoint, so one bad row spoils nothing else."""
+    from pydantic import ValidationError
+
+    report_rows = []
+    for i, raw in enumerate(rows, start=2):
+        try:
+            order = schemas.WorkOrderIn.model_validate(raw)
+        except ValidationError as exc:
+            msg = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            report_rows.append({"row": i, "order_no": raw.get("order_no"), "status": "error", "message": msg})
+            continue
+        try:
+            with session.begin_nested():
+                case, created = work_order(session, actor=actor, order=order)
+        except (ValidationFailed, NotFound) as exc:
+            detail = "; ".join(str(e.get("message")) for e in getattr(exc, "errors", [])) or exc.message
+            report_rows.append({"row": i, "order_no": order.order_no, "status": "error", "message": detail})
+            continue
+        report_rows.append(
+            {
+                "row": i,
+                "order_no": order.order_no,
+                "status": "created" if created else "duplicate",
+                "case_number": case.number,
+                "message": "" if created else "already imported",
+            }
+        )
+    return report_rows
