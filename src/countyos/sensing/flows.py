@@ -42,7 +42,8 @@ def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> I
     out = IngestOutcome(errors=list(prepared.errors))
     if not len(prepared):
         return out
-    stored = store.store(session, prepared.datastream_ids, prepared.times, prepared.values, reported_us=now)
+    with store.paused_gc():
+        stored = store.store(session, prepared.datastream_ids, prepared.times, prepared.values, reported_us=now)
     out.stored, out.duplicates = stored.inserted, stored.duplicates
     if stored.inserted:
         devices.last_seen(session, thing_ids=prepared.things, at=from_us(now) if now else utcnow())

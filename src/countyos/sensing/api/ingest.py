@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 
 from countyos.core.errors import NotAuthenticated, PermissionDenied, ValidationFailed
 from countyos.sensing import flows
-from countyos.sensing.service import devices
+from countyos.sensing.service import devices, store
 from countyos.sensing.service import ingest as ingest_service
 from countyos.sensing.service.streams import StreamInfo
 from countyos.web.deps import Auth, WriteSession, public
@@ -54,12 +54,13 @@ def ingest(
         allowed = None
     else:
         raise NotAuthenticated("Send the device token in the X-Device-Token header")
-    try:
-        batch = ingest_service.decode(body)
-    except ingest_service.BadBody as exc:
-        raise ValidationFailed("The body is not an ingest batch: %(error)s", error=str(exc)) from exc
-    prepared = ingest_service.prepare(session, batch, allowed=allowed)
-    outcome = flows.ingest(session, prepared)
+    with store.paused_gc():
+        try:
+            batch = ingest_service.decode(body)
+        except ingest_service.BadBody as exc:
+            raise ValidationFailed("The body is not an ingest batch: %(error)s", error=str(exc)) from exc
+        prepared = ingest_service.prepare(session, batch, allowed=allowed)
+        outcome = flows.ingest(session, prepared)
     total = len(prepared) + len(prepared.errors)
     status = 422 if total and not len(prepared) else 200
     return JSONResponse(outcome.as_dict(), status_code=status)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -46,7 +47,7 @@ class Series(msgspec.Struct, forbid_unknown_fields=False):
     device: str | None = None
     metric: str | None = None
     unit: str | None = None
-    data: list[list[Any]] = []
+    data: list[Any] = []
 
 
 class Batch(msgspec.Struct, forbid_unknown_fields=False):
@@ -54,7 +55,30 @@ class Batch(msgspec.Struct, forbid_unknown_fields=False):
     series: list[Series] = []
 
 
-_decoder = msgspec.json.Decoder(Batch)
+class _TypedItem(msgspec.Struct, forbid_unknown_fields=False):
+    datastream: int | None = None
+    device: str | None = None
+    metric: str | None = None
+    time: int | float | str | None = None
+    value: float | None = None
+    unit: str | None = None
+
+
+class _TypedSeries(msgspec.Struct, forbid_unknown_fields=False):
+    datastream: int | None = None
+    device: str | None = None
+    metric: str | None = None
+    unit: str | None = None
+    data: list[tuple[float, float]] = []
+
+
+class _TypedBatch(msgspec.Struct, forbid_unknown_fields=False):
+    observations: list[_TypedItem] = []
+    series: list[_TypedSeries] = []
+
+
+_typed = msgspec.json.Decoder(_TypedBatch)
+_loose = msgspec.json.Decoder(Batch)
 
 
 class BadBody(ValueError):
@@ -62,8 +86,16 @@ class BadBody(ValueError):
 
 
 def decode(body: bytes) -> Batch:
+    """The common, well-typed body decodes ~10x faster into typed structs; anything else (ISO text
+    times in series, strings where numbers belong) is decoded loosely and checked item by item."""
     try:
-        return _decoder.decode(body)
+        return _typed.decode(body)  # type: ignore[return-value]  # same fields, narrower types
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise BadBody(str(exc)) from exc
+    try:
+        return _loose.decode(body)
     except msgspec.DecodeError as exc:
         raise BadBody(str(exc)) from exc
 
@@ -220,16 +252,19 @@ def _prepare_series(session: Session, s: Series, path: str, out: Prepared, allow
         out.things.add(info.thing_id)
 
 
-def _fast_series(info: StreamInfo, data: list[list[Any]], now: int) -> tuple[list[int], list[float]] | None:
+def _fast_series(info: StreamInfo, data: list[Any], now: int) -> tuple[list[int], list[float]] | None:
     """Whole-array checks for the common case (epoch numbers, finite numbers, all in range); None
     when anything needs a closer look item by item."""
-    try:
-        arr = np.array(data, dtype=np.float64)
-    except (ValueError, TypeError):
-        return None  # ISO text times, ragged items, non-numbers
-    if arr.ndim != 2 or arr.shape[1] != 2 or not np.isfinite(arr).all():
-        return None
-    if any(type(p[0]) is bool or type(p[1]) is bool for p in data):
+    if type(data[0]) is tuple:  # the typed decoder made pairs of floats (no bools, no text)
+        arr = np.fromiter(chain.from_iterable(data), dtype=np.float64, count=2 * len(data)).reshape(-1, 2)
+    else:
+        try:
+            arr = np.array(data, dtype=np.float64)
+        except (ValueError, TypeError):
+            return None  # ISO text times, ragged items, non-numbers
+        if arr.ndim != 2 or arr.shape[1] != 2 or any(type(p[0]) is bool or type(p[1]) is bool for p in data):
+            return None
+    if not np.isfinite(arr).all():
         return None
     raw_t, v = arr[:, 0], arr[:, 1]
     as_ms = raw_t > 100_000_000_000  # the rule of times.epoch_to_us

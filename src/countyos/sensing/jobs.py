@@ -1,0 +1,27 @@
+"""Scheduled work of the sensing domain (run by ``countyos serve`` or ``countyos worker``)."""
+
+from __future__ import annotations
+
+from countyos.core.db import Database
+from countyos.core.scheduler import Job
+from countyos.sensing.service import retention
+
+
+def prune(db: Database) -> object:
+    return retention.prune(db)
+
+
+def partitions(db: Database) -> object:
+    return retention.keep_partitions_ahead(db)
+
+
+def disk_stats(db: Database) -> object:
+    with db.unit_of_work() as s:
+        return retention.refresh_stats(s)
+
+
+JOBS = [
+    Job("sensing.retention", 600, prune),
+    Job("sensing.partitions", 6 * 3600, partitions),
+    Job("sensing.disk_stats", 1800, disk_stats),
+]
