@@ -71,6 +71,23 @@ def empty_all_tables(db: Database) -> None:
         raw.close()
 
 
+def reset_postgres(url: str) -> None:
+    """Remove what earlier runs left in the test database, keeping PostGIS.
+
+    The test command connects as an ordinary role (like a county's application role) that cannot
+    create PostGIS itself, so it drops only the objects it owns; a superuser gets a new schema.
+    """
+    engine_db = Database(url)
+    with engine_db.engine.begin() as conn:
+        if conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        else:
+            conn.execute(text("DROP OWNED BY CURRENT_USER"))
+    engine_db.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_db() -> Iterator[Database]:
     reset_settings()
