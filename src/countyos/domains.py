@@ -18,7 +18,7 @@ from types import ModuleType
 from countyos.core.permissions import PermissionSpec, RoleSpec
 
 # Order matters: a domain comes after the domains it builds on.
-DOMAINS: tuple[str, ...] = ("org", "geo", "cases", "sensing")
+DOMAINS: tuple[str, ...] = ("org", "geo", "cases", "sensing", "ioc")
 
 
 def optional_module(domain: str, name: str) -> ModuleType | None:

@@ -10,8 +10,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.responses import Response
 
 from countyos.core import i18n
+from countyos.core.clock import to_local, utcnow
 from countyos.core.crypto import new_token
 from countyos.core.errors import PayloadTooLarge
+from countyos.core.usage import COUNTER, module_of
 from countyos.web.deps import ANON_CSRF_COOKIE
 from countyos.web.errors import problem_response
 
@@ -37,6 +39,20 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+
+
+def _count_usage(request: Request, status: int) -> None:
+    auth = getattr(request.state, "auth", None)
+    if auth is None or status >= 400 or auth.stage != "full":
+        return
+    module = module_of(request.url.path)
+    if module is None:
+        return
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        kind = "action"
+    else:
+        kind = "api" if request.url.path.startswith("/api/") else "view"
+    COUNTER.add(to_local(utcnow()).date(), module, sorted(auth.user.role_codes), kind)
 
 
 def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
@@ -68,6 +84,7 @@ def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.url.path.startswith(("/api/", "/login", "/account")):
             h.setdefault("Cache-Control", "no-store")
+        _count_usage(request, response.status_code)
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         metrics.requests.labels(request.method, template, str(response.status_code)).inc()

@@ -1,0 +1,64 @@
+"""HTML pages of the ioc domain."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from countyos.core.errors import CountyError
+from countyos.core.i18n import N_
+from countyos.ioc.api import period
+from countyos.ioc.service import usage
+from countyos.org.service import roles
+from countyos.web.deps import Auth, ReadSession, require
+from countyos.web.nav import NavItem
+from countyos.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+NAV = [NavItem(N_("System"), N_("Platform usage"), "/usage", "usage.read", order=905)]
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/usage")
+def usage_page(
+    request: Request,
+    session: ReadSession,
+    a: Annotated[Auth, Depends(require("usage.read"))],
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    error = None
+    try:
+        s, u = period(_day(since), _day(until))
+    except CountyError as exc:
+        error = exc.message
+        s, u = period(None, None)
+    r = usage.report(session, since=s, until=u)
+    role_names = {ro.code: ro.display_name(request.state.locale) for ro in roles.list_roles(session)}
+    chart = {
+        "days": [d.isoformat() for d in r.days],
+        "series": [{"name": m, "data": r.by_module_day[m]} for m in r.modules],
+    }
+    return templates(request).render(
+        request,
+        "ioc/usage.html",
+        {
+            "report": r,
+            "since": s,
+            "until": u,
+            "error": error,
+            "role_names": role_names,
+            "chart_json": json.dumps(chart, ensure_ascii=False),
+        },
+    )
