@@ -193,7 +193,7 @@ async function showDetails(map, e, labels) {
   }
   if (grid) {
     const p = grid.properties;
-    const workers = JSON.parse(p.worker_ids || "[]");
+    const workers = Array.isArray(p.worker_ids) ? p.worker_ids : JSON.parse(p.worker_ids || "[]");
     html += `<dt><b>${esc(labels.grid)}</b></dt><dd><b>${esc(p.code)}</b>${p.approximate ? ` <span class="geo-approx">${esc(labels.approximate)}</span>` : ""}</dd>` +
       row(labels.area_class, p.area_class) + row(labels.area, `${(p.area_m2 / 1e4).toFixed(1)} ha`) +
       row(labels.department, p.department_id) + row(labels.workers, workers.length ? workers.join(", ") : labels.none);
