@@ -245,3 +245,7 @@ def test_postgres_restore_with_force_replaces_the_data(new_database, tmp_path: P
     assert result.exit_code == 0, result.output
     assert_same_data(snapshot(source), snapshot(target))
     assert_restored_database_works(target)
+    engine = create_engine(target, poolclass=NullPool)
+    with engine.connect() as conn:  # the extension, created by the superuser, is kept
+        assert conn.execute(text("SELECT extname FROM pg_extension WHERE extname = 'postgis'")).scalar()
+    engine.dispose()
