@@ -92,8 +92,10 @@ def main() -> int:
         same = bool((expected == locate_many(s, lons, lats).grid).all())
     db.dispose()
     b, o = statistics.median(bare_t), statistics.median(ours_t)
-    print(f"county {args.county}: {made.grids} grids ({args.cell:.0f} m cells), {args.points:,} random points "
-          f"in its bounding box, median of {args.repeat}")
+    print(
+        f"county {args.county}: {made.grids} grids ({args.cell:.0f} m cells), {args.points:,} random points "
+        f"in its bounding box, median of {args.repeat}"
+    )
     print(f"  bare STRtree query : {b:.3f} s  {args.points / b:,.0f} points/s  ({found_bare:,} points in a grid)")
     print(f"  CountyOS locate_many: {o:.3f} s  {args.points / o:,.0f} points/s  ({found_ours:,} points in a grid)")
     print(f"  ratio CountyOS / bare = {b / o:.2f}  (target >= 0.8; absolute target >= 1,000,000 points/s)")

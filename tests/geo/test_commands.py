@@ -22,7 +22,7 @@ for _name, _group in commands.GROUPS.items():
     root.add_typer(_group, name=_name)
 
 
-def countyos(*args: str):  # noqa: ANN201
+def countyos(*args: str):
     reset_settings()
     try:
         return runner.invoke(root, list(args), env={"COUNTYOS_DATABASE_URL": DATABASE_URL})
@@ -30,11 +30,11 @@ def countyos(*args: str):  # noqa: ANN201
         reset_settings()
 
 
-def geo(*args: str):  # noqa: ANN201
+def geo(*args: str):
     return countyos("geo", *args)
 
 
-def grid(*args: str):  # noqa: ANN201
+def grid(*args: str):
     return countyos("grid", *args)
 
 
@@ -71,8 +71,14 @@ def test_unknown_and_malformed_codes_say_so(db):
 
 def test_bootstrap_with_a_boundary_file(db, tmp_path):
     f = tmp_path / "zone.geojson"
-    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": mapping(box(114.5, 38.0, 114.7, 38.1))}]}))
+    f.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {}, "geometry": mapping(box(114.5, 38.0, 114.7, 38.1))}],
+            }
+        )
+    )
     r = geo("bootstrap", "--county", "130171")
     assert r.exit_code == 2 and "--boundary" in r.output
     r = geo("bootstrap", "--county", "130171", "--boundary", str(f))

@@ -23,7 +23,7 @@ def _inside_points(db, n=3):
 
 
 def test_create_assigns_code_grid_and_divisions(db, county):
-    (gcode, p), (gcode2, p2) = _inside_points(db, 2)
+    (gcode, p), (_gcode2, p2) = _inside_points(db, 2)
     with db.unit_of_work() as s:
         c1 = components.create(s, actor=ACTOR, item=ComponentIn(class_code="01037", geom=p))
         c2 = components.create(s, actor=ACTOR, item=ComponentIn(class_code="01037", geom=p2, name="北街路灯"))
@@ -42,7 +42,7 @@ def test_create_assigns_code_grid_and_divisions(db, county):
 
 
 def test_create_refuses_bad_input(db, county):
-    (_, p), = _inside_points(db, 1)
+    ((_, p),) = _inside_points(db, 1)
     with db.unit_of_work() as s, pytest.raises(ValidationFailed) as err:
         components.create(s, actor=ACTOR, item=ComponentIn(class_code="99999", geom=p))
     assert err.value.errors[0]["field"] == "class_code"
@@ -68,12 +68,20 @@ def test_csv_import_with_chinese_headers_and_gcj02(db, county):
     rows = []
     for i, (_, p) in enumerate(pts):
         x, y = from_wgs84(p.x, p.y, "gcj02")
-        rows.append({"类别代码": "03005", "名称": f"垃圾箱{i}", "经度": f"{x:.8f}", "纬度": f"{y:.8f}",
-                     "GLBJZT": "破损" if i else "完好", "CSRQ": "20240501", "ZGBMMC": "县综合行政执法局",
-                     "SJLY": "实测"})
+        rows.append(
+            {
+                "类别代码": "03005",
+                "名称": f"垃圾箱{i}",
+                "经度": f"{x:.8f}",
+                "纬度": f"{y:.8f}",
+                "GLBJZT": "破损" if i else "完好",
+                "CSRQ": "20240501",
+                "ZGBMMC": "县综合行政执法局",
+                "SJLY": "实测",
+            }
+        )
     with db.unit_of_work() as s:
-        report = flows.import_file(s, actor=ACTOR, kind="components", data=_csv(rows), filename="bins.csv",
-                                   crs="gcj02")
+        report = flows.import_file(s, actor=ACTOR, kind="components", data=_csv(rows), filename="bins.csv", crs="gcj02")
     assert report.imported == 3 and report.errors == []
     with db.reading() as s:
         got = list(s.scalars(select(Component).order_by(Component.code)))
@@ -83,16 +91,18 @@ def test_csv_import_with_chinese_headers_and_gcj02(db, county):
 
 
 def test_a_bad_csv_is_rejected_with_a_report_per_row(db, county):
-    (_, p), = _inside_points(db, 1)
+    ((_, p),) = _inside_points(db, 1)
     good = {"class_code": "01037", "lon": p.x, "lat": p.y, "status": "完好", "initial_date": "2024-05-01", "code": ""}
-    rows = [good,
-            {**good, "class_code": "77777"},  # unknown class
-            {**good, "lon": 116.4, "lat": 39.9},  # outside the county
-            {**good, "status": "坏了"},  # unknown status
-            {**good, "initial_date": "2024-13-45"},  # bad date
-            {**good, "lon": "", "lat": ""},  # no location
-            {**good, "code": "33112301002000001"},  # class digits do not match
-            good]
+    rows = [
+        good,
+        {**good, "class_code": "77777"},  # unknown class
+        {**good, "lon": 116.4, "lat": 39.9},  # outside the county
+        {**good, "status": "坏了"},  # unknown status
+        {**good, "initial_date": "2024-13-45"},  # bad date
+        {**good, "lon": "", "lat": ""},  # no location
+        {**good, "code": "33112301002000001"},  # class digits do not match
+        good,
+    ]
     data = _csv(rows)
     with db.unit_of_work() as s, pytest.raises(ValidationFailed) as err:
         flows.import_file(s, actor=ACTOR, kind="components", data=data, filename="bad.csv")
@@ -104,8 +114,7 @@ def test_a_bad_csv_is_rejected_with_a_report_per_row(db, county):
     with db.reading() as s:
         assert s.scalars(select(Component)).first() is None  # nothing imported
     with db.unit_of_work() as s:
-        report = flows.import_file(s, actor=ACTOR, kind="components", data=data, filename="bad.csv",
-                                   skip_bad_rows=True)
+        report = flows.import_file(s, actor=ACTOR, kind="components", data=data, filename="bad.csv", skip_bad_rows=True)
     assert report.imported == 2 and report.skipped == 6
     with db.reading() as s:
         assert len(s.scalars(select(Component)).all()) == 2
@@ -119,31 +128,38 @@ def test_excel_and_geojson_imports(db, county):
     ws.append(["33112304001000007", "银杏", p.x, p.y, date(2020, 3, 1), "完好"])
     buf = io.BytesIO()
     wb.save(buf)
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"class_code": "03001", "name": "北街公厕"},
-         "geometry": {"type": "Point", "coordinates": [q.x, q.y]}}]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"class_code": "03001", "name": "北街公厕"},
+                "geometry": {"type": "Point", "coordinates": [q.x, q.y]},
+            }
+        ],
+    }
     with db.unit_of_work() as s:
         r1 = flows.import_file(s, actor=ACTOR, kind="components", data=buf.getvalue(), filename="trees.xlsx")
-        r2 = flows.import_file(s, actor=ACTOR, kind="components", data=json.dumps(fc).encode(),
-                               filename="toilets.geojson")
+        r2 = flows.import_file(
+            s, actor=ACTOR, kind="components", data=json.dumps(fc).encode(), filename="toilets.geojson"
+        )
     assert r1.imported == 1 and r2.imported == 1
     with db.reading() as s:
         tree = components.get_by_code(s, code="33112304001000007")
         assert tree.class_code == "04001" and tree.initial_date == date(2020, 3, 1) and tree.name == "银杏"
-        rows, = [list(s.scalars(components.query(ComponentFilter(class_code="03001"))))]
+        (rows,) = [list(s.scalars(components.query(ComponentFilter(class_code="03001"))))]
         assert [c.name for c in rows] == ["北街公厕"]
 
 
 def test_update_search_and_relocation_after_new_grids(db, county):
-    (gcode, p), = _inside_points(db, 1)
+    ((gcode, p),) = _inside_points(db, 1)
     with db.unit_of_work() as s:
         code = components.create(s, actor=ACTOR, item=ComponentIn(class_code="01013", geom=p)).code
         components.update_component(s, actor=ACTOR, code=code, changes={"status": "破损", "note": "漏水"})
     with db.reading() as s:
         c = components.get_by_code(s, code=code)
         assert c.status == ComponentStatus.DAMAGED and c.change_date is not None and c.note == "漏水"
-        assert [x.code for x in s.scalars(components.query(ComponentFilter(status=ComponentStatus.DAMAGED)))] \
-            == [code]
+        assert [x.code for x in s.scalars(components.query(ComponentFilter(status=ComponentStatus.DAMAGED)))] == [code]
         assert [x.code for x in s.scalars(components.query(ComponentFilter(grid_code=gcode)))] == [code]
         assert [x.code for x in s.scalars(components.query(ComponentFilter(q=code[:11])))] == [code]
     with db.unit_of_work() as s, pytest.raises(ValidationFailed):

@@ -51,9 +51,17 @@ def test_arrays_convert_like_scalars():
         assert (x[i], y[i]) == pytest.approx(from_wgs84(float(lons[i]), float(lats[i]), "bd09"))
 
 
-@pytest.mark.parametrize("spelling,name", [("EPSG:4326", "wgs84"), ("epsg:4490", "cgcs2000"), ("GCJ-02", "gcj02"),
-                                           ("bd09", "bd09"), (None, "wgs84"),
-                                           ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", "wgs84")])
+@pytest.mark.parametrize(
+    "spelling,name",
+    [
+        ("EPSG:4326", "wgs84"),
+        ("epsg:4490", "cgcs2000"),
+        ("GCJ-02", "gcj02"),
+        ("bd09", "bd09"),
+        (None, "wgs84"),
+        ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", "wgs84"),
+    ],
+)
 def test_crs_spellings(spelling, name):
     assert crs.normalize_crs(spelling) == name
 

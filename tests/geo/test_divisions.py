@@ -68,15 +68,22 @@ def test_a_development_zone_needs_its_boundary(db):
         divisions.bootstrap(s, actor=ACTOR, county_code="130171")
     assert "--boundary" in err.value.message
     with db.unit_of_work() as s:
-        r = divisions.bootstrap(s, actor=ACTOR, county_code="130171", boundary=box(114.5, 38.0, 114.7, 38.1),
-                                boundary_source="zone.geojson")
+        r = divisions.bootstrap(
+            s, actor=ACTOR, county_code="130171", boundary=box(114.5, 38.0, 114.7, 38.1), boundary_source="zone.geojson"
+        )
         assert r.townships > 0
 
 
 def _fc(features):
-    return json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": p, "geometry": mapping(g) if g is not None else None}
-        for p, g in features]}).encode()
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "properties": p, "geometry": mapping(g) if g is not None else None}
+                for p, g in features
+            ],
+        }
+    ).encode()
 
 
 def test_surveyed_township_replaces_the_approximate_one_and_keeps_codes(db, bare_county):
@@ -85,15 +92,23 @@ def test_surveyed_township_replaces_the_approximate_one_and_keeps_codes(db, bare
         county = divisions.require_county(s).geom
     surveyed = county.intersection(box(119.2, 28.5, 119.35, 28.65))  # the real 妙高街道 is around here
     with db.unit_of_work() as s:
-        report = flows.import_file(s, actor=ACTOR, kind="divisions", filename="miaogao.geojson",
-                                   data=_fc([({"XZQDM": "331123001", "XZQMC": "妙高街道"}, surveyed)]))
+        report = flows.import_file(
+            s,
+            actor=ACTOR,
+            kind="divisions",
+            filename="miaogao.geojson",
+            data=_fc([({"XZQDM": "331123001", "XZQMC": "妙高街道"}, surveyed)]),
+        )
     assert report.imported == 1 and report.errors == []
     with db.reading() as s:
         t = divisions.get_by_code(s, code="331123001")
         assert not t.approximate and t.source == "miaogao.geojson" and t.geom.equals_exact(surveyed, 1e-9)
         assert not t.geom.equals(old)
-        others = [d for d in s.scalars(select(Division).where(Division.level == DivisionLevel.TOWNSHIP))
-                  if d.code != "331123001"]
+        others = [
+            d
+            for d in s.scalars(select(Division).where(Division.level == DivisionLevel.TOWNSHIP))
+            if d.code != "331123001"
+        ]
         assert all(d.approximate for d in others)
         # the approximate townships now share what the surveyed one leaves free: no overlap
         assert sum(d.geom.intersection(surveyed).area for d in others) < 1e-9
@@ -106,15 +121,17 @@ def test_surveyed_township_replaces_the_approximate_one_and_keeps_codes(db, bare
 
 def test_a_bad_boundary_file_is_rejected_row_by_row_and_nothing_changes(db, bare_county):
     bowtie = shapely.Polygon([(119.1, 28.4), (119.2, 28.5), (119.2, 28.4), (119.1, 28.5)])
-    data = _fc([
-        ({"code": "331123002", "name": "云峰街道"}, box(119.3, 28.6, 119.32, 28.62)),  # good
-        ({"code": "110101001", "name": "东华门街道"}, box(119.3, 28.6, 119.32, 28.62)),  # another county
-        ({"code": "3311230", "name": "x"}, box(119.3, 28.6, 119.32, 28.62)),  # bad length
-        ({"code": "331123003"}, box(119.3, 28.6, 119.32, 28.62)),  # new code without a name
-        ({"code": "331123102", "name": "新路湾镇"}, bowtie),  # invalid polygon
-        ({"code": "331123103", "name": "北界镇"}, box(2.0, 48.0, 2.1, 48.1)),  # wrong place (CRS)
-        ({"code": "331123104", "name": "金竹镇"}, None),  # no geometry
-    ])
+    data = _fc(
+        [
+            ({"code": "331123002", "name": "云峰街道"}, box(119.3, 28.6, 119.32, 28.62)),  # good
+            ({"code": "110101001", "name": "东华门街道"}, box(119.3, 28.6, 119.32, 28.62)),  # another county
+            ({"code": "3311230", "name": "x"}, box(119.3, 28.6, 119.32, 28.62)),  # bad length
+            ({"code": "331123003"}, box(119.3, 28.6, 119.32, 28.62)),  # new code without a name
+            ({"code": "331123102", "name": "新路湾镇"}, bowtie),  # invalid polygon
+            ({"code": "331123103", "name": "北界镇"}, box(2.0, 48.0, 2.1, 48.1)),  # wrong place (CRS)
+            ({"code": "331123104", "name": "金竹镇"}, None),  # no geometry
+        ]
+    )
     with db.unit_of_work() as s, pytest.raises(ValidationFailed) as err:
         flows.import_file(s, actor=ACTOR, kind="divisions", data=data, filename="bad.geojson")
     rows = {e["row"] for e in err.value.errors}
@@ -123,8 +140,9 @@ def test_a_bad_boundary_file_is_rejected_row_by_row_and_nothing_changes(db, bare
     with db.reading() as s:
         assert divisions.get_by_code(s, code="331123002").approximate  # nothing was written
     with db.unit_of_work() as s:
-        report = flows.import_file(s, actor=ACTOR, kind="divisions", data=data, filename="bad.geojson",
-                                   skip_bad_rows=True)
+        report = flows.import_file(
+            s, actor=ACTOR, kind="divisions", data=data, filename="bad.geojson", skip_bad_rows=True
+        )
     assert report.imported == 1 and report.skipped == 6 and len({e.row for e in report.errors}) == 6
     with db.reading() as s:
         assert not divisions.get_by_code(s, code="331123002").approximate

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 import shapely
 from sqlalchemy import select
@@ -36,7 +38,7 @@ def test_sequence_runs_west_to_east_then_north_to_south(db, county):
     for gs in by_village.values():
         if len(gs) < 4:
             continue
-        for a, b in zip(gs, gs[1:], strict=False):
+        for a, b in itertools.pairwise(gs):
             pa, pb = a.geom.centroid, b.geom.centroid
             # the next grid is further east in the same row, or in a row further south
             assert pb.x > pa.x - 1e-9 or pb.y < pa.y + 1e-9, (a.code, b.code)
@@ -48,8 +50,9 @@ def test_sequence_runs_west_to_east_then_north_to_south(db, county):
 
 def test_area_classes_follow_the_kind_of_place(db, county):
     with db.reading() as s:
-        street_community = s.scalars(select(Grid).where(Grid.township_code == "331123001")
-                                     .where(Grid.village_code.like("3311230010%"))).first()
+        street_community = s.scalars(
+            select(Grid).where(Grid.township_code == "331123001").where(Grid.village_code.like("3311230010%"))
+        ).first()
         village = s.scalars(select(Grid).where(Grid.village_code.like("3311232__2%"))).first()
         assert street_community.area_class == AreaClass.A
         assert village.area_class == AreaClass.C
@@ -92,8 +95,15 @@ def test_responsibility_department_and_workers(db, county):
     with db.reading() as s:
         codes = list(s.scalars(select(Grid.code).where(Grid.township_code == "331123001").order_by(Grid.code)))[:3]
     with db.unit_of_work() as s:
-        info = grids.update(s, actor=ACTOR, code=codes[0], department_id=dep, worker_ids=[w2.id, w1.id],
-                            area_class=AreaClass.B, name="北街网格")
+        info = grids.update(
+            s,
+            actor=ACTOR,
+            code=codes[0],
+            department_id=dep,
+            worker_ids=[w2.id, w1.id],
+            area_class=AreaClass.B,
+            name="北街网格",
+        )
         grids.update(s, actor=ACTOR, code=codes[1], worker_ids=[w1.id])
     assert info.worker_ids == tuple(sorted([w1.id, w2.id])) and info.department_id == dep
     with db.reading() as s:
@@ -102,8 +112,9 @@ def test_responsibility_department_and_workers(db, county):
         assert [g.code for g in grids_of_worker(s, w1.id)] == codes[:2]
         assert [g.code for g in grids_of_worker(s, w2.id)] == codes[:1]
         assert [g.code for g in grids_of_department(s, dep)] == codes[:1]
-        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "geo.grid.update")
-                       .where(AuditEvent.target_id == codes[0])).one()
+        ev = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "geo.grid.update").where(AuditEvent.target_id == codes[0])
+        ).one()
         assert set(ev.detail) == {"area_class", "name", "department_id", "worker_ids"}
     with db.unit_of_work() as s:
         grids.update(s, actor=ACTOR, code=codes[0], clear_department=True, worker_ids=[])

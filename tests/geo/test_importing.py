@@ -16,9 +16,15 @@ def _gdal_file(tmp_path, driver_ext, geoms, crs, props):
     path = tmp_path / f"t.{driver_ext}"
     import numpy as np
 
-    raw.write(str(path), geometry=np.array([shapely.to_wkb(g) for g in geoms], dtype=object),
-              field_data=[np.array(v, dtype=object) for v in props.values()], fields=list(props), crs=crs,
-              geometry_type="Polygon", encoding="UTF-8")
+    raw.write(
+        str(path),
+        geometry=np.array([shapely.to_wkb(g) for g in geoms], dtype=object),
+        field_data=[np.array(v, dtype=object) for v in props.values()],
+        fields=list(props),
+        crs=crs,
+        geometry_type="Polygon",
+        encoding="UTF-8",
+    )
     return path
 
 
@@ -26,7 +32,7 @@ def test_zipped_shapefile_in_gauss_kruger_is_converted(tmp_path):
     lonlat = box(119.2, 28.5, 119.25, 28.55)
     to_gk = Transformer.from_crs(4490, 4549, always_xy=True)
     gk = shapely.transform(lonlat, lambda c: __import__("numpy").column_stack(to_gk.transform(c[:, 0], c[:, 1])))
-    shp = _gdal_file(tmp_path, "shp", [gk], "EPSG:4549", {"XZQDM": ["331123001"], "XZQMC": ["妙高街道"]})
+    _gdal_file(tmp_path, "shp", [gk], "EPSG:4549", {"XZQDM": ["331123001"], "XZQMC": ["妙高街道"]})
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for f in tmp_path.iterdir():
@@ -42,8 +48,10 @@ def test_geopackage_and_given_crs(tmp_path):
     gpkg = _gdal_file(tmp_path, "gpkg", [g], "EPSG:4490", {"code": ["331123001"]})
     rows, used = importing.read_features(gpkg.read_bytes(), "t.gpkg")
     assert used == "EPSG:4490" and rows[0].geom.equals_exact(g, 1e-12)
-    fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"code": "x"},
-                                                     "geometry": shapely.geometry.mapping(g)}]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"code": "x"}, "geometry": shapely.geometry.mapping(g)}],
+    }
     rows, used = importing.read_features(json.dumps(fc).encode(), "t.geojson", source_crs="gcj02")
     assert used == "gcj02" and not rows[0].geom.equals_exact(g, 1e-6)
 

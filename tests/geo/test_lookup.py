@@ -113,8 +113,9 @@ def test_index_follows_geometry_changes(db, county):
 
 def test_without_grids_the_village_is_still_found(db, bare_county):
     with db.reading() as s:
-        v = s.scalars(select(Division).where(Division.code.like("331123102%"))
-                      .where(Division.level == DivisionLevel.VILLAGE)).first()
+        v = s.scalars(
+            select(Division).where(Division.code.like("331123102%")).where(Division.level == DivisionLevel.VILLAGE)
+        ).first()
         p = v.geom.representative_point()
         place = locate(s, lon=p.x, lat=p.y)
         assert place.grid_code is None and place.area_class is None

@@ -11,7 +11,7 @@ from tests.browser.conftest import browser, browsing, browsing_session, server, 
 pytestmark = pytest.mark.browser
 
 
-def _wait_ready(page) -> dict:  # noqa: ANN001
+def _wait_ready(page) -> dict:
     page.wait_for_selector("#geo-map[data-ready='1']", timeout=60_000)
     return json.loads(page.get_attribute("#geo-map", "data-counts"))
 

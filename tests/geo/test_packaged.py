@@ -4,14 +4,17 @@ from countyos.core.errors import NotFound, ValidationFailed
 from countyos.geo.service import packaged
 
 
-@pytest.mark.parametrize("code,name,first_township", [
-    ("331123", "遂昌县", ("331123001", "妙高街道")),  # 浙江
-    ("110101", "东城区", ("110101001", "东华门街道")),  # 北京
-    ("440305", "南山区", None),  # 广东
-    ("650102", "天山区", None),  # 新疆
-    ("540102", "城关区", None),  # 西藏
-    ("441900", "东莞市", None),  # a city without counties
-])
+@pytest.mark.parametrize(
+    "code,name,first_township",
+    [
+        ("331123", "遂昌县", ("331123001", "妙高街道")),  # 浙江
+        ("110101", "东城区", ("110101001", "东华门街道")),  # 北京
+        ("440305", "南山区", None),  # 广东
+        ("650102", "天山区", None),  # 新疆
+        ("540102", "城关区", None),  # 西藏
+        ("441900", "东莞市", None),  # a city without counties
+    ],
+)
 def test_packaged_counties_of_several_provinces(code, name, first_township):
     c = packaged.county(code)
     assert c.name == name

@@ -5,8 +5,15 @@ from shapely.geometry import Point, Polygon, box
 from countyos.geo.service.partition import bisect_partition, lattice_cells, polygonal
 
 
-@pytest.mark.parametrize("shape", [box(0, 0, 4, 1), box(0, 0, 1, 4), Point(0, 0).buffer(1),
-                                   Polygon([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)])])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        box(0, 0, 4, 1),
+        box(0, 0, 1, 4),
+        Point(0, 0).buffer(1),
+        Polygon([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)]),
+    ],
+)
 def test_bisection_is_an_exact_partition_in_proportion(shape):
     weights = [1, 2, 0.5, 1, 3, 1, 1]
     parts = bisect_partition(shape, weights)
@@ -47,6 +54,7 @@ def test_lattice_keeps_a_small_shape_whole():
 
 
 def test_polygonal_drops_lines_points_and_specks():
-    mixed = shapely.GeometryCollection([box(0, 0, 1, 1), Point(5, 5), shapely.LineString([(0, 0), (3, 3)]),
-                                        box(10, 10, 10 + 1e-9, 10 + 1e-9)])
+    mixed = shapely.GeometryCollection(
+        [box(0, 0, 1, 1), Point(5, 5), shapely.LineString([(0, 0), (3, 3)]), box(10, 10, 10 + 1e-9, 10 + 1e-9)]
+    )
     assert polygonal(mixed).equals(box(0, 0, 1, 1))

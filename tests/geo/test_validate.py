@@ -18,7 +18,7 @@ def test_a_clean_county_and_injected_problems_with_locations(db, county):
         # gap: carve a hole out of grid c; sliver: shrink b to a thin strip
         hole = box(*c.geom.representative_point().buffer(0.001).bounds)
         c.set_geometry(c.geom.difference(hole))
-        bx0, by0, bx1, by1 = b.geom.bounds
+        bx0, by0, _bx1, by1 = b.geom.bounds
         b.set_geometry(b.geom.intersection(box(bx0, by0, bx0 + 0.0002, by1)))
         geometry_changed(s)
         codes = (a.code, b.code, c.code)

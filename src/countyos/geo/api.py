@@ -31,17 +31,27 @@ Write = Annotated[Auth, Depends(require("geo.write"))]
 
 def _collection_out(request: Request, c: features.Collection) -> dict[str, Any]:
     base = str(request.url_for("geo_collection", collection_id=c.id))
-    return {"id": c.id, "title": gettext(c.title), "description": gettext(c.description), "itemType": "feature",
-            "crs": list(features.CRS_URIS.values()), "storageCrs": features.CRS_URIS["wgs84"],
-            "filters": list(c.filters),
-            "links": [{"rel": "self", "type": "application/json", "href": base},
-                      {"rel": "items", "type": GEOJSON, "href": base + "/items"}]}
+    return {
+        "id": c.id,
+        "title": gettext(c.title),
+        "description": gettext(c.description),
+        "itemType": "feature",
+        "crs": list(features.CRS_URIS.values()),
+        "storageCrs": features.CRS_URIS["wgs84"],
+        "filters": list(c.filters),
+        "links": [
+            {"rel": "self", "type": "application/json", "href": base},
+            {"rel": "items", "type": GEOJSON, "href": base + "/items"},
+        ],
+    }
 
 
 @router.get("/collections")
 def list_collections(request: Request, _: Read) -> dict[str, Any]:
-    return {"collections": [_collection_out(request, c) for c in features.COLLECTIONS.values()],
-            "links": [{"rel": "self", "type": "application/json", "href": str(request.url)}]}
+    return {
+        "collections": [_collection_out(request, c) for c in features.COLLECTIONS.values()],
+        "links": [{"rel": "self", "type": "application/json", "href": str(request.url)}],
+    }
 
 
 @router.get("/collections/{collection_id}", name="geo_collection")
@@ -54,10 +64,17 @@ def _page_link(request: Request, rel: str, offset: int) -> dict[str, str]:
 
 
 @router.get("/collections/{collection_id}/items")
-def list_items(request: Request, collection_id: str, session: ReadSession, _: Read,
-               bbox: str | None = None, limit: Annotated[int, Query(ge=1, le=features.MAX_ITEMS)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0, crs_name: Annotated[str, Query(alias="crs")] = "EPSG:4326",
-               bbox_crs: Annotated[str, Query(alias="bbox-crs")] = "EPSG:4326") -> JSONResponse:
+def list_items(
+    request: Request,
+    collection_id: str,
+    session: ReadSession,
+    _: Read,
+    bbox: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=features.MAX_ITEMS)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    crs_name: Annotated[str, Query(alias="crs")] = "EPSG:4326",
+    bbox_crs: Annotated[str, Query(alias="bbox-crs")] = "EPSG:4326",
+) -> JSONResponse:
     """GeoJSON features; other query parameters are property filters (see the collection's ``filters``)."""
     out_crs = crs.normalize_crs(crs_name)
     box = features.parse_bbox(bbox)
@@ -66,21 +83,30 @@ def list_items(request: Request, collection_id: str, session: ReadSession, _: Re
         x1, y1 = crs.to_wgs84(box[2], box[3], bbox_crs)
         box = (x0, y0, x1, y1)
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
-    rows, matched = features.query_items(session, collection_id, bbox=box, filters=filters, limit=limit,
-                                         offset=offset)
+    rows, matched = features.query_items(session, collection_id, bbox=box, filters=filters, limit=limit, offset=offset)
     links = [{"rel": "self", "type": GEOJSON, "href": str(request.url)}]
     if offset + len(rows) < matched:
         links.append(_page_link(request, "next", offset + limit))
     if offset > 0:
         links.append(_page_link(request, "prev", max(0, offset - limit)))
-    body = {"type": "FeatureCollection", "features": features.to_features(session, collection_id, rows, out_crs),
-            "numberMatched": matched, "numberReturned": len(rows), "links": links}
+    body = {
+        "type": "FeatureCollection",
+        "features": features.to_features(session, collection_id, rows, out_crs),
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "links": links,
+    }
     return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": f"<{features.CRS_URIS[out_crs]}>"})
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
-def get_item(collection_id: str, feature_id: str, session: ReadSession, _: Read,
-             crs_name: Annotated[str, Query(alias="crs")] = "EPSG:4326") -> JSONResponse:
+def get_item(
+    collection_id: str,
+    feature_id: str,
+    session: ReadSession,
+    _: Read,
+    crs_name: Annotated[str, Query(alias="crs")] = "EPSG:4326",
+) -> JSONResponse:
     out_crs = crs.normalize_crs(crs_name)
     row = features.get_item(session, collection_id, feature_id)
     body = features.to_features(session, collection_id, [row], out_crs)[0]
@@ -92,8 +118,9 @@ def _place_out(p: lookup.Place) -> schemas.PlaceOut:
 
 
 @router.get("/locate", response_model=schemas.PlaceOut)
-def locate(session: ReadSession, _: Read, lon: float, lat: float,
-           crs_name: Annotated[str, Query(alias="crs")] = "wgs84") -> schemas.PlaceOut:
+def locate(
+    session: ReadSession, _: Read, lon: float, lat: float, crs_name: Annotated[str, Query(alias="crs")] = "wgs84"
+) -> schemas.PlaceOut:
     """Grid, village and township of a point; 422 ``outside_county`` when it is outside the county."""
     return _place_out(lookup.locate(session, lon=lon, lat=lat, crs=crs_name))
 
@@ -107,8 +134,9 @@ def locate_batch(body: schemas.LocateBatchIn, session: ReadSession, _: Read) -> 
 
 
 @router.get("/convert", response_model=schemas.ConvertOut)
-def convert(_: Read, lon: float, lat: float, source: Annotated[str, Query(alias="from")] = "wgs84",
-            to: str = "wgs84") -> schemas.ConvertOut:
+def convert(
+    _: Read, lon: float, lat: float, source: Annotated[str, Query(alias="from")] = "wgs84", to: str = "wgs84"
+) -> schemas.ConvertOut:
     """Convert a coordinate between WGS-84/CGCS2000, GCJ-02 and BD-09."""
     x, y = crs.to_wgs84(lon, lat, source)
     x, y = crs.from_wgs84(x, y, to)
@@ -116,8 +144,12 @@ def convert(_: Read, lon: float, lat: float, source: Annotated[str, Query(alias=
 
 
 @router.get("/search", response_model=list[schemas.SearchHit])
-def search(session: ReadSession, _: Read, q: Annotated[str, Query(min_length=1, max_length=50)],
-           limit: Annotated[int, Query(ge=1, le=50)] = 20) -> list[schemas.SearchHit]:
+def search(
+    session: ReadSession,
+    _: Read,
+    q: Annotated[str, Query(min_length=1, max_length=50)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> list[schemas.SearchHit]:
     """Divisions, grids and components by code prefix or name."""
     return [schemas.SearchHit(**h.__dict__) for h in features.search(session, q, limit=limit)]
 
@@ -125,10 +157,18 @@ def search(session: ReadSession, _: Read, q: Annotated[str, Query(min_length=1, 
 @router.get("/classes", response_model=list[schemas.ComponentClassOut])
 def component_classes(_: Read, kind: str | None = None) -> list[schemas.ComponentClassOut]:
     """The GB/T 47678.5 directory: 管理部件 (component) and 管理事项 (matter) classes."""
-    wanted = {"component": packaged.COMPONENT, "matter": packaged.MATTER}.get(kind or "", None)
-    return [schemas.ComponentClassOut(kind="component" if c.kind == packaged.COMPONENT else "matter", code=c.code,
-                                      major_code=c.major_code, major_name=c.major_name, name=c.name)
-            for c in packaged.directory() if wanted is None or c.kind == wanted]
+    wanted = {"component": packaged.COMPONENT, "matter": packaged.MATTER}.get(kind or "")
+    return [
+        schemas.ComponentClassOut(
+            kind="component" if c.kind == packaged.COMPONENT else "matter",
+            code=c.code,
+            major_code=c.major_code,
+            major_name=c.major_name,
+            name=c.name,
+        )
+        for c in packaged.directory()
+        if wanted is None or c.kind == wanted
+    ]
 
 
 def _grid_out(info: grids.GridInfo) -> schemas.GridOut:
@@ -144,10 +184,16 @@ def get_grid(code: str, session: ReadSession, _: Read) -> schemas.GridOut:
 def update_grid(code: str, body: schemas.GridPatch, session: WriteSession, a: Write) -> schemas.GridOut:
     """Area class, name, responsible department (null clears it) and grid workers of a grid."""
     fields = body.model_dump(exclude_unset=True)
-    info = grids.update(session, actor=a.actor, code=code, area_class=fields.get("area_class"),
-                        name=fields.get("name"), department_id=fields.get("department_id"),
-                        clear_department="department_id" in fields and fields["department_id"] is None,
-                        worker_ids=fields.get("worker_ids"))
+    info = grids.update(
+        session,
+        actor=a.actor,
+        code=code,
+        area_class=fields.get("area_class"),
+        name=fields.get("name"),
+        department_id=fields.get("department_id"),
+        clear_department="department_id" in fields and fields["department_id"] is None,
+        worker_ids=fields.get("worker_ids"),
+    )
     return _grid_out(info)
 
 
@@ -171,11 +217,21 @@ def create_component(body: schemas.ComponentCreate, session: WriteSession, a: Wr
     except ValueError as exc:
         raise ValidationFailed(N_("Unknown status %(status)s"), status=body.status) from exc
     item = components.ComponentIn(
-        class_code=body.class_code, geom=_geometry(body.geometry, body.crs), code=body.code, name=body.name,
-        owner_dept_code=body.owner_dept_code, owner_dept_name=body.owner_dept_name,
-        property_unit_code=body.property_unit_code, property_unit_name=body.property_unit_name,
-        maintainer_code=body.maintainer_code, maintainer_name=body.maintainer_name, status=status,
-        initial_date=body.initial_date, data_source=body.data_source, note=body.note)
+        class_code=body.class_code,
+        geom=_geometry(body.geometry, body.crs),
+        code=body.code,
+        name=body.name,
+        owner_dept_code=body.owner_dept_code,
+        owner_dept_name=body.owner_dept_name,
+        property_unit_code=body.property_unit_code,
+        property_unit_name=body.property_unit_name,
+        maintainer_code=body.maintainer_code,
+        maintainer_name=body.maintainer_name,
+        status=status,
+        initial_date=body.initial_date,
+        data_source=body.data_source,
+        note=body.note,
+    )
     return _component_feature(session, components.create(session, actor=a.actor, item=item))
 
 
@@ -188,10 +244,15 @@ def update_component(code: str, body: schemas.ComponentPatch, session: WriteSess
 
 
 @router.post("/import/{kind}", response_model=schemas.ImportReportOut)
-async def import_file(kind: str, session: WriteSession, a: Write, file: Annotated[UploadFile, File()],
-                      skip_bad_rows: Annotated[bool, Form()] = False,
-                      crs_name: Annotated[str | None, Form(alias="crs")] = None,
-                      replace: Annotated[bool, Form()] = False) -> schemas.ImportReportOut:
+async def import_file(
+    kind: str,
+    session: WriteSession,
+    a: Write,
+    file: Annotated[UploadFile, File()],
+    skip_bad_rows: Annotated[bool, Form()] = False,
+    crs_name: Annotated[str | None, Form(alias="crs")] = None,
+    replace: Annotated[bool, Form()] = False,
+) -> schemas.ImportReportOut:
     """Import ``divisions`` (GeoJSON, zipped Shapefile, GeoPackage), ``grids`` (same) or ``components``
     (CSV, Excel or GeoJSON). A bad row rejects the whole file (422 with a row-by-row report) unless
     ``skip_bad_rows`` is set."""
@@ -200,8 +261,16 @@ async def import_file(kind: str, session: WriteSession, a: Write, file: Annotate
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise PayloadTooLarge(N_("The file is larger than %(mb)s MB"), mb=MAX_UPLOAD // 1_000_000)
-    report = flows.import_file(session, actor=a.actor, kind=kind, data=data, filename=file.filename or "upload",
-                               crs=crs_name, skip_bad_rows=skip_bad_rows, replace=replace)
+    report = flows.import_file(
+        session,
+        actor=a.actor,
+        kind=kind,
+        data=data,
+        filename=file.filename or "upload",
+        crs=crs_name,
+        skip_bad_rows=skip_bad_rows,
+        replace=replace,
+    )
     return schemas.ImportReportOut(**report.as_dict())
 
 
@@ -214,4 +283,3 @@ def run_validation(session: ReadSession, _: Write) -> dict[str, Any]:
 @router.get("/summary")
 def summary(session: ReadSession, _: Read) -> dict[str, Any]:
     return flows.summary(session)
-

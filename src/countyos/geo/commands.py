@@ -34,8 +34,9 @@ ACTOR = Actor(id=None, name="cli")
 def _session(write: bool = True) -> Iterator[Session]:
     url = get_settings().database_url
     if migrate.current(url) is None:
-        typer.secho("The database has no schema yet; run `countyos init` (or `countyos db upgrade`) first.",
-                    fg="red", err=True)
+        typer.secho(
+            "The database has no schema yet; run `countyos init` (or `countyos db upgrade`) first.", fg="red", err=True
+        )
         raise typer.Exit(2)
     db = Database(url)
     try:
@@ -53,10 +54,13 @@ def _session(write: bool = True) -> Iterator[Session]:
 @app.command()
 def bootstrap(
     county: Annotated[str, typer.Option(help="6-digit county code (GB/T 2260), e.g. 331123")],
-    boundary: Annotated[Path | None, typer.Option(help="County boundary file, when the packaged one is missing "
-                                                       "or a surveyed one is preferred")] = None,
-    crs: Annotated[str | None, typer.Option(help="CRS of the boundary file when it does not say (EPSG code, "
-                                                 "gcj02, bd09)")] = None,
+    boundary: Annotated[
+        Path | None,
+        typer.Option(help="County boundary file, when the packaged one is missing or a surveyed one is preferred"),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of the boundary file when it does not say (EPSG code, gcj02, bd09)")
+    ] = None,
 ) -> None:
     """Create the county with its townships and villages from packaged data (works offline)."""
     geom, used = (None, "EPSG:4326")
@@ -67,17 +71,28 @@ def bootstrap(
             typer.secho(exc.message, fg="red", err=True)
             raise typer.Exit(2) from exc
     with _session() as s:
-        r = divisions.bootstrap(s, actor=ACTOR, county_code=county, boundary=geom,
-                                boundary_source=boundary.name if boundary else None, boundary_crs=used)
-    typer.echo(f"{r.county_name} ({r.county_code}): boundary from {r.boundary_source}, {r.townships} townships, "
-               f"{r.villages} villages ({packaged.NBS_EDITION} codes; their boundaries are approximate until "
-               f"surveyed ones are imported with `countyos geo import divisions FILE`).")
+        r = divisions.bootstrap(
+            s,
+            actor=ACTOR,
+            county_code=county,
+            boundary=geom,
+            boundary_source=boundary.name if boundary else None,
+            boundary_crs=used,
+        )
+    typer.echo(
+        f"{r.county_name} ({r.county_code}): boundary from {r.boundary_source}, {r.townships} townships, "
+        f"{r.villages} villages ({packaged.NBS_EDITION} codes; their boundaries are approximate until "
+        f"surveyed ones are imported with `countyos geo import divisions FILE`)."
+    )
     typer.echo("Next: `countyos grid generate --cell 500` to cut the villages into unit grids.")
 
 
 def _print_report(report: ImportReport) -> None:
-    typer.echo(f"{report.imported} imported, {report.skipped} skipped of {report.total} rows"
-               + (f" (source CRS {report.source_crs})" if report.source_crs else "") + ".")
+    typer.echo(
+        f"{report.imported} imported, {report.skipped} skipped of {report.total} rows"
+        + (f" (source CRS {report.source_crs})" if report.source_crs else "")
+        + "."
+    )
     for e in report.errors[:200]:
         d = e.as_dict()
         typer.secho(f"  row {d['row']}: {d['field'] or ''} {d['code'] or ''} — {d['message']}", fg="yellow")
@@ -89,18 +104,25 @@ def _print_report(report: ImportReport) -> None:
 def import_cmd(
     kind: Annotated[str, typer.Argument(help="divisions, grids or components")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    crs: Annotated[str | None, typer.Option(help="Source CRS when the file does not say (e.g. EPSG:4549, "
-                                                 "gcj02); for CSV/Excel components the CRS of lon/lat")] = None,
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows of a file "
-                                                                        "that has bad ones")] = False,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            help="Source CRS when the file does not say (e.g. EPSG:4549, "
+            "gcj02); for CSV/Excel components the CRS of lon/lat"
+        ),
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Import the good rows of a file that has bad ones")
+    ] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Grids: overwrite grids with the same code")] = False,
     level: Annotated[str | None, typer.Option(help="Divisions: county, township or village only")] = None,
 ) -> None:
     """Import surveyed boundaries, grids or components; a bad row rejects the file unless --skip-bad-rows."""
     lvl = DivisionLevel(level) if level else None
     with _session() as s:
-        report = flows.import_path(s, actor=ACTOR, kind=kind, path=file, crs=crs, skip_bad_rows=skip_bad_rows,
-                                   replace=replace, level=lvl)
+        report = flows.import_path(
+            s, actor=ACTOR, kind=kind, path=file, crs=crs, skip_bad_rows=skip_bad_rows, replace=replace, level=lvl
+        )
     _print_report(report)
 
 
@@ -117,10 +139,16 @@ def validate_cmd(
     else:
         typer.echo(f"County {report.county_code}: {report.grids} grids checked.")
         for f in report.findings:
-            typer.echo(f"  {f.kind:<15} {f.layer:<9} {' '.join(f.codes):<33} at {f.lon:.6f},{f.lat:.6f}"
-                       + (f"  {f.area_m2:.0f} m²" if f.area_m2 else "") + (f"  {f.detail}" if f.detail else ""))
-        typer.echo("No problems found." if report.ok else
-                   "Found: " + ", ".join(f"{n} {k}" for k, n in sorted(report.by_kind().items())))
+            typer.echo(
+                f"  {f.kind:<15} {f.layer:<9} {' '.join(f.codes):<33} at {f.lon:.6f},{f.lat:.6f}"
+                + (f"  {f.area_m2:.0f} m²" if f.area_m2 else "")
+                + (f"  {f.detail}" if f.detail else "")
+            )
+        typer.echo(
+            "No problems found."
+            if report.ok
+            else "Found: " + ", ".join(f"{n} {k}" for k, n in sorted(report.by_kind().items()))
+        )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -152,12 +180,15 @@ def counties_cmd(search: Annotated[str, typer.Argument(help="Part of a name or a
 @grid_app.command("generate")
 def grid_generate(
     cell: Annotated[float | None, typer.Option(help="Cell size in metres (square lattice)")] = None,
-    households: Annotated[int | None, typer.Option(help="Target households per grid (needs village household "
-                                                        "counts)")] = None,
+    households: Annotated[
+        int | None, typer.Option(help="Target households per grid (needs village household counts)")
+    ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Delete the existing grids first")] = False,
 ) -> None:
     """Cut every village/community into unit grids with 15-digit codes (west→east, north→south)."""
     with _session() as s:
         r = grids.generate(s, actor=ACTOR, cell_m=cell, households_per_grid=households, replace=replace)
-    typer.echo(f"{r.grids} grids in {r.villages} villages; {r.components_relocated} components moved to a new "
-               "grid. Check them with `countyos geo validate`.")
+    typer.echo(
+        f"{r.grids} grids in {r.villages} villages; {r.components_relocated} components moved to a new "
+        "grid. Check them with `countyos geo validate`."
+    )

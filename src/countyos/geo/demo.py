@@ -43,10 +43,12 @@ STATUSES = (["完好"] * 92) + (["破损"] * 5) + (["丢失"] * 2) + ["废弃"]
 
 def _seats(session: Session) -> list[tuple[Division, Point]]:
     """Each township's seat: the representative point of its first community, else of the township."""
-    towns = list(session.scalars(select(Division).where(Division.level == DivisionLevel.TOWNSHIP)
-                                 .order_by(Division.code)))
-    villages = list(session.scalars(select(Division).where(Division.level == DivisionLevel.VILLAGE)
-                                    .order_by(Division.code)))
+    towns = list(
+        session.scalars(select(Division).where(Division.level == DivisionLevel.TOWNSHIP).order_by(Division.code))
+    )
+    villages = list(
+        session.scalars(select(Division).where(Division.level == DivisionLevel.VILLAGE).order_by(Division.code))
+    )
     out = []
     for t in towns:
         community = next((v for v in villages if v.parent_code == t.code and v.kind == DivisionKind.COMMUNITY), None)
@@ -110,10 +112,19 @@ def place_components(session: Session, rng: np.random.Generator) -> list[Feature
             if not shapely.contains_xy(county.geom, x, y):
                 continue
             year = int(rng.integers(2015, 2026))
-            rows.append(FeatureRow(row=len(rows) + 1, geom=Point(round(x, 7), round(y, 7)), properties={
-                "class_code": cls, "GLBJZT": STATUSES[int(rng.integers(len(STATUSES)))], "ZGBMMC": owner,
-                "CSRQ": date(year, int(rng.integers(1, 13)), int(rng.integers(1, 29))).strftime("%Y%m%d"),
-                "SJLY": "实测"}))
+            rows.append(
+                FeatureRow(
+                    row=len(rows) + 1,
+                    geom=Point(round(x, 7), round(y, 7)),
+                    properties={
+                        "class_code": cls,
+                        "GLBJZT": STATUSES[int(rng.integers(len(STATUSES)))],
+                        "ZGBMMC": owner,
+                        "CSRQ": date(year, int(rng.integers(1, 13)), int(rng.integers(1, 29))).strftime("%Y%m%d"),
+                        "SJLY": "实测",
+                    },
+                )
+            )
             made += 1
     return rows
 
@@ -133,8 +144,7 @@ def load(session: Session, ctx: DemoContext) -> None:
     report = components.import_components(session, actor=actor, rows=rows, source="demo")
     # Township departments are responsible for their grids; the demo grid worker patrols the first
     # grids of 妙高街道.
-    towns = {d.name: d.code for d in session.scalars(select(Division).where(
-        Division.level == DivisionLevel.TOWNSHIP))}
+    towns = {d.name: d.code for d in session.scalars(select(Division).where(Division.level == DivisionLevel.TOWNSHIP))}
     for dep_name, dep_id in ctx.department_ids.items():
         for town_name, town_code in towns.items():
             if dep_name.startswith(town_name) and dep_name.endswith(("办事处", "人民政府")):
@@ -143,9 +153,11 @@ def load(session: Session, ctx: DemoContext) -> None:
     if worker is not None:
         for code in _grids_of_township(session, towns.get("妙高街道", ""))[:12]:
             grids.update(session, actor=actor, code=code, worker_ids=[worker])
-    ctx.notes.append(f"Map: {report.imported} components on {grids.count(session)} grids of "
-                     f"{divisions.the_county(session).name} at /geo/map (boundaries below county level are "
-                     "approximate).")
+    ctx.notes.append(
+        f"Map: {report.imported} components on {grids.count(session)} grids of "
+        f"{divisions.require_county(session).name} at /geo/map (boundaries below county level are "
+        "approximate)."
+    )
 
 
 def _grids_of_township(session: Session, town_code: str) -> list[str]:

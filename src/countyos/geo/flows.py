@@ -23,9 +23,18 @@ def rows_of(data: bytes, filename: str, *, source_crs: str | None) -> tuple[list
     return importing.read_features(data, filename, source_crs=source_crs)
 
 
-def import_file(session: Session, *, actor: Actor, kind: str, data: bytes, filename: str, crs: str | None = None,
-                skip_bad_rows: bool = False, replace: bool = False,
-                level: DivisionLevel | None = None) -> ImportReport:
+def import_file(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    data: bytes,
+    filename: str,
+    crs: str | None = None,
+    skip_bad_rows: bool = False,
+    replace: bool = False,
+    level: DivisionLevel | None = None,
+) -> ImportReport:
     """Import divisions, grids or components from one uploaded or local file."""
     if not data:
         raise ValidationFailed(N_("The file is empty"))
@@ -33,18 +42,25 @@ def import_file(session: Session, *, actor: Actor, kind: str, data: bytes, filen
         # Tables carry lon/lat in `crs` (converted per row); GeoJSON is converted when it is read.
         tabular = importing.is_tabular(filename)
         rows, used = rows_of(data, filename, source_crs=None if tabular else crs)
-        return components.import_components(session, actor=actor, rows=rows, source=filename,
-                                            crs=(crs or "wgs84") if tabular else "wgs84",
-                                            skip_bad_rows=skip_bad_rows)
+        return components.import_components(
+            session,
+            actor=actor,
+            rows=rows,
+            source=filename,
+            crs=(crs or "wgs84") if tabular else "wgs84",
+            skip_bad_rows=skip_bad_rows,
+        )
     if importing.is_tabular(filename):
         raise ValidationFailed(N_("Boundaries come as GeoJSON, a zipped Shapefile or a GeoPackage"))
     rows, used = importing.read_features(data, filename, source_crs=crs)
     if kind == "divisions":
-        return divisions.import_divisions(session, actor=actor, rows=rows, source=filename, source_crs=used,
-                                          level=level, skip_bad_rows=skip_bad_rows)
+        return divisions.import_divisions(
+            session, actor=actor, rows=rows, source=filename, source_crs=used, level=level, skip_bad_rows=skip_bad_rows
+        )
     if kind == "grids":
-        report = grids.import_grids(session, actor=actor, rows=rows, source=filename, skip_bad_rows=skip_bad_rows,
-                                    replace=replace)
+        report = grids.import_grids(
+            session, actor=actor, rows=rows, source=filename, skip_bad_rows=skip_bad_rows, replace=replace
+        )
         report.source_crs = used
         return report
     raise ValidationFailed(N_("Import divisions, grids or components"))
@@ -68,9 +84,18 @@ def boundary_from_file(path: Path, source_crs: str | None = None) -> tuple[Any, 
 def summary(session: Session) -> dict[str, Any]:
     county = divisions.the_county(session)
     counts = divisions.counts(session)
-    return {"county": {"code": county.code, "name": county.name, "bbox": [county.minx, county.miny, county.maxx,
-                                                                         county.maxy],
-                       "area_km2": round(county.area_m2 / 1e6, 1)} if county else None,
-            "townships": counts.get("township", 0), "villages": counts.get("village", 0),
-            "grids": grids.count(session), "components": components.counts_by_class(session),
-            "crs": list(crs.CRS_NAMES)}
+    return {
+        "county": {
+            "code": county.code,
+            "name": county.name,
+            "bbox": [county.minx, county.miny, county.maxx, county.maxy],
+            "area_km2": round(county.area_m2 / 1e6, 1),
+        }
+        if county
+        else None,
+        "townships": counts.get("township", 0),
+        "villages": counts.get("village", 0),
+        "grids": grids.count(session),
+        "components": components.counts_by_class(session),
+        "crs": list(crs.CRS_NAMES),
+    }

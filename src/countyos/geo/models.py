@@ -14,6 +14,7 @@ from typing import Any
 import shapely
 from geoalchemy2 import Geometry as PostGISGeometry
 from geoalchemy2.elements import WKBElement
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     Boolean,
     Date,
@@ -32,7 +33,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
-from shapely.geometry.base import BaseGeometry
 
 from countyos.core.clock import utcnow
 from countyos.core.db import Base, UTCDateTime
@@ -143,8 +143,13 @@ class ComponentStatus(StrEnum):
     REMOVED = "removed"  # 移除
 
 
-STATUS_ZH = {ComponentStatus.INTACT: "完好", ComponentStatus.DAMAGED: "破损", ComponentStatus.LOST: "丢失",
-             ComponentStatus.ABANDONED: "废弃", ComponentStatus.REMOVED: "移除"}
+STATUS_ZH = {
+    ComponentStatus.INTACT: "完好",
+    ComponentStatus.DAMAGED: "破损",
+    ComponentStatus.LOST: "丢失",
+    ComponentStatus.ABANDONED: "废弃",
+    ComponentStatus.REMOVED: "移除",
+}
 
 
 class _BBox:
@@ -154,7 +159,7 @@ class _BBox:
     maxy: Mapped[float] = mapped_column(Float)
 
     def set_geometry(self, geom: BaseGeometry) -> None:
-        self.geom = geom  # type: ignore[attr-defined]
+        self.geom = geom
         self.minx, self.miny, self.maxx, self.maxy = (float(v) for v in geom.bounds)
 
 
@@ -196,8 +201,7 @@ class Grid(_BBox, Base):
     county_code: Mapped[str] = mapped_column(String(6), index=True)
     name: Mapped[str | None] = mapped_column(String(100))
     area_class: Mapped[AreaClass] = mapped_column(String(1), default=AreaClass.B)
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id", ondelete="SET NULL"),
-                                                      index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id", ondelete="SET NULL"), index=True)
     approximate: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(100))
     area_m2: Mapped[float] = mapped_column(Float, default=0.0)
@@ -217,8 +221,7 @@ class GridWorker(Base):
     __tablename__ = "geo_grid_worker"
 
     grid_id: Mapped[int] = mapped_column(ForeignKey("geo_grid.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("org_user.id", ondelete="CASCADE"), primary_key=True,
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("org_user.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class Component(_BBox, Base):

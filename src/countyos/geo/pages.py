@@ -25,8 +25,7 @@ NAV = [NavItem(SECTION, N_("County map"), "/geo/map", "geo.read", "🗺", 300)]
 
 # Classes drawn as the components layer's legend (the demo's common classes come first).
 LEGEND = ["01001", "01002", "01003", "01037", "01013", "03001", "03005", "04001"]
-AREA_CLASS_LABELS = {AreaClass.A: N_("A core area"), AreaClass.B: N_("B general area"),
-                     AreaClass.C: N_("C outer area")}
+AREA_CLASS_LABELS = {AreaClass.A: N_("A core area"), AreaClass.B: N_("B general area"), AreaClass.C: N_("C outer area")}
 
 
 def _csp_with_tiles(tile_url: str | None) -> dict[str, str]:
@@ -47,8 +46,16 @@ def map_page(request: Request, session: ReadSession, a: Annotated[Auth, Depends(
     settings = get_settings()
     classes = packaged.component_classes()
     legend = [(code, classes[code].name) for code in LEGEND if code in classes]
-    return templates(request).render(request, "geo/map.html", {
-        "summary": flows.summary(session), "tile_url": settings.map_tile_url or "",
-        "tile_attribution": settings.map_tile_attribution, "legend": legend, "statuses": STATUS_ZH,
-        "area_classes": AREA_CLASS_LABELS,
-    }, headers=_csp_with_tiles(settings.map_tile_url))
+    return templates(request).render(
+        request,
+        "geo/map.html",
+        {
+            "summary": flows.summary(session),
+            "tile_url": settings.map_tile_url or "",
+            "tile_attribution": settings.map_tile_attribution,
+            "legend": legend,
+            "statuses": STATUS_ZH,
+            "area_classes": AREA_CLASS_LABELS,
+        },
+        headers=_csp_with_tiles(settings.map_tile_url),
+    )

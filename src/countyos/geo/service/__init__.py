@@ -8,8 +8,8 @@
 """
 
 from countyos.geo.service.crs import area_m2, distance_m, from_wgs84, normalize_crs, to_wgs84
-from countyos.geo.service.lookup import OutsideCounty, Place, PlaceBatch, locate, locate_many
 from countyos.geo.service.grids import GridInfo, grid_for_code, grids_of_department, grids_of_worker
+from countyos.geo.service.lookup import OutsideCounty, Place, PlaceBatch, locate, locate_many
 
 __all__ = [
     "GridInfo",

@@ -25,7 +25,7 @@ from countyos.core.errors import Conflict, NotFound, ValidationFailed
 from countyos.core.i18n import N_, gettext
 from countyos.geo.models import STATUS_ZH, Component, ComponentStatus
 from countyos.geo.service import packaged
-from countyos.geo.service.crs import normalize_crs, to_wgs84, transform_geometry
+from countyos.geo.service.crs import normalize_crs, transform_geometry
 from countyos.geo.service.divisions import require_county
 from countyos.geo.service.importing import FeatureRow, ImportReport, RowError, pick
 from countyos.geo.service.lookup import PlaceBatch, locate_many, outside_error
@@ -60,10 +60,9 @@ def parse_date(value: Any) -> date | None:
 
 def _point_of(geom: BaseGeometry) -> Point:
     if geom.geom_type == "Point":
-        return geom  # type: ignore[return-value]
+        return geom
     if geom.geom_type in ("LineString", "MultiLineString"):
-        return geom.interpolate(0.5, normalized=True) if geom.geom_type == "LineString" \
-            else geom.representative_point()
+        return geom.interpolate(0.5, normalized=True) if geom.geom_type == "LineString" else geom.representative_point()
     return geom.representative_point()
 
 
@@ -106,7 +105,7 @@ class ComponentFilter:
     village_code: str | None = None
 
 
-def query(f: ComponentFilter) -> Select[tuple[Component]]:
+def query(f: ComponentFilter) -> Select[Any]:
     stmt = select(Component).order_by(Component.code)
     if f.q:
         stmt = stmt.where(Component.code.like(f.q + "%") | Component.name.contains(f.q))
@@ -151,9 +150,17 @@ class ComponentIn:
     note: str | None = None
 
 
-_TEXT_LIMITS = {"name": 30, "owner_dept_code": 18, "owner_dept_name": 100, "property_unit_code": 18,
-                "property_unit_name": 100, "maintainer_code": 18, "maintainer_name": 100, "data_source": 30,
-                "note": 1000}
+_TEXT_LIMITS = {
+    "name": 30,
+    "owner_dept_code": 18,
+    "owner_dept_name": 100,
+    "property_unit_code": 18,
+    "property_unit_name": 100,
+    "maintainer_code": 18,
+    "maintainer_name": 100,
+    "data_source": 30,
+    "note": 1000,
+}
 
 
 def check(item: ComponentIn, county_code: str) -> list[tuple[str, str, dict[str, Any]]]:
@@ -161,16 +168,18 @@ def check(item: ComponentIn, county_code: str) -> list[tuple[str, str, dict[str,
     problems: list[tuple[str, str, dict[str, Any]]] = []
     classes = packaged.component_classes()
     if item.class_code not in classes:
-        problems.append(("class_code", N_("Unknown component class %(cls)s (GB/T 47678.5 管理部件)"),
-                         {"cls": item.class_code}))
+        problems.append(
+            ("class_code", N_("Unknown component class %(cls)s (GB/T 47678.5 管理部件)"), {"cls": item.class_code})
+        )
     if item.code is not None:
         if len(item.code) != 17 or not item.code.isdigit():
             problems.append(("code", N_("A component code has 17 digits"), {}))
         elif not item.code.startswith(county_code):
             problems.append(("code", N_("The code does not belong to this county"), {}))
         elif item.code[6:11] != item.class_code:
-            problems.append(("code", N_("Digits 7–11 of the code must be the class code %(cls)s"),
-                             {"cls": item.class_code}))
+            problems.append(
+                ("code", N_("Digits 7–11 of the code must be the class code %(cls)s"), {"cls": item.class_code})
+            )
         elif item.code[11:] == "000000":
             problems.append(("code", N_("The sequence number (last 6 digits) must not be 000000"), {}))
     for name, limit in _TEXT_LIMITS.items():
@@ -187,12 +196,24 @@ def check(item: ComponentIn, county_code: str) -> list[tuple[str, str, dict[str,
 def _new(item: ComponentIn, code: str) -> Component:
     cls = packaged.component_classes()[item.class_code]
     p = _point_of(item.geom)
-    c = Component(code=code, class_code=item.class_code, name=(item.name or cls.name)[:30],
-                  owner_dept_code=item.owner_dept_code, owner_dept_name=item.owner_dept_name,
-                  property_unit_code=item.property_unit_code, property_unit_name=item.property_unit_name,
-                  maintainer_code=item.maintainer_code, maintainer_name=item.maintainer_name, status=item.status,
-                  initial_date=item.initial_date or utcnow().date(), change_date=item.change_date,
-                  data_source=item.data_source, note=item.note, lon=float(p.x), lat=float(p.y))
+    c = Component(
+        code=code,
+        class_code=item.class_code,
+        name=(item.name or cls.name)[:30],
+        owner_dept_code=item.owner_dept_code,
+        owner_dept_name=item.owner_dept_name,
+        property_unit_code=item.property_unit_code,
+        property_unit_name=item.property_unit_name,
+        maintainer_code=item.maintainer_code,
+        maintainer_name=item.maintainer_name,
+        status=item.status,
+        initial_date=item.initial_date or utcnow().date(),
+        change_date=item.change_date,
+        data_source=item.data_source,
+        note=item.note,
+        lon=float(p.x),
+        lat=float(p.y),
+    )
     c.set_geometry(item.geom)
     return c
 
@@ -217,17 +238,34 @@ def create(session: Session, *, actor: Actor, item: ComponentIn) -> Component:
     _apply_place(c, batch, 0)
     session.add(c)
     session.flush()
-    audit.record(session, actor=actor, action="geo.component.create", target_type="component", target_id=code,
-                 detail={"class_code": c.class_code, "grid_code": c.grid_code})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.component.create",
+        target_type="component",
+        target_id=code,
+        detail={"class_code": c.class_code, "grid_code": c.grid_code},
+    )
     return c
 
 
-EDITABLE = ("name", "owner_dept_code", "owner_dept_name", "property_unit_code", "property_unit_name",
-            "maintainer_code", "maintainer_name", "status", "data_source", "note")
+EDITABLE = (
+    "name",
+    "owner_dept_code",
+    "owner_dept_name",
+    "property_unit_code",
+    "property_unit_name",
+    "maintainer_code",
+    "maintainer_name",
+    "status",
+    "data_source",
+    "note",
+)
 
 
-def update_component(session: Session, *, actor: Actor, code: str, changes: dict[str, Any],
-                     geom: BaseGeometry | None = None) -> Component:
+def update_component(
+    session: Session, *, actor: Actor, code: str, changes: dict[str, Any], geom: BaseGeometry | None = None
+) -> Component:
     """Change attributes (and location); sets 变更日期 to today."""
     c = get_by_code(session, code=code)
     diff: dict[str, Any] = {}
@@ -256,8 +294,9 @@ def update_component(session: Session, *, actor: Actor, code: str, changes: dict
     if diff:
         c.change_date = utcnow().date()
         session.flush()
-        audit.record(session, actor=actor, action="geo.component.update", target_type="component",
-                     target_id=code, detail=diff)
+        audit.record(
+            session, actor=actor, action="geo.component.update", target_type="component", target_id=code, detail=diff
+        )
     return c
 
 
@@ -332,8 +371,9 @@ def _row_item(r: FeatureRow, crs: str) -> tuple[ComponentIn | None, list[tuple[s
         try:
             status = parse_status(raw_status)
         except ValueError:
-            problems.append(("status", N_("Unknown status %(status)s; use 完好, 破损, 丢失, 废弃 or 移除"),
-                             {"status": raw_status}))
+            problems.append(
+                ("status", N_("Unknown status %(status)s; use 完好, 破损, 丢失, 废弃 or 移除"), {"status": raw_status})
+            )
     dates: dict[str, date | None] = {}
     for key in ("initial_date", "change_date"):
         try:
@@ -342,17 +382,40 @@ def _row_item(r: FeatureRow, crs: str) -> tuple[ComponentIn | None, list[tuple[s
             problems.append((key, N_("Dates are written YYYYMMDD or YYYY-MM-DD"), {}))
     if problems or not class_code or geom is None:
         return None, problems
-    item = ComponentIn(class_code=class_code, geom=geom, code=code, status=status,
-                       initial_date=dates.get("initial_date"), change_date=dates.get("change_date"),
-                       **{k: _text(props, k) for k in ("name", "owner_dept_code", "owner_dept_name",
-                                                        "property_unit_code", "property_unit_name",
-                                                        "maintainer_code", "maintainer_name", "data_source",
-                                                        "note")})
+    item = ComponentIn(
+        class_code=class_code,
+        geom=geom,
+        code=code,
+        status=status,
+        initial_date=dates.get("initial_date"),
+        change_date=dates.get("change_date"),
+        **{
+            k: _text(props, k)
+            for k in (
+                "name",
+                "owner_dept_code",
+                "owner_dept_name",
+                "property_unit_code",
+                "property_unit_name",
+                "maintainer_code",
+                "maintainer_name",
+                "data_source",
+                "note",
+            )
+        },
+    )
     return item, []
 
 
-def import_components(session: Session, *, actor: Actor, rows: list[FeatureRow], source: str,
-                      crs: str = "wgs84", skip_bad_rows: bool = False) -> ImportReport:
+def import_components(
+    session: Session,
+    *,
+    actor: Actor,
+    rows: list[FeatureRow],
+    source: str,
+    crs: str = "wgs84",
+    skip_bad_rows: bool = False,
+) -> ImportReport:
     """Import components from table rows or features; every bad row is reported, nothing is written
     unless all rows are good or ``skip_bad_rows`` is set."""
     county = require_county(session)
@@ -383,9 +446,17 @@ def import_components(session: Session, *, actor: Actor, rows: list[FeatureRow],
         outside = [i for i in range(len(items)) if not batch.inside[i]]
         for i in outside:
             row, it = items[i]
-            report.errors.append(RowError(row, N_("The location is outside the county (check the coordinate "
-                                                  "system and that longitude and latitude are not swapped)"),
-                                          "geometry", it.code))
+            report.errors.append(
+                RowError(
+                    row,
+                    N_(
+                        "The location is outside the county (check the coordinate "
+                        "system and that longitude and latitude are not swapped)"
+                    ),
+                    "geometry",
+                    it.code,
+                )
+            )
         keep = [i for i in range(len(items)) if batch.inside[i]]
     else:
         keep = []
@@ -408,15 +479,28 @@ def import_components(session: Session, *, actor: Actor, rows: list[FeatureRow],
         session.add_all(new)
         session.flush()
         report.imported = len(new)
-    audit.record(session, actor=actor, action="geo.components.import", target_type="county",
-                 target_id=county.code, detail={"source": source, "total": report.total,
-                                                "imported": report.imported, "skipped": report.skipped})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.components.import",
+        target_type="county",
+        target_id=county.code,
+        detail={"source": source, "total": report.total, "imported": report.imported, "skipped": report.skipped},
+    )
     return report
 
 
 def set_status_many(session: Session, *, actor: Actor, codes: list[str], status: ComponentStatus) -> int:
-    n = session.execute(update(Component).where(Component.code.in_(codes))
-                        .values(status=status, change_date=utcnow().date())).rowcount
-    audit.record(session, actor=actor, action="geo.components.status", target_type="component",
-                 target_id=None, detail={"codes": codes[:100], "status": str(status), "count": n})
+    result = session.execute(
+        update(Component).where(Component.code.in_(codes)).values(status=status, change_date=utcnow().date())
+    )
+    n = getattr(result, "rowcount", 0)
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.components.status",
+        target_type="component",
+        target_id=None,
+        detail={"codes": codes[:100], "status": str(status), "count": n},
+    )
     return int(n or 0)

@@ -29,13 +29,23 @@ CRS_NAMES: tuple[str, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 # Accepted spellings, including the EPSG and OGC URI forms used by the collections API.
 _ALIASES = {
-    "wgs84": "wgs84", "wgs-84": "wgs84", "epsg:4326": "wgs84", "4326": "wgs84", "crs84": "wgs84",
+    "wgs84": "wgs84",
+    "wgs-84": "wgs84",
+    "epsg:4326": "wgs84",
+    "4326": "wgs84",
+    "crs84": "wgs84",
     "http://www.opengis.net/def/crs/ogc/1.3/crs84": "wgs84",
     "http://www.opengis.net/def/crs/epsg/0/4326": "wgs84",
-    "cgcs2000": "cgcs2000", "epsg:4490": "cgcs2000", "4490": "cgcs2000",
+    "cgcs2000": "cgcs2000",
+    "epsg:4490": "cgcs2000",
+    "4490": "cgcs2000",
     "http://www.opengis.net/def/crs/epsg/0/4490": "cgcs2000",
-    "gcj02": "gcj02", "gcj-02": "gcj02", "amap": "gcj02",
-    "bd09": "bd09", "bd-09": "bd09", "baidu": "bd09",
+    "gcj02": "gcj02",
+    "gcj-02": "gcj02",
+    "amap": "gcj02",
+    "bd09": "bd09",
+    "bd-09": "bd09",
+    "baidu": "bd09",
 }
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
@@ -50,7 +60,8 @@ def normalize_crs(crs: str | None) -> str:
     key = (crs or "wgs84").strip().lower()
     if key not in _ALIASES:
         raise ValidationFailed(
-            N_("Unknown coordinate system %(crs)s; use EPSG:4326, EPSG:4490, gcj02 or bd09"), crs=crs or "")
+            N_("Unknown coordinate system %(crs)s; use EPSG:4326, EPSG:4490, gcj02 or bd09"), crs=crs or ""
+        )
     return _ALIASES[key]
 
 
@@ -83,7 +94,7 @@ def _gcj_offset(lon: F, lat: F) -> tuple[F, F]:
     sqrtmagic = np.sqrt(magic)
     dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
     dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * math.pi)
-    return dlon, dlat  # type: ignore[return-value]
+    return dlon, dlat
 
 
 def wgs84_to_gcj02(lon: F, lat: F) -> tuple[F, F]:
@@ -106,7 +117,7 @@ def gcj02_to_wgs84(lon: F, lat: F) -> tuple[F, F]:
 def gcj02_to_bd09(lon: F, lat: F) -> tuple[F, F]:
     z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * _X_PI)
     theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _X_PI)
-    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006  # type: ignore[return-value]
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
 def bd09_to_gcj02(lon: F, lat: F) -> tuple[F, F]:
@@ -118,14 +129,15 @@ def bd09_to_gcj02(lon: F, lat: F) -> tuple[F, F]:
     for _ in range(4):
         blon, blat = gcj02_to_bd09(glon, glat)
         glon, glat = glon - (blon - lon), glat - (blat - lat)
-    return glon, glat  # type: ignore[return-value]
+    return glon, glat
 
 
 @overload
 def to_wgs84(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]: ...
 @overload
-def to_wgs84(lon: NDArray[np.float64], lat: NDArray[np.float64],
-             crs: str = "wgs84") -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def to_wgs84(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], crs: str = "wgs84"
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def to_wgs84(lon, lat, crs="wgs84"):  # type: ignore[no-untyped-def]
     """Convert coordinates given in ``crs`` to WGS-84/CGCS2000 lon/lat (scalars or numpy arrays)."""
     name = normalize_crs(crs)
@@ -141,8 +153,9 @@ def to_wgs84(lon, lat, crs="wgs84"):  # type: ignore[no-untyped-def]
 @overload
 def from_wgs84(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]: ...
 @overload
-def from_wgs84(lon: NDArray[np.float64], lat: NDArray[np.float64],
-               crs: str = "wgs84") -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def from_wgs84(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], crs: str = "wgs84"
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def from_wgs84(lon, lat, crs="wgs84"):  # type: ignore[no-untyped-def]
     """Convert WGS-84/CGCS2000 lon/lat to ``crs`` (scalars or numpy arrays)."""
     name = normalize_crs(crs)
@@ -171,9 +184,10 @@ def transform_geometry(geom: BaseGeometry, *, to: str = "wgs84", source: str = "
 
 # --- projected metres -------------------------------------------------------------------------
 
+
 def gauss_kruger_epsg(lon: float) -> int:
     """EPSG code of the CGCS2000 3-degree Gauss-Krüger zone (no zone prefix) containing ``lon``."""
-    cm = int(round(lon / 3.0)) * 3
+    cm = round(lon / 3.0) * 3
     cm = min(max(cm, 75), 135)
     return 4534 + (cm - 75) // 3
 

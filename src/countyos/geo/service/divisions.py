@@ -51,16 +51,23 @@ def village_kind(name: str) -> DivisionKind:
     return DivisionKind.OTHER
 
 
-_WEIGHT = {DivisionKind.STREET: 0.35, DivisionKind.TOWN: 1.0, DivisionKind.TOWNSHIP: 1.0,
-           DivisionKind.COMMUNITY: 0.4, DivisionKind.VILLAGE: 1.0, DivisionKind.OTHER: 0.6}
+_WEIGHT = {
+    DivisionKind.STREET: 0.35,
+    DivisionKind.TOWN: 1.0,
+    DivisionKind.TOWNSHIP: 1.0,
+    DivisionKind.COMMUNITY: 0.4,
+    DivisionKind.VILLAGE: 1.0,
+    DivisionKind.OTHER: 0.6,
+}
 
 
 def _approx_weight(d: Division, children: int) -> float:
     """Relative area of an approximate polygon: urban kinds smaller, more villages larger."""
-    return _WEIGHT.get(d.kind, 1.0) * max(1, children) ** 0.5
+    return float(_WEIGHT.get(d.kind, 1.0) * max(1, children) ** 0.5)
 
 
 # --- queries ----------------------------------------------------------------------------------
+
 
 def the_county(session: Session) -> Division | None:
     return session.scalars(select(Division).where(Division.level == DivisionLevel.COUNTY)).first()
@@ -81,8 +88,7 @@ def get_by_code(session: Session, *, code: str) -> Division:
 
 
 def children(session: Session, *, parent_code: str) -> list[Division]:
-    return list(session.scalars(select(Division).where(Division.parent_code == parent_code)
-                                .order_by(Division.code)))
+    return list(session.scalars(select(Division).where(Division.parent_code == parent_code).order_by(Division.code)))
 
 
 def names_by_code(session: Session, codes: Iterable[str]) -> dict[str, str]:
@@ -99,6 +105,7 @@ def counts(session: Session) -> dict[str, int]:
 
 # --- bootstrap --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class BootstrapResult:
     county_code: str
@@ -113,8 +120,15 @@ def _set(d: Division, geom: BaseGeometry) -> None:
     d.area_m2 = area_m2(geom)
 
 
-def bootstrap(session: Session, *, actor: Actor, county_code: str, boundary: BaseGeometry | None = None,
-              boundary_source: str | None = None, boundary_crs: str = "EPSG:4326") -> BootstrapResult:
+def bootstrap(
+    session: Session,
+    *,
+    actor: Actor,
+    county_code: str,
+    boundary: BaseGeometry | None = None,
+    boundary_source: str | None = None,
+    boundary_crs: str = "EPSG:4326",
+) -> BootstrapResult:
     """Create the county, its townships and villages from packaged data (offline).
 
     ``boundary`` overrides the packaged boundary (required for the few codes the package has none
@@ -124,43 +138,88 @@ def bootstrap(session: Session, *, actor: Actor, county_code: str, boundary: Bas
     existing = the_county(session)
     if existing is not None:
         if existing.code == info.code:
-            raise Conflict(N_("%(name)s (%(code)s) is already set up in this database"),
-                           name=existing.name, code=existing.code)
-        raise Conflict(N_("This database already holds %(name)s (%(code)s); one database serves one county"),
-                       name=existing.name, code=existing.code)
+            raise Conflict(
+                N_("%(name)s (%(code)s) is already set up in this database"), name=existing.name, code=existing.code
+            )
+        raise Conflict(
+            N_("This database already holds %(name)s (%(code)s); one database serves one county"),
+            name=existing.name,
+            code=existing.code,
+        )
     source = boundary_source or SOURCE_BOUNDARY
     if boundary is None:
         boundary = packaged.county_boundary(info.code)
         boundary_crs = "EPSG:4326"
         if boundary is None:
-            raise ValidationFailed(N_("The packaged boundaries have none for %(name)s (%(code)s), which is often "
-                                      "a development zone; give its boundary file with --boundary"),
-                                   name=info.name, code=info.code)
+            raise ValidationFailed(
+                N_(
+                    "The packaged boundaries have none for %(name)s (%(code)s), which is often "
+                    "a development zone; give its boundary file with --boundary"
+                ),
+                name=info.name,
+                code=info.code,
+            )
     boundary = polygonal(boundary if boundary.is_valid else shapely.make_valid(boundary))
     if boundary.is_empty:
         raise ValidationFailed(N_("The county boundary has no area"))
-    county = Division(code=info.code, level=DivisionLevel.COUNTY, parent_code=None, name=info.name,
-                      kind=DivisionKind.COUNTY, approximate=False, source=source, crs=boundary_crs)
+    county = Division(
+        code=info.code,
+        level=DivisionLevel.COUNTY,
+        parent_code=None,
+        name=info.name,
+        kind=DivisionKind.COUNTY,
+        approximate=False,
+        source=source,
+        crs=boundary_crs,
+    )
     _set(county, boundary)
     villages_of: dict[str, list[tuple[str, str]]] = {}
     for code, name in info.villages:
         villages_of.setdefault(code[:9], []).append((code, name))
     created = [county]
     for tcode, tname in info.townships:
-        created.append(Division(code=tcode, level=DivisionLevel.TOWNSHIP, parent_code=info.code, name=tname,
-                                kind=township_kind(tname), approximate=True, source=SOURCE_APPROXIMATE,
-                                crs="EPSG:4326"))
+        created.append(
+            Division(
+                code=tcode,
+                level=DivisionLevel.TOWNSHIP,
+                parent_code=info.code,
+                name=tname,
+                kind=township_kind(tname),
+                approximate=True,
+                source=SOURCE_APPROXIMATE,
+                crs="EPSG:4326",
+            )
+        )
         for vcode, vname in villages_of.get(tcode, []):
-            created.append(Division(code=vcode, level=DivisionLevel.VILLAGE, parent_code=tcode, name=vname,
-                                    kind=village_kind(vname), approximate=True, source=SOURCE_APPROXIMATE,
-                                    crs="EPSG:4326"))
+            created.append(
+                Division(
+                    code=vcode,
+                    level=DivisionLevel.VILLAGE,
+                    parent_code=tcode,
+                    name=vname,
+                    kind=village_kind(vname),
+                    approximate=True,
+                    source=SOURCE_APPROXIMATE,
+                    crs="EPSG:4326",
+                )
+            )
     _repartition(county, created)
     session.add_all(created)
     session.flush()
     geometry_changed(session)
-    audit.record(session, actor=actor, action="geo.bootstrap", target_type="county", target_id=info.code,
-                 detail={"name": info.name, "townships": len(info.townships), "villages": len(info.villages),
-                         "boundary_source": source})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.bootstrap",
+        target_type="county",
+        target_id=info.code,
+        detail={
+            "name": info.name,
+            "townships": len(info.townships),
+            "villages": len(info.villages),
+            "boundary_source": source,
+        },
+    )
     return BootstrapResult(info.code, info.name, len(info.townships), len(info.villages), source)
 
 
@@ -207,9 +266,18 @@ NAME_FIELDS = ("name", "mc", "xzqmc", "名称", "区划名称")
 HOUSEHOLD_FIELDS = ("households", "hs", "户数")
 
 
-def import_divisions(session: Session, *, actor: Actor, rows: list[FeatureRow], source: str, source_crs: str,
-                     level: DivisionLevel | None = None, skip_bad_rows: bool = False,
-                     code_field: str | None = None, name_field: str | None = None) -> ImportReport:
+def import_divisions(
+    session: Session,
+    *,
+    actor: Actor,
+    rows: list[FeatureRow],
+    source: str,
+    source_crs: str,
+    level: DivisionLevel | None = None,
+    skip_bad_rows: bool = False,
+    code_field: str | None = None,
+    name_field: str | None = None,
+) -> ImportReport:
     """Replace boundaries by surveyed ones (keeping codes) or add new divisions, all or nothing."""
     county = require_county(session)
     report = ImportReport(total=len(rows), source_crs=source_crs)
@@ -245,8 +313,11 @@ def import_divisions(session: Session, *, actor: Actor, rows: list[FeatureRow], 
             elif lvl != DivisionLevel.COUNTY and code not in known:
                 parent = code[:9] if lvl == DivisionLevel.VILLAGE else county.code
                 if parent not in known and parent not in in_file:
-                    errs.append(RowError(r.row, N_("Its parent division %(parent)s does not exist"), "code", code,
-                                         {"parent": parent}))
+                    errs.append(
+                        RowError(
+                            r.row, N_("Its parent division %(parent)s does not exist"), "code", code, {"parent": parent}
+                        )
+                    )
                 if not name:
                     errs.append(RowError(r.row, N_("A new division needs a name"), "name", code))
             if code in seen:
@@ -265,11 +336,24 @@ def import_divisions(session: Session, *, actor: Actor, rows: list[FeatureRow], 
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
             errs.append(RowError(r.row, N_("The geometry must be a polygon"), "geometry", code or None))
         elif not g.is_valid:
-            errs.append(RowError(r.row, N_("The polygon is not valid: %(reason)s"), "geometry", code or None,
-                                 {"reason": shapely.is_valid_reason(g)}))
+            errs.append(
+                RowError(
+                    r.row,
+                    N_("The polygon is not valid: %(reason)s"),
+                    "geometry",
+                    code or None,
+                    {"reason": shapely.is_valid_reason(g)},
+                )
+            )
         elif not g.within(county.geom.buffer(0.01)) and len(code) != 6:
-            errs.append(RowError(r.row, N_("The polygon lies outside the county (check the coordinate system)"),
-                                 "geometry", code or None))
+            errs.append(
+                RowError(
+                    r.row,
+                    N_("The polygon lies outside the county (check the coordinate system)"),
+                    "geometry",
+                    code or None,
+                )
+            )
         if errs:
             report.errors.extend(errs)
         else:
@@ -280,10 +364,16 @@ def import_divisions(session: Session, *, actor: Actor, rows: list[FeatureRow], 
         d = known.get(code)
         lvl = LEVEL_BY_LENGTH[len(code)]
         if d is None:
-            parent = None if lvl == DivisionLevel.COUNTY else (county.code if lvl == DivisionLevel.TOWNSHIP
-                                                               else code[:9])
-            d = Division(code=code, level=lvl, parent_code=parent, name=name or code,
-                         kind=township_kind(name or "") if lvl == DivisionLevel.TOWNSHIP else village_kind(name or ""))
+            parent_code = (
+                None if lvl == DivisionLevel.COUNTY else (county.code if lvl == DivisionLevel.TOWNSHIP else code[:9])
+            )
+            d = Division(
+                code=code,
+                level=lvl,
+                parent_code=parent_code,
+                name=name or code,
+                kind=township_kind(name or "") if lvl == DivisionLevel.TOWNSHIP else village_kind(name or ""),
+            )
             session.add(d)
             known[code] = d
         elif name and name != d.name:
@@ -299,15 +389,36 @@ def import_divisions(session: Session, *, actor: Actor, rows: list[FeatureRow], 
     session.flush()
     starved = rebuild_approximate(session, county)
     if starved:
-        report.notes.append(gettext(N_("Surveyed boundaries leave no room for these approximate divisions: "
-                                       "%(codes)s"), codes=", ".join(starved)))
+        report.notes.append(
+            gettext(
+                N_("Surveyed boundaries leave no room for these approximate divisions: %(codes)s"),
+                codes=", ".join(starved),
+            )
+        )
     if report.imported:
-        report.notes.append(gettext(N_("Grids were not changed; check them with `countyos geo validate` and "
-                                       "regenerate them where the boundaries moved.")))
+        report.notes.append(
+            gettext(
+                N_(
+                    "Grids were not changed; check them with `countyos geo validate` and "
+                    "regenerate them where the boundaries moved."
+                )
+            )
+        )
         geometry_changed(session)
-    audit.record(session, actor=actor, action="geo.divisions.import", target_type="county",
-                 target_id=county.code, detail={"source": source, "crs": source_crs, "total": report.total,
-                                                "imported": report.imported, "skipped": report.skipped})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.divisions.import",
+        target_type="county",
+        target_id=county.code,
+        detail={
+            "source": source,
+            "crs": source_crs,
+            "total": report.total,
+            "imported": report.imported,
+            "skipped": report.skipped,
+        },
+    )
     return report
 
 
@@ -317,8 +428,14 @@ def set_households(session: Session, *, actor: Actor, code: str, households: int
         raise ValidationFailed(N_("Households must be a whole number"))
     old = d.households
     d.households = households
-    audit.record(session, actor=actor, action="geo.division.update", target_type="division", target_id=code,
-                 detail={"households": [old, households]})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.division.update",
+        target_type="division",
+        target_id=code,
+        detail={"households": [old, households]},
+    )
     return d
 
 

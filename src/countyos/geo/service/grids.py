@@ -47,12 +47,21 @@ class GridInfo:
 
 
 def _info(session: Session, g: Grid) -> GridInfo:
-    workers = tuple(session.scalars(select(GridWorker.user_id).where(GridWorker.grid_id == g.id)
-                                    .order_by(GridWorker.user_id)))
-    return GridInfo(code=g.code, village_code=g.village_code, township_code=g.township_code,
-                    county_code=g.county_code, name=g.name, area_class=str(g.area_class),
-                    department_id=g.department_id, worker_ids=workers, approximate=g.approximate,
-                    area_m2=g.area_m2)
+    workers = tuple(
+        session.scalars(select(GridWorker.user_id).where(GridWorker.grid_id == g.id).order_by(GridWorker.user_id))
+    )
+    return GridInfo(
+        code=g.code,
+        village_code=g.village_code,
+        township_code=g.township_code,
+        county_code=g.county_code,
+        name=g.name,
+        area_class=str(g.area_class),
+        department_id=g.department_id,
+        worker_ids=workers,
+        approximate=g.approximate,
+        area_m2=g.area_m2,
+    )
 
 
 def get_by_code(session: Session, *, code: str) -> Grid:
@@ -69,8 +78,12 @@ def grid_for_code(session: Session, code: str) -> GridInfo:
 
 def grids_of_worker(session: Session, user_id: int) -> list[GridInfo]:
     """The grids a grid worker (org user id) is responsible for, in code order."""
-    rows = session.scalars(select(Grid).join(GridWorker, GridWorker.grid_id == Grid.id)
-                           .where(GridWorker.user_id == user_id).order_by(Grid.code))
+    rows = session.scalars(
+        select(Grid)
+        .join(GridWorker, GridWorker.grid_id == Grid.id)
+        .where(GridWorker.user_id == user_id)
+        .order_by(Grid.code)
+    )
     return [_info(session, g) for g in rows]
 
 
@@ -90,10 +103,19 @@ def default_area_class(township: Division | None, village: Division) -> AreaClas
     return AreaClass.C
 
 
-def _new_grid(code: str, village: Division, geom: BaseGeometry, area_class: AreaClass, source: str,
-              approximate: bool) -> Grid:
-    g = Grid(code=code, village_code=village.code, township_code=village.code[:9], county_code=village.code[:6],
-             area_class=area_class, approximate=approximate, source=source, name=f"{village.name}{code[-3:]}")
+def _new_grid(
+    code: str, village: Division, geom: BaseGeometry, area_class: AreaClass, source: str, approximate: bool
+) -> Grid:
+    g = Grid(
+        code=code,
+        village_code=village.code,
+        township_code=village.code[:9],
+        county_code=village.code[:6],
+        area_class=area_class,
+        approximate=approximate,
+        source=source,
+        name=f"{village.name}{code[-3:]}",
+    )
     g.set_geometry(geom)
     g.area_m2 = crs.area_m2(geom)
     return g
@@ -112,8 +134,14 @@ class GenerateResult:
     components_relocated: int
 
 
-def generate(session: Session, *, actor: Actor, cell_m: float | None = None,
-             households_per_grid: int | None = None, replace: bool = False) -> GenerateResult:
+def generate(
+    session: Session,
+    *,
+    actor: Actor,
+    cell_m: float | None = None,
+    households_per_grid: int | None = None,
+    replace: bool = False,
+) -> GenerateResult:
     """Cut every village into grids: by a square lattice of ``cell_m`` metres, or into
     ceil(households / ``households_per_grid``) equal parts. Slivers are folded into a neighbour."""
     if (cell_m is None) == (households_per_grid is None):
@@ -135,9 +163,14 @@ def generate(session: Session, *, actor: Actor, cell_m: float | None = None,
         missing = [v.code for v in villages if v.households is None]
         if missing:
             raise ValidationFailed(
-                N_("%(count)s villages have no household count (import it with the boundaries, column "
-                   "households); for example %(codes)s"), count=len(missing), codes=", ".join(missing[:5]),
-                errors=[{"code": c, "field": "households", "message": "missing"} for c in missing[:1000]])
+                N_(
+                    "%(count)s villages have no household count (import it with the boundaries, column "
+                    "households); for example %(codes)s"
+                ),
+                count=len(missing),
+                codes=", ".join(missing[:5]),
+                errors=[{"code": c, "field": "households", "message": "missing"} for c in missing[:1000]],
+            )
     # Cut in lon/lat with a lattice whose steps are cell_m metres at the county's latitude: cutting in
     # projected metres and projecting back would bend the shared village edges and open gaps.
     lat0 = math.radians(county.geom.centroid.y)
@@ -158,11 +191,11 @@ def generate(session: Session, *, actor: Actor, cell_m: float | None = None,
             continue
         area_class = default_area_class(towns.get(v.code[:9]), v)
         for seq, part in enumerate(parts, start=1):
-            new.append(_new_grid(f"{v.code}{seq:03d}", v, polygonal(part), area_class, "generated",
-                                 v.approximate))
+            new.append(_new_grid(f"{v.code}{seq:03d}", v, polygonal(part), area_class, "generated", v.approximate))
     if errors:
-        raise ValidationFailed(N_("Some villages would need more than 999 grids; use a larger cell size"),
-                               errors=errors)
+        raise ValidationFailed(
+            N_("Some villages would need more than 999 grids; use a larger cell size"), errors=errors
+        )
     if replace:
         session.execute(delete(GridWorker))
         session.execute(delete(Grid))
@@ -170,12 +203,23 @@ def generate(session: Session, *, actor: Actor, cell_m: float | None = None,
     session.add_all(new)
     session.flush()
     geometry_changed(session)
-    from countyos.geo.service import components  # noqa: PLC0415 (components depend on grids)
+    from countyos.geo.service import components
 
     moved = components.relocate_all(session)
-    audit.record(session, actor=actor, action="geo.grids.generate", target_type="county", target_id=county.code,
-                 detail={"cell_m": cell_m, "households_per_grid": households_per_grid, "grids": len(new),
-                         "replaced": bool(existing), "components_relocated": moved})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.grids.generate",
+        target_type="county",
+        target_id=county.code,
+        detail={
+            "cell_m": cell_m,
+            "households_per_grid": households_per_grid,
+            "grids": len(new),
+            "replaced": bool(existing),
+            "components_relocated": moved,
+        },
+    )
     return GenerateResult(grids=len(new), villages=len(villages), components_relocated=moved)
 
 
@@ -184,8 +228,15 @@ CLASS_FIELDS = ("area_class", "class", "qylb", "区域类别", "区域分类")
 NAME_FIELDS = ("name", "mc", "名称", "网格名称")
 
 
-def import_grids(session: Session, *, actor: Actor, rows: list[FeatureRow], source: str,
-                 skip_bad_rows: bool = False, replace: bool = False) -> ImportReport:
+def import_grids(
+    session: Session,
+    *,
+    actor: Actor,
+    rows: list[FeatureRow],
+    source: str,
+    skip_bad_rows: bool = False,
+    replace: bool = False,
+) -> ImportReport:
     """Import surveyed grids (code, geometry, optional area class and name); all or nothing."""
     county = require_county(session)
     report = ImportReport(total=len(rows))
@@ -202,8 +253,15 @@ def import_grids(session: Session, *, actor: Actor, rows: list[FeatureRow], sour
         elif not code.startswith(county.code):
             errs.append(RowError(r.row, N_("The code does not belong to this county"), "code", code))
         elif code[:12] not in villages:
-            errs.append(RowError(r.row, N_("Its village or community %(village)s does not exist"), "code", code,
-                                 {"village": code[:12]}))
+            errs.append(
+                RowError(
+                    r.row,
+                    N_("Its village or community %(village)s does not exist"),
+                    "code",
+                    code,
+                    {"village": code[:12]},
+                )
+            )
         elif code[-3:] == "000":
             errs.append(RowError(r.row, N_("The grid sequence number must be 001 to 999"), "code", code))
         if code in seen:
@@ -220,14 +278,28 @@ def import_grids(session: Session, *, actor: Actor, rows: list[FeatureRow], sour
         if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
             errs.append(RowError(r.row, N_("The geometry must be a polygon"), "geometry", code or None))
         elif not g.is_valid:
-            errs.append(RowError(r.row, N_("The polygon is not valid: %(reason)s"), "geometry", code or None,
-                                 {"reason": shapely.is_valid_reason(g)}))
+            errs.append(
+                RowError(
+                    r.row,
+                    N_("The polygon is not valid: %(reason)s"),
+                    "geometry",
+                    code or None,
+                    {"reason": shapely.is_valid_reason(g)},
+                )
+            )
         elif not g.intersects(county.geom):
-            errs.append(RowError(r.row, N_("The polygon lies outside the county (check the coordinate system)"),
-                                 "geometry", code or None))
+            errs.append(
+                RowError(
+                    r.row,
+                    N_("The polygon lies outside the county (check the coordinate system)"),
+                    "geometry",
+                    code or None,
+                )
+            )
         if code in existing and not replace and not errs:
-            errs.append(RowError(r.row, N_("A grid with this code exists; import with replace to overwrite"),
-                                 "code", code))
+            errs.append(
+                RowError(r.row, N_("A grid with this code exists; import with replace to overwrite"), "code", code)
+            )
         if errs:
             report.errors.extend(errs)
         else:
@@ -241,8 +313,9 @@ def import_grids(session: Session, *, actor: Actor, rows: list[FeatureRow], sour
         assert r.geom is not None
         g = existing.get(code)
         if g is None:
-            g = _new_grid(code, v, r.geom, area_class or default_area_class(towns.get(v.code[:9]), v),
-                          source[:100], False)
+            g = _new_grid(
+                code, v, r.geom, area_class or default_area_class(towns.get(v.code[:9]), v), source[:100], False
+            )
             session.add(g)
         else:
             g.set_geometry(r.geom)
@@ -256,18 +329,31 @@ def import_grids(session: Session, *, actor: Actor, rows: list[FeatureRow], sour
     session.flush()
     if report.imported:
         geometry_changed(session)
-        from countyos.geo.service import components  # noqa: PLC0415
+        from countyos.geo.service import components
 
         components.relocate_all(session)
-    audit.record(session, actor=actor, action="geo.grids.import", target_type="county", target_id=county.code,
-                 detail={"source": source, "total": report.total, "imported": report.imported,
-                         "skipped": report.skipped})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.grids.import",
+        target_type="county",
+        target_id=county.code,
+        detail={"source": source, "total": report.total, "imported": report.imported, "skipped": report.skipped},
+    )
     return report
 
 
-def update(session: Session, *, actor: Actor, code: str, area_class: AreaClass | None = None,
-           department_id: int | None = None, clear_department: bool = False,
-           worker_ids: list[int] | None = None, name: str | None = None) -> GridInfo:
+def update(
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    area_class: AreaClass | None = None,
+    department_id: int | None = None,
+    clear_department: bool = False,
+    worker_ids: list[int] | None = None,
+    name: str | None = None,
+) -> GridInfo:
     """Change a grid's area class, name, responsible department or grid workers."""
     g = get_by_code(session, code=code)
     before = _info(session, g)
@@ -296,25 +382,38 @@ def update(session: Session, *, actor: Actor, code: str, area_class: AreaClass |
             changes["worker_ids"] = [list(before.worker_ids), wanted]
     session.flush()
     if changes:
-        audit.record(session, actor=actor, action="geo.grid.update", target_type="grid", target_id=code,
-                     detail=changes)
+        audit.record(session, actor=actor, action="geo.grid.update", target_type="grid", target_id=code, detail=changes)
     return _info(session, g)
 
 
-def assign_department(session: Session, *, actor: Actor, department_id: int, township_code: str | None = None,
-                      village_code: str | None = None) -> int:
+def assign_department(
+    session: Session,
+    *,
+    actor: Actor,
+    department_id: int,
+    township_code: str | None = None,
+    village_code: str | None = None,
+) -> int:
     """Make a department responsible for every grid of a township or village; returns how many."""
     if not (township_code or village_code):
         raise ValidationFailed(N_("Name a township or a village"))
     departments.get(session, department_id=department_id)
     stmt = select(Grid)
-    stmt = stmt.where(Grid.township_code == township_code) if township_code else stmt.where(
-        Grid.village_code == village_code)
+    stmt = (
+        stmt.where(Grid.township_code == township_code)
+        if township_code
+        else stmt.where(Grid.village_code == village_code)
+    )
     rows = list(session.scalars(stmt))
     for g in rows:
         g.department_id = department_id
     session.flush()
-    audit.record(session, actor=actor, action="geo.grids.assign_department", target_type="division",
-                 target_id=township_code or village_code, detail={"department_id": department_id,
-                                                                  "grids": len(rows)})
+    audit.record(
+        session,
+        actor=actor,
+        action="geo.grids.assign_department",
+        target_type="division",
+        target_id=township_code or village_code,
+        detail={"department_id": department_id, "grids": len(rows)},
+    )
     return len(rows)

@@ -37,8 +37,12 @@ class RowError:
     params: dict[str, Any] = dc_field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "code": self.code,
-                "message": gettext(self.message, **self.params)}
+        return {
+            "row": self.row,
+            "field": self.field,
+            "code": self.code,
+            "message": gettext(self.message, **self.params),
+        }
 
 
 @dataclass
@@ -53,16 +57,27 @@ class ImportReport:
     source_crs: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "imported": self.imported, "skipped": self.skipped,
-                "errors": [e.as_dict() for e in self.errors], "notes": self.notes, "source_crs": self.source_crs}
+        return {
+            "total": self.total,
+            "imported": self.imported,
+            "skipped": self.skipped,
+            "errors": [e.as_dict() for e in self.errors],
+            "notes": self.notes,
+            "source_crs": self.source_crs,
+        }
 
     def fail_if_bad(self, skip_bad_rows: bool) -> None:
         """Refuse the whole file when a row is bad, unless the caller asked to skip bad rows."""
         if self.errors and not skip_bad_rows:
             raise ValidationFailed(
-                N_("%(count)s of %(total)s rows are not valid; nothing was imported. Fix them, or import with "
-                   "skip_bad_rows to load only the valid rows."), count=len({e.row for e in self.errors}),
-                total=self.total, errors=[e.as_dict() for e in self.errors[:1000]])
+                N_(
+                    "%(count)s of %(total)s rows are not valid; nothing was imported. Fix them, or import with "
+                    "skip_bad_rows to load only the valid rows."
+                ),
+                count=len({e.row for e in self.errors}),
+                total=self.total,
+                errors=[e.as_dict() for e in self.errors[:1000]],
+            )
 
 
 @dataclass
@@ -103,8 +118,11 @@ def read_features(data: bytes, filename: str, *, source_crs: str | None = None) 
             warnings.simplefilter("ignore", RuntimeWarning)
             meta, _fids, wkb, field_data = raw.read(io.BytesIO(data), max_features=MAX_ROWS + 1)
     except (DataSourceError, ValueError, RuntimeError) as exc:
-        raise ValidationFailed(N_("%(file)s could not be read as GeoJSON, a zipped Shapefile or a GeoPackage: "
-                                  "%(reason)s"), file=filename, reason=str(exc)) from exc
+        raise ValidationFailed(
+            N_("%(file)s could not be read as GeoJSON, a zipped Shapefile or a GeoPackage: %(reason)s"),
+            file=filename,
+            reason=str(exc),
+        ) from exc
     if len(wkb) > MAX_ROWS:
         raise ValidationFailed(N_("The file has more than %(max)s features; split it"), max=MAX_ROWS)
     detected = meta.get("crs")
@@ -117,8 +135,12 @@ def read_features(data: bytes, filename: str, *, source_crs: str | None = None) 
     else:
         t = _lonlat_transformer(given)
         if t is not None:
-            geoms = [shapely.transform(g, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
-                     if g is not None else None for g in geoms]
+            geoms = [
+                shapely.transform(g, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+                if g is not None
+                else None
+                for g in geoms
+            ]
     rows = []
     for i, g in enumerate(geoms):
         props = {n: _clean(field_data[j][i]) for j, n in enumerate(names)}

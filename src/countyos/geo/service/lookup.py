@@ -38,7 +38,7 @@ class OutsideCounty(ValidationFailed):
     """The point is not inside the county's boundary."""
 
     code = "outside_county"
-    title = "The location is outside the county"
+    title = N_("The location is outside the county")
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,14 @@ class Raster:
         return out
 
 
-def build_raster(county: BaseGeometry | None, layers: list[list[BaseGeometry]], grids: list[BaseGeometry],
-                 *, spill: bool = False, max_cells: int = 4_000_000) -> Raster | None:
+def build_raster(
+    county: BaseGeometry | None,
+    layers: list[list[BaseGeometry]],
+    grids: list[BaseGeometry],
+    *,
+    spill: bool = False,
+    max_cells: int = 4_000_000,
+) -> Raster | None:
     everything = [g for layer in layers for g in layer] + grids + ([county] if county is not None else [])
     if not everything:
         return None
@@ -167,18 +173,25 @@ class SpatialIndex:
     def has_grids(self) -> bool:
         return len(self.grid_codes) > 0
 
-    def lookup(self, lons: NDArray[np.float64], lats: NDArray[np.float64]) -> tuple[
-            NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    def lookup(
+        self, lons: NDArray[np.float64], lats: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
         """Indexes of (grid, village, township) for WGS-84 points (−1 where none) and an inside mask."""
         n = len(lons)
         if self.raster is None:
             return self.lookup_exact(lons, lats)
         label = self.raster.classify(lons, lats)
         grid = np.where(label >= 0, label, NONE).astype(np.int64)
-        village = np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE) if len(self.grid_codes) \
+        village = (
+            np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE)
+            if len(self.grid_codes)
             else np.full(n, NONE, np.int64)
-        township = np.where(village >= 0, self.village_township[np.maximum(village, 0)], NONE) \
-            if len(self.village_codes) else np.full(n, NONE, np.int64)
+        )
+        township = (
+            np.where(village >= 0, self.village_township[np.maximum(village, 0)], NONE)
+            if len(self.village_codes)
+            else np.full(n, NONE, np.int64)
+        )
         inside = label >= 0
         exact = np.flatnonzero(label == EXACT)
         if len(exact):
@@ -186,8 +199,9 @@ class SpatialIndex:
             grid[exact], village[exact], township[exact], inside[exact] = g, v, t, ins
         return grid, village, township, inside
 
-    def lookup_exact(self, lons: NDArray[np.float64], lats: NDArray[np.float64]) -> tuple[
-            NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    def lookup_exact(
+        self, lons: NDArray[np.float64], lats: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
         """The same answer as :meth:`lookup`, by STRtree queries for every point."""
         n = len(lons)
         gc_was_enabled = gc.isenabled()
@@ -198,8 +212,11 @@ class SpatialIndex:
             if gc_was_enabled:
                 gc.enable()
         grid = _first_hit(self.grid_tree, self.grid_geoms, pts, n)
-        village = np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE) if len(self.grid_codes) \
+        village = (
+            np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE)
+            if len(self.grid_codes)
             else np.full(n, NONE, np.int64)
+        )
         inside = grid >= 0
         miss = np.flatnonzero(~inside)
         if len(miss) and self.county_geom is not None:
@@ -209,8 +226,11 @@ class SpatialIndex:
         miss = np.flatnonzero((grid < 0) & (inside | self.divisions_spill))
         if len(miss):
             village[miss] = _first_hit(self.village_tree, self.village_geoms, pts[miss], len(miss))
-        township = np.where(village >= 0, self.village_township[np.maximum(village, 0)], NONE) \
-            if len(self.village_codes) else np.full(n, NONE, np.int64)
+        township = (
+            np.where(village >= 0, self.village_township[np.maximum(village, 0)], NONE)
+            if len(self.village_codes)
+            else np.full(n, NONE, np.int64)
+        )
         miss = miss[township[miss] < 0]
         if len(miss):
             township[miss] = _first_hit(self.township_tree, self.township_geoms, pts[miss], len(miss))
@@ -218,8 +238,9 @@ class SpatialIndex:
         return grid, village, township, inside
 
 
-def _first_hit(tree: shapely.STRtree, geoms: NDArray[np.object_], pts: NDArray[np.object_],
-               n: int) -> NDArray[np.int64]:
+def _first_hit(
+    tree: shapely.STRtree, geoms: NDArray[np.object_], pts: NDArray[np.object_], n: int
+) -> NDArray[np.int64]:
     """For each point the lowest tree index it intersects (trees are built in code order), or −1.
 
     The tree answers by bounding box; the exact test runs on the tree's prepared polygons, which is
@@ -244,6 +265,7 @@ def _first_hit(tree: shapely.STRtree, geoms: NDArray[np.object_], pts: NDArray[n
 
 # --- the geometry stamp ---------------------------------------------------------------------------
 
+
 def geometry_changed(session: Session) -> None:
     """Record that division or grid geometry changed (call in the same transaction as the change)."""
     stamp = uuid.uuid4().hex
@@ -251,8 +273,11 @@ def geometry_changed(session: Session) -> None:
     if row is None:
         session.add(GeoState(id=1, version=1, stamp=stamp, changed_at=utcnow()))
     else:
-        session.execute(update(GeoState).where(GeoState.id == 1).values(
-            version=GeoState.version + 1, stamp=stamp, changed_at=utcnow()))
+        session.execute(
+            update(GeoState)
+            .where(GeoState.id == 1)
+            .values(version=GeoState.version + 1, stamp=stamp, changed_at=utcnow())
+        )
     session.flush()
 
 
@@ -293,14 +318,14 @@ def _prepared(geoms: list[BaseGeometry]) -> NDArray[np.object_]:
 
 def build_index(session: Session, stamp: str) -> SpatialIndex:
     divisions = session.execute(
-        select(Division.code, Division.name, Division.level, Division.geom).order_by(Division.code)).all()
+        select(Division.code, Division.name, Division.level, Division.geom).order_by(Division.code)
+    ).all()
     county = next((d for d in divisions if d.level == DivisionLevel.COUNTY), None)
     towns = [d for d in divisions if d.level == DivisionLevel.TOWNSHIP]
     villages = [d for d in divisions if d.level == DivisionLevel.VILLAGE]
     town_pos = {d.code: i for i, d in enumerate(towns)}
     village_pos = {d.code: i for i, d in enumerate(villages)}
-    grids = session.execute(
-        select(Grid.code, Grid.area_class, Grid.village_code, Grid.geom).order_by(Grid.code)).all()
+    grids = session.execute(select(Grid.code, Grid.area_class, Grid.village_code, Grid.geom).order_by(Grid.code)).all()
     grid_geoms = _prepared([g.geom for g in grids])
     village_geoms = _prepared([d.geom for d in villages])
     township_geoms = _prepared([d.geom for d in towns])
@@ -330,12 +355,12 @@ def build_index(session: Session, stamp: str) -> SpatialIndex:
         village_geoms=village_geoms,
         township_geoms=township_geoms,
         divisions_spill=spill,
-        raster=build_raster(county_geom, [list(township_geoms), list(village_geoms)], list(grid_geoms),
-                            spill=spill),
+        raster=build_raster(county_geom, [list(township_geoms), list(village_geoms)], list(grid_geoms), spill=spill),
     )
 
 
 # --- the service interface -------------------------------------------------------------------
+
 
 def _pick(values: NDArray[np.str_], i: int) -> str | None:
     return str(values[i]) if i >= 0 else None
@@ -361,10 +386,17 @@ class PlaceBatch:
         if not self.inside[i]:
             return None
         g, v, t = int(self.grid[i]), int(self.village[i]), int(self.township[i])
-        return Place(county_code=self.ix.county_code or "", township_code=_pick(self.ix.township_codes, t),
-                     township_name=_pick(self.ix.township_names, t), village_code=_pick(self.ix.village_codes, v),
-                     village_name=_pick(self.ix.village_names, v), grid_code=_pick(self.ix.grid_codes, g),
-                     area_class=_pick(self.ix.grid_area_class, g), lon=float(self.lon[i]), lat=float(self.lat[i]))
+        return Place(
+            county_code=self.ix.county_code or "",
+            township_code=_pick(self.ix.township_codes, t),
+            township_name=_pick(self.ix.township_names, t),
+            village_code=_pick(self.ix.village_codes, v),
+            village_name=_pick(self.ix.village_names, v),
+            grid_code=_pick(self.ix.grid_codes, g),
+            area_class=_pick(self.ix.grid_area_class, g),
+            lon=float(self.lon[i]),
+            lat=float(self.lat[i]),
+        )
 
     def __iter__(self) -> Iterator[Place | None]:
         return (self[i] for i in range(len(self)))
@@ -372,8 +404,11 @@ class PlaceBatch:
     @property
     def grid_codes(self) -> NDArray[np.str_]:
         """15-digit grid code per point ('' where none)."""
-        return np.where(self.grid >= 0, self.ix.grid_codes[np.maximum(self.grid, 0)], "") \
-            if len(self.ix.grid_codes) else np.full(len(self), "", dtype=str)
+        return (
+            np.where(self.grid >= 0, self.ix.grid_codes[np.maximum(self.grid, 0)], "")
+            if len(self.ix.grid_codes)
+            else np.full(len(self), "", dtype=str)
+        )
 
 
 def _require_county(ix: SpatialIndex) -> None:
@@ -402,9 +437,15 @@ def locate_many(session: Session, lons: ArrayLike, lats: ArrayLike, crs: str = "
 
 
 def outside_error(lon: float, lat: float) -> OutsideCounty:
-    return OutsideCounty(N_("The point %(lon).6f, %(lat).6f is outside the county. Check that longitude and "
-                            "latitude are not swapped and that the coordinate system (WGS-84, GCJ-02 or "
-                            "BD-09) is the one your map or device uses."), lon=lon, lat=lat)
+    return OutsideCounty(
+        N_(
+            "The point %(lon).6f, %(lat).6f is outside the county. Check that longitude and "
+            "latitude are not swapped and that the coordinate system (WGS-84, GCJ-02 or "
+            "BD-09) is the one your map or device uses."
+        ),
+        lon=lon,
+        lat=lat,
+    )
 
 
 def _check_number(lon: float, lat: float) -> None:
@@ -428,15 +469,16 @@ def locate(session: Session, *, lon: float, lat: float, crs: str = "wgs84") -> P
 _PG_HIT = {
     "grid": "SELECT code, area_class FROM geo_grid WHERE ST_Intersects(geom, {p}) ORDER BY code LIMIT 1",
     "division": "SELECT code, name FROM geo_division WHERE level = :level AND ST_Intersects(geom, {p}) "
-                "ORDER BY code LIMIT 1",
+    "ORDER BY code LIMIT 1",
 }
 _POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 
 
 def _locate_postgis(session: Session, lon: float, lat: float) -> Place:
     params = {"lon": lon, "lat": lat}
-    county = session.execute(text(_PG_HIT["division"].format(p=_POINT)),
-                             {**params, "level": DivisionLevel.COUNTY.value}).first()
+    county = session.execute(
+        text(_PG_HIT["division"].format(p=_POINT)), {**params, "level": DivisionLevel.COUNTY.value}
+    ).first()
     if county is None:
         if session.execute(select(Division.id).where(Division.level == DivisionLevel.COUNTY)).first() is None:
             raise NotFound(N_("No county has been set up yet; run `countyos geo bootstrap --county <code>` first"))
@@ -449,25 +491,39 @@ def _locate_postgis(session: Session, lon: float, lat: float) -> Place:
         village: tuple[str, str] | None = (grid.code[:12], names.get(grid.code[:12], ""))
         township: tuple[str, str] | None = (grid.code[:9], names.get(grid.code[:9], ""))
     else:
-        v = session.execute(text(_PG_HIT["division"].format(p=_POINT)),
-                            {**params, "level": DivisionLevel.VILLAGE.value}).first()
+        v = session.execute(
+            text(_PG_HIT["division"].format(p=_POINT)), {**params, "level": DivisionLevel.VILLAGE.value}
+        ).first()
         village = (v.code, v.name) if v else None
         if v is not None:
             t_name = session.execute(select(Division.name).where(Division.code == v.code[:9])).scalar_one_or_none()
             township = (v.code[:9], t_name or "")
         else:
-            t = session.execute(text(_PG_HIT["division"].format(p=_POINT)),
-                                {**params, "level": DivisionLevel.TOWNSHIP.value}).first()
+            t = session.execute(
+                text(_PG_HIT["division"].format(p=_POINT)), {**params, "level": DivisionLevel.TOWNSHIP.value}
+            ).first()
             township = (t.code, t.name) if t else None
-    return Place(county_code=county.code, township_code=township[0] if township else None,
-                 township_name=township[1] if township else None,
-                 village_code=village[0] if village else None, village_name=village[1] if village else None,
-                 grid_code=grid.code if grid else None, area_class=str(grid.area_class) if grid else None,
-                 lon=lon, lat=lat)
+    return Place(
+        county_code=county.code,
+        township_code=township[0] if township else None,
+        township_name=township[1] if township else None,
+        village_code=village[0] if village else None,
+        village_name=village[1] if village else None,
+        grid_code=grid.code if grid else None,
+        area_class=str(grid.area_class) if grid else None,
+        lon=lon,
+        lat=lat,
+    )
 
 
 def locate_geometries(session: Session, geoms: Sequence[BaseGeometry]) -> PlaceBatch:
     """Locate the representative points of geometries (lines use their middle point)."""
-    pts = [g if g.geom_type == "Point" else g.interpolate(0.5, normalized=True)
-           if g.geom_type == "LineString" else g.representative_point() for g in geoms]
+    pts = [
+        g
+        if g.geom_type == "Point"
+        else g.interpolate(0.5, normalized=True)
+        if g.geom_type == "LineString"
+        else g.representative_point()
+        for g in geoms
+    ]
     return locate_many(session, np.array([p.x for p in pts]), np.array([p.y for p in pts]))

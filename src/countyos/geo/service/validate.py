@@ -39,8 +39,15 @@ class Finding:
     detail: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "layer": self.layer, "codes": list(self.codes), "lon": round(self.lon, 6),
-                "lat": round(self.lat, 6), "area_m2": round(self.area_m2, 1), "detail": self.detail}
+        return {
+            "kind": self.kind,
+            "layer": self.layer,
+            "codes": list(self.codes),
+            "lon": round(self.lon, 6),
+            "lat": round(self.lat, 6),
+            "area_m2": round(self.area_m2, 1),
+            "detail": self.detail,
+        }
 
 
 @dataclass
@@ -57,8 +64,13 @@ class ValidationReport:
         return dict(Counter(f.kind for f in self.findings))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"county_code": self.county_code, "grids": self.grids, "ok": self.ok, "by_kind": self.by_kind(),
-                "findings": [f.as_dict() for f in self.findings]}
+        return {
+            "county_code": self.county_code,
+            "grids": self.grids,
+            "ok": self.ok,
+            "by_kind": self.by_kind(),
+            "findings": [f.as_dict() for f in self.findings],
+        }
 
 
 def _where(geom: BaseGeometry) -> tuple[float, float]:
@@ -94,8 +106,9 @@ def _gaps(layer: str, outer: BaseGeometry, geoms: list[BaseGeometry]) -> list[Fi
     return out
 
 
-def validate(session: Session, *, min_grid_m2: float = 2_000.0, min_compactness: float = 0.05,
-             check_divisions: bool = True) -> ValidationReport:
+def validate(
+    session: Session, *, min_grid_m2: float = 2_000.0, min_compactness: float = 0.05, check_divisions: bool = True
+) -> ValidationReport:
     county = require_county(session)
     epsg = crs.gauss_kruger_epsg(county.geom.centroid.x)
     grids = list(session.scalars(select(Grid).order_by(Grid.code)))
@@ -126,7 +139,7 @@ def validate(session: Session, *, min_grid_m2: float = 2_000.0, min_compactness:
     f += _gaps("grid", county.geom, geoms)
     for g in grids:
         m = crs.to_metres(g.geom, epsg)
-        compact = 4 * math.pi * m.area / (m.length ** 2) if m.length else 0.0
+        compact = 4 * math.pi * m.area / (m.length**2) if m.length else 0.0
         if m.area < min_grid_m2 or compact < min_compactness:
             lon, lat = _where(g.geom)
             f.append(Finding("sliver", "grid", (g.code,), lon, lat, m.area, f"compactness {compact:.3f}"))
