@@ -246,6 +246,9 @@ ACTION_LABELS: dict[str, str] = {
     A.MERGE: N_("Merge into another case"),
     A.SUPERVISE: N_("Supervise"),
     A.COMMENT: N_("Comment"),
+    "report": N_("Reported"),
+    "merged_in": N_("Another report of the same problem merged in"),
+    "keep_apart": N_("Kept apart from a suspected duplicate"),
 }
 
 
@@ -303,3 +306,18 @@ def roles_of(permissions: Iterable[str]) -> list[Role]:
 
 def is_open(state: State | str) -> bool:
     return State(state) in OPEN_STATES
+
+
+SATISFACTION_LABELS: dict[str, str] = {
+    "very_satisfied": N_("Very satisfied"),
+    "satisfied": N_("Satisfied"),
+    "fairly_satisfied": N_("Fairly satisfied"),
+    "dissatisfied": N_("Dissatisfied"),
+    "very_dissatisfied": N_("Very dissatisfied"),
+}
+
+SUPERVISION_LABELS: dict[str, str] = {
+    "urge": N_("Urge (催办)"),
+    "supervise": N_("Supervise (督办)"),
+    "listed": N_("Listed supervision (挂牌督办)"),
+}

@@ -1,0 +1,108 @@
+"""Pages for the data behind the cases: the routing table and the 12345 import."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from starlette.responses import Response
+
+from countyos.cases import api, flows
+from countyos.cases.service import categories, routing
+from countyos.core.errors import CountyError
+from countyos.org.service import audit, departments
+from countyos.web.deps import Auth, ReadSession, WriteSession, require
+from countyos.web.templating import redirect, templates, translate
+
+router = APIRouter()
+
+
+def _opt_int(v: str | None) -> int | None:
+    return int(v) if v and v.strip().isdigit() else None
+
+
+@router.get("/cases/routing")
+def routing_page(
+    request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("case.routing"))]
+) -> Response:
+    deps = {d.id: d.name for d in departments.all_active(session)}
+    cats = categories.list_categories(session)
+    return templates(request).render(
+        request,
+        "cases/routing.html",
+        {
+            "rules": routing.list_rules(session),
+            "deps": deps,
+            "departments": sorted(deps.items(), key=lambda kv: kv[1]),
+            "cats": {c.id: c for c in cats},
+            "categories": cats,
+            "overrides": routing.override_report(session),
+        },
+    )
+
+
+@router.post("/cases/routing")
+def routing_save(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.routing"))],
+    department_id: Annotated[int, Form()],
+    category_id: Annotated[str, Form()] = "",
+    township_code: Annotated[str, Form(max_length=9)] = "",
+    grid_code: Annotated[str, Form(max_length=15)] = "",
+    co_department_ids: Annotated[list[int] | None, Form()] = None,
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        routing.save_rule(
+            session,
+            actor=a.actor,
+            department_id=department_id,
+            category_id=_opt_int(category_id),
+            township_code=township_code.strip() or None,
+            grid_code=grid_code.strip() or None,
+            co_department_ids=co_department_ids or [],
+            note=note or None,
+        )
+    except CountyError as exc:
+        session.rollback()
+        return redirect("/cases/routing", flash=exc.message, kind="error")
+    return redirect("/cases/routing", flash=translate(request, "Saved"))
+
+
+@router.post("/cases/routing/{rule_id}/delete")
+def routing_delete(
+    request: Request, rule_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]
+) -> Response:
+    routing.delete_rule(session, actor=a.actor, rule_id=rule_id)
+    return redirect("/cases/routing", flash=translate(request, "Deleted"))
+
+
+@router.get("/cases/hotline")
+def hotline_page(request: Request, a: Annotated[Auth, Depends(require("case.hotline"))]) -> Response:
+    return templates(request).render(request, "cases/hotline.html", {"report": None})
+
+
+@router.post("/cases/hotline")
+async def hotline_import(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.hotline"))],
+    file: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Import 12345 work orders from Excel and show the per-row report."""
+    try:
+        rows = api.read_work_order_sheet(await file.read(20_000_000))
+    except CountyError as exc:
+        return templates(request).render(
+            request, "cases/hotline.html", {"report": None, "error": exc.message}, status_code=exc.status
+        )
+    report = flows.work_order_rows(session, actor=a.actor, rows=rows)
+    audit.record(
+        session,
+        actor=a.actor,
+        action="case.hotline.import",
+        detail={"rows": len(report), "created": sum(r["status"] == "created" for r in report)},
+    )
+    return templates(request).render(request, "cases/hotline.html", {"report": report})

@@ -1,0 +1,306 @@
+"""Staff pages: dispatcher console, department inbox, case detail with its actions, supervision."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.responses import JSONResponse, Response
+
+from countyos.cases import flows, lifecycle
+from countyos.cases.lifecycle import Action
+from countyos.cases.models import Case, Satisfaction, SupervisionLevel
+from countyos.cases.service import cases, people, routing, timers, transitions
+from countyos.cases.service.transitions import ActionInput
+from countyos.core.clock import utcnow
+from countyos.core.errors import CountyError
+from countyos.core.paging import PageParams
+from countyos.core.workcal import TimeUnit
+from countyos.org.service import departments
+from countyos.web.deps import Auth, ReadSession, WriteSession, require
+from countyos.web.templating import redirect, templates, translate
+
+router = APIRouter()
+
+QUEUES: list[tuple[str, str, dict[str, Any]]] = [
+    ("all", "All open", {"open": True}),
+    ("red", "Overdue", {"level": "red"}),
+    ("yellow", "Due soon", {"level": "yellow"}),
+    ("reported", "To accept", {"state": "reported"}),
+    ("accepted", "To register", {"state": "accepted,verifying"}),
+    ("registered", "To dispatch", {"state": "registered"}),
+    ("handling", "With departments", {"state": "dispatched,handling,extension_requested,suspension_requested"}),
+    (
+        "approvals",
+        "Awaiting approval",
+        {"state": "return_requested,extension_requested,suspension_requested,void_requested"},
+    ),
+    ("checking", "To check and close", {"state": "feedback,checking,checked"}),
+    ("duplicates", "Suspected duplicates", {"duplicates": True}),
+    ("closed", "Closed", {"open": False}),
+]
+
+
+def _dep_names(session: Any) -> dict[int, str]:
+    return {d.id: d.name for d in departments.all_active(session)}
+
+
+def _list_page(
+    request: Request,
+    session: Any,
+    a: Auth,
+    *,
+    title: str,
+    queue: str,
+    f: cases.CaseFilter,
+    limit: int,
+    offset: int,
+    template: str = "cases/console.html",
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    now = utcnow()
+    rows, total = cases.list_cases(session, actor=a.actor, f=f, page=PageParams(limit, offset), now=now)
+    deps = _dep_names(session)
+    suggestions = {}
+    for c in rows:
+        if c.state == lifecycle.State.REGISTERED:
+            sug = routing.suggest(session, category=c.category, township_code=c.township_code, grid_code=c.grid_code)
+            suggestions[c.id] = sug.department_id if sug else None
+    ctx = {
+        "title": title,
+        "rows": rows,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "queue": queue,
+        "queues": QUEUES,
+        "counts": cases.queue_counts(session, actor=a.actor, now=now),
+        "levels": {c.id: str(timers.level(c, now)) for c in rows},
+        "labels": lifecycle.LABELS,
+        "deps": deps,
+        "departments": sorted(deps.items(), key=lambda kv: kv[1]),
+        "suggestions": suggestions,
+        "can_dispatch": a.actor.can("case.dispatch"),
+        "base_query": urlencode({"queue": queue, **({"q": f.q} if f.q else {})}),
+        "q": f.q or "",
+    }
+    ctx.update(extra or {})
+    return templates(request).render(request, template, ctx)
+
+
+@router.get("/cases")
+def console(
+    request: Request,
+    session: ReadSession,
+    a: Annotated[Auth, Depends(require("case.read"))],
+    queue: str = "all",
+    q: Annotated[str | None, Query(max_length=60)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The dispatcher console: queues by step and urgency, overdue first, a map beside the list."""
+    spec: dict[str, Any] = dict(next((x[2] for x in QUEUES if x[0] == queue), QUEUES[0][2]))
+    f = cases.CaseFilter(q=q or None, **spec)
+    return _list_page(request, session, a, title="Dispatcher console", queue=queue, f=f, limit=limit, offset=offset)
+
+
+@router.get("/cases/inbox")
+def inbox(
+    request: Request,
+    session: ReadSession,
+    a: Annotated[Auth, Depends(require("case.read"))],
+    queue: str = "all",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The department's open cases (main or co-handling), overdue first."""
+    f = cases.CaseFilter(open=True, department_id=a.actor.department_id if not cases.sees_all(a.actor) else None)
+    if cases.sees_all(a.actor) and a.actor.department_id is not None:
+        f = cases.CaseFilter(open=True, department_id=a.actor.department_id)
+    return _list_page(request, session, a, title="Department inbox", queue="inbox", f=f, limit=limit, offset=offset)
+
+
+@router.get("/cases/map.geojson")
+def map_features(
+    session: ReadSession, a: Annotated[Auth, Depends(require("case.read"))], queue: str = "all"
+) -> JSONResponse:
+    """The visible open cases of a queue as GeoJSON points (for the console map)."""
+    now = utcnow()
+    spec: dict[str, Any] = dict(next((x[2] for x in QUEUES if x[0] == queue), QUEUES[0][2]))
+    rows, _ = cases.list_cases(session, actor=a.actor, f=cases.CaseFilter(**spec), page=PageParams(500, 0), now=now)
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {"id": c.id, "number": c.number, "title": c.title, "level": str(timers.level(c, now))},
+        }
+        for c in rows
+        if c.lon is not None and c.lat is not None
+    ]
+    return JSONResponse({"type": "FeatureCollection", "features": feats})
+
+
+@router.get("/cases/supervision")
+def supervision(
+    request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("case.supervise"))]
+) -> Response:
+    """The 值班长's view: overdue and due-soon cases, requests awaiting approval, suspended cases."""
+    now = utcnow()
+    sections = []
+    for key, label, spec in (
+        ("red", "Overdue", {"level": "red"}),
+        ("yellow", "Due soon", {"level": "yellow"}),
+        (
+            "approvals",
+            "Awaiting approval",
+            {"state": "extension_requested,suspension_requested,void_requested,return_requested"},
+        ),
+        ("suspended", "Suspended", {"state": "suspended"}),
+    ):
+        rows, total = cases.list_cases(
+            session, actor=a.actor, f=cases.CaseFilter(**dict[str, Any](spec)), page=PageParams(100, 0), now=now
+        )
+        sections.append((key, label, rows, total))
+    from sqlalchemy import select
+
+    from countyos.cases.models import Supervision
+
+    recent = list(session.scalars(select(Supervision).order_by(Supervision.at.desc()).limit(30)))
+    by_id: dict[int, Case | None] = {c.id: c for _, _, rows, _ in sections for c in rows}
+    for sup in recent:
+        if sup.case_id not in by_id:
+            by_id[sup.case_id] = session.get(Case, sup.case_id)
+    return templates(request).render(
+        request,
+        "cases/supervision.html",
+        {
+            "sections": sections,
+            "labels": lifecycle.LABELS,
+            "deps": _dep_names(session),
+            "recent": recent,
+            "cases_by_id": by_id,
+            "sup_labels": lifecycle.SUPERVISION_LABELS,
+            "levels": {c.id: str(timers.level(c, now)) for c in by_id.values() if c},
+        },
+    )
+
+
+ACTION_FIELDS: dict[Action, tuple[str, ...]] = {
+    Action.DISPATCH: ("department", "comment"),
+    Action.REDISPATCH: ("department", "comment"),
+    Action.SEND_VERIFY: ("assignee", "comment"),
+    Action.SEND_CHECK: ("assignee", "comment"),
+    Action.VERIFY: ("result", "comment"),
+    Action.REQUEST_EXTENSION: ("amount", "comment"),
+    Action.APPROVE_EXTENSION: ("comment",),
+    Action.RATE: ("satisfaction", "comment"),
+    Action.SUPERVISE: ("level", "comment"),
+    Action.MERGE: ("target", "comment"),
+}
+
+
+@router.get("/cases/{case_id:int}")
+def detail(
+    request: Request, case_id: int, session: ReadSession, a: Annotated[Auth, Depends(require("case.read"))]
+) -> Response:
+    case = cases.get_visible(session, actor=a.actor, case_id=case_id)
+    now = utcnow()
+    allowed = transitions.allowed_actions(session, a.actor, case)
+    sug = routing.suggest(session, category=case.category, township_code=case.township_code, grid_code=case.grid_code)
+    inspectors = people.holders(session, permission="case.inspect")
+    return templates(request).render(
+        request,
+        "cases/detail.html",
+        {
+            "c": case,
+            "level": str(timers.level(case, now)),
+            "remaining": timers.remaining(case, now),
+            "labels": lifecycle.LABELS,
+            "action_labels": lifecycle.ACTION_LABELS,
+            "allowed": allowed,
+            "fields": {str(k): v for k, v in ACTION_FIELDS.items()},
+            "timeline": cases.timeline(session, case_id=case.id),
+            "photos": cases.attachments(session, case_id=case.id),
+            "reporters": cases.reporters(session, case_id=case.id),
+            "masked": people.masked,
+            "mask_name": people.mask_name,
+            "deps": _dep_names(session),
+            "departments": sorted(_dep_names(session).items(), key=lambda kv: kv[1]),
+            "suggested": sug.department_id if sug else None,
+            "inspectors": inspectors,
+            "satisfactions": list(Satisfaction),
+            "levels": list(SupervisionLevel),
+            "duplicate": cases.get(session, case_id=case.duplicate_of_id) if case.duplicate_of_id else None,
+            "out": flows.case_out(session, case, a.actor, now),
+            "sat_labels": lifecycle.SATISFACTION_LABELS,
+            "sup_labels": lifecycle.SUPERVISION_LABELS,
+        },
+    )
+
+
+def _opt_int(v: str | None) -> int | None:
+    return int(v) if v and v.strip().isdigit() else None
+
+
+@router.post("/cases/{case_id:int}/act")
+def act(
+    request: Request,
+    case_id: int,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.read"))],
+    action: Annotated[str, Form()],
+    version: Annotated[int | None, Form()] = None,
+    comment: Annotated[str, Form(max_length=2000)] = "",
+    department_id: Annotated[str, Form()] = "",
+    assignee_id: Annotated[str, Form()] = "",
+    result: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+    satisfaction: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """One action from a page (the console's one-click dispatch, or the detail page's forms)."""
+    url = back if back.startswith("/cases") or back.startswith("/m/") else f"/cases/{case_id}"
+    try:
+        cases.get_visible(session, actor=a.actor, case_id=case_id)
+        target_id = None
+        if target.strip():
+            other = cases.get_by_number(session, number=target.strip())
+            target_id = other.id if other else _opt_int(target)
+        data = ActionInput(
+            action=Action(action),
+            version=version,
+            comment=comment or None,
+            department_id=_opt_int(department_id),
+            assignee_id=_opt_int(assignee_id),
+            result={"1": True, "0": False}.get(result),
+            amount=float(amount) if amount.replace(".", "", 1).isdigit() else None,
+            unit=TimeUnit.WORKING_DAYS,
+            satisfaction=Satisfaction(satisfaction) if satisfaction in set(Satisfaction) else None,
+            level=SupervisionLevel(level) if level in set(SupervisionLevel) else None,
+            target_case_id=target_id,
+        )
+        case = transitions.apply(session, actor=a.actor, case_id=case_id, data=data)
+    except (CountyError, ValueError) as exc:
+        session.rollback()
+        msg = exc.message if isinstance(exc, CountyError) else str(exc)
+        return redirect(url, flash=msg, kind="error")
+    return redirect(
+        url,
+        flash=translate(
+            request,
+            "%(number)s: %(state)s",
+            number=case.number or "",
+            state=translate(request, lifecycle.LABELS[case.state]),
+        ),
+    )
+
+
+@router.post("/cases/{case_id:int}/keep-apart")
+def keep_apart(
+    request: Request, case_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("case.dispatch"))]
+) -> Response:
+    transitions.keep_apart(session, actor=a.actor, case_id=case_id)
+    return redirect(f"/cases/{case_id}", flash=translate(request, "Kept as a separate case"))

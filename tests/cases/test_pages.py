@@ -1,0 +1,166 @@
+"""The pages: console with one-action dispatch, detail, supervision, citizen form and reporter page."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from countyos.cases.models import Case, Reporter
+from tests.cases.test_lifecycle import act, report
+from tests.factories import csrf_from, login
+
+T = None
+
+
+def _registered(db, world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from countyos.cases.lifecycle import Action
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    cid, _ = report(db, world, at=now)
+    act(db, world.intake, cid, Action.ACCEPT, now)
+    act(db, world.shift, cid, Action.REGISTER, now)
+    return cid
+
+
+def test_console_dispatches_in_one_action(client, db, world):
+    cid = _registered(db, world)
+    csrf = login(client, world.dispatcher)
+    page = client.get("/cases?queue=registered")
+    assert page.status_code == 200
+    with db.reading() as s:
+        number = s.get(Case, cid).number
+    assert number in page.text and f'id="dispatch-{cid}"' in page.text
+    # the suggested department is preselected and starred
+    assert re.search(rf'<option value="{world.works}" selected>[^<]*★', page.text)
+    r = client.post(
+        f"/cases/{cid}/act",
+        data={
+            "csrf_token": csrf,
+            "action": "dispatch",
+            "version": 3,
+            "department_id": str(world.works),
+            "back": "/cases?queue=registered",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/cases?queue=registered"
+    with db.reading() as s:
+        c = s.get(Case, cid)
+        assert c.state == "dispatched" and c.department_id == world.works
+    geo = client.get("/cases/map.geojson?queue=all").json()
+    assert geo["features"][0]["properties"]["number"] == number
+
+
+def test_stale_form_is_refused_with_a_message(client, db, world):
+    cid = _registered(db, world)
+    csrf = login(client, world.dispatcher)
+    r = client.post(
+        f"/cases/{cid}/act",
+        data={"csrf_token": csrf, "action": "dispatch", "version": 1, "department_id": str(world.works)},
+    )
+    assert r.status_code == 200 and "flash-error" in r.text
+    with db.reading() as s:
+        assert s.get(Case, cid).state == "registered"
+
+
+def test_detail_inbox_and_supervision(client, db, world):
+    cid = _registered(db, world)
+    login(client, world.shift)
+    d = client.get(f"/cases/{cid}")
+    assert d.status_code == 200 and 'id="act-dispatch"' in d.text and 'id="timeline"' in d.text
+    assert client.get("/cases/supervision").status_code == 200
+    other = TestClient(client.app)
+    login(other, world.handler)
+    assert other.get("/cases/inbox").status_code == 200
+    assert other.get(f"/cases/{cid}").status_code == 404  # not yet the department's case
+
+
+def test_citizen_reports_follows_and_rates(client, db, world):
+    page = client.get("/report")
+    assert page.status_code == 200
+    r = client.post(
+        "/report",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "category_id": str(world.cat_garbage),
+            "description": "路口垃圾没人清",
+            "lon": "119.27",
+            "lat": "28.59",
+            "phone": "13912345678",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/r/")
+    token_url = r.headers["location"]
+    mine = client.get(token_url)
+    assert mine.status_code == 200 and 'id="public-state"' in mine.text and "13912345678" not in mine.text
+    with db.reading() as s:
+        rep = s.scalar(select(Reporter))
+        assert rep.phone_enc and "13912345678" not in rep.phone_enc  # encrypted at rest
+        case = s.get(Case, rep.case_id)
+        assert case.channel == "web" and case.public_report
+    bad = client.post(
+        "/report",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "category_id": str(world.cat_garbage),
+            "description": "x",
+            "lon": "121.5",
+            "lat": "31.2",
+        },
+    )
+    assert bad.status_code == 422 and 'id="report-error"' in bad.text
+
+
+def test_reporter_rates_once_closed(client, db, world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from countyos.cases.lifecycle import Action
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    cid, _ = report(db, world, at=now)
+    act(db, world.intake, cid, Action.SELF_CLOSE, now, comment="现场已处理")
+    with db.reading() as s:
+        token = s.scalar(select(Reporter.public_token).where(Reporter.case_id == cid))
+    page = client.get(f"/r/{token}")
+    assert 'id="rate-form"' in page.text
+    r = client.post(
+        f"/r/{token}/rate",
+        data={"csrf_token": csrf_from(page.text), "satisfaction": "very_satisfied"},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200 and 'id="rated"' in r.text
+    with db.reading() as s:
+        c = s.get(Case, cid)
+        assert c.state == "evaluated" and c.satisfaction == "very_satisfied"
+    again = client.post(f"/r/{token}/rate", data={"csrf_token": csrf_from(page.text), "satisfaction": "dissatisfied"})
+    assert "flash-error" in again.text
+    assert client.get("/r/not-a-token").status_code == 404
+
+
+def test_mobile_pages_and_service_worker(client, db, world):
+    login(client, world.inspector)
+    page = client.get("/m/report")
+    assert page.status_code == 200 and 'id="mobile-report"' in page.text and "cases-mobile.js" in page.text
+    sw = client.get("/m/sw.js")
+    assert sw.status_code == 200 and sw.headers["content-type"].startswith("application/javascript")
+    assert sw.headers["service-worker-allowed"] == "/m/"
+    assert client.get("/m/tasks").status_code == 200
+
+
+def test_routing_and_hotline_pages(client, db, world):
+    csrf = login(client, world.dispatcher)
+    assert client.get("/cases/routing").status_code == 200
+    r = client.post(
+        "/cases/routing",
+        data={"csrf_token": csrf, "department_id": str(world.water), "township_code": "331123001"},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200 and "331123001" in r.text
+    assert client.get("/cases/hotline").status_code == 403
