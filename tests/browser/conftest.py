@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,10 +74,35 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+class _Shared:
+    """One server, one Playwright and one browser per test run, however many modules use the
+    fixtures (other test folders import them from here, which registers them again; a second
+    sync Playwright in the same thread would fail, and a second login would reuse a TOTP code)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Any] = {}
+        self.users: dict[str, int] = {}
+        self.stops: dict[str, Callable[[], None]] = {}
+
+    @contextlib.contextmanager
+    def use(self, key: str, start: Callable[[], tuple[Any, Callable[[], None]]]) -> Iterator[Any]:
+        if key not in self.items:
+            self.items[key], self.stops[key] = start()
+        self.users[key] = self.users.get(key, 0) + 1
+        try:
+            yield self.items[key]
+        finally:
+            self.users[key] -= 1
+            if self.users[key] == 0:
+                self.items.pop(key)
+                self.stops.pop(key)()
+
+
+_SHARED = _Shared()
+
+
+def _start_server(tmp: Path) -> tuple[Server, Callable[[], None]]:
     """`countyos demo --no-serve` into a fresh SQLite file, then uvicorn serving it on a free port."""
-    tmp = tmp_path_factory.mktemp("browser-server")
     db_path = tmp / "countyos.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTYOS_")}
     env.update(
@@ -93,27 +118,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.countyos("demo", "--no-serve", "--path", str(db_path))
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "browser-server.log").open("wb")
-    srv.process = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "countyos.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
         env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    process = srv.process
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}; see test-artifacts/browser-server.log")
-            try:
-                if httpx.get(srv.url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer /healthz within 60 s")
-            time.sleep(0.2)
-        yield srv
-    finally:
+    srv.process = process
+
+    def stop() -> None:
         process.terminate()
         try:
             process.wait(timeout=10)
@@ -122,17 +134,49 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait()
         log.close()
 
+    deadline = time.monotonic() + 60
+    while True:
+        problem = None
+        if process.poll() is not None:
+            problem = f"the server exited with {process.returncode}; see test-artifacts/browser-server.log"
+        elif time.monotonic() > deadline:
+            problem = "the server did not answer /healthz within 60 s"
+        if problem:
+            stop()
+            pytest.fail(problem)
+        try:
+            if httpx.get(srv.url + "/healthz", timeout=2).status_code == 200:
+                return srv, stop
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+
+def _start_browser() -> tuple[Browser, Callable[[], None]]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: install Debian's chromium (scripts/test.sh does), never `playwright install`"
         )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
+    playwright = sync_playwright().start()
+    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+    def stop() -> None:
         b.close()
+        playwright.stop()
+
+    return b, stop
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with _SHARED.use("server", lambda: _start_server(tmp_path_factory.mktemp("browser-server"))) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with _SHARED.use("browser", _start_browser) as b:
+        yield b
 
 
 @dataclass
@@ -215,8 +259,9 @@ def log_in(page: Page, server: Server, username: str, password: str = DEMO_PASSW
 
 
 @pytest.fixture(scope="session")
-def browsing_session(server: Server, browser: Browser) -> Browsing:
-    return Browsing(server, browser)
+def browsing_session(server: Server, browser: Browser) -> Iterator[Browsing]:
+    with _SHARED.use("browsing", lambda: (Browsing(server, browser), lambda: None)) as b:
+        yield b
 
 
 @pytest.fixture

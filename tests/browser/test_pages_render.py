@@ -7,9 +7,11 @@ docs/screenshots with COUNTYOS_UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, Browsing, shoot
@@ -40,6 +42,7 @@ OVERFLOW_JS = """() => {
   return {scroll: doc.scrollWidth, client: doc.clientWidth, wide};
 }"""
 
+MAPS_READY_JS = "() => [...document.querySelectorAll('.maplibregl-map')].every(m => m.dataset.ready === '1')"
 FONT_JS = """() => document.fonts.check('14px "Noto Sans CJK SC"', '县城运行')"""
 
 
@@ -61,6 +64,11 @@ def _check_page(browsing: Browsing, user: str, path: str, viewport_name: str) ->
     problems: list[str] = []
     response = page.goto(path)
     page.evaluate("document.fonts.ready.then(() => true)")
+    if page.locator(".maplibregl-map").count():
+        # Maps draw after the page loaded; they set data-ready="1" once idle (the maps' own tests
+        # check the drawing, this only avoids screenshots of an empty map).
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(MAPS_READY_JS, timeout=10_000)
     where = f"{user} {path} ({viewport_name})"
     if response is None or response.status != 200:
         problems.append(f"{where}: HTTP {response.status if response else 'no response'}")
