@@ -180,7 +180,7 @@ def test_write_grid_component_and_import(client, writer, db):
         "features": [{"type": "Feature", "properties": {"code": code}, "geometry": mapping(g.geom)}],
     }
     r = client.post("/api/v1/geo/import/grids", files={"file": ("g.geojson", json.dumps(fc).encode())}, headers=writer)
-    assert r.status_code == 422 and "replace" in r.json()["errors"][0]["message"]
+    assert r.status_code == 422 and "替换" in r.json()["errors"][0]["message"]  # answered in Chinese
     r = client.post(
         "/api/v1/geo/import/grids",
         files={"file": ("g.geojson", json.dumps(fc).encode())},

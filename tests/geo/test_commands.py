@@ -45,7 +45,7 @@ def test_bootstrap_generate_validate_locate(db):
     r = geo("grid", "generate", "--cell", "5000")  # the same group under `geo`
     assert r.exit_code == 0, r.output
     r = grid("generate", "--cell", "3000")
-    assert r.exit_code == 2 and "replace" in r.output
+    assert r.exit_code == 2 and "替换" in r.output  # messages are in the default locale, zh_CN
     r = grid("generate", "--cell", "3000", "--replace")
     assert r.exit_code == 0, r.output
     with db.reading() as s:
@@ -57,14 +57,14 @@ def test_bootstrap_generate_validate_locate(db):
     place = json.loads(r.output)
     assert r.exit_code == 0 and place["county_code"] == "331123" and len(place["grid_code"]) == 15
     r = geo("locate", "116.4", "39.9")
-    assert r.exit_code == 2 and "outside the county" in r.output
+    assert r.exit_code == 2 and "不在本县范围内" in r.output
 
 
 def test_unknown_and_malformed_codes_say_so(db):
     r = geo("bootstrap", "--county", "999999")
-    assert r.exit_code == 2 and "999999" in r.output and "not a county-level division code" in r.output
+    assert r.exit_code == 2 and "999999 不是NBS 2023中的县级区划代码" in r.output
     r = geo("bootstrap", "--county", "33112")
-    assert r.exit_code == 2 and "6 digits" in r.output
+    assert r.exit_code == 2 and "6 位" in r.output
     with db.reading() as s:
         assert divisions.the_county(s) is None
 
@@ -90,7 +90,7 @@ def test_import_reports_rows_and_exits_nonzero_on_a_bad_file(db, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("class_code,lon,lat\n99999,119.1,28.5\n01037,116.4,39.9\n")
     r = geo("import", "components", str(bad))
-    assert r.exit_code == 2 and "nothing was imported" in r.output and '"row": 1' in r.output
+    assert r.exit_code == 2 and "未导入任何数据" in r.output and '"row": 1' in r.output
     r = geo("import", "components", str(bad), "--skip-bad-rows")
     assert r.exit_code == 0 and "0 imported, 2 skipped" in r.output
 
@@ -106,4 +106,4 @@ def test_counties_search():
 def test_grid_generate_needs_exactly_one_size(db, args):
     assert geo("bootstrap", "--county", "331123").exit_code == 0
     r = grid(*args)
-    assert r.exit_code == 2 and "either a cell size" in r.output
+    assert r.exit_code == 2 and "二者选一" in r.output

@@ -110,7 +110,7 @@ def test_a_bad_csv_is_rejected_with_a_report_per_row(db, county):
     assert set(by_row) == {2, 3, 4, 5, 6, 7}
     assert by_row[2]["field"] == "class_code" and by_row[3]["field"] == "geometry"
     assert by_row[4]["field"] == "status" and by_row[5]["field"] == "initial_date"
-    assert "6 of 8 rows" in err.value.message
+    assert "6 of 8 rows" in str(err.value) and "8 行中有 6 行无效" in err.value.message
     with db.reading() as s:
         assert s.scalars(select(Component)).first() is None  # nothing imported
     with db.unit_of_work() as s:

@@ -75,7 +75,7 @@ def test_generate_twice_needs_replace_and_validates_its_input(db, county):
 def test_generate_by_households(db, bare_county):
     with db.unit_of_work() as s, pytest.raises(ValidationFailed) as err:
         grids.generate(s, actor=ACTOR, households_per_grid=300)
-    assert "household" in err.value.message
+    assert "household" in str(err.value) and "户数" in err.value.message
     with db.unit_of_work() as s:
         for i, v in enumerate(s.scalars(select(Division).where(Division.level == DivisionLevel.VILLAGE))):
             v.households = 250 + (i % 5) * 200  # 250 … 1050
