@@ -54,6 +54,7 @@ class Settings(BaseSettings):
 
     run_jobs: bool = True
     mqtt_url: str | None = None
+    sta_public_read: bool = True  # SensorThings reads without credentials (writes always need them)
 
     # Map basemap: none by default (GeoJSON layers only, works offline). A raster tile URL template with
     # {z}/{x}/{y}, e.g. 天地图 with the county's key, is shown under the layers when set.

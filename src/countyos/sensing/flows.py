@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from countyos.core.clock import utcnow
@@ -50,3 +51,37 @@ def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> I
         for hook in _after_store:
             out.alarms.extend(hook(session, stored, now))
     return out
+
+
+# --- notifications after commit (SensorThings MQTT subscribers) ------------------------------------
+
+Notifier = Any  # callable(list[(entity set, id)]) -> None, set by the MQTT bridge
+_notifiers: list[Any] = []
+
+
+def add_notifier(fn: Any) -> None:
+    _notifiers.append(fn)
+
+
+def remove_notifier(fn: Any) -> None:
+    if fn in _notifiers:
+        _notifiers.remove(fn)
+
+
+def after_sta_write(session: Session, created: list[tuple[str, int]]) -> None:
+    """Remember what was created; subscribers are told once the transaction has committed."""
+    if created and _notifiers:
+        session.info.setdefault("sensing_created", []).extend(created)
+
+
+@event.listens_for(Session, "after_commit")
+def _notify_after_commit(session: Session) -> None:
+    created = session.info.pop("sensing_created", None)
+    if created:
+        for fn in list(_notifiers):
+            fn(created)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop("sensing_created", None)

@@ -1,0 +1,243 @@
+"""OGC SensorThings API v1.1 (sensing part) at ``/sta/v1.1``.
+
+Reads are public unless ``sta_public_read`` is off (then they need ``sensing.read``). Writes need
+``sensing.write``, sent as HTTP Basic of a machine account (what SensorThings clients such as the
+FROST Python client send) or as an API token (``Authorization: Bearer cos_…``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from countyos.core.errors import Conflict, CountyError, NotAuthenticated, NotFound, PermissionDenied
+from countyos.core.settings import get_settings
+from countyos.org.service import auth as org_auth
+from countyos.org.service import passwords, users
+from countyos.sensing import flows
+from countyos.sensing.service.sta import entities as E
+from countyos.sensing.service.sta import query as Q
+from countyos.sensing.service.sta import read as R
+from countyos.sensing.service.sta import write as W
+from countyos.sensing.service.sta.parser import StaQueryError
+from countyos.web.deps import Auth, ReadSession, WriteSession, client_ip, get_db, public, require
+
+PREFIX = "/sta/v1.1"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/observations-creation",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/receive-updates-via-mqtt/receive-updates",
+]
+
+
+class StaBadRequest(CountyError):
+    status = 400
+    code = "sta_bad_request"
+    title = "The SensorThings request is not valid"
+
+
+_basic_cache: dict[tuple[str, str], float] = {}
+_basic_lock = threading.Lock()
+BASIC_TTL = 300.0
+
+
+def basic_auth(request: Request) -> None:
+    """HTTP Basic of a machine account → the request's caller (checked once per 5 minutes per secret)."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return
+    try:
+        username, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotAuthenticated("The Basic credentials are not readable") from exc
+    key = (username, hashlib.sha256(password.encode()).hexdigest())
+    s = get_db(request).session()
+    try:
+        user = users.get_by_username(s, username=username)
+        ok = user is not None and user.is_active and user.is_machine
+        if ok and _basic_cache.get(key, 0) < time.monotonic():
+            ok = passwords.verify_password(user.password_hash, password)  # type: ignore[union-attr]
+            if ok:
+                with _basic_lock:
+                    _basic_cache[key] = time.monotonic() + BASIC_TTL
+        if not ok or user is None:
+            request.state.auth = None
+            raise NotAuthenticated("The user name or password is wrong, or it is not a machine account")
+        actor = org_auth.actor_for(user, client_ip(request))
+        request.state.locale = user.locale
+    finally:
+        s.close()  # expunges without expiring: the user stays readable for this request
+    request.state.auth = Auth(actor=actor, user=user)
+
+
+router = APIRouter(prefix=PREFIX, tags=["sensorthings"], dependencies=[Depends(basic_auth)])
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + PREFIX
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def _translate(exc: Exception) -> CountyError:
+    if isinstance(exc, StaQueryError | W.StaInvalid):
+        return StaBadRequest(str(exc))
+    if isinstance(exc, R.StaNotFound | W.StaMissing):
+        return NotFound(str(exc))
+    if isinstance(exc, W.StaConflict):
+        return Conflict(str(exc))
+    raise exc
+
+
+def _check_read(a: Auth | None) -> None:
+    if get_settings().sta_public_read:
+        return
+    if a is None:
+        raise NotAuthenticated()
+    if not a.actor.can("sensing.read"):
+        raise PermissionDenied()
+
+
+@router.get("")
+def service_root(request: Request, a: Annotated[Auth | None, Depends(public)]) -> Response:
+    _check_read(a)
+    base = _base(request)
+    value = [{"name": plural, "url": f"{base}/{plural}"} for plural in E.ENTITIES]
+    return _json({"serverSettings": {"conformance": CONFORMANCE}, "value": value})
+
+
+@router.get("/{path:path}")
+def get(path: str, request: Request, session: ReadSession, a: Annotated[Auth | None, Depends(public)]) -> Response:
+    """Any SensorThings resource: collections, entities, navigation, properties, $value, $ref."""
+    _check_read(a)
+    ctx = R.Ctx(session, _base(request), session.get_bind().dialect.name)
+    params = dict(request.query_params)
+    try:
+        target = R.resolve(path)
+        opts = Q.parse(params, target.ent)
+        if target.ref:
+            return _json(R.read_refs(ctx, target, opts))
+        if target.prop is not None:
+            value = R.read_property(ctx, target)
+            if target.value:
+                return PlainTextResponse("" if value is None else str(value))
+            return _json({target.prop: value})
+        if opts.result_format == "dataArray":
+            return _json(R.data_array(ctx, target, opts))
+        if target.single:
+            return _json(R.read_entity(ctx, target, opts))
+        return _json(R.read_collection(ctx, target, opts, query=params, path=path))
+    except (StaQueryError, R.StaNotFound) as exc:
+        raise _translate(exc) from exc
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise StaBadRequest("The body is not JSON: %(error)s", error=str(exc)) from exc
+
+
+Body = Annotated[Any, Depends(json_body)]
+
+
+@router.post("/{path:path}")
+def post(
+    path: str,
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("sensing.write"))],
+    body: Body,
+) -> Response:
+    """Create an entity (with deep insert), or observations in bulk (``CreateObservations``)."""
+    writer = W.Writer(session, a.actor)
+    base = _base(request)
+    try:
+        if path.strip("/") == "CreateObservations":
+            links = writer.create_observations(body, base)
+            flows.after_sta_write(session, writer.created)
+            return _json(links, status=201)
+        target = R.resolve(path)
+        if target.single or target.prop is not None:
+            raise StaQueryError("POST to a collection, e.g. /Things or /Things(1)/Datastreams")
+        rid = writer.create(target.ent.plural, body, target.parent)
+        flows.after_sta_write(session, writer.created)
+        ctx = R.Ctx(session, base, session.get_bind().dialect.name)
+        created = R.read_entity(ctx, R.resolve(f"{target.ent.plural}({rid})"), Q.Options())
+        return _json(created, status=201, headers={"Location": f"{base}/{target.ent.plural}({rid})"})
+    except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
+        raise _translate(exc) from exc
+
+
+def _single(path: str) -> R.Target:
+    target = R.resolve(path)
+    if not target.single or target.key is None or target.prop is not None:
+        raise StaQueryError("address one entity by its id, e.g. /Things(1)")
+    return target
+
+
+@router.patch("/{path:path}")
+def patch(
+    path: str,
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("sensing.write"))],
+    body: Body,
+) -> Response:
+    """Change an entity: a merge of the given properties, or a JSON Patch (application/json-patch+json)."""
+    try:
+        target = _single(path)
+        json_patch = request.headers.get("content-type", "").startswith("application/json-patch+json")
+        assert target.key is not None
+        W.Writer(session, a.actor).patch(target.ent.plural, target.key, body, json_patch=json_patch)
+        return Response(status_code=200)
+    except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
+        raise _translate(exc) from exc
+
+
+@router.put("/{path:path}")
+def put(
+    path: str,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("sensing.write"))],
+    body: Body,
+) -> Response:
+    """Replace an entity's properties."""
+    try:
+        target = _single(path)
+        assert target.key is not None
+        W.Writer(session, a.actor).patch(target.ent.plural, target.key, body, replace=True)
+        return Response(status_code=200)
+    except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
+        raise _translate(exc) from exc
+
+
+@router.delete("/{path:path}")
+def remove(path: str, session: WriteSession, a: Annotated[Auth, Depends(require("sensing.write"))]) -> Response:
+    """Delete an entity and what the standard deletes with it."""
+    try:
+        target = _single(path)
+        assert target.key is not None
+        W.Writer(session, a.actor).delete(target.ent.plural, target.key)
+        return Response(status_code=200)
+    except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
+        raise _translate(exc) from exc
+
+
+__all__ = ["JSONResponse", "router"]

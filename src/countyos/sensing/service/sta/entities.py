@@ -1,0 +1,348 @@
+"""The SensorThings entity sets as data: their tables, properties and navigation links.
+
+Each :class:`EntityDef` says how to select the entity (a FROM clause built on an alias, so that the
+same entity can appear several times in one query), how each JSON property maps to a SQL expression,
+and how each navigation property links two aliases. The reader, the filter translator and the writer
+all work from these definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, null, or_, select
+from sqlalchemy.orm import aliased
+
+from countyos.sensing import models as m
+from countyos.sensing.service.times import interval, iso
+
+Alias = Any  # an aliased ORM class
+
+
+@dataclass(frozen=True)
+class Prop:
+    """A JSON property: its SQL expression on an alias, kind and how a row value becomes JSON."""
+
+    expr: Callable[[Alias], ColumnElement[Any]]
+    kind: str  # id | str | num | json | time | interval | dt | geo
+    out: Callable[[Any], Any] = lambda v: v
+    extra: Callable[[Alias], list[ColumnElement[Any]]] | None = None  # more columns read for output
+    geo: tuple[str, str] | None = None  # (lon, lat) attribute names for plain-SQL geo functions
+
+
+@dataclass(frozen=True)
+class Nav:
+    target: str  # entity set name
+    many: bool
+    # condition linking a parent alias and a child alias (used for filters and expands)
+    link: Callable[[Alias, Alias], ColumnElement[Any]]
+
+
+@dataclass
+class EntityDef:
+    name: str  # singular, e.g. Thing
+    plural: str  # entity set, e.g. Things
+    model: type[Any]
+    props: dict[str, Prop]
+    navs: dict[str, Nav]
+    default_order: str = "id"
+    extra_from: Callable[[Alias], tuple[Alias, ColumnElement[Any]] | None] | None = None
+    required: tuple[str, ...] = ()
+    aliases_made: list[Alias] = field(default_factory=list)
+
+    def alias(self) -> Alias:
+        return aliased(self.model)
+
+
+def _id(a: Alias) -> Any:
+    return a.id
+
+
+def col(name: str) -> Callable[[Alias], ColumnElement[Any]]:
+    return lambda a: getattr(a, name)
+
+
+def _geo_out(v: Any) -> Any:
+    return v
+
+
+def _fk_to_one(fk: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
+    return lambda parent, child: child.id == getattr(parent, fk)
+
+
+def _fk_to_many(fk: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
+    return lambda parent, child: getattr(child, fk) == parent.id
+
+
+def _via(table: Any, parent_col: str, child_col: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
+    def link(parent: Alias, child: Alias) -> Any:
+        t = table.alias()
+        return child.id.in_(select(t.c[child_col]).where(t.c[parent_col] == parent.id))
+
+    return link
+
+
+def _extra(name: str) -> Callable[[Alias], ColumnElement[Any]]:
+    """A column of sensing_observation_extra for this observation (correlated scalar subquery)."""
+
+    def expr(a: Alias) -> ColumnElement[Any]:
+        x = aliased(m.ObservationExtra)
+        return select(getattr(x, name)).where(x.observation_id == a.id).scalar_subquery()
+
+    return expr
+
+
+def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
+    def expr(a: Alias) -> ColumnElement[Any]:
+        o = aliased(m.Observation)
+        return select(func.min(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+
+    return expr
+
+
+def _phen_end(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
+    def expr(a: Alias) -> ColumnElement[Any]:
+        o = aliased(m.Observation)
+        return select(func.max(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+
+    return expr
+
+
+def _observation_foi(a: Alias) -> Any:
+    ds = aliased(m.Datastream)
+    mds = aliased(m.MultiDatastream)
+    return func.coalesce(
+        a.foi_id,
+        select(ds.default_foi_id).where(ds.id == a.datastream_id).scalar_subquery(),
+        select(mds.default_foi_id).where(mds.id == a.multi_datastream_id).scalar_subquery(),
+    )
+
+
+def _foi_observations(parent: Alias, child: Alias) -> Any:
+    ds = aliased(m.Datastream)
+    mds = aliased(m.MultiDatastream)
+    return or_(
+        child.foi_id == parent.id,
+        and_(
+            child.foi_id.is_(None),
+            or_(
+                child.datastream_id.in_(select(ds.id).where(ds.default_foi_id == parent.id)),
+                child.multi_datastream_id.in_(select(mds.id).where(mds.default_foi_id == parent.id)),
+            ),
+        ),
+    )
+
+
+def _mds_properties(parent: Alias, child: Alias) -> Any:
+    p = aliased(m.MultiDatastreamProperty)
+    return child.id.in_(select(p.observed_property_id).where(p.multi_datastream_id == parent.id))
+
+
+def _op_mds(parent: Alias, child: Alias) -> Any:
+    p = aliased(m.MultiDatastreamProperty)
+    return child.id.in_(select(p.multi_datastream_id).where(p.observed_property_id == parent.id))
+
+
+def _common(*, name: bool = True, description: bool = True, properties: bool = True) -> dict[str, Prop]:
+    out: dict[str, Prop] = {"id": Prop(_id, "id")}
+    if name:
+        out["name"] = Prop(col("name"), "str")
+    if description:
+        out["description"] = Prop(col("description"), "str")
+    if properties:
+        out["properties"] = Prop(col("properties"), "json")
+    return out
+
+
+def _interval_prop(start: Callable[[Alias], ColumnElement[Any]], end: Callable[[Alias], ColumnElement[Any]]) -> Prop:
+    return Prop(start, "interval", extra=lambda a: [end(a)])
+
+
+ENTITIES: dict[str, EntityDef] = {
+    "Things": EntityDef(
+        "Thing",
+        "Things",
+        m.Thing,
+        _common(),
+        {
+            "Locations": Nav("Locations", True, _via(m.thing_location, "thing_id", "location_id")),
+            "HistoricalLocations": Nav("HistoricalLocations", True, _fk_to_many("thing_id")),
+            "Datastreams": Nav("Datastreams", True, _fk_to_many("thing_id")),
+            "MultiDatastreams": Nav("MultiDatastreams", True, _fk_to_many("thing_id")),
+        },
+        required=("name",),
+    ),
+    "Locations": EntityDef(
+        "Location",
+        "Locations",
+        m.Location,
+        {
+            **_common(),
+            "encodingType": Prop(col("encoding_type"), "str"),
+            "location": Prop(col("location"), "geo", geo=("lon", "lat")),
+        },
+        {
+            "Things": Nav("Things", True, _via(m.thing_location, "location_id", "thing_id")),
+            "HistoricalLocations": Nav(
+                "HistoricalLocations",
+                True,
+                _via(m.historical_location_location, "location_id", "historical_location_id"),
+            ),
+        },
+        required=("name", "encodingType", "location"),
+    ),
+    "HistoricalLocations": EntityDef(
+        "HistoricalLocation",
+        "HistoricalLocations",
+        m.HistoricalLocation,
+        {"id": Prop(_id, "id"), "time": Prop(col("time"), "dt")},
+        {
+            "Thing": Nav("Things", False, _fk_to_one("thing_id")),
+            "Locations": Nav(
+                "Locations", True, _via(m.historical_location_location, "historical_location_id", "location_id")
+            ),
+        },
+        required=("time",),
+    ),
+    "Sensors": EntityDef(
+        "Sensor",
+        "Sensors",
+        m.Sensor,
+        {**_common(), "encodingType": Prop(col("encoding_type"), "str"), "metadata": Prop(col("meta"), "str")},
+        {
+            "Datastreams": Nav("Datastreams", True, _fk_to_many("sensor_id")),
+            "MultiDatastreams": Nav("MultiDatastreams", True, _fk_to_many("sensor_id")),
+        },
+        required=("name", "encodingType", "metadata"),
+    ),
+    "ObservedProperties": EntityDef(
+        "ObservedProperty",
+        "ObservedProperties",
+        m.ObservedProperty,
+        {**_common(), "definition": Prop(col("definition"), "str")},
+        {
+            "Datastreams": Nav("Datastreams", True, _fk_to_many("observed_property_id")),
+            "MultiDatastreams": Nav("MultiDatastreams", True, _op_mds),
+        },
+        required=("name", "definition"),
+    ),
+    "Datastreams": EntityDef(
+        "Datastream",
+        "Datastreams",
+        m.Datastream,
+        {
+            **_common(),
+            "observationType": Prop(col("observation_type"), "str"),
+            "unitOfMeasurement": Prop(col("unit"), "json"),
+            "observedArea": Prop(col("observed_area"), "json"),
+            "phenomenonTime": _interval_prop(_phen_start("datastream_id"), _phen_end("datastream_id")),
+            "resultTime": Prop(lambda a: null(), "interval", extra=lambda a: [null()]),
+        },
+        {
+            "Thing": Nav("Things", False, _fk_to_one("thing_id")),
+            "Sensor": Nav("Sensors", False, _fk_to_one("sensor_id")),
+            "ObservedProperty": Nav("ObservedProperties", False, _fk_to_one("observed_property_id")),
+            "Observations": Nav("Observations", True, _fk_to_many("datastream_id")),
+        },
+        required=("name", "unitOfMeasurement", "observationType", "Thing", "Sensor", "ObservedProperty"),
+    ),
+    "MultiDatastreams": EntityDef(
+        "MultiDatastream",
+        "MultiDatastreams",
+        m.MultiDatastream,
+        {
+            **_common(),
+            "observationType": Prop(col("observation_type"), "str"),
+            "unitOfMeasurements": Prop(col("units"), "json"),
+            "multiObservationDataTypes": Prop(col("observation_types"), "json"),
+            "observedArea": Prop(col("observed_area"), "json"),
+            "phenomenonTime": _interval_prop(_phen_start("multi_datastream_id"), _phen_end("multi_datastream_id")),
+            "resultTime": Prop(lambda a: null(), "interval", extra=lambda a: [null()]),
+        },
+        {
+            "Thing": Nav("Things", False, _fk_to_one("thing_id")),
+            "Sensor": Nav("Sensors", False, _fk_to_one("sensor_id")),
+            "ObservedProperties": Nav("ObservedProperties", True, _mds_properties),
+            "Observations": Nav("Observations", True, _fk_to_many("multi_datastream_id")),
+        },
+        required=("name", "unitOfMeasurements", "multiObservationDataTypes", "Thing", "Sensor", "ObservedProperties"),
+    ),
+    "Observations": EntityDef(
+        "Observation",
+        "Observations",
+        m.Observation,
+        {
+            "id": Prop(_id, "id"),
+            "phenomenonTime": Prop(col("phenomenon_us"), "time", extra=lambda a: [_extra("phenomenon_end_us")(a)]),
+            "resultTime": Prop(_extra("result_time_us"), "time"),
+            "result": Prop(col("result"), "num", extra=lambda a: [_extra("result_json")(a)]),
+            "resultQuality": Prop(_extra("result_quality"), "json"),
+            "validTime": Prop(_extra("valid_start_us"), "interval", extra=lambda a: [_extra("valid_end_us")(a)]),
+            "parameters": Prop(_extra("parameters"), "json"),
+        },
+        {
+            "Datastream": Nav("Datastreams", False, _fk_to_one("datastream_id")),
+            "MultiDatastream": Nav("MultiDatastreams", False, _fk_to_one("multi_datastream_id")),
+            "FeatureOfInterest": Nav("FeaturesOfInterest", False, lambda p, c: c.id == _observation_foi(p)),
+        },
+        required=("result",),
+    ),
+    "FeaturesOfInterest": EntityDef(
+        "FeatureOfInterest",
+        "FeaturesOfInterest",
+        m.FeatureOfInterest,
+        {
+            **_common(),
+            "encodingType": Prop(col("encoding_type"), "str"),
+            "feature": Prop(col("feature"), "geo", geo=("lon", "lat")),
+        },
+        {"Observations": Nav("Observations", True, _foi_observations)},
+        required=("name", "encodingType", "feature"),
+    ),
+}
+
+SINGULAR = {e.name: e for e in ENTITIES.values()}
+
+
+def entity(name: str) -> EntityDef:
+    return ENTITIES.get(name) or SINGULAR[name]
+
+
+def to_json_value(prop: Prop, values: list[Any]) -> Any:
+    """A row's value(s) of one property as SensorThings JSON."""
+    v = values[0]
+    if prop.kind == "time":
+        if len(values) > 1 and values[1] is not None:
+            return interval(v, values[1])
+        return iso(v)
+    if prop.kind == "interval":
+        return interval(v, values[1] if len(values) > 1 else None)
+    if prop.kind == "dt":
+        return None if v is None else v.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if prop.kind == "num" and len(values) > 1:  # Observation.result: number, or the JSON of others
+        return values[1] if values[1] is not None else v
+    return v
+
+
+def columns(ent: EntityDef, a: Alias, names: list[str]) -> tuple[list[ColumnElement[Any]], list[tuple[str, int, int]]]:
+    """SQL columns for the given properties and where each property's values are in the row."""
+    cols: list[ColumnElement[Any]] = []
+    spans: list[tuple[str, int, int]] = []
+    for n in names:
+        p = ent.props[n]
+        start = len(cols)
+        cols.append(p.expr(a).label(f"p{len(cols)}"))
+        for x in p.extra(a) if p.extra else []:
+            cols.append(x.label(f"p{len(cols)}"))
+        spans.append((n, start, len(cols)))
+    return cols, spans
+
+
+def base_select(ent: EntityDef, a: Alias, names: list[str]) -> tuple[Select[Any], list[tuple[str, int, int]]]:
+    cols, spans = columns(ent, a, names)
+    return select(*cols), spans
+
+
+__all__ = ["ENTITIES", "Alias", "EntityDef", "FromClause", "Nav", "Prop", "entity"]

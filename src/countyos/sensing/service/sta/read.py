@@ -1,0 +1,324 @@
+"""Reading SensorThings resources: path resolution, one SQL query per collection and per expanded
+navigation level (children of all parents at once; ``$top`` inside ``$expand`` with a window
+function), JSON with ``@iot.selfLink``, navigation links and ``@iot.nextLink``.
+
+``$count`` of the observations of one datastream without a filter is answered from the running count
+kept by ingest instead of counting millions of rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true
+from sqlalchemy.orm import Session
+
+from countyos.sensing.models import Latest
+from countyos.sensing.service.sta import entities as E
+from countyos.sensing.service.sta.parser import StaQueryError
+from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
+from countyos.sensing.service.sta.sql import Translator
+
+_SEG = re.compile(r"^([A-Za-z]+)(?:\((\d+|'[^']*')\))?$")
+
+
+class StaNotFound(LookupError):
+    pass
+
+
+Cons = Callable[[E.Alias], ColumnElement[bool]]
+
+
+@dataclass
+class Target:
+    ent: E.EntityDef
+    cons: Cons
+    single: bool
+    prop: str | None = None
+    value: bool = False  # /$value
+    ref: bool = False  # /$ref
+    parent: tuple[str, int, str] | None = None  # (parent entity set, parent id, navigation) for POST
+    key: int | None = None
+    count_hint: int | None = None  # datastream id whose raw count answers $count
+    path_ids: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _key(text: str) -> int:
+    if text.startswith("'"):
+        text = text[1:-1]
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise StaNotFound(f"no entity with id {text}") from exc
+
+
+def resolve(path: str) -> Target:
+    segs = [s for s in path.strip("/").split("/") if s]
+    if not segs:
+        raise StaQueryError("empty resource path")
+    m0 = _SEG.match(segs[0])
+    if m0 is None or m0.group(1) not in E.ENTITIES:
+        raise StaNotFound(f"there is no entity set {segs[0]!r}")
+    ent = E.ENTITIES[m0.group(1)]
+    target = Target(ent, lambda a: true(), single=False)
+    if m0.group(2) is not None:
+        k = _key(m0.group(2))
+        target = Target(ent, lambda a, k=k: a.id == k, single=True, key=k, path_ids=[(ent.plural, k)])  # type: ignore[misc]
+    for seg in segs[1:]:
+        if seg == "$value":
+            if target.prop is None:
+                raise StaQueryError("$value follows a property")
+            target.value = True
+            continue
+        if seg == "$ref":
+            target.ref = True
+            continue
+        if target.prop is not None:
+            raise StaQueryError(f"nothing can follow the property {target.prop}")
+        m = _SEG.match(seg)
+        if m is None:
+            raise StaQueryError(f"{seg!r} is not a valid path segment")
+        name, key = m.group(1), m.group(2)
+        if not target.single:
+            raise StaQueryError(f"{seg}: navigate from a single entity (add its id in parentheses)")
+        if (name in target.ent.navs and key is None) or (key is not None and name in target.ent.navs):
+            nav = target.ent.navs[name]
+            child_ent = E.entity(nav.target)
+            parent_ent, parent_cons = target.ent, target.cons
+
+            def cons(c: E.Alias, pe: E.EntityDef = parent_ent, pc: Cons = parent_cons, nv: E.Nav = nav) -> Any:
+                p = pe.alias()
+                return exists(select(literal(1)).select_from(p).where(pc(p), nv.link(p, c)))
+
+            parent = (parent_ent.plural, target.key, name) if target.key is not None else None
+            hint = target.key if (parent_ent.plural == "Datastreams" and name == "Observations") else None
+            single = not nav.many
+            new = Target(child_ent, cons, single, parent=parent, count_hint=hint, path_ids=target.path_ids)
+            if key is not None:
+                k = _key(key)
+                new = Target(
+                    child_ent,
+                    lambda c, k=k, inner=cons: and_(c.id == k, inner(c)),  # type: ignore[misc]
+                    True,
+                    parent=parent,
+                    key=k,
+                    path_ids=[*target.path_ids, (child_ent.plural, k)],
+                )
+            elif single:
+                new.key = None
+            target = new
+            continue
+        if name in target.ent.props and key is None:
+            target.prop = name
+            continue
+        raise StaNotFound(f"{target.ent.name} has no property or navigation {name!r}")
+    return target
+
+
+@dataclass
+class Ctx:
+    session: Session
+    base: str  # e.g. http://host/sta/v1.1
+    dialect: str
+
+
+def _order(ent: E.EntityDef, a: E.Alias, opts: Options, dialect: str) -> list[Any]:
+    out = []
+    t = Translator(ent, a, dialect)
+    for node, desc in opts.orderby:
+        key = t.order_key(node)
+        out.append(key.desc() if desc else key.asc())
+    out.append(a.id.asc())
+    return out
+
+
+def _names(ent: E.EntityDef, opts: Options) -> tuple[list[str], list[str]]:
+    if opts.select:
+        props = [n for n in opts.select if n in ent.props]
+        navs = [n for n in opts.select if n in ent.navs]
+    else:
+        props, navs = list(ent.props), list(ent.navs)
+    return ["id", *[p for p in props if p != "id"]], navs
+
+
+def _entity_json(
+    ctx: Ctx, ent: E.EntityDef, row: Any, spans: list[tuple[str, int, int]], opts: Options, navs: list[str]
+) -> dict[str, Any]:
+    rid = row[spans[0][1]]
+    out: dict[str, Any] = {}
+    selected = set(opts.select) if opts.select else None
+    self_link = f"{ctx.base}/{ent.plural}({rid})"
+    if selected is None or "id" in selected:
+        out["@iot.id"] = rid
+        out["@iot.selfLink"] = self_link
+    for name, start, end in spans:
+        if name == "id":
+            continue
+        out[name] = E.to_json_value(ent.props[name], list(row[start:end]))
+    for nav in navs:
+        if nav not in opts.expand:
+            out[f"{nav}@iot.navigationLink"] = f"{self_link}/{nav}"
+    return out
+
+
+def _where(ctx: Ctx, ent: E.EntityDef, a: E.Alias, opts: Options) -> ColumnElement[bool]:
+    if opts.filter is None:
+        return true()
+    return Translator(ent, a, ctx.dialect).condition(opts.filter)
+
+
+def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str, str], path: str) -> dict[str, Any]:
+    ent = target.ent
+    a = ent.alias()
+    where = and_(target.cons(a), _where(ctx, ent, a, opts))
+    top = DEFAULT_TOP if opts.top is None else opts.top
+    props, navs = _names(ent, opts)
+    stmt, spans = E.base_select(ent, a, props)
+    stmt = stmt.select_from(a).where(where).order_by(*_order(ent, a, opts, ctx.dialect))
+    rows = ctx.session.execute(stmt.limit(top + 1).offset(opts.skip)).all()
+    more = len(rows) > top
+    rows = rows[:top]
+    items = [_entity_json(ctx, ent, r, spans, opts, navs) for r in rows]
+    _expand(ctx, ent, items, [r[spans[0][1]] for r in rows], opts)
+    out: dict[str, Any] = {}
+    if opts.count:
+        out["@iot.count"] = count(ctx, target, opts)
+    out["value"] = items
+    if more:
+        q = dict(query)
+        q["$skip"] = str(opts.skip + top)
+        q["$top"] = str(top)
+        out["@iot.nextLink"] = f"{ctx.base}/{path}?{urlencode(q)}"
+    return out
+
+
+def count(ctx: Ctx, target: Target, opts: Options) -> int:
+    if target.count_hint is not None and opts.filter is None:
+        latest = ctx.session.get(Latest, target.count_hint)
+        return int(latest.raw_count) if latest else 0
+    a = target.ent.alias()
+    stmt = select(func.count()).select_from(a).where(target.cons(a), _where(ctx, target.ent, a, opts))
+    return int(ctx.session.scalar(stmt) or 0)
+
+
+def read_entity(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
+    ent = target.ent
+    a = ent.alias()
+    props, navs = _names(ent, opts)
+    stmt, spans = E.base_select(ent, a, props)
+    row = ctx.session.execute(stmt.select_from(a).where(target.cons(a)).limit(1)).first()
+    if row is None:
+        raise StaNotFound(f"{ent.name} not found")
+    item = _entity_json(ctx, ent, row, spans, opts, navs)
+    _expand(ctx, ent, [item], [row[spans[0][1]]], opts)
+    return item
+
+
+def read_property(ctx: Ctx, target: Target) -> Any:
+    ent = target.ent
+    a = ent.alias()
+    assert target.prop is not None
+    stmt, spans = E.base_select(ent, a, [target.prop])
+    row = ctx.session.execute(stmt.select_from(a).where(target.cons(a)).limit(1)).first()
+    if row is None:
+        raise StaNotFound(f"{ent.name} not found")
+    _, start, end = spans[0]
+    return E.to_json_value(ent.props[target.prop], list(row[start:end]))
+
+
+def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
+    ent = target.ent
+    a = ent.alias()
+    top = DEFAULT_TOP if opts.top is None else opts.top
+    stmt = select(a.id).where(target.cons(a), _where(ctx, ent, a, opts)).order_by(a.id).limit(top).offset(opts.skip)
+    links = [{"@iot.selfLink": f"{ctx.base}/{ent.plural}({i})"} for i in ctx.session.scalars(stmt)]
+    return links[0] if target.single and links else {"value": links}
+
+
+def _expand(ctx: Ctx, ent: E.EntityDef, items: list[dict[str, Any]], ids: list[int], opts: Options) -> None:
+    if not items or not opts.expand:
+        return
+    by_id = {i: item for i, item in zip(ids, items, strict=True)}
+    for nav_name, sub in opts.expand.items():
+        nav = ent.navs[nav_name]
+        child_ent = E.entity(nav.target)
+        p, c = ent.alias(), child_ent.alias()
+        props, navs = _names(child_ent, sub)
+        cols, spans = E.columns(child_ent, c, props)
+        where = and_(p.id.in_(ids), nav.link(p, c), _where(ctx, child_ent, c, sub))
+        order = _order(child_ent, c, sub, ctx.dialect)
+        top = DEFAULT_TOP if sub.top is None else sub.top
+        if nav.many:
+            rn = func.row_number().over(partition_by=p.id, order_by=order).label("rn")
+            inner = select(p.id.label("pid"), *cols, rn).select_from(c).join(p, true()).where(where).subquery()
+            stmt = (
+                select(inner)
+                .where(inner.c.rn > sub.skip, inner.c.rn <= sub.skip + top + 1)
+                .order_by(inner.c.pid, inner.c.rn)
+            )
+        else:
+            stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where)
+        rows = ctx.session.execute(stmt).all()
+        grouped: dict[int, list[Any]] = {}
+        for r in rows:
+            grouped.setdefault(r[0], []).append(r)
+        shifted = [(n, s + 1, e + 1) for n, s, e in spans]
+        for pid, item in by_id.items():
+            children = grouped.get(pid, [])
+            more = nav.many and len(children) > top
+            children = children[:top] if nav.many else children[:1]
+            child_items = [_entity_json(ctx, child_ent, r, shifted, sub, navs) for r in children]
+            _expand(ctx, child_ent, child_items, [r[shifted[0][1]] for r in children], sub)
+            if nav.many:
+                item[nav_name] = child_items
+                if sub.count:
+                    item[f"{nav_name}@iot.count"] = _count_children(ctx, ent, nav, child_ent, sub, pid)
+                if more:
+                    link = f"{ctx.base}/{ent.plural}({pid})/{nav_name}"
+                    item[f"{nav_name}@iot.nextLink"] = f"{link}?{urlencode({'$top': top, '$skip': sub.skip + top})}"
+            elif child_items:
+                item[nav_name] = child_items[0]
+
+
+def _count_children(ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, pid: int) -> int:
+    p, c = ent.alias(), child.alias()
+    stmt = (
+        select(func.count())
+        .select_from(c)
+        .where(exists(select(literal(1)).select_from(p).where(p.id == pid, nav.link(p, c))), _where(ctx, child, c, sub))
+    )
+    return int(ctx.session.scalar(stmt) or 0)
+
+
+def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
+    """Observations grouped per datastream as ``components`` + ``dataArray`` (the dataArray extension)."""
+    ent = target.ent
+    a = ent.alias()
+    comps = [n for n in (opts.select or ["id", "phenomenonTime", "result"]) if n in ent.props]
+    cols, spans = E.columns(ent, a, comps)
+    top = DEFAULT_TOP if opts.top is None else opts.top
+    stmt = (
+        select(a.datastream_id, *cols)
+        .select_from(a)
+        .where(target.cons(a), _where(ctx, ent, a, opts))
+        .order_by(*_order(ent, a, opts, ctx.dialect))
+        .limit(top)
+        .offset(opts.skip)
+    )
+    groups: dict[Any, list[list[Any]]] = {}
+    for r in ctx.session.execute(stmt):
+        groups.setdefault(r[0], []).append([E.to_json_value(ent.props[n], list(r[s + 1 : e + 1])) for n, s, e in spans])
+    value = [
+        {
+            "Datastream@iot.navigationLink": f"{ctx.base}/Datastreams({ds})",
+            "components": comps,
+            "dataArray@iot.count": len(rows),
+            "dataArray": rows,
+        }
+        for ds, rows in groups.items()
+    ]
+    return {"value": value}

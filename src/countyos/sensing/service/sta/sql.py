@@ -1,0 +1,530 @@
+"""``$filter`` / ``$orderby`` ASTs → SQLAlchemy expressions (never evaluated row by row in Python).
+
+Properties across navigation links (``Datastream/Thing/name eq 'x'``) become correlated ``EXISTS``
+subqueries around the smallest boolean expression that uses them; in ``$orderby`` they become
+correlated scalar subqueries (to-one links only). Time functions, string and math functions map to
+each backend's SQL. Geometry: on PostgreSQL the ``st_*`` functions and ``geo.distance`` are PostGIS
+functions on the stored GeoJSON; on SQLite (no SpatiaLite) ``geo.distance`` is the planar distance of
+the stored point, and ``st_within``/``st_intersects``/``geo.intersects`` test the stored point against
+the literal polygon with a ray-casting expression in plain SQL (plus a bounding-box prefilter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import shapely
+import shapely.wkt
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from countyos.sensing.service.sta import entities as E
+from countyos.sensing.service.sta.parser import BinOp, Call, Lit, Neg, Node, Not, Path, StaQueryError
+from countyos.sensing.service.times import now_us
+
+
+@dataclass
+class Val:
+    expr: ColumnElement[Any]
+    kind: str  # num str bool null time dt geo json id any
+    wrappers: list[tuple[Any, ColumnElement[Any]]] = field(default_factory=list)
+    geo_point: tuple[ColumnElement[Any], ColumnElement[Any]] | None = None  # (lon, lat) on SQLite
+    result_of: E.Alias | None = None  # Observation.result: a number, or text kept as JSON
+
+
+class Translator:
+    def __init__(self, ent: E.EntityDef, alias: E.Alias, dialect: str) -> None:
+        self.ent = ent
+        self.alias = alias
+        self.pg = dialect == "postgresql"
+
+    # --- entry points ---------------------------------------------------------------------------
+    def condition(self, node: Node) -> ColumnElement[bool]:
+        v = self.visit(node)
+        if v.kind not in ("bool", "null", "any"):
+            raise StaQueryError("$filter must be a condition (true or false), not a value")
+        return self._wrap(v)
+
+    def order_key(self, node: Node) -> ColumnElement[Any]:
+        v = self.visit(node, scalar=True)
+        return v.expr
+
+    # --- helpers --------------------------------------------------------------------------------
+    def _wrap(self, v: Val) -> ColumnElement[bool]:
+        cond = v.expr
+        for child, link in reversed(v.wrappers):
+            cond = exists(select(literal(1)).select_from(child).where(link, cond))
+        return cond
+
+    def _bool(self, expr: ColumnElement[Any], *parts: Val) -> Val:
+        wrappers = [w for p in parts for w in p.wrappers]
+        return Val(expr, "bool", wrappers)
+
+    def visit(self, node: Node, *, scalar: bool = False) -> Val:
+        if isinstance(node, Lit):
+            return self.literal(node)
+        if isinstance(node, Path):
+            return self.path(node, scalar=scalar)
+        if isinstance(node, Not):
+            inner = self.visit(node.operand)
+            if inner.kind not in ("bool", "any"):
+                raise StaQueryError("$filter: 'not' needs a condition")
+            return Val(not_(self._wrap(inner)), "bool")
+        if isinstance(node, Neg):
+            inner = self.visit(node.operand)
+            return Val(-inner.expr, "num", inner.wrappers)
+        if isinstance(node, BinOp):
+            return self.binop(node)
+        if isinstance(node, Call):
+            return self.call(node)
+        raise StaQueryError("$filter: unsupported expression")
+
+    def literal(self, node: Lit) -> Val:
+        if node.kind == "null":
+            return Val(null(), "null")
+        if node.kind == "bool":
+            return Val(true() if node.value else false(), "bool")
+        if node.kind == "geo":
+            return Val(literal(node.value), "geo")
+        if node.kind == "duration":
+            raise StaQueryError("$filter: durations are not supported")
+        return Val(literal(node.value), node.kind)
+
+    def path(self, node: Path, *, scalar: bool = False) -> Val:
+        ent, alias = self.ent, self.alias
+        wrappers: list[tuple[Any, ColumnElement[Any]]] = []
+        segs = list(node.segments)
+        json_path: list[str] = []
+        while segs:
+            seg = segs.pop(0)
+            if seg in ent.navs:
+                nav = ent.navs[seg]
+                if scalar and nav.many:
+                    raise StaQueryError(f"$orderby: {seg} is a collection; only single entities can be ordered by")
+                target = E.entity(nav.target)
+                child = target.alias()
+                wrappers.append((child, nav.link(alias, child)))
+                ent, alias = target, child
+                if not segs:
+                    raise StaQueryError(f"$filter: {seg} is an entity; name one of its properties")
+                continue
+            name = "id" if seg in ("id", "@iot.id") else seg
+            if name not in ent.props:
+                raise StaQueryError(f"$filter: {ent.name} has no property {seg!r}")
+            prop = ent.props[name]
+            if prop.kind == "json" and segs:
+                json_path, segs = segs, []
+            expr = prop.expr(alias)
+            kind = {"id": "num", "interval": "time"}.get(prop.kind, prop.kind)
+            point = None
+            if prop.geo is not None:
+                point = (getattr(alias, prop.geo[0]), getattr(alias, prop.geo[1]))
+            if json_path:
+                expr = self._json_get(expr, json_path)
+                kind = "any"
+            v = Val(expr, kind, wrappers, point, alias if (ent.name == "Observation" and name == "result") else None)
+            if scalar and wrappers:
+                sub = expr
+                for child, link in reversed(wrappers):
+                    sub = select(sub).select_from(child).where(link).limit(1).scalar_subquery()
+                return Val(sub, kind)
+            return v
+        raise StaQueryError("$filter: empty property path")
+
+    def _json_get(self, expr: ColumnElement[Any], keys: list[str]) -> ColumnElement[Any]:
+        if self.pg:
+            return func.json_extract_path_text(expr, *keys)
+        return func.json_extract(expr, "$." + ".".join(keys))
+
+    def _time_expr(self, v: Val) -> ColumnElement[Any]:
+        """A time value as a SQL timestamp for the date/time functions."""
+        if v.kind == "dt":
+            return v.expr
+        if self.pg:
+            return func.timezone("UTC", func.to_timestamp(cast(v.expr, Float) / 1_000_000))
+        return func.datetime(cast(v.expr, Float) / 1_000_000, "unixepoch")
+
+    def _align(self, a: Val, b: Val) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+        """Make two sides comparable (times in µs vs datetime columns, JSON text vs numbers)."""
+        x, y = a.expr, b.expr
+        if a.kind == "dt" and b.kind == "time":
+            y = literal(_dt(b))
+        if b.kind == "dt" and a.kind == "time":
+            x = literal(_dt(a))
+        if a.kind == "any" and b.kind == "num":
+            x = cast(x, Float)
+        if b.kind == "any" and a.kind == "num":
+            y = cast(y, Float)
+        if a.kind == "any" and b.kind == "str" and not self.pg:
+            x = cast(x, String)
+        if a.result_of is not None and b.kind == "str":
+            x = self._result_text(a.result_of)
+        if b.result_of is not None and a.kind == "str":
+            y = self._result_text(b.result_of)
+        return x, y
+
+    def _result_text(self, alias: E.Alias) -> ColumnElement[Any]:
+        rj = E.ENTITIES["Observations"].props["result"].extra(alias)[0]  # type: ignore[misc]
+        if self.pg:
+            return rj.op("#>>")(literal_column("'{}'::text[]"))
+        return func.json_extract(rj, "$")
+
+    def binop(self, node: BinOp) -> Val:
+        op = node.op
+        if op in ("and", "or"):
+            left, right = self.visit(node.left), self.visit(node.right)
+            for side in (left, right):
+                if side.kind not in ("bool", "any", "null"):
+                    raise StaQueryError(f"$filter: both sides of '{op}' must be conditions")
+            fn = and_ if op == "and" else or_
+            return Val(fn(self._wrap(left), self._wrap(right)), "bool")
+        left, right = self.visit(node.left), self.visit(node.right)
+        if op in ("eq", "ne", "gt", "ge", "lt", "le"):
+            if right.kind == "null" or left.kind == "null":
+                other = left if right.kind == "null" else right
+                if op not in ("eq", "ne"):
+                    raise StaQueryError("$filter: null can only be compared with eq or ne")
+                isnull = other.expr.is_(None) if op == "eq" else other.expr.is_not(None)
+                return self._bool(isnull, left, right)
+            if "geo" in (left.kind, right.kind) or "json" in (left.kind, right.kind):
+                raise StaQueryError(f"$filter: {op} cannot compare geometries or objects")
+            if "bool" in (left.kind, right.kind) and op not in ("eq", "ne"):
+                raise StaQueryError(f"$filter: true/false can only be compared with eq or ne, not {op}")
+            text_result = (left.result_of is not None and right.kind == "str") or (
+                right.result_of is not None and left.kind == "str"
+            )
+            if not text_result and not _comparable(left.kind, right.kind):
+                raise StaQueryError(f"$filter: cannot compare a {_KIND[left.kind]} with a {_KIND[right.kind]}")
+            x, y = self._align(left, right)
+            cmp: ColumnElement[Any] = {
+                "eq": lambda: x == y,
+                "ne": lambda: x != y,
+                "gt": lambda: x > y,
+                "ge": lambda: x >= y,
+                "lt": lambda: x < y,
+                "le": lambda: x <= y,
+            }[op]()
+            return self._bool(cmp, left, right)
+        # arithmetic
+        for side in (left, right):
+            if side.kind not in ("num", "any"):
+                raise StaQueryError(f"$filter: '{op}' needs numbers")
+        x, y = left.expr, right.expr
+        expr: ColumnElement[Any]
+        if op == "add":
+            expr = x + y
+        elif op == "sub":
+            expr = x - y
+        elif op == "mul":
+            expr = x * y
+        elif op == "div":
+            expr = cast(x, Float) / y
+        else:
+            expr = func.mod(x, y) if self.pg else x % y
+        return Val(expr, "num", left.wrappers + right.wrappers)
+
+    # --- functions ------------------------------------------------------------------------------
+    def call(self, node: Call) -> Val:
+        name, args = node.name, [self.visit(a) for a in node.args]
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            raise StaQueryError(f"$filter: unknown function {name}()")
+        arity, fn = spec
+        if len(args) not in arity:
+            want = " or ".join(str(n) for n in arity)
+            raise StaQueryError(f"$filter: {name}() takes {want} argument(s), got {len(args)}")
+        wanted = ARG_KINDS.get(name)
+        if wanted is not None:
+            for i, a in enumerate(args):
+                ok = wanted[min(i, len(wanted) - 1)]
+                if a.kind not in ok:
+                    raise StaQueryError(f"$filter: argument {i + 1} of {name}() must be a {_KIND[sorted(ok)[0]]}")
+        result: Val = fn(self, args)
+        result.wrappers = [w for a in args for w in a.wrappers] + result.wrappers
+        return result
+
+    def geometry(self, v: Val) -> ColumnElement[Any]:
+        """A PostGIS geometry of a stored GeoJSON value or a WKT literal."""
+        if v.kind == "geo" and v.geo_point is None:
+            return func.ST_GeomFromText(v.expr, 4326)
+        if v.kind != "geo":
+            raise StaQueryError("$filter: geometry functions need a location, a feature or a geometry literal")
+        js = func.coalesce(v.expr.op("->")(literal("geometry")), v.expr)
+        return func.ST_SetSRID(func.ST_GeomFromGeoJSON(cast(js, String)), 4326)
+
+
+_KIND = {
+    "num": "number",
+    "str": "text",
+    "bool": "true/false",
+    "null": "null",
+    "time": "time",
+    "dt": "time",
+    "geo": "geometry",
+    "json": "object",
+    "any": "value",
+    "id": "number",
+}
+_SAME = [{"num", "any", "id"}, {"str", "any"}, {"time", "dt"}, {"bool", "any"}]
+
+
+def _comparable(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    return any(a in group and b in group for group in _SAME)
+
+
+def _dt(v: Val) -> Any:
+    from countyos.sensing.service.times import from_us
+
+    return from_us(int(v.expr.value))
+
+
+def _lit_geom(v: Val) -> Any:
+    try:
+        return shapely.wkt.loads(v.expr.value)
+    except Exception as exc:  # shapely raises several error types for bad WKT
+        raise StaQueryError(f"$filter: {v.expr.value!r} is not a valid WKT geometry") from exc
+
+
+def _point_in_polygon(px: ColumnElement[Any], py: ColumnElement[Any], geom: Any) -> ColumnElement[bool]:
+    """Ray casting in plain SQL: the point is inside when a ray crosses the rings an odd number of times."""
+
+    def ring_crossings(coords: list[tuple[float, float]]) -> ColumnElement[Any]:
+        terms = []
+        for (xi, yi), (xj, yj) in pairwise(coords):
+            if yi == yj:
+                continue
+            terms.append(
+                case(
+                    (
+                        and_((py > yi) != (py > yj), px < (xj - xi) * (py - yi) / (yj - yi) + xi),
+                        1,
+                    ),
+                    else_=0,
+                )
+            )
+        total: ColumnElement[Any] = literal(0)
+        for t in terms:
+            total = total + t
+        return total
+
+    polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+    parts = []
+    for poly in polys:
+        if poly.geom_type != "Polygon":
+            raise StaQueryError("$filter: on SQLite only polygons can be tested against locations")
+        crossings = ring_crossings(list(poly.exterior.coords))
+        for hole in poly.interiors:
+            crossings = crossings + ring_crossings(list(hole.coords))
+        minx, miny, maxx, maxy = poly.bounds
+        parts.append(and_(px.between(minx, maxx), py.between(miny, maxy), crossings % 2 == 1))
+    return or_(*parts)
+
+
+def _spatial(pg_fn: str, sqlite_ok: bool) -> Any:
+    def fn(t: Translator, args: list[Val]) -> Val:
+        a, b = args
+        if t.pg:
+            return Val(getattr(func, pg_fn)(t.geometry(a), t.geometry(b)), "bool")
+        if not sqlite_ok:
+            raise StaQueryError(f"$filter: {pg_fn.lower()} needs PostgreSQL/PostGIS; this server runs on SQLite")
+        stored, lit = (a, b) if a.geo_point is not None else (b, a)
+        if stored.geo_point is None or lit.geo_point is not None or lit.kind != "geo":
+            raise StaQueryError("$filter: compare a location or feature with a geometry literal")
+        geom = _lit_geom(lit)
+        px, py = stored.geo_point
+        if geom.geom_type == "Point":  # point ∩ stored point
+            return Val(and_(px == geom.x, py == geom.y), "bool")
+        return Val(_point_in_polygon(px, py, geom), "bool")
+
+    return fn
+
+
+def _distance(t: Translator, args: list[Val]) -> Val:
+    a, b = args
+    if t.pg:
+        return Val(func.ST_Distance(t.geometry(a), t.geometry(b)), "num")
+    stored, lit = (a, b) if a.geo_point is not None else (b, a)
+    if stored.geo_point is None or lit.kind != "geo":
+        raise StaQueryError("$filter: geo.distance compares a location or feature with a geometry literal")
+    g = _lit_geom(lit)
+    if g.geom_type != "Point":
+        raise StaQueryError("$filter: on SQLite geo.distance needs a POINT literal")
+    px, py = stored.geo_point
+    return Val(func.sqrt((px - g.x) * (px - g.x) + (py - g.y) * (py - g.y)), "num")
+
+
+def _length(t: Translator, args: list[Val]) -> Val:
+    if not t.pg:
+        raise StaQueryError("$filter: geo.length needs PostgreSQL/PostGIS; this server runs on SQLite")
+    return Val(func.ST_Length(t.geometry(args[0])), "num")
+
+
+def _part(pg_field: str, sqlite_fmt: str) -> Any:
+    def fn(t: Translator, args: list[Val]) -> Val:
+        ts = t._time_expr(args[0])
+        if t.pg:
+            return Val(cast(func.extract(pg_field, ts), Integer), "num")
+        return Val(cast(func.strftime(sqlite_fmt, ts), Integer), "num")
+
+    return fn
+
+
+def _fractional(t: Translator, args: list[Val]) -> Val:
+    v = args[0]
+    if v.kind == "time":
+        return Val(cast(v.expr % 1_000_000, Float) / 1_000_000, "num")
+    ts = t._time_expr(v)
+    if t.pg:
+        return Val(func.extract("microseconds", ts) / 1e6 - func.floor(func.extract("second", ts)), "num")
+    return Val(cast(func.strftime("%f", ts), Float) - cast(func.strftime("%S", ts), Float), "num")
+
+
+def _date(t: Translator, args: list[Val]) -> Val:
+    ts = t._time_expr(args[0])
+    return Val(func.to_char(ts, "YYYY-MM-DD") if t.pg else func.strftime("%Y-%m-%d", ts), "str")
+
+
+def _time(t: Translator, args: list[Val]) -> Val:
+    ts = t._time_expr(args[0])
+    return Val(func.to_char(ts, "HH24:MI:SS") if t.pg else func.strftime("%H:%M:%S", ts), "str")
+
+
+def _str(args: list[Val], i: int) -> ColumnElement[Any]:
+    return args[i].expr
+
+
+FUNCTIONS: dict[str, tuple[tuple[int, ...], Any]] = {
+    # strings
+    "substringof": ((2,), lambda t, a: Val(_str(a, 1).contains(_str(a, 0), autoescape=False), "bool")),
+    "contains": ((2,), lambda t, a: Val(_str(a, 0).contains(_str(a, 1)), "bool")),
+    "startswith": ((2,), lambda t, a: Val(_str(a, 0).startswith(_str(a, 1)), "bool")),
+    "endswith": ((2,), lambda t, a: Val(_str(a, 0).endswith(_str(a, 1)), "bool")),
+    "length": ((1,), lambda t, a: Val(func.length(_str(a, 0)), "num")),
+    "indexof": (
+        (2,),
+        lambda t, a: Val((func.strpos if t.pg else func.instr)(_str(a, 0), _str(a, 1)) - 1, "num"),
+    ),
+    "substring": (
+        (2, 3),
+        lambda t, a: Val(func.substr(_str(a, 0), a[1].expr + 1, *([a[2].expr] if len(a) == 3 else [])), "str"),
+    ),
+    "tolower": ((1,), lambda t, a: Val(func.lower(_str(a, 0)), "str")),
+    "toupper": ((1,), lambda t, a: Val(func.upper(_str(a, 0)), "str")),
+    "trim": ((1,), lambda t, a: Val(func.trim(_str(a, 0)), "str")),
+    "concat": ((2,), lambda t, a: Val(_str(a, 0).concat(_str(a, 1)), "str")),
+    # dates and times
+    "year": ((1,), _part("year", "%Y")),
+    "month": ((1,), _part("month", "%m")),
+    "day": ((1,), _part("day", "%d")),
+    "hour": ((1,), _part("hour", "%H")),
+    "minute": ((1,), _part("minute", "%M")),
+    "second": ((1,), _part("second", "%S")),
+    "fractionalseconds": ((1,), _fractional),
+    "date": ((1,), _date),
+    "time": ((1,), _time),
+    "totaloffsetminutes": ((1,), lambda t, a: Val(literal(0), "num")),
+    "now": ((0,), lambda t, a: Val(literal(now_us()), "time")),
+    "mindatetime": ((0,), lambda t, a: Val(literal(-62135596800 * 1_000_000), "time")),
+    "maxdatetime": ((0,), lambda t, a: Val(literal(253402300799 * 1_000_000), "time")),
+    # math
+    "round": ((1,), lambda t, a: Val(func.round(a[0].expr), "num")),
+    "floor": ((1,), lambda t, a: Val(func.floor(a[0].expr), "num")),
+    "ceiling": ((1,), lambda t, a: Val(func.ceil(a[0].expr) if t.pg else func.ceiling(a[0].expr), "num")),
+    # geometry
+    "geo.distance": ((2,), _distance),
+    "geo.length": ((1,), _length),
+    "geo.intersects": ((2,), _spatial("ST_Intersects", True)),
+    "st_intersects": ((2,), _spatial("ST_Intersects", True)),
+    "st_within": ((2,), _spatial("ST_Within", True)),
+    "st_contains": ((2,), _spatial("ST_Contains", False)),
+    "st_equals": ((2,), _spatial("ST_Equals", False)),
+    "st_disjoint": ((2,), _spatial("ST_Disjoint", False)),
+    "st_touches": ((2,), _spatial("ST_Touches", False)),
+    "st_overlaps": ((2,), _spatial("ST_Overlaps", False)),
+    "st_crosses": ((2,), _spatial("ST_Crosses", False)),
+    "st_relate": ((3,), lambda t, a: _relate(t, a)),
+}
+
+
+_S = {"str", "any"}
+_N = {"num", "any", "id"}
+_T = {"time", "dt"}
+_G = {"geo"}
+ARG_KINDS: dict[str, tuple[set[str], ...]] = {
+    **{
+        f: (_S,)
+        for f in (
+            "substringof",
+            "contains",
+            "startswith",
+            "endswith",
+            "length",
+            "indexof",
+            "tolower",
+            "toupper",
+            "trim",
+            "concat",
+        )
+    },
+    "substring": (_S, _N),
+    **{
+        f: (_T,)
+        for f in (
+            "year",
+            "month",
+            "day",
+            "hour",
+            "minute",
+            "second",
+            "fractionalseconds",
+            "date",
+            "time",
+            "totaloffsetminutes",
+        )
+    },
+    **{f: (_N,) for f in ("round", "floor", "ceiling")},
+    **{
+        f: (_G,)
+        for f in (
+            "geo.distance",
+            "geo.length",
+            "geo.intersects",
+            "st_intersects",
+            "st_within",
+            "st_contains",
+            "st_equals",
+            "st_disjoint",
+            "st_touches",
+            "st_overlaps",
+            "st_crosses",
+        )
+    },
+    "st_relate": (_G, _G, {"str"}),
+}
+
+
+def _relate(t: Translator, args: list[Val]) -> Val:
+    if not t.pg:
+        raise StaQueryError("$filter: st_relate needs PostgreSQL/PostGIS; this server runs on SQLite")
+    return Val(func.ST_Relate(t.geometry(args[0]), t.geometry(args[1]), args[2].expr), "bool")

@@ -1,0 +1,241 @@
+"""OGC SensorThings API v1.1: deep insert, reads with query options translated to SQL, writes, auth."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.factories import person, token_for
+from tests.sensing.sta_helpers import machine
+
+STA = "/sta/v1.1"
+
+THING = {
+    "name": "妙高溪水位站",
+    "description": "river gauge",
+    "properties": {"river": "妙高溪", "level": 2},
+    "Locations": [
+        {
+            "name": "妙高桥",
+            "description": "bridge",
+            "encodingType": "application/geo+json",
+            "location": {"type": "Point", "coordinates": [119.27, 28.59]},
+        }
+    ],
+    "Datastreams": [
+        {
+            "name": "水位",
+            "description": "water level",
+            "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+            "unitOfMeasurement": {"name": "metre", "symbol": "m", "definition": "http://qudt.org/vocab/unit/M"},
+            "Sensor": {"name": "radar", "description": "radar level", "encodingType": "text/plain", "metadata": "r"},
+            "ObservedProperty": {"name": "water level", "definition": "http://example.org/wl", "description": "wl"},
+            "Observations": [{"phenomenonTime": f"2026-05-01T0{h}:00:00Z", "result": 1.0 + h / 10} for h in range(6)],
+        },
+        {
+            "name": "电量",
+            "description": "battery",
+            "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+            "unitOfMeasurement": {"name": "percent", "symbol": "%", "definition": ""},
+            "Sensor": {"name": "bms", "description": "battery", "encodingType": "text/plain", "metadata": "b"},
+            "ObservedProperty": {"name": "battery", "definition": "http://example.org/bat", "description": "b"},
+        },
+    ],
+}
+
+
+@pytest.fixture
+def writer(db):
+    """Basic credentials of a machine account with sensing.write."""
+    return machine(db)
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+def thing(client, writer):
+    r = client.post(f"{STA}/Things", json=THING, headers=writer)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_deep_insert_creates_the_whole_tree_with_links(client, thing):
+    assert thing["@iot.selfLink"] == f"http://testserver{STA}/Things({thing['@iot.id']})"
+    assert thing["Datastreams@iot.navigationLink"].endswith(f"Things({thing['@iot.id']})/Datastreams")
+    tid = thing["@iot.id"]
+    ds = client.get(f"{STA}/Things({tid})/Datastreams?$orderby=name desc").json()["value"]
+    assert [d["name"] for d in ds] == ["电量", "水位"]
+    level = ds[1]
+    assert level["phenomenonTime"] == "2026-05-01T00:00:00Z/2026-05-01T05:00:00Z"
+    assert level["unitOfMeasurement"]["symbol"] == "m"
+    obs = client.get(f"{STA}/Datastreams({level['@iot.id']})/Observations?$orderby=phenomenonTime desc&$top=2").json()
+    assert [o["result"] for o in obs["value"]] == [1.5, 1.4]
+    assert "@iot.nextLink" in obs
+    nxt = client.get(obs["@iot.nextLink"].replace("http://testserver", "")).json()
+    assert [o["result"] for o in nxt["value"]] == [1.3, 1.2]
+    foi = client.get(f"{STA}/Observations({obs['value'][0]['@iot.id']})/FeatureOfInterest").json()
+    assert foi["feature"]["coordinates"] == [119.27, 28.59]
+    hist = client.get(f"{STA}/Things({tid})/HistoricalLocations?$expand=Locations").json()["value"]
+    assert hist[0]["Locations"][0]["name"] == "妙高桥"
+    assert client.get(f"{STA}/Things({tid})/name/$value").text == "妙高溪水位站"
+    assert (
+        client.get(f"{STA}/Things({tid})/Locations/$ref").json()["value"][0]["@iot.selfLink"].endswith("Locations(1)")
+    )
+
+
+def test_filters_are_translated_to_sql(client, thing):
+    q = client.get
+    assert len(q(f"{STA}/Observations?$filter=result gt 1.25 and result le 1.4").json()["value"]) == 2
+    assert len(q(f"{STA}/Observations?$filter=result add 1 gt 2.4 or result eq 1.0").json()["value"]) == 2
+    assert len(q(f"{STA}/Observations?$filter=hour(phenomenonTime) ge 4").json()["value"]) == 2
+    assert len(q(f"{STA}/Observations?$filter=phenomenonTime lt 2026-05-01T02:00:00Z").json()["value"]) == 2
+    assert len(q(f"{STA}/Observations?$filter=Datastream/Thing/name eq '妙高溪水位站'").json()["value"]) == 6
+    assert len(q(f"{STA}/Observations?$filter=Datastream/ObservedProperty/name ne 'water level'").json()["value"]) == 0
+    assert q(f"{STA}/Things?$filter=startswith(name, '妙高') and substringof('水位', name)").json()["value"]
+    assert not q(f"{STA}/Things?$filter=endswith(name, '站x')").json()["value"]
+    assert q(f"{STA}/Things?$filter=length(name) eq 6 and tolower(description) eq 'river gauge'").json()["value"]
+    assert q(f"{STA}/Things?$filter=properties/river eq '妙高溪' and properties/level gt 1").json()["value"]
+    assert q(f"{STA}/Things?$filter=Datastreams/unitOfMeasurement/symbol eq '%'").json()["value"]
+    assert q(f"{STA}/Observations?$filter=round(result mul 10) eq 13 and floor(result) eq 1").json()["value"]
+    inside = "geography'POLYGON((119 28, 120 28, 120 29, 119 29, 119 28))'"
+    outside = "geography'POLYGON((100 20, 101 20, 101 21, 100 21, 100 20))'"
+    assert q(f"{STA}/Locations?$filter=st_within(location, {inside})").json()["value"]
+    assert not q(f"{STA}/Locations?$filter=st_within(location, {outside})").json()["value"]
+    assert q(f"{STA}/Things?$filter=st_intersects(Locations/location, {inside})").json()["value"]
+    near = q(f"{STA}/Locations?$filter=geo.distance(location, geography'POINT(119.27 28.6)') lt 0.02").json()
+    assert len(near["value"]) == 1
+    assert not q(f"{STA}/Locations?$filter=geo.distance(location, geography'POINT(110 20)') lt 1").json()["value"]
+    assert len(q(f"{STA}/Observations?$filter=not (result lt 1.3)").json()["value"]) == 3
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("$filter=name eq", "expected"),
+        ("$filter=nosuch eq 1", "no property 'nosuch'"),
+        ("$filter=name eq 'x' and", "at the end"),
+        ("$filter=frobnicate(name)", "unknown function"),
+        ("$filter=length(name, 1) eq 2", "takes 1"),
+        ("$top=-1", "$top"),
+        ("$top=abc", "whole number"),
+        ("$expand=Nothing", "no navigation property"),
+        ("$select=nosuch", "no property"),
+        ("$orderby=Datastreams/name", "collection"),
+        ("$frob=1", "unknown query option"),
+        ("$filter=name eq 'x", "unexpected"),
+    ],
+)
+def test_malformed_queries_are_400_naming_the_problem(client, db, query, words):
+    r = client.get(f"{STA}/Things?{query}")
+    assert r.status_code == 400, r.text
+    assert words in r.json()["detail"]
+
+
+def test_expand_nested_with_options_select_count(client, thing):
+    tid = thing["@iot.id"]
+    r = client.get(
+        f"{STA}/Things({tid})?$select=name,Datastreams&$expand=Datastreams($select=name,id;$orderby=name asc;"
+        "$expand=Observations($top=2;$orderby=result desc;$select=result;$count=true),ObservedProperty)"
+    ).json()
+    assert set(r) == {"name", "Datastreams"}
+    level = next(d for d in r["Datastreams"] if d["name"] == "水位")
+    assert [o["result"] for o in level["Observations"]] == [1.5, 1.4]
+    assert level["Observations@iot.count"] == 6
+    assert "Observations@iot.nextLink" in level
+    assert level["ObservedProperty"]["name"] == "water level"
+    things = client.get(f"{STA}/Things?$count=true&$top=0").json()
+    assert things["@iot.count"] == 1 and things["value"] == []
+    ds = level["@iot.id"]
+    assert client.get(f"{STA}/Datastreams({ds})/Observations?$count=true&$top=1").json()["@iot.count"] == 6
+
+
+def test_data_array_both_ways(client, thing, writer):
+    ds = client.get(f"{STA}/Datastreams?$filter=name eq '电量'").json()["value"][0]["@iot.id"]
+    body = [
+        {
+            "Datastream": {"@iot.id": ds},
+            "components": ["phenomenonTime", "result"],
+            "dataArray": [
+                ["2026-05-01T00:00:00Z", 90],
+                ["2026-05-01T01:00:00Z", 89],
+                ["bad", 1],
+                ["2026-05-01T01:00:00Z", 89],
+            ],
+        }
+    ]
+    r = client.post(f"{STA}/CreateObservations", json=body, headers=writer)
+    assert r.status_code == 201
+    links = r.json()
+    assert [x == "error" for x in links] == [False, False, True, True]
+    arr = client.get(f"{STA}/Datastreams({ds})/Observations?$resultFormat=dataArray&$orderby=phenomenonTime").json()
+    assert arr["value"][0]["components"] == ["id", "phenomenonTime", "result"]
+    assert [row[2] for row in arr["value"][0]["dataArray"]] == [90, 89]
+
+
+def test_patch_put_delete_and_cascade(client, thing, writer):
+    tid = thing["@iot.id"]
+    assert client.patch(f"{STA}/Things({tid})", json={"description": "new"}, headers=writer).status_code == 200
+    assert client.get(f"{STA}/Things({tid})").json()["description"] == "new"
+    patch = [{"op": "replace", "path": "/properties/river", "value": "乌溪江"}]
+    r = client.patch(
+        f"{STA}/Things({tid})",
+        content=__import__("json").dumps(patch),
+        headers={**writer, "Content-Type": "application/json-patch+json"},
+    )
+    assert r.status_code == 200
+    assert client.get(f"{STA}/Things({tid})").json()["properties"] == {"river": "乌溪江", "level": 2}
+    obs = client.get(f"{STA}/Observations?$top=1&$orderby=phenomenonTime").json()["value"][0]
+    assert (
+        client.patch(f"{STA}/Observations({obs['@iot.id']})", json={"result": 9.5}, headers=writer).status_code == 200
+    )
+    assert client.get(f"{STA}/Observations({obs['@iot.id']})").json()["result"] == 9.5
+    assert client.delete(f"{STA}/Things({tid})", headers=writer).status_code == 200
+    assert client.get(f"{STA}/Things({tid})").status_code == 404
+    assert client.get(f"{STA}/Observations").json()["value"] == []
+    assert client.get(f"{STA}/Sensors").json()["value"]  # sensors outlive the thing (standard)
+
+
+def test_observation_post_rules(client, thing, writer):
+    ds = client.get(f"{STA}/Datastreams?$filter=name eq '水位'").json()["value"][0]["@iot.id"]
+    url = f"{STA}/Datastreams({ds})/Observations"
+    ok = client.post(url, json={"phenomenonTime": "2026-05-02T00:00:00Z", "result": 2.2}, headers=writer)
+    assert ok.status_code == 201 and ok.headers["location"].endswith(f"Observations({ok.json()['@iot.id']})")
+    dup = client.post(url, json={"phenomenonTime": "2026-05-02T00:00:00Z", "result": 2.2}, headers=writer)
+    assert dup.status_code == 409
+    assert (
+        client.post(url, json={"phenomenonTime": "2099-01-01T00:00:00Z", "result": 1}, headers=writer).status_code
+        == 400
+    )
+    assert client.post(url, json={"phenomenonTime": "2026-05-02T01:00:00Z"}, headers=writer).status_code == 400
+    text = client.post(url, json={"phenomenonTime": "2026-05-02T02:00:00Z", "result": "dry"}, headers=writer)
+    assert text.status_code == 201 and text.json()["result"] == "dry"
+    assert client.get(f"{STA}/Observations?$filter=result eq 'dry'").json()["value"][0]["result"] == "dry"
+    bad = client.post(f"{STA}/Datastreams", json={"name": "x"}, headers=writer)
+    assert bad.status_code == 400 and "needs" in bad.json()["detail"]
+
+
+def test_writes_need_credentials_and_reads_can_be_protected(client, db, monkeypatch):
+    assert client.post(f"{STA}/Things", json={"name": "x"}).status_code == 401
+    assert client.post(f"{STA}/Things", json={"name": "x"}, headers=basic("nobody", "x")).status_code == 401
+    viewer = person(db, ["dispatcher"])
+    tok = token_for(db, viewer, ["sensing.read"])
+    assert (
+        client.post(f"{STA}/Things", json={"name": "x"}, headers={"Authorization": f"Bearer {tok}"}).status_code == 403
+    )
+    human = person(db, ["data_admin"])  # a person, not a machine account: no Basic
+    assert (
+        client.post(f"{STA}/Things", json={"name": "x"}, headers=basic(human.username, human.password)).status_code
+        == 401
+    )
+    admin_tok = token_for(db, human, ["sensing.write"])
+    r = client.post(f"{STA}/Things", json={"name": "x"}, headers={"Authorization": f"Bearer {admin_tok}"})
+    assert r.status_code == 201
+    monkeypatch.setenv("COUNTYOS_STA_PUBLIC_READ", "false")
+    from countyos.core.settings import reset_settings
+
+    reset_settings()
+    assert client.get(f"{STA}/Things").status_code == 401
+    assert client.get(f"{STA}/Things", headers={"Authorization": f"Bearer {tok}"}).status_code == 200
