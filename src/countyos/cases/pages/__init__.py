@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from countyos.cases import open311
-from countyos.cases.pages import admin, console, mobile, public
+from countyos.cases.pages import admin, console, evaluation, mobile, public
 from countyos.core.i18n import N_
 from countyos.web.nav import NavItem
 
 router = APIRouter(include_in_schema=False)
-for _module in (admin, mobile, public, console):
+for _module in (admin, evaluation, mobile, public, console):
     router.include_router(_module.router)
 router.include_router(open311.router)
 
@@ -21,6 +21,7 @@ NAV = [
     NavItem(CASES, N_("My tasks"), "/m/tasks", "case.inspect", order=102),
     NavItem(CASES, N_("Report a problem"), "/m/report", "case.report", order=103),
     NavItem(CASES, N_("Supervision"), "/cases/supervision", "case.supervise", order=104),
+    NavItem(CASES, N_("Evaluation"), "/cases/evaluation", "case.evaluate", order=105),
     NavItem(CASES, N_("Routing table"), "/cases/routing", "case.routing", order=106),
     NavItem(CASES, N_("12345 import"), "/cases/hotline", "case.hotline", order=107),
 ]
