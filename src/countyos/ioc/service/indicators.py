@@ -1,0 +1,267 @@
+"""The indicators of the operations view, defined once, as data.
+
+An indicator names a *source* (cases, alarms, devices, components) and a *measure* of that source:
+its number is ``count(source, measure, scope)`` and the records behind it are
+``records(source, measure, scope)`` — both built from the ONE condition list the source's service
+defines for that measure (``cases.service.ioc_queries.where``, ``sensing.service.ioc_queries
+.alarm_where`` / ``device_where``, ``geo.service.components.query``). A rate is two measures (a part
+and its whole), each of them a list. Nothing is stored or pre-computed, so nothing can go stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from countyos.cases.service import ioc_queries as cases_q
+from countyos.core.actor import Actor
+from countyos.core.errors import ValidationFailed
+from countyos.core.i18n import N_
+from countyos.geo.models import ComponentStatus
+from countyos.geo.service import components as geo_components
+from countyos.ioc.service import places
+from countyos.ioc.service.scope import Narrow, Scope, period_bounds, today
+from countyos.sensing.models import Severity
+from countyos.sensing.service import ioc_queries as sensing_q
+
+SOURCES = ("cases", "alarms", "devices", "components")
+
+MEASURES: dict[str, tuple[str, ...]] = {
+    "cases": tuple(cases_q.MEASURES),
+    "alarms": tuple(sensing_q.ALARM_MEASURES),
+    "devices": tuple(sensing_q.DEVICE_MEASURES),
+    "components": ("components", *(f"status_{s}" for s in ComponentStatus)),
+}
+
+# What each measure's list is called (list page titles, feed, reports).
+MEASURE_LABELS: dict[str, str] = {
+    "cases.reported": N_("Cases reported"),
+    "cases.to_close": N_("Cases to close (registered, not void)"),
+    "cases.closed": N_("Closed cases"),
+    "cases.not_closed": N_("Registered cases not yet closed"),
+    "cases.closed_on_time": N_("Cases closed on time"),
+    "cases.not_closed_on_time": N_("Cases not closed on time"),
+    "cases.reworked": N_("Reworked cases"),
+    "cases.rated": N_("Rated cases"),
+    "cases.satisfied": N_("Satisfied ratings"),
+    "cases.dissatisfied": N_("Dissatisfied ratings"),
+    "cases.open": N_("Open cases"),
+    "cases.overdue": N_("Overdue cases"),
+    "cases.due_soon": N_("Cases due soon"),
+    "cases.urgent": N_("Urgent open cases"),
+    "alarms.active": N_("Active alarms"),
+    "alarms.raised": N_("Alarms raised"),
+    "alarms.active_critical": N_("Active critical alarms"),
+    "alarms.active_major": N_("Active major alarms"),
+    "alarms.active_minor": N_("Active minor alarms"),
+    "alarms.active_warning": N_("Active warnings"),
+    "devices.devices": N_("Devices"),
+    "devices.online": N_("Devices online"),
+    "devices.offline": N_("Devices offline"),
+    "devices.unknown": N_("Devices not yet reporting"),
+    "components.components": N_("Components"),
+    "components.status_intact": N_("Intact components"),
+    "components.status_damaged": N_("Damaged components"),
+    "components.status_lost": N_("Lost components"),
+    "components.status_abandoned": N_("Abandoned components"),
+    "components.status_removed": N_("Removed components"),
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    label: str  # message id
+    source: str
+    measure: str  # the count, or the part of a rate
+    whole: str | None = None  # a rate's whole (denominator) measure
+    window: str = "period"  # "period", or a fixed "today" / "week" inside which the filters apply
+    negative: bool = False  # smaller is better
+    hint: str = ""  # message id: the definition, shown on the tile
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("cases_today", N_("Cases today"), "cases", "reported", window="today",
+              hint=N_("Reported today, not merged into another case")),
+    Indicator("cases_week", N_("Cases this week"), "cases", "reported", window="week",
+              hint=N_("Reported since Monday, not merged into another case")),
+    Indicator("cases_period", N_("Cases in the period"), "cases", "reported",
+              hint=N_("Reported in the chosen period, not merged into another case")),
+    Indicator("open", N_("Open"), "cases", "open",
+              hint=N_("Open now, reported before the end of the period")),
+    Indicator("overdue", N_("Overdue"), "cases", "overdue", negative=True,
+              hint=N_("Open, clock running and past the current step's deadline")),
+    Indicator("urgent", N_("Urgent open"), "cases", "urgent", negative=True,
+              hint=N_("Open cases of priority urgent or critical")),
+    Indicator("closure_rate", N_("Closure rate"), "cases", "closed", whole="to_close",
+              hint=N_("Closed ÷ registered and not void, of the cases reported in the period")),
+    Indicator("on_time_rate", N_("On-time closure rate"), "cases", "closed_on_time", whole="to_close",
+              hint=N_("Closed on time ÷ registered and not void, of the cases reported in the period")),
+    Indicator("satisfaction", N_("Satisfaction"), "cases", "satisfied", whole="rated",
+              hint=N_("Very satisfied, satisfied or fairly satisfied ÷ rated")),
+    Indicator("rework_rate", N_("Rework rate"), "cases", "reworked", whole="to_close", negative=True,
+              hint=N_("Sent back by a failed check at least once ÷ registered and not void")),
+    Indicator("alarms_active", N_("Active alarms"), "alarms", "active", negative=True,
+              hint=N_("Raised before the end of the period and not cleared")),
+    *(
+        Indicator(f"alarms_{sev}", label, "alarms", f"active_{sev}", negative=True)
+        for sev, label in (
+            (Severity.CRITICAL, N_("Critical")),
+            (Severity.MAJOR, N_("Major")),
+            (Severity.MINOR, N_("Minor")),
+            (Severity.WARNING, N_("Warning")),
+        )
+    ),
+    Indicator("devices_online", N_("Devices online"), "devices", "online", whole="devices",
+              hint=N_("Devices reporting within their expected interval ÷ all devices")),
+)  # fmt: skip
+
+BY_CODE = {i.code: i for i in INDICATORS}
+
+
+def get(code: str) -> Indicator:
+    try:
+        return BY_CODE[code]
+    except KeyError:
+        raise ValidationFailed(N_("Unknown indicator %(code)s"), code=code) from None
+
+
+def windowed(ind: Indicator, scope: Scope, now: datetime | None = None) -> Scope:
+    """The scope an indicator counts in: its fixed window (today, this week) or the chosen period."""
+    if ind.window == "period":
+        return scope
+    since, until = period_bounds(ind.window, today(now))
+    return replace(scope, period=ind.window, since=since, until=until)
+
+
+def check(source: str, measure: str) -> None:
+    if source not in SOURCES or measure not in MEASURES[source]:
+        raise ValidationFailed(N_("Unknown list %(source)s.%(measure)s"), source=source, measure=measure)
+
+
+# --- slices of each source ------------------------------------------------------------------------
+
+
+def case_slice(session: Session, scope: Scope, narrow: Narrow) -> cases_q.CaseSlice:
+    start, end = narrow.window(scope.start, scope.end)
+    cats = (
+        cases_q.category_with_descendants(session, category_id=scope.category_id)
+        if scope.category_id is not None
+        else None
+    )
+    return cases_q.CaseSlice(start, end, scope.township_code, cats, narrow.department_id, narrow.grid_code)
+
+
+def sensing_slice(session: Session, scope: Scope, narrow: Narrow) -> sensing_q.SensingSlice:
+    start, end = narrow.window(scope.start, scope.end)
+    things = places.things_in(session, scope.township_code) if scope.township_code else None
+    codes = None
+    if scope.category_id is not None:
+        ids = cases_q.category_with_descendants(session, category_id=scope.category_id)
+        codes = tuple(cases_q.service_codes(session, ids=set(ids)))
+    return sensing_q.SensingSlice(start, end, things, codes)
+
+
+def component_filter(scope: Scope, measure: str) -> geo_components.ComponentFilter:
+    status = ComponentStatus(measure.removeprefix("status_")) if measure.startswith("status_") else None
+    return geo_components.ComponentFilter(status=status, township_code=scope.township_code)
+
+
+# --- the number and the list, from the same conditions ---------------------------------------------
+
+
+def count(
+    session: Session,
+    *,
+    actor: Actor,
+    source: str,
+    measure: str,
+    scope: Scope,
+    narrow: Narrow = Narrow(),
+    now: datetime,
+) -> int:
+    check(source, measure)
+    if source == "cases":
+        return cases_q.count(session, actor=actor, measure=measure, s=case_slice(session, scope, narrow), now=now)
+    if source == "alarms":
+        return sensing_q.alarm_count(session, measure=measure, s=sensing_slice(session, scope, narrow))
+    if source == "devices":
+        return sensing_q.device_count(session, measure=measure, s=sensing_slice(session, scope, narrow))
+    stmt = geo_components.query(component_filter(scope, measure))
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
+def records(
+    session: Session,
+    *,
+    actor: Actor,
+    source: str,
+    measure: str,
+    scope: Scope,
+    narrow: Narrow = Narrow(),
+    now: datetime,
+    limit: int,
+    offset: int = 0,
+) -> list[Any]:
+    """The records a count counts, most urgent first (ORM rows of the source's own model)."""
+    check(source, measure)
+    if source == "cases":
+        s = case_slice(session, scope, narrow)
+        return cases_q.rows(session, actor=actor, measure=measure, s=s, now=now, limit=limit, offset=offset)
+    if source == "alarms":
+        ss = sensing_slice(session, scope, narrow)
+        return sensing_q.alarm_rows(session, measure=measure, s=ss, limit=limit, offset=offset)
+    if source == "devices":
+        ss = sensing_slice(session, scope, narrow)
+        return sensing_q.device_rows(session, measure=measure, s=ss, limit=limit, offset=offset)
+    stmt = geo_components.query(component_filter(scope, measure))
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def list_url(source: str, measure: str, scope: Scope, narrow: Narrow = Narrow(), base: str = "/ioc/list") -> str:
+    return base + "?" + urlencode({"source": source, "measure": measure, **scope.params(), **narrow.params()})
+
+
+@dataclass
+class Value:
+    indicator: Indicator
+    count: int
+    whole: int | None = None
+    rate: float | None = None  # percent, 2 decimals; None when the whole is 0
+    previous: float | None = None  # the same indicator in the previous period (reports)
+    url: str = ""
+    whole_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def value(self) -> float | None:
+        return self.rate if self.indicator.whole else float(self.count)
+
+
+def evaluate(
+    session: Session, *, actor: Actor, ind: Indicator, scope: Scope, now: datetime, base: str = "/ioc/list"
+) -> Value:
+    sc = windowed(ind, scope, now)
+    n = count(session, actor=actor, source=ind.source, measure=ind.measure, scope=sc, now=now)
+    v = Value(ind, n, url=list_url(ind.source, ind.measure, sc, base=base))
+    if ind.whole:
+        w = count(session, actor=actor, source=ind.source, measure=ind.whole, scope=sc, now=now)
+        v.whole = w
+        v.rate = round(100.0 * n / w, 2) if w else None
+        v.whole_url = list_url(ind.source, ind.whole, sc, base=base)
+    return v
+
+
+def all_values(
+    session: Session, *, actor: Actor, scope: Scope, now: datetime, codes: tuple[str, ...] | None = None
+) -> list[Value]:
+    return [
+        evaluate(session, actor=actor, ind=ind, scope=scope, now=now)
+        for ind in INDICATORS
+        if codes is None or ind.code in codes
+    ]
