@@ -87,3 +87,10 @@ def test_home_shows_system_status_to_the_system_administrator_only(client, db):
     client.cookies.clear()
     login(client, person(db, ["dispatcher"]))
     assert 'id="system-status"' not in client.get("/").text
+
+
+def test_page_titles_are_plain_text(client, db):
+    login(client, person(db, ["sysadmin"]))
+    html = client.get("/").text
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title and len(title) < 80
