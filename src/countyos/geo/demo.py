@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Protocol
 
 import numpy as np
 import shapely
@@ -18,8 +19,18 @@ from countyos.core.actor import Actor
 from countyos.geo.models import Division, DivisionKind, DivisionLevel
 from countyos.geo.service import components, divisions, grids
 from countyos.geo.service.importing import FeatureRow
-from countyos.org.demo import DemoContext
 from countyos.org.service import departments
+
+
+class DemoContext(Protocol):
+    """What this loader uses of org's demo context (org.demo is not imported: other domains reach org
+    only through its services)."""
+
+    county_code: str
+    department_ids: dict[str, int]
+    user_ids: dict[str, int]
+    notes: list[str]
+
 
 GRID_CELL_M = 1000.0
 SEED = 331123
