@@ -24,6 +24,10 @@ class IngestOutcome:
     duplicates: int = 0
     errors: list[ItemError] = field(default_factory=list)
     alarms: list[int] = field(default_factory=list)
+    batch: store.Stored | None = None
+
+    def new_rows(self) -> list[tuple[int, int, int, float]]:
+        return self.batch.new_rows() if self.batch is not None else []
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,7 +49,7 @@ def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> I
         return out
     with store.paused_gc():
         stored = store.store(session, prepared.datastream_ids, prepared.times, prepared.values, reported_us=now)
-    out.stored, out.duplicates = stored.inserted, stored.duplicates
+    out.stored, out.duplicates, out.batch = stored.inserted, stored.duplicates, stored
     if stored.inserted:
         devices.last_seen(session, thing_ids=prepared.things, at=from_us(now) if now else utcnow())
         for hook in _after_store:

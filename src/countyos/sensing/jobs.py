@@ -25,3 +25,17 @@ JOBS = [
     Job("sensing.partitions", 6 * 3600, partitions),
     Job("sensing.disk_stats", 1800, disk_stats),
 ]
+
+
+def mqtt_bridge(db: Database) -> object:
+    """Keep the MQTT bridge running in the process that runs the jobs (``countyos worker``)."""
+    from countyos.core.settings import get_settings
+    from countyos.sensing import bridge
+
+    settings = get_settings()
+    if settings.mqtt_url:
+        return bridge.ensure_running(db, settings.mqtt_url, public_url=settings.public_url).stats
+    return None
+
+
+JOBS.append(Job("sensing.mqtt_bridge", 10, mqtt_bridge))
