@@ -42,8 +42,8 @@ c.connect("127.0.0.1", port)
 c.loop_start()
 infos = []
 for i in range(n):
-    d = i % devices
-    infos.append(c.publish(f"county/bench-{d:05d}/telemetry", orjson.dumps({"ts": t0 + i // devices, "m0": i % 97}), qos=1))
+    body = orjson.dumps({"ts": t0 + i // devices, "m0": i % 97})
+    infos.append(c.publish(f"county/bench-{i % devices:05d}/telemetry", body, qos=1))
 for info in infos[-100:]:
     info.wait_for_publish(60)
 c.loop_stop()
