@@ -57,6 +57,7 @@ class Place:
 
 
 UNKNOWN, EXACT, OUTSIDE = -3, -1, -2
+RASTER_FROM = 20_000  # batches at least this large use (and, the first time, build) the raster
 
 
 @dataclass
@@ -168,6 +169,22 @@ class SpatialIndex:
     township_geoms: NDArray[np.object_] = field(repr=False)
     divisions_spill: bool = False  # some township or village reaches outside the county boundary
     raster: Raster | None = field(default=None, repr=False)
+    _raster_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _raster_tried: bool = field(default=False, repr=False)
+
+    def fast_raster(self) -> Raster | None:
+        """The raster, built on first use (about a second for a county; small batches never need it)."""
+        if not self._raster_tried:
+            with self._raster_lock:
+                if not self._raster_tried:
+                    self.raster = build_raster(
+                        self.county_geom,
+                        [list(self.township_geoms), list(self.village_geoms)],
+                        list(self.grid_geoms),
+                        spill=self.divisions_spill,
+                    )
+                    self._raster_tried = True
+        return self.raster
 
     @property
     def has_grids(self) -> bool:
@@ -178,9 +195,10 @@ class SpatialIndex:
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
         """Indexes of (grid, village, township) for WGS-84 points (−1 where none) and an inside mask."""
         n = len(lons)
-        if self.raster is None:
+        raster = self.fast_raster() if n >= RASTER_FROM else None
+        if raster is None:
             return self.lookup_exact(lons, lats)
-        label = self.raster.classify(lons, lats)
+        label = raster.classify(lons, lats)
         grid = np.where(label >= 0, label, NONE).astype(np.int64)
         village = (
             np.where(grid >= 0, self.grid_village[np.maximum(grid, 0)], NONE)
@@ -355,7 +373,6 @@ def build_index(session: Session, stamp: str) -> SpatialIndex:
         village_geoms=village_geoms,
         township_geoms=township_geoms,
         divisions_spill=spill,
-        raster=build_raster(county_geom, [list(township_geoms), list(village_geoms)], list(grid_geoms), spill=spill),
     )
 
 
