@@ -61,69 +61,59 @@ def next_stage(user: User, *, mfa_done: bool) -> SessionStage:
 GENERIC_FAILURE = N_("The user name or password is wrong, or the account is locked or disabled")
 
 
+def _refuse(session: Session, *, actor: Actor, user: User | None, reason: str) -> LoginOutcome:
+    audit.record(
+        session,
+        actor=actor,
+        action="auth.login",
+        target_type="user" if user else None,
+        target_id=user.id if user else None,
+        result=AuditResult.FAILURE,
+        detail={"reason": reason},
+    )
+    return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+
+
+def count_failure(session: Session, *, user: User, actor: Actor, factor: str) -> bool:
+    """Count a wrong password or second-factor code; lock the account at the threshold.
+
+    Returns True when this failure locked the account.
+    """
+    s = get_settings()
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins < s.lockout_threshold:
+        session.flush()
+        return False
+    user.failed_logins = 0
+    user.locked_until = utcnow() + timedelta(minutes=s.lockout_minutes)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="auth.lockout",
+        target_type="user",
+        target_id=user.id,
+        result=AuditResult.FAILURE,
+        detail={"minutes": s.lockout_minutes, "factor": factor},
+    )
+    return True
+
+
 def login(
     session: Session, *, username: str, password: str, ip: str | None, user_agent: str | None = None
 ) -> LoginOutcome:
-    s = get_settings()
-    now = utcnow()
     user = users.get_by_username(session, username=username)
-    anon = Actor(id=None, name=username[:60], ip=ip)
     if user is None or user.is_machine:
-        passwords.verify_password(passwords.hash_password("timing-equaliser"), password)
-        audit.record(
-            session, actor=anon, action="auth.login", result=AuditResult.FAILURE, detail={"reason": "unknown_user"}
-        )
-        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+        passwords.equalise_timing(password)
+        return _refuse(session, actor=Actor(id=None, name=username[:60], ip=ip), user=None, reason="unknown_user")
     actor = Actor(id=user.id, name=user.username, ip=ip)
     if not user.is_active:
-        audit.record(
-            session,
-            actor=actor,
-            action="auth.login",
-            target_type="user",
-            target_id=user.id,
-            result=AuditResult.FAILURE,
-            detail={"reason": "disabled"},
-        )
-        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
-    if user.locked_until and user.locked_until > now:
-        audit.record(
-            session,
-            actor=actor,
-            action="auth.login",
-            target_type="user",
-            target_id=user.id,
-            result=AuditResult.FAILURE,
-            detail={"reason": "locked"},
-        )
-        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+        return _refuse(session, actor=actor, user=user, reason="disabled")
+    if user.locked_until and user.locked_until > utcnow():
+        return _refuse(session, actor=actor, user=user, reason="locked")
     if not passwords.verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        reason = "bad_password"
-        if user.failed_logins >= s.lockout_threshold:
-            user.locked_until = now + timedelta(minutes=s.lockout_minutes)
-            user.failed_logins = 0
-            reason = "bad_password_locked"
-            audit.record(
-                session,
-                actor=actor,
-                action="auth.lockout",
-                target_type="user",
-                target_id=user.id,
-                result=AuditResult.FAILURE,
-                detail={"minutes": s.lockout_minutes},
-            )
-        audit.record(
-            session,
-            actor=actor,
-            action="auth.login",
-            target_type="user",
-            target_id=user.id,
-            result=AuditResult.FAILURE,
-            detail={"reason": reason},
-        )
-        session.flush()
-        return LoginOutcome(ok=False, error=GENERIC_FAILURE)
+        locked = count_failure(session, user=user, actor=actor, factor="password")
+        return _refuse(session, actor=actor, user=user, reason="bad_password_locked" if locked else "bad_password")
     user.failed_logins = 0
     user.locked_until = None
     if passwords.hasher().check_needs_rehash(user.password_hash or ""):
@@ -131,7 +121,7 @@ def login(
     stage = next_stage(user, mfa_done=False)
     token, us = _open_session(session, user, stage, ip, user_agent)
     if stage == SessionStage.FULL:
-        user.last_login_at = now
+        user.last_login_at = utcnow()
     audit.record(
         session, actor=actor, action="auth.login", target_type="user", target_id=user.id, detail={"stage": str(stage)}
     )
@@ -239,22 +229,8 @@ def change_password(session: Session, *, actor: Actor, user: User, current: str,
 
 def second_factor_failed(session: Session, *, user: User, user_session: UserSession, actor: Actor) -> bool:
     """Count a wrong second-factor code like a wrong password; True when the account is now locked."""
-    s = get_settings()
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins < s.lockout_threshold:
+    locked = count_failure(session, user=user, actor=actor, factor="totp")
+    if locked:
+        user_session.ended_at = utcnow()
         session.flush()
-        return False
-    user.failed_logins = 0
-    user.locked_until = utcnow() + timedelta(minutes=s.lockout_minutes)
-    user_session.ended_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="auth.lockout",
-        target_type="user",
-        target_id=user.id,
-        result=AuditResult.FAILURE,
-        detail={"minutes": s.lockout_minutes, "factor": "totp"},
-    )
-    return True
+    return locked
