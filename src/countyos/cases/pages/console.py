@@ -15,6 +15,7 @@ from countyos.cases.service import cases, people, routing, timers, transitions
 from countyos.cases.service.transitions import ActionInput
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError
+from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.core.workcal import TimeUnit
 from countyos.org.service import departments
@@ -23,22 +24,39 @@ from countyos.web.templating import redirect, templates, translate
 
 router = APIRouter()
 
+# Labels that templates look up in small dicts (marked here so that they are extracted).
+TEMPLATE_LABELS = (
+    N_("On time"),
+    N_("Due soon"),
+    N_("Overdue"),
+    N_("Clock stopped"),
+    N_("No clock"),
+    N_("Urgent"),
+    N_("Critical"),
+    N_("Created"),
+    N_("Already imported"),
+    N_("Error"),
+    N_("Score"),
+    N_("Closure rate"),
+    N_("Closed on time"),
+)
+
 QUEUES: list[tuple[str, str, dict[str, Any]]] = [
-    ("all", "All open", {"open": True}),
-    ("red", "Overdue", {"level": "red"}),
-    ("yellow", "Due soon", {"level": "yellow"}),
-    ("reported", "To accept", {"state": "reported"}),
-    ("accepted", "To register", {"state": "accepted,verifying"}),
+    ("all", N_("All open"), {"open": True}),
+    ("red", N_("Overdue"), {"level": "red"}),
+    ("yellow", N_("Due soon"), {"level": "yellow"}),
+    ("reported", N_("To accept"), {"state": "reported"}),
+    ("accepted", N_("To register"), {"state": "accepted,verifying"}),
     ("registered", "To dispatch", {"state": "registered"}),
-    ("handling", "With departments", {"state": "dispatched,handling,extension_requested,suspension_requested"}),
+    ("handling", N_("With departments"), {"state": "dispatched,handling,extension_requested,suspension_requested"}),
     (
         "approvals",
-        "Awaiting approval",
+        N_("Awaiting approval"),
         {"state": "return_requested,extension_requested,suspension_requested,void_requested"},
     ),
-    ("checking", "To check and close", {"state": "feedback,checking,checked"}),
-    ("duplicates", "Suspected duplicates", {"duplicates": True}),
-    ("closed", "Closed", {"open": False}),
+    ("checking", N_("To check and close"), {"state": "feedback,checking,checked"}),
+    ("duplicates", N_("Suspected duplicates"), {"duplicates": True}),
+    ("closed", N_("Closed"), {"open": False}),
 ]
 
 
@@ -149,14 +167,14 @@ def supervision(
     now = utcnow()
     sections = []
     for key, label, spec in (
-        ("red", "Overdue", {"level": "red"}),
-        ("yellow", "Due soon", {"level": "yellow"}),
+        ("red", N_("Overdue"), {"level": "red"}),
+        ("yellow", N_("Due soon"), {"level": "yellow"}),
         (
             "approvals",
-            "Awaiting approval",
+            N_("Awaiting approval"),
             {"state": "extension_requested,suspension_requested,void_requested,return_requested"},
         ),
-        ("suspended", "Suspended", {"state": "suspended"}),
+        ("suspended", N_("Suspended"), {"state": "suspended"}),
     ):
         rows, total = cases.list_cases(
             session, actor=a.actor, f=cases.CaseFilter(**dict[str, Any](spec)), page=PageParams(100, 0), now=now
