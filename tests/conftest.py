@@ -124,27 +124,29 @@ def client(app) -> Iterator[TestClient]:
         yield c
 
 
-@pytest.fixture
-def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
-    """Make new, empty databases on the backend under test (PostGIS installed on PostgreSQL).
+class _NewDatabases:
+    """Makes new, empty databases on the backend under test (PostGIS installed on PostgreSQL).
 
-    Each call returns the URL of another database; PostgreSQL ones are dropped after the test. They
-    are cloned from the template named by ``COUNTYOS_TEST_PG_TEMPLATE`` (the test command makes
-    one with PostGIS), or created empty with PostGIS when the test role is a superuser.
+    PostgreSQL ones are cloned from the template named by ``COUNTYOS_TEST_PG_TEMPLATE`` (the test
+    command makes one with PostGIS), or created empty with PostGIS when the test role is a
+    superuser, and dropped by :meth:`drop_all`.
     """
-    made: list[str] = []
 
-    def make() -> str:
-        n = len(made) + 1
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: list[str] = []
+
+    def make(self) -> str:
+        n = len(self.made) + 1
         if not IS_POSTGRES:
-            made.append(str(tmp_path / f"db{n}.db"))
-            return f"sqlite:///{made[-1]}"
+            self.made.append(str(self.folder / f"db{n}.db"))
+            return f"sqlite:///{self.made[-1]}"
         name = f"countyos_t_{uuid.uuid4().hex[:12]}"
         template = os.environ.get("COUNTYOS_TEST_PG_TEMPLATE")
         admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-        made.append(name)
+        self.made.append(name)
         url = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
         if not template:
             ext = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
@@ -154,10 +156,27 @@ def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
         admin.dispose()
         return url
 
-    yield make
-    if IS_POSTGRES and made:
-        admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as conn:
-            for name in made:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    def drop_all(self) -> None:
+        if IS_POSTGRES and self.made:
+            admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            with admin.connect() as conn:
+                for name in self.made:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        self.made.clear()
+
+
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Each call returns the URL of another new, empty database; all are dropped after the test."""
+    databases = _NewDatabases(tmp_path)
+    yield databases.make
+    databases.drop_all()
+
+
+@pytest.fixture(scope="module")
+def new_module_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+    """Like ``new_database``, for module-scoped fixtures (dropped after the module)."""
+    databases = _NewDatabases(tmp_path_factory.mktemp("databases"))
+    yield databases.make
+    databases.drop_all()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,37 @@ def _fresh_settings() -> Iterator[None]:
     reset_settings()
     yield
     reset_settings()
+
+
+@dataclass
+class County:
+    """The demonstration county in a database, its backup (made by `countyos backup`) and its data."""
+
+    url: str
+    archive: Path
+    data: dict[str, tuple[list[str], list[tuple[Any, ...]]]]
+
+
+@pytest.fixture(scope="module")
+def county(new_module_database, tmp_path_factory: pytest.TempPathFactory) -> County:
+    """Built once per module (the demo county takes seconds); tests work on restored copies."""
+    url = new_module_database()
+    populate(url)
+    data = snapshot(url)
+    assert len(data["org_user"][1]) >= 12 and len(data["org_department"][1]) >= 17
+    assert len(data["org_audit_event"][1]) > 20
+    archive = tmp_path_factory.mktemp("backups") / "county.backup"
+    result = countyos(url, "backup", str(archive))
+    assert result.exit_code == 0, result.output
+    assert archive.is_file() and archive.stat().st_size > 0
+    return County(url, archive, data)
+
+
+def restored_copy(county: County, new_database: Callable[[], str]) -> str:
+    url = new_database()
+    result = countyos(url, "restore", str(county.archive))
+    assert result.exit_code == 0, result.output
+    return url
 
 
 def countyos(url: str, *args: str) -> Result:
@@ -110,31 +142,19 @@ def assert_restored_database_works(url: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_backup_then_restore_into_a_fresh_database_gives_identical_data(new_database, tmp_path: Path) -> None:
-    source = new_database()
-    populate(source)
-    before = snapshot(source)
-    print({name: len(rows) for name, (_, rows) in before.items()})
-
-    archive = tmp_path / "backups" / "countyos.backup"
-    result = countyos(source, "backup", str(archive))
-    assert result.exit_code == 0, result.output
-    assert archive.is_file() and archive.stat().st_size > 0
-
-    target = new_database()
-    result = countyos(target, "restore", str(archive))
-    assert result.exit_code == 0, result.output
-    assert_same_data(before, snapshot(target))
+def test_backup_then_restore_into_a_fresh_database_gives_identical_data(county: County, new_database) -> None:
+    tables_with_rows = [name for name, (_, rows) in county.data.items() if rows]
+    assert len(tables_with_rows) >= 10, f"too little data to compare: {tables_with_rows}"
+    target = restored_copy(county, new_database)
+    assert_same_data(county.data, snapshot(target))
     assert_restored_database_works(target)
-    # The source is untouched by the backup.
-    assert_same_data(before, snapshot(source))
+    # The backup left the source as it was.
+    assert_same_data(county.data, snapshot(county.url))
 
 
-def test_tables_without_rows_are_in_the_comparison(new_database) -> None:
-    """The snapshot sees a difference in any table, so the identical-data check can fail."""
-    url = new_database()
-    populate(url)
-    before = snapshot(url)
+def test_the_comparison_sees_a_changed_row(county: County, new_database) -> None:
+    """The identical-data check can fail: one changed value in one table is caught."""
+    url = restored_copy(county, new_database)
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as conn:
         conn.execute(
@@ -142,7 +162,7 @@ def test_tables_without_rows_are_in_the_comparison(new_database) -> None:
         )
     engine.dispose()
     with pytest.raises(AssertionError, match="rows of org_department differ"):
-        assert_same_data(before, snapshot(url))
+        assert_same_data(county.data, snapshot(url))
 
 
 def test_restore_refuses_a_missing_backup_file(new_database, tmp_path: Path) -> None:
@@ -152,10 +172,9 @@ def test_restore_refuses_a_missing_backup_file(new_database, tmp_path: Path) -> 
 
 
 @sqlite_only
-def test_sqlite_backup_includes_writes_still_in_the_wal(new_database, tmp_path: Path) -> None:
+def test_sqlite_backup_includes_writes_still_in_the_wal(county: County, new_database, tmp_path: Path) -> None:
     """The online backup sees committed rows that only live in the -wal file (a file copy would not)."""
-    url = new_database()
-    populate(url)
+    url = restored_copy(county, new_database)
     db = Database(url)
     try:
         with db.engine.connect() as keep_open:  # holds the WAL open: no checkpoint on close
@@ -180,22 +199,21 @@ def test_sqlite_backup_includes_writes_still_in_the_wal(new_database, tmp_path: 
 
 
 @sqlite_only
-def test_sqlite_restore_replaces_an_existing_database_only_with_force(new_database, tmp_path: Path) -> None:
-    old, new = new_database(), new_database()
-    populate(old)
-    populate(new)
+def test_sqlite_restore_replaces_an_existing_database_only_with_force(
+    county: County, new_database, tmp_path: Path
+) -> None:
+    old, new = restored_copy(county, new_database), restored_copy(county, new_database)
     db = Database(new)
     with db.unit_of_work() as s:
         departments.create(s, actor=ADMIN, name="只在新库里的部门", kind=DepartmentKind.OPERATOR)
     db.dispose()
     archive = tmp_path / "new.backup"
     assert countyos(new, "backup", str(archive)).exit_code == 0
-    before_old = snapshot(old)
 
     refused = countyos(old, "restore", str(archive))
     assert refused.exit_code == 2
     assert "--force" in refused.output
-    assert_same_data(before_old, snapshot(old))
+    assert_same_data(county.data, snapshot(old))
 
     forced = countyos(old, "restore", "--force", str(archive))
     assert forced.exit_code == 0, forced.output
@@ -204,11 +222,9 @@ def test_sqlite_restore_replaces_an_existing_database_only_with_force(new_databa
 
 
 @sqlite_only
-def test_sqlite_restore_refuses_a_damaged_backup(new_database, tmp_path: Path) -> None:
-    url = new_database()
-    populate(url)
+def test_sqlite_restore_refuses_a_damaged_backup(county: County, tmp_path: Path) -> None:
     archive = tmp_path / "damaged.backup"
-    assert countyos(url, "backup", str(archive)).exit_code == 0
+    archive.write_bytes(county.archive.read_bytes())
     check = sqlite3.connect(archive)
     page_size = check.execute("PRAGMA page_size").fetchone()[0]
     root = check.execute("SELECT rootpage FROM sqlite_master WHERE name = 'org_user'").fetchone()[0]
@@ -230,20 +246,16 @@ def test_sqlite_restore_refuses_a_damaged_backup(new_database, tmp_path: Path) -
 
 
 @pytest.mark.postgres_only
-def test_postgres_restore_with_force_replaces_the_data(new_database, tmp_path: Path) -> None:
-    """`restore --force` into a database that already holds (other) data leaves exactly the backup's data."""
-    source, target = new_database(), new_database()
-    populate(source)
-    populate(target)
+def test_postgres_restore_with_force_replaces_the_data(county: County, new_database) -> None:
+    """`restore --force` into a database that holds other data leaves exactly the backup's data."""
+    target = restored_copy(county, new_database)
     db = Database(target)
     with db.unit_of_work() as s:
         departments.create(s, actor=ADMIN, name="将被覆盖的部门", kind=DepartmentKind.OPERATOR)
     db.dispose()
-    archive = tmp_path / "pg.backup"
-    assert countyos(source, "backup", str(archive)).exit_code == 0
-    result = countyos(target, "restore", "--force", str(archive))
+    result = countyos(target, "restore", "--force", str(county.archive))
     assert result.exit_code == 0, result.output
-    assert_same_data(snapshot(source), snapshot(target))
+    assert_same_data(county.data, snapshot(target))
     assert_restored_database_works(target)
     engine = create_engine(target, poolclass=NullPool)
     with engine.connect() as conn:  # the extension, created by the superuser, is kept
