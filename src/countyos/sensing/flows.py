@@ -7,15 +7,21 @@ inside its own transaction; the caller commits (and, for MQTT, acknowledges only
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from countyos.cases.models import Case, Channel, Priority
+from countyos.cases.service import cases, categories
+from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
-from countyos.sensing.service import devices, store
+from countyos.core.errors import CountyError, ValidationFailed
+from countyos.sensing.models import Alarm, AlarmKind, AlarmState, Datastream, Severity, Thing
+from countyos.sensing.service import alarms, devices, health, rules, store
 from countyos.sensing.service.ingest import ItemError, Prepared
-from countyos.sensing.service.times import from_us, now_us
+from countyos.sensing.service.times import from_us, now_us, to_us
 
 
 @dataclass
@@ -39,9 +45,6 @@ class IngestOutcome:
         }
 
 
-_after_store: list[Any] = []
-
-
 def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> IngestOutcome:
     now = now or now_us()
     out = IngestOutcome(errors=list(prepared.errors))
@@ -51,10 +54,166 @@ def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> I
         stored = store.store(session, prepared.datastream_ids, prepared.times, prepared.values, reported_us=now)
     out.stored, out.duplicates, out.batch = stored.inserted, stored.duplicates, stored
     if stored.inserted:
-        devices.last_seen(session, thing_ids=prepared.things, at=from_us(now) if now else utcnow())
-        for hook in _after_store:
-            out.alarms.extend(hook(session, stored, now))
+        at = from_us(now)
+        not_online = devices.last_seen(session, thing_ids=prepared.things, at=at)
+        if not_online:
+            for thing_id in health.back_online(session, thing_ids=not_online, now=at):
+                clear_offline(session, thing_id=thing_id, at=at)
+        health.refresh_status(session, datastream_ids=stored.touched)
+        out.alarms = apply_firings(session, rules.evaluate(session, stored.new_rows()), at=at)
     return out
+
+
+# --- alarms from rules and device health -----------------------------------------------------------
+
+SEVERITY_PRIORITY = {Severity.CRITICAL: Priority.CRITICAL, Severity.MAJOR: Priority.URGENT}
+
+
+def apply_firings(session: Session, firings: list[rules.Firing], *, at: datetime | None = None) -> list[int]:
+    """Raise or clear the alarms of rule firings; an alarm whose rule names a case category opens a case."""
+    out = []
+    for f in firings:
+        ds = session.get(Datastream, f.datastream_id)
+        if ds is None:
+            continue
+        thing = ds.thing
+        if f.kind == "raise":
+            value = None if f.value != f.value else f.value
+            title = f"{f.rule.name} · {thing.name}" + (
+                f" = {value:g} {ds.unit_symbol or ''}".rstrip() if value is not None else ""
+            )
+            alarm, created = alarms.raise_alarm(
+                session,
+                kind=AlarmKind.RULE,
+                thing_id=thing.id,
+                datastream_id=ds.id,
+                rule_id=f.rule.id,
+                severity=Severity(f.rule.severity),
+                title=title,
+                value=value,
+                dedupe_seconds=f.rule.dedupe_seconds,
+                observations=f.observations,
+                context={"rule": f.rule.id, "datastream": ds.id, "cause": "sensing.rule"},
+                at=at,
+            )
+            if created and f.rule.case_category_code:
+                open_case(session, alarm=alarm, category_code=f.rule.case_category_code, thing=thing)
+            out.append(alarm.id)
+        else:
+            alarm_ = alarms.open_alarm_for(
+                session, kind=AlarmKind.RULE, rule_id=f.rule.id, thing_id=thing.id, datastream_id=ds.id
+            )
+            if alarm_ is not None and alarm_.state != AlarmState.CLEARED:
+                clear(session, alarm=alarm_, actor=SYSTEM, note="the condition no longer holds", at=at)
+    return out
+
+
+def clear(
+    session: Session, *, alarm: Alarm, actor: Actor, note: str | None = None, at: datetime | None = None
+) -> Alarm:
+    """Clear an alarm (by a person or because the condition ended) and note it on its case."""
+    alarms.apply(session, alarm=alarm, action="clear", actor=actor, note=note, at=at)
+    if alarm.case_id is not None:
+        note_on_case(
+            session,
+            alarm=alarm,
+            actor=actor,
+            text=f"告警已清除 Alarm cleared: {alarm.title}" + (f" — {note}" if note else ""),
+        )
+    return alarm
+
+
+def clear_offline(session: Session, *, thing_id: int, at: datetime) -> None:
+    a = alarms.open_alarm_for(session, kind=AlarmKind.OFFLINE, rule_id=None, thing_id=thing_id, datastream_id=None)
+    if a is not None and a.state != AlarmState.CLEARED:
+        clear(session, alarm=a, actor=SYSTEM, note="the device reports again", at=at)
+
+
+def health_sweep(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Devices silent for too long go offline and raise an offline alarm; no-data rules fire."""
+    now = now or utcnow()
+    out = []
+    for thing in health.sweep(session, now=now):
+        alarm, _ = alarms.raise_alarm(
+            session,
+            kind=AlarmKind.OFFLINE,
+            thing_id=thing.id,
+            datastream_id=None,
+            rule_id=None,
+            severity=Severity.MAJOR,
+            title=f"设备离线 Device offline · {thing.name}",
+            value=None,
+            dedupe_seconds=3600,
+            context={
+                "cause": "sensing.health",
+                "last_seen": thing.last_seen_at.isoformat() if thing.last_seen_at else None,
+            },
+            at=now,
+        )
+        out.append(alarm.id)
+    out += apply_firings(session, rules.no_data_due(session, now=to_us(now)), at=now)
+    return out
+
+
+# --- the link to the cases domain --------------------------------------------------------------------
+
+
+def open_case(session: Session, *, alarm: Alarm, category_code: str, thing: Thing) -> None:
+    """Open a case at the device's location through the cases domain, linked both ways: the case's
+    external id and first timeline entry name the alarm (its cause), the alarm keeps the case id."""
+    if thing.lon is None or thing.lat is None:
+        alarm.case_error = "the device has no location"
+        return
+    try:
+        with session.begin_nested():
+            cat = categories.get_by_service_code(session, code=category_code)
+            if cat is None:
+                raise ValidationFailed("There is no category with service code %(code)s", code=category_code)
+            case, _, _ = cases.create(
+                session,
+                actor=Actor(id=None, name="sensing"),
+                new=cases.NewCase(
+                    channel=Channel.IOT,
+                    category_id=cat.id,
+                    title=alarm.title[:200],
+                    description=f"{alarm.title}\n告警 Alarm #{alarm.id} ({alarm.severity})",
+                    lon=thing.lon,
+                    lat=thing.lat,
+                    priority=SEVERITY_PRIORITY.get(Severity(alarm.severity), Priority.NORMAL),
+                    external_id=f"alarm:{alarm.id}",
+                    idempotency_key=f"sensing-alarm-{alarm.id}",
+                    reporter=cases.ReporterIn(device_id=thing.device_key or str(thing.id)),
+                    context={
+                        "cause": "sensing.alarm",
+                        "alarm_id": alarm.id,
+                        "thing_id": thing.id,
+                        "parent": f"alarm:{alarm.id}",
+                    },
+                ),
+            )
+        alarm.case_id, alarm.case_number, alarm.case_error = case.id, case.number, None
+        alarm.context = {**(alarm.context or {}), "case_id": case.id, "case_number": case.number}
+    except CountyError as exc:
+        alarm.case_error = str(exc.message)[:300]
+    session.flush()
+
+
+def note_on_case(session: Session, *, alarm: Alarm, actor: Actor, text: str) -> None:
+    case = session.get(Case, alarm.case_id)
+    if case is None:
+        return
+    cases.add_event(
+        session,
+        case=case,
+        actor=actor,
+        role=None,
+        action="comment",
+        from_state=str(case.state),
+        to_state=str(case.state),
+        comment=text,
+        internal=True,
+        context={"cause": "sensing.alarm", "alarm_id": alarm.id, "alarm_state": str(alarm.state)},
+    )
 
 
 # --- notifications after commit (SensorThings MQTT subscribers) ------------------------------------

@@ -20,7 +20,15 @@ def disk_stats(db: Database) -> object:
         return retention.refresh_stats(s)
 
 
+def health(db: Database) -> object:
+    from countyos.sensing import flows
+
+    with db.unit_of_work() as s:
+        return flows.health_sweep(s)
+
+
 JOBS = [
+    Job("sensing.health", 30, health),
     Job("sensing.retention", 600, prune),
     Job("sensing.partitions", 6 * 3600, partitions),
     Job("sensing.disk_stats", 1800, disk_stats),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from countyos.sensing.api import ingest
+from countyos.sensing.api import ingest, operations
 
 router = APIRouter(prefix="/sensing", tags=["sensing"])
 router.include_router(ingest.router)
+router.include_router(operations.router)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
+from countyos.core.errors import NotFound
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmState, Health, Rule, Severity, Thing
 
 OPEN_ALARM = (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED)
@@ -197,3 +198,22 @@ def thing_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {r.id: r.name for r in session.execute(select(Thing.id, Thing.name).where(Thing.id.in_(ids)))}
+
+
+def alarm_with_events(session: Session, *, alarm_id: int) -> tuple[Alarm, list[AlarmEvent]]:
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound("Alarm %(id)s does not exist", id=alarm_id)
+    events = list(session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id)))
+    return alarm, events
+
+
+def device_with_alarms(session: Session, *, thing_id: int, limit: int = 100) -> tuple[Thing, list[Alarm]]:
+    thing = session.get(Thing, thing_id)
+    if thing is None:
+        raise NotFound("Device %(id)s does not exist", id=thing_id)
+    open_first = case((Alarm.state.in_(OPEN_ALARM), 0), else_=1)
+    alarms = session.scalars(
+        select(Alarm).where(Alarm.thing_id == thing_id).order_by(open_first, Alarm.raised_at.desc()).limit(limit)
+    )
+    return thing, list(alarms)
