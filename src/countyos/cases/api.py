@@ -140,8 +140,8 @@ def reveal_contact(
 
 
 @router.post("/case-attachments", status_code=201)
-async def upload_attachment(session: WriteSession, a: Reader, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    data = await file.read(attachments.MAX_BYTES + 1)
+def upload_attachment(session: WriteSession, a: Reader, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    data = file.file.read(attachments.MAX_BYTES + 1)
     att = attachments.store(session, actor=a.actor, data=data, name=file.filename)
     return {"id": att.id, "media_type": att.media_type, "size": att.size, "sha256": att.sha256}
 
@@ -212,11 +212,11 @@ def set_limit(
 
 
 @router.post("/case-categories/hotline-import")
-async def import_hotline(
+def import_hotline(
     session: WriteSession, a: Annotated[Auth, Depends(require("case.configure"))], file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     """Import a 3-level 12345 taxonomy (CSV ``code,name[,parent_code]``); all rows or none."""
-    return categories.import_hotline_taxonomy(session, actor=a.actor, data=await file.read(2_000_000))
+    return categories.import_hotline_taxonomy(session, actor=a.actor, data=file.file.read(2_000_000))
 
 
 # -- routing --------------------------------------------------------------------------------------
@@ -380,7 +380,7 @@ def read_work_order_sheet(data: bytes) -> list[dict[str, Any]]:
 
 
 @router.post("/hotline/import")
-async def import_work_orders(
+def import_work_orders(
     request: Request,
     session: WriteSession,
     a: HotlineAuth,
@@ -388,7 +388,7 @@ async def import_work_orders(
     format: Literal["json", "xlsx"] = "json",
 ) -> Any:
     """Import 12345 work orders from Excel; answers a per-row report (JSON, or an .xlsx with ``format=xlsx``)."""
-    rows = read_work_order_sheet(await file.read(20_000_000))
+    rows = read_work_order_sheet(file.file.read(20_000_000))
     report = flows.work_order_rows(session, actor=a.actor, rows=rows)
     audit.record(
         session,

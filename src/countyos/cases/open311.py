@@ -285,10 +285,17 @@ def _float(form: Any, name: str) -> float | None:
         raise ValidationFailed("%(name)s is not a number", name=name) from exc
 
 
+async def parsed_form(request: Request) -> Any:
+    """The POSTed form, read on the event loop before the (threaded) endpoint touches the database:
+    a database call on the event loop would block it while another request's commit waits there."""
+    return await request.form()
+
+
 @router.post("/requests.{fmt}")
-async def post_request(request: Request, fmt: str, session: WriteSession, _: Public) -> Response:
+def post_request(
+    request: Request, fmt: str, session: WriteSession, _: Public, form: Annotated[Any, Depends(parsed_form)]
+) -> Response:
     _fmt(fmt)
-    form = await request.form()
     api_key = str(form.get("api_key") or request.headers.get("x-api-key") or "").strip()
     if not api_key:
         raise PermissionDenied("An api_key is required to post requests")

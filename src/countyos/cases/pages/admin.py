@@ -84,7 +84,7 @@ def hotline_page(request: Request, a: Annotated[Auth, Depends(require("case.hotl
 
 
 @router.post("/cases/hotline")
-async def hotline_import(
+def hotline_import(
     request: Request,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.hotline"))],
@@ -93,7 +93,7 @@ async def hotline_import(
 ) -> Response:
     """Import 12345 work orders from Excel and show the per-row report."""
     try:
-        rows = api.read_work_order_sheet(await file.read(20_000_000))
+        rows = api.read_work_order_sheet(file.file.read(20_000_000))
     except CountyError as exc:
         return templates(request).render(
             request, "cases/hotline.html", {"report": None, "error": exc.message}, status_code=exc.status

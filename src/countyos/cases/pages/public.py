@@ -33,7 +33,7 @@ def report_form(request: Request, session: ReadSession, _: Public) -> Response:
 
 
 @router.post("/report")
-async def report_submit(
+def report_submit(
     request: Request,
     session: WriteSession,
     _: Public,
@@ -66,7 +66,7 @@ async def report_submit(
         att_ids = []
         for up in (photos or [])[:MAX_PHOTOS]:
             if up.filename:
-                data = await up.read(attachments.MAX_BYTES + 1)
+                data = up.file.read(attachments.MAX_BYTES + 1)
                 att_ids.append(attachments.store(session, actor=actor, data=data, name=up.filename).id)
         new = cases.NewCase(
             channel=Channel.WEB,

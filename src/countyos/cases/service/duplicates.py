@@ -16,6 +16,7 @@ from countyos.cases.models import Case
 
 DEFAULT_RADIUS_M = 100.0
 DEFAULT_WINDOW = timedelta(hours=72)
+MAX_CANDIDATES = 50  # the most recent ones; a hotspot with hundreds of open cases must not slow intake
 _M_PER_DEG_LAT = 111_320.0
 
 
@@ -36,15 +37,20 @@ def candidates(
         return []
     dlat = radius_m / _M_PER_DEG_LAT
     dlon = radius_m / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(case.lat))))
-    stmt = select(Case).where(
-        Case.id != case.id,
-        Case.is_open.is_(True),
-        Case.merged_into_id.is_(None),
-        Case.category_id == case.category_id,
-        Case.reported_at >= case.reported_at - window,
-        Case.reported_at <= case.reported_at,
-        Case.lat.between(case.lat - dlat, case.lat + dlat),
-        Case.lon.between(case.lon - dlon, case.lon + dlon),
+    stmt = (
+        select(Case)
+        .where(
+            Case.id != case.id,
+            Case.is_open.is_(True),
+            Case.merged_into_id.is_(None),
+            Case.category_id == case.category_id,
+            Case.reported_at >= case.reported_at - window,
+            Case.reported_at <= case.reported_at,
+            Case.lat.between(case.lat - dlat, case.lat + dlat),
+            Case.lon.between(case.lon - dlon, case.lon + dlon),
+        )
+        .order_by(Case.reported_at.desc())
+        .limit(MAX_CANDIDATES)
     )
     out = []
     for other in session.scalars(stmt):

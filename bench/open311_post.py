@@ -1,0 +1,234 @@
+"""Open311 POST /requests.json under load vs a bare FastAPI POST endpoint, both on loopback, same run.
+
+CountyOS side: a real server (uvicorn, one worker, SQLite file, scheduler off) with the demo county's
+geo data and the cases setup (categories, routing, an Open311 api_key). Each request is parsed,
+validated (api_key, service code, attributes), placed on its grid (geo lookup), routed, timed on the
+working-time calendar, written with its timeline entry and audit record, and committed.
+Baseline: a FastAPI app with one POST endpoint that parses the same form and answers a JSON body,
+under the same uvicorn settings. The load tool is built in: asyncio clients on keep-alive HTTP/1.1
+connections, a fixed number of requests in flight. Prints requests/s, p50 and p99 for both and the
+ratio CountyOS / baseline. (Target from the issue: ≥ 1,000 req/s and p99 < 50 ms on one worker.)
+
+    .venv/bin/python bench/open311_post.py                 # 5,000 requests, 32 in flight
+    .venv/bin/python bench/open311_post.py --n 2000 --c 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(url: str) -> tuple[str, list[tuple[float, float]]]:
+    """Migrate, load the org and geo demo and the cases setup; return an api_key and points inside."""
+    os.environ["COUNTYOS_DATABASE_URL"] = url
+    from sqlalchemy import select
+
+    from countyos import domains
+    from countyos.cases import demo as cases_demo
+    from countyos.core import migrate
+    from countyos.core.db import Database
+    from countyos.core.settings import reset_settings
+    from countyos.geo import demo as geo_demo
+    from countyos.geo.models import Component
+    from countyos.org import demo as org_demo
+    from countyos.org import flows as org_flows
+
+    reset_settings()
+    migrate.upgrade(url)
+    db = Database(url)
+    ctx = org_demo.DemoContext()
+    with db.unit_of_work() as s:
+        org_flows.bootstrap(
+            s, permissions=domains.all_permissions(), role_specs=domains.all_roles(), grants=domains.all_grants()
+        )
+        org_demo.load(s, ctx)
+        geo_demo.load(s, ctx)
+        cases_demo._setup(s, ctx)
+        cases_demo._open311_app(s, ctx)
+        points = [(lon, lat) for lon, lat in s.execute(select(Component.lon, Component.lat).limit(2000)).all()]
+    db.dispose()
+    key = next(n for n in ctx.notes if n.startswith("Open311 api_key")).rsplit(" ", 1)[1]
+    return key, points
+
+
+BARE_APP = """
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+app = FastAPI()
+counter = 0
+
+
+@app.post("/open311/v2/requests.json")
+async def post(request: Request):
+    global counter
+    form = await request.form()
+    counter += 1
+    return JSONResponse([{"service_request_id": str(counter), "service_notice": form.get("service_code"),
+                          "account_id": None}])
+"""
+
+
+def start_server(app: str, port: int, env: dict[str, str], app_dir: str | None = None) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    if app.endswith("create_app"):
+        cmd.append("--factory")
+    if app_dir:
+        cmd += ["--app-dir", app_dir]
+    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
+    for _ in range(300):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+async def _client(port: int, bodies: list[bytes], latencies: list[float], statuses: dict[int, int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for body in bodies:
+            req = (
+                b"POST /open311/v2/requests.json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            t0 = time.perf_counter()
+            writer.write(req)
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    chunks = [bodies[i::concurrency] for i in range(concurrency)]
+    t0 = time.perf_counter()
+    await asyncio.gather(*(_client(port, c, latencies, statuses) for c in chunks if c))
+    return time.perf_counter() - t0, latencies, statuses
+
+
+def summary(name: str, elapsed: float, lat: list[float], statuses: dict[int, int]) -> float:
+    lat = sorted(lat)
+    rps = len(lat) / elapsed
+    p50 = statistics.median(lat) * 1000
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+    codes = dict(sorted(statuses.items()))
+    print(f"{name:<22} {rps:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   statuses {codes}")
+    return rps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=5000, help="requests per server")
+    ap.add_argument("--c", type=int, default=32, help="requests in flight")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="countyos-bench-"))
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    env = dict(
+        os.environ,
+        COUNTYOS_DATABASE_URL=url,
+        COUNTYOS_ENV="dev",
+        COUNTYOS_RUN_JOBS="false",
+        COUNTYOS_DATA_DIR=str(tmp / "data"),
+        PYTHONPATH=str(ROOT / "src"),
+    )
+    env.pop("COUNTYOS_CONFIG", None)
+    os.environ.update({k: env[k] for k in ("COUNTYOS_ENV", "COUNTYOS_RUN_JOBS", "COUNTYOS_DATA_DIR")})
+    print("preparing the demo county (org, geo, cases setup)…", flush=True)
+    key, points = prepare(url)
+    rng = random.Random(7)
+    codes = ["M06010", "M09006", "C01002", "C01037", "M07001"]
+
+    def body(i: int) -> bytes:
+        lon, lat = rng.choice(points)
+        return urlencode(
+            {
+                "api_key": key,
+                "service_code": codes[i % len(codes)],
+                "lat": f"{lat:.6f}",
+                "long": f"{lon:.6f}",
+                "description": f"bench {i}",
+                "attribute[AMOUNT]": "small",
+            }
+            if codes[i % len(codes)] == "M06010"
+            else {
+                "api_key": key,
+                "service_code": codes[i % len(codes)],
+                "lat": f"{lat:.6f}",
+                "long": f"{lon:.6f}",
+                "description": f"bench {i}",
+            }
+        ).encode()
+
+    bodies = [body(i) for i in range(args.n)]
+    warm = bodies[: min(200, args.n // 10)]
+    (tmp / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+    results = {}
+    for name, app, app_dir in (
+        ("baseline (bare FastAPI)", "bare_app:app", str(tmp)),
+        ("CountyOS Open311 POST", "countyos.app:create_app", None),
+    ):
+        port = free_port()
+        proc = start_server(app, port, env, app_dir)
+        try:
+            asyncio.run(load(port, warm, min(8, args.c)))
+            elapsed, lat, statuses = asyncio.run(load(port, bodies, args.c))
+            results[name] = summary(name, elapsed, lat, statuses)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    base, ours = results["baseline (bare FastAPI)"], results["CountyOS Open311 POST"]
+    print(
+        f"ratio CountyOS / baseline: {ours / base:.3f}  ({args.n} requests, {args.c} in flight, {os.cpu_count()} CPUs)"
+    )
+
+
+if __name__ == "__main__":
+    main()
