@@ -132,4 +132,5 @@ def test_report_to_rating(browsing: Browsing, server) -> None:  # noqa: F811
     after = _evaluation_row(leader, "县综合行政执法局")
     assert after and after != before
     for p in (grid, intake, leader, dispatcher, handler, citizen):
-        assert [x for x in p.problems.take() if "HTTP 4" not in x and "favicon" not in x] == []
+        expected_offline = ("ERR_INTERNET_DISCONNECTED", "net::ERR_")  # the grid worker's phone had no signal
+        assert [x for x in p.problems.take() if "favicon" not in x and not any(e in x for e in expected_offline)] == []
