@@ -12,8 +12,11 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from countyos.core.i18n import N_
 from countyos.sensing import bridge
 from countyos.sensing.api import sta
+from countyos.sensing.pages import devices
+from countyos.web.nav import NavItem
 
 
 class BridgeCollector(Collector):
@@ -59,4 +62,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(lifespan=lifespan)
 router.include_router(sta.router)
-NAV: list[object] = []
+router.include_router(devices.router)
+
+SENSING = N_("Sensing")
+NAV = [
+    NavItem(SENSING, N_("Devices and map"), "/sensing", "sensing.read", order=200),
+    NavItem(SENSING, N_("Alarm console"), "/sensing/alarms", "sensing.read", order=201),
+    NavItem(SENSING, N_("Alarm rules"), "/sensing/rules", "sensing.read", order=202),
+]

@@ -1,0 +1,223 @@
+"""Pages: device list and map with state colours, device detail with charts, alarm console, rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy import func, select
+from starlette.responses import Response
+
+from countyos.core.errors import CountyError
+from countyos.core.i18n import N_
+from countyos.sensing import flows
+from countyos.sensing.models import Alarm, AlarmState, Datastream, Latest, Rule, Thing
+from countyos.sensing.service import alarms, devices, rules
+from countyos.sensing.service.times import iso
+from countyos.web.deps import Auth, ReadSession, WriteSession, require
+from countyos.web.templating import redirect, templates, translate
+
+router = APIRouter(include_in_schema=False)
+
+HEALTH_LABELS = {"online": N_("Online"), "offline": N_("Offline"), "unknown": N_("Unknown")}
+STATE_LABELS = {"active": N_("Active"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
+SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
+
+
+@router.get("/sensing")
+def device_list(
+    request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("sensing.read"))]
+) -> Response:
+    things = list(session.scalars(select(Thing).order_by(Thing.device_class, Thing.name)))
+    open_alarms = {
+        tid: n
+        for tid, n in session.execute(
+            select(Alarm.thing_id, func.count()).where(Alarm.state != AlarmState.CLEARED).group_by(Alarm.thing_id)
+        )
+    }
+    return templates(request).render(
+        request,
+        "sensing/devices.html",
+        {
+            "things": things,
+            "open_alarms": open_alarms,
+            "counts": devices.counts_by_health(session),
+            "classes": devices.retention_classes(session),
+            "health_labels": HEALTH_LABELS,
+        },
+    )
+
+
+@router.get("/sensing/devices/{thing_id}")
+def device_detail(
+    thing_id: int, request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("sensing.read"))]
+) -> Response:
+    thing = devices.get_thing(session, thing_id=thing_id)
+    streams = devices.datastreams_of(session, thing_id=thing.id)
+    latest = {
+        la.datastream_id: la
+        for la in session.scalars(select(Latest).where(Latest.datastream_id.in_([d.id for d in streams])))
+    }
+    recent = list(
+        session.scalars(select(Alarm).where(Alarm.thing_id == thing.id).order_by(Alarm.last_raised_at.desc()).limit(20))
+    )
+    return templates(request).render(
+        request,
+        "sensing/device.html",
+        {
+            "thing": thing,
+            "streams": streams,
+            "latest": latest,
+            "iso": iso,
+            "alarms": recent,
+            "health_labels": HEALTH_LABELS,
+            "state_labels": STATE_LABELS,
+            "severity_labels": SEVERITY_LABELS,
+            "tokens": devices.tokens_of(session, thing_id=thing.id) if a.actor.can("sensing.write") else [],
+        },
+    )
+
+
+@router.get("/sensing/alarms")
+def alarm_console(
+    request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("sensing.read"))], state: str = "open"
+) -> Response:
+    states = ["active", "acknowledged"] if state == "open" else ([state] if state in STATE_LABELS else None)
+    rows = alarms.list_alarms(session, states=states)
+    things = {t.id: t for t in session.scalars(select(Thing).where(Thing.id.in_({r.thing_id for r in rows})))}
+    return templates(request).render(
+        request,
+        "sensing/alarms.html",
+        {
+            "rows": rows,
+            "things": things,
+            "state": state,
+            "state_labels": STATE_LABELS,
+            "severity_labels": SEVERITY_LABELS,
+        },
+    )
+
+
+@router.post("/sensing/alarms/{alarm_id}/{action}")
+def alarm_action(
+    alarm_id: int,
+    action: str,
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("alarm.ack"))],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    alarm = alarms.get(session, alarm_id=alarm_id)
+    try:
+        if action == "clear":
+            flows.clear(session, alarm=alarm, actor=a.actor, note=note or None)
+        elif action == "acknowledge":
+            alarms.apply(session, alarm=alarm, action="acknowledge", actor=a.actor, note=note or None)
+        else:
+            return redirect("/sensing/alarms", translate(request, "Unknown action"), "error")
+    except CountyError as exc:
+        return redirect("/sensing/alarms", translate(request, exc.message_id, **exc.params), "error")
+    return redirect("/sensing/alarms", translate(request, "Alarm updated"))
+
+
+@router.get("/sensing/rules")
+def rule_list(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("sensing.read"))]) -> Response:
+    return templates(request).render(
+        request, "sensing/rules.html", {"rules": rules.list_rules(session), "severity_labels": SEVERITY_LABELS}
+    )
+
+
+EXAMPLE = {"type": "duration", "seconds": 600, "of": {"type": "threshold", "op": ">", "value": 3.0, "clear": 2.8}}
+
+
+def _form_context(
+    session: Any, rule: Rule | None, data: dict[str, Any] | None = None, errors: Any = None
+) -> dict[str, Any]:
+    from countyos.sensing.models import ObservedProperty
+
+    data = data or (
+        {k: getattr(rule, k) for k in rules.RULE_FIELDS}
+        if rule
+        else {"severity": "major", "dedupe_seconds": 3600, "enabled": True, "condition": EXAMPLE}
+    )
+    return {
+        "rule": rule,
+        "data": data,
+        "condition_text": data["condition"]
+        if isinstance(data.get("condition"), str)
+        else json.dumps(data.get("condition"), ensure_ascii=False, indent=2),
+        "errors": errors or [],
+        "severity_labels": SEVERITY_LABELS,
+        "properties": list(session.scalars(select(ObservedProperty).order_by(ObservedProperty.name))),
+        "streams": list(session.scalars(select(Datastream).order_by(Datastream.name))),
+        "device_classes": sorted({c for c in session.scalars(select(Thing.device_class)) if c}),
+    }
+
+
+@router.get("/sensing/rules/new")
+def rule_new(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("sensing.rules"))]) -> Response:
+    return templates(request).render(request, "sensing/rule_form.html", _form_context(session, None))
+
+
+@router.get("/sensing/rules/{rule_id}")
+def rule_edit(
+    rule_id: int, request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("sensing.rules"))]
+) -> Response:
+    return templates(request).render(
+        request, "sensing/rule_form.html", _form_context(session, rules.get(session, rule_id=rule_id))
+    )
+
+
+def _opt_int(v: str) -> int | None:
+    return int(v) if v.strip().isdigit() else None
+
+
+@router.post("/sensing/rules/save")
+def rule_save(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("sensing.rules"))],
+    name: Annotated[str, Form()],
+    severity: Annotated[str, Form()],
+    condition: Annotated[str, Form()],
+    rule_id: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    datastream_id: Annotated[str, Form()] = "",
+    observed_property_id: Annotated[str, Form()] = "",
+    device_class: Annotated[str, Form()] = "",
+    case_category_code: Annotated[str, Form()] = "",
+    dedupe_seconds: Annotated[str, Form()] = "3600",
+    enabled: Annotated[str, Form()] = "",
+) -> Response:
+    data: dict[str, Any] = {
+        "name": name,
+        "severity": severity,
+        "description": description,
+        "enabled": bool(enabled),
+        "datastream_id": _opt_int(datastream_id),
+        "observed_property_id": _opt_int(observed_property_id),
+        "device_class": device_class.strip() or None,
+        "case_category_code": case_category_code.strip() or None,
+        "dedupe_seconds": _opt_int(dedupe_seconds) or 0,
+    }
+    rid = _opt_int(rule_id)
+    try:
+        data["condition"] = json.loads(condition)
+    except json.JSONDecodeError as exc:
+        data["condition"] = condition
+        errors = [{"field": "condition", "message": f"JSON: {exc.msg} (line {exc.lineno})"}]
+        rule = rules.get(session, rule_id=rid) if rid else None
+        return templates(request).render(
+            request, "sensing/rule_form.html", _form_context(session, rule, data, errors), status_code=422
+        )
+    try:
+        saved = rules.save(session, actor=a.actor, data=data, rule_id=rid)
+    except CountyError as exc:
+        session.rollback()
+        rule = rules.get(session, rule_id=rid) if rid else None
+        errs = getattr(exc, "errors", [{"field": "", "message": exc.message}])
+        return templates(request).render(
+            request, "sensing/rule_form.html", _form_context(session, rule, data, errs), status_code=422
+        )
+    return redirect(f"/sensing/rules/{saved.id}", translate(request, "Rule saved"))
