@@ -19,7 +19,8 @@
 #   COUNTYOS_TEST_PG_PORT       PostgreSQL port (default: the port of cluster 15/main)
 #   COUNTYOS_TEST_PG_DB         test database (default countyos_test); use another name when two
 #                               checkouts run the suite on one machine at the same time
-#   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 30)
+#   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 20); a test
+#                               running longer than 5 minutes prints every thread's stack (faulthandler)
 
 set -uo pipefail
 
@@ -36,7 +37,7 @@ MQTT_PORT=1883
 ARTIFACTS="$ROOT/test-artifacts"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-PYTEST_TIMEOUT_MIN="${PYTEST_TIMEOUT_MIN:-30}"
+PYTEST_TIMEOUT_MIN="${PYTEST_TIMEOUT_MIN:-20}"
 export COUNTYOS_SCALE="${COUNTYOS_SCALE:-ci}"
 export DEBIAN_FRONTEND=noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -266,7 +267,8 @@ run_pytest() {
     shift
     log="$ARTIFACTS/pytest-$label.log"
     env "${envs[@]}" timeout --signal=INT --kill-after=60 "${PYTEST_TIMEOUT_MIN}m" \
-        "$PY" -m pytest -p no:cacheprovider --junitxml="$ARTIFACTS/junit-$label.xml" "$@" "${PYTEST_ARGS[@]}" \
+        "$PY" -m pytest -p no:cacheprovider -o faulthandler_timeout=300 --junitxml="$ARTIFACTS/junit-$label.xml" \
+        "$@" "${PYTEST_ARGS[@]}" \
         2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     PYTEST_TOTALS+="  pytest $label: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')\n"
