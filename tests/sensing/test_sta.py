@@ -76,6 +76,9 @@ def test_deep_insert_creates_the_whole_tree_with_links(client, thing):
     assert "@iot.nextLink" in obs
     nxt = client.get(obs["@iot.nextLink"].replace("http://testserver", "")).json()
     assert [o["result"] for o in nxt["value"]] == [1.3, 1.2]
+    newest = client.get(f"{STA}/Datastreams?$expand=Observations($top=1;$orderby=phenomenonTime desc)").json()["value"]
+    assert [o["result"] for o in next(d for d in newest if d["name"] == "水位")["Observations"]] == [1.5]
+    assert next(d for d in newest if d["name"] == "电量")["Observations"] == []
     foi = client.get(f"{STA}/Observations({obs['value'][0]['@iot.id']})/FeatureOfInterest").json()
     assert foi["feature"]["coordinates"] == [119.27, 28.59]
     hist = client.get(f"{STA}/Things({tid})/HistoricalLocations?$expand=Locations").json()["value"]

@@ -15,6 +15,7 @@ MINUTE_US = 60 * US
 HOUR_US = 3600 * US
 DAY_US = 86400 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 _ONE_US = timedelta(microseconds=1)
 
 # Observations before this instant are refused as absurd (no county sensor network is older).
@@ -68,12 +69,12 @@ def iso(us: int | None) -> str | None:
     """µs → ``2026-05-01T08:00:00Z`` (milliseconds shown only when present)."""
     if us is None:
         return None
-    dt = EPOCH + timedelta(microseconds=us)
+    dt = _NAIVE_EPOCH + timedelta(microseconds=us)
     if us % US == 0:
-        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dt.isoformat(timespec="seconds") + "Z"
     if us % 1000 == 0:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return dt.isoformat(timespec="milliseconds") + "Z"
+    return dt.isoformat(timespec="microseconds") + "Z"
 
 
 def interval(start: int | None, end: int | None) -> str | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from countyos.sensing.models import Latest
 from countyos.sensing.service.sta import entities as E
-from countyos.sensing.service.sta.parser import StaQueryError
+from countyos.sensing.service.sta.parser import Path, StaQueryError
 from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
 from countyos.sensing.service.sta.sql import Translator
 
@@ -183,7 +183,12 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     more = len(rows) > top
     rows = rows[:top]
     items = [_entity_json(ctx, ent, r, spans, opts, navs) for r in rows]
-    _expand(ctx, ent, items, [r[spans[0][1]] for r in rows], opts)
+    parents = (
+        select(a.id).where(where).order_by(*_order(ent, a, opts, ctx.dialect)).limit(top).offset(opts.skip)
+        if len(rows) > 500  # a long list of ids is cheaper to select again than to bind
+        else None
+    )
+    _expand(ctx, ent, items, [r[spans[0][1]] for r in rows], opts, parents)
     out: dict[str, Any] = {}
     if opts.count:
         out["@iot.count"] = count(ctx, target, opts)
@@ -239,7 +244,9 @@ def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     return links[0] if target.single and links else {"value": links}
 
 
-def _expand(ctx: Ctx, ent: E.EntityDef, items: list[dict[str, Any]], ids: list[int], opts: Options) -> None:
+def _expand(
+    ctx: Ctx, ent: E.EntityDef, items: list[dict[str, Any]], ids: list[int], opts: Options, parents: Any = None
+) -> None:
     if not items or not opts.expand:
         return
     by_id = {i: item for i, item in zip(ids, items, strict=True)}
@@ -249,10 +256,15 @@ def _expand(ctx: Ctx, ent: E.EntityDef, items: list[dict[str, Any]], ids: list[i
         p, c = ent.alias(), child_ent.alias()
         props, navs = _names(child_ent, sub)
         cols, spans = E.columns(child_ent, c, props)
-        where = and_(p.id.in_(ids), nav.link(p, c), _where(ctx, child_ent, c, sub))
+        id_set: Any = select(parents.subquery().c[0]) if parents is not None else ids
+        where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
         order = _order(child_ent, c, sub, ctx.dialect)
         top = DEFAULT_TOP if sub.top is None else sub.top
-        if nav.many:
+        if _latest_only(ent, nav_name, sub):
+            # The newest observation of each datastream: read from sensing_latest, not by ranking rows.
+            where = and_(where, c.id.in_(select(Latest.observation_id).where(Latest.datastream_id.in_(id_set))))
+            stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where)
+        elif nav.many:
             rn = func.row_number().over(partition_by=p.id, order_by=order).label("rn")
             inner = select(p.id.label("pid"), *cols, rn).select_from(c).join(p, true()).where(where).subquery()
             stmt = (
@@ -272,7 +284,8 @@ def _expand(ctx: Ctx, ent: E.EntityDef, items: list[dict[str, Any]], ids: list[i
             more = nav.many and len(children) > top
             children = children[:top] if nav.many else children[:1]
             child_items = [_entity_json(ctx, child_ent, r, shifted, sub, navs) for r in children]
-            _expand(ctx, child_ent, child_items, [r[shifted[0][1]] for r in children], sub)
+            if sub.expand:
+                _expand(ctx, child_ent, child_items, [r[shifted[0][1]] for r in children], sub)
             if nav.many:
                 item[nav_name] = child_items
                 if sub.count:
@@ -282,6 +295,15 @@ def _expand(ctx: Ctx, ent: E.EntityDef, items: list[dict[str, Any]], ids: list[i
                     item[f"{nav_name}@iot.nextLink"] = f"{link}?{urlencode({'$top': top, '$skip': sub.skip + top})}"
             elif child_items:
                 item[nav_name] = child_items[0]
+
+
+def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:
+    if ent.plural != "Datastreams" or nav_name != "Observations":
+        return False
+    if sub.top != 1 or sub.skip or sub.filter is not None or sub.count or len(sub.orderby) != 1:
+        return False
+    node, desc = sub.orderby[0]
+    return desc and isinstance(node, Path) and node.segments == ("phenomenonTime",)
 
 
 def _count_children(ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, pid: int) -> int:
