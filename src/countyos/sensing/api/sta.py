@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from countyos.core.errors import Conflict, CountyError, NotAuthenticated, NotFound, PermissionDenied
+from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
 from countyos.org.service import auth as org_auth
 from countyos.org.service import passwords, users
@@ -44,7 +45,7 @@ CONFORMANCE = [
 class StaBadRequest(CountyError):
     status = 400
     code = "sta_bad_request"
-    title = "The SensorThings request is not valid"
+    title = N_("The SensorThings request is not valid")
 
 
 _basic_cache: dict[tuple[str, str], float] = {}
