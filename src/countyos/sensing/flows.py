@@ -60,7 +60,7 @@ def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> I
             for thing_id in health.back_online(session, thing_ids=not_online, now=at):
                 clear_offline(session, thing_id=thing_id, at=at)
         health.refresh_status(session, datastream_ids=stored.touched)
-        out.alarms = apply_firings(session, rules.evaluate(session, stored.new_rows()), at=at)
+        out.alarms = apply_firings(session, rules.evaluate(session, stored), at=at)
     return out
 
 

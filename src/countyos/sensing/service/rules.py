@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from countyos.core.errors import NotFound, ValidationFailed
 from countyos.org.service import audit
 from countyos.sensing.models import Datastream, Latest, Rule, RuleState, Severity, Thing
 from countyos.sensing.service import engine
+from countyos.sensing.service.store import Stored
 from countyos.sensing.service.times import DAY_US, now_us
 
 RULE_FIELDS = (
@@ -143,17 +145,28 @@ class Firing:
     observations: list[tuple[int, int, float]] = field(default_factory=list)
 
 
-def evaluate(session: Session, rows: list[tuple[int, int, int, float]]) -> list[Firing]:
-    """Run the rules of the datastreams in a stored batch (rows: observation id, datastream, time, value)."""
-    by_ds: dict[int, list[tuple[int, int, float]]] = {}
-    for oid, ds, t, v in rows:
-        if v == v:  # NaN: a non-numeric result, not for threshold rules
-            by_ds.setdefault(ds, []).append((oid, t, v))
-    if not by_ds:
+def evaluate(session: Session, stored: Stored) -> list[Firing]:
+    """Run the rules of the datastreams in a stored batch; only the rows of datastreams that have
+    rules are looked at (most telemetry has none)."""
+    if not stored.touched:
         return []
-    targets = rules_for(session, list(by_ds))
+    targets = rules_for(session, stored.touched)
+    if not targets:
+        return []
+    mask = (stored.ids >= 0) & np.isin(stored.datastream_ids, list(targets)) & np.isfinite(stored.values)
+    by_ds: dict[int, list[tuple[int, int, float]]] = {}
+    for oid, ds, t, v in zip(
+        stored.ids[mask].tolist(),
+        stored.datastream_ids[mask].tolist(),
+        stored.times[mask].tolist(),
+        stored.values[mask].tolist(),
+        strict=True,
+    ):
+        by_ds.setdefault(ds, []).append((oid, t, v))
     out: list[Firing] = []
     for ds, rules in targets.items():
+        if ds not in by_ds:
+            continue
         points = sorted(by_ds[ds], key=lambda p: p[1])
         for rule in rules:
             if engine.has_no_data(rule.condition) is not None:
