@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
-from countyos.ioc.api import period
+from countyos.ioc.api.usage import period
 from countyos.ioc.service import usage
 from countyos.org.service import roles
 from countyos.web.deps import Auth, ReadSession, require

@@ -160,6 +160,8 @@ def case_slice(session: Session, scope: Scope, narrow: Narrow) -> cases_q.CaseSl
 def sensing_slice(session: Session, scope: Scope, narrow: Narrow) -> sensing_q.SensingSlice:
     start, end = narrow.window(scope.start, scope.end)
     things = places.things_in(session, scope.township_code) if scope.township_code else None
+    if narrow.thing_id is not None:
+        things = tuple(t for t in (things if things is not None else (narrow.thing_id,)) if t == narrow.thing_id)
     codes = None
     if scope.category_id is not None:
         ids = cases_q.category_with_descendants(session, category_id=scope.category_id)

@@ -148,9 +148,12 @@ class Narrow:
     grid_code: str | None = None
     day: date | None = None
     hour: int | None = None  # with ``day``: that hour of that day
+    thing_id: int | None = None  # alarms of one device
 
     def params(self) -> dict[str, str]:
         out: dict[str, str] = {}
+        if self.thing_id is not None:
+            out["thing"] = str(self.thing_id)
         if self.department_id is not None:
             out["department"] = str(self.department_id)
         if self.grid_code:
@@ -174,13 +177,20 @@ class Narrow:
         return (lo, hi) if lo < hi else (start, start)
 
 
-def narrow_from(*, department: Any = None, grid: str | None = None, day: Any = None, hour: Any = None) -> Narrow:
-    dep: int | None = None
-    if department not in (None, ""):
-        try:
-            dep = int(department)
-        except (TypeError, ValueError):
-            raise ValidationFailed(N_("Unknown department")) from None
+def _int(value: Any, message: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(message) from None
+
+
+def narrow_from(
+    *, department: Any = None, grid: str | None = None, day: Any = None, hour: Any = None, thing: Any = None
+) -> Narrow:
+    dep = _int(department, N_("Unknown department"))
+    thing_id = _int(thing, N_("Unknown device"))
     h: int | None = None
     if hour not in (None, ""):
         try:
@@ -195,4 +205,4 @@ def narrow_from(*, department: Any = None, grid: str | None = None, day: Any = N
     grid = (grid or "").strip() or None
     if grid is not None and not (grid.isdigit() and len(grid) == 15):
         raise ValidationFailed(N_("A grid code has 15 digits"))
-    return Narrow(dep, grid, d, h)
+    return Narrow(dep, grid, d, h, thing_id)

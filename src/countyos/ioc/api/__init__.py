@@ -1,0 +1,11 @@
+"""JSON API of the ioc domain (mounted under ``/api/v1``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from countyos.ioc.api import live, ops, usage
+
+router = APIRouter()
+for _module in (usage, ops, live):
+    router.include_router(_module.router)

@@ -1,0 +1,101 @@
+"""Map layers of the operations view. Geometry of grids and components comes from geo's collections
+(the page fetches it once); these are the numbers and points laid over it, each with its drill."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from countyos.cases.service import ioc_queries as cases_q
+from countyos.core.actor import Actor
+from countyos.ioc.service import indicators as ind
+from countyos.ioc.service.scope import Narrow, Scope, tz
+from countyos.sensing.service import ioc_queries as sensing_q
+
+MAX_CASE_POINTS = 3000
+
+
+def grid_counts(session: Session, *, actor: Actor, scope: Scope, now: datetime) -> dict[str, dict[str, Any]]:
+    """grid code → open and overdue cases (the same measures as the tiles), with their lists."""
+    s = ind.case_slice(session, scope, Narrow())
+    out: dict[str, dict[str, Any]] = {}
+    for measure in ("open", "overdue"):
+        counts = cases_q.count_by(session, actor=actor, measure=measure, s=s, now=now, by=("grid",), tz=tz())
+        for (grid,), n in counts.items():
+            if not grid:
+                continue
+            slot = out.setdefault(grid, {"open": 0, "overdue": 0})
+            slot[measure] = n
+    for grid, slot in out.items():
+        slot["url"] = ind.list_url("cases", "open", scope, Narrow(grid_code=grid))
+        slot["overdue_url"] = ind.list_url("cases", "overdue", scope, Narrow(grid_code=grid))
+    return out
+
+
+def case_points(session: Session, *, actor: Actor, scope: Scope, now: datetime) -> dict[str, Any]:
+    """Open cases as GeoJSON points with step, priority and clock level, most urgent first."""
+    s = ind.case_slice(session, scope, Narrow())
+    rows = cases_q.map_points(session, actor=actor, measure="open", s=s, now=now, limit=MAX_CASE_POINTS)
+    total = cases_q.count(session, actor=actor, measure="open", s=s, now=now)
+    features = []
+    for r in rows:
+        if r.paused_at is not None:
+            level = "paused"
+        elif r.step_deadline is not None and now >= r.step_deadline:
+            level = "red"
+        elif r.step_warn_at is not None and now >= r.step_warn_at:
+            level = "yellow"
+        else:
+            level = "green"
+        features.append(
+            {
+                "type": "Feature",
+                "id": r.id,
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "id": r.id,
+                    "number": r.number,
+                    "title": r.title,
+                    "state": r.state,
+                    "step": r.step or "",
+                    "priority": str(r.priority),
+                    "level": level,
+                    "url": f"/cases/{r.id}",
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features, "total": total, "shown": len(features)}
+
+
+def device_points(session: Session, *, scope: Scope) -> dict[str, Any]:
+    """Devices with their health and the most severe active alarm; each opens its active alarms."""
+    ss = ind.sensing_slice(session, scope, Narrow())
+    features = []
+    for d in sensing_q.device_points(session, s=ss):
+        features.append(
+            {
+                "type": "Feature",
+                "id": d["id"],
+                "geometry": {"type": "Point", "coordinates": [d["lon"], d["lat"]]},
+                "properties": {
+                    **d,
+                    "alarm": d["alarm"] or "",
+                    "url": ind.list_url("alarms", "active", scope, Narrow(thing_id=d["id"])),
+                    "device_url": f"/ioc/devices/{d['id']}",
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def component_status(session: Session, *, scope: Scope, now: datetime, actor: Actor) -> dict[str, dict[str, Any]]:
+    """Components per status in the scope's township, with the lists (the map colours by status)."""
+    out = {}
+    for m in ind.MEASURES["components"]:
+        if m == "components":
+            continue
+        n = ind.count(session, actor=actor, source="components", measure=m, scope=scope, now=now)
+        out[m.removeprefix("status_")] = {"count": n, "url": ind.list_url("components", m, scope)}
+    return out

@@ -1,0 +1,136 @@
+"""The records behind an indicator as uniform rows (for the list page, the JSON API, the exports and
+the reports): what it is, where, in which state, since when, and the link that opens it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from countyos.cases.lifecycle import LABELS as CASE_STATES
+from countyos.cases.service import ioc_queries as cases_q
+from countyos.cases.service import timers
+from countyos.core.i18n import N_
+from countyos.geo.models import STATUS_ZH
+from countyos.org.service import departments
+from countyos.sensing.service import ioc_queries as sensing_q
+
+PRIORITY_LABELS = {"normal": N_("Normal"), "urgent": N_("Urgent"), "critical": N_("Critical")}
+SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
+ALARM_STATES = {"active": N_("Active"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
+HEALTH_LABELS = {"online": N_("Online"), "offline": N_("Offline"), "unknown": N_("Not yet reporting")}
+
+
+@dataclass
+class Record:
+    source: str
+    id: int
+    ref: str  # case number, alarm id, device key, component code
+    title: str
+    place: str
+    kind: str  # category, severity, device class, component class
+    status: str  # message id or plain text
+    level: str  # red / yellow / green / paused / none, or a severity / health for colours
+    at: datetime | None  # reported, raised, last seen
+    deadline: datetime | None
+    owner: str  # responsible department, device, owner department
+    url: str  # the record itself
+    related_url: str = ""  # e.g. the case an alarm raised
+
+
+def case_records(session: Session, rows: list[Any], now: datetime) -> list[Record]:
+    cats = cases_q.category_names(session, {c.category_id for c in rows})
+    deps = {d.id: d.name for d in departments.all_active(session)} if rows else {}
+    out = []
+    for c in rows:
+        out.append(
+            Record(
+                "cases",
+                c.id,
+                c.number or str(c.id),
+                c.title,
+                " ".join(x for x in (c.township_name, c.village_name) if x) or (c.address or ""),
+                cats.get(c.category_id, ""),
+                CASE_STATES.get(c.state, c.state),
+                str(timers.level(c, now)),
+                c.reported_at,
+                c.step_deadline if c.is_open else None,
+                deps.get(c.department_id, "") if c.department_id else "",
+                f"/cases/{c.id}",
+            )
+        )
+    return out
+
+
+def alarm_records(session: Session, rows: list[Any]) -> list[Record]:
+    names = sensing_q.thing_names(session, {a.thing_id for a in rows})
+    return [
+        Record(
+            "alarms",
+            a.id,
+            f"#{a.id}",
+            a.title,
+            names.get(a.thing_id, ""),
+            SEVERITY_LABELS.get(a.severity, a.severity),
+            ALARM_STATES.get(a.state, a.state),
+            str(a.severity),
+            a.raised_at,
+            None,
+            names.get(a.thing_id, ""),
+            f"/ioc/alarms/{a.id}",
+            f"/cases/{a.case_id}" if a.case_id else "",
+        )
+        for a in rows
+    ]
+
+
+def device_records(rows: list[Any]) -> list[Record]:
+    return [
+        Record(
+            "devices",
+            t.id,
+            t.device_key or f"#{t.id}",
+            t.name,
+            f"{t.lon:.5f}, {t.lat:.5f}" if t.lon is not None and t.lat is not None else "",
+            t.device_class or "",
+            HEALTH_LABELS.get(t.health, t.health),
+            str(t.health),
+            t.last_seen_at,
+            None,
+            "",
+            f"/ioc/devices/{t.id}",
+        )
+        for t in rows
+    ]
+
+
+def component_records(rows: list[Any]) -> list[Record]:
+    return [
+        Record(
+            "components",
+            c.id,
+            c.code,
+            c.name,
+            " ".join(x for x in (c.township_name, c.village_name) if x),
+            c.class_code,
+            STATUS_ZH.get(c.status, str(c.status)),
+            str(c.status),
+            None,
+            None,
+            c.owner_dept_name or "",
+            f"/api/v1/geo/collections/components/items/{c.code}",
+        )
+        for c in rows
+    ]
+
+
+def to_records(session: Session, source: str, rows: list[Any], now: datetime) -> list[Record]:
+    if source == "cases":
+        return case_records(session, rows, now)
+    if source == "alarms":
+        return alarm_records(session, rows)
+    if source == "devices":
+        return device_records(rows)
+    return component_records(rows)
