@@ -180,8 +180,8 @@ async function setupMap() {
     "fill-color": ["case", [">", ["coalesce", ["get", "overdue"], 0], 0], "#dc2626",
       [">", ["coalesce", ["get", "open"], 0], 0], "#f59e0b", WALL ? "#1e293b" : "#ffffff"],
     "fill-opacity": ["case", [">", ["coalesce", ["get", "overdue"], 0], 0],
-      ["min", 0.75, ["+", 0.3, ["*", 0.1, ["get", "overdue"]]]],
-      [">", ["coalesce", ["get", "open"], 0], 0], ["min", 0.6, ["+", 0.15, ["*", 0.05, ["get", "open"]]]], 0.05] } });
+      ["min", 0.9, ["+", 0.55, ["*", 0.1, ["get", "overdue"]]]],
+      [">", ["coalesce", ["get", "open"], 0], 0], ["min", 0.8, ["+", 0.4, ["*", 0.1, ["get", "open"]]]], 0.05] } });
   map.addLayer({ id: "ioc-grids-line", type: "line", source: "grids", minzoom: 10, paint: { "line-color": "#94a3b8", "line-width": 0.4 } });
   map.addLayer({ id: "ioc-townships-line", type: "line", source: "townships", paint: { "line-color": ink, "line-width": 1.4 } });
   map.addLayer({ id: "ioc-county-line", type: "line", source: "county", paint: { "line-color": WALL ? "#e2e8f0" : "#111827", "line-width": 2.2 } });
