@@ -294,3 +294,25 @@ def test_no_data_rule(db, client, sensors):
     with pytest.raises(ValidationFailed), db.unit_of_work() as s:
         rules.preview(s, condition={"type": "threshold"}, datastream_ids=[sensors.level])
     assert to_us(utcnow()) > 0
+
+
+def test_observations_created_through_sensorthings_run_the_rules(client, db, sensors):
+    from tests.sensing.sta_helpers import machine
+
+    _flood_rule(db, sensors, None)
+    rows = [
+        [
+            __import__("datetime")
+            .datetime.fromtimestamp(minutes_ago(20 - i), tz=__import__("datetime").UTC)
+            .strftime("%Y-%m-%dT%H:%M:%SZ"),
+            3.6,
+        ]
+        for i in range(15)
+    ]
+    body = [{"Datastream": {"@iot.id": sensors.level}, "components": ["phenomenonTime", "result"], "dataArray": rows}]
+    r = client.post("/sta/v1.1/CreateObservations", json=body, headers=machine(db))
+    assert r.status_code == 201 and "error" not in r.json()
+    with db.reading() as s:
+        (alarm,) = s.scalars(select(Alarm)).all()
+        assert alarm.severity == "critical" and alarm.state == AlarmState.ACTIVE
+        assert s.get(Thing, sensors.gauge).health == Health.ONLINE

@@ -227,8 +227,8 @@ class Bridge:
                         outcome.errors.append(ItemError(kind or "v1.1/Observations", "bad_item", str(exc)))
                 created = writer.created
             rows = outcome.new_rows() if self.notify and outcome.stored else []
-            if self.notify and created:
-                flows.after_sta_write(session, created)  # published by _notify_created after commit
+            if slow:
+                flows.after_sta_write(session, created if self.notify else [], writer.batches)
         if rows:
             self._publish_rows(rows)  # after the commit: subscribers never see what was rolled back
         self.stats.batches += 1

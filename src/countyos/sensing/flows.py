@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from countyos.cases.models import Case, Channel, Priority
@@ -231,8 +231,21 @@ def remove_notifier(fn: Any) -> None:
         _notifiers.remove(fn)
 
 
-def after_sta_write(session: Session, created: list[tuple[str, int]]) -> None:
-    """Remember what was created; subscribers are told once the transaction has committed."""
+def after_sta_write(
+    session: Session, created: list[tuple[str, int]], batches: list[store.Stored] | None = None
+) -> None:
+    """After SensorThings writes: observations count for device health and rules like any other
+    ingest; subscribers are told once the transaction has committed."""
+    if batches:
+        at = utcnow()
+        ds_ids = sorted({d for b in batches for d in b.touched})
+        things = set(session.scalars(select(Datastream.thing_id).where(Datastream.id.in_(ds_ids))))
+        not_online = devices.last_seen(session, thing_ids=things, at=at)
+        for thing_id in health.back_online(session, thing_ids=not_online, now=at) if not_online else []:
+            clear_offline(session, thing_id=thing_id, at=at)
+        health.refresh_status(session, datastream_ids=ds_ids)
+        for b in batches:
+            apply_firings(session, rules.evaluate(session, b), at=at)
     if created and _notifiers:
         session.info.setdefault("sensing_created", []).extend(created)
 

@@ -172,13 +172,13 @@ def post(
     try:
         if path.strip("/") == "CreateObservations":
             links = writer.create_observations(body, base)
-            flows.after_sta_write(session, writer.created)
+            flows.after_sta_write(session, writer.created, writer.batches)
             return _json(links, status=201)
         target = R.resolve(path)
         if target.single or target.prop is not None:
             raise StaQueryError("POST to a collection, e.g. /Things or /Things(1)/Datastreams")
         rid = writer.create(target.ent.plural, body, target.parent)
-        flows.after_sta_write(session, writer.created)
+        flows.after_sta_write(session, writer.created, writer.batches)
         ctx = R.Ctx(session, base, session.get_bind().dialect.name)
         created = R.read_entity(ctx, R.resolve(f"{target.ent.plural}({rid})"), Q.Options())
         return _json(created, status=201, headers={"Location": f"{base}/{target.ent.plural}({rid})"})

@@ -96,6 +96,7 @@ class Writer:
         self.s = session
         self.actor = actor
         self.created: list[tuple[str, int]] = []
+        self.batches: list[store.Stored] = []  # observations stored (for rules and device health)
 
     # --- helpers --------------------------------------------------------------------------------
     def _model(self, plural: str) -> type[Any]:
@@ -391,6 +392,8 @@ class Writer:
             with store.paused_gc():
                 stored = store.store(self.s, [sid], [start], [float(result) if numeric else float("nan")])
             oid = int(stored.ids[0])
+            if oid >= 0:
+                self.batches.append(stored)
             if oid < 0:
                 raise StaConflict(f"Datastream {sid} has an observation at {body.get('phenomenonTime')} already")
             if foi_id is not None and foi_id != default_foi:
