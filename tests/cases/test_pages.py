@@ -164,3 +164,55 @@ def test_routing_and_hotline_pages(client, db, world):
     )
     assert r.status_code == 200 and "331123001" in r.text
     assert client.get("/cases/hotline").status_code == 403
+
+
+def test_category_conditions_and_limits_are_edited_on_pages(client, db, world):
+    csrf = login(client, world.shift)
+    assert client.get("/cases/categories?kind=matter").status_code == 200
+    page = client.get(f"/cases/categories/{world.cat_garbage}")
+    assert page.status_code == 200 and 'id="limits-table"' in page.text
+    r = client.post(
+        f"/cases/categories/{world.cat_garbage}",
+        data={
+            "csrf_token": csrf,
+            "register_condition": "面积 ≥ 0.5 平方米",
+            "close_condition": "清理干净",
+            "default_priority": "urgent",
+            "public": "1",
+        },
+        follow_redirects=True,
+    )
+    assert "面积 ≥ 0.5 平方米" in r.text
+    r = client.post(
+        f"/cases/categories/{world.cat_garbage}/limits",
+        data={"csrf_token": csrf, "step": "handle", "area_class": "A", "amount": "4", "unit": "working_hours"},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200
+    from countyos.cases.models import Category, Step
+    from countyos.cases.service import categories
+
+    with db.reading() as s:
+        cat = s.get(Category, world.cat_garbage)
+        assert cat.default_priority == "urgent"
+        assert categories.limit_for(s, category=cat, area_class="A", step=Step.HANDLE) == (4.0, "working_hours")
+    bad = client.post(
+        f"/cases/categories/{world.cat_garbage}/limits",
+        data={"csrf_token": csrf, "step": "handle", "area_class": "Z", "amount": "4", "unit": "working_hours"},
+    )
+    assert "flash-error" in bad.text
+
+
+def test_in_app_messages_page(client, db, world):
+    cid = _registered(db, world)
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from countyos.cases.lifecycle import Action
+
+    act(db, world.dispatcher, cid, Action.DISPATCH, datetime.now(ZoneInfo("Asia/Shanghai")))
+    csrf = login(client, world.handler)
+    page = client.get("/cases/notifications")
+    assert page.status_code == 200 and f'href="/cases/{cid}"' in page.text and "unread" in page.text
+    after = client.post("/cases/notifications/read", data={"csrf_token": csrf}, follow_redirects=True)
+    assert 'class="unread"' not in after.text

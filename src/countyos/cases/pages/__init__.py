@@ -24,4 +24,6 @@ NAV = [
     NavItem(CASES, N_("Evaluation"), "/cases/evaluation", "case.evaluate", order=105),
     NavItem(CASES, N_("Routing table"), "/cases/routing", "case.routing", order=106),
     NavItem(CASES, N_("12345 import"), "/cases/hotline", "case.hotline", order=107),
+    NavItem(CASES, N_("Categories and time limits"), "/cases/categories", "case.configure", order=108),
+    NavItem(CASES, N_("Messages"), "/cases/notifications", "case.read", order=109),
 ]

@@ -106,3 +106,109 @@ def hotline_import(
         detail={"rows": len(report), "created": sum(r["status"] == "created" for r in report)},
     )
     return templates(request).render(request, "cases/hotline.html", {"report": report})
+
+
+@router.get("/cases/categories")
+def categories_page(
+    request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("case.configure"))], kind: str = ""
+) -> Response:
+    from countyos.cases.models import CategoryKind
+
+    k = CategoryKind(kind) if kind in set(CategoryKind) else None
+    return templates(request).render(
+        request,
+        "cases/categories.html",
+        {
+            "rows": categories.list_categories(session, kind=k),
+            "kind": kind,
+            "kinds": list(CategoryKind),
+            "defaults": categories.limits_of(session, category_id=None),
+        },
+    )
+
+
+@router.get("/cases/categories/{category_id:int}")
+def category_page(
+    request: Request, category_id: int, session: ReadSession, a: Annotated[Auth, Depends(require("case.configure"))]
+) -> Response:
+    from countyos.cases.models import Priority, Step
+    from countyos.core.workcal import TimeUnit
+
+    cat = categories.get(session, category_id=category_id)
+    effective = {
+        (str(step), area): categories.limit_for(session, category=cat, area_class=area, step=step)
+        for step in Step
+        for area in categories.AREA_CLASSES
+    }
+    return templates(request).render(
+        request,
+        "cases/category.html",
+        {
+            "c": cat,
+            "own": categories.limits_of(session, category_id=cat.id),
+            "effective": effective,
+            "steps": [str(s) for s in Step],
+            "areas": categories.AREA_CLASSES,
+            "units": [str(u) for u in TimeUnit],
+            "priorities": [str(p) for p in Priority],
+        },
+    )
+
+
+@router.post("/cases/categories/{category_id:int}")
+def category_save(
+    request: Request,
+    category_id: int,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.configure"))],
+    register_condition: Annotated[str, Form(max_length=2000)] = "",
+    close_condition: Annotated[str, Form(max_length=2000)] = "",
+    default_priority: Annotated[str, Form()] = "normal",
+    public: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        categories.update(
+            session,
+            actor=a.actor,
+            category_id=category_id,
+            changes={
+                "register_condition": register_condition.strip() or None,
+                "close_condition": close_condition.strip() or None,
+                "default_priority": default_priority,
+                "public": public == "1",
+            },
+        )
+    except (CountyError, ValueError) as exc:
+        session.rollback()
+        return redirect(f"/cases/categories/{category_id}", flash=str(getattr(exc, "message", exc)), kind="error")
+    return redirect(f"/cases/categories/{category_id}", flash=translate(request, "Saved"))
+
+
+@router.post("/cases/categories/{category_id:int}/limits")
+def category_limit(
+    request: Request,
+    category_id: int,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.configure"))],
+    step: Annotated[str, Form()],
+    area_class: Annotated[str, Form()],
+    amount: Annotated[float, Form()],
+    unit: Annotated[str, Form()],
+) -> Response:
+    from countyos.cases.models import Step
+    from countyos.core.workcal import TimeUnit
+
+    try:
+        categories.set_limit(
+            session,
+            actor=a.actor,
+            category_id=category_id,
+            area_class=area_class,
+            step=Step(step),
+            amount=amount,
+            unit=TimeUnit(unit),
+        )
+    except (CountyError, ValueError) as exc:
+        session.rollback()
+        return redirect(f"/cases/categories/{category_id}", flash=str(getattr(exc, "message", exc)), kind="error")
+    return redirect(f"/cases/categories/{category_id}", flash=translate(request, "Saved"))

@@ -13,10 +13,18 @@ from countyos.cases import lifecycle
 from countyos.cases.models import Case
 from countyos.cases.service import categories, location, timers
 from countyos.core.clock import utcnow
-from countyos.web.deps import Auth, ReadSession, public, require
+from countyos.core.i18n import N_
+from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, public, require
 from countyos.web.templating import templates
 
 router = APIRouter()
+KIND_LABELS = {
+    "assigned": N_("New task"),
+    "yellow": N_("Due soon"),
+    "red": N_("Overdue"),
+    "supervision": N_("Supervision"),
+    "status": N_("Status changed"),
+}
 STATIC_JS = Path(__file__).resolve().parents[2] / "web" / "static" / "js"
 
 
@@ -61,3 +69,24 @@ def tasks(request: Request, session: ReadSession, a: Annotated[Auth, Depends(req
         "cases/mobile_tasks.html",
         {"rows": rows, "labels": lifecycle.LABELS, "levels": {c.id: str(timers.level(c, now)) for c in rows}},
     )
+
+
+@router.get("/cases/notifications")
+def notifications_page(request: Request, session: ReadSession, a: Annotated[Auth, Depends(authenticated)]) -> Response:
+    """My in-app messages: assignments, deadline warnings, supervision, status changes."""
+    from countyos.cases.service import notify
+
+    return templates(request).render(
+        request,
+        "cases/notifications.html",
+        {"rows": notify.inbox(session, user_id=a.user.id, limit=200), "kind_labels": KIND_LABELS},
+    )
+
+
+@router.post("/cases/notifications/read")
+def notifications_read(request: Request, session: WriteSession, a: Annotated[Auth, Depends(authenticated)]) -> Response:
+    from countyos.cases.service import notify
+    from countyos.web.templating import redirect
+
+    notify.mark_read(session, user_id=a.user.id)
+    return redirect("/cases/notifications")
