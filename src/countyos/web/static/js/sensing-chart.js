@@ -14,6 +14,7 @@
     const r = await fetch(`/api/v1/sensing/datastreams/${el.dataset.datastream}/series?${q}`, { credentials: "same-origin" });
     if (!r.ok) return;
     const body = await r.json();
+    el.style.height = "240px"; // set from script: the CSP forbids inline style attributes
     let chart = echarts.getInstanceByDom(el) || echarts.init(el);
     charts.push(chart);
     const t = body.points.map((p) => p.t);

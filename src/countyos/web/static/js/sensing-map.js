@@ -7,6 +7,7 @@ const COLORS = { online: "#16a34a", offline: "#dc2626", unknown: "#9ca3af" };
 
 async function main() {
   if (!el) return;
+  el.style.height = "420px"; // set from script: the CSP forbids inline style attributes
   const r = await fetch(el.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } });
   if (!r.ok) return;
   const body = await r.json();
