@@ -136,16 +136,19 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
     sug = routing.suggest(session, category=cat, township_code=place.township_code, grid_code=place.grid_code)
     case.suggested_department_id = sug.department_id if sug else None
     timers.start_step(session, case, Step.ACCEPT, now, cat)
-    try:
-        with session.begin_nested():
-            session.add(case)
-            session.flush()
-    except IntegrityError:
-        if new.idempotency_key:
+    if new.idempotency_key:  # a concurrent retry with the same key may win the race: answer with its case
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+        except IntegrityError:
             existing = get_by_idempotency_key(session, key=new.idempotency_key)
             if existing is not None:
                 return existing, _first_reporter(session, existing), False
-        raise
+            raise
+    else:
+        session.add(case)
+        session.flush()
     case.number = to_local(now, get_settings().timezone).strftime("%Y%m%d") + f"{case.id:06d}"
     reporter = add_reporter(session, case=case, channel=new.channel, data=new.reporter)
     for att_id in new.attachment_ids:
@@ -162,6 +165,7 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
     add_event(
         session,
         case=case,
+        first=True,
         actor=actor,
         role=None,
         action="report",
@@ -234,9 +238,14 @@ def add_event(
     at: datetime | None = None,
     deadline_before: datetime | None = None,
     deadline_after: datetime | None = None,
+    first: bool = False,
 ) -> CaseEvent:
-    last = session.scalar(
-        select(CaseEvent.seq).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1)
+    last = (
+        None
+        if first
+        else session.scalar(
+            select(CaseEvent.seq).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1)
+        )
     )
     ev = CaseEvent(
         case_id=case.id,
