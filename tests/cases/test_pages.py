@@ -216,3 +216,16 @@ def test_in_app_messages_page(client, db, world):
     assert page.status_code == 200 and f'href="/cases/{cid}"' in page.text and "unread" in page.text
     after = client.post("/cases/notifications/read", data={"csrf_token": csrf}, follow_redirects=True)
     assert 'class="unread"' not in after.text
+
+
+def test_public_form_is_rate_limited(client, db, world):
+    page = client.get("/report")
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "category_id": str(world.cat_garbage),
+        "description": "x",
+        "lon": "119.27",
+        "lat": "28.59",
+    }
+    codes = [client.post("/report", data=data, follow_redirects=False).status_code for _ in range(8)]
+    assert codes[:6] == [303] * 6 and codes[6:] == [429, 429]

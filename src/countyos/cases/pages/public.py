@@ -13,13 +13,25 @@ from countyos.cases.models import Channel, Satisfaction
 from countyos.cases.service import attachments, cases, categories, transitions
 from countyos.cases.service.transitions import ActionInput
 from countyos.core.actor import Actor
-from countyos.core.errors import CountyError, NotFound, ValidationFailed
+from countyos.core.errors import CountyError, NotFound, RateLimited, ValidationFailed
 from countyos.web.deps import ReadSession, WriteSession, client_ip, public
+from countyos.web.ratelimit import SlidingWindowLimiter
 from countyos.web.templating import redirect, templates, translate
 
 router = APIRouter()
 Public = Annotated[Any, Depends(public)]
 MAX_PHOTOS = 3
+REPORTS_PER_MINUTE = 6  # per client address: enough for a person, not for a script
+
+
+def _limit(request: Request) -> None:
+    """Public posting is rate-limited per client address (one window per application instance)."""
+    limiter = getattr(request.app.state, "cases_public_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.cases_public_limiter = SlidingWindowLimiter(REPORTS_PER_MINUTE)
+    retry = limiter.hit(client_ip(request) or "unknown")
+    if retry is not None:
+        raise RateLimited(retry_after=retry)
 
 
 def _form_context(session: Any, values: dict[str, Any], error: str | None = None, errors: Any = None) -> dict[str, Any]:
@@ -48,6 +60,7 @@ def report_submit(
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     """A citizen's report: position from the phone (or typed), photos, contact kept encrypted."""
+    _limit(request)
     values = {
         "category_id": category_id,
         "description": description,
@@ -157,6 +170,7 @@ def rate(
     satisfaction: Annotated[Satisfaction, Form()],
     comment: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    _limit(request)
     rep, case = _by_token(session, token)
     actor = Actor(id=None, name="reporter", ip=client_ip(request))
     try:
