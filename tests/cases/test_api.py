@@ -39,6 +39,7 @@ ALL = [
     "case.configure",
     "case.pii",
     "case.hotline",
+    "case.evaluate",
 ]
 
 

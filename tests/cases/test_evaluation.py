@@ -195,3 +195,25 @@ def test_evaluation_page_and_export(client, db, world):
     row = [c.value for c in ws[2]]
     assert row[header.index("score")] == 61.83 and row[header.index("grade")] == "C"
     assert client.get("/cases/evaluation?subject=nope").status_code == 422
+
+
+def test_evaluation_api_and_weights_as_data(client, db, world):
+    from tests.cases.test_api import h
+
+    worked_example(db, world)
+    params = {"subject": "township", "start": "2026-03-01T00:00:00+08:00", "end": "2026-04-01T00:00:00+08:00"}
+    r = client.get("/api/v1/case-evaluation", params=params, headers=h(db, world.shift))
+    assert r.status_code == 200 and r.json()["rows"][0]["score"] == 61.83
+    bad = client.put(
+        "/api/v1/case-evaluation/schemes/township", json={"weights": {"nope": 1}}, headers=h(db, world.shift)
+    )
+    assert bad.status_code == 422
+    ok = client.put(
+        "/api/v1/case-evaluation/schemes/township",
+        json={"weights": {"satisfaction_rate": 1}},
+        headers=h(db, world.shift),
+    )
+    assert ok.status_code == 200
+    r = client.get("/api/v1/case-evaluation", params=params, headers=h(db, world.shift))
+    assert r.json()["rows"][0]["score"] == 66.67 and r.json()["rows"][0]["grade"] == "C"
+    assert client.get("/api/v1/case-evaluation", params=params, headers=h(db, world.handler)).status_code == 403

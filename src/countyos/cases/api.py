@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, Response
 
 from countyos.cases import flows, schemas
 from countyos.cases.models import CategoryKind, Channel, Step
-from countyos.cases.service import attachments, cases, categories, notify, people, routing, transitions
+from countyos.cases.service import attachments, cases, categories, evaluation, notify, people, routing, transitions
 from countyos.core.errors import NotFound, ValidationFailed
 from countyos.core.paging import MAX_LIMIT, Paged, PageParams
 from countyos.core.tabular import XLSX_MEDIA_TYPE, to_xlsx
@@ -417,3 +417,53 @@ def import_work_orders(
         "duplicates": sum(r["status"] == "duplicate" for r in report),
         "errors": sum(r["status"] == "error" for r in report),
     }
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+
+
+@router.get("/case-evaluation")
+def get_evaluation(
+    session: ReadSession,
+    _: Annotated[Auth, Depends(require("case.evaluate"))],
+    start: datetime,
+    end: datetime,
+    subject: Literal["department", "township", "grid", "person"] = "department",
+) -> dict[str, Any]:
+    """Indicators (percent), composite score and grade per subject for cases reported in [start, end)."""
+    rows = evaluation.evaluate(session, subject=subject, start=start, end=end)
+    weights, grades = evaluation.scheme(session, subject=subject)
+    return {
+        "subject": subject,
+        "weights": weights,
+        "grades": grades,
+        "rows": [
+            {
+                "key": r.key,
+                "name": r.name,
+                "score": r.score,
+                "grade": r.grade,
+                "rates": r.rates,
+                "counts": r.counts.__dict__,
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.put("/case-evaluation/schemes/{subject}")
+def set_evaluation_scheme(
+    subject: Literal["department", "township", "grid", "person"],
+    body: schemas.SchemeIn,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.configure"))],
+) -> dict[str, Any]:
+    """Weights of the composite score (indicator → weight) and grade thresholds, as data."""
+    row = evaluation.set_scheme(
+        session,
+        actor=a.actor,
+        subject=subject,
+        weights=body.weights,
+        grades=[list(g) for g in body.grades] if body.grades else None,
+    )
+    return {"subject": row.subject, "weights": row.weights, "grades": row.grades}

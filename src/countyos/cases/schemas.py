@@ -186,3 +186,9 @@ class WorkOrderIn(BaseModel):
     citizen_name: str | None = Field(None, max_length=60)
     citizen_phone: str | None = Field(None, max_length=20)
     urgency: Literal["normal", "urgent", "critical"] = "normal"
+
+
+class SchemeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weights: dict[str, float] = Field(description='indicator → weight, e.g. {"closure_rate": 0.3}')
+    grades: list[tuple[str, float]] | None = Field(None, description='[["A", 90], ["B", 75], …]')
