@@ -63,7 +63,11 @@ def _page_link(request: Request, rel: str, offset: int) -> dict[str, str]:
     return {"rel": rel, "type": GEOJSON, "href": str(request.url.include_query_params(offset=offset))}
 
 
-@router.get("/collections/{collection_id}/items")
+class GeoJSONResponse(JSONResponse):
+    media_type = GEOJSON  # what the OpenAPI description lists for the feature routes
+
+
+@router.get("/collections/{collection_id}/items", response_class=GeoJSONResponse)
 def list_items(
     request: Request,
     collection_id: str,
@@ -99,7 +103,7 @@ def list_items(
     return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": f"<{features.CRS_URIS[out_crs]}>"})
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}")
+@router.get("/collections/{collection_id}/items/{feature_id}", response_class=GeoJSONResponse)
 def get_item(
     collection_id: str,
     feature_id: str,
@@ -200,8 +204,10 @@ def update_grid(code: str, body: schemas.GridPatch, session: WriteSession, a: Wr
 def _geometry(g: schemas.GeometryIn, crs_name: str) -> Any:
     try:
         geom = shape(g.model_dump())
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise ValidationFailed(N_("The geometry is not valid GeoJSON")) from exc
+    if geom.is_empty:
+        raise ValidationFailed(N_("The geometry is not valid GeoJSON"))
     return crs.transform_geometry(geom, to="wgs84", source=crs_name)
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -16,6 +16,7 @@ from countyos.core.errors import (
     MethodNotAllowed,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     PermissionDenied,
     ServiceUnavailable,
     ValidationFailed,
@@ -49,7 +50,61 @@ def problem_response(request: Request, err: CountyError) -> Response:
     return templates.render(request, "error.html", {"problem": body}, status_code=err.status, headers=headers)
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable, `detail` is translated.",
+    "type": "object",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["message"],
+            },
+        },
+    },
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI description say what the API answers on errors: every 4xx (and 503) is
+    ``application/problem+json`` (FastAPI would document a JSON 422 shape that is never sent)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Problem"] = PROBLEM_SCHEMA
+        problem = {"content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["4XX"] = {"description": "The request cannot be served as sent (problem details)", **problem}
+                responses.setdefault(
+                    "503", {"description": "Disk full or database unreachable (problem details)", **problem}
+                )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    document_problems(app)
+
     @app.exception_handler(CountyError)
     async def _county(request: Request, exc: CountyError) -> Response:
         return problem_response(request, exc)
@@ -74,7 +129,18 @@ def install(app: FastAPI) -> None:
             return problem_response(request, MethodNotAllowed())
         if exc.status_code == 403:
             return problem_response(request, PermissionDenied())
+        if exc.status_code == 413:
+            return problem_response(request, PayloadTooLarge())
         return problem_response(request, CountyError(str(exc.detail)))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # A number too large for the database (SQLite's 64-bit integers, PostgreSQL's int4 columns)
+        # or a value the database refuses to convert: the input is wrong, not the server.
+        return problem_response(
+            request, ValidationFailed(errors=[{"field": "", "location": None, "message": "value out of range"}])
+        )
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> Response:

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from countyos.core import i18n
 from countyos.core.clock import to_local, utcnow
@@ -55,8 +57,40 @@ def _count_usage(request: Request, status: int) -> None:
     COUNTER.add(to_local(utcnow()).date(), module, sorted(auth.user.role_codes), kind)
 
 
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+class BodyLimit:
+    """Counts the bytes of the request body as they arrive, so that a body sent without
+    Content-Length (chunked) cannot exceed the limit either; the route sees a 413 (problem+json)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
     metrics = Metrics()
+    app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
 
     @app.middleware("http")
     async def _countyos(request: Request, call_next: Call) -> Response:

@@ -18,7 +18,12 @@ from countyos.web.templating import templates
 router = APIRouter()
 
 
-@router.get("/healthz", tags=["system"])
+HEALTH_503: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Degraded: the same body, with the failing checks", "content": {"application/json": {}}}
+}
+
+
+@router.get("/healthz", tags=["system"], responses=HEALTH_503)
 def healthz(request: Request, session: ReadSession, _: Annotated[Any, Depends(public)]) -> Response:
     """Liveness and readiness: the database answers."""
     from fastapi.responses import JSONResponse
@@ -37,10 +42,14 @@ def healthz(request: Request, session: ReadSession, _: Annotated[Any, Depends(pu
     )
 
 
-@router.get("/metrics", tags=["system"])
+class MetricsResponse(Response):
+    media_type = CONTENT_TYPE_LATEST  # the Prometheus text format, as the OpenAPI description says
+
+
+@router.get("/metrics", tags=["system"], response_class=MetricsResponse)
 def metrics(request: Request, _: Annotated[Auth, Depends(require("system.manage"))]) -> Response:
     """Prometheus metrics (scrape with a token that has system.manage)."""
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return MetricsResponse(generate_latest(request.app.state.metrics.registry))
 
 
 @router.get("/", include_in_schema=False)

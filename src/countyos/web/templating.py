@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from countyos import __version__
@@ -44,6 +45,17 @@ def _fmt_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(value, get_settings().timezone).strftime(fmt)
 
 
+def _as_text(message: str) -> Markup:
+    """``_()`` in templates: translations are text, never markup. Jinja would mark what gettext returns
+    as safe HTML — and a value that is not in the catalog (a category name passed to ``_()``) comes
+    back unchanged, so a stored ``<script>`` would be rendered as markup."""
+    return escape(i18n.gettext(message))
+
+
+def _as_text_n(singular: str, plural: str, n: int) -> Markup:
+    return escape(i18n.ngettext(singular, plural, n))
+
+
 def build_environment(domains: list[str]) -> Environment:
     dirs = [str(_PKG / "web" / "templates")] + [
         str(_PKG / d / "templates") for d in domains if (_PKG / d / "templates").is_dir()
@@ -56,7 +68,7 @@ def build_environment(domains: list[str]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(_as_text, _as_text_n, newstyle=True)  # type: ignore[attr-defined]
     env.filters["dt"] = _fmt_dt
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     env.globals["version"] = __version__

@@ -1,0 +1,233 @@
+"""Stored and reflected XSS: a script payload written into every free-text field, through the API the
+way a hostile user or device would, is shown escaped on every page — never as markup.
+
+Every HTML page of the application is requested (with ids of the objects that carry the payload)
+by a user who may see it, with the payload also in the query string (reflected XSS). No page may
+contain the payload raw; the pages that show a field must contain it escaped, which proves the
+check really looked at the rendered value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from countyos.cases.models import Reporter
+from countyos.sensing.models import Alarm
+from countyos.sensing.service import rules
+from countyos.web.routes import api_routes
+from tests.factories import login
+from tests.security.world import FACTORY, World
+
+PAYLOAD = "\"'><script>alert(1)</script>"  # 28 characters: fits the shortest name fields
+RAW = "<script>alert(1)</script>"
+ESCAPED = ("&lt;script&gt;alert(1)&lt;/script&gt;", "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e")
+MACHINE = ("/api/", "/sta/", "/open311/", "/static/", "/metrics", "/healthz")
+
+
+def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
+    """Write the payload into every free-text field through the API; return the ids of what carries it."""
+    ops = w.bearer(db, w.ops_all)
+    sysadmin = w.bearer(db, w.sysadmin)
+    secadmin = w.bearer(db, w.secadmin)
+
+    def ok(r, *codes: int) -> dict:
+        assert r.status_code in (codes or (200, 201)), r.text
+        return r.json() if r.content and r.headers["content-type"].startswith("application/json") else {}
+
+    ok(client.patch(f"/api/v1/departments/{w.works}", json={"name": PAYLOAD}, headers=sysadmin))
+    ok(client.patch(f"/api/v1/users/{w.handler_works.id}", json={"display_name": PAYLOAD}, headers=sysadmin))
+    role = ok(
+        client.post(
+            "/api/v1/roles",
+            json={
+                "code": "xss_role",
+                "name": PAYLOAD,
+                "name_en": PAYLOAD,
+                "description": PAYLOAD,
+                "permissions": ["case.read"],
+            },
+            headers=secadmin,
+        )
+    )
+    ok(
+        client.post(
+            "/api/v1/tokens",
+            json={"name": PAYLOAD, "user_id": w.open311_app.id, "scopes": ["case.open311"]},
+            headers=sysadmin,
+        )
+    )
+    lon, lat = w.point_a
+    case = ok(
+        client.post(
+            "/api/v1/cases",
+            json={
+                "service_code": "C01001",
+                "lon": lon,
+                "lat": lat,
+                "description": PAYLOAD,
+                "title": PAYLOAD,
+                "address": PAYLOAD,
+                "reporter_name": PAYLOAD,
+            },
+            headers=w.bearer(db, w.worker_a),
+        )
+    )
+    ok(
+        client.post(
+            f"/api/v1/cases/{w.case_works}/actions", json={"action": "comment", "comment": PAYLOAD}, headers=ops
+        )
+    )
+    ok(
+        client.patch(
+            f"/api/v1/case-categories/{w.cat_manhole}",
+            json={"name": PAYLOAD, "description": PAYLOAD, "keywords": PAYLOAD},
+            headers=ops,
+        )
+    )
+    ok(client.patch(f"/api/v1/geo/grids/{w.grid_a}", json={"name": PAYLOAD}, headers=ops))
+    ok(
+        client.post(
+            "/api/v1/geo/components",
+            json={
+                "class_code": "01001",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "name": PAYLOAD,
+                "owner_dept_name": PAYLOAD,
+                "note": PAYLOAD,
+            },
+            headers=ops,
+        ),
+        201,
+    )
+    ok(client.patch(f"/sta/v1.1/Things({w.gauge})", json={"name": PAYLOAD, "description": PAYLOAD}, headers=ops))
+    ok(client.patch(f"/sta/v1.1/Datastreams({w.level})", json={"name": PAYLOAD, "description": PAYLOAD}, headers=ops))
+    # A citizen through Open311: description and name.
+    r = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": w.open311_key,
+            "service_code": "C01001",
+            "lat": str(lat),
+            "long": str(lon),
+            "description": PAYLOAD,
+            "first_name": PAYLOAD,
+            "address_string": PAYLOAD,
+        },
+    )
+    assert r.status_code == 200, r.text
+    reporter_token = r.json()[0]["service_notice"].rsplit("/", 1)[1]
+    # An alarm rule named with the payload, and an alarm it raises (the device sends nothing).
+    with db.unit_of_work() as s:
+        rule = rules.save(
+            s,
+            actor=FACTORY,
+            data={
+                "name": PAYLOAD,
+                "severity": "minor",
+                "datastream_id": w.level,
+                "condition": {"type": "no_data", "intervals": 2},
+            },
+        )
+        rule_id = rule.id
+    ingest = client.post(
+        "/api/v1/sensing/ingest",
+        json={"observations": [{"datastream": w.level, "time": "2020-06-01T00:00:00Z", "value": 1.0}]},
+        headers={"X-Device-Token": w.device_token},
+    )
+    assert ingest.status_code in (200, 422), ingest.text
+    from countyos.core.clock import utcnow
+    from countyos.sensing import flows as sensing_flows
+
+    with db.unit_of_work() as s:
+        sensing_flows.health_sweep(s, now=utcnow())
+    with db.reading() as s:
+        alarm_id = s.scalar(select(Alarm.id).order_by(Alarm.id.desc()))
+        assert s.scalar(select(Reporter.id).where(Reporter.public_token == reporter_token)) is not None
+    return {
+        "case_id": [case["id"], w.case_works],
+        "user_id": [w.handler_works.id],
+        "department_id": [w.works],
+        "category_id": [w.cat_manhole],
+        "role_id": [role["id"]],
+        "token": [reporter_token],
+        "thing_id": [w.gauge],
+        "rule_id": [rule_id],
+        "alarm_id": [alarm_id],
+        "code": [w.grid_a],
+    }
+
+
+PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
+
+
+def page_urls(app, ids: dict[str, list[object]]) -> Iterator[str]:
+    for route in api_routes(app):
+        if "GET" not in route.methods or route.path.startswith(MACHINE):
+            continue
+        names = PARAM.findall(route.path)
+        if "fmt" in names or "attachment_id" in names:
+            continue  # downloads (CSV/Excel/photos), not pages
+        if route.path.endswith((".js", ".geojson")) or route.path.endswith("/export"):
+            continue
+        missing = [n for n in names if n not in ids]
+        assert not missing, f"{route.path}: add an object for {missing} to plant() in tests/security/test_stored_xss.py"
+        for values in itertools.product(*(ids[n] for n in names)):
+            chosen = dict(zip(names, values, strict=True))
+            yield PARAM.sub(lambda m, chosen=chosen: str(chosen[m.group(1)]), route.path)
+
+
+@pytest.fixture
+def sessions(app, db, world) -> Iterator[list[TestClient]]:
+    """Logged-in browsers of users who together may see every page, and an anonymous one."""
+    clients = []
+    for p in (world.ops_all, world.sysadmin, world.secadmin, world.auditadmin, None):
+        c = TestClient(app, base_url="http://testserver")
+        c.__enter__()
+        if p is not None:
+            login(c, p)
+        clients.append(c)
+    yield clients
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
+    ids = plant(client, db, world)
+    shown: dict[str, list[str]] = {}
+    unsafe: list[str] = []
+    visited = 0
+    for url in page_urls(app, ids):
+        for c in sessions:
+            for target in (url, url + "?" + urlencode({"q": PAYLOAD, "next": PAYLOAD, "search": PAYLOAD})):
+                r = c.get(target, follow_redirects=False)
+                assert r.status_code < 500, (target, r.status_code, r.text[:500])
+                if not r.headers.get("content-type", "").startswith("text/html"):
+                    continue
+                visited += 1
+                if RAW in r.text:
+                    unsafe.append(target)
+                if any(e in r.text for e in ESCAPED):
+                    shown.setdefault(url, []).append(target)
+    assert not unsafe, f"the payload is markup on: {sorted(set(unsafe))}"
+    assert visited > 40
+    must_show = [
+        "/admin/departments",  # department name
+        f"/admin/users/{world.handler_works.id}",  # display name
+        "/admin/roles",  # role name and description
+        "/admin/tokens",  # token name
+        f"/cases/{ids['case_id'][0]}",  # description, title, address
+        f"/cases/{world.case_works}",  # comment, the handler's display name, the department name
+        f"/r/{ids['token'][0]}",  # the citizen's own page
+        f"/sensing/devices/{world.gauge}",  # device name
+        "/sensing/rules",  # rule name
+        "/admin/audit",  # what the audit log recorded
+    ]
+    not_shown = [u for u in must_show if u not in shown]
+    assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"
