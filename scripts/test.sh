@@ -125,7 +125,7 @@ pkg_installed() {
 # ---------------------------------------------------------------------------------------------
 apt_packages() {
     local wanted=(postgresql-$PG_VERSION postgresql-$PG_VERSION-postgis-3 mosquitto mosquitto-clients
-        chromium fonts-noto-cjk) missing=() p
+        chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0) missing=() p
     for p in "${wanted[@]}"; do
         pkg_installed "$p" || missing+=("$p")
     done

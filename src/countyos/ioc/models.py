@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import JSON, Date, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from countyos.core.db import Base
+from countyos.core.clock import utcnow
+from countyos.core.db import Base, UTCDateTime
 
 
 class UsageDaily(Base):
@@ -20,3 +23,27 @@ class UsageDaily(Base):
     role: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportKind(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class Report(Base):
+    """An operations report (PDF and Excel) of one day, week or month; one per kind and period."""
+
+    __tablename__ = "ioc_report"
+    __table_args__ = (UniqueConstraint("kind", "since", name="uq_ioc_report_kind_since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReportKind] = mapped_column(String(10))
+    since: Mapped[date] = mapped_column(Date)  # first local day
+    until: Mapped[date] = mapped_column(Date)  # last local day (inclusive)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    generated_by: Mapped[str] = mapped_column(String(60))  # a person, or "schedule"
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # key indicators, for the list
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    xlsx: Mapped[bytes] = mapped_column(LargeBinary)
