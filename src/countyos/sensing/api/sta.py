@@ -28,6 +28,7 @@ from countyos.sensing.service.sta import query as Q
 from countyos.sensing.service.sta import read as R
 from countyos.sensing.service.sta import write as W
 from countyos.sensing.service.sta.parser import StaQueryError
+from countyos.sensing.service.store import paused_gc
 from countyos.web.deps import Auth, ReadSession, WriteSession, client_ip, get_db, public, require
 
 PREFIX = "/sta/v1.1"
@@ -127,22 +128,27 @@ def get(path: str, request: Request, session: ReadSession, a: Annotated[Auth | N
     ctx = R.Ctx(session, _base(request), session.get_bind().dialect.name)
     params = dict(request.query_params)
     try:
-        target = R.resolve(path)
-        opts = Q.parse(params, target.ent)
-        if target.ref:
-            return _json(R.read_refs(ctx, target, opts))
-        if target.prop is not None:
-            value = R.read_property(ctx, target)
-            if target.value:
-                return PlainTextResponse("" if value is None else str(value))
-            return _json({target.prop: value})
-        if opts.result_format == "dataArray":
-            return _json(R.data_array(ctx, target, opts))
-        if target.single:
-            return _json(R.read_entity(ctx, target, opts))
-        return _json(R.read_collection(ctx, target, opts, query=params, path=path))
+        with paused_gc():  # large answers allocate tens of thousands of small objects at once
+            return _read(ctx, path, params)
     except (StaQueryError, R.StaNotFound) as exc:
         raise _translate(exc) from exc
+
+
+def _read(ctx: R.Ctx, path: str, params: dict[str, str]) -> Response:
+    target = R.resolve(path)
+    opts = Q.parse(params, target.ent)
+    if target.ref:
+        return _json(R.read_refs(ctx, target, opts))
+    if target.prop is not None:
+        value = R.read_property(ctx, target)
+        if target.value:
+            return PlainTextResponse("" if value is None else str(value))
+        return _json({target.prop: value})
+    if opts.result_format == "dataArray":
+        return _json(R.data_array(ctx, target, opts))
+    if target.single:
+        return _json(R.read_entity(ctx, target, opts))
+    return _json(R.read_collection(ctx, target, opts, query=params, path=path))
 
 
 async def json_body(request: Request) -> Any:
