@@ -226,3 +226,18 @@ def test_supervision_is_recorded_without_changing_state(db, world):
     with db.reading() as s:
         sup = s.scalar(select(Supervision).where(Supervision.case_id == cid))
         assert sup.level == "listed" and sup.department_id == world.works
+
+
+def test_queue_order_overdue_then_urgency_then_deadline(db, world):
+    from countyos.cases.service.cases import CaseFilter, list_cases
+    from countyos.core.paging import PageParams
+
+    now = datetime(2026, 3, 3, 10, 0, tzinfo=CST)
+    old, _ = report(db, world, at=datetime(2026, 3, 2, 9, 0, tzinfo=CST))  # accept limit 1 wh: overdue
+    normal, _ = report(db, world, lon=119.40, lat=28.70, at=now - timedelta(minutes=30))
+    critical, _ = report(db, world, lon=119.10, lat=28.45, at=now - timedelta(minutes=5))
+    with db.unit_of_work() as s:
+        s.get(Case, critical).priority = "critical"
+    with db.reading() as s:
+        rows, _ = list_cases(s, actor=actor_of(db, world.intake), f=CaseFilter(open=True), page=PageParams(), now=now)
+        assert [c.id for c in rows] == [old, critical, normal]

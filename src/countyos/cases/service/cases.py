@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import case as sa_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from countyos.cases.lifecycle import OPEN_STATES, Action, State, roles_of
-from countyos.cases.models import Attachment, Case, CaseEvent, Channel, Priority, Reporter, Step
+from countyos.cases.models import PRIORITY_RANK, Attachment, Case, CaseEvent, Channel, Priority, Reporter, Step
 from countyos.cases.service import categories, duplicates, location, people, routing, timers
 from countyos.core.actor import Actor
 from countyos.core.clock import to_local, utcnow
@@ -21,6 +22,7 @@ from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
 from countyos.org.service import audit
 
+URGENCY = sa_case({p.value: rank for p, rank in PRIORITY_RANK.items()}, value=Case.priority, else_=9)
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,20}$")
 MAX_DESCRIPTION = 4000
@@ -351,7 +353,7 @@ class CaseFilter:
 
 
 def query(session: Session, actor: Actor, f: CaseFilter, now: datetime | None = None) -> Select[Case]:
-    """Cases the actor may see, overdue first, then nearest deadline, then urgency."""
+    """Cases the actor may see: overdue first, then by urgency (特急, 紧急, 一般), then nearest deadline."""
     now = now or utcnow()
     stmt = select(Case)
     vis = visibility(session, actor)
@@ -390,7 +392,7 @@ def query(session: Session, actor: Actor, f: CaseFilter, now: datetime | None = 
         stmt = stmt.where(Case.reported_at < f.until)
     overdue = and_(Case.is_open.is_(True), Case.step_deadline <= now)
     return stmt.order_by(
-        overdue.desc(), Case.is_open.desc(), Case.step_deadline.asc().nulls_last(), Case.priority.desc(), Case.id.desc()
+        overdue.desc(), Case.is_open.desc(), URGENCY, Case.step_deadline.asc().nulls_last(), Case.id.desc()
     )
 
 
