@@ -98,8 +98,8 @@ def main() -> int:
     )
 
     def latest() -> None:
-        r = client.get(latest_url)
-        assert r.status_code == 200 and len(r.json()["value"]) == len(ids)
+        r = client.get(latest_url)  # the answer is checked, not parsed: parsing is the client's time
+        assert r.status_code == 200 and r.content.count(b'"Observations":[{') == len(ids)
 
     from countyos.core.actor import Actor
     from countyos.org import flows as org_flows
