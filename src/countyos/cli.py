@@ -147,7 +147,7 @@ def demo(
     """Load the demonstration county into a fresh database and serve it."""
     import time
 
-    from countyos.org.demo import DemoContext
+    from countyos.core.demo import DemoContext
 
     started = time.perf_counter()
     os.environ.setdefault("COUNTYOS_DATABASE_URL", f"sqlite:///{path}")

@@ -33,8 +33,8 @@ def test_no_role_may_combine_admin_families(client, db):
     secadmin = person(db, ["secadmin"])
     csrf = login(client, secadmin)
     h = {"X-CSRF-Token": csrf}
-    r = client.post("/api/v1/roles", json={"code": "super", "name": "超级", "permissions": ["user.write", "audit.read"]},
-                    headers=h)
+    body = {"code": "super", "name": "超级", "permissions": ["user.write", "audit.read"]}
+    r = client.post("/api/v1/roles", json=body, headers=h)
     assert r.status_code == 422
     with db.reading() as s:
         audit_role_id = s.scalar(select(Role.id).where(Role.code == "auditadmin"))

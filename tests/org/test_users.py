@@ -25,7 +25,8 @@ def test_user_creation_validates_and_forces_password_change(client, db):
                     headers=h)
     assert r.status_code == 422
     r = client.post("/api/v1/users", json={"username": "zhou", "display_name": "周", "password": "weak"}, headers=h)
-    assert r.status_code == 422 and "policy" in r.json()["detail"].lower() or "策略" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "policy" in r.json()["detail"].lower() or "策略" in r.json()["detail"]
     r = client.post("/api/v1/users", json={"username": "zhou", "display_name": "周", "password": "Good#pass1",
                                            "phone": "12345"}, headers=h)
     assert r.status_code == 422

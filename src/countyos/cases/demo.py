@@ -33,7 +33,7 @@ from countyos.cases.service import categories, people, routing, timers
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.workcal import TimeUnit, calendar
-from countyos.org.demo import DEMO_PASSWORD, DemoContext
+from countyos.core.demo import DEMO_PASSWORD, DemoContext
 from countyos.org.models import Permission, Role
 from countyos.org.service import audit, tokens, users
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pyotp
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
+from countyos.core.demo import DEMO_PASSWORD, DemoContext
 from countyos.org import flows
 from countyos.org.models import DepartmentKind
 from countyos.org.service import departments, uscc
 from countyos.org.service.users import cipher
-
-DEMO_PASSWORD = "Demo@2026county"
 
 # (name, kind, parent name)
 DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
@@ -51,17 +48,6 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("secadmin", "安全管理员 冯丽", ["secadmin"], "县城市运营有限公司"),
     ("auditor", "审计管理员 何静", ["auditadmin"], "县城市运行管理中心"),
 ]
-
-
-@dataclass
-class DemoContext:
-    """What the demo loaders share and what ``countyos demo`` prints at the end."""
-
-    county_code: str = "331123"
-    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # (username, password, note)
-    notes: list[str] = field(default_factory=list)
-    department_ids: dict[str, int] = field(default_factory=dict)
-    user_ids: dict[str, int] = field(default_factory=dict)
 
 
 def demo_uscc(county: str, seq: int, kind: DepartmentKind) -> str:
