@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, not_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, select, true
 from sqlalchemy.orm import Session
 
 from countyos.cases.models import Case, CaseEvent, Category, DispatchRecord, Priority
@@ -47,9 +47,11 @@ def _population(s: CaseSlice) -> list[ColumnElement[bool]]:
     return out
 
 
-def _backlog(s: CaseSlice) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = [Case.is_open.is_(True)]
-    if s.end is not None:
+def _backlog(s: CaseSlice, now: datetime) -> list[ColumnElement[bool]]:
+    # "= true", not "IS 1": SQLite then uses the (is_open, step_deadline) index. A period that ends
+    # after now bounds nothing (every case was reported before now), so the condition is left out.
+    out: list[ColumnElement[bool]] = [Case.is_open == true()]
+    if s.end is not None and s.end <= now:
         out.append(Case.reported_at < s.end)
     return out
 
@@ -74,15 +76,15 @@ MEASURES: dict[str, Where] = {
     "rated": lambda s, now: [*_population(s), Case.satisfaction.is_not(None)],
     "satisfied": lambda s, now: [*_population(s), _SATISFIED],
     "dissatisfied": lambda s, now: [*_population(s), Case.satisfaction.is_not(None), not_(_SATISFIED)],
-    "open": lambda s, now: _backlog(s),
-    "overdue": lambda s, now: [*_backlog(s), Case.paused_at.is_(None), Case.step_deadline <= now],
+    "open": lambda s, now: _backlog(s, now),
+    "overdue": lambda s, now: [*_backlog(s, now), Case.paused_at.is_(None), Case.step_deadline <= now],
     "due_soon": lambda s, now: [
-        *_backlog(s),
+        *_backlog(s, now),
         Case.paused_at.is_(None),
         Case.step_warn_at <= now,
         Case.step_deadline > now,
     ],
-    "urgent": lambda s, now: [*_backlog(s), Case.priority.in_([Priority.URGENT, Priority.CRITICAL])],
+    "urgent": lambda s, now: [*_backlog(s, now), Case.priority.in_([Priority.URGENT, Priority.CRITICAL])],
 }
 
 
@@ -136,16 +138,22 @@ def _local_bucket(session: Session, column: Any, fmt: str, tz: str) -> Any:
     return func.strftime(fmt, column, f"{hours:+d} hours")
 
 
+def _key(column: Any, default: Any) -> Any:
+    """A grouping key the planner cannot read from an index in key order: SQLite would otherwise scan
+    the whole table along the key's index to spare a sort of the few rows that match."""
+    return func.coalesce(column, default)
+
+
 GROUPS: dict[str, Callable[[Session, str], Any]] = {
     "day": lambda session, tz: _local_bucket(session, Case.reported_at, "%Y-%m-%d", tz),
     "hour": lambda session, tz: _local_bucket(session, Case.reported_at, "%H", tz),
-    "category": lambda session, tz: Case.category_id,
-    "township": lambda session, tz: Case.township_code,
-    "department": lambda session, tz: Case.department_id,
-    "grid": lambda session, tz: Case.grid_code,
-    "state": lambda session, tz: Case.state,
-    "step": lambda session, tz: Case.step,
-    "priority": lambda session, tz: Case.priority,
+    "category": lambda session, tz: _key(Case.category_id, 0),
+    "township": lambda session, tz: _key(Case.township_code, ""),
+    "department": lambda session, tz: _key(Case.department_id, 0),
+    "grid": lambda session, tz: _key(Case.grid_code, ""),
+    "state": lambda session, tz: _key(Case.state, ""),
+    "step": lambda session, tz: _key(Case.step, ""),
+    "priority": lambda session, tz: _key(Case.priority, ""),
 }
 
 
