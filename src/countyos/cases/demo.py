@@ -32,8 +32,8 @@ from countyos.cases.models import (
 from countyos.cases.service import categories, people, routing, timers
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.workcal import TimeUnit, calendar
 from countyos.core.demo import DEMO_PASSWORD, DemoContext
+from countyos.core.workcal import TimeUnit, calendar
 from countyos.org.models import Permission, Role
 from countyos.org.service import audit, tokens, users
 
