@@ -16,7 +16,7 @@ from countyos.core.errors import ValidationFailed
 from countyos.core.settings import get_settings
 from countyos.org.models import AuditResult, User
 from countyos.org.service import audit
-from countyos.org.service.users import cipher
+from countyos.org.service.users import check_authority_over, cipher
 
 ISSUER = "CountyOS"
 RECOVERY_CODES = 10
@@ -115,6 +115,7 @@ def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
 
 def disable(session: Session, *, actor: Actor, user: User) -> None:
     """An administrator resets a lost authenticator; the user enrols again at next login."""
+    check_authority_over(actor, user)
     user.totp_enabled = False
     user.totp_secret_enc = None
     user.totp_last_step = None

@@ -22,6 +22,7 @@ def create(
 ) -> tuple[ApiToken, str]:
     """Issue a token; the plain value is returned once and only its hash is stored."""
     user = users.get(session, user_id=user_id)
+    users.check_authority_over(actor, user)  # a token never carries administrator powers its issuer lacks
     if not name.strip():
         raise ValidationFailed("Please name the token after the system that will use it")
     if not scopes:

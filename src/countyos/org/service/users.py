@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
@@ -14,7 +15,7 @@ from countyos.core.crypto import FieldCipher, mask_phone
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
-from countyos.org.models import Role, User, user_role
+from countyos.org.models import Role, User, UserSession, user_role
 from countyos.org.service import audit, departments, passwords, roles
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
@@ -179,8 +180,21 @@ def update(
     return user
 
 
+def check_authority_over(actor: Actor, user: User) -> None:
+    """三权分立 also for credentials: an administrator may not reset the password or second factor,
+    disable, or issue tokens for an account holding administrator permissions of a family the
+    administrator does not hold (else the system administrator could become the auditor). The
+    console (``countyos`` commands, no account) may."""
+    if actor.id is None or actor.id == user.id:
+        return
+    foreign = roles.admin_families(user.permission_codes) - roles.admin_families(actor.permissions)
+    if foreign:
+        raise PermissionDenied()
+
+
 def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
     user = get(session, user_id=user_id)
+    check_authority_over(actor, user)
     if actor.id == user.id and not active:
         raise ValidationFailed("You cannot disable your own account")
     user.is_active = active
@@ -203,12 +217,19 @@ def unlock(session: Session, *, actor: Actor, user_id: int) -> User:
 def reset_password(session: Session, *, actor: Actor, user_id: int, new_password: str) -> User:
     """An administrator sets a temporary password; the user must change it at next login."""
     user = get(session, user_id=user_id)
+    check_authority_over(actor, user)
     passwords.check_policy(new_password, username=user.username)
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
     user.must_change_password = not user.is_machine
     user.failed_logins = 0
     user.locked_until = None
+    # whoever holds a session of the account (perhaps the reason for the reset) is signed out
+    session.execute(
+        sql_update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
     session.flush()
     audit.record(session, actor=actor, action="user.password_reset", target_type="user", target_id=user.id)
     return user
