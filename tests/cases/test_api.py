@@ -250,3 +250,18 @@ def test_parallel_actions_exactly_one_wins(app, db, world):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_local_category_extension(client, db, world):
+    hdr = h(db, world.shift)
+    r = client.post(
+        "/api/v1/case-categories",
+        json={"code": "0101", "name": "电动车违规充电", "public": True, "register_condition": "楼道内充电"},
+        headers=hdr,
+    )
+    assert r.status_code == 201 and r.json()["service_code"] == "L0101" and r.json()["kind"] == "local"
+    assert client.post("/api/v1/case-categories", json={"code": "0101", "name": "重复"}, headers=hdr).status_code == 409
+    assert client.post("/api/v1/case-categories", json={"code": "a b", "name": "x"}, headers=hdr).status_code == 422
+    c = client.post("/api/v1/cases", json={"service_code": "L0101", **POINT}, headers=h(db, world.inspector))
+    assert c.status_code == 201 and c.json()["category_name"] == "电动车违规充电"
+    assert client.get("/open311/v2/services/L0101.json").status_code == 200

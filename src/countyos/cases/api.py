@@ -171,6 +171,29 @@ def list_categories(
     ]
 
 
+@router.post("/case-categories", response_model=schemas.CategoryOut, status_code=201)
+def create_category(
+    body: schemas.CategoryIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.configure"))]
+) -> schemas.CategoryOut:
+    """A local extension (kind ``local``), optionally under an existing category."""
+    cat = categories.create(
+        session,
+        actor=a.actor,
+        kind=CategoryKind.LOCAL,
+        code=body.code,
+        name=body.name,
+        parent_id=body.parent_id,
+        description=body.description,
+        keywords=body.keywords,
+        register_condition=body.register_condition,
+        close_condition=body.close_condition,
+        default_priority=body.default_priority,
+        attributes=body.attributes,
+        public=body.public,
+    )
+    return schemas.CategoryOut.model_validate(cat)
+
+
 @router.patch("/case-categories/{category_id}", response_model=schemas.CategoryOut)
 def update_category(
     category_id: int,

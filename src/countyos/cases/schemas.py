@@ -126,6 +126,20 @@ class CategoryOut(BaseModel):
     public: bool
 
 
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    parent_id: int | None = None
+    description: str | None = None
+    keywords: str | None = Field(None, max_length=200)
+    register_condition: str | None = None
+    close_condition: str | None = None
+    default_priority: Priority = Priority.NORMAL
+    attributes: list[dict[str, Any]] = Field(default_factory=list)
+    public: bool = True
+
+
 class CategoryPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
