@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 from countyos import cli, domains
 from countyos.core.actor import Actor
 from countyos.core.db import Database
+from countyos.core.demo import DemoContext
 from countyos.core.settings import get_settings, reset_settings
-from countyos.org.demo import DemoContext
 from countyos.org.models import DepartmentKind
 from countyos.org.service import auth, departments, tokens, users
 
