@@ -215,6 +215,8 @@ postgres_up() {
         ELSE
             ALTER ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
         END IF; END \$\$;" || return 1
+    # Fault tests end other sessions of the test role (pg_terminate_backend); no superuser needed.
+    pg_sql postgres "GRANT pg_signal_backend TO $PG_ROLE" >/dev/null || return 1
     local db
     for db in "$PG_DB" "$PG_TEMPLATE"; do
         if [ -z "$(pg_sql postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then

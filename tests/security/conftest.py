@@ -18,7 +18,11 @@ _SAVED: dict[str, Any] = {}
 
 def _dump(db: Database) -> list[tuple[Any, list[dict[str, Any]]]]:
     with db.engine.connect() as conn:
-        return [(t, [dict(r._mapping) for r in conn.execute(t.select())]) for t in Base.metadata.sorted_tables]
+        # In key order, so that rows referring to earlier rows of the same table (parents) load after them.
+        return [
+            (t, [dict(r._mapping) for r in conn.execute(t.select().order_by(*t.primary_key.columns))])
+            for t in Base.metadata.sorted_tables
+        ]
 
 
 def _load(db: Database, tables: list[tuple[Any, list[dict[str, Any]]]]) -> None:
