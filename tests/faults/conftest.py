@@ -34,6 +34,9 @@ def county(new_database: Callable[[], str], settings) -> Iterator[County]:
         flows.bootstrap(
             s, permissions=domains.all_permissions(), role_specs=domains.all_roles(), grants=domains.all_grants()
         )
-    world = build(db)
-    yield County(url, db, world, Path(tempfile.mkdtemp(prefix="countyos-fault-")))
+    built = build(db)
+    yield County(url, db, built, Path(tempfile.mkdtemp(prefix="countyos-fault-")))
     db.dispose()
+
+
+from tests.security.conftest import world  # noqa: E402, F401  (the shared county, copied per test)
