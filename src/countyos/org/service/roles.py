@@ -41,16 +41,19 @@ def sync_catalog(
     roles: Iterable[RoleSpec],
     grants: dict[str, list[str]],
 ) -> None:
-    """Create missing permissions and built-in roles; grant defaults to roles created now.
+    """Create missing permissions and built-in roles; grant defaults to roles created now, and the
+    defaults of permissions new to this database to the built-in roles that exist already.
 
     Existing roles keep the grants the security administrator gave them.
     """
     specs = list(permissions)
+    new_codes: set[str] = set()
     for spec in specs:
         _FAMILIES[spec.code] = spec.family
         perm = session.get(Permission, spec.code)
         if perm is None:
             session.add(Permission(code=spec.code, domain=spec.code.split(".")[0], description=spec.description))
+            new_codes.add(spec.code)
         else:
             perm.description = spec.description
     session.flush()
@@ -60,6 +63,21 @@ def sync_catalog(
             role = Role(code=rs.code, name=rs.name, name_en=rs.name_en, description=rs.description, is_builtin=True)
             session.add(role)
             role.permissions = [session.get_one(Permission, c) for c in sorted(set(grants.get(rs.code, [])))]
+            continue
+        # A permission this database has never had (an upgrade brought its domain): the built-in role
+        # gets its default grant, which nobody could have decided against yet.
+        added = sorted(set(grants.get(rs.code, [])) & new_codes)
+        if added and len(admin_families({p.code for p in role.permissions} | set(added))) <= 1:
+            role.permissions = [*role.permissions, *(session.get_one(Permission, c) for c in added)]
+            session.flush()
+            audit.record(
+                session,
+                actor=None,
+                action="role.permissions",
+                target_type="role",
+                target_id=role.id,
+                detail={"code": role.code, "added": added, "reason": "new permissions of an upgrade"},
+            )
     session.flush()
 
 
