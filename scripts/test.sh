@@ -17,8 +17,7 @@
 # Environment knobs (all optional):
 #   COUNTYOS_SCALE              size of the slow scale tests (default here: ci)
 #   COUNTYOS_TEST_PG_PORT       PostgreSQL port (default: the port of cluster 15/main)
-#   COUNTYOS_TEST_PG_DB         test database (default countyos_test); use another name when two
-#                               checkouts run the suite on one machine at the same time
+#   COUNTYOS_TEST_PG_DB         keep using this test database instead of a new one per run
 #   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 20); a test
 #                               running longer than 5 minutes prints every thread's stack (faulthandler)
 
@@ -31,7 +30,9 @@ PG_VERSION=15
 PG_CLUSTER=main
 PG_ROLE=countyos
 PG_PASSWORD=countyos
-PG_DB="${COUNTYOS_TEST_PG_DB:-countyos_test}"
+# Each run gets its own database (cloned from the template, dropped at the end), so that two runs
+# on one machine never clean up each other's tables.
+PG_DB="${COUNTYOS_TEST_PG_DB:-countyos_run_$$}"
 PG_TEMPLATE=countyos_template
 MQTT_PORT=1883
 ARTIFACTS="$ROOT/test-artifacts"
@@ -189,7 +190,50 @@ pg_field() { # pg_field N -> column N of `pg_lsclusters` for our cluster
 }
 
 pg_sql() { # pg_sql DB SQL -> run as the superuser over the local socket
-    as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d "$1" -tAc "$2"
+    PGOPTIONS="--client-min-messages=warning" as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d "$1" -tAc "$2"
+}
+
+# The template the tests clone new databases from: PostGIS, nothing else. Owned by the superuser and
+# closed to connections, so tests can clone it but not change it; rebuilt when it is not as expected.
+pg_template() {
+    local healthy
+    healthy=$(pg_sql "$PG_TEMPLATE" "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'public') = 1
+        AND (SELECT count(*) FROM pg_extension WHERE extname = 'postgis') = 1
+        AND (SELECT datdba FROM pg_database WHERE datname = current_database())
+            = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+        AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e'))" 2>/dev/null)
+    if [ "$healthy" = "t" ]; then
+        return 0
+    fi
+    if [ -n "$(pg_sql postgres "SELECT 1 FROM pg_database WHERE datname = '$PG_TEMPLATE'")" ]; then
+        echo "rebuilding the template database $PG_TEMPLATE"
+        pg_sql postgres "ALTER DATABASE $PG_TEMPLATE IS_TEMPLATE false" || return 1
+        pg_sql postgres "DROP DATABASE $PG_TEMPLATE WITH (FORCE)" || return 1
+    fi
+    pg_sql postgres "CREATE DATABASE $PG_TEMPLATE" || return 1
+    pg_sql "$PG_TEMPLATE" "CREATE EXTENSION IF NOT EXISTS postgis" || return 1
+    pg_sql postgres "ALTER DATABASE $PG_TEMPLATE IS_TEMPLATE true" || return 1
+    pg_sql postgres "REVOKE CONNECT ON DATABASE $PG_TEMPLATE FROM PUBLIC" || return 1
+}
+
+# Databases of earlier runs that were killed before they could drop theirs.
+drop_stale_run_databases() {
+    local name pid
+    for name in $(pg_sql postgres "SELECT datname FROM pg_database WHERE datname ~ '^countyos_run_[0-9]+$'"); do
+        pid=${name#countyos_run_}
+        if [ "$pid" != "$$" ] && ! kill -0 "$pid" 2>/dev/null; then
+            pg_sql postgres "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true
+        fi
+    done
+}
+
+DROP_PG_DB=0
+drop_run_database() {
+    if [ "$DROP_PG_DB" -eq 1 ]; then
+        pg_sql postgres "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" || true
+    fi
 }
 
 postgres_up() {
@@ -217,15 +261,14 @@ postgres_up() {
         END IF; END \$\$;" || return 1
     # Fault tests end other sessions of the test role (pg_terminate_backend); no superuser needed.
     pg_sql postgres "GRANT pg_signal_backend TO $PG_ROLE" >/dev/null || return 1
-    local db
-    for db in "$PG_DB" "$PG_TEMPLATE"; do
-        if [ -z "$(pg_sql postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
-            pg_sql postgres "CREATE DATABASE $db OWNER $PG_ROLE" || return 1
-        fi
-        pg_sql "$db" "CREATE EXTENSION IF NOT EXISTS postgis" || return 1
-    done
-    # Tests clone fresh databases (migrations, backup/restore) from this template.
-    pg_sql postgres "ALTER DATABASE $PG_TEMPLATE IS_TEMPLATE true" || return 1
+    pg_template || return 1
+    drop_stale_run_databases
+    if [ -z "$(pg_sql postgres "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" ]; then
+        pg_sql postgres "CREATE DATABASE $PG_DB OWNER $PG_ROLE TEMPLATE $PG_TEMPLATE" || return 1
+    fi
+    case "$PG_DB" in countyos_run_*) DROP_PG_DB=1 ;; esac
+    pg_sql "$PG_DB" "CREATE SCHEMA IF NOT EXISTS public AUTHORIZATION pg_database_owner" || return 1
+    pg_sql "$PG_DB" "CREATE EXTENSION IF NOT EXISTS postgis" || return 1
     export COUNTYOS_TEST_PG_TEMPLATE="$PG_TEMPLATE"
     PG_URL="postgresql+psycopg://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
     echo "PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT: $(pg_sql "$PG_DB" "SELECT 'PostGIS ' || postgis_lib_version()")"
@@ -283,31 +326,37 @@ run_pytest() {
 }
 
 # ---------------------------------------------------------------------------------------------
-PYTEST_ARGS=("$@")
-mkdir -p "$ARTIFACTS"
+# main is one function, read whole before it runs: editing this file during a run cannot derail it.
+main() {
+    PYTEST_ARGS=("$@")
+    mkdir -p "$ARTIFACTS"
 
-require_step "apt packages" apt_packages
-require_step "python virtualenv (.venv)" python_env
-require_step "npm ci" npm_env
-require_step "vendor assets (scripts/vendor_assets.py)" "$PY" scripts/vendor_assets.py
+    require_step "apt packages" apt_packages
+    require_step "python virtualenv (.venv)" python_env
+    require_step "npm ci" npm_env
+    require_step "vendor assets (scripts/vendor_assets.py)" "$PY" scripts/vendor_assets.py
 
-export PATH="$VENV/bin:$PATH"
-run_step "translations (scripts/i18n.py check)" "$PY" scripts/i18n.py check
-run_step "ruff check" ruff check src tests bench scripts
-run_step "mypy" mypy
-run_step "import-linter" lint-imports
+    export PATH="$VENV/bin:$PATH"
+    run_step "translations (scripts/i18n.py check)" "$PY" scripts/i18n.py check
+    run_step "ruff check" ruff check src tests bench scripts
+    run_step "mypy" mypy
+    run_step "import-linter" lint-imports
 
-PG_OK=1
-run_step "PostgreSQL $PG_VERSION + PostGIS on 127.0.0.1" postgres_up || PG_OK=0
-run_step "Mosquitto on 127.0.0.1:$MQTT_PORT" mosquitto_up
+    PG_OK=1
+    run_step "PostgreSQL $PG_VERSION + PostGIS on 127.0.0.1" postgres_up || PG_OK=0
+    run_step "Mosquitto on 127.0.0.1:$MQTT_PORT" mosquitto_up
 
-run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
-if [ "$PG_OK" -eq 1 ]; then
-    run_step "pytest on PostgreSQL" run_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" -- -m "not browser"
-else
-    STEP_NAMES+=("pytest on PostgreSQL"); STEP_RESULTS+=("FAILED (no server)"); STEP_TIMES+=(0); FAILED=1
-fi
-run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
+    run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
+    if [ "$PG_OK" -eq 1 ]; then
+        run_step "pytest on PostgreSQL" run_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" -- -m "not browser"
+    else
+        STEP_NAMES+=("pytest on PostgreSQL"); STEP_RESULTS+=("FAILED (no server)"); STEP_TIMES+=(0); FAILED=1
+    fi
+    run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
 
-summary
-exit "$FAILED"
+    summary
+    return "$FAILED"
+}
+
+trap drop_run_database EXIT
+main "$@"; exit $?
