@@ -252,6 +252,11 @@ def main() -> None:
     ap.add_argument("--dispatchers", type=int, default=2)
     ap.add_argument("--database", help="an empty PostgreSQL database URL (default: a fresh SQLite file)")
     ap.add_argument("--sample-every", type=float, default=2.0, help="seconds between memory samples")
+    ap.add_argument(
+        "--only",
+        default="citizens,dispatchers,http,mqtt,view",
+        help="the kinds of traffic to run (comma-separated; to find which one a memory growth follows)",
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="countyos-soak-"))
@@ -262,8 +267,13 @@ def main() -> None:
     from tests.faults.server import Server
     from tests.sensing.broker import Broker, available, free_port
 
+    only = set(args.only.split(","))
+    if "citizens" not in only:
+        args.citizens = 0
+    if "dispatchers" not in only:
+        args.dispatchers = 0
     broker = None
-    if available():
+    if available() and "mqtt" in only:
         broker = Broker(free_port(), Path(tempfile.mkdtemp(prefix="countyos-soak-mqtt-")))
         broker.start()
     (tmp / "data").mkdir(exist_ok=True)
@@ -281,16 +291,18 @@ def main() -> None:
         threading.Thread(target=dispatcher, args=(server.url, stats, tokens, stop, random.Random(100 + i)), daemon=True)
         for i in range(args.dispatchers)
     ]
-    threads.append(
-        threading.Thread(target=sensor_http, args=(server.url, stats, w, stop, now - 3 * 86400), daemon=True)
-    )
+    if "http" in only:
+        threads.append(
+            threading.Thread(target=sensor_http, args=(server.url, stats, w, stop, now - 3 * 86400), daemon=True)
+        )
     if broker:
         threads.append(
             threading.Thread(target=sensor_mqtt, args=(broker.port, stats, stop, now - 2 * 86400), daemon=True)
         )
-    threads.append(
-        threading.Thread(target=operations_view, args=(server.url, stats, tokens["leader"], stop), daemon=True)
-    )
+    if "view" in only:
+        threads.append(
+            threading.Thread(target=operations_view, args=(server.url, stats, tokens["leader"], stop), daemon=True)
+        )
     samples: list[tuple[float, float]] = []
     print(
         f"soak: {args.seconds} s on {url.split(':')[0]}, {args.citizens} citizens, {args.dispatchers} dispatchers, "

@@ -53,8 +53,9 @@ def test_writes_fail_cleanly_when_the_disk_is_full_and_resume_after(small_disk, 
     migrate.upgrade(url)
     db = Database(url)
     with db.unit_of_work() as s:
-        flows.bootstrap(s, permissions=domains.all_permissions(), role_specs=domains.all_roles(),
-                        grants=domains.all_grants())
+        flows.bootstrap(
+            s, permissions=domains.all_permissions(), role_specs=domains.all_roles(), grants=domains.all_grants()
+        )
     admin = person(db, ["sysadmin"])
     app = create_app(get_settings(), db)
     with TestClient(app) as client:
@@ -64,8 +65,11 @@ def test_writes_fail_cleanly_when_the_disk_is_full_and_resume_after(small_disk, 
         filler = fill(small_disk)
         failures = 0
         for i in range(40):  # enough rows to need new pages
-            r = client.post("/api/v1/departments", json={"name": f"满盘部门{i}-{uuid.uuid4().hex * 2}",
-                                                          "kind": "department", "phone": "0" * 40}, headers=h)
+            r = client.post(
+                "/api/v1/departments",
+                json={"name": f"满盘部门{i}-{uuid.uuid4().hex * 2}", "kind": "department", "phone": "0" * 40},
+                headers=h,
+            )
             assert r.status_code in (201, 503), r.text
             if r.status_code == 503:
                 failures += 1

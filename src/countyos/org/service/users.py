@@ -276,11 +276,14 @@ def account_stats(session: Session, *, mfa_roles: list[str]) -> AccountStats:
     disabled = session.scalar(select(func.count()).select_from(User).where(User.is_active.is_(False))) or 0
     locked = session.scalar(select(func.count()).select_from(User).where(User.locked_until > now)) or 0
     machines = session.scalar(select(func.count()).select_from(User).where(User.is_machine.is_(True))) or 0
-    no_mfa = session.scalar(
-        select(func.count(func.distinct(User.id)))
-        .select_from(User)
-        .join(user_role)
-        .join(Role)
-        .where(Role.code.in_(mfa_roles), User.totp_enabled.is_(False), User.is_active.is_(True))
-    ) or 0
+    no_mfa = (
+        session.scalar(
+            select(func.count(func.distinct(User.id)))
+            .select_from(User)
+            .join(user_role)
+            .join(Role)
+            .where(Role.code.in_(mfa_roles), User.totp_enabled.is_(False), User.is_active.is_(True))
+        )
+        or 0
+    )
     return AccountStats(active, disabled, locked, machines, no_mfa)
