@@ -89,6 +89,32 @@ def test_deep_insert_creates_the_whole_tree_with_links(client, thing):
     )
 
 
+def test_newest_observation_of_each_datastream_matches_the_ranked_query_after_deletes(client, thing, writer):
+    """The newest value of many datastreams is read from the latest-value table; it must say what
+    ranking the observations says, also after the newest observation was deleted or moved."""
+    fast = f"{STA}/Datastreams?$expand=Observations($top=1;$orderby=phenomenonTime desc)"
+    ranked = f"{STA}/Datastreams?$expand=Observations($top=1;$orderby=phenomenonTime desc,id desc)"
+
+    def both() -> tuple[list, list]:
+        a, b = client.get(fast).json()["value"], client.get(ranked).json()["value"]
+        return [d["Observations"] for d in a], [d["Observations"] for d in b]
+
+    newest, same = both()
+    assert newest == same and [o["result"] for o in newest[0]] == [1.5]
+    keys = {"@iot.id", "@iot.selfLink", "phenomenonTime", "result", "Datastream@iot.navigationLink"}
+    assert set(newest[0][0]) >= keys
+    assert client.delete(f"{STA}/Observations({newest[0][0]['@iot.id']})", headers=writer).status_code == 200
+    newest, same = both()
+    assert newest == same and newest[0][0]["result"] == 1.4
+    old = client.get(f"{STA}/Observations?$top=1&$orderby=phenomenonTime").json()["value"][0]
+    moved = {"phenomenonTime": "2026-05-02T00:00:00Z"}
+    assert client.patch(f"{STA}/Observations({old['@iot.id']})", json=moved, headers=writer).status_code == 200
+    newest, same = both()
+    assert newest == same and newest[0][0]["phenomenonTime"] == "2026-05-02T00:00:00Z"
+    sel = client.get(fast.replace(")", ";$select=result)")).json()["value"][0]["Observations"]
+    assert sel == [{"result": 1.0}]
+
+
 def test_filters_are_translated_to_sql(client, thing):
     q = client.get
     assert len(q(f"{STA}/Observations?$filter=result gt 1.25 and result le 1.4").json()["value"]) == 2

@@ -83,6 +83,13 @@ def prune_datastream(session: Session, *, datastream_id: int, before_us: int, li
         ),
         {"n": deleted, "ds": datastream_id},
     )
+    session.execute(  # a device silent for longer than the raw period: its latest raw row is gone
+        text(
+            "UPDATE sensing_latest SET observation_id = 0 WHERE datastream_id = :ds AND phenomenon_us < :t "
+            "AND NOT EXISTS (SELECT 1 FROM sensing_observation o WHERE o.id = sensing_latest.observation_id)"
+        ),
+        {"ds": datastream_id, "t": before_us},
+    )
     return int(deleted)
 
 
@@ -188,7 +195,7 @@ def drop_old_partitions(db: Database, *, now: int) -> int:
         cutoff = now - longest * DAY_US
         old = [(name, lo, hi) for name, lo, hi in partitions(s) if hi <= cutoff]
     dropped = 0
-    for name, _lo, hi in old:
+    for name, lo, hi in old:
         with db.unit_of_work() as s:
             s.execute(
                 text(
@@ -196,6 +203,10 @@ def drop_old_partitions(db: Database, *, now: int) -> int:
                     f"SELECT datastream_id, COUNT(*) AS n FROM {PART_SCHEMA}.{name} GROUP BY datastream_id) c "
                     "WHERE sensing_latest.datastream_id = c.datastream_id"
                 )
+            )
+            s.execute(
+                text("UPDATE sensing_latest SET observation_id = 0 WHERE phenomenon_us >= :lo AND phenomenon_us < :hi"),
+                {"lo": lo, "hi": hi},
             )
             s.execute(text(f"ALTER TABLE sensing_observation DETACH PARTITION {PART_SCHEMA}.{name}"))
             s.execute(text(f"DROP TABLE {PART_SCHEMA}.{name}"))

@@ -232,3 +232,27 @@ def _move_latest(
         f"phenomenon_us = {greatest}(sensing_latest.phenomenon_us, excluded.phenomenon_us)",
         rows,
     )
+
+
+def refresh_latest(session: Session, *, datastream_ids: list[int]) -> None:
+    """Point each datastream's latest value at its newest stored observation again, after observations
+    were deleted or moved in time (``observation_id`` 0: no raw observation is left). Ingest never
+    needs this: it only moves the latest value forward."""
+    for ds in datastream_ids:
+        row = session.execute(
+            text(
+                "SELECT id, phenomenon_us, result FROM sensing_observation WHERE datastream_id = :ds "
+                "ORDER BY phenomenon_us DESC LIMIT 1"
+            ),
+            {"ds": ds},
+        ).first()
+        if row is None:
+            session.execute(text("UPDATE sensing_latest SET observation_id = 0 WHERE datastream_id = :ds"), {"ds": ds})
+            continue
+        session.execute(
+            text(
+                "UPDATE sensing_latest SET observation_id = :id, phenomenon_us = :t, result = :v "
+                "WHERE datastream_id = :ds"
+            ),
+            {"id": row[0], "t": row[1], "v": row[2], "ds": ds},
+        )

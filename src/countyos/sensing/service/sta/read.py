@@ -15,13 +15,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from countyos.sensing.models import Latest
+from countyos.sensing.models import Latest, ObservationExtra
 from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta.parser import Path, StaQueryError
 from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
 from countyos.sensing.service.sta.sql import Translator
+from countyos.sensing.service.times import iso_many
 
 _SEG = re.compile(r"^([A-Za-z]+)(?:\((\d+|'[^']*')\))?$")
 
@@ -201,7 +202,7 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
     stmt = stmt.select_from(a).where(where).order_by(*_order(ent, a, opts, ctx.dialect))
-    rows = ctx.session.execute(stmt.limit(top + 1).offset(opts.skip)).all()
+    rows = ctx.session.connection().execute(stmt.limit(top + 1).offset(opts.skip)).all()
     more = len(rows) > top
     rows = rows[:top]
     build = _builder(ctx, ent, spans, opts, navs)
@@ -284,10 +285,9 @@ def _expand(
         order = _order(child_ent, c, sub, ctx.dialect)
         top = DEFAULT_TOP if sub.top is None else sub.top
         if _latest_only(ent, nav_name, sub):
-            # The newest observation of each datastream: read from sensing_latest, not by ranking rows.
-            where = and_(where, c.id.in_(select(Latest.observation_id).where(Latest.datastream_id.in_(id_set))))
-            stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where)
-        elif nav.many:
+            _expand_latest(ctx, by_id, id_set, sub, navs)
+            continue
+        if nav.many:
             rn = func.row_number().over(partition_by=p.id, order_by=order).label("rn")
             inner = select(p.id.label("pid"), *cols, rn).select_from(c).join(p, true()).where(where).subquery()
             stmt = (
@@ -297,7 +297,7 @@ def _expand(
             )
         else:
             stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where)
-        rows = ctx.session.execute(stmt).all()
+        rows = ctx.session.connection().execute(stmt).all()
         grouped: dict[int, list[Any]] = {}
         for r in rows:
             grouped.setdefault(r[0], []).append(r)
@@ -319,6 +319,73 @@ def _expand(
                     item[f"{nav_name}@iot.nextLink"] = f"{link}?{urlencode({'$top': top, '$skip': sub.skip + top})}"
             elif child_items:
                 item[nav_name] = child_items[0]
+
+
+# Where each Observation property is found when the observation is read from sensing_latest (the
+# covering latest-value table) and the rare rest from sensing_observation_extra.
+_LATEST_COLUMNS: dict[str, Callable[[Any], list[Any]]] = {
+    "id": lambda x: [Latest.observation_id],
+    "phenomenonTime": lambda x: [Latest.phenomenon_us, x.phenomenon_end_us],
+    "resultTime": lambda x: [x.result_time_us],
+    "result": lambda x: [Latest.result, x.result_json],
+    "resultQuality": lambda x: [x.result_quality],
+    "validTime": lambda x: [x.valid_start_us, x.valid_end_us],
+    "parameters": lambda x: [x.parameters],
+}
+
+
+def _expand_latest(ctx: Ctx, by_id: dict[int, dict[str, Any]], id_set: Any, sub: Options, navs: list[str]) -> None:
+    """``Observations($top=1;$orderby=phenomenonTime desc)`` of many datastreams: one read of
+    ``sensing_latest`` (one narrow row per datastream, kept by ingest), never the observations table,
+    and the common JSON (whole-second times, numeric results) built column-wise."""
+    ent = E.ENTITIES["Observations"]
+    x = aliased(ObservationExtra)
+    props, _ = _names(ent, sub)
+    cols: list[Any] = [Latest.datastream_id]
+    spans: list[tuple[str, int, int]] = []
+    for name in props:
+        start = len(cols)
+        cols += _LATEST_COLUMNS[name](x)
+        spans.append((name, start, len(cols)))
+    stmt = (
+        select(*cols)
+        .select_from(Latest)
+        .outerjoin(x, x.observation_id == Latest.observation_id)
+        .where(Latest.datastream_id.in_(id_set), Latest.observation_id > 0)
+    )
+    rows = ctx.session.connection().execute(stmt).all()  # Core rows: no ORM result processing
+    extra_at = [i for name, lo, hi in spans for i in range(lo + 1, hi) if name in ("phenomenonTime", "result")]
+    plain = {name for name, _, _ in spans} <= {"id", "phenomenonTime", "result"} and not any(
+        r[i] is not None for r in rows for i in extra_at
+    )
+    if plain:  # instants and numbers (the common case): the JSON is built column by column
+        at = {name: lo for name, lo, _ in spans}
+        oids = [r[at["id"]] for r in rows]
+        prefix = f"{ctx.base}/Observations("
+        with_id = not sub.select or "id" in sub.select
+        objs: list[dict[str, Any]] = [{"@iot.id": o, "@iot.selfLink": f"{prefix}{o})"} if with_id else {} for o in oids]
+        if "phenomenonTime" in at:
+            for obj, text in zip(objs, iso_many([r[at["phenomenonTime"]] for r in rows]), strict=True):
+                obj["phenomenonTime"] = text
+        if "result" in at:
+            i = at["result"]
+            for obj, r in zip(objs, rows, strict=True):
+                obj["result"] = r[i]
+        for key, suffix in [(f"{n}@iot.navigationLink", f"/{n}") for n in navs if n not in sub.expand]:
+            for obj, o in zip(objs, oids, strict=True):
+                obj[key] = f"{prefix}{o}){suffix}"
+    else:
+        build = _builder(ctx, ent, spans, sub, navs)
+        objs = [build(r) for r in rows]
+        oids = [r[spans[0][1]] for r in rows]
+    for item in by_id.values():
+        item["Observations"] = []
+    for r, obj in zip(rows, objs, strict=True):
+        parent = by_id.get(r[0])
+        if parent is not None:
+            parent["Observations"] = [obj]
+    if sub.expand:
+        _expand(ctx, ent, objs, oids, sub)
 
 
 def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:

@@ -509,6 +509,7 @@ class Writer:
         self.s.flush()
         lo, hi = min(old_t, obs.phenomenon_us), max(old_t, obs.phenomenon_us)
         rollups.rebuild(self.s, datastream_id=obs.datastream_id, start_us=lo, end_us=hi)
+        store.refresh_latest(self.s, datastream_ids=[obs.datastream_id])
 
     # --- delete ---------------------------------------------------------------------------------
     def delete(self, plural: str, rid: int) -> None:
@@ -579,6 +580,7 @@ class Writer:
                 ),
                 {"n": len(times), "ds": ds},
             )
+        store.refresh_latest(self.s, datastream_ids=sorted(per_stream))
 
 
 class StaConflict(ValueError):
