@@ -277,7 +277,12 @@ def main() -> None:
         broker = Broker(free_port(), Path(tempfile.mkdtemp(prefix="countyos-soak-mqtt-")))
         broker.start()
     (tmp / "data").mkdir(exist_ok=True)
-    server = Server(url, tmp / "data", mqtt_url=broker.url if broker else None)
+    server = Server(
+        url,
+        tmp / "data",
+        mqtt_url=broker.url if broker else None,
+        extra_env={"COUNTYOS_OPEN311_POSTS_PER_MINUTE": "0"},  # every simulated citizen posts from 127.0.0.1
+    )
     server.start()
     pid = server.process.pid
     stats, stop = Stats(), threading.Event()

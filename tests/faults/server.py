@@ -33,6 +33,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -51,6 +52,7 @@ class Server:
         )
         if self.mqtt_url:
             env["COUNTYOS_MQTT_URL"] = self.mqtt_url
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 60) -> None:

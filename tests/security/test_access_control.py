@@ -79,7 +79,6 @@ def test_a_grid_worker_sees_only_the_cases_and_tasks_of_their_grids(app, client,
     assert client.get(f"/api/v1/cases/{other}", headers=b).status_code == 200
 
 
-@pytest.mark.xfail(reason="cases/service/cases.py attaches anyone's unattached upload to a new case", strict=False)
 def test_a_photo_uploaded_by_one_person_cannot_be_claimed_by_another(client, db, world: World):
     import io
 

@@ -136,7 +136,6 @@ def test_deeply_nested_json_is_a_4xx(client, world, h, untouched):
         problem(r, (400, 422))
 
 
-@pytest.mark.xfail(reason="sensing/service/ingest.py: msgspec raises RecursionError (a 500)", strict=False)
 def test_deeply_nested_json_to_the_ingest_endpoint_is_a_4xx(client, world, untouched):
     for body in (
         b'{"observations": [' + b"[" * 200_000 + b"]" * 200_000 + b"]}",
@@ -203,7 +202,6 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(client, h, untouch
     problem(upload(client, ops, bomb, "bomb.png", "image/png"), 422)
 
 
-@pytest.mark.xfail(reason="cases/service/attachments.py decodes 144-megapixel images (≈430 MB)", strict=False)
 def test_an_image_under_pillows_own_bomb_limit_but_far_beyond_a_photo_is_refused(client, h, untouched):
     """12000 × 12000 px is below Pillow's error threshold (2 × 89 MP) but no phone takes such a photo;
     decoding it for the thumbnail costs about half a gigabyte per request."""
@@ -213,7 +211,6 @@ def test_an_image_under_pillows_own_bomb_limit_but_far_beyond_a_photo_is_refused
 # --- MQTT ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="sensing/bridge.py: RecursionError is retried forever and blocks the batch", strict=False)
 def test_a_poison_mqtt_message_does_not_stop_ingestion(db, world):
     """A deeply nested message is refused and acknowledged; the valid message after it is stored."""
     from sqlalchemy import func, select

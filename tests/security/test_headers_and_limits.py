@@ -147,7 +147,6 @@ def test_the_citizen_form_is_rate_limited_per_address(client, world: World):
     assert all(c == 429 for c in codes[codes.index(429) :])
 
 
-@pytest.mark.xfail(reason="cases/open311.py: POST requests has no rate limit", strict=False)
 def test_open311_posting_is_rate_limited_per_address(client, db, world: World):
     from sqlalchemy import func, select
 

@@ -103,13 +103,6 @@ def test_request_queries_never_fail_on_the_server(client, world, fmt, params):
         assert isinstance(body, list)
 
 
-# Found by these tests in cases/open311.py, which its owner is still changing (remove when fixed):
-XML_CONTROL_CHARACTERS = pytest.mark.xfail(
-    reason="cases/open311.py writes control characters into the XML (not well-formed)", strict=False
-)
-
-
-@XML_CONTROL_CHARACTERS
 @FUZZ
 @given(fmt=FMT, code=TEXT, kind=st.sampled_from(["services", "requests", "tokens"]))
 def test_path_parameters_never_fail_on_the_server(client, world, fmt, code, kind):
@@ -157,10 +150,6 @@ ATTRIBUTES = st.dictionaries(
 )
 
 
-@pytest.mark.xfail(
-    reason="cases/open311.py: XML control characters; attribute[] with attribute[[]] raises AttributeError",
-    strict=False,
-)
 @FUZZ
 @given(fmt=FMT, data=st.data(), with_key=st.sampled_from([True, True, True, False]))
 def test_posts_are_created_or_refused_cleanly(client, db, world, fmt, data, with_key):

@@ -10,6 +10,7 @@ with the ``service_request_id``; ``/tokens/{token}`` resolves the reporter's tra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -26,11 +27,12 @@ from countyos.cases import lifecycle
 from countyos.cases.models import Attachment, Case, Category, Channel
 from countyos.cases.service import attachments, cases, categories
 from countyos.core.clock import utcnow
-from countyos.core.errors import CountyError, NotFound, PermissionDenied, ValidationFailed
+from countyos.core.errors import CountyError, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from countyos.core.settings import get_settings
 from countyos.org.models import Department
 from countyos.org.service import auth, tokens
 from countyos.web.deps import ReadSession, WriteSession, client_ip, public
+from countyos.web.ratelimit import SlidingWindowLimiter
 
 MAX_REQUESTS = 1000
 DEFAULT_SPAN = timedelta(days=90)
@@ -46,6 +48,10 @@ def _format(request: Request) -> str:
     return "json" if path.endswith(".json") else "xml"
 
 
+# characters XML 1.0 cannot carry even escaped (C0 controls but tab/newline/return, surrogates, U+FFFE/F)
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml(root: str, item: str, rows: list[dict[str, Any]]) -> str:
     def value(v: Any) -> str:
         if v is None:
@@ -54,7 +60,7 @@ def _xml(root: str, item: str, rows: list[dict[str, Any]]) -> str:
             return "true" if v else "false"
         if isinstance(v, datetime):
             return v.isoformat()
-        return escape(str(v))
+        return escape(_XML_INVALID.sub("\ufffd", str(v)))
 
     def node(name: str, v: Any) -> str:
         if isinstance(v, list):
@@ -126,6 +132,10 @@ class Open311Route(APIRoute):
                     for e in exc.errors()
                 )
                 return error_response(request, 400, text)
+            except RateLimited as exc:
+                response = error_response(request, 429, exc.message)
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
             except CountyError as exc:
                 status = exc.status if exc.status in (403, 404) else 400
                 if exc.status == 401:
@@ -237,18 +247,26 @@ def service_definition(
     )
 
 
+_ATTRIBUTE_KEY = re.compile(r"attribute\[([^\[\]]+)\](\[\])?\Z")
+
+
 def _attributes(form: Any, cat: Category) -> dict[str, Any]:
     got: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
     for key in form:
-        if key.startswith("attribute[") and key.endswith("]"):
-            inner = key[len("attribute[") : -1]
-            if inner.endswith("]["):
-                got.setdefault(inner[:-2], []).extend(form.getlist(key))
-            elif inner.endswith("]"):  # attribute[code][]
-                got.setdefault(inner[:-1].rstrip("["), []).extend(form.getlist(key))
-            else:
-                got[inner] = form.get(key)
-    errors = []
+        if not key.startswith("attribute"):
+            continue
+        m = _ATTRIBUTE_KEY.match(key)
+        if m is None:
+            errors.append({"field": key[:60], "message": "not attribute[code] or attribute[code][]"})
+        elif m.group(2):  # attribute[code][]: a multivaluelist
+            previous = got.get(m.group(1))
+            values = previous if isinstance(previous, list) else ([previous] if previous is not None else [])
+            got[m.group(1)] = values + [str(v) for v in form.getlist(key)]
+        elif m.group(1) in got:
+            errors.append({"field": key[:60], "message": "one value only"})
+        else:
+            got[m.group(1)] = str(form.get(key))
     defs = {a["code"]: a for a in cat.attributes}
     for code, a in defs.items():
         v = got.get(code)
@@ -285,6 +303,19 @@ def _float(form: Any, name: str) -> float | None:
         raise ValidationFailed("%(name)s is not a number", name=name) from exc
 
 
+def _limit(request: Request) -> None:
+    """Posting is rate-limited per client address (``open311_posts_per_minute``; one window per process)."""
+    per_minute = get_settings().open311_posts_per_minute
+    if not per_minute:
+        return
+    limiter = getattr(request.app.state, "public_post_limiter", None)
+    if limiter is None or limiter.limit != per_minute:
+        limiter = request.app.state.public_post_limiter = SlidingWindowLimiter(per_minute)
+    retry = limiter.hit(client_ip(request) or "unknown")
+    if retry is not None:
+        raise RateLimited(retry_after=retry)
+
+
 async def parsed_form(request: Request) -> Any:
     """The POSTed form, read on the event loop before the (threaded) endpoint touches the database:
     a database call on the event loop would block it while another request's commit waits there."""
@@ -296,6 +327,7 @@ def post_request(
     request: Request, fmt: str, session: WriteSession, _: Public, form: Annotated[Any, Depends(parsed_form)]
 ) -> Response:
     _fmt(fmt)
+    _limit(request)
     api_key = str(form.get("api_key") or request.headers.get("x-api-key") or "").strip()
     if not api_key:
         raise PermissionDenied("An api_key is required to post requests")

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(30, ge=1)
     session_absolute_hours: int = Field(12, ge=1)
     login_rate_per_minute: int = Field(20, ge=1)
+    # Open311 POSTs per client address and minute; 0 turns the limit off (for an app server that posts
+    # for many citizens from one address, better given its own address allowance by a reverse proxy)
+    open311_posts_per_minute: int = Field(120, ge=0)
     mfa_required_roles: list[str] = ["sysadmin", "secadmin", "auditadmin"]
     audit_retention_days: int = Field(180, ge=180)
 

@@ -196,7 +196,7 @@ class Bridge:
                 topic = msg.topic
                 try:
                     body = _decode.decode(msg.payload)
-                except msgspec.DecodeError:
+                except (msgspec.DecodeError, RecursionError):  # a poison message is refused, never retried
                     prepared.errors.append(ItemError(topic, "bad_item", "not JSON"))
                     continue
                 if not isinstance(body, dict):

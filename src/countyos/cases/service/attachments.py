@@ -20,6 +20,16 @@ from countyos.core.settings import get_settings
 MAX_BYTES = 10_000_000
 THUMB_SIZE = (320, 320)
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+# Decoding for the thumbnail costs 3 bytes a pixel. A JPEG is decoded at reduced scale (``draft``), so
+# the 108/200-megapixel modes of some phones stay possible; other formats decode in full.
+MAX_PIXELS = 50_000_000
+MAX_JPEG_PIXELS = 200_000_000
+
+
+class _TooManyPixels(Exception):
+    def __init__(self, pixels: int, limit: int) -> None:
+        super().__init__(pixels, limit)
+        self.pixels, self.limit = pixels, limit
 
 
 def sniff(data: bytes) -> str | None:
@@ -86,9 +96,13 @@ def _image(data: bytes, digest: str) -> tuple[int | None, int | None, bool]:
         return None, None, False
     try:
         with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size  # from the header: nothing decoded yet
+            limit = MAX_JPEG_PIXELS if im.format == "JPEG" else MAX_PIXELS
+            if width * height > limit:
+                raise _TooManyPixels(width * height, limit)
             im.verify()
         with Image.open(io.BytesIO(data)) as im:
-            width, height = im.size
+            im.draft("RGB", THUMB_SIZE)  # JPEG: decode at 1/2–1/8 scale straight away
             thumb = ImageOps.exif_transpose(im).convert("RGB")
             thumb.thumbnail(THUMB_SIZE)
             out = path_for(digest, thumb=True)
@@ -98,6 +112,12 @@ def _image(data: bytes, digest: str) -> tuple[int | None, int | None, bool]:
                 thumb.save(buf, "JPEG", quality=80)
                 out.write_bytes(buf.getvalue())
             return width, height, True
+    except _TooManyPixels as exc:
+        raise ValidationFailed(
+            "The photo is too large: %(mp)s megapixels, at most %(max)s",
+            mp=exc.pixels // 1_000_000,
+            max=exc.limit // 1_000_000,
+        ) from exc
     except Exception as exc:  # a truncated or forged image
         raise ValidationFailed("The photo could not be read (damaged or not really an image)") from exc
 
@@ -106,4 +126,22 @@ def get(session: Session, *, attachment_id: int) -> Attachment:
     att = session.get(Attachment, attachment_id)
     if att is None:
         raise NotFound("Attachment %(id)s does not exist", id=attachment_id)
+    return att
+
+
+def claim(session: Session, *, actor: Actor | None, attachment_id: int, case_id: int) -> Attachment:
+    """Attach an upload to a case: only one not yet on another case, and only by the person who uploaded it.
+
+    An upload not yet attached is visible to its uploader alone; without this check anybody who guessed
+    its id could carry somebody else's photo into a case of their own.
+    """
+    att = session.get(Attachment, attachment_id)
+    uploader = actor.name if actor else None
+    if (
+        att is None
+        or (att.case_id is not None and att.case_id != case_id)
+        or (att.case_id is None and att.uploaded_by != uploader)
+    ):
+        raise ValidationFailed("Attachment %(id)s does not exist or belongs to another case", id=attachment_id)
+    att.case_id = case_id
     return att

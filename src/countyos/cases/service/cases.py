@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from countyos.cases.lifecycle import OPEN_STATES, Action, State, roles_of
 from countyos.cases.models import PRIORITY_RANK, Attachment, Case, CaseEvent, Channel, Priority, Reporter, Step
+from countyos.cases.service import attachments as uploads
 from countyos.cases.service import categories, duplicates, location, people, routing, timers
 from countyos.core.actor import Actor
 from countyos.core.clock import to_local, utcnow
@@ -154,10 +155,7 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
     case.number = to_local(now, get_settings().timezone).strftime("%Y%m%d") + f"{case.id:06d}"
     reporter = add_reporter(session, case=case, channel=new.channel, data=new.reporter)
     for att_id in new.attachment_ids:
-        att = session.get(Attachment, att_id)
-        if att is None or (att.case_id is not None and att.case_id != case.id):
-            raise ValidationFailed("Attachment %(id)s does not exist or belongs to another case", id=att_id)
-        att.case_id = case.id
+        uploads.claim(session, actor=actor, attachment_id=att_id, case_id=case.id)
     dup = duplicates.find_for(session, case=case)
     if dup is not None:
         case.duplicate_of_id = dup.id

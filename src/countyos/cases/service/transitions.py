@@ -19,7 +19,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from countyos.cases import lifecycle
 from countyos.cases.lifecycle import STATE_STEP, Action, Role, State
 from countyos.cases.models import (
-    Attachment,
     Case,
     DispatchRecord,
     Reporter,
@@ -27,7 +26,7 @@ from countyos.cases.models import (
     Supervision,
     SupervisionLevel,
 )
-from countyos.cases.service import cases, location, notify, people, routing, timers
+from countyos.cases.service import attachments, cases, location, notify, people, routing, timers
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, ValidationFailed
@@ -200,10 +199,7 @@ def _effects(
 ) -> None:
     a = data.action
     for att_id in data.attachment_ids:
-        att = session.get(Attachment, att_id)
-        if att is None or (att.case_id not in (None, case.id)):
-            raise ValidationFailed("Attachment %(id)s does not exist or belongs to another case", id=att_id)
-        att.case_id = case.id
+        attachments.claim(session, actor=actor, attachment_id=att_id, case_id=case.id)
     if a is Action.ACCEPT:
         case.accepted_at = now
     elif a is Action.SELF_CLOSE:

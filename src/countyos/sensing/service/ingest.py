@@ -92,11 +92,11 @@ def decode(body: bytes) -> Batch:
         return _typed.decode(body)  # type: ignore[return-value]  # same fields, narrower types
     except msgspec.ValidationError:
         pass
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # nested beyond the decoder's depth: a 400
         raise BadBody(str(exc)) from exc
     try:
         return _loose.decode(body)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise BadBody(str(exc)) from exc
 
 
