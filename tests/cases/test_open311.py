@@ -175,3 +175,26 @@ def test_idempotency_header_prevents_duplicates(client, world, api_key):
     a = client.post(f"{BASE}/requests.json", data=data, headers={"Idempotency-Key": "app-req-000001"}).json()
     b = client.post(f"{BASE}/requests.json", data=data, headers={"Idempotency-Key": "app-req-000001"}).json()
     assert a[0]["service_request_id"] == b[0]["service_request_id"]
+
+
+def test_an_address_without_coordinates_is_placed_in_the_village_it_names(client, db, world, api_key):
+    from countyos.cases.models import Case
+    from countyos.cases.service import location
+    from tests.geo.conftest import make_county
+
+    make_county(db)  # the county's real divisions and grids, and the real lookup instead of the fake
+    data = {"api_key": api_key, "service_code": "C01001", "address_string": "遂昌县妙高街道东红村12号门口"}
+    with location.using(location._geo_locate()):
+        r = post(client, "json", data)
+    assert r.status_code == 200, r.text
+    number = r.json()[0]["service_request_id"]
+    got = client.get(f"{BASE}/requests/{number}.json").json()[0]
+    assert got["address"] == data["address_string"] and got["lat"] and got["long"]
+    with db.reading() as s:
+        from sqlalchemy import select
+
+        case = s.scalars(select(Case).where(Case.number == number)).one()
+        assert case.attributes["location_from_address"] == "东红村委会"
+        assert case.address == data["address_string"] and case.village_code == "331123001200"
+    r = post(client, "xml", {**data, "address_string": "人民路88号"})  # names no place: the spec's 400
+    assert r.status_code == 400 and b"lat and long" in r.content

@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, Response
 
 from countyos.cases import lifecycle
 from countyos.cases.models import Attachment, Case, Category, Channel
-from countyos.cases.service import attachments, cases, categories
+from countyos.cases.service import attachments, cases, categories, location
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from countyos.core.settings import get_settings
@@ -343,14 +343,23 @@ def post_request(
     if cat is None or not cat.public or cat.is_group or not cat.is_active:
         raise NotFound("service_code %(code)s was not found", code=code)
     lat, lon = _float(form, "lat"), _float(form, "long")
+    placed_by_address = None
     if lat is None or lon is None:
-        if form.get("address_string") or form.get("address_id"):
-            raise ValidationFailed("This server needs lat and long; it cannot place an address_string or address_id")
-        raise ValidationFailed("A location is required: lat and long (WGS-84)")
+        address = str(form.get("address_string") or "").strip()
+        spot = location.place_address(session, text=address) if address else None
+        if spot is None:
+            if address or form.get("address_id"):
+                raise ValidationFailed(
+                    "address_string names no village or township of the county unambiguously; send lat and long"
+                )
+            raise ValidationFailed("A location is required: lat and long (WGS-84), or an address_string")
+        lon, lat, placed_by_address = spot.lon, spot.lat, spot.name
     description = str(form.get("description") or "")
     if len(description) > 4000:
         raise ValidationFailed("description is limited to 4,000 characters")
     attrs = _attributes(form, cat)
+    if placed_by_address:  # the position is the named place's, not the spot's: the console says so
+        attrs["location_from_address"] = placed_by_address
     media_url = str(form.get("media_url") or "").strip()
     if media_url:
         attrs["media_url"] = media_url[:500]

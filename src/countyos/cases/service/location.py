@@ -92,3 +92,18 @@ def grids_of_worker(session: Session, *, user_id: int) -> list[str]:
     from countyos.geo import service as geo_service
 
     return [g.code for g in geo_service.grids_of_worker(session, user_id)]
+
+
+@dataclass(frozen=True)
+class AddressSpot:
+    name: str
+    lon: float
+    lat: float
+
+
+def place_address(session: Session, *, text: str) -> AddressSpot | None:
+    """A point inside the village (or township) a free-text address names, or None (``geo.place_address``)."""
+    from countyos.geo import service as geo_service
+
+    got = geo_service.place_address(session, text=text)
+    return AddressSpot(name=got.name, lon=got.lon, lat=got.lat) if got else None
