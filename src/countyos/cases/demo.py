@@ -34,8 +34,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.demo import DEMO_PASSWORD, DemoContext
 from countyos.core.workcal import TimeUnit, calendar
-from countyos.org.models import Permission, Role
-from countyos.org.service import audit, tokens, users
+from countyos.org.service import audit, roles, tokens, users
 
 SEED = 20261127
 CASES_PER_YEAR = 6000
@@ -198,17 +197,15 @@ def _township_code(session: Session, name: str) -> str | None:
 
 
 def _open311_app(session: Session, ctx: DemoContext) -> None:
-    perm = session.get(Permission, "case.open311")
-    role = Role(
+    roles.create(
+        session,
+        actor=ACTOR,
         code="open311_app",
         name="Open311 上报应用",
         name_en="Open311 reporting app",
-        is_builtin=False,
         description="第三方上报应用（Open311 api_key）",
+        permission_codes=["case.open311"],
     )
-    role.permissions = [perm] if perm else []
-    session.add(role)
-    session.flush()
     app_user = users.create(
         session,
         actor=ACTOR,
@@ -218,8 +215,7 @@ def _open311_app(session: Session, ctx: DemoContext) -> None:
         is_machine=True,
         must_change_password=False,
     )
-    app_user.roles = [role]
-    session.flush()
+    users.set_roles(session, actor=ACTOR, user_id=app_user.id, role_codes=["open311_app"])
     _, plain = tokens.create(
         session, actor=ACTOR, name="demo Open311 app", user_id=app_user.id, scopes=["case.open311"]
     )
@@ -243,9 +239,8 @@ def _grid_workers(session: Session, ctx: DemoContext) -> list[int]:
             department_id=dep,
             must_change_password=False,
         )
-        u.roles = list(session.scalars(select(Role).where(Role.code == "inspector")))
+        users.set_roles(session, actor=ACTOR, user_id=u.id, role_codes=["inspector"])
         out.append(u.id)
-    session.flush()
     return out
 
 
