@@ -181,6 +181,45 @@ def test_department_and_person_subjects(db, world):
     assert rows[0].counts.reported == 4  # cases 1–4 ended with the department
 
 
+def test_registrar_and_dispatcher_subjects_follow_who_did_the_step(db, world):
+    """按时立案率/准确立案率 per registering person, 按时派遣率/准确派遣率 per dispatcher: the person is the
+    actor of the case's first register (dispatch) step in its timeline."""
+    from sqlalchemy import select
+
+    from countyos.cases.models import CaseEvent
+
+    worked_example(db, world)
+    by_n = {}
+    with db.unit_of_work() as s:
+        for c in s.scalars(select(Case).where(Case.number.like("2026031000000%"))):
+            by_n[int(c.number[-1])] = c.id
+
+        def step(n, seq, action, person):
+            s.add(CaseEvent(case_id=by_n[n], seq=seq, at=T, actor_id=person.id, action=action, to_state="x"))
+
+        for n in (1, 2, 3, 5):
+            step(n, 2, "register", world.shift)
+        step(4, 2, "register", world.leader)  # case 4 was registered late
+        for n in (1, 2):
+            step(n, 3, "dispatch", world.dispatcher)
+        for n in (3, 4):
+            step(n, 3, "dispatch", world.shift)
+        step(3, 4, "dispatch", world.dispatcher)  # a later dispatch (改派) is not the first
+    period = dict(start=datetime(2026, 3, 1, tzinfo=CST), end=datetime(2026, 4, 1, tzinfo=CST))
+    with db.reading() as s:
+        reg = {r.key: r for r in evaluation.evaluate(s, subject="registrar", **period)}
+        disp = {r.key: r for r in evaluation.evaluate(s, subject="dispatcher", **period)}
+    shift, leader = reg[str(world.shift.id)], reg[str(world.leader.id)]
+    assert (shift.counts.registered, shift.counts.registered_on_time) == (4, 4)
+    assert shift.rates["registered_on_time_rate"] == 100.0 and shift.rates["accurate_registration_rate"] == 75.0
+    assert shift.score == 90.0 and shift.grade == "A"  # 0.6 × 100 + 0.4 × 75
+    assert leader.rates["registered_on_time_rate"] == 0.0 and leader.score == 40.0 and leader.grade == "D"
+    d, sh = disp[str(world.dispatcher.id)], disp[str(world.shift.id)]
+    assert (d.counts.dispatched, d.counts.dispatched_on_time, d.counts.dispatched_once) == (2, 1, 2)
+    assert (sh.counts.dispatched, sh.counts.dispatched_on_time, sh.counts.dispatched_once) == (2, 2, 1)
+    assert d.score == 75.0 and sh.score == 75.0
+
+
 def test_evaluation_page_and_export(client, db, world):
     from tests.factories import login
 

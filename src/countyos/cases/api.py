@@ -451,7 +451,7 @@ def get_evaluation(
     _: Annotated[Auth, Depends(require("case.evaluate"))],
     start: datetime,
     end: datetime,
-    subject: Literal["department", "township", "grid", "person"] = "department",
+    subject: Literal["department", "township", "grid", "person", "registrar", "dispatcher"] = "department",
 ) -> dict[str, Any]:
     """Indicators (percent), composite score and grade per subject for cases reported in [start, end)."""
     rows = evaluation.evaluate(session, subject=subject, start=start, end=end)
@@ -476,7 +476,7 @@ def get_evaluation(
 
 @router.put("/case-evaluation/schemes/{subject}")
 def set_evaluation_scheme(
-    subject: Literal["department", "township", "grid", "person"],
+    subject: Literal["department", "township", "grid", "person", "registrar", "dispatcher"],
     body: schemas.SchemeIn,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.configure"))],

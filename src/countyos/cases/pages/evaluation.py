@@ -39,6 +39,8 @@ SUBJECT_LABELS = {
     "township": N_("Townships"),
     "grid": N_("Grids"),
     "person": N_("Reporting people"),
+    "registrar": N_("Registering staff"),
+    "dispatcher": N_("Dispatchers"),
 }
 
 

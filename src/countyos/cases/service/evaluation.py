@@ -16,13 +16,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from countyos.cases.models import Case, DispatchRecord, EvaluationScheme
+from countyos.cases.models import Case, CaseEvent, DispatchRecord, EvaluationScheme
 from countyos.core.actor import Actor
 from countyos.core.errors import ValidationFailed
 from countyos.org.models import Department, User
 from countyos.org.service import audit
 
-SUBJECTS = ("department", "township", "grid", "person")
+SUBJECTS = ("department", "township", "grid", "person", "registrar", "dispatcher")
+# the staff subjects: the person who did the case's first step of that kind (timeline actor)
+STAFF_ACTIONS = {"registrar": "register", "dispatcher": "dispatch"}
 SATISFIED = ("very_satisfied", "satisfied", "fairly_satisfied")
 
 # indicator → (numerator, denominator) names of ``Counts`` fields
@@ -46,6 +48,8 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     "township": {"closure_rate": 0.3, "closed_on_time_rate": 0.4, "missed_report_rate": 0.1, "satisfaction_rate": 0.2},
     "grid": {"closure_rate": 0.3, "closed_on_time_rate": 0.4, "missed_report_rate": 0.1, "satisfaction_rate": 0.2},
     "person": {"valid_report_rate": 0.7, "closed_on_time_rate": 0.3},
+    "registrar": {"registered_on_time_rate": 0.6, "accurate_registration_rate": 0.4},
+    "dispatcher": {"dispatched_on_time_rate": 0.5, "accurate_dispatch_rate": 0.5},
 }
 DEFAULT_GRADES: list[list[Any]] = [["A", 90], ["B", 75], ["C", 60], ["D", 40], ["E", 0]]
 
@@ -181,7 +185,9 @@ def set_scheme(
     return row
 
 
-def _key(c: Case, subject: str) -> str | None:
+def _key(c: Case, subject: str, staff: dict[int, int]) -> str | None:
+    if subject in STAFF_ACTIONS:
+        return str(staff[c.id]) if c.id in staff else None
     if subject == "department":
         return str(c.department_id) if c.department_id is not None else None
     if subject == "township":
@@ -198,11 +204,26 @@ def _names(session: Session, subject: str, keys: Iterable[str], sample: dict[str
             str(i): n
             for i, n in session.execute(select(Department.id, Department.name).where(Department.id.in_(ids))).all()
         }
-    if subject == "person":
+    if subject == "person" or subject in STAFF_ACTIONS:
         return {str(i): n for i, n in session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()}
     if subject == "township":
         return {k: (sample[k].township_name or k) for k in keys}
     return {k: f"{sample[k].village_name or ''} {k}".strip() for k in keys}
+
+
+def _first_actors(session: Session, ids: list[int], action: str) -> dict[int, int]:
+    """Case id → the person who did its first ``action`` (the timeline keeps every step's actor)."""
+    out: dict[int, int] = {}
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i : i + 5000]
+        rows = session.execute(
+            select(CaseEvent.case_id, CaseEvent.actor_id)
+            .where(CaseEvent.case_id.in_(chunk), CaseEvent.action == action, CaseEvent.actor_id.is_not(None))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        ).all()
+        for case_id, actor_id in rows:
+            out.setdefault(case_id, actor_id)
+    return out
 
 
 def evaluate(session: Session, *, subject: str, start: datetime, end: datetime) -> list[Row]:
@@ -225,10 +246,11 @@ def evaluate(session: Session, *, subject: str, start: datetime, end: datetime) 
             .group_by(DispatchRecord.case_id)
         ).all():
             dispatches[case_id] = int(n)
+    staff = _first_actors(session, ids, STAFF_ACTIONS[subject]) if subject in STAFF_ACTIONS else {}
     groups: dict[str, Counts] = defaultdict(Counts)
     sample: dict[str, Case] = {}
     for c in found:
-        k = _key(c, subject)
+        k = _key(c, subject, staff)
         if k is None:
             continue
         groups[k].add(c, dispatches.get(c.id, 0))
