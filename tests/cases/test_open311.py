@@ -197,4 +197,25 @@ def test_an_address_without_coordinates_is_placed_in_the_village_it_names(client
         assert case.attributes["location_from_address"] == "东红村委会"
         assert case.address == data["address_string"] and case.village_code == "331123001200"
     r = post(client, "xml", {**data, "address_string": "人民路88号"})  # names no place: the spec's 400
-    assert r.status_code == 400 and b"lat and long" in r.content
+    assert r.status_code == 400 and b"lat" in r.content and b"<errors>" in r.content
+
+
+def test_a_photo_posted_with_the_request_is_its_media(client, db, world, api_key):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (80, 60), (200, 30, 30)).save(buf, "JPEG")
+    data = {"api_key": api_key, "service_code": "C01001", "lat": "28.59", "long": "119.27"}
+    r = client.post(f"{BASE}/requests.json", data=data, files={"media": ("p.jpg", buf.getvalue(), "image/jpeg")})
+    assert r.status_code == 200, r.text
+    got = client.get(f"{BASE}/requests/{r.json()[0]['service_request_id']}.json").json()[0]
+    assert got["media_url"].startswith("http") and "/open311/v2/media/" in got["media_url"]
+    photo = client.get(got["media_url"].split("127.0.0.1:8000", 1)[-1])
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+    # a file that is not a photo is the spec's 400, and no request is created
+    before = client.get(f"{BASE}/requests.json").json()
+    r = client.post(f"{BASE}/requests.xml", data=data, files={"media": ("x.jpg", b"<html>", "image/jpeg")})
+    assert r.status_code == 400 and b"<errors>" in r.content
+    assert client.get(f"{BASE}/requests.json").json() == before

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import select
+from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
 from countyos.cases import lifecycle
@@ -363,6 +364,11 @@ def post_request(
     media_url = str(form.get("media_url") or "").strip()
     if media_url:
         attrs["media_url"] = media_url[:500]
+    photo_ids = []
+    upload = form.get("media")
+    if isinstance(upload, UploadFile):  # a photo sent with the request (multipart/form-data), beyond media_url
+        data = upload.file.read(attachments.MAX_BYTES + 1)
+        photo_ids.append(attachments.store(session, actor=actor, data=data, name=upload.filename).id)
     first, last = str(form.get("first_name") or ""), str(form.get("last_name") or "")
     key = request.headers.get("idempotency-key")
     new = cases.NewCase(
@@ -373,6 +379,7 @@ def post_request(
         lat=lat,
         address=str(form.get("address_string") or "") or None,
         attributes=attrs,
+        attachment_ids=photo_ids,
         public_report=True,
         idempotency_key=f"o311:{tok.prefix}:{key}"[:80] if key else None,
         reporter=cases.ReporterIn(
