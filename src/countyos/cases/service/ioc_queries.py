@@ -285,7 +285,7 @@ def evaluate_slice(
     groups: dict[str, evaluation.Counts] = defaultdict(evaluation.Counts)
     sample: dict[str, Any] = {}
     for row in session.execute(select(*_EVAL_COLUMNS).where(*conds)):
-        k = evaluation._key(row, subject)  # type: ignore[arg-type]
+        k = evaluation._key(row, subject, {})  # type: ignore[arg-type]  # rankings: departments, townships
         if k is None:
             continue
         groups[k].add(row, int(dispatches.get(row.id, 0)))  # type: ignore[arg-type]
