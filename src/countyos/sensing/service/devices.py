@@ -267,5 +267,12 @@ def last_seen(session: Session, *, thing_ids: set[int], at: datetime) -> list[in
         return []
     from sqlalchemy import update
 
-    session.execute(update(Thing).where(Thing.id.in_(thing_ids)).values(last_seen_at=at, updated_at=Thing.updated_at))
-    return list(session.scalars(select(Thing.id).where(Thing.id.in_(thing_ids), Thing.health != "online")))
+    ids = sorted(thing_ids)
+    not_online = list(session.scalars(select(Thing.id).where(Thing.id.in_(ids), Thing.health != "online")))
+    # Core UPDATE: the ORM's synchronisation of loaded objects would cost more than the statement.
+    session.connection().execute(
+        update(Thing.__table__)
+        .where(Thing.__table__.c.id.in_(ids))
+        .values(last_seen_at=at, updated_at=Thing.__table__.c.updated_at),
+    )
+    return not_online
