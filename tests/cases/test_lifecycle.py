@@ -177,6 +177,33 @@ def test_return_and_redispatch(db, world):
         assert [r.overridden for r in rec] == [False, True]
 
 
+def test_a_wrong_position_is_corrected_before_dispatch(db, world):
+    """更正位置: grid, village, township and area class follow the new point; the deadline does not move;
+    the timeline and the audit record say where from and where to; after dispatch it is no longer offered."""
+    cid, _ = report(db, world, lon=119.27, lat=28.59)  # 妙高街道 (fake geo: west of 119.25), area class A
+    act(db, world.intake, cid, Action.ACCEPT, T0)
+    with db.reading() as s:
+        before = s.get(Case, cid)
+        deadline, grid = before.step_deadline, before.grid_code
+    with pytest.raises(ValidationFailed):  # no position given
+        act(db, world.dispatcher, cid, Action.RELOCATE, T0)
+    with pytest.raises(ValidationFailed):  # outside the county
+        act(db, world.dispatcher, cid, Action.RELOCATE, T0, lon=121.5, lat=31.2)
+    assert act(db, world.dispatcher, cid, Action.RELOCATE, T0, lon=119.31, lat=28.55)[0] == State.ACCEPTED
+    with db.reading() as s:
+        c = s.get(Case, cid)
+        assert (c.lon, c.lat, c.township_code, c.area_class) == (119.31, 28.55, "331123100", "B")
+        assert c.grid_code != grid and c.step_deadline == deadline
+        ev = s.scalars(select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.seq.desc())).first()
+        assert ev.action == "relocate" and ev.context["from"]["grid"] == grid and ev.context["to"]["lon"] == 119.31
+        audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "case.relocate")).one()
+        assert audit.detail["to"]["grid"] == c.grid_code
+    act(db, world.shift, cid, Action.REGISTER, T0)
+    act(db, world.dispatcher, cid, Action.DISPATCH, T0, department_id=world.works)
+    with pytest.raises(TransitionNotAllowed):
+        act(db, world.dispatcher, cid, Action.RELOCATE, T0, lon=119.27, lat=28.59)
+
+
 def test_void_needs_the_shift_leader(db, world):
     cid, _ = report(db, world)
     act(db, world.intake, cid, Action.ACCEPT, T0)

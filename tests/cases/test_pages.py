@@ -68,6 +68,28 @@ def test_stale_form_is_refused_with_a_message(client, db, world):
         assert s.get(Case, cid).state == "registered"
 
 
+def test_the_position_is_corrected_on_the_case_page(client, db, world):
+    cid = _registered(db, world)
+    csrf = login(client, world.dispatcher)
+    page = client.get(f"/cases/{cid}")
+    assert "data-pick-position" in page.text and 'id="do-relocate"' in page.text
+    r = client.post(
+        f"/cases/{cid}/act",
+        data={"csrf_token": csrf, "action": "relocate", "version": 3, "lon": "119.31", "lat": "28.55"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    with db.reading() as s:
+        c = s.get(Case, cid)
+        assert (c.lon, c.lat, c.township_code, c.state) == (119.31, 28.55, "331123100", "registered")
+    bad = client.post(
+        f"/cases/{cid}/act", data={"csrf_token": csrf, "action": "relocate", "version": 4, "lon": "x", "lat": "28.5"}
+    )
+    assert bad.status_code == 200 and "flash-error" in bad.text  # a message on the page, nothing changed
+    with db.reading() as s:
+        assert s.get(Case, cid).version == 4
+
+
 def test_detail_inbox_and_supervision(client, db, world):
     cid = _registered(db, world)
     login(client, world.shift)

@@ -69,6 +69,8 @@ def test_random_sequences_stay_in_the_table(db, world, draw, n):
             satisfaction=Satisfaction.SATISFIED,
             level=SupervisionLevel.URGE,
             target_case_id=other,
+            lon=119.31,  # relocate: a point in the other township of the fake geography
+            lat=28.55,
         )
         try:
             with db.unit_of_work() as s:

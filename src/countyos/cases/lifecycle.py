@@ -74,6 +74,7 @@ class Action(StrEnum):
     APPROVE_VOID = "approve_void"  # 作废
     REFUSE_VOID = "refuse_void"
     MERGE = "merge"
+    RELOCATE = "relocate"  # 更正位置: a wrong or estimated position corrected before dispatch
     SUPERVISE = "supervise"  # 催办 / 督办 / 挂牌督办: recorded, state unchanged
     COMMENT = "comment"
 
@@ -110,6 +111,9 @@ _TABLE: dict[tuple[State, Action], tuple[tuple[Role, ...], State | str]] = {
     (S.REPORTED, A.REJECT): (_OPS, S.REJECTED),
     (S.REPORTED, A.SELF_CLOSE): (_OPS, S.CLOSED),
     (S.REPORTED, A.MERGE): ((*_OPS, R.DISPATCHER), S.MERGED),
+    (S.REPORTED, A.RELOCATE): ((*_OPS, R.DISPATCHER), S.REPORTED),
+    (S.ACCEPTED, A.RELOCATE): ((*_OPS, R.DISPATCHER), S.ACCEPTED),
+    (S.REGISTERED, A.RELOCATE): ((*_OPS, R.DISPATCHER), S.REGISTERED),
     (S.ACCEPTED, A.SEND_VERIFY): (_OPS, S.VERIFYING),
     (S.VERIFYING, A.VERIFY): ((R.INSPECTOR,), S.ACCEPTED),
     (S.ACCEPTED, A.REGISTER): ((R.SHIFT_LEADER,), S.REGISTERED),
@@ -244,6 +248,7 @@ ACTION_LABELS: dict[str, str] = {
     A.APPROVE_VOID: N_("Approve void"),
     A.REFUSE_VOID: N_("Refuse void"),
     A.MERGE: N_("Merge into another case"),
+    A.RELOCATE: N_("Correct the position"),
     A.SUPERVISE: N_("Supervise"),
     A.COMMENT: N_("Comment"),
     "report": N_("Reported"),

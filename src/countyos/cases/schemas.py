@@ -46,6 +46,9 @@ class ActionIn(BaseModel):
     level: SupervisionLevel | None = None
     target_case_id: int | None = None
     attachment_ids: list[int] = Field(default_factory=list, max_length=9)
+    lon: float | None = Field(None, ge=-180, le=180, description="relocate: the corrected longitude")
+    lat: float | None = Field(None, ge=-90, le=90, description="relocate: the corrected latitude")
+    crs: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = "wgs84"
 
 
 class EventOut(BaseModel):

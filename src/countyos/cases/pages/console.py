@@ -215,6 +215,7 @@ ACTION_FIELDS: dict[Action, tuple[str, ...]] = {
     Action.RATE: ("satisfaction", "comment"),
     Action.SUPERVISE: ("level", "comment"),
     Action.MERGE: ("target", "comment"),
+    Action.RELOCATE: ("position", "comment"),
 }
 
 
@@ -277,6 +278,8 @@ def act(
     satisfaction: Annotated[str, Form()] = "",
     level: Annotated[str, Form()] = "",
     target: Annotated[str, Form()] = "",
+    lon: Annotated[str, Form()] = "",
+    lat: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
     """One action from a page (the console's one-click dispatch, or the detail page's forms)."""
@@ -299,6 +302,8 @@ def act(
             satisfaction=Satisfaction(satisfaction) if satisfaction in set(Satisfaction) else None,
             level=SupervisionLevel(level) if level in set(SupervisionLevel) else None,
             target_case_id=target_id,
+            lon=float(lon) if lon.strip() else None,
+            lat=float(lat) if lat.strip() else None,
         )
         case = transitions.apply(session, actor=a.actor, case_id=case_id, data=data)
     except (CountyError, ValueError) as exc:

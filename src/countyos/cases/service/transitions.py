@@ -73,6 +73,9 @@ class ActionInput:
     satisfaction: Satisfaction | None = None
     level: SupervisionLevel | None = None
     target_case_id: int | None = None  # merge into
+    lon: float | None = None  # relocate: the corrected position
+    lat: float | None = None
+    crs: str = "wgs84"
     attachment_ids: list[int] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
 
@@ -185,7 +188,9 @@ def apply(
 
 def _audit_context(context: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: v for k, v in context.items() if k in ("department_id", "overridden", "extension", "level", "into", "result")
+        k: v
+        for k, v in context.items()
+        if k in ("department_id", "overridden", "extension", "level", "into", "result", "from", "to")
     }
 
 
@@ -263,6 +268,8 @@ def _effects(
             raise ValidationFailed("Say why the report is not accepted")
     elif a is Action.MERGE:
         _merge(session, actor, case, data, now, ctx)
+    elif a is Action.RELOCATE:
+        _relocate(session, case, data, ctx)
     elif a is Action.SUPERVISE:
         level = data.level or SupervisionLevel.URGE
         session.add(
@@ -277,6 +284,24 @@ def _effects(
             )
         )
         ctx["level"] = str(level)
+
+
+def _relocate(session: Session, case: Case, data: ActionInput, ctx: dict[str, Any]) -> None:
+    """Move the case to the corrected position: its grid, village, township and area class follow; the
+    deadline does not (only approved actions move a deadline), the routing suggestion does."""
+    if data.lon is None or data.lat is None:
+        raise ValidationFailed(
+            "Give the corrected position (longitude and latitude)", errors=[{"field": "lat", "message": "required"}]
+        )
+    place = location.locate(session, lon=data.lon, lat=data.lat, crs=data.crs)
+    ctx["from"] = {"lon": case.lon, "lat": case.lat, "grid": case.grid_code}
+    ctx["to"] = {"lon": place.lon, "lat": place.lat, "grid": place.grid_code}
+    case.lon, case.lat = place.lon, place.lat
+    case.township_code, case.township_name = place.township_code, place.township_name
+    case.village_code, case.village_name = place.village_code, place.village_name
+    case.grid_code, case.area_class = place.grid_code, place.area_class or case.area_class
+    if case.attributes and "location_from_address" in case.attributes:
+        case.attributes = {k: v for k, v in case.attributes.items() if k != "location_from_address"}
 
 
 def _timing_after(case: Case, action: Action, now: datetime) -> None:

@@ -40,6 +40,19 @@ async function load() {
       const id = e.features[0].properties.id;
       if (id) window.location.href = `/cases/${id}`;
     });
+    // On a case page whose position may be corrected: a click on the map fills the correction form.
+    const pick = document.querySelector("form[data-pick-position]");
+    if (pick && el.dataset.point) {
+      let marker = null;
+      map.on("click", (e) => {
+        pick.querySelector("[name=lon]").value = e.lngLat.lng.toFixed(6);
+        pick.querySelector("[name=lat]").value = e.lngLat.lat.toFixed(6);
+        const details = pick.closest("details");
+        if (details) details.open = true;
+        if (!marker) marker = new maplibregl.Marker({ color: "#2563eb" });
+        marker.setLngLat(e.lngLat).addTo(map);
+      });
+    }
     map.on("mouseenter", "cases", () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", "cases", () => { map.getCanvas().style.cursor = ""; });
     // Hovering a row highlights its point.
