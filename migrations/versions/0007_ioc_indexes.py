@@ -1,5 +1,9 @@
 """ioc: composite indexes on the cases tables for the operations view's indicators
 
+State measures (open, overdue, urgent) within a township or a category, flow measures (reported,
+closed, rated… in a period) within a township, urgent open cases, and a covering index from which the
+flow measures of a period are counted without reading the table.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-27 14:20:00
@@ -14,10 +18,21 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
+INDEXES = [
+    ('ix_case_case_township_open', ['township_code', 'is_open', 'step_deadline']),
+    ('ix_case_case_category_open', ['category_id', 'is_open', 'step_deadline']),
+    ('ix_case_case_township_reported', ['township_code', 'reported_at']),
+    ('ix_case_case_open_priority', ['is_open', 'priority']),
+    ('ix_case_case_reported_flow', ['reported_at', 'merged_into_id', 'registered_at', 'voided_at', 'closed_at',
+                                    'closed_in_time', 'rework_count', 'satisfaction']),
+]
+
 
 def upgrade() -> None:
-    pass
+    for name, columns in INDEXES:
+        op.create_index(name, 'case_case', columns, unique=False)
 
 
 def downgrade() -> None:
-    pass
+    for name, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name='case_case')

@@ -152,6 +152,24 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_case_open_deadline", "is_open", "step_deadline"),
         Index("ix_case_case_category_reported", "category_id", "reported_at"),
+        # the operations view (ioc, migration 0007): state measures within a township or a category,
+        # flow measures within a township, urgent open cases, and the flow measures of a period
+        # counted from the index alone (every column their conditions read)
+        Index("ix_case_case_township_open", "township_code", "is_open", "step_deadline"),
+        Index("ix_case_case_category_open", "category_id", "is_open", "step_deadline"),
+        Index("ix_case_case_township_reported", "township_code", "reported_at"),
+        Index("ix_case_case_open_priority", "is_open", "priority"),
+        Index(
+            "ix_case_case_reported_flow",
+            "reported_at",
+            "merged_into_id",
+            "registered_at",
+            "voided_at",
+            "closed_at",
+            "closed_in_time",
+            "rework_count",
+            "satisfaction",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
