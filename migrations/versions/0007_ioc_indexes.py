@@ -31,6 +31,9 @@ INDEXES = [
 def upgrade() -> None:
     for name, columns in INDEXES:
         op.create_index(name, 'case_case', columns, unique=False)
+    # statistics for the planner, so that it knows the new indexes from the start (on SQLite an index
+    # without statistics next to analysed ones is misjudged)
+    op.execute('ANALYZE case_case')
 
 
 def downgrade() -> None:
