@@ -137,6 +137,16 @@ def test_filters_are_translated_to_sql(client, thing):
     near = q(f"{STA}/Locations?$filter=geo.distance(location, geography'POINT(119.27 28.6)') lt 0.02").json()
     assert len(near["value"]) == 1
     assert not q(f"{STA}/Locations?$filter=geo.distance(location, geography'POINT(110 20)') lt 1").json()["value"]
+    line = "geography'LINESTRING(119.27 28, 119.27 29)'"
+    assert q(f"{STA}/Locations?$filter=st_contains({inside}, location)").json()["value"]  # arguments either way
+    assert q(f"{STA}/Locations?$filter=st_disjoint(location, {outside})").json()["value"]
+    assert not q(f"{STA}/Locations?$filter=st_disjoint(location, {inside})").json()["value"]
+    assert q(f"{STA}/Locations?$filter=st_touches(location, {line}) or st_intersects(location, {line})").json()
+    assert q(f"{STA}/Locations?$filter=st_equals(location, geography'POINT(119.27 28.59)')").json()["value"]
+    assert q(f"{STA}/Locations?$filter=st_relate(location, {inside}, 'T*F**F***')").json()["value"]
+    assert q(f"{STA}/Locations?$filter=geo.distance(location, {line}) lt 0.001").json()["value"]
+    assert q(f"{STA}/Locations?$filter=geo.length(location) eq 0").json()["value"]
+    assert q(f"{STA}/Locations?$filter=st_within(location, geography'POLYGON((1 1, 2'").status_code == 400
     assert len(q(f"{STA}/Observations?$filter=not (result lt 1.3)").json()["value"]) == 3
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
@@ -270,9 +271,8 @@ def last_seen(session: Session, *, thing_ids: set[int], at: datetime) -> list[in
     ids = sorted(thing_ids)
     not_online = list(session.scalars(select(Thing.id).where(Thing.id.in_(ids), Thing.health != "online")))
     # Core UPDATE: the ORM's synchronisation of loaded objects would cost more than the statement.
+    things = cast(Table, Thing.__table__)
     session.connection().execute(
-        update(Thing.__table__)
-        .where(Thing.__table__.c.id.in_(ids))
-        .values(last_seen_at=at, updated_at=Thing.__table__.c.updated_at),
+        update(things).where(things.c.id.in_(ids)).values(last_seen_at=at, updated_at=things.c.updated_at)
     )
     return not_online

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true
 from sqlalchemy.orm import Session, aliased
 
 from countyos.sensing.models import Latest, ObservationExtra
+from countyos.sensing.service import geometry
 from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta.parser import Path, StaQueryError
 from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
@@ -125,6 +126,10 @@ class Ctx:
     session: Session
     base: str  # e.g. http://host/sta/v1.1
     dialect: str
+
+    def __post_init__(self) -> None:
+        if self.dialect == "sqlite":  # geometry functions of $filter (shapely) on this connection
+            geometry.register_sqlite(self.session.connection().connection.dbapi_connection)
 
 
 def _order(ent: E.EntityDef, a: E.Alias, opts: Options, dialect: str) -> list[Any]:

@@ -3,16 +3,16 @@
 Properties across navigation links (``Datastream/Thing/name eq 'x'``) become correlated ``EXISTS``
 subqueries around the smallest boolean expression that uses them; in ``$orderby`` they become
 correlated scalar subqueries (to-one links only). Time functions, string and math functions map to
-each backend's SQL. Geometry: on PostgreSQL the ``st_*`` functions and ``geo.distance`` are PostGIS
-functions on the stored GeoJSON; on SQLite (no SpatiaLite) ``geo.distance`` is the planar distance of
-the stored point, and ``st_within``/``st_intersects``/``geo.intersects`` test the stored point against
-the literal polygon with a ray-casting expression in plain SQL (plus a bounding-box prefilter).
+each backend's SQL. Geometry: on PostgreSQL the ``st_*`` functions, ``geo.distance``, ``geo.length``
+and ``geo.intersects`` are PostGIS functions on the stored GeoJSON; on SQLite (no SpatiaLite) they are
+one application-defined SQL function (``geometry.sta_geo``, shapely) called inside the same SQL
+statement, comparing the stored geometry with the WKT literal (planar, in degrees, as PostGIS on
+geometry type).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 import shapely
@@ -22,7 +22,6 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
-    case,
     cast,
     exists,
     false,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from countyos.sensing.service import geometry
 from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta.parser import BinOp, Call, Lit, Neg, Node, Not, Path, StaQueryError
 from countyos.sensing.service.times import now_us
@@ -306,56 +306,37 @@ def _lit_geom(v: Val) -> Any:
         raise StaQueryError(f"$filter: {v.expr.value!r} is not a valid WKT geometry") from exc
 
 
-def _point_in_polygon(px: ColumnElement[Any], py: ColumnElement[Any], geom: Any) -> ColumnElement[bool]:
-    """Ray casting in plain SQL: the point is inside when a ray crosses the rings an odd number of times."""
-
-    def ring_crossings(coords: list[tuple[float, float]]) -> ColumnElement[Any]:
-        terms = []
-        for (xi, yi), (xj, yj) in pairwise(coords):
-            if yi == yj:
-                continue
-            terms.append(
-                case(
-                    (
-                        and_((py > yi) != (py > yj), px < (xj - xi) * (py - yi) / (yj - yi) + xi),
-                        1,
-                    ),
-                    else_=0,
-                )
-            )
-        total: ColumnElement[Any] = literal(0)
-        for t in terms:
-            total = total + t
-        return total
-
-    polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
-    parts = []
-    for poly in polys:
-        if poly.geom_type != "Polygon":
-            raise StaQueryError("$filter: on SQLite only polygons can be tested against locations")
-        crossings = ring_crossings(list(poly.exterior.coords))
-        for hole in poly.interiors:
-            crossings = crossings + ring_crossings(list(hole.coords))
-        minx, miny, maxx, maxy = poly.bounds
-        parts.append(and_(px.between(minx, maxx), py.between(miny, maxy), crossings % 2 == 1))
-    return or_(*parts)
+def _stored_and_literal(args: list[Val], name: str) -> tuple[Val, str, bool]:
+    """SQLite: (the stored location or feature, the WKT literal, whether the literal came first)."""
+    a, b = args
+    swapped = a.geo_point is None
+    stored, lit = (b, a) if swapped else (a, b)
+    if stored.geo_point is None or lit.geo_point is not None or lit.kind != "geo":
+        raise StaQueryError(f"$filter: on SQLite {name} compares a location or feature with a geometry literal")
+    _lit_geom(lit)  # a malformed literal is a 400 naming it, not an empty answer
+    return stored, str(lit.expr.value), swapped
 
 
-def _spatial(pg_fn: str, sqlite_ok: bool) -> Any:
+_CONVERSE = {"within": "contains", "contains": "within"}  # the others are symmetric
+
+
+def _sqlite_geo(op: str, stored: Val, wkt: str | None, pattern: Any = None) -> ColumnElement[Any]:
+    """``geometry.sta_geo`` (shapely, registered on each SQLite connection) inside the SQL query."""
+    call: ColumnElement[Any] = getattr(func, geometry.SQLITE_FUNCTION)(
+        literal(op), stored.expr, literal(wkt, String), pattern if pattern is not None else literal(None, String)
+    )
+    return call
+
+
+def _spatial(pg_fn: str) -> Any:
+    op = pg_fn.removeprefix("ST_").lower()
+
     def fn(t: Translator, args: list[Val]) -> Val:
         a, b = args
         if t.pg:
             return Val(getattr(func, pg_fn)(t.geometry(a), t.geometry(b)), "bool")
-        if not sqlite_ok:
-            raise StaQueryError(f"$filter: {pg_fn.lower()} needs PostgreSQL/PostGIS; this server runs on SQLite")
-        stored, lit = (a, b) if a.geo_point is not None else (b, a)
-        if stored.geo_point is None or lit.geo_point is not None or lit.kind != "geo":
-            raise StaQueryError("$filter: compare a location or feature with a geometry literal")
-        geom = _lit_geom(lit)
-        px, py = stored.geo_point
-        if geom.geom_type == "Point":  # point ∩ stored point
-            return Val(and_(px == geom.x, py == geom.y), "bool")
-        return Val(_point_in_polygon(px, py, geom), "bool")
+        stored, wkt, swapped = _stored_and_literal(args, pg_fn.lower())
+        return Val(_sqlite_geo(_CONVERSE.get(op, op) if swapped else op, stored, wkt) == 1, "bool")
 
     return fn
 
@@ -364,20 +345,16 @@ def _distance(t: Translator, args: list[Val]) -> Val:
     a, b = args
     if t.pg:
         return Val(func.ST_Distance(t.geometry(a), t.geometry(b)), "num")
-    stored, lit = (a, b) if a.geo_point is not None else (b, a)
-    if stored.geo_point is None or lit.kind != "geo":
-        raise StaQueryError("$filter: geo.distance compares a location or feature with a geometry literal")
-    g = _lit_geom(lit)
-    if g.geom_type != "Point":
-        raise StaQueryError("$filter: on SQLite geo.distance needs a POINT literal")
-    px, py = stored.geo_point
-    return Val(func.sqrt((px - g.x) * (px - g.x) + (py - g.y) * (py - g.y)), "num")
+    stored, wkt, _ = _stored_and_literal(args, "geo.distance")
+    return Val(_sqlite_geo("distance", stored, wkt), "num")
 
 
 def _length(t: Translator, args: list[Val]) -> Val:
-    if not t.pg:
-        raise StaQueryError("$filter: geo.length needs PostgreSQL/PostGIS; this server runs on SQLite")
-    return Val(func.ST_Length(t.geometry(args[0])), "num")
+    if t.pg:
+        return Val(func.ST_Length(t.geometry(args[0])), "num")
+    if args[0].geo_point is None:
+        raise StaQueryError("$filter: on SQLite geo.length measures a stored location or feature")
+    return Val(_sqlite_geo("length", args[0], None), "num")
 
 
 def _part(pg_field: str, sqlite_fmt: str) -> Any:
@@ -454,15 +431,15 @@ FUNCTIONS: dict[str, tuple[tuple[int, ...], Any]] = {
     # geometry
     "geo.distance": ((2,), _distance),
     "geo.length": ((1,), _length),
-    "geo.intersects": ((2,), _spatial("ST_Intersects", True)),
-    "st_intersects": ((2,), _spatial("ST_Intersects", True)),
-    "st_within": ((2,), _spatial("ST_Within", True)),
-    "st_contains": ((2,), _spatial("ST_Contains", False)),
-    "st_equals": ((2,), _spatial("ST_Equals", False)),
-    "st_disjoint": ((2,), _spatial("ST_Disjoint", False)),
-    "st_touches": ((2,), _spatial("ST_Touches", False)),
-    "st_overlaps": ((2,), _spatial("ST_Overlaps", False)),
-    "st_crosses": ((2,), _spatial("ST_Crosses", False)),
+    "geo.intersects": ((2,), _spatial("ST_Intersects")),
+    "st_intersects": ((2,), _spatial("ST_Intersects")),
+    "st_within": ((2,), _spatial("ST_Within")),
+    "st_contains": ((2,), _spatial("ST_Contains")),
+    "st_equals": ((2,), _spatial("ST_Equals")),
+    "st_disjoint": ((2,), _spatial("ST_Disjoint")),
+    "st_touches": ((2,), _spatial("ST_Touches")),
+    "st_overlaps": ((2,), _spatial("ST_Overlaps")),
+    "st_crosses": ((2,), _spatial("ST_Crosses")),
     "st_relate": ((3,), lambda t, a: _relate(t, a)),
 }
 
@@ -525,6 +502,13 @@ ARG_KINDS: dict[str, tuple[set[str], ...]] = {
 
 
 def _relate(t: Translator, args: list[Val]) -> Val:
-    if not t.pg:
-        raise StaQueryError("$filter: st_relate needs PostgreSQL/PostGIS; this server runs on SQLite")
-    return Val(func.ST_Relate(t.geometry(args[0]), t.geometry(args[1]), args[2].expr), "bool")
+    if t.pg:
+        return Val(func.ST_Relate(t.geometry(args[0]), t.geometry(args[1]), args[2].expr), "bool")
+    stored, wkt, swapped = _stored_and_literal(args[:2], "st_relate")
+    pattern = args[2].expr
+    if swapped:  # the DE-9IM matrix of (literal, stored) is the transpose of (stored, literal)
+        text = str(getattr(pattern, "value", ""))
+        if len(text) != 9:
+            raise StaQueryError("$filter: st_relate needs a DE-9IM pattern of 9 characters")
+        pattern = literal("".join(text[i] for i in (0, 3, 6, 1, 4, 7, 2, 5, 8)), String)
+    return Val(_sqlite_geo("relate", stored, wkt, pattern) == 1, "bool")
