@@ -98,10 +98,75 @@ def test_external_delivery_retries_and_records_errors(db, world):
         fake.fail = False
         with db.unit_of_work() as s:
             assert notify.deliver_pending(s) == 1
-        assert [m.title for m in fake.sent] == ["超期"]
+        assert [m.title for m in fake.sent] == ["【已超期】超期"]  # the kind label in the default language
         with db.reading() as s:
             n = s.scalar(select(Notification).where(Notification.dedupe_key.like("t1:%")))
             assert n.attempts == 2 and n.sent_at is not None and n.error is None
             assert s.scalar(select(func.count()).select_from(Notification)) == 1
     finally:
         notify.set_sender("sms", None)
+
+
+class _Receiver:
+    """A real HTTP endpoint on loopback standing in for the robot and the SMS gateway: it records
+    every POST (path, headers, JSON) and answers as WeCom does."""
+
+    def __init__(self):
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        got = self.got = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                got.append((self.path, self.headers.get("Authorization"), body))
+                out = b'{"errcode": 0, "errmsg": "ok"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_kinds_go_out_on_the_channels_the_settings_name(db, world, monkeypatch):
+    from countyos.core.settings import reset_settings
+    from tests.factories import person
+
+    rx = _Receiver()
+    monkeypatch.setenv("COUNTYOS_NOTIFY_CHANNELS", '{"assigned": ["sms", "wecom"]}')
+    monkeypatch.setenv("COUNTYOS_NOTIFY_WECOM_URL", rx.url + "/wecom")
+    monkeypatch.setenv("COUNTYOS_NOTIFY_SMS_URL", rx.url + "/sms")
+    monkeypatch.setenv("COUNTYOS_NOTIFY_SMS_TOKEN", "gateway-secret")
+    reset_settings()
+    try:
+        with_phone = person(db, ["handler"], department_id=world.works, phone="13800138000")
+        cid = _dispatched(db, world)  # 住建局's handlers get the task: world.handler (no phone) and with_phone
+        with db.reading() as s:
+            rows = s.scalars(select(Notification).where(Notification.case_id == cid)).all()
+            sms = [r for r in rows if r.channel == "sms"]
+            assert {r.user_id for r in sms} == {world.handler.id, with_phone.id}
+            assert all(r.address is None for r in sms)  # the phone is never copied into the outbox
+            assert len([r for r in rows if r.channel == "wecom"]) == 1  # one message to the group
+        with db.unit_of_work() as s:
+            assert notify.deliver_pending(s) == 2
+        paths = sorted(p for p, _, _ in rx.got)
+        assert paths == ["/sms", "/wecom"]
+        (_, auth, text), = [x for x in rx.got if x[0] == "/sms"]
+        assert auth == "Bearer gateway-secret" and text["phone"] == "13800138000"
+        assert text["text"].startswith("【新任务】") and f"/cases/{cid}" in text["text"]
+        (_, _, robot), = [x for x in rx.got if x[0] == "/wecom"]
+        assert robot["msgtype"] == "text" and "派遣" in robot["text"]["content"]
+        with db.reading() as s:  # the handler without a phone: recorded, retried, never raised
+            failed = s.scalar(select(Notification).where(Notification.channel == "sms", Notification.sent_at.is_(None)))
+            assert failed.user_id == world.handler.id and "no phone" in failed.error
+    finally:
+        rx.server.shutdown()
+        reset_settings()

@@ -19,6 +19,7 @@ from countyos.cases.service import notify, people
 from countyos.cases.service.transitions import responsible_user_ids
 from countyos.core.clock import utcnow
 from countyos.core.db import Database
+from countyos.core.i18n import N_
 from countyos.core.scheduler import Job
 
 BATCH = 500
@@ -64,7 +65,7 @@ def sweep(session: Session, *, now: datetime | None = None) -> dict[str, int]:
         if case.department_id is not None:
             recipients += [u.id for u in people.by_role(session, role="leader", department_id=case.department_id)]
         title = f"{case.number} {case.title}"
-        body = "overdue" if level == RED else "80% of the time limit used"
+        body = N_("The time limit has passed") if level == RED else N_("80% of the time limit is used")
         notify.queue(
             session,
             key=f"sla:{case.id}:{case.step_seq}:{name}",

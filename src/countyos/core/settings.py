@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     map_tile_url: str | None = None
     map_tile_attribution: str = ""
 
+    # Notifications beyond the in-app inbox (cases.service.notify), as data: which kinds of message
+    # (assigned, yellow, red, supervision, status) also go out on which channels, and where to.
+    # e.g. COUNTYOS_NOTIFY_CHANNELS='{"red": ["sms", "wecom"], "supervision": ["sms"]}'
+    notify_channels: dict[str, list[Literal["webhook", "sms", "wecom", "dingtalk"]]] = {}
+    notify_webhook_url: str | None = None  # JSON {"title", "body", "kind", "case_id", "url"} POSTed here
+    notify_wecom_url: str | None = None  # 企业微信群机器人 webhook URL
+    notify_dingtalk_url: str | None = None  # 钉钉群机器人 webhook URL
+    notify_sms_url: str | None = None  # the county's SMS gateway: POST {"phone", "text"} (政务短信平台)
+    notify_sms_token: SecretStr | None = None  # sent as "Authorization: Bearer …" to the SMS gateway
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str) -> str:

@@ -11,20 +11,13 @@ from starlette.responses import Response
 
 from countyos.cases import lifecycle
 from countyos.cases.models import Case
-from countyos.cases.service import categories, location, timers
+from countyos.cases.service import categories, location, notify, timers
 from countyos.core.clock import utcnow
-from countyos.core.i18n import N_
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, public, require
 from countyos.web.templating import templates
 
 router = APIRouter()
-KIND_LABELS = {
-    "assigned": N_("New task"),
-    "yellow": N_("Due soon"),
-    "red": N_("Overdue"),
-    "supervision": N_("Supervision"),
-    "status": N_("Status changed"),
-}
+KIND_LABELS = notify.KIND_LABELS
 STATIC_JS = Path(__file__).resolve().parents[2] / "web" / "static" / "js"
 
 

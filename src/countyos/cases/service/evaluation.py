@@ -222,7 +222,8 @@ def _first_actors(session: Session, ids: list[int], action: str) -> dict[int, in
             .order_by(CaseEvent.case_id, CaseEvent.seq)
         ).all()
         for case_id, actor_id in rows:
-            out.setdefault(case_id, actor_id)
+            if actor_id is not None:
+                out.setdefault(case_id, actor_id)
     return out
 
 
