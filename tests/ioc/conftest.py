@@ -17,8 +17,9 @@ from countyos.cases.service import categories
 from countyos.core.db import Database
 from countyos.geo.models import Component, ComponentStatus, Division, DivisionLevel
 from countyos.geo.service import divisions
-from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Health, Severity, Thing
+from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Datastream, Health, Severity, Thing
 from countyos.sensing.models import Rule as AlarmRule
+from countyos.sensing.service import devices, streams
 from tests.cases.conftest import FACTORY, World, world  # noqa: F401  (the fixture is used by ioc tests)
 
 NOW = datetime(2026, 3, 18, 6, 30, tzinfo=UTC)  # 14:30 in 遂昌, a Wednesday
@@ -36,6 +37,7 @@ class History:
     components: list[Component] = field(default_factory=list)
     alarm_category: str = ""  # service code the alarm rule raises cases of
     rule_id: int = 0
+    watched: set[int] = field(default_factory=set)  # things the rule watches (the category's devices)
 
 
 def _case(rng: random.Random, w: World, n: int, towns: list[str], cats: list[int]) -> dict:
@@ -130,33 +132,44 @@ def make_history(db: Database, w: World, *, seed: int = 7, n_cases: int = 160) -
                         )
                     )
         rule = AlarmRule(
-            name="水位超限", severity=Severity.MAJOR, condition={"gt": 5}, case_category_code=manhole.service_code
+            name="井盖倾斜",
+            severity=Severity.MAJOR,
+            condition={"gt": 5},
+            device_class="manhole",
+            case_category_code=manhole.service_code,
         )
         s.add(rule)
         s.flush()
         h.rule_id = rule.id
+        sensor, tilt = devices.sensor(s, name="倾角传感器"), devices.observed_property(s, name="倾角")
         for i in range(8):
             town = codes[i % 2]
             p: Point = spots[town]
             t = Thing(
                 name=f"设备{i}",
                 device_key=f"dev-{i}",
-                device_class="river_gauge",
+                device_class="manhole" if i < 5 else "river_gauge",  # the rule watches the manhole covers
                 health=[Health.ONLINE, Health.OFFLINE, Health.UNKNOWN, Health.ONLINE][i % 4],
                 lon=p.x + 0.0001 * i,
                 lat=p.y,
             )
             s.add(t)
             s.flush()
+            s.add(Datastream(name=f"设备{i} 倾角", unit={"name": "degree", "symbol": "°"}, thing_id=t.id,
+                             sensor_id=sensor.id, observed_property_id=tilt.id, metric="tilt"))  # fmt: skip
             h.things[t.id] = town
+            if t.device_class == "manhole":
+                h.watched.add(t.id)
+        streams.invalidate()
         things = list(h.things)
         for i in range(40):
             raised = NOW - timedelta(minutes=rng.randint(0, 30 * 24 * 60))
             state = rng.choice(list(AlarmState))
+            thing = rng.choice(things)
             a = Alarm(
                 kind=AlarmKind.RULE,
-                rule_id=rule.id if rng.random() < 0.5 else None,
-                thing_id=rng.choice(things),
+                rule_id=rule.id if thing in h.watched and rng.random() < 0.7 else None,
+                thing_id=thing,
                 severity=rng.choice(list(Severity)),
                 state=state,
                 title=f"告警{i}",

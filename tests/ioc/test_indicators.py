@@ -117,7 +117,11 @@ def test_every_indicator_and_its_list_agree_under_every_filter(db, history):
                         expected = {a.id for a in history.alarms if alarm_oracle(a, measure, sc, history)}
                     else:
                         expected = {
-                            t for t, town in history.things.items() if not sc.township_code or town == sc.township_code
+                            t
+                            for t, town in history.things.items()
+                            if (not sc.township_code or town == sc.township_code)
+                            and (sc.category_id is None or sc.category_id == history.world.cat_manhole)
+                            and (sc.category_id is None or t in history.watched)
                         }
                         if measure == "online":
                             expected = {r.id for r in rows if r.health == "online"} & expected

@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlparse
 import time_machine
 from openpyxl import load_workbook
 
-from countyos.cases.models import CaseEvent
+from countyos.cases.models import CaseEvent, CategoryKind
+from countyos.cases.service import categories
 from countyos.core.clock import utcnow
 from countyos.ioc.service import live
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Severity
@@ -101,6 +102,53 @@ def test_filters_apply_to_tiles_trends_rankings_and_map(client, db, history):
     comps = client.get("/api/v1/ioc/map/components", params={"period": "30d"}).json()["status"]
     assert comps["damaged"]["count"] == 1 and comps["intact"]["count"] == 2
     assert client.get("/api/v1/ioc/indicators", params={"period": "nonsense"}).status_code == 422
+
+
+@time_machine.travel(NOW, tick=False)
+def test_device_and_component_layers_follow_the_category(client, db, history):
+    """A category keeps the devices its alarm rules watch and the components of its class; the tiles
+    and lists agree with the layers, and a category that is no component class has no components."""
+    login(client, person(db, ["leader"]))
+    w, town = history.world, history.townships[0]
+
+    def get(path: str, **params: str | int) -> dict:
+        return client.get(f"/api/v1/ioc/{path}", params={"period": "30d", **params}).json()
+
+    manhole = get("map/devices", category=w.cat_manhole)["features"]
+    assert {d["id"] for d in manhole} == history.watched != set(history.things)
+    assert get("map/devices", category=w.cat_garbage)["features"] == []
+    both = {d["id"] for d in get("map/devices", category=w.cat_manhole, township=town)["features"]}
+    assert both == {t for t in history.watched if history.things[t] == town} and both
+    tiles = {t["code"]: t for t in get("indicators", category=w.cat_manhole, township=town)["tiles"]}
+    assert tiles["devices_online"]["whole"] == len(both)
+    listed = client.get(tiles["devices_online"]["whole_url"].replace("/ioc/list", "/api/v1/ioc/records")).json()
+    assert {i["id"] for i in listed["items"]} == both
+    # an alarm halo belongs to an alarm of the category's rule
+    for d in manhole:
+        if d["properties"]["alarm"]:
+            alarms = client.get(d["properties"]["url"].replace("/ioc/list", "/api/v1/ioc/records")).json()
+            assert alarms["total"] >= 1
+
+    def components(**params: str | int) -> dict:
+        return get("map/components", **params)
+
+    every = components()
+    assert every["total"] == len(every["features"]) == len(history.components) == 4
+    assert components(category=w.cat_manhole)["total"] == 4  # 供水井盖 (C01001), the fixture's class
+    with db.reading() as s:
+        group = categories.get_by_code(s, kind=CategoryKind.COMPONENT, code="01")  # 市政公用设施
+        assert group is not None
+        group_id = group.id
+    assert components(category=group_id)["total"] == 4
+    one = components(category=w.cat_manhole, township=town)
+    assert {f["properties"]["code"] for f in one["features"]} == {
+        c.code for c in history.components if c.township_code == town
+    }
+    assert sum(s["count"] for s in one["status"].values()) == one["total"] == 2
+    none = components(category=w.cat_garbage)  # 暴露垃圾 is a matter, not a component class
+    assert none["features"] == [] and none["total"] == 0 and all(s["count"] == 0 for s in none["status"].values())
+    lost = client.get(none["status"]["lost"]["url"].replace("/ioc/list", "/api/v1/ioc/records")).json()
+    assert lost["total"] == 0 and lost["items"] == []
 
 
 @time_machine.travel(NOW, tick=False)

@@ -229,5 +229,9 @@ def map_devices(session: ReadSession, a: View, scope: ScopeQ) -> dict[str, Any]:
 
 @router.get("/ioc/map/components")
 def map_components(session: ReadSession, a: View, scope: ScopeQ) -> dict[str, Any]:
-    """Components per status (the geometry is geo's components collection)."""
-    return {"status": mapdata.component_status(session, scope=scope, now=utcnow(), actor=a.actor)}
+    """The scope's components as GeoJSON points with their status, and the count and list per status."""
+    now = utcnow()
+    return {
+        **mapdata.component_points(session, actor=a.actor, scope=scope, now=now),
+        "status": mapdata.component_status(session, scope=scope, now=now, actor=a.actor),
+    }

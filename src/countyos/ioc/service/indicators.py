@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from countyos.cases.models import KIND_PREFIX, CategoryKind
 from countyos.cases.service import ioc_queries as cases_q
 from countyos.core.actor import Actor
 from countyos.core.errors import ValidationFailed
@@ -157,21 +158,37 @@ def case_slice(session: Session, scope: Scope, narrow: Narrow) -> cases_q.CaseSl
     return cases_q.CaseSlice(start, end, scope.township_code, cats, narrow.department_id, narrow.grid_code)
 
 
-def sensing_slice(session: Session, scope: Scope, narrow: Narrow) -> sensing_q.SensingSlice:
+def sensing_slice(session: Session, scope: Scope, narrow: Narrow, *, devices: bool = False) -> sensing_q.SensingSlice:
+    """Alarms (or, with ``devices``, things) of the scope: the township's things by position; with a
+    category, the alarms of rules that raise cases of it — and the things such a rule watches."""
     start, end = narrow.window(scope.start, scope.end)
     things = places.things_in(session, scope.township_code) if scope.township_code else None
-    if narrow.thing_id is not None:
-        things = tuple(t for t in (things if things is not None else (narrow.thing_id,)) if t == narrow.thing_id)
     codes = None
     if scope.category_id is not None:
         ids = cases_q.category_with_descendants(session, category_id=scope.category_id)
         codes = tuple(cases_q.service_codes(session, ids=set(ids)))
+        if devices:
+            watched = places.things_watched_for(session, codes)
+            things = watched if things is None else tuple(t for t in things if t in set(watched))
+    if narrow.thing_id is not None:
+        things = tuple(t for t in (things if things is not None else (narrow.thing_id,)) if t == narrow.thing_id)
     return sensing_q.SensingSlice(start, end, things, codes)
 
 
-def component_filter(scope: Scope, measure: str) -> geo_components.ComponentFilter:
+def component_filter(session: Session, scope: Scope, measure: str) -> geo_components.ComponentFilter | None:
+    """Components of the scope's township; with a category, those of its component class (管理部件
+    categories carry the class code: a major class ``01`` or a class ``01001``). None when the chosen
+    category is not a component class: no component belongs to it."""
     status = ComponentStatus(measure.removeprefix("status_")) if measure.startswith("status_") else None
-    return geo_components.ComponentFilter(status=status, township_code=scope.township_code)
+    f = geo_components.ComponentFilter(status=status, township_code=scope.township_code)
+    if scope.category_id is None:
+        return f
+    prefix = KIND_PREFIX[CategoryKind.COMPONENT]
+    code = next(iter(cases_q.service_codes(session, ids={scope.category_id})), "")
+    if not code.startswith(prefix):
+        return None
+    cls = code.removeprefix(prefix)
+    return replace(f, major_code=cls) if len(cls) == 2 else replace(f, class_code=cls)
 
 
 # --- the number and the list, from the same conditions ---------------------------------------------
@@ -193,8 +210,12 @@ def count(
     if source == "alarms":
         return sensing_q.alarm_count(session, measure=measure, s=sensing_slice(session, scope, narrow))
     if source == "devices":
-        return sensing_q.device_count(session, measure=measure, s=sensing_slice(session, scope, narrow))
-    stmt = geo_components.query(component_filter(scope, measure))
+        ds = sensing_slice(session, scope, narrow, devices=True)
+        return sensing_q.device_count(session, measure=measure, s=ds)
+    f = component_filter(session, scope, measure)
+    if f is None:
+        return 0
+    stmt = geo_components.query(f)
     return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 
@@ -219,10 +240,12 @@ def records(
         ss = sensing_slice(session, scope, narrow)
         return sensing_q.alarm_rows(session, measure=measure, s=ss, limit=limit, offset=offset)
     if source == "devices":
-        ss = sensing_slice(session, scope, narrow)
-        return sensing_q.device_rows(session, measure=measure, s=ss, limit=limit, offset=offset)
-    stmt = geo_components.query(component_filter(scope, measure))
-    return list(session.scalars(stmt.limit(limit).offset(offset)))
+        ds = sensing_slice(session, scope, narrow, devices=True)
+        return sensing_q.device_rows(session, measure=measure, s=ds, limit=limit, offset=offset)
+    f = component_filter(session, scope, measure)
+    if f is None:
+        return []
+    return list(session.scalars(geo_components.query(f).limit(limit).offset(offset)))
 
 
 def list_url(source: str, measure: str, scope: Scope, narrow: Narrow = Narrow(), base: str = "/ioc/list") -> str:

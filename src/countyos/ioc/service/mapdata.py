@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyos.cases.service import ioc_queries as cases_q
 from countyos.core.actor import Actor
+from countyos.geo.service import components as geo_components
 from countyos.ioc.service import indicators as ind
 from countyos.ioc.service.scope import Narrow, Scope, tz
 from countyos.sensing.service import ioc_queries as sensing_q
 
 MAX_CASE_POINTS = 3000
+MAX_COMPONENT_POINTS = 20000
 
 
 def grid_counts(session: Session, *, actor: Actor, scope: Scope, now: datetime) -> dict[str, dict[str, Any]]:
@@ -71,7 +74,7 @@ def case_points(session: Session, *, actor: Actor, scope: Scope, now: datetime) 
 
 def device_points(session: Session, *, scope: Scope) -> dict[str, Any]:
     """Devices with their health and the most severe active alarm; each opens its active alarms."""
-    ss = ind.sensing_slice(session, scope, Narrow())
+    ss = ind.sensing_slice(session, scope, Narrow(), devices=True)
     features = []
     for d in sensing_q.device_points(session, s=ss):
         features.append(
@@ -91,7 +94,8 @@ def device_points(session: Session, *, scope: Scope) -> dict[str, Any]:
 
 
 def component_status(session: Session, *, scope: Scope, now: datetime, actor: Actor) -> dict[str, dict[str, Any]]:
-    """Components per status in the scope's township, with the lists (the map colours by status)."""
+    """Components per status in the scope (township; category: its component class), with the lists
+    (the map colours by status)."""
     out = {}
     for m in ind.MEASURES["components"]:
         if m == "components":
@@ -99,3 +103,25 @@ def component_status(session: Session, *, scope: Scope, now: datetime, actor: Ac
         n = ind.count(session, actor=actor, source="components", measure=m, scope=scope, now=now)
         out[m.removeprefix("status_")] = {"count": n, "url": ind.list_url("components", m, scope)}
     return out
+
+
+def component_points(session: Session, *, actor: Actor, scope: Scope, now: datetime) -> dict[str, Any]:
+    """The scope's components (the records of ``components.components``) as GeoJSON points at their
+    representative point, with their status (the map colours by it)."""
+    f = ind.component_filter(session, scope, "components")
+    rows: list[Any] = []
+    if f is not None:
+        q = geo_components.query(f).subquery()
+        cols = select(q.c.id, q.c.code, q.c.name, q.c.status, q.c.lon, q.c.lat)
+        rows = list(session.execute(cols.order_by(q.c.code).limit(MAX_COMPONENT_POINTS)))
+    total = ind.count(session, actor=actor, source="components", measure="components", scope=scope, now=now)
+    features = [
+        {
+            "type": "Feature",
+            "id": r.id,
+            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            "properties": {"id": r.id, "code": r.code, "name": r.name, "status": str(r.status)},
+        }
+        for r in rows
+    ]
+    return {"type": "FeatureCollection", "features": features, "total": total, "shown": len(features)}

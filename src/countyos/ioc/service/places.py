@@ -2,7 +2,8 @@
 
 Devices carry a position but no division code, so the township filter finds them by locating their
 positions with geo's point lookup. The answer is kept per process and recomputed when a device is
-added, removed or moved, or when the county's geometry changes.
+added, removed or moved, or when the county's geometry changes. The category filter finds a
+category's devices through the alarm rules that raise cases of it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from countyos.geo import service as geo
 from countyos.geo.service import divisions
 from countyos.geo.service.lookup import current_stamp
 from countyos.sensing.service import ioc_queries as sensing_q
+from countyos.sensing.service import rules, streams
 
 
 def townships(session: Session) -> list[tuple[str, str]]:
@@ -58,3 +60,18 @@ def thing_townships(session: Session) -> dict[int, str | None]:
 
 def things_in(session: Session, township_code: str) -> tuple[int, ...]:
     return tuple(sorted(tid for tid, code in thing_townships(session).items() if code == township_code))
+
+
+def things_watched_for(session: Session, category_codes: tuple[str, ...]) -> tuple[int, ...]:
+    """The things whose datastreams a rule raising cases of these categories (Open311 service codes)
+    watches — the devices that belong to a category. A handful of rules: no cache needed."""
+    wanted = set(category_codes)
+    out: set[int] = set()
+    for rule in rules.list_rules(session):
+        if rule.case_category_code not in wanted:
+            continue
+        for ds in rules.datastreams_of(session, rule):
+            info = streams.by_id(session, ds)
+            if info is not None:
+                out.add(info.thing_id)
+    return tuple(sorted(out))

@@ -138,7 +138,7 @@ async function refreshRankings() {
 
 // --- map ---------------------------------------------------------------------------------------
 let map = null;
-const geom = { grids: null, components: null };
+const geom = { grids: null };
 const layerIds = {
   grids: ["ioc-grids-fill", "ioc-grids-line"],
   cases: ["ioc-cases"],
@@ -225,9 +225,10 @@ function featureBBox(f) {
 
 let componentStatus = {};
 async function refreshComponents() {
-  if (!geom.components) geom.components = await fetchAll("components").catch(() => emptyFC());
-  componentStatus = (await getJSON(`${API}/map/components?${QUERY}`)).status;
-  map.getSource("components").setData(geom.components);
+  const data = await getJSON(`${API}/map/components?${QUERY}`);  // the scope's components, as points
+  componentStatus = data.status;
+  map.getSource("components").setData({ type: "FeatureCollection", features: data.features });
+  document.getElementById("ioc-map").dataset.components = String(data.features.length);
 }
 
 async function refreshMap() {
