@@ -7,13 +7,14 @@ import io
 import os
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import time_machine
 from openpyxl import load_workbook
 from PIL import Image, ImageStat
 
+from countyos.cases.models import Case
 from countyos.ioc.models import ReportKind
 from countyos.ioc.service import indicators as ind
 from countyos.ioc.service import reports
@@ -72,6 +73,44 @@ def test_weekly_report_pdf_and_excel_hold_the_indicators(db, history, tmp_path):
     assert len(wb.worksheets) >= 7
     days = wb.worksheets[1]
     assert sum(r[1].value for r in days.iter_rows(min_row=2)) == expected["cases_period"].count
+
+
+@time_machine.travel(NOW, tick=False)
+def test_state_figures_compare_with_the_state_the_previous_report_recorded(db, history):
+    """Open, overdue, urgent, alarms and devices are states: the report compares them with the state
+    the previous period's report recorded when it was made (nothing else keeps past states)."""
+    since, until = reports.last_complete(ReportKind.WEEKLY, NOW)
+    before = since - timedelta(days=7)
+    with db.reading() as s:
+        first = reports.build(s, kind=ReportKind.WEEKLY, since=since, until=until)
+        html = reports.render_html(first)
+    assert first.stock and all(r.previous == "" and r.change == "" for r in first.stock)
+    assert "上期报告没有记录可供对比的状态" in html
+    with time_machine.travel(NOW - timedelta(hours=3), tick=False), db.unit_of_work() as s:
+        kw = dict(kind=ReportKind.WEEKLY, since=before, until=before + timedelta(days=6), by="test")
+        recorded = reports.generate(s, actor=reports.SCHEDULE, **kw).summary["state"]
+    # since then one more case went past its deadline
+    end = Scope("custom", since, until).end
+    late = next(c for c in history.cases if c.is_open and c.paused_at is None and c.reported_at < end
+                and c.step_deadline > NOW)  # fmt: skip
+    with db.unit_of_work() as s:
+        s.get(Case, late.id).step_deadline = NOW - timedelta(hours=1)
+    with db.reading() as s:
+        data = reports.build(s, kind=ReportKind.WEEKLY, since=since, until=until)
+        html = reports.render_html(data)
+    rows = {r.label: r for r in data.stock}
+    was = {r.label: r for r in first.stock}
+    overdue, urgent = rows[ind.get("overdue").label], rows[ind.get("urgent").label]
+    assert int(overdue.value) == int(was[overdue.label].value) + 1  # the state now
+    assert overdue.previous == str(recorded["overdue"]["count"])  # the state the last report recorded
+    d = int(overdue.value) - recorded["overdue"]["count"]
+    assert overdue.change.startswith(f"{d:+d}") and overdue.worse == (d > 0)
+    assert urgent.previous == str(recorded["urgent"]["count"]) and urgent.value == was[urgent.label].value
+    assert data.previous_state_at == NOW - timedelta(hours=3)
+    assert "对比上期报告记录的状态" in html and html.count(overdue.change) >= 1
+    xlsx = load_workbook(io.BytesIO(reports.render_xlsx(data))).worksheets[0]
+    row = next(r for r in xlsx.iter_rows(min_row=3, values_only=True) if r[0] == "已超期")
+    assert row[1:4] == (overdue.value, overdue.previous, overdue.change)
 
 
 @time_machine.travel(NOW, tick=False)

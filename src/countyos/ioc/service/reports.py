@@ -95,9 +95,17 @@ class ReportData:
     reworked_total: int = 0
     departments: list[trends.Ranked] = field(default_factory=list)
     alarms: list[tuple[str, int]] = field(default_factory=list)  # severity label, raised in the period
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)  # stock code → count, whole, rate
+    previous_state_at: datetime | None = None  # when the previous period's report recorded its state
 
     def summary(self) -> dict[str, Any]:
-        return {r.label: r.value for r in self.indicators + self.stock}
+        """What the stored report keeps besides its files: the figures as shown, and the state figures
+        as numbers with their time, which the next period's report compares itself with."""
+        return {
+            "figures": {r.label: r.value for r in self.indicators + self.stock},
+            "state": self.state,
+            "state_at": self.generated_at.isoformat(),
+        }
 
 
 def _fmt(v: ind.Value) -> str:
@@ -128,10 +136,20 @@ def build(session: Session, *, kind: ReportKind, since: date, until: date, actor
         p = ind.evaluate(session, actor=actor, ind=i, scope=prev, now=now)
         change, worse = _change(v, p)
         data.indicators.append(Row(i.label, _fmt(v), _fmt(p), change, v.url, worse))
+    # State figures (open, overdue…) are the state now; nothing keeps past states but the reports
+    # themselves, so the comparison is with the state the previous period's report recorded.
+    before, data.previous_state_at = previous_state(session, kind=kind, since=prev.since)
     for code in STOCK:
         i = ind.get(code)
         v = ind.evaluate(session, actor=actor, ind=i, scope=scope, now=now)
-        data.stock.append(Row(i.label, _fmt(v), url=v.url, worse=i.negative and v.count > 0))
+        data.state[code] = {"count": v.count, "whole": v.whole, "rate": v.rate}
+        row = Row(i.label, _fmt(v), url=v.url)
+        if code in before:
+            b = before[code]
+            p = ind.Value(i, int(b["count"]), b.get("whole"), b.get("rate"))
+            row.previous = _fmt(p)
+            row.change, row.worse = _change(v, p)
+        data.stock.append(row)
     ct = trends.cases_by_day(session, actor=actor, scope=scope, now=now)
     totals = [sum(s.data[k] for s in ct.series) for k in range(len(ct.days))]
     data.days = [(d.isoformat(), n) for d, n in zip(ct.days, totals, strict=True)]
@@ -165,6 +183,17 @@ def build(session: Session, *, kind: ReportKind, since: date, until: date, actor
         m = ind.count(session, actor=actor, source="alarms", measure=f"active_{sev}", scope=scope, now=now)
         data.alarms.append((ind.MEASURE_LABELS[f"alarms.active_{sev}"], m))
     return data
+
+
+def previous_state(session: Session, *, kind: ReportKind, since: date) -> tuple[dict[str, Any], datetime | None]:
+    """The state figures the report of the period starting ``since`` recorded, and when (none when
+    that report was never made, or was made before reports recorded them)."""
+    row = session.scalar(
+        select(Report).options(defer(Report.pdf), defer(Report.xlsx)).where(Report.kind == kind, Report.since == since)
+    )
+    if row is None or not isinstance(row.summary.get("state"), dict):
+        return {}, None
+    return row.summary["state"], datetime.fromisoformat(row.summary["state_at"])
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -213,6 +242,27 @@ def bar_svg(points: list[tuple[str, int]], *, width: int = 680, height: int = 18
     return "".join(parts)
 
 
+STATE_NOTE = N_(
+    "Open, overdue, urgent, alarms and devices: the state when this report was made (%(at)s), against the "
+    "state the previous period's report recorded (%(before)s)."
+)
+STATE_NOTE_FIRST = N_(
+    "Open, overdue, urgent, alarms and devices: the state when this report was made (%(at)s); the previous "
+    "period's report recorded none to compare with."
+)
+
+
+def state_note(data: ReportData) -> str:
+    """How the state figures were compared (in the current locale)."""
+
+    def local(at: datetime) -> str:
+        return to_local(at, tz()).strftime("%Y-%m-%d %H:%M")
+
+    if data.previous_state_at is None:
+        return i18n.gettext(STATE_NOTE_FIRST) % {"at": local(data.generated_at)}
+    return i18n.gettext(STATE_NOTE) % {"at": local(data.generated_at), "before": local(data.previous_state_at)}
+
+
 def render_html(data: ReportData, locale: str = "zh_CN") -> str:
     chart = bar_svg([(d[5:], n) for d, n in data.days]) if len(data.days) > 1 else ""
     cat_chart = bar_svg([(name[:6], n) for name, n, _ in data.categories], color="#0d9488")
@@ -220,7 +270,14 @@ def render_html(data: ReportData, locale: str = "zh_CN") -> str:
         return (
             _env()
             .get_template("ioc/report.html")
-            .render(data=data, title=KIND_LABELS[data.kind], chart=chart, cat_chart=cat_chart, locale=locale)
+            .render(
+                data=data,
+                title=KIND_LABELS[data.kind],
+                chart=chart,
+                cat_chart=cat_chart,
+                locale=locale,
+                state_note=state_note(data),
+            )
         )
 
 
@@ -243,7 +300,9 @@ def render_xlsx(data: ReportData, locale: str = "zh_CN") -> bytes:
         for r in data.indicators:
             ws.append([g(r.label), r.value, r.previous, r.change])
         for r in data.stock:
-            ws.append([g(r.label), r.value, "", g("state when generated")])
+            ws.append([g(r.label), r.value, r.previous, r.change])
+        ws.append([])
+        ws.append([state_note(data)])
         for c in ws[2]:
             c.font = Font(bold=True)
 
@@ -320,7 +379,7 @@ def generate(
         row = Report(kind=kind, since=since, until=until)
         session.add(row)
     row.until, row.locale, row.generated_at, row.generated_by = until, locale, utcnow(), by
-    row.summary = {k: str(v) for k, v in data.summary().items()}
+    row.summary = data.summary()
     row.pdf, row.xlsx = pdf, xlsx
     session.flush()
     audit.record(
