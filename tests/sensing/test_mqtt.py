@@ -56,6 +56,48 @@ def count(db) -> int:
         return int(s.scalar(select(func.count()).select_from(Observation)) or 0)
 
 
+def test_sensorthings_subscribers_hear_of_creates_updates_and_links(db, client, broker):
+    """The STA MQTT extension: a new entity on its collection topic and on its parent's navigation
+    topic; an update on the entity's topic and on the topic of each property that changed."""
+    from tests.sensing.sta_helpers import machine
+
+    writer = machine(db)
+    bridge = Bridge(db, broker.url, client_id="countyos-notify")
+    bridge.start()
+    got: list[tuple[str, dict]] = []
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="sta-watcher", protocol=mqtt.MQTTv5)
+    sub.on_message = lambda c, u, m: got.append((m.topic, orjson.loads(m.payload)))
+    try:
+        assert wait_for(lambda: bridge.stats.connected)
+        thing = client.post("/sta/v1.1/Things", json={"name": "门禁", "description": "door"}, headers=writer).json()
+        tid = thing["@iot.id"]
+        sub.connect("127.0.0.1", broker.port)
+        topics = ["v1.1/Things", f"v1.1/Things({tid})", f"v1.1/Things({tid})/name", f"v1.1/Things({tid})/Locations"]
+        sub.subscribe([(t, 0) for t in topics])
+        sub.loop_start()
+        time.sleep(0.5)
+        r = client.patch(f"/sta/v1.1/Things({tid})", json={"name": "南门门禁"}, headers=writer)
+        assert r.status_code == 200
+        r = client.put(f"/sta/v1.1/Things({tid})", json={"name": "南门门禁", "description": "gate"}, headers=writer)
+        assert r.status_code == 200
+        client.post("/sta/v1.1/Things", json={"name": "北门", "description": ""}, headers=writer)
+        loc = {"name": "南门", "description": "", "encodingType": "application/geo+json"}
+        loc["location"] = {"type": "Point", "coordinates": [119.27, 28.59]}
+        assert client.post(f"/sta/v1.1/Things({tid})/Locations", json=loc, headers=writer).status_code == 201
+        assert wait_for(lambda: len(got) >= 6), got
+        by_topic: dict[str, list[dict]] = {}
+        for topic, body in got:
+            by_topic.setdefault(topic, []).append(body)
+        assert [b["name"] for b in by_topic[f"v1.1/Things({tid})"]] == ["南门门禁", "南门门禁"]
+        assert by_topic[f"v1.1/Things({tid})"][1]["description"] == "gate"
+        assert by_topic[f"v1.1/Things({tid})/name"][0] == {"name": "南门门禁"}
+        assert [b["name"] for b in by_topic["v1.1/Things"]] == ["北门"]
+        assert [b["name"] for b in by_topic[f"v1.1/Things({tid})/Locations"]] == ["南门"]
+    finally:
+        sub.loop_stop()
+        bridge.stop()
+
+
 def test_device_topic_and_sensorthings_topics(db, sensors, broker):
     bridge = Bridge(db, broker.url, client_id="countyos-test")
     bridge.start()

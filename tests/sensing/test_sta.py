@@ -278,3 +278,43 @@ def test_writes_need_credentials_and_reads_can_be_protected(client, db, monkeypa
     reset_settings()
     assert client.get(f"{STA}/Things").status_code == 401
     assert client.get(f"{STA}/Things", headers={"Authorization": f"Bearer {tok}"}).status_code == 200
+
+
+def test_links_through_ref(client, thing, writer):
+    """$ref adds and removes associations without touching the entities themselves."""
+    tid = thing["@iot.id"]
+    loc = {"name": "新桥", "description": "", "encodingType": "application/geo+json"}
+    loc["location"] = {"type": "Point", "coordinates": [119.3, 28.6]}
+    new_loc = client.post(f"{STA}/Locations", json=loc, headers=writer).json()
+    r = client.post(f"{STA}/Things({tid})/Locations/$ref", json={"@iot.id": new_loc["@iot.id"]}, headers=writer)
+    assert r.status_code == 204, r.text
+    names = sorted(x["name"] for x in client.get(f"{STA}/Things({tid})/Locations").json()["value"])
+    assert names == ["妙高桥", "新桥"]
+    assert len(client.get(f"{STA}/Things({tid})/HistoricalLocations").json()["value"]) == 2
+    old = client.get(f"{STA}/Things({tid})/Locations?$filter=name eq '妙高桥'").json()["value"][0]
+    r = client.delete(f"{STA}/Things({tid})/Locations/$ref", params={"$id": old["@iot.selfLink"]}, headers=writer)
+    assert r.status_code == 204, r.text
+    assert [x["name"] for x in client.get(f"{STA}/Things({tid})/Locations").json()["value"]] == ["新桥"]
+    assert client.get(f"{STA}/Locations({old['@iot.id']})").status_code == 200  # only the link is gone
+    assert client.get(f"{STA}/Things({tid})").json()["name"] == "妙高溪水位站"
+
+    ds = client.get(f"{STA}/Things({tid})/Datastreams?$filter=name eq '电量'").json()["value"][0]["@iot.id"]
+    sensor = client.post(
+        f"{STA}/Sensors",
+        json={"name": "bms2", "description": "", "encodingType": "text/plain", "metadata": "x"},
+        headers=writer,
+    ).json()
+    r = client.put(
+        f"{STA}/Datastreams({ds})/Sensor/$ref", json={"@iot.selfLink": sensor["@iot.selfLink"]}, headers=writer
+    )
+    assert r.status_code == 204, r.text
+    assert client.get(f"{STA}/Datastreams({ds})/Sensor").json()["name"] == "bms2"
+    r = client.delete(f"{STA}/Datastreams({ds})/Sensor/$ref", headers=writer)
+    assert r.status_code == 400 and "required" in r.json()["detail"]
+    r = client.post(f"{STA}/Things({tid})/Locations/$ref", json={"@iot.id": 99999}, headers=writer)
+    assert r.status_code == 404
+    r = client.post(
+        f"{STA}/Things({tid})/Locations/$ref", json={"@iot.selfLink": "http://x/Sensors(1)"}, headers=writer
+    )
+    assert r.status_code == 400
+    assert client.post(f"{STA}/Things({tid})/Locations/$ref", json={"@iot.id": 1}).status_code == 401

@@ -299,8 +299,15 @@ class Bridge:
             )
             self.client.publish(f"v1.1/Datastreams({ds})/Observations", payload, qos=0)
 
-    def _notify_created(self, created: list[tuple[str, int]]) -> None:
-        """After a SensorThings write commits: publish each new entity to its collection topic."""
+    def _notify_created(
+        self, created: list[tuple[str, int]], updated: list[tuple[str, int, list[str]]] | None = None
+    ) -> None:
+        """After a SensorThings write commits (the STA MQTT extension): a new entity goes to its
+        collection topic (``v1.1/Things``) and to the navigation topics of the entities it belongs to
+        (``v1.1/Things(1)/Datastreams``); a changed entity goes to its own topic (``v1.1/Things(1)``)
+        and each changed property to its property topic (``v1.1/Things(1)/name``)."""
+        from sqlalchemy import literal
+
         from countyos.sensing.service.sta import entities as E
         from countyos.sensing.service.sta import read as R
         from countyos.sensing.service.sta.query import Options
@@ -314,11 +321,23 @@ class Bridge:
                     continue
                 payload = orjson.dumps(body)
                 self.client.publish(f"v1.1/{plural}", payload, qos=0)
-                if plural == "Observations":
-                    a = E.ENTITIES["Observations"].alias()
-                    ds = s.execute(select(a.datastream_id).where(a.id == rid)).scalar()
-                    if ds is not None:
-                        self.client.publish(f"v1.1/Datastreams({ds})/Observations", payload, qos=0)
+                for parent in E.ENTITIES.values():
+                    for nav_name, nav in parent.navs.items():
+                        if not nav.many or nav.target != plural:
+                            continue
+                        p, c = parent.alias(), E.ENTITIES[plural].alias()
+                        link = select(literal(1)).select_from(c).where(c.id == rid, nav.link(p, c)).exists()
+                        for pid in s.scalars(select(p.id).where(link)):
+                            self.client.publish(f"v1.1/{parent.plural}({pid})/{nav_name}", payload, qos=0)
+            for plural, rid, fields in updated or []:
+                try:
+                    body = R.read_entity(ctx, R.resolve(f"{plural}({rid})"), Options())
+                except R.StaNotFound:
+                    continue
+                self.client.publish(f"v1.1/{plural}({rid})", orjson.dumps(body), qos=0)
+                for name in fields:
+                    if name in body:
+                        self.client.publish(f"v1.1/{plural}({rid})/{name}", orjson.dumps({name: body[name]}), qos=0)
 
 
 # --- one bridge per process -----------------------------------------------------------------------

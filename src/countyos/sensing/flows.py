@@ -250,14 +250,22 @@ def after_sta_write(
         session.info.setdefault("sensing_created", []).extend(created)
 
 
+def after_sta_update(session: Session, *, plural: str, entity_id: int, fields: list[str]) -> None:
+    """After a SensorThings update: subscribers of the entity's topic are told once it has committed."""
+    if _notifiers:
+        session.info.setdefault("sensing_updated", []).append((plural, entity_id, fields))
+
+
 @event.listens_for(Session, "after_commit")
 def _notify_after_commit(session: Session) -> None:
     created = session.info.pop("sensing_created", None)
-    if created:
+    updated = session.info.pop("sensing_updated", None)
+    if created or updated:
         for fn in list(_notifiers):
-            fn(created)
+            fn(created or [], updated or [])
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop("sensing_created", None)
+    session.info.pop("sensing_updated", None)

@@ -24,6 +24,7 @@ from countyos.org.service import auth as org_auth
 from countyos.org.service import passwords, users
 from countyos.sensing import flows
 from countyos.sensing.service.sta import entities as E
+from countyos.sensing.service.sta import links as L
 from countyos.sensing.service.sta import query as Q
 from countyos.sensing.service.sta import read as R
 from countyos.sensing.service.sta import write as W
@@ -181,6 +182,8 @@ def post(
             flows.after_sta_write(session, writer.created, writer.batches)
             return _json(links, status=201)
         target = R.resolve(path)
+        if target.ref:
+            return _link(session, a, target, body)
         if target.single or target.prop is not None:
             raise StaQueryError("POST to a collection, e.g. /Things or /Things(1)/Datastreams")
         rid = writer.create(target.ent.plural, body, target.parent)
@@ -190,6 +193,16 @@ def post(
         return _json(created, status=201, headers={"Location": f"{base}/{target.ent.plural}({rid})"})
     except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
         raise _translate(exc) from exc
+
+
+def _link(session: Any, a: Auth, target: R.Target, body: Any) -> Response:
+    """``$ref``: link an existing entity (POST to a collection, PUT/PATCH of a to-one navigation)."""
+    if target.parent is None or target.key is not None:
+        raise StaQueryError("link through a navigation of one entity, e.g. POST /Things(1)/Locations/$ref")
+    plural, pid, nav = target.parent
+    L.link(W.Writer(session, a.actor), plural, pid, nav, L.referenced_id(body, target.ent.plural))
+    flows.after_sta_update(session, plural=plural, entity_id=pid, fields=[nav])
+    return Response(status_code=204)
 
 
 def _single(path: str) -> R.Target:
@@ -209,10 +222,14 @@ def patch(
 ) -> Response:
     """Change an entity: a merge of the given properties, or a JSON Patch (application/json-patch+json)."""
     try:
+        target = R.resolve(path)
+        if target.ref:
+            return _link(session, a, target, body)
         target = _single(path)
         json_patch = request.headers.get("content-type", "").startswith("application/json-patch+json")
         assert target.key is not None
         W.Writer(session, a.actor).patch(target.ent.plural, target.key, body, json_patch=json_patch)
+        _updated(session, target, body, json_patch=json_patch)
         return Response(status_code=200)
     except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
         raise _translate(exc) from exc
@@ -227,24 +244,52 @@ def put(
 ) -> Response:
     """Replace an entity's properties."""
     try:
+        target = R.resolve(path)
+        if target.ref:
+            return _link(session, a, target, body)
         target = _single(path)
         assert target.key is not None
         W.Writer(session, a.actor).patch(target.ent.plural, target.key, body, replace=True)
+        _updated(session, target, body)
         return Response(status_code=200)
     except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
         raise _translate(exc) from exc
 
 
 @router.delete("/{path:path}")
-def remove(path: str, session: WriteSession, a: Annotated[Auth, Depends(require("sensing.write"))]) -> Response:
-    """Delete an entity and what the standard deletes with it."""
+def remove(
+    path: str, request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("sensing.write"))]
+) -> Response:
+    """Delete an entity and what the standard deletes with it, or (``…/$ref``) only a link."""
     try:
+        ref = R.resolve(path)
+        if ref.ref:
+            if ref.parent is None:
+                raise StaQueryError("unlink through a navigation of one entity, e.g. /Things(1)/Locations(2)/$ref")
+            plural, pid, nav = ref.parent
+            child = ref.key
+            if child is None and request.query_params.get("$id"):
+                child = L.referenced_id(request.query_params["$id"], ref.ent.plural)
+            L.unlink(W.Writer(session, a.actor), plural, pid, nav, child)
+            flows.after_sta_update(session, plural=plural, entity_id=pid, fields=[nav])
+            return Response(status_code=204)
         target = _single(path)
         assert target.key is not None
         W.Writer(session, a.actor).delete(target.ent.plural, target.key)
         return Response(status_code=200)
     except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
         raise _translate(exc) from exc
+
+
+def _updated(session: Any, target: R.Target, body: Any, *, json_patch: bool = False) -> None:
+    """Tell MQTT subscribers of the entity (and of the properties that changed) after commit."""
+    assert target.key is not None
+    if json_patch:
+        ops = body if isinstance(body, list) else []
+        fields = [str(op.get("path", "")).strip("/").split("/")[0] for op in ops if isinstance(op, dict)]
+    else:
+        fields = [k for k in body if k in target.ent.props] if isinstance(body, dict) else []
+    flows.after_sta_update(session, plural=target.ent.plural, entity_id=target.key, fields=sorted(set(fields)))
 
 
 __all__ = ["JSONResponse", "router"]
