@@ -1,8 +1,12 @@
 """Database engine, sessions and column types shared by every domain.
 
 SQLite (the embedded default) runs in WAL mode with foreign keys on. Write transactions start with
-``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing when one read
-a snapshot the other then changed. On PostgreSQL the same code runs unchanged.
+``BEGIN IMMEDIATE`` so that two writers queue instead of failing when one read a snapshot the other
+then changed. Inside one process the writers wait in a first-come-first-served queue
+(:class:`WriterQueue`) before ``BEGIN IMMEDIATE`` and leave it at ``COMMIT``/``ROLLBACK``: SQLite's
+own busy handler only polls with growing sleeps, which under many concurrent writers gives a long
+tail and time-outs. Other processes on the same file still meet the busy timeout. On PostgreSQL the
+same code runs unchanged.
 
 Services never commit: the request or job that owns a session is the unit of work
 (:meth:`Database.unit_of_work`).
@@ -10,6 +14,9 @@ Services never commit: the request or job that owns a session is the unit of wor
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -53,6 +61,78 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
+BUSY_TIMEOUT_S = 15.0
+
+
+class WriterQueue:
+    """A first-come-first-served lock for the write transactions of one SQLite database in this process.
+
+    ``acquire`` waits at most ``timeout`` seconds (then the caller answers 503 as it did on SQLite's
+    busy timeout); ``release`` hands the lock to the longest-waiting thread.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held and not self._waiters:
+                self._held = True
+                return True
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiters.append(gate)
+        if gate.acquire(timeout=timeout):
+            return True  # handed over by release(): _held stayed True
+        with self._mutex:
+            if gate in self._waiters:
+                self._waiters.remove(gate)
+                return False
+        gate.acquire()  # release() handed it over just as the wait ran out: take it after all
+        return True
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+
+_WRITER_QUEUES: dict[str, WriterQueue] = {}  # one per database file, shared by its engines in this process
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """Leaves the writer queue when its write transaction ends, whichever way it ends."""
+
+    writer_queue: WriterQueue | None = None
+
+    def _leave_queue(self) -> None:
+        queue, self.writer_queue = self.writer_queue, None
+        if queue is not None:
+            queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave_queue()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave_queue()
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy's begin event issue BEGIN (the driver's implicit transactions are off).
     dbapi_conn.isolation_level = None
@@ -60,20 +140,35 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cur.close()
 
 
-def _sqlite_on_begin(conn: Any) -> None:
-    mode = "IMMEDIATE" if conn.get_execution_options().get("countyos_write") else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+def _sqlite_begin(queue: WriterQueue) -> Any:
+    def on_begin(conn: Any) -> None:
+        if not conn.get_execution_options().get("countyos_write"):
+            conn.exec_driver_sql("BEGIN DEFERRED")
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.writer_queue is None:  # not already inside a write transaction on this connection
+            if not queue.acquire(BUSY_TIMEOUT_S):
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+            dbapi_conn.writer_queue = queue
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_conn._leave_queue()
+            raise
+
+    return on_begin
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs)
+        connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S, "factory": _SQLiteConnection}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "begin", _sqlite_begin(_WRITER_QUEUES.setdefault(url, WriterQueue())))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
