@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 
 from countyos import domains  # noqa: E402
 from countyos.app import create_app  # noqa: E402
-from countyos.core import migrate  # noqa: E402
+from countyos.core import hotcache, migrate  # noqa: E402
 from countyos.core.db import Base, Database  # noqa: E402
 from countyos.core.settings import Settings, get_settings, reset_settings  # noqa: E402
 from countyos.org import flows  # noqa: E402
@@ -53,6 +53,7 @@ def bootstrap(db: Database) -> None:
 
 
 def empty_all_tables(db: Database) -> None:
+    hotcache.clear_all()  # the raw statements below bypass the sessions that keep the caches current
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if IS_POSTGRES:
         with db.engine.begin() as conn:

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from countyos.core import hotcache
 from countyos.core.errors import ConfigError, Conflict
 
 
@@ -78,6 +79,7 @@ def restore(url: str, source: Path, *, force: bool = False) -> None:
         tmp = path.with_suffix(path.suffix + ".restoring")
         shutil.copyfile(source, tmp)
         os.replace(tmp, path)
+        hotcache.clear_all()
         return
     args, env = _pg_env(url)
     dbname = make_url(url).database or ""
@@ -91,6 +93,7 @@ def restore(url: str, source: Path, *, force: bool = False) -> None:
             ["pg_restore", "--no-owner", "--exit-on-error", "--use-list", str(toc), *args, "-d", dbname, str(source)],
             env=env,
         )
+    hotcache.clear_all()
     if done.returncode != 0:
         raise ConfigError("pg_restore failed (exit %(code)s); its message is above", code=done.returncode)
 
