@@ -31,7 +31,7 @@ from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from countyos.core.settings import get_settings
 from countyos.org.models import Department
-from countyos.org.service import auth, tokens
+from countyos.org.service import tokens
 from countyos.web.deps import ReadSession, WriteSession, client_ip, public
 from countyos.web.ratelimit import SlidingWindowLimiter
 
@@ -251,7 +251,7 @@ def service_definition(
 _ATTRIBUTE_KEY = re.compile(r"attribute\[([^\[\]]+)\](\[\])?\Z")
 
 
-def _attributes(form: Any, cat: Category) -> dict[str, Any]:
+def _attributes(form: Any, cat: Category | categories.CategoryInfo) -> dict[str, Any]:
     got: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
     for key in form:
@@ -332,15 +332,15 @@ def post_request(
     api_key = str(form.get("api_key") or request.headers.get("x-api-key") or "").strip()
     if not api_key:
         raise PermissionDenied("An api_key is required to post requests")
-    tok = tokens.resolve(session, plain=api_key)
-    if tok is None or "case.open311" not in tokens.effective_permissions(tok):
+    tok = tokens.identify(session, plain=api_key)
+    if tok is None or "case.open311" not in tok.permissions:
         raise PermissionDenied("Invalid api_key received -- can't proceed with create_request")
-    actor = auth.actor_for(tok.user, client_ip(request), via_token=True, permissions=tokens.effective_permissions(tok))
+    actor = tok.actor(client_ip(request))
     _check_jurisdiction(str(form.get("jurisdiction_id") or "") or None)
     code = str(form.get("service_code") or "").strip()
     if not code:
         raise ValidationFailed("service_code was not provided")
-    cat = categories.get_by_service_code(session, code=code)
+    cat = categories.info_by_service_code(session, code=code)
     if cat is None or not cat.public or cat.is_group or not cat.is_active:
         raise NotFound("service_code %(code)s was not found", code=code)
     lat, lon = _float(form, "lat"), _float(form, "long")

@@ -102,7 +102,7 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
     errors = _validate(new)
     if errors:
         raise ValidationFailed("Please correct the report", errors=errors)
-    cat = categories.get(session, category_id=new.category_id)
+    cat = categories.info(session, category_id=new.category_id)
     if cat.is_group or not cat.is_active:
         raise ValidationFailed("Category %(name)s cannot be reported; choose one of its sub-categories", name=cat.name)
     assert new.lon is not None and new.lat is not None
@@ -135,7 +135,6 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
         reported_at=now,
         version=1,
     )
-    case.category = cat
     sug = routing.suggest(session, category=cat, township_code=place.township_code, grid_code=place.grid_code)
     case.suggested_department_id = sug.department_id if sug else None
     timers.start_step(session, case, Step.ACCEPT, now, cat)

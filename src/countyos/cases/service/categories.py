@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from countyos.cases.models import KIND_PREFIX, Category, CategoryKind, Priority, Step, TimeLimit
 from countyos.core.actor import Actor
 from countyos.core.errors import Conflict, NotFound, ValidationFailed
+from countyos.core.hotcache import HotCache
 from countyos.core.workcal import TimeUnit
 from countyos.org.service import audit
 
@@ -46,6 +48,62 @@ def get(session: Session, *, category_id: int) -> Category:
 
 def get_by_service_code(session: Session, *, code: str) -> Category | None:
     return session.scalar(select(Category).where(Category.service_code == code))
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """What intake needs of a category, kept in memory (``info``): read it, never change it."""
+
+    id: int
+    service_code: str
+    name: str
+    is_group: bool
+    is_active: bool
+    public: bool
+    default_priority: Priority
+    attributes: list[dict[str, Any]]
+    chain: tuple[int, ...]  # its id and its parents' ids, nearest first (as ``ancestors``)
+
+
+# Categories, their time limits and the routing table change rarely and are read by every report.
+_INFO: HotCache[CategoryInfo | None] = HotCache("categories", tables=(Category.__tablename__,))
+_LIMITS: HotCache[dict[str, list[tuple[int | None, str, float, str]]]] = HotCache(
+    "time limits", tables=(TimeLimit.__tablename__,)
+)
+
+
+def _info_of(cat: Category | None) -> CategoryInfo | None:
+    if cat is None:
+        return None
+    return CategoryInfo(
+        id=cat.id,
+        service_code=cat.service_code,
+        name=cat.name,
+        is_group=cat.is_group,
+        is_active=cat.is_active,
+        public=cat.public,
+        default_priority=Priority(cat.default_priority),
+        attributes=list(cat.attributes or []),
+        chain=tuple(c.id for c in ancestors(cat)),
+    )
+
+
+def info(session: Session, *, category_id: int) -> CategoryInfo:
+    found = _INFO.get(session, ("id", category_id), lambda: _info_of(session.get(Category, category_id)))
+    if found is None:
+        raise NotFound("Category %(id)s does not exist", id=category_id)
+    return found
+
+
+def info_by_service_code(session: Session, *, code: str) -> CategoryInfo | None:
+    return _INFO.get(session, ("code", code), lambda: _info_of(get_by_service_code(session, code=code)))
+
+
+def chain_of(session: Session, category: Category | CategoryInfo) -> tuple[int, ...]:
+    """The category's id and its parents' ids, nearest first."""
+    if isinstance(category, CategoryInfo):
+        return category.chain
+    return info(session, category_id=category.id).chain
 
 
 def get_by_code(session: Session, *, kind: CategoryKind, code: str) -> Category | None:
@@ -319,22 +377,28 @@ def ensure_default_limits(session: Session) -> None:
     session.flush()
 
 
-def limit_for(session: Session, *, category: Category, area_class: str, step: Step) -> tuple[float, TimeUnit]:
-    """The most specific limit: the category (or its nearest parent) before the defaults; class before '*'."""
-    ids = [c.id for c in ancestors(category)]
-    rows = list(
-        session.scalars(
-            select(TimeLimit).where(
-                TimeLimit.step == step,
-                TimeLimit.area_class.in_((area_class, "*")),
-                (TimeLimit.category_id.in_(ids)) | (TimeLimit.category_id.is_(None)),
-            )
-        )
-    )
+def _limit_rows(session: Session) -> dict[str, list[tuple[int | None, str, float, str]]]:
+    """Every time-limit row as (category_id, area_class, amount, unit), by step."""
+    out: dict[str, list[tuple[int | None, str, float, str]]] = {}
+    for t in session.scalars(select(TimeLimit)):
+        out.setdefault(str(t.step), []).append((t.category_id, t.area_class, t.amount, t.unit))
+    return out
 
-    def rank(t: TimeLimit) -> tuple[int, int]:
-        depth = ids.index(t.category_id) if t.category_id in ids else len(ids)
-        return depth, 0 if t.area_class == area_class else 1
+
+def limit_for(
+    session: Session, *, category: Category | CategoryInfo, area_class: str, step: Step
+) -> tuple[float, TimeUnit]:
+    """The most specific limit: the category (or its nearest parent) before the defaults; class before '*'."""
+    ids = chain_of(session, category)
+    rows = [
+        r
+        for r in _LIMITS.get(session, None, lambda: _limit_rows(session)).get(str(step), [])
+        if r[1] in (area_class, "*") and (r[0] is None or r[0] in ids)
+    ]
+
+    def rank(t: tuple[int | None, str, float, str]) -> tuple[int, int]:
+        depth = ids.index(t[0]) if t[0] in ids else len(ids)
+        return depth, 0 if t[1] == area_class else 1
 
     if not rows:
         amount, unit = (
@@ -342,7 +406,7 @@ def limit_for(session: Session, *, category: Category, area_class: str, step: St
         )
         return amount, unit
     best = min(rows, key=rank)
-    return best.amount, TimeUnit(best.unit)
+    return best[2], TimeUnit(best[3])
 
 
 def set_limit(

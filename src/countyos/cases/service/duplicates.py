@@ -7,9 +7,10 @@ then merges (the duplicate's reporters move to the kept case and are told) or ke
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from countyos.cases.models import Case
@@ -29,29 +30,34 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+def _half_box(lat: float, radius_m: float) -> tuple[float, float]:
+    """Half the side of the bounding box of the radius, in degrees of latitude and longitude."""
+    return radius_m / _M_PER_DEG_LAT, radius_m / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(lat))))
+
+
+def _box(case: Case, radius_m: float, window: timedelta) -> list[ColumnElement[bool]]:
+    """Open cases of the same category in the bounding box of the radius, reported within the window before."""
+    assert case.lon is not None and case.lat is not None
+    dlat, dlon = _half_box(case.lat, radius_m)
+    return [
+        Case.id != case.id,
+        Case.is_open.is_(True),
+        Case.merged_into_id.is_(None),
+        Case.category_id == case.category_id,
+        Case.reported_at >= case.reported_at - window,
+        Case.reported_at <= case.reported_at,
+        Case.lat.between(case.lat - dlat, case.lat + dlat),
+        Case.lon.between(case.lon - dlon, case.lon + dlon),
+    ]
+
+
 def candidates(
     session: Session, *, case: Case, radius_m: float = DEFAULT_RADIUS_M, window: timedelta = DEFAULT_WINDOW
 ) -> list[tuple[Case, float]]:
     """Open cases of the same category within the radius, reported within the window before this one."""
     if case.lon is None or case.lat is None:
         return []
-    dlat = radius_m / _M_PER_DEG_LAT
-    dlon = radius_m / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(case.lat))))
-    stmt = (
-        select(Case)
-        .where(
-            Case.id != case.id,
-            Case.is_open.is_(True),
-            Case.merged_into_id.is_(None),
-            Case.category_id == case.category_id,
-            Case.reported_at >= case.reported_at - window,
-            Case.reported_at <= case.reported_at,
-            Case.lat.between(case.lat - dlat, case.lat + dlat),
-            Case.lon.between(case.lon - dlon, case.lon + dlon),
-        )
-        .order_by(Case.reported_at.desc())
-        .limit(MAX_CANDIDATES)
-    )
+    stmt = select(Case).where(*_box(case, radius_m, window)).order_by(Case.reported_at.desc()).limit(MAX_CANDIDATES)
     out = []
     for other in session.scalars(stmt):
         assert other.lon is not None and other.lat is not None
@@ -61,6 +67,57 @@ def candidates(
     return sorted(out, key=lambda t: (t[1], t[0].id))
 
 
-def find_for(session: Session, *, case: Case) -> Case | None:
-    found = candidates(session, case=case)
-    return found[0][0] if found else None
+@dataclass(frozen=True)
+class Suspected:
+    """The case a new report is suspected to duplicate."""
+
+    id: int
+    number: str | None
+
+
+# The query of find_for, built once (intake runs it for every report).
+_NEAREST = (
+    select(Case.id, Case.number, Case.lon, Case.lat)
+    .where(
+        Case.id != bindparam("case_id"),
+        Case.is_open.is_(True),
+        Case.merged_into_id.is_(None),
+        Case.category_id == bindparam("category_id"),
+        Case.reported_at >= bindparam("since"),
+        Case.reported_at <= bindparam("until"),
+        Case.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+        Case.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+    )
+    .order_by(Case.reported_at.desc())
+    .limit(MAX_CANDIDATES)
+)
+
+
+def find_for(session: Session, *, case: Case) -> Suspected | None:
+    """The nearest candidate (as ``candidates``), read as plain columns: intake calls this for every report."""
+    lon0, lat0 = case.lon, case.lat
+    if lon0 is None or lat0 is None:
+        return None
+    dlat, dlon = _half_box(lat0, DEFAULT_RADIUS_M)
+    rows = session.execute(
+        _NEAREST,
+        {
+            "case_id": case.id,
+            "category_id": case.category_id,
+            "since": case.reported_at - DEFAULT_WINDOW,
+            "until": case.reported_at,
+            "lat_min": lat0 - dlat,
+            "lat_max": lat0 + dlat,
+            "lon_min": lon0 - dlon,
+            "lon_max": lon0 + dlon,
+        },
+    ).all()
+    near = [
+        (d, cid, number)
+        for cid, number, lon, lat in rows
+        if lon is not None and lat is not None and (d := distance_m(lon0, lat0, lon, lat)) <= DEFAULT_RADIUS_M
+    ]
+    if not near:
+        return None
+    _, cid, number = min(near)
+    return Suspected(cid, number)

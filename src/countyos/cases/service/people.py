@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,7 +13,12 @@ from countyos.org.models import Role, User, role_permission, user_role
 
 
 def cipher() -> FieldCipher:
-    return FieldCipher(get_settings().secret_key.get_secret_value())
+    return _cipher(get_settings().secret_key.get_secret_value())
+
+
+@lru_cache(maxsize=4)
+def _cipher(secret: str) -> FieldCipher:
+    return FieldCipher(secret)  # derives its keys (HKDF-SM3) once per secret
 
 
 def holders(

@@ -19,6 +19,7 @@ from countyos.cases.models import Case, Category, DispatchRecord, RoutingRule
 from countyos.cases.service import categories
 from countyos.core.actor import Actor
 from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.hotcache import HotCache
 from countyos.org.models import Department
 from countyos.org.service import audit, departments
 
@@ -30,27 +31,44 @@ class Suggestion:
     rule_id: int
 
 
+_RULES: HotCache[list[tuple[int, int | None, str | None, str | None, int, list[int]]]] = HotCache(
+    "routing rules", tables=(RoutingRule.__tablename__,)
+)
+
+
+def _active_rules(session: Session) -> list[tuple[int, int | None, str | None, str | None, int, list[int]]]:
+    """Every active rule as (id, category_id, township_code, grid_code, department_id, co_department_ids)."""
+    rows = session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True)).order_by(RoutingRule.id))
+    return [
+        (r.id, r.category_id, r.township_code, r.grid_code, r.department_id, list(r.co_department_ids or []))
+        for r in rows
+    ]
+
+
 def suggest(
-    session: Session, *, category: Category, township_code: str | None, grid_code: str | None
+    session: Session,
+    *,
+    category: Category | categories.CategoryInfo,
+    township_code: str | None,
+    grid_code: str | None,
 ) -> Suggestion | None:
-    chain = [c.id for c in categories.ancestors(category)]
-    rows = session.scalars(
-        select(RoutingRule).where(
-            RoutingRule.is_active.is_(True),
-            RoutingRule.category_id.in_(chain) | RoutingRule.category_id.is_(None),
-            RoutingRule.township_code.is_(None) | (RoutingRule.township_code == (township_code or "")),
-            RoutingRule.grid_code.is_(None) | (RoutingRule.grid_code == (grid_code or "")),
-        )
-    ).all()
+    chain = categories.chain_of(session, category)
+    rows = [
+        r
+        for r in _RULES.get(session, None, lambda: _active_rules(session))
+        if (r[1] is None or r[1] in chain)
+        and (r[2] is None or r[2] == (township_code or ""))
+        and (r[3] is None or r[3] == (grid_code or ""))
+    ]
     if not rows:
         return None
 
-    def rank(r: RoutingRule) -> tuple[int, int, int, int]:
-        cat_depth = chain.index(r.category_id) if r.category_id in chain else len(chain)
-        return (cat_depth, 0 if r.grid_code else 1, 0 if r.township_code else 1, r.id)
+    def rank(r: tuple[int, int | None, str | None, str | None, int, list[int]]) -> tuple[int, int, int, int]:
+        cat_depth = chain.index(r[1]) if r[1] in chain else len(chain)
+        return (cat_depth, 0 if r[3] else 1, 0 if r[2] else 1, r[0])
 
     best = min(rows, key=rank)
-    return Suggestion(best.department_id, list(best.co_department_ids or []), best.id)
+    return Suggestion(best[4], list(best[5]), best[0])
 
 
 def get(session: Session, *, rule_id: int) -> RoutingRule:

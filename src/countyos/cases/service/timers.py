@@ -60,7 +60,11 @@ def _recompute(case: Case) -> None:
 
 
 def start_step(
-    session: Session, case: Case, step: Step | None, now: datetime, category: Category | None = None
+    session: Session,
+    case: Case,
+    step: Step | None,
+    now: datetime,
+    category: Category | categories.CategoryInfo | None = None,
 ) -> None:
     """Start the clock of ``step`` (or stop the clock when None)."""
     case.step_seq = (case.step_seq or 0) + 1

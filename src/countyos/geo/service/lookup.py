@@ -2,7 +2,8 @@
 
 Every process keeps the county's grids, villages and townships in shapely 2 ``STRtree`` indexes in
 memory. The ``geo_state`` row carries a stamp that changes with every geometry write; a lookup reads
-it (one tiny query) and rebuilds the indexes when it differs, so all API workers follow an import.
+it (one tiny query, at most every ``STAMP_TTL_S`` seconds; at once after a geometry write in this
+process) and rebuilds the indexes when it differs, so all API workers follow an import.
 
 Points on a shared edge or vertex belong to *every* polygon they touch (``intersects``); the tie is
 broken deterministically by taking the lowest code. On PostgreSQL a single :func:`locate` asks
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from countyos.core.clock import utcnow
 from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.hotcache import HotCache
 from countyos.core.i18n import N_
 from countyos.geo.models import Division, DivisionLevel, GeoState, Grid
 from countyos.geo.service.crs import normalize_crs, to_wgs84
@@ -311,9 +313,13 @@ def _cache_key(session: Session) -> str:
     return str(session.get_bind().engine.url)
 
 
+STAMP_TTL_S = 2.0
+_STAMPS: HotCache[str] = HotCache("geometry stamp", tables=(GeoState.__tablename__,), ttl=STAMP_TTL_S)
+
+
 def index(session: Session) -> SpatialIndex:
     """The spatial index of this database, rebuilt when the geometry stamp has changed."""
-    stamp = current_stamp(session)
+    stamp = _STAMPS.get(session, None, lambda: current_stamp(session))
     key = _cache_key(session)
     cached = _cache.get(key)
     if cached is not None and cached.stamp == stamp:

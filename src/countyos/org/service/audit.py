@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, delete, select
@@ -28,7 +29,12 @@ GENESIS = "0" * 64
 
 
 def _key() -> bytes:
-    return derive_key(get_settings().secret_key.get_secret_value(), "audit-chain")
+    return _chain_key(get_settings().secret_key.get_secret_value())
+
+
+@lru_cache(maxsize=4)
+def _chain_key(secret: str) -> bytes:
+    return derive_key(secret, "audit-chain")
 
 
 def _canonical(ev: AuditEvent) -> bytes:
@@ -57,6 +63,9 @@ def ensure_head(session: Session) -> None:
         session.flush()
 
 
+_LOCKED_HEAD = select(AuditHead).where(AuditHead.id == 1).with_for_update()  # built once: every write runs it
+
+
 def record(
     session: Session,
     *,
@@ -68,10 +77,10 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit record in the caller's transaction."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    head = session.execute(_LOCKED_HEAD).scalar_one_or_none()
     if head is None:
         ensure_head(session)
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+        head = session.execute(_LOCKED_HEAD).scalar_one()
     clean_detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
     ev = AuditEvent(
         seq=head.seq + 1,
