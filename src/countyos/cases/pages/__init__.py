@@ -1,4 +1,4 @@
-"""HTML pages of the cases domain, and the Open311 router (mounted at the site root)."""
+"""HTML pages of the cases domain, and the Open311 router (at the site root, matched before other routes)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from countyos.web.nav import NavItem
 router = APIRouter(include_in_schema=False)
 for _module in (admin, evaluation, mobile, public, console):
     router.include_router(_module.router)
-router.include_router(open311.router)
+EARLY_ROUTERS = [open311.router]
 
 CASES = N_("Cases")
 NAV = [
