@@ -9,8 +9,8 @@ under the same uvicorn settings. The load tool is built in: asyncio clients on k
 connections, a fixed number of requests in flight. Prints requests/s, p50 and p99 for both and the
 ratio CountyOS / baseline. (Target from the issue: ≥ 1,000 req/s and p99 < 50 ms on one worker.)
 
-    .venv/bin/python bench/open311_post.py                 # 5,000 requests, 32 in flight
-    .venv/bin/python bench/open311_post.py --n 2000 --c 16
+    .venv/bin/python bench/open311_post.py                 # 5,000 requests at 4 and at 16 in flight
+    .venv/bin/python bench/open311_post.py --n 2000 --c 1,4,16,32
 """
 
 from __future__ import annotations
@@ -154,21 +154,22 @@ async def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[float,
     return time.perf_counter() - t0, latencies, statuses
 
 
-def summary(name: str, elapsed: float, lat: list[float], statuses: dict[int, int]) -> float:
+def summary(name: str, elapsed: float, lat: list[float], statuses: dict[int, int]) -> tuple[float, float, float]:
     lat = sorted(lat)
     rps = len(lat) / elapsed
     p50 = statistics.median(lat) * 1000
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
     codes = dict(sorted(statuses.items()))
-    print(f"{name:<22} {rps:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   statuses {codes}")
-    return rps
+    print(f"{name:<24} {rps:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   statuses {codes}", flush=True)
+    return rps, p50, p99
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000, help="requests per server")
-    ap.add_argument("--c", type=int, default=32, help="requests in flight")
+    ap.add_argument("--c", default="4,16", help="requests in flight, one level or several (4,16,32)")
     args = ap.parse_args()
+    levels = [int(x) for x in str(args.c).split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="countyos-bench-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     env = dict(
@@ -211,24 +212,24 @@ def main() -> None:
     bodies = [body(i) for i in range(args.n)]
     warm = bodies[: min(200, args.n // 10)]
     (tmp / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
-    results = {}
-    for name, app, app_dir in (
-        ("baseline (bare FastAPI)", "bare_app:app", str(tmp)),
-        ("CountyOS Open311 POST", "countyos.app:create_app", None),
-    ):
+    results: dict[tuple[str, int], tuple[float, float, float]] = {}
+    names = ("baseline (bare FastAPI)", "CountyOS Open311 POST")
+    for name, app, app_dir in zip(names, ("bare_app:app", "countyos.app:create_app"), (str(tmp), None), strict=True):
         port = free_port()
         proc = start_server(app, port, env, app_dir)
         try:
-            asyncio.run(load(port, warm, min(8, args.c)))
-            elapsed, lat, statuses = asyncio.run(load(port, bodies, args.c))
-            results[name] = summary(name, elapsed, lat, statuses)
+            asyncio.run(load(port, warm, min(8, max(levels))))
+            for c in levels:
+                elapsed, lat, statuses = asyncio.run(load(port, bodies, c))
+                results[name, c] = summary(f"{name} c={c}", elapsed, lat, statuses)
         finally:
             proc.terminate()
             proc.wait(timeout=20)
-    base, ours = results["baseline (bare FastAPI)"], results["CountyOS Open311 POST"]
-    print(
-        f"ratio CountyOS / baseline: {ours / base:.3f}  ({args.n} requests, {args.c} in flight, {os.cpu_count()} CPUs)"
-    )
+    print(f"\n{args.n} requests per level, {os.cpu_count()} CPUs; target ≥ 1,000 req/s with p99 < 50 ms")
+    print("in flight | CountyOS req/s  p50 ms  p99 ms | baseline req/s  p50 ms  p99 ms | ratio")
+    for c in levels:
+        (ours, p50, p99), (base, bp50, bp99) = results[names[1], c], results[names[0], c]
+        print(f"{c:9} | {ours:14.0f} {p50:7.1f} {p99:7.1f} | {base:14.0f} {bp50:7.1f} {bp99:7.1f} | {ours / base:.3f}")
 
 
 if __name__ == "__main__":
