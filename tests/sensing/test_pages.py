@@ -61,3 +61,61 @@ def test_pages_need_sensing_read(client, db, sensors):
     nobody = person(db, ["auditadmin"], totp=False)
     login(client, nobody, expect_full=False)
     assert client.get("/sensing", follow_redirects=False).status_code in (303, 403)
+
+
+def test_rule_form_writes_the_json_rule_and_reads_it_back(client, db, sensors):
+    """Operations staff build a rule with the form (no JSON); it is the same rule as the JSON one,
+    the editor opens it on the form again, and JSON stays available for combinations."""
+    admin = person(db, ["data_admin", "dispatcher"])
+    login(client, admin)
+    page = client.get("/sensing/rules/new")
+    assert 'name="c_kind"' in page.text and 'id="case-categories"' in page.text
+    fields = {
+        "csrf_token": csrf_from(page.text),
+        "name": "妙高溪超警戒",
+        "severity": "critical",
+        "datastream_id": str(sensors.level),
+        "mode": "form",
+        "c_kind": "threshold",
+        "c_op": ">",
+        "c_value": "3.0",
+        "c_clear": "2,8",
+        "c_minutes": "10",
+        "case_category_code": "0101",
+        "dedupe_seconds": "3600",
+        "enabled": "1",
+    }
+    r = client.post("/sensing/rules/save", data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with db.reading() as s:
+        rule = rules.list_rules(s)[-1]
+        assert rule.condition == {
+            "type": "duration",
+            "seconds": 600,
+            "of": {"type": "threshold", "op": ">", "value": 3, "clear": 2.8},
+        }
+        assert (rule.datastream_id, rule.severity, rule.case_category_code) == (sensors.level, "critical", "0101")
+    edit = client.get(r.headers["location"])
+    assert (
+        'value="form" checked' in edit.text
+        and 'name="c_minutes" id="c-minutes" inputmode="decimal" value="10"' in edit.text
+    )
+    bad = client.post("/sensing/rules/save", data={**fields, "c_clear": "3.5"})
+    assert bad.status_code == 422 and "解除值必须位于阈值的正常一侧" in bad.text
+    bad = client.post("/sensing/rules/save", data={**fields, "c_value": "high"})
+    assert bad.status_code == 422 and "请输入数字" in bad.text
+    combo = {"type": "any", "of": [{"type": "no_data", "intervals": 3}, {"type": "threshold", "op": "<", "value": 0}]}
+    r = client.post(
+        "/sensing/rules/save",
+        data={**fields, "name": "组合", "mode": "json", "condition": __import__("json").dumps(combo)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert 'value="json" checked' in client.get(r.headers["location"]).text
+    r = client.post(
+        "/sensing/rules/save",
+        data={**fields, "name": "涨速", "c_kind": "rate", "c_value": "0.5", "c_per": "3600"},
+        follow_redirects=False,
+    )
+    with db.reading() as s:
+        assert rules.list_rules(s)[-1].condition == {"type": "rate", "op": ">", "value": 0.5, "per_seconds": 3600}

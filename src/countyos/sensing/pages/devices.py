@@ -13,7 +13,7 @@ from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
 from countyos.sensing import flows
 from countyos.sensing.models import Alarm, AlarmState, Datastream, Latest, Rule, Thing
-from countyos.sensing.service import alarms, devices, rules
+from countyos.sensing.service import alarms, devices, rule_builder, rules
 from countyos.sensing.service.times import iso
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
@@ -128,12 +128,27 @@ def rule_list(request: Request, session: ReadSession, a: Annotated[Auth, Depends
     )
 
 
+FIELD_LABELS = {
+    "kind": N_("Watch for"),
+    "op": N_("Comparison"),
+    "value": N_("Threshold"),
+    "clear": N_("Clears when back at"),
+    "minutes": N_("For at least (minutes)"),
+    "per": N_("Period"),
+    "intervals": N_("Reporting intervals"),
+}
 EXAMPLE = {"type": "duration", "seconds": 600, "of": {"type": "threshold", "op": ">", "value": 3.0, "clear": 2.8}}
 
 
 def _form_context(
-    session: Any, rule: Rule | None, data: dict[str, Any] | None = None, errors: Any = None
+    session: Any,
+    rule: Rule | None,
+    data: dict[str, Any] | None = None,
+    errors: Any = None,
+    form: rule_builder.RuleForm | None = None,
+    mode: str | None = None,
 ) -> dict[str, Any]:
+    from countyos.cases.service import categories
     from countyos.sensing.models import ObservedProperty
 
     data = data or (
@@ -141,17 +156,32 @@ def _form_context(
         if rule
         else {"severity": "major", "dedupe_seconds": 3600, "enabled": True, "condition": EXAMPLE}
     )
+    if form is None:
+        form = rule_builder.form_from_condition(data.get("condition"))
+        mode = mode or ("form" if form is not None else "json")
     return {
         "rule": rule,
         "data": data,
+        "mode": mode or "form",
+        "form": (form or rule_builder.RuleForm()).as_dict(),
+        "kinds": rule_builder.KINDS,
+        "comparisons": rule_builder.COMPARISONS,
+        "periods": rule_builder.PER,
         "condition_text": data["condition"]
         if isinstance(data.get("condition"), str)
         else json.dumps(data.get("condition"), ensure_ascii=False, indent=2),
         "errors": errors or [],
         "severity_labels": SEVERITY_LABELS,
         "properties": list(session.scalars(select(ObservedProperty).order_by(ObservedProperty.name))),
-        "streams": list(session.scalars(select(Datastream).order_by(Datastream.name))),
+        "streams": list(
+            session.execute(
+                select(Datastream.id, Datastream.name, Thing.name, Datastream.unit_symbol)
+                .join(Thing, Thing.id == Datastream.thing_id)
+                .order_by(Thing.name, Datastream.name)
+            )
+        ),
         "device_classes": sorted({c for c in session.scalars(select(Thing.device_class)) if c}),
+        "categories": [(c.service_code, c.name) for c in categories.list_categories(session, reportable=True)],
     }
 
 
@@ -180,7 +210,7 @@ def rule_save(
     a: Annotated[Auth, Depends(require("sensing.rules"))],
     name: Annotated[str, Form()],
     severity: Annotated[str, Form()],
-    condition: Annotated[str, Form()],
+    condition: Annotated[str, Form()] = "",
     rule_id: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     datastream_id: Annotated[str, Form()] = "",
@@ -189,7 +219,16 @@ def rule_save(
     case_category_code: Annotated[str, Form()] = "",
     dedupe_seconds: Annotated[str, Form()] = "3600",
     enabled: Annotated[str, Form()] = "",
+    mode: Annotated[str, Form()] = "json",
+    c_kind: Annotated[str, Form()] = "threshold",
+    c_op: Annotated[str, Form()] = ">",
+    c_value: Annotated[str, Form()] = "",
+    c_clear: Annotated[str, Form()] = "",
+    c_minutes: Annotated[str, Form()] = "",
+    c_per: Annotated[str, Form()] = "3600",
+    c_intervals: Annotated[str, Form()] = "3",
 ) -> Response:
+    """Save a rule written with the condition builder (``mode=form``) or as JSON (``mode=json``)."""
     data: dict[str, Any] = {
         "name": name,
         "severity": severity,
@@ -202,22 +241,31 @@ def rule_save(
         "dedupe_seconds": _opt_int(dedupe_seconds) or 0,
     }
     rid = _opt_int(rule_id)
-    try:
-        data["condition"] = json.loads(condition)
-    except json.JSONDecodeError as exc:
-        data["condition"] = condition
-        errors = [{"field": "condition", "message": f"JSON: {exc.msg} (line {exc.lineno})"}]
+    form = rule_builder.RuleForm(c_kind, c_op, c_value, c_clear, c_minutes, c_per, c_intervals)
+    mode = "form" if mode == "form" else "json"
+
+    def again(errors: list[dict[str, str]]) -> Response:
         rule = rules.get(session, rule_id=rid) if rid else None
-        return templates(request).render(
-            request, "sensing/rule_form.html", _form_context(session, rule, data, errors), status_code=422
-        )
+        ctx = _form_context(session, rule, data, errors, form, mode)
+        return templates(request).render(request, "sensing/rule_form.html", ctx, status_code=422)
+
+    if mode == "form":
+        try:
+            data["condition"] = rule_builder.condition_from_form(form)
+        except rule_builder.FormProblem as exc:
+            data["condition"] = condition
+            return again(
+                [{"field": translate(request, FIELD_LABELS[exc.field]), "message": translate(request, exc.message)}]
+            )
+    else:
+        try:
+            data["condition"] = json.loads(condition)
+        except json.JSONDecodeError as exc:
+            data["condition"] = condition
+            return again([{"field": "condition", "message": f"JSON: {exc.msg} (line {exc.lineno})"}])
     try:
         saved = rules.save(session, actor=a.actor, data=data, rule_id=rid)
     except CountyError as exc:
         session.rollback()
-        rule = rules.get(session, rule_id=rid) if rid else None
-        errs = getattr(exc, "errors", [{"field": "", "message": exc.message}])
-        return templates(request).render(
-            request, "sensing/rule_form.html", _form_context(session, rule, data, errs), status_code=422
-        )
+        return again(getattr(exc, "errors", [{"field": "", "message": exc.message}]))
     return redirect(f"/sensing/rules/{saved.id}", translate(request, "Rule saved"))

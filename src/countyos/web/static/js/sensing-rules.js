@@ -1,13 +1,66 @@
-// Rule editor (sensing): "preview over the last days" posts the condition and target to
-// /api/v1/sensing/rules/preview and says how often the rule would have fired. No inline scripts (CSP).
+// Rule editor (sensing). The condition builder writes the same JSON the server builds from the form
+// (sensing/service/rule_builder.py) into the JSON box, so people see what the engine will evaluate;
+// "Write JSON" opens the box for combinations. "Preview over the last days" posts the condition and
+// target to /api/v1/sensing/rules/preview and says how often the rule would have fired.
+// No inline scripts (CSP).
 (function () {
   "use strict";
-  document.addEventListener("DOMContentLoaded", () => {
+
+  function number(text) {
+    const t = String(text || "").trim().replace(",", ".");
+    if (t === "") return null;
+    const n = Number(t);
+    return Number.isFinite(n) ? n : NaN;
+  }
+
+  function conditionFromForm(form) {
+    const f = new FormData(form);
+    const kind = f.get("c_kind");
+    if (kind === "no_data") return { type: "no_data", intervals: number(f.get("c_intervals")) };
+    const op = f.get("c_op");
+    const value = number(f.get("c_value"));
+    if (kind === "rate") return { type: "rate", op, value, per_seconds: Number(f.get("c_per")) };
+    const cond = { type: "threshold", op, value };
+    const clear = number(f.get("c_clear"));
+    if (clear !== null) cond.clear = clear;
+    const minutes = number(f.get("c_minutes"));
+    if (minutes !== null) return { type: "duration", seconds: Math.round(minutes * 60), of: cond };
+    return cond;
+  }
+
+  function setUp(form) {
+    const builder = document.getElementById("rule-builder");
+    const box = document.getElementById("rule-condition");
+    const kind = document.getElementById("c-kind");
+    const stream = document.getElementById("rule-datastream");
+    const mode = () => (form.querySelector("input[name=mode]:checked") || {}).value || "json";
+
+    function sync() {
+      const formMode = mode() === "form";
+      builder.hidden = !formMode;
+      box.readOnly = formMode;
+      for (const row of builder.querySelectorAll("[data-kinds]")) {
+        row.hidden = !row.dataset.kinds.split(" ").includes(kind.value);
+      }
+      const opt = stream && stream.selectedOptions[0];
+      for (const hint of builder.querySelectorAll(".unit-hint")) hint.textContent = (opt && opt.dataset.unit) || "";
+      if (formMode) box.value = JSON.stringify(conditionFromForm(form), null, 2);
+    }
+
+    form.addEventListener("input", (e) => {
+      if (e.target !== box) sync();
+    });
+    form.addEventListener("change", (e) => {
+      if (e.target !== box) sync();
+    });
+    sync();
+  }
+
+  function setUpPreview(form) {
     const btn = document.getElementById("rule-preview");
     if (!btn) return;
     const out = document.getElementById("rule-preview-result");
     btn.addEventListener("click", async () => {
-      const form = document.getElementById("rule-form");
       const f = new FormData(form);
       let condition;
       try {
@@ -38,5 +91,12 @@
       out.textContent = btn.dataset.text.replace("{days}", res.days).replace("{n}", res.fired).replace("{obs}", res.observations);
       out.dataset.fired = String(res.fired);
     });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const form = document.getElementById("rule-form");
+    if (!form) return;
+    setUp(form);
+    setUpPreview(form);
   });
 })();
