@@ -4,8 +4,11 @@ what it counts; the weekly report renders. Screenshots (zh-CN) for the README.""
 
 from __future__ import annotations
 
+import http.server
 import re
 import subprocess
+import sys
+import threading
 import time
 
 import httpx
@@ -13,12 +16,25 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import select
 
+from countyos.cases.models import Channel
+from countyos.cases.service import cases, categories
 from countyos.core.actor import Actor
 from countyos.core.db import Database
 from countyos.org.models import User
 from countyos.org.service import tokens
 from countyos.sensing.service import devices
-from tests.browser.conftest import PHONE, Browsing, Server, browser, browsing, browsing_session, server, shoot  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401
+    ARTIFACTS,
+    PHONE,
+    Browsing,
+    Server,
+    _start_server,
+    browser,
+    browsing,
+    browsing_session,
+    server,
+    shoot,
+)
 
 pytestmark = pytest.mark.browser
 SETUP = Actor(id=None, name="browser test")
@@ -148,3 +164,112 @@ def test_the_weekly_report_renders(browsing: Browsing, tmp_path) -> None:  # noq
     assert pages
     first = Image.open(pages[0]).convert("L")
     assert sum(1 for v in first.getdata() if v < 160) > 1000  # a page of text and tables, not blank
+
+
+class _Unavailable(http.server.BaseHTTPRequestHandler):
+    """What a reverse proxy answers while the application behind it restarts."""
+
+    def do_GET(self) -> None:
+        self.send_response(502)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"502 Bad Gateway")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(srv: Server, log_name: str) -> subprocess.Popen[bytes]:
+    """uvicorn on the server's port and database again; returns once /healthz answers."""
+    port = srv.url.rsplit(":", 1)[1]
+    with (ARTIFACTS / log_name).open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "countyos.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", port, "--log-level", "warning"],
+            env=srv.env, cwd=srv.env["COUNTYOS_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the restarted server exited; see test-artifacts/{log_name}"
+        try:
+            if httpx.get(srv.url + "/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail("the restarted server did not answer /healthz within 60 s")
+
+
+def _report_directly(srv: Server, title: str) -> str:
+    """A case written to the database while no server runs (as another worker would); its number."""
+    db = Database(srv.env["COUNTYOS_DATABASE_URL"])
+    try:
+        with db.unit_of_work() as s:
+            cat = categories.get_by_service_code(s, code="M06010")
+            assert cat is not None
+            new = cases.NewCase(channel=Channel.STAFF, category_id=cat.id, description=title, title=title,
+                                lon=119.2745, lat=28.5925)  # fmt: skip
+            case, _, _ = cases.create(s, actor=SETUP, new=new)
+            assert case.number
+            return case.number
+    finally:
+        db.dispose()
+
+
+def test_the_view_survives_a_server_restart(browser, tmp_path_factory) -> None:  # noqa: F811
+    """The server stops (the proxy answers 502 meanwhile) and starts again: the page says it is
+    reconnecting, reconnects by itself, shows what happened while it was away and then new events,
+    with tiles re-read — no reload. A server of its own, so the shared one is not restarted."""
+    srv, stop_first = _start_server(tmp_path_factory.mktemp("ioc-restart"))
+    restarted: subprocess.Popen[bytes] | None = None
+    session = Browsing(srv, browser)
+    try:
+        page = session.as_user("leader")
+        page.goto("/ioc?period=today")
+        page.locator("#ioc[data-ready='1']").wait_for(timeout=30_000)
+        page.locator("#ioc[data-live='1']").wait_for(timeout=10_000)
+        today = int(tile(page, "cases_today"))
+
+        stop_first()  # SIGTERM: open streams end, the server exits
+        port = int(srv.url.rsplit(":", 1)[1])
+        proxy = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Unavailable)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        try:
+            page.locator("#ioc[data-live='0']").wait_for(timeout=10_000)
+            assert page.locator("#ioc-live [data-text]").inner_text().strip() == "正在重新连接…"
+            away = _report_directly(srv, "重启期间上报的暴露垃圾（浏览器测试）")
+            time.sleep(3)  # the page meets the 502 at least once: EventSource gives up on it
+        finally:
+            proxy.shutdown()
+            proxy.server_close()
+        restarted = _serve(srv, "ioc-restart-server.log")
+
+        page.locator("#ioc[data-live='1']").wait_for(timeout=40_000)
+        page.locator("#ioc-feed li.case_reported", has_text=away).wait_for(timeout=10_000)
+        page.locator(f"#tile-cases_today [data-value]:text-is('{today + 1}')").wait_for(timeout=10_000)
+
+        api_key, _ = keys(srv)
+        r = httpx.post(
+            srv.url + "/open311/v2/requests.json",
+            data={"api_key": api_key, "service_code": "M06010", "lat": "28.5925", "long": "119.2745",
+                  "description": "重启之后上报的暴露垃圾（浏览器测试）"},
+            timeout=30,
+        )  # fmt: skip
+        assert r.status_code in (200, 201), r.text
+        fresh = r.json()[0]["service_request_id"]
+        page.locator("#ioc-feed li.case_reported", has_text=fresh).wait_for(timeout=10_000)
+        page.locator(f"#tile-cases_today [data-value]:text-is('{today + 2}')").wait_for(timeout=10_000)
+        assert api_tiles(page)["cases_today"]["count"] == today + 2
+        outage = ("HTTP 502", "status of 502", "ERR_CONNECTION_REFUSED", "/api/v1/ioc/stream")  # its retries
+        assert not [p for p in problems(page) if not any(o in p for o in outage)]
+    finally:
+        session.close()
+        if restarted is not None:
+            restarted.terminate()
+            try:
+                restarted.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                restarted.kill()
+        else:
+            stop_first()

@@ -16,16 +16,32 @@ async function refresh() {
   root.dataset.refreshed = String(Number(root.dataset.refreshed || 0) + 1);
 }
 
+// As on the desktop view: after an answer that is not a stream (a 502/503 while the server restarts)
+// EventSource gives up, so a new one is opened here after a growing pause; back, the page re-reads.
+let opened = false;
+let pause = 2000;
+
 function connect() {
   const status = document.getElementById("ioc-live");
   const set = (ok) => {
     status.classList.toggle("on", ok);
     status.querySelector("[data-text]").textContent = ok ? L.connected || "" : L.reconnecting || "";
   };
-  const source = new EventSource("/api/v1/ioc/stream");
-  source.addEventListener("hello", () => set(true));
-  source.onerror = () => set(false);
   const later = () => { if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 300); };
+  const source = new EventSource("/api/v1/ioc/stream");
+  source.addEventListener("hello", () => {
+    set(true);
+    pause = 2000;
+    if (opened) later();
+    opened = true;
+  });
+  source.onerror = () => {
+    set(false);
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(connect, pause);
+      pause = Math.min(pause * 2, 30000);
+    }
+  };
   for (const kind of ["case_reported", "case_dispatched", "case_closed", "case_rework", "case_supervised",
     "alarm_raised", "alarm_acknowledged", "alarm_cleared"]) source.addEventListener(kind, later);
 }

@@ -314,6 +314,14 @@ function addToFeed(kind, ev) {
   while (list.children.length > 50) list.lastChild.remove();
 }
 
+// EventSource reconnects by itself after a network error (with Last-Event-ID), but gives up for good
+// on an answer that is not a stream — a proxy's 502 or the server's 503 while it restarts. Then a new
+// EventSource is opened here, resuming after the last event seen (?after=), with a growing pause.
+let source = null;
+let lastId = "";
+let opened = false;
+let pause = 2000;
+
 function connect() {
   const status = document.getElementById("ioc-live");
   const setStatus = (ok) => {
@@ -321,13 +329,25 @@ function connect() {
     status.querySelector("[data-text]").textContent = ok ? t("connected") : t("reconnecting");
     root.dataset.live = ok ? "1" : "0";
   };
-  const source = new EventSource(`${API}/stream`);
-  source.addEventListener("hello", () => setStatus(true));
-  source.onopen = () => setStatus(true);
-  source.onerror = () => setStatus(false);
+  source = new EventSource(`${API}/stream` + (lastId ? `?after=${encodeURIComponent(lastId)}` : ""));
+  source.addEventListener("hello", (m) => {
+    if (m.lastEventId) lastId = m.lastEventId;
+    setStatus(true);
+    pause = 2000;
+    if (opened) scheduleRefresh();  // back after a break: what changed meanwhile, not only the feed
+    opened = true;
+  });
+  source.onerror = () => {
+    setStatus(false);
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(connect, pause);
+      pause = Math.min(pause * 2, 30000);
+    }
+  };
   for (const kind of ["case_reported", "case_dispatched", "case_closed", "case_rework", "case_supervised",
     "alarm_raised", "alarm_acknowledged", "alarm_cleared"]) {
     source.addEventListener(kind, (m) => {
+      if (m.lastEventId) lastId = m.lastEventId;
       const ev = JSON.parse(m.data);
       addToFeed(kind, ev);
       scheduleRefresh();
