@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from countyos.core import i18n
@@ -209,29 +210,35 @@ def ranking_data(session: ReadSession, a: View, scope: ScopeQ) -> dict[str, Any]
     }
 
 
-@router.get("/ioc/map/grids")
-def map_grids(session: ReadSession, a: View, scope: ScopeQ) -> dict[str, Any]:
+# The map layers answer thousands of plain features: they are sent as they are (JSONResponse), without
+# FastAPI's validation and encoding of every one of them against the ``dict[str, Any]`` they are.
+
+
+@router.get("/ioc/map/grids", response_class=JSONResponse)
+def map_grids(session: ReadSession, a: View, scope: ScopeQ) -> JSONResponse:
     """grid code → open and overdue cases (join with /api/v1/geo/collections/grids)."""
-    return {"grids": mapdata.grid_counts(session, actor=a.actor, scope=scope, now=utcnow())}
+    return JSONResponse({"grids": mapdata.grid_counts(session, actor=a.actor, scope=scope, now=utcnow())})
 
 
-@router.get("/ioc/map/cases")
-def map_cases(session: ReadSession, a: View, scope: ScopeQ) -> dict[str, Any]:
+@router.get("/ioc/map/cases", response_class=JSONResponse)
+def map_cases(session: ReadSession, a: View, scope: ScopeQ) -> JSONResponse:
     """Open cases as GeoJSON points (step, priority, clock level), most urgent first."""
-    return mapdata.case_points(session, actor=a.actor, scope=scope, now=utcnow())
+    return JSONResponse(mapdata.case_points(session, actor=a.actor, scope=scope, now=utcnow()))
 
 
-@router.get("/ioc/map/devices")
-def map_devices(session: ReadSession, a: View, scope: ScopeQ) -> dict[str, Any]:
+@router.get("/ioc/map/devices", response_class=JSONResponse)
+def map_devices(session: ReadSession, a: View, scope: ScopeQ) -> JSONResponse:
     """Devices as GeoJSON points with health and the most severe active alarm."""
-    return mapdata.device_points(session, scope=scope)
+    return JSONResponse(mapdata.device_points(session, scope=scope))
 
 
-@router.get("/ioc/map/components")
-def map_components(session: ReadSession, a: View, scope: ScopeQ) -> dict[str, Any]:
+@router.get("/ioc/map/components", response_class=JSONResponse)
+def map_components(session: ReadSession, a: View, scope: ScopeQ) -> JSONResponse:
     """The scope's components as GeoJSON points with their status, and the count and list per status."""
     now = utcnow()
-    return {
-        **mapdata.component_points(session, actor=a.actor, scope=scope, now=now),
-        "status": mapdata.component_status(session, scope=scope, now=now, actor=a.actor),
-    }
+    return JSONResponse(
+        {
+            **mapdata.component_points(session, actor=a.actor, scope=scope, now=now),
+            "status": mapdata.component_status(session, scope=scope, now=now, actor=a.actor),
+        }
+    )
