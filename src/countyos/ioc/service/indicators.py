@@ -10,9 +10,10 @@ and its whole), each of them a list. Nothing is stored or pre-computed, so nothi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -31,6 +32,7 @@ from countyos.sensing.models import Severity
 from countyos.sensing.service import ioc_queries as sensing_q
 
 SOURCES = ("cases", "alarms", "devices", "components")
+T = TypeVar("T")
 
 MEASURES: dict[str, tuple[str, ...]] = {
     "cases": tuple(cases_q.MEASURES),
@@ -148,13 +150,29 @@ def check(source: str, measure: str) -> None:
 # --- slices of each source ------------------------------------------------------------------------
 
 
+def _once(session: Session, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """``make()`` once per session (one request or job): the category tree, the things of a township
+    or a category are read once, not again for each of the twenty indicators of a page."""
+    memo: dict[tuple[Any, ...], Any] = session.info.setdefault("ioc.once", {})
+    if key not in memo:
+        memo[key] = make()
+    return cast(T, memo[key])
+
+
+def category_ids(session: Session, category_id: int) -> tuple[int, ...]:
+    return _once(session, ("categories", category_id),
+                 lambda: cases_q.category_with_descendants(session, category_id=category_id))  # fmt: skip
+
+
+def category_codes(session: Session, category_id: int) -> tuple[str, ...]:
+    """The Open311 service codes of a category and its descendants (what alarm rules name)."""
+    ids = category_ids(session, category_id)
+    return _once(session, ("codes", category_id), lambda: tuple(cases_q.service_codes(session, ids=set(ids))))
+
+
 def case_slice(session: Session, scope: Scope, narrow: Narrow) -> cases_q.CaseSlice:
     start, end = narrow.window(scope.start, scope.end)
-    cats = (
-        cases_q.category_with_descendants(session, category_id=scope.category_id)
-        if scope.category_id is not None
-        else None
-    )
+    cats = category_ids(session, scope.category_id) if scope.category_id is not None else None
     return cases_q.CaseSlice(start, end, scope.township_code, cats, narrow.department_id, narrow.grid_code)
 
 
@@ -162,13 +180,13 @@ def sensing_slice(session: Session, scope: Scope, narrow: Narrow, *, devices: bo
     """Alarms (or, with ``devices``, things) of the scope: the township's things by position; with a
     category, the alarms of rules that raise cases of it — and the things such a rule watches."""
     start, end = narrow.window(scope.start, scope.end)
-    things = places.things_in(session, scope.township_code) if scope.township_code else None
+    town = scope.township_code
+    things = _once(session, ("town", town), lambda: places.things_in(session, town)) if town else None
     codes = None
     if scope.category_id is not None:
-        ids = cases_q.category_with_descendants(session, category_id=scope.category_id)
-        codes = tuple(cases_q.service_codes(session, ids=set(ids)))
+        codes = category_codes(session, scope.category_id)
         if devices:
-            watched = places.things_watched_for(session, codes)
+            watched = _once(session, ("watched", codes), lambda: places.things_watched_for(session, codes))
             things = watched if things is None else tuple(t for t in things if t in set(watched))
     if narrow.thing_id is not None:
         things = tuple(t for t in (things if things is not None else (narrow.thing_id,)) if t == narrow.thing_id)
@@ -184,7 +202,8 @@ def component_filter(session: Session, scope: Scope, measure: str) -> geo_compon
     if scope.category_id is None:
         return f
     prefix = KIND_PREFIX[CategoryKind.COMPONENT]
-    code = next(iter(cases_q.service_codes(session, ids={scope.category_id})), "")
+    cid = scope.category_id
+    code = next(iter(_once(session, ("code", cid), lambda: cases_q.service_codes(session, ids={cid}))), "")
     if not code.startswith(prefix):
         return None
     cls = code.removeprefix(prefix)
