@@ -1,5 +1,8 @@
-"""In a browser: a flood measured by a demo river gauge raises a critical alarm that opens a case;
-the dispatcher sees the gauge on the device map and the alarm with its case in the alarm console."""
+"""In a browser, the whole flood story of the demo county: a river gauge measures a flood (through the
+SensorThings API, as a gateway would send it), the rule raises a critical alarm that opens a case; the
+dispatcher sees the alarm with its case in the alarm console and the gauge on the device map, opens
+the case, dispatches it to a department, finds it on the console's map at the gauge's position; the
+water falls back, the alarm clears by itself and the case's timeline says so."""
 
 from __future__ import annotations
 
@@ -21,8 +24,10 @@ def test_flood_becomes_an_alarm_with_a_case_visible_in_the_browser(browsing: Bro
     auth = {"Authorization": "Basic " + base64.b64encode(f"{MACHINE}:{MACHINE_PASSWORD}".encode()).decode()}
     things = httpx.get(
         f"{base}/Things",
-        params={"$filter": "endswith(name, '水位站01')",
-                "$expand": "Datastreams($filter=unitOfMeasurement/symbol eq 'm')"},
+        params={
+            "$filter": "endswith(name, '水位站01')",
+            "$expand": "Datastreams($filter=unitOfMeasurement/symbol eq 'm'),Locations",
+        },
     ).json()["value"]
     assert things and things[0]["Datastreams"]
     ds = things[0]["Datastreams"][0]["@iot.id"]
@@ -45,5 +50,51 @@ def test_flood_becomes_an_alarm_with_a_case_visible_in_the_browser(browsing: Bro
     shoot(page, "sensing-device-map")
     page.goto(f"/sensing/devices/{things[0]['@iot.id']}")
     expect(page.locator(".sensing-chart[data-points]").first).to_be_visible(timeout=15000)
+
+    # The case, opened by the alarm, goes through the centre's steps, each person on their own page:
+    # intake accepts it (受理), the shift leader registers it (立案), the dispatcher dispatches it (派遣).
+    page.goto("/sensing/alarms")
+    page.locator("#alarms-table tr.sev-critical").filter(has_text=things[0]["name"]).first.locator(
+        "a[href^='/cases/']"
+    ).click()
+    page.wait_for_load_state()
+    case_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    expect(page.locator("#timeline")).to_contain_text("Alarm #")
+    for user, action in (("intake", "accept"), ("shift", "register"), ("dispatch", "dispatch")):
+        step = browsing.as_user(user)
+        step.goto(f"/cases/{case_id}")
+        if not step.locator(f"#do-{action}").is_visible():  # the first action's form is open already
+            step.locator(f"#act-{action}").click()
+        step.locator(f"#do-{action}").click()
+        step.wait_for_load_state()
+        expect(step.locator(f"#act-{action}")).to_have_count(0)
+        if action != "dispatch":
+            assert not step.problems.take()  # type: ignore[attr-defined]
+            step.context.close()
+    page = step
+    expect(page.locator("#case-state")).to_have_text("已派遣")
+    shoot(page, "sensing-flood-case-dispatched")
+
+    # On the console's map, at the gauge.
+    page.goto("/cases?queue=all")
+    expect(page.locator(f"tr[data-case='{case_id}']")).to_be_visible()
+    expect(page.locator("#cases-map canvas.maplibregl-canvas")).to_be_visible(timeout=15000)
+    features = page.evaluate(  # what the map shows: the console queue's GeoJSON, with this browser's session
+        "async () => (await (await fetch('/cases/map.geojson?queue=all')).json()).features"
+    )
+    ours = [f for f in features if f["properties"]["id"] == case_id]
+    gauge = things[0]["Locations"][0]["location"]["coordinates"]
+    assert ours and ours[0]["geometry"]["coordinates"] == pytest.approx(gauge, abs=1e-6), (ours, gauge)
+    shoot(page, "sensing-flood-case-on-map")
+
+    # The water falls back below the clearing level: the alarm clears itself, noted on the case.
+    rows = [[(now - timedelta(minutes=4 - i)).strftime("%Y-%m-%dT%H:%M:%SZ"), 2.5] for i in range(3)]
+    body = [{"Datastream": {"@iot.id": ds}, "components": ["phenomenonTime", "result"], "dataArray": rows}]
+    r = httpx.post(f"{base}/CreateObservations", headers=auth, timeout=30, json=body)
+    assert r.status_code == 201 and "error" not in r.json(), r.text
+    page.goto("/sensing/alarms?state=cleared")
+    expect(page.locator("#alarms-table tr.sev-critical").filter(has_text=things[0]["name"]).first).to_be_visible()
+    page.goto(f"/cases/{case_id}")
+    expect(page.locator("#timeline")).to_contain_text("Alarm cleared")
     problems = page.problems.take()  # type: ignore[attr-defined]
     assert not problems, problems
