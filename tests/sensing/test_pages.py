@@ -42,6 +42,7 @@ def test_pages_render_and_alarm_console_acknowledges(client, db, sensors):
     assert form.status_code == 200 and "rule-preview" in form.text
     console = client.get("/sensing/alarms")
     assert console.status_code == 200 and "高水位" in console.text
+    assert "alarm-observations" in console.text and "/sta/v1.1/Observations(" in console.text  # what raised it
     with db.reading() as s:
         alarm_id = s.scalars(select(Alarm.id)).one()
     r = client.post(

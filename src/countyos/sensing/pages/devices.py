@@ -12,7 +12,7 @@ from starlette.responses import Response
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
 from countyos.sensing import flows
-from countyos.sensing.models import Alarm, AlarmState, Datastream, Latest, Rule, Thing
+from countyos.sensing.models import Alarm, AlarmObservation, AlarmState, Datastream, Latest, Rule, Thing
 from countyos.sensing.service import alarms, devices, rule_builder, rules
 from countyos.sensing.service.times import iso
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
@@ -86,12 +86,20 @@ def alarm_console(
     states = ["active", "acknowledged"] if state == "open" else ([state] if state in STATE_LABELS else None)
     rows = alarms.list_alarms(session, states=states)
     things = {t.id: t for t in session.scalars(select(Thing).where(Thing.id.in_({r.thing_id for r in rows})))}
+    raised_by: dict[int, list[tuple[int, str | None, float | None]]] = {}
+    for o in session.scalars(
+        select(AlarmObservation)
+        .where(AlarmObservation.alarm_id.in_([r.id for r in rows]))
+        .order_by(AlarmObservation.phenomenon_us)
+    ):
+        raised_by.setdefault(o.alarm_id, []).append((o.observation_id, iso(o.phenomenon_us), o.result))
     return templates(request).render(
         request,
         "sensing/alarms.html",
         {
             "rows": rows,
             "things": things,
+            "raised_by": raised_by,
             "state": state,
             "state_labels": STATE_LABELS,
             "severity_labels": SEVERITY_LABELS,
