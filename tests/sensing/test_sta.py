@@ -318,3 +318,49 @@ def test_links_through_ref(client, thing, writer):
     )
     assert r.status_code == 400
     assert client.post(f"{STA}/Things({tid})/Locations/$ref", json={"@iot.id": 1}).status_code == 401
+
+
+def test_multidatastream_components_have_rollups(client, db, thing, writer):
+    """A MultiDatastream's numeric components are rolled up like datastreams (charts over any range)."""
+    tid = thing["@iot.id"]
+    body = {
+        "name": "气象",
+        "description": "temperature and humidity",
+        "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation",
+        "unitOfMeasurements": [{"name": "degree", "symbol": "°C"}, {"name": "percent", "symbol": "%"}],
+        "multiObservationDataTypes": ["OM_Measurement", "OM_Measurement"],
+        "Thing": {"@iot.id": tid},
+        "Sensor": {"name": "th", "description": "", "encodingType": "text/plain", "metadata": "t"},
+        "ObservedProperties": [
+            {"name": "temperature", "definition": "t", "description": ""},
+            {"name": "humidity", "definition": "h", "description": ""},
+        ],
+        "Observations": [
+            {"phenomenonTime": f"2026-05-01T08:{m:02d}:00Z", "result": [20 + m, 60 - m]} for m in range(0, 40, 10)
+        ],
+    }
+    r = client.post(f"{STA}/MultiDatastreams", json=body, headers=writer)
+    assert r.status_code == 201, r.text
+    mds = r.json()["@iot.id"]
+    token = token_for(db, person(db, ["dispatcher"]), ["sensing.read"])
+
+    def hour(component: int) -> dict:
+        r = client.get(
+            f"/api/v1/sensing/multidatastreams/{mds}/series",
+            params={
+                "component": component,
+                "level": "hour",
+                "start": "2026-05-01T08:00:00Z",
+                "end": "2026-05-01T09:00:00Z",
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 200, r.text
+        (point,) = r.json()["points"]
+        return point
+
+    assert hour(0) == {"t": "2026-05-01T08:00:00Z", "n": 4, "min": 20, "max": 50, "avg": 35, "last": 50}
+    assert hour(1)["min"] == 30 and hour(1)["last"] == 30
+    last = client.get(f"{STA}/MultiDatastreams({mds})/Observations?$orderby=phenomenonTime desc&$top=1").json()
+    assert client.delete(f"{STA}/Observations({last['value'][0]['@iot.id']})", headers=writer).status_code == 200
+    assert hour(0)["n"] == 3 and hour(0)["max"] == 40 and hour(0)["last"] == 40

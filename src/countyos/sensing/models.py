@@ -346,6 +346,35 @@ class RollupDay(_RollupColumns, Base):
     __table_args__ = ROLLUP_TABLE_ARGS
 
 
+class _MultiRollupColumns:
+    """Rollups of one component (position in the result array) of a MultiDatastream."""
+
+    multi_datastream_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    component: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket_us: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    vmin: Mapped[float | None] = mapped_column(Float)
+    vmax: Mapped[float | None] = mapped_column(Float)
+    vsum: Mapped[float | None] = mapped_column(Float)
+    vlast: Mapped[float | None] = mapped_column(Float)
+    last_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupMultiMinute(_MultiRollupColumns, Base):
+    __tablename__ = "sensing_rollup_multi_minute"
+    __table_args__ = ROLLUP_TABLE_ARGS
+
+
+class RollupMultiHour(_MultiRollupColumns, Base):
+    __tablename__ = "sensing_rollup_multi_hour"
+    __table_args__ = ROLLUP_TABLE_ARGS
+
+
+class RollupMultiDay(_MultiRollupColumns, Base):
+    __tablename__ = "sensing_rollup_multi_day"
+    __table_args__ = ROLLUP_TABLE_ARGS
+
+
 class DeviceToken(Base):
     """A secret with which one device (or a gateway, for itself and its children) posts observations."""
 

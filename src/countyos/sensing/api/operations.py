@@ -65,13 +65,39 @@ def series(
     if s >= e:
         raise ValidationFailed("The start must be before the end")
     lv, points = rollups.series(session, datastream_id=datastream_id, start_us=s, end_us=e, level=level)
+    return _series_out(lv, points)
+
+
+def _series_out(level: str, points: list[rollups.Point]) -> dict[str, Any]:
     return {
-        "level": lv,
+        "level": level,
         "points": [
             {"t": iso(p.bucket_us), "n": p.n, "min": p.vmin, "max": p.vmax, "avg": p.avg, "last": p.last}
             for p in points
         ],
     }
+
+
+@router.get("/multidatastreams/{multi_datastream_id}/series")
+def multi_series(
+    multi_datastream_id: int,
+    session: ReadSession,
+    _: Annotated[Auth, Depends(require("sensing.read"))],
+    component: Annotated[int, Query(ge=0, lt=1024)] = 0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    level: Annotated[str | None, Query(pattern="^(minute|hour|day)$")] = None,
+) -> dict[str, Any]:
+    """Buckets of one component (its position in the result array) of a MultiDatastream, from its rollups."""
+    end = end or utcnow()
+    e = to_us(end)
+    s = to_us(start) if start else e - DAY_US
+    if s >= e:
+        raise ValidationFailed("The start must be before the end")
+    lv, points = rollups.series_multi(
+        session, multi_datastream_id=multi_datastream_id, component=component, start_us=s, end_us=e, level=level
+    )
+    return _series_out(lv, points)
 
 
 class RuleIn(BaseModel):

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from countyos.core.clock import utcnow
 from countyos.core.settings import get_settings
+from countyos.sensing.models import Observation, ObservationExtra
 from countyos.sensing.service.times import DAY_US, HOUR_US, MINUTE_US, US
 
 LEVELS = ("minute", "hour", "day")
@@ -170,6 +172,93 @@ def series(
             "WHERE datastream_id = :ds AND bucket_us >= :lo AND bucket_us < :hi ORDER BY bucket_us"
         ),
         {"ds": datastream_id, "lo": bucket_start(start_us, level), "hi": end_us},
+    ).all()
+    return level, [
+        Point(b, n, vmin, vmax, (vsum / n) if n and vsum is not None else None, vlast)
+        for b, n, vmin, vmax, vsum, vlast in rows
+    ]
+
+
+# --- MultiDatastreams: the same rollups per component (position in the result array) ---------------
+
+MULTI_TABLE = {level: f"sensing_rollup_multi_{level}" for level in LEVELS}
+_COMPONENTS = 1024  # components of one MultiDatastream are numbered below this (a key packs both)
+
+
+def _multi_upsert_sql(dialect: str, table: str) -> str:
+    """The datastream upsert with (multi_datastream_id, component) as the key."""
+    sql = _upsert_sql(dialect, table)
+    extra = "?" if dialect == "sqlite" else "%s"
+    return (
+        sql.replace("(datastream_id, bucket_us, n,", "(multi_datastream_id, component, bucket_us, n,", 1)
+        .replace("VALUES (", f"VALUES ({extra}, ", 1)
+        .replace("ON CONFLICT (datastream_id, bucket_us)", "ON CONFLICT (multi_datastream_id, component, bucket_us)")
+    )
+
+
+def merge_multi(session: Session, *, multi_datastream_id: int, times: list[int], results: list[list[Any]]) -> None:
+    """Add MultiDatastream observations (each result a list, one value per component) to the rollups;
+    components that are not finite numbers (text, booleans, null) are left out."""
+    keys, ts, vs = [], [], []
+    for t, result in zip(times, results, strict=True):
+        for c, v in enumerate(result[:_COMPONENTS]):
+            if isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v):
+                keys.append(multi_datastream_id * _COMPONENTS + c)
+                ts.append(t)
+                vs.append(float(v))
+    if not keys:
+        return
+    agg = aggregate(np.asarray(keys, dtype=np.int64), np.asarray(ts, dtype=np.int64), np.asarray(vs))
+    conn = session.connection()
+    for level, rows in agg.items():
+        conn.exec_driver_sql(
+            _multi_upsert_sql(conn.dialect.name, MULTI_TABLE[level]),
+            [(k // _COMPONENTS, k % _COMPONENTS, *rest) for k, *rest in rows],
+        )
+
+
+def rebuild_multi(session: Session, *, multi_datastream_id: int, start_us: int, end_us: int) -> None:
+    """Recompute a MultiDatastream's rollups over [start, end) from its observations (after deletes)."""
+    lo_all = bucket_start(start_us, "day")
+    hi_all = bucket_start(end_us, "day") + DAY_US
+    for level in LEVELS:
+        session.execute(
+            text(
+                f"DELETE FROM {MULTI_TABLE[level]} "
+                "WHERE multi_datastream_id = :m AND bucket_us >= :lo AND bucket_us < :hi"
+            ),
+            {"m": multi_datastream_id, "lo": lo_all, "hi": hi_all},
+        )
+    rows = session.execute(
+        select(Observation.phenomenon_us, ObservationExtra.result_json)
+        .join(ObservationExtra, ObservationExtra.observation_id == Observation.id)
+        .where(
+            Observation.multi_datastream_id == multi_datastream_id,
+            Observation.phenomenon_us >= lo_all,
+            Observation.phenomenon_us < hi_all,
+        )
+    ).all()
+    merge_multi(
+        session,
+        multi_datastream_id=multi_datastream_id,
+        times=[r[0] for r in rows],
+        results=[r[1] if isinstance(r[1], list) else [] for r in rows],
+    )
+
+
+def series_multi(
+    session: Session, *, multi_datastream_id: int, component: int, start_us: int, end_us: int, level: str | None = None
+) -> tuple[str, list[Point]]:
+    """Buckets of one component of a MultiDatastream in [start, end) from its rollups."""
+    level = level or choose_level(start_us, end_us)
+    if level not in MULTI_TABLE:
+        raise ValueError(level)
+    rows = session.execute(
+        text(
+            f"SELECT bucket_us, n, vmin, vmax, vsum, vlast FROM {MULTI_TABLE[level]} WHERE multi_datastream_id = :m "
+            "AND component = :c AND bucket_us >= :lo AND bucket_us < :hi ORDER BY bucket_us"
+        ),
+        {"m": multi_datastream_id, "c": component, "lo": bucket_start(start_us, level), "hi": end_us},
     ).all()
     return level, [
         Point(b, n, vmin, vmax, (vsum / n) if n and vsum is not None else None, vlast)

@@ -378,6 +378,7 @@ class Writer:
             if not isinstance(result, list) or len(result) != len(stream.units):
                 raise StaInvalid(f"the result must be a list of {len(stream.units)} values")
             oid = self._insert_multi(sid, start, foi_id if foi_id != default_foi else None)
+            rollups.merge_multi(self.s, multi_datastream_id=sid, times=[start], results=[result])
         else:
             info = streams.by_id(self.s, sid)
             if (
@@ -561,6 +562,14 @@ class Writer:
         ).all()
         if not rows:
             return
+        multi: dict[int, list[int]] = {}
+        for mds, t in self.s.execute(
+            select(m.Observation.multi_datastream_id, m.Observation.phenomenon_us).where(
+                m.Observation.id.in_([r[0] for r in rows if r[1] is None]),
+                m.Observation.multi_datastream_id.is_not(None),
+            )
+        ):
+            multi.setdefault(int(mds or 0), []).append(t)
         ids = [r[0] for r in rows]
         for i in range(0, len(ids), 5000):
             chunk = ids[i : i + 5000]
@@ -581,6 +590,8 @@ class Writer:
                 {"n": len(times), "ds": ds},
             )
         store.refresh_latest(self.s, datastream_ids=sorted(per_stream))
+        for mds, times in multi.items():  # after the rows are gone: their rollups are computed again without them
+            rollups.rebuild_multi(self.s, multi_datastream_id=mds, start_us=min(times), end_us=max(times))
 
 
 class StaConflict(ValueError):
