@@ -1,8 +1,9 @@
 """ioc: composite indexes on the cases tables for the operations view's indicators
 
 State measures (open, overdue, urgent) within a township or a category, flow measures (reported,
-closed, rated… in a period) within a township, urgent open cases, and a covering index from which the
-flow measures of a period are counted without reading the table.
+closed, rated… in a period) within a township, urgent open cases; covering indexes from which the
+overdue count, open and overdue cases per grid, the ids of the most urgent open cases and the flow
+measures of a period are read without reading the table.
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +24,7 @@ INDEXES = [
     ('ix_case_case_category_open', ['category_id', 'is_open', 'step_deadline']),
     ('ix_case_case_township_reported', ['township_code', 'reported_at']),
     ('ix_case_case_open_priority', ['is_open', 'priority']),
+    ('ix_case_case_open_running', ['is_open', 'paused_at', 'step_deadline', 'priority', 'grid_code', 'lon']),
     ('ix_case_case_reported_flow', ['reported_at', 'merged_into_id', 'registered_at', 'voided_at', 'closed_at',
                                     'closed_in_time', 'rework_count', 'satisfaction']),
 ]

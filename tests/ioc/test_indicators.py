@@ -227,3 +227,22 @@ def test_scope_parameters_are_checked():
     assert s.previous().until.day == 28 and s.previous().since.day == 19
     with pytest.raises(ValidationFailed):
         ind.get("nonsense")
+
+
+def test_lists_are_most_urgent_first_page_by_page(db, history):
+    """A list page (ids sorted first, then their rows read) is the same slice of the same order as
+    the whole statement: overdue first, then critical and urgent, then the nearest deadline."""
+    scope = resolve(period="30d", now=NOW)
+    with db.reading() as s:
+        for measure in ("open", "overdue", "reported"):
+            sl = ind.case_slice(s, scope, Narrow())
+            whole = [c.id for c in s.scalars(cases_q.statement(s, actor=EVERYONE, measure=measure, s=sl, now=NOW))]
+            pages = [
+                [c.id for c in cases_q.rows(s, actor=EVERYONE, measure=measure, s=sl, now=NOW, limit=7, offset=o)]
+                for o in range(0, len(whole), 7)
+            ]
+            assert [i for p in pages for i in p] == whole and len(whole) > 7, measure
+            points = cases_q.map_points(s, actor=EVERYONE, measure=measure, s=sl, now=NOW, limit=10)
+            assert [p.id for p in points] == whole[:10], measure  # every generated case has a position
+        first = all_records(s, "cases", "open", scope)[0]
+        assert first.paused_at is None and first.step_deadline <= NOW and first.priority == "critical"

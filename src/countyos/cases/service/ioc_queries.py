@@ -121,11 +121,21 @@ def count(session: Session, *, actor: Actor, measure: str, s: CaseSlice, now: da
     return int(session.scalar(stmt) or 0)
 
 
+def _urgent_ids(stmt: Select[Any], session: Session, now: datetime, limit: int, offset: int = 0) -> list[int]:
+    """The ids of a page of the statement's cases, most urgent first. Sorting ids alone lets the
+    database read the sort keys from an index (``ix_case_case_open_running``) instead of every row;
+    only the page's rows are read afterwards."""
+    return list(session.scalars(stmt.order_by(*urgency_order(now)).limit(limit).offset(offset)))
+
+
 def rows(
     session: Session, *, actor: Actor, measure: str, s: CaseSlice, now: datetime, limit: int, offset: int = 0
 ) -> list[Case]:
-    stmt = statement(session, actor=actor, measure=measure, s=s, now=now).limit(limit).offset(offset)
-    return list(session.scalars(stmt))
+    """The measure's cases, most urgent first (the order of ``statement``)."""
+    ids_stmt = select(Case.id).where(*where(session, actor=actor, measure=measure, s=s, now=now))
+    ids = _urgent_ids(ids_stmt, session, now, limit, offset)
+    found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
 
 
 def _local_bucket(session: Session, column: Any, fmt: str, tz: str) -> Any:
@@ -172,27 +182,27 @@ def count_by(
 
 def map_points(session: Session, *, actor: Actor, measure: str, s: CaseSlice, now: datetime, limit: int) -> list[Any]:
     """Position, step, priority and clock of the measure's cases (most urgent first), for a map layer."""
-    stmt = (
-        select(
-            Case.id,
-            Case.number,
-            Case.title,
-            Case.lon,
-            Case.lat,
-            Case.state,
-            Case.step,
-            Case.priority,
-            Case.paused_at,
-            Case.step_warn_at,
-            Case.step_deadline,
-            Case.is_open,
-            Case.grid_code,
-        )
-        .where(*where(session, actor=actor, measure=measure, s=s, now=now), Case.lon.is_not(None))
-        .order_by(*urgency_order(now))
-        .limit(limit)
-    )
-    return list(session.execute(stmt))
+    ids_stmt = select(Case.id).where(*where(session, actor=actor, measure=measure, s=s, now=now), Case.lon.is_not(None))
+    ids = _urgent_ids(ids_stmt, session, now, limit)
+    if not ids:
+        return []
+    stmt = select(
+        Case.id,
+        Case.number,
+        Case.title,
+        Case.lon,
+        Case.lat,
+        Case.state,
+        Case.step,
+        Case.priority,
+        Case.paused_at,
+        Case.step_warn_at,
+        Case.step_deadline,
+        Case.is_open,
+        Case.grid_code,
+    ).where(Case.id.in_(ids))
+    found = {r.id: r for r in session.execute(stmt)}
+    return [found[i] for i in ids if i in found]
 
 
 # --- categories, for the filter ------------------------------------------------------------------
