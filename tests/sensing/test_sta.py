@@ -320,6 +320,12 @@ def test_links_through_ref(client, thing, writer):
     assert client.post(f"{STA}/Things({tid})/Locations/$ref", json={"@iot.id": 1}).status_code == 401
 
 
+def _us(text: str) -> int:
+    from countyos.sensing.service.times import parse_iso
+
+    return parse_iso(text)
+
+
 def test_multidatastream_components_have_rollups(client, db, thing, writer):
     """A MultiDatastream's numeric components are rolled up like datastreams (charts over any range)."""
     tid = thing["@iot.id"]
@@ -364,3 +370,9 @@ def test_multidatastream_components_have_rollups(client, db, thing, writer):
     last = client.get(f"{STA}/MultiDatastreams({mds})/Observations?$orderby=phenomenonTime desc&$top=1").json()
     assert client.delete(f"{STA}/Observations({last['value'][0]['@iot.id']})", headers=writer).status_code == 200
     assert hour(0)["n"] == 3 and hour(0)["max"] == 40 and hour(0)["last"] == 40
+    # Retention: the raw observations go after the class's raw period (standard: 90 days), the rollups stay.
+    from countyos.sensing.service import retention
+
+    retention.prune(db, now=_us("2026-05-01T08:00:00Z") + 91 * 86_400_000_000)
+    assert client.get(f"{STA}/MultiDatastreams({mds})/Observations").json()["value"] == []
+    assert hour(0)["n"] == 3

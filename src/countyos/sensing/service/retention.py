@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select, text
+from sqlalchemy import BindParameter, bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from countyos.core.clock import utcnow
 from countyos.core.db import Database
-from countyos.sensing.models import Datastream, RetentionClass
-from countyos.sensing.service.rollups import TABLE
+from countyos.sensing.models import Datastream, MultiDatastream, Observation, ObservationExtra, RetentionClass
+from countyos.sensing.service import devices
+from countyos.sensing.service.rollups import MULTI_TABLE, TABLE
 from countyos.sensing.service.times import DAY_US, now_us, to_us
 
 BATCH = 5000
@@ -97,6 +98,8 @@ def prune(db: Database, *, now: int | None = None, max_rows: int = 2_000_000) ->
     """Apply every class's periods; each batch is its own short transaction."""
     now = now or now_us()
     report = PruneReport()
+    with db.unit_of_work() as s:  # a county that only uses the SensorThings API has the defaults too
+        devices.ensure_retention_classes(s)
     if not db.is_sqlite:
         report.partitions_dropped = drop_old_partitions(db, now=now)
     with db.reading() as s:
@@ -119,7 +122,53 @@ def prune(db: Database, *, now: int | None = None, max_rows: int = 2_000_000) ->
                         {"ds": ds, "t": now - days * DAY_US},
                     )
                     report.rollups += r.rowcount or 0  # type: ignore[attr-defined]
+    _prune_multi(db, now=now, report=report)
     return report
+
+
+def _prune_multi(db: Database, *, now: int, report: PruneReport) -> None:
+    """MultiDatastreams follow their class (or the default one) like datastreams: raw observations
+    in short batches, then the component rollups past each level's period."""
+    with db.reading() as s:
+        periods = {
+            c.id: (c.code, c.raw_days, c.minute_days, c.hour_days, c.day_days)
+            for c in s.scalars(select(RetentionClass))
+        }
+        default = next((p for p in periods.values() if p[0] == DEFAULT_CLASS), None)
+        plan = [
+            (mds, periods.get(class_id) if class_id else default)
+            for mds, class_id in s.execute(select(MultiDatastream.id, MultiDatastream.retention_class_id))
+        ]
+    for mds, c in plan:
+        if c is None:
+            continue
+        _, raw_days, minute_days, hour_days, day_days = c
+        while True:
+            with db.unit_of_work() as s:
+                ids = list(
+                    s.scalars(
+                        select(Observation.id)
+                        .where(
+                            Observation.multi_datastream_id == mds,
+                            Observation.phenomenon_us < now - raw_days * DAY_US,
+                        )
+                        .limit(BATCH)
+                    )
+                )
+                if ids:
+                    s.execute(delete(ObservationExtra).where(ObservationExtra.observation_id.in_(ids)))
+                    s.execute(delete(Observation).where(Observation.id.in_(ids)))
+            report.raw += len(ids)
+            if len(ids) < BATCH:
+                break
+        with db.unit_of_work() as s:
+            for level, days in (("minute", minute_days), ("hour", hour_days), ("day", day_days)):
+                if days is not None:
+                    r = s.execute(
+                        text(f"DELETE FROM {MULTI_TABLE[level]} WHERE multi_datastream_id = :m AND bucket_us < :t"),
+                        {"m": mds, "t": now - days * DAY_US},
+                    )
+                    report.rollups += r.rowcount or 0  # type: ignore[attr-defined]
 
 
 # --- PostgreSQL partitions -------------------------------------------------------------------------
