@@ -59,11 +59,13 @@ def settings_env(path: Path) -> dict[str, str]:
 
 
 def build(path: Path, cases: int, observations: int) -> None:
+    """The demo county at ``path`` (made when missing), grown to at least the sizes asked for."""
     env = {**os.environ, **settings_env(path)}
     t = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "countyos"), "demo", "--no-serve", "--path", str(path)],
-                   env=env, check=True, capture_output=True)  # fmt: skip
-    print(f"demo county built in {time.perf_counter() - t:.0f} s")
+    if not path.exists():
+        subprocess.run([str(Path(sys.executable).parent / "countyos"), "demo", "--no-serve", "--path", str(path)],
+                       env=env, check=True, capture_output=True)  # fmt: skip
+        print(f"demo county built in {time.perf_counter() - t:.0f} s")
     os.environ.update(env)
     from sqlalchemy import func, select
 
@@ -71,18 +73,20 @@ def build(path: Path, cases: int, observations: int) -> None:
     from countyos.cases.models import Case, Category
     from countyos.core.clock import utcnow
     from countyos.core.db import Database
-    from countyos.org.demo import DemoContext
+    from countyos.core.demo import DemoContext
     from countyos.org.models import Department, User
 
     db = Database(f"sqlite:///{path}")
     t = time.perf_counter()
     with db.unit_of_work() as s:
-        have = int(s.scalar(select(func.count(Case.id))) or 0)
+        have = start_cases = int(s.scalar(select(func.count(Case.id))) or 0)
         ctx = DemoContext()
         ctx.department_ids = {d.name: d.id for d in s.scalars(select(Department))}
         ctx.user_ids = {u.username: u.id for u in s.scalars(select(User))}
         workers = [uid for name, uid in ctx.user_ids.items() if name.startswith("grid")]
-    year = 1
+        # each earlier year holds one batch of 250 000; a grown database continues further back
+        older = int(s.scalar(select(func.count(Case.id)).where(Case.reported_at < utcnow() - timedelta(days=365))) or 0)
+    year = 1 + round(older / 250_000)
     while have < cases:
         n = min(cases - have, 250_000)
         with db.unit_of_work() as s:
@@ -91,16 +95,15 @@ def build(path: Path, cases: int, observations: int) -> None:
                 for kind, code, _w, _peak in cases_demo.MIX
                 if (c := s.scalar(select(Category).where(Category.kind == kind, Category.code == code))) is not None
             }
-            made = cases_demo.generate_history(
-                s, ctx, cats, workers, end=utcnow() - timedelta(days=365 * year), per_year=n
-            )
+            cases_demo.generate_history(s, ctx, cats, workers, end=utcnow() - timedelta(days=365 * year), per_year=n)
+            made = int(s.scalar(select(func.count(Case.id))) or 0) - have  # it returns the id span, not this
         have += made
         year += 1
         print(f"  cases: {have:,} ({time.perf_counter() - t:.0f} s)")
         if made == 0:
             break
     raw = sqlite3.connect(path)
-    n_obs = raw.execute("SELECT count(*) FROM sensing_observation").fetchone()[0]
+    n_obs = start_obs = raw.execute("SELECT count(*) FROM sensing_observation").fetchone()[0]
     streams = [r[0] for r in raw.execute("SELECT id FROM sensing_datastream ORDER BY id")]
     start_us = int((time.time() - 400 * 86400) * 1e6)
     batch = 200_000
@@ -112,8 +115,9 @@ def build(path: Path, cases: int, observations: int) -> None:
         raw.executemany("INSERT INTO sensing_observation (datastream_id, phenomenon_us, result) VALUES (?, ?, ?)", rows)
         raw.commit()
         n_obs += k
-    raw.execute("ANALYZE")
-    raw.commit()
+    if have > start_cases or n_obs > start_obs:
+        raw.execute("ANALYZE")  # planner statistics for the grown tables
+        raw.commit()
     raw.close()
     print(f"history ready: {have:,} cases, {n_obs:,} observations ({time.perf_counter() - t:.0f} s)")
     db.dispose()
@@ -124,12 +128,14 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=50_000)
     ap.add_argument("--observations", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=30)
-    ap.add_argument("--db", type=Path, help="reuse a database built by an earlier run")
+    ap.add_argument("--db", type=Path, help="reuse (and grow to the sizes asked for) a database of an earlier run")
+    ap.add_argument("--build-only", action="store_true", help="make the history and stop")
     args = ap.parse_args()
 
     path = args.db or Path(tempfile.mkdtemp(prefix="countyos-bench-ioc-")) / "bench.db"
-    if not path.exists():
-        build(path, args.cases, args.observations)
+    build(path, args.cases, args.observations)
+    if args.build_only:
+        return 0
     os.environ.update(settings_env(path))
 
     from fastapi.testclient import TestClient
