@@ -129,6 +129,12 @@ def test_a_new_case_and_an_alarm_appear_live_and_the_tile_lists_them(browsing: B
     assert not problems(page)
 
 
+def matter_category(page: Page) -> int:
+    """The id of 暴露垃圾 in the filter: a 管理事项, not a component class."""
+    options = page.locator("select[name=category] option").evaluate_all("os => os.map(o => [o.value, o.text])")
+    return int(next(v for v, text in options if v and "暴露垃圾" in text))
+
+
 def test_wall_and_phone_views(browsing: Browsing) -> None:  # noqa: F811
     page = browsing.as_user("leader", viewport=WALL)
     page.goto("/ioc/wall?period=30d")
@@ -137,6 +143,14 @@ def test_wall_and_phone_views(browsing: Browsing) -> None:  # noqa: F811
     box = page.locator("#ioc-map").bounding_box()
     assert box and box["y"] + box["height"] <= WALL["height"]  # the wall view fits one screen
     shoot(page, "ioc-wall", docs="ioc-wall.png")
+    # the component layer shows the scope's components; a category that is no component class has none
+    for query in ("period=30d", "period=30d&category=" + str(matter_category(page))):
+        page.goto("/ioc/wall?" + query)
+        page.locator("#ioc[data-ready='1']").wait_for(timeout=30_000)
+        page.check("#ioc-layers input[data-layer=components]")
+        total = page.request.get("/api/v1/ioc/map/components?" + query).json()["total"]
+        page.locator(f"#ioc-map[data-components='{total}']").wait_for(timeout=10_000)
+        assert (total > 0) == (query == "period=30d")
     phone = browsing.as_user("leader", viewport=PHONE)
     phone.goto("/ioc/m")
     phone.locator("#ioc-urgent").wait_for()
