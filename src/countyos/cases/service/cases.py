@@ -151,13 +151,14 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
     else:
         session.add(case)
         session.flush()
-    case.number = to_local(now, get_settings().timezone).strftime("%Y%m%d") + f"{case.id:06d}"
-    reporter = add_reporter(session, case=case, channel=new.channel, data=new.reporter)
-    for att_id in new.attachment_ids:
-        uploads.claim(session, actor=actor, attachment_id=att_id, case_id=case.id)
     dup = duplicates.find_for(session, case=case)
+    case.number = to_local(now, get_settings().timezone).strftime("%Y%m%d") + f"{case.id:06d}"
     if dup is not None:
         case.duplicate_of_id = dup.id
+    # The number, the reporter and the timeline entry are written by one flush (before the audit record).
+    reporter = add_reporter(session, case=case, channel=new.channel, data=new.reporter, flush=False)
+    for att_id in new.attachment_ids:
+        uploads.claim(session, actor=actor, attachment_id=att_id, case_id=case.id)
     context = dict(new.context)
     if dup is not None:
         context["suspected_duplicate_of"] = dup.number
@@ -175,6 +176,7 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
         context={"channel": str(new.channel), **context},
         at=now,
         deadline_after=case.step_deadline,
+        flush=False,
     )
     session.flush()
     audit.record(
@@ -188,7 +190,7 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
     return case, reporter, True
 
 
-def add_reporter(session: Session, *, case: Case, channel: Channel, data: ReporterIn) -> Reporter:
+def add_reporter(session: Session, *, case: Case, channel: Channel, data: ReporterIn, flush: bool = True) -> Reporter:
     rep = Reporter(
         case_id=case.id,
         original_case_id=case.id,
@@ -203,7 +205,8 @@ def add_reporter(session: Session, *, case: Case, channel: Channel, data: Report
         public_token=people.public_token(),
     )
     session.add(rep)
-    session.flush()
+    if flush:
+        session.flush()
     return rep
 
 
@@ -238,6 +241,7 @@ def add_event(
     deadline_before: datetime | None = None,
     deadline_after: datetime | None = None,
     first: bool = False,
+    flush: bool = True,
 ) -> CaseEvent:
     last = (
         None
@@ -265,7 +269,8 @@ def add_event(
         deadline_after=deadline_after,
     )
     session.add(ev)
-    session.flush()
+    if flush:
+        session.flush()
     return ev
 
 
