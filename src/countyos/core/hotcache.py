@@ -102,10 +102,18 @@ def _on_execute(state: ORMExecuteState) -> None:
         invalidate([table])
 
 
-def _after_end(session: Session, *_: Any) -> None:
+def _after_commit(session: Session) -> None:
     tables = session.info.pop(_DIRTY_KEY, None)
     if tables:
         invalidate(tables)
+
+
+def _after_rollback(session: Session, _previous: Any) -> None:
+    tables = session.info.get(_DIRTY_KEY)
+    if tables:
+        invalidate(tables)
+        if not session.in_transaction():  # a savepoint's rollback leaves the outer writes in place
+            session.info.pop(_DIRTY_KEY, None)
 
 
 _installed = False
@@ -118,5 +126,5 @@ def _install() -> None:
     _installed = True
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _on_execute)
-    event.listen(Session, "after_commit", _after_end)
-    event.listen(Session, "after_soft_rollback", _after_end)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", _after_rollback)
