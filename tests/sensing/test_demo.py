@@ -64,13 +64,15 @@ def test_demo_devices_history_rules_and_the_scheduled_flood(db, client):
             .join(Thing)
             .where(Thing.device_key == "river_gauge-01", Datastream.metric == "water_level")
         )
-        start = now_us() // MINUTE_US * MINUTE_US - 60 * MINUTE_US
-        t = np.arange(start + 30_000_000, start + 60 * MINUTE_US, MINUTE_US, dtype=np.int64)
+        # Two hours: one whole wave is inside whatever the minute of the hour is (the wave starts at
+        # every full hour; one hour back from, say, 15:13 holds only the first 13 minutes of it).
+        start = now_us() // MINUTE_US * MINUTE_US - 120 * MINUTE_US
+        t = np.arange(start + 30_000_000, start + 120 * MINUTE_US, MINUTE_US, dtype=np.int64)
         wave = signals.with_anomalies("river_gauge-01", "water_level", t, np.full(len(t), 1.5))
         prepared = Prepared(datastream_ids=[ds] * len(t), times=t.tolist(), values=wave.tolist(), things={1})
         out = flows.ingest(s, prepared)
         assert out.stored == len(t) and out.alarms
     with db.reading() as s:
         flood = s.scalars(select(Alarm).where(Alarm.kind == AlarmKind.RULE, Alarm.datastream_id == ds)).all()
-        assert any(a.severity == "critical" and a.case_id for a in flood)
+        assert any(a.severity == "critical" and a.case_id for a in flood), [(a.severity, a.case_error) for a in flood]
         assert s.scalar(select(func.count()).select_from(Case)) >= 1
