@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from countyos.cases.models import CaseEvent, CategoryKind
 from countyos.cases.service import categories
 from countyos.core.clock import utcnow
+from countyos.geo.models import Component, ComponentStatus
 from countyos.ioc.service import live
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Severity
 from tests.factories import login, person
@@ -149,6 +150,12 @@ def test_device_and_component_layers_follow_the_category(client, db, history):
     assert none["features"] == [] and none["total"] == 0 and all(s["count"] == 0 for s in none["status"].values())
     lost = client.get(none["status"]["lost"]["url"].replace("/ioc/list", "/api/v1/ioc/records")).json()
     assert lost["total"] == 0 and lost["items"] == []
+    # the layer's features are kept between requests, and follow a change of status at once
+    intact = next(c for c in history.components if c.status == "intact")
+    with db.unit_of_work() as s:
+        s.get(Component, intact.id).status = ComponentStatus.LOST
+    again = {f["id"]: f["properties"]["status"] for f in components()["features"]}
+    assert again[intact.id] == "lost" and len(again) == 4
 
 
 @time_machine.travel(NOW, tick=False)

@@ -238,7 +238,7 @@ def map_components(session: ReadSession, a: View, scope: ScopeQ) -> JSONResponse
     now = utcnow()
     return JSONResponse(
         {
-            **mapdata.component_points(session, actor=a.actor, scope=scope, now=now),
+            **mapdata.component_points(session, scope=scope),
             "status": mapdata.component_status(session, scope=scope, now=now, actor=a.actor),
         }
     )

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from countyos.cases.service import ioc_queries as cases_q
 from countyos.core.actor import Actor
+from countyos.geo.models import ComponentStatus
 from countyos.geo.service import components as geo_components
 from countyos.ioc.service import indicators as ind
 from countyos.ioc.service.scope import Narrow, Scope, tz
@@ -105,23 +107,43 @@ def component_status(session: Session, *, scope: Scope, now: datetime, actor: Ac
     return out
 
 
-def component_points(session: Session, *, actor: Actor, scope: Scope, now: datetime) -> dict[str, Any]:
+_lock = threading.Lock()
+_components: dict[str, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
+
+
+def component_points(session: Session, *, scope: Scope) -> dict[str, Any]:
     """The scope's components (the records of ``components.components``) as GeoJSON points at their
-    representative point, with their status (the map colours by it)."""
+    representative point, with their status (the map colours by it).
+
+    An inventory changes seldom and is large, so the features of a filter are kept per process and
+    rebuilt when its components change (their number, newest id, latest ``updated_at`` or number per
+    status)."""
     f = ind.component_filter(session, scope, "components")
-    rows: list[Any] = []
+    features: list[dict[str, Any]] = []
+    total = 0
     if f is not None:
         q = geo_components.query(f).subquery()
-        cols = select(q.c.id, q.c.code, q.c.name, q.c.status, q.c.lon, q.c.lat)
-        rows = list(session.execute(cols.order_by(q.c.code).limit(MAX_COMPONENT_POINTS)))
-    total = ind.count(session, actor=actor, source="components", measure="components", scope=scope, now=now)
-    features = [
-        {
-            "type": "Feature",
-            "id": r.id,
-            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-            "properties": {"id": r.id, "code": r.code, "name": r.name, "status": str(r.status)},
-        }
-        for r in rows
-    ]
+        per_status = [func.sum(case((q.c.status == st.value, 1), else_=0)) for st in ComponentStatus]
+        stamp = tuple(
+            session.execute(select(func.count(), func.max(q.c.id), func.max(q.c.updated_at), *per_status)).one()
+        )
+        total = int(stamp[0] or 0)
+        key = f"{session.get_bind().engine.url}|{f!r}"
+        with _lock:
+            hit = _components.get(key)
+        if hit is not None and hit[0] == stamp:
+            features = hit[1]
+        else:
+            cols = select(q.c.id, q.c.code, q.c.name, q.c.status, q.c.lon, q.c.lat)
+            features = [
+                {
+                    "type": "Feature",
+                    "id": r.id,
+                    "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                    "properties": {"id": r.id, "code": r.code, "name": r.name, "status": str(r.status)},
+                }
+                for r in session.execute(cols.order_by(q.c.code).limit(MAX_COMPONENT_POINTS))
+            ]
+            with _lock:
+                _components[key] = (stamp, features)
     return {"type": "FeatureCollection", "features": features, "total": total, "shown": len(features)}
