@@ -7,6 +7,7 @@ water falls back, the alarm clears by itself and the case's timeline says so."""
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -96,5 +97,33 @@ def test_flood_becomes_an_alarm_with_a_case_visible_in_the_browser(browsing: Bro
     expect(page.locator("#alarms-table tr.sev-critical").filter(has_text=things[0]["name"]).first).to_be_visible()
     page.goto(f"/cases/{case_id}")
     expect(page.locator("#timeline")).to_contain_text("Alarm cleared")
+    problems = page.problems.take()  # type: ignore[attr-defined]
+    assert not problems, problems
+
+
+def test_rule_form_writes_the_json_and_previews_in_the_browser(browsing: Browsing) -> None:  # noqa: F811
+    """The data administrator builds "above 3.2 m for 15 minutes, clears at 3.0" with the form: the JSON
+    under it follows as they type, the preview runs over real data, and the saved rule reopens on the form."""
+    page = browsing.as_user("data")
+    page.goto("/sensing/rules/new")
+    page.fill("input[name=name]", "河道水位超保证")
+    page.select_option("#rule-datastream", index=1)
+    page.select_option("#c-kind", "threshold")
+    page.select_option("#c-op", ">")
+    page.fill("#c-value", "3.2")
+    page.fill("#c-clear", "3.0")
+    page.fill("#c-minutes", "15")
+    expect(page.locator("#c-intervals")).to_be_hidden()
+    condition = {"type": "duration", "seconds": 900, "of": {"type": "threshold", "op": ">", "value": 3.2, "clear": 3}}
+    expect(page.locator("#rule-condition")).to_have_value(json.dumps(condition, indent=2).replace(", ", ","))
+    page.click("#rule-preview")
+    expect(page.locator("#rule-preview-result[data-fired]")).to_have_count(1)
+    page.click("#rule-form button[type=submit]")
+    page.wait_for_load_state()
+    expect(page.locator("input[name=mode][value=form]")).to_be_checked()
+    expect(page.locator("#c-minutes")).to_have_value("15")
+    page.locator("input[name=mode][value=json]").check()
+    expect(page.locator("#rule-builder")).to_be_hidden()
+    expect(page.locator("#rule-condition")).to_be_editable()
     problems = page.problems.take()  # type: ignore[attr-defined]
     assert not problems, problems
