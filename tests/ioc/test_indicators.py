@@ -229,9 +229,10 @@ def test_scope_parameters_are_checked():
         ind.get("nonsense")
 
 
-def test_lists_are_most_urgent_first_page_by_page(db, history):
-    """A list page (ids sorted first, then their rows read) is the same slice of the same order as
-    the whole statement: overdue first, then critical and urgent, then the nearest deadline."""
+def test_lists_are_most_urgent_first_page_by_page(db, history, monkeypatch):
+    """A list page (ids sorted first, then their rows read, in chunks) is the same slice of the same
+    order as the whole statement: overdue first, then critical and urgent, then the nearest deadline."""
+    monkeypatch.setattr(cases_q, "_CHUNK", 3)  # a page spans several chunks of ids, as a large export does
     scope = resolve(period="30d", now=NOW)
     with db.reading() as s:
         for measure in ("open", "overdue", "reported"):
