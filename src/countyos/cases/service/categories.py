@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,9 +67,16 @@ class CategoryInfo:
 
 # Categories, their time limits and the routing table change rarely and are read by every report.
 _INFO: HotCache[CategoryInfo | None] = HotCache("categories", tables=(Category.__tablename__,))
-_LIMITS: HotCache[dict[str, list[tuple[int | None, str, float, str]]]] = HotCache(
-    "time limits", tables=(TimeLimit.__tablename__,)
-)
+
+
+class _Limit(NamedTuple):
+    category_id: int | None
+    area_class: str
+    amount: float
+    unit: str
+
+
+_LIMITS: HotCache[dict[str, list[_Limit]]] = HotCache("time limits", tables=(TimeLimit.__tablename__,))
 
 
 def _info_of(cat: Category | None) -> CategoryInfo | None:
@@ -377,11 +384,11 @@ def ensure_default_limits(session: Session) -> None:
     session.flush()
 
 
-def _limit_rows(session: Session) -> dict[str, list[tuple[int | None, str, float, str]]]:
-    """Every time-limit row as (category_id, area_class, amount, unit), by step."""
-    out: dict[str, list[tuple[int | None, str, float, str]]] = {}
+def _limit_rows(session: Session) -> dict[str, list[_Limit]]:
+    """Every time-limit row, by step."""
+    out: dict[str, list[_Limit]] = {}
     for t in session.scalars(select(TimeLimit)):
-        out.setdefault(str(t.step), []).append((t.category_id, t.area_class, t.amount, t.unit))
+        out.setdefault(str(t.step), []).append(_Limit(t.category_id, t.area_class, t.amount, t.unit))
     return out
 
 
@@ -393,12 +400,12 @@ def limit_for(
     rows = [
         r
         for r in _LIMITS.get(session, None, lambda: _limit_rows(session)).get(str(step), [])
-        if r[1] in (area_class, "*") and (r[0] is None or r[0] in ids)
+        if r.area_class in (area_class, "*") and (r.category_id is None or r.category_id in ids)
     ]
 
-    def rank(t: tuple[int | None, str, float, str]) -> tuple[int, int]:
-        depth = ids.index(t[0]) if t[0] in ids else len(ids)
-        return depth, 0 if t[1] == area_class else 1
+    def rank(t: _Limit) -> tuple[int, int]:
+        depth = ids.index(t.category_id) if t.category_id in ids else len(ids)
+        return depth, 0 if t.area_class == area_class else 1
 
     if not rows:
         amount, unit = (
@@ -406,7 +413,7 @@ def limit_for(
         )
         return amount, unit
     best = min(rows, key=rank)
-    return best[2], TimeUnit(best[3])
+    return best.amount, TimeUnit(best.unit)
 
 
 def set_limit(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
@@ -31,16 +32,22 @@ class Suggestion:
     rule_id: int
 
 
-_RULES: HotCache[list[tuple[int, int | None, str | None, str | None, int, list[int]]]] = HotCache(
-    "routing rules", tables=(RoutingRule.__tablename__,)
-)
+class _ActiveRule(NamedTuple):
+    id: int
+    category_id: int | None
+    township_code: str | None
+    grid_code: str | None
+    department_id: int
+    co_department_ids: list[int]
 
 
-def _active_rules(session: Session) -> list[tuple[int, int | None, str | None, str | None, int, list[int]]]:
-    """Every active rule as (id, category_id, township_code, grid_code, department_id, co_department_ids)."""
+_RULES: HotCache[list[_ActiveRule]] = HotCache("routing rules", tables=(RoutingRule.__tablename__,))
+
+
+def _active_rules(session: Session) -> list[_ActiveRule]:
     rows = session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True)).order_by(RoutingRule.id))
     return [
-        (r.id, r.category_id, r.township_code, r.grid_code, r.department_id, list(r.co_department_ids or []))
+        _ActiveRule(r.id, r.category_id, r.township_code, r.grid_code, r.department_id, list(r.co_department_ids or []))
         for r in rows
     ]
 
@@ -56,19 +63,19 @@ def suggest(
     rows = [
         r
         for r in _RULES.get(session, None, lambda: _active_rules(session))
-        if (r[1] is None or r[1] in chain)
-        and (r[2] is None or r[2] == (township_code or ""))
-        and (r[3] is None or r[3] == (grid_code or ""))
+        if (r.category_id is None or r.category_id in chain)
+        and (r.township_code is None or r.township_code == (township_code or ""))
+        and (r.grid_code is None or r.grid_code == (grid_code or ""))
     ]
     if not rows:
         return None
 
-    def rank(r: tuple[int, int | None, str | None, str | None, int, list[int]]) -> tuple[int, int, int, int]:
-        cat_depth = chain.index(r[1]) if r[1] in chain else len(chain)
-        return (cat_depth, 0 if r[3] else 1, 0 if r[2] else 1, r[0])
+    def rank(r: _ActiveRule) -> tuple[int, int, int, int]:
+        cat_depth = chain.index(r.category_id) if r.category_id in chain else len(chain)
+        return (cat_depth, 0 if r.grid_code else 1, 0 if r.township_code else 1, r.id)
 
     best = min(rows, key=rank)
-    return Suggestion(best[4], list(best[5]), best[0])
+    return Suggestion(best.department_id, list(best.co_department_ids), best.id)
 
 
 def get(session: Session, *, rule_id: int) -> RoutingRule:
