@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,8 +24,6 @@ CSP = (
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; child-src blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
-
-Call = Callable[[Request], Awaitable[Response]]
 
 
 class Metrics:
@@ -88,41 +86,65 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
-    metrics = Metrics()
-    app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
+class Envelope:
+    """What every answer gets: the request's locale and anonymous CSRF token, the security headers, the
+    usage count and the metrics. Plain ASGI (no ``BaseHTTPMiddleware``): the request body and the response
+    pass through untouched, only the response's first message is amended."""
 
-    @app.middleware("http")
-    async def _countyos(request: Request, call_next: Call) -> Response:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, tls: bool, metrics: Metrics) -> None:
+        self.app, self.max_body_bytes, self.tls, self.metrics = app, max_body_bytes, tls, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
+        request = Request(scope)
         lang = request.query_params.get("lang") or request.cookies.get("countyos_lang")
         request.state.locale = i18n.normalize_locale(lang) if lang else i18n.DEFAULT_LOCALE
         anon_csrf = request.cookies.get(ANON_CSRF_COOKIE)
         request.state.anon_csrf = anon_csrf or new_token(24)
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_body_bytes:
-            response = problem_response(
-                request, PayloadTooLarge("The request is larger than %(mb)s MB", mb=max_body_bytes // 1_000_000)
-            )
-        else:
-            response = await call_next(request)
-        if not anon_csrf and not request.url.path.startswith(("/api/", "/open311/", "/sta/")):
-            response.set_cookie(ANON_CSRF_COOKIE, request.state.anon_csrf, httponly=True, samesite="strict", secure=tls)
-        h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "same-origin")
-        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-        if tls:
-            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.url.path.startswith(("/api/", "/login", "/account")):
-            h.setdefault("Cache-Control", "no-store")
-        _count_usage(request, response.status_code)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
-        return response
+        path: str = scope["path"]
+        status = 500
 
+        async def amended(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                h = MutableHeaders(scope=message)
+                if not anon_csrf and not path.startswith(("/api/", "/open311/", "/sta/")):
+                    h.append("set-cookie", self._cookie(request.state.anon_csrf))
+                h.setdefault("Content-Security-Policy", CSP)
+                h.setdefault("X-Content-Type-Options", "nosniff")
+                h.setdefault("X-Frame-Options", "DENY")
+                h.setdefault("Referrer-Policy", "same-origin")
+                h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+                if self.tls:
+                    h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+                if path.startswith(("/api/", "/login", "/account")):
+                    h.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            mb = self.max_body_bytes // 1_000_000
+            response = problem_response(request, PayloadTooLarge("The request is larger than %(mb)s MB", mb=mb))
+            await response(scope, receive, amended)
+        else:
+            await self.app(scope, receive, amended)
+        _count_usage(request, status)
+        template = getattr(scope.get("route"), "path", "unmatched")
+        self.metrics.requests.labels(request.method, template, str(status)).inc()
+        self.metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+
+    def _cookie(self, value: str) -> str:
+        holder = Response()
+        holder.set_cookie(ANON_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=self.tls)
+        return holder.headers["set-cookie"]
+
+
+def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
+    metrics = Metrics()
+    app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
+    app.add_middleware(Envelope, max_body_bytes=max_body_bytes, tls=tls, metrics=metrics)  # outside BodyLimit
     return metrics
