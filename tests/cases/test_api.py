@@ -79,7 +79,7 @@ def test_report_and_act_through_the_api(client, db, world):
     assert (
         body["code"] == "transition_not_allowed"
         and body["state"] == "accepted"
-        and body["allowed_actions"] == ["merge", "request_void", "comment"]
+        and body["allowed_actions"] == ["relocate", "merge", "request_void", "comment"]
     )
     r = client.post(
         f"/api/v1/cases/{c['id']}/actions", json={"action": "register", "version": 1}, headers=h(db, world.shift)
