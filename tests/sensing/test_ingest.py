@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.sensing.models import Latest, Observation, RollupDay, RollupHour, RollupMinute, Thing
-from countyos.sensing.service import rollups
+from countyos.sensing.models import Health, Latest, Observation, RollupDay, RollupHour, RollupMinute, Thing
+from countyos.sensing.service import devices, rollups, rules
 from countyos.sensing.service.times import MINUTE_US, to_us
 from tests.factories import person, token_for
 
@@ -154,3 +155,53 @@ def test_rollups_are_exact_whatever_the_arrival_order(client, db, sensors):
 def test_day_buckets_start_at_local_midnight():
     t = to_us(datetime(2026, 3, 1, 17, 0, tzinfo=UTC))  # 01:00 on 2 March in Shanghai
     assert rollups.bucket_start(t, "day") == to_us(datetime(2026, 3, 1, 16, 0, tzinfo=UTC))
+
+
+def test_a_revoked_device_token_is_refused_at_once_though_it_was_just_used(client, db, sensors):
+    body = {"observations": [{"datastream": sensors.rainfall, "time": utcnow().isoformat(), "value": 0.5}]}
+    assert post(client, sensors.rain_token, body).status_code == 200  # the token is now in the cache
+    with db.unit_of_work() as s:
+        (tok,) = devices.tokens_of(s, thing_id=sensors.rain)
+        devices.revoke_token(s, actor=Actor(id=None, name="test"), token_id=tok.id)
+    later = {"observations": [{"datastream": sensors.rainfall, "time": utcnow().isoformat(), "value": 0.7}]}
+    assert post(client, sensors.rain_token, later).status_code == 401
+
+
+def test_a_rule_saved_after_a_batch_without_rules_watches_the_next_batch(client, db, sensors):
+    t0 = utcnow() - timedelta(minutes=10)
+    first = {"series": [{"datastream": sensors.level, "data": [[t0.timestamp(), 1.0]]}]}
+    assert post(client, sensors.gauge_token, first).json()["alarms"] == []  # no rule yet (cached as such)
+    with db.unit_of_work() as s:
+        rules.save(
+            s,
+            actor=Actor(id=None, name="test"),
+            data={
+                "name": "high water",
+                "severity": "major",
+                "condition": {"type": "threshold", "op": ">", "value": 3.0},
+                "datastream_id": sensors.level,
+            },
+        )
+    later = (t0 + timedelta(minutes=1)).timestamp()
+    out = post(client, sensors.gauge_token, {"series": [{"datastream": sensors.level, "data": [[later, 3.5]]}]})
+    assert out.status_code == 200 and len(out.json()["alarms"]) == 1
+
+
+def test_a_batch_moves_last_seen_brings_devices_online_and_copies_battery(client, db, sensors):
+    with db.unit_of_work() as s:
+        s.get(Thing, sensors.gauge).health = Health.OFFLINE
+    now = utcnow()
+    body = {
+        "series": [
+            {"datastream": sensors.level, "data": [[now.timestamp() - 60, 1.2]]},
+            {"datastream": sensors.battery, "data": [[now.timestamp() - 60, 64]]},
+            {"datastream": sensors.rainfall, "data": [[now.timestamp() - 60, 0.0]]},
+        ]
+    }
+    assert post(client, sensors.gauge_token, body).json()["refused"] == 1  # the rain gauge is not the gauge's
+    with db.reading() as s:
+        gauge, rain = s.get(Thing, sensors.gauge), s.get(Thing, sensors.rain)
+        assert gauge.health == Health.ONLINE and gauge.health_changed_at is not None
+        assert gauge.last_seen_at is not None and abs((gauge.last_seen_at - now).total_seconds()) < 60
+        assert gauge.battery == 64
+        assert rain.last_seen_at is None and rain.battery is None

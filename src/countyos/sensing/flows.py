@@ -51,14 +51,12 @@ def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> I
     if not len(prepared):
         return out
     with store.paused_gc():
-        stored = store.store(session, prepared.datastream_ids, prepared.times, prepared.values, reported_us=now)
+        stored = store.store(session, *prepared.columns(), reported_us=now)
     out.stored, out.duplicates, out.batch = stored.inserted, stored.duplicates, stored
     if stored.inserted:
         at = from_us(now)
-        not_online = devices.last_seen(session, thing_ids=prepared.things, at=at)
-        if not_online:
-            for thing_id in health.back_online(session, thing_ids=not_online, now=at):
-                clear_offline(session, thing_id=thing_id, at=at)
+        for thing_id in health.reported(session, thing_ids=prepared.things, at=at):
+            clear_offline(session, thing_id=thing_id, at=at)
         health.refresh_status(session, datastream_ids=stored.touched)
         out.alarms = apply_firings(session, rules.evaluate(session, stored), at=at)
     return out

@@ -40,10 +40,10 @@ def ingest(
     allowed: ingest_service.Allowed
     plain = request.headers.get("x-device-token")
     if plain:
-        tok = devices.resolve_token(session, plain=plain.strip())
-        if tok is None:
+        found = devices.token_thing(session, plain=plain.strip())
+        if found is None:
             raise NotAuthenticated("The device token is unknown or revoked")
-        thing_id = tok.thing_id
+        thing_id = found
 
         def allowed(info: StreamInfo) -> bool:
             return info.thing_id == thing_id or info.gateway_id == thing_id

@@ -19,6 +19,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import new_token, token_hash
 from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.hotcache import HotCache
 from countyos.org.service import audit
 from countyos.sensing.models import (
     Datastream,
@@ -252,6 +253,30 @@ def resolve_token(session: Session, *, plain: str) -> DeviceToken | None:
     if tok is None or tok.revoked_at is not None:
         return None
     return tok
+
+
+# Device tokens: a write in this process (issue, revoke, a deleted device) takes effect at once, a
+# write in another process within TOKEN_TTL_S seconds (as API tokens, ``org.service.tokens``).
+TOKEN_TTL_S = 5.0
+_TOKEN_THINGS: HotCache[int | None] = HotCache(
+    "device tokens", tables=(DeviceToken.__tablename__, Thing.__tablename__), ttl=TOKEN_TTL_S
+)
+
+
+def token_thing(session: Session, *, plain: str) -> int | None:
+    """:func:`resolve_token` for the ingest path: the id of the token's device (None: unknown or
+    revoked), from a short-lived cache keyed by the token's hash."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    digest = token_hash(plain)
+
+    def load() -> int | None:
+        row = session.execute(
+            select(DeviceToken.thing_id, DeviceToken.revoked_at).where(DeviceToken.token_hash == digest)
+        ).first()
+        return None if row is None or row[1] is not None else int(row[0])
+
+    return _TOKEN_THINGS.get(session, digest, load)
 
 
 def tokens_of(session: Session, *, thing_id: int) -> list[DeviceToken]:

@@ -5,12 +5,14 @@ datastreams when it has them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, case, select, update
 from sqlalchemy.orm import Session
 
 from countyos.core.clock import utcnow
 from countyos.sensing.models import Datastream, Health, Latest, Thing
+from countyos.sensing.service import streams
 
 OFFLINE_AFTER = 3  # expected intervals without a report
 STATUS_METRICS = {"battery": "battery", "signal": "signal"}
@@ -49,8 +51,40 @@ def back_online(session: Session, *, thing_ids: list[int], now: datetime | None 
     return was_offline
 
 
+def reported(session: Session, *, thing_ids: set[int], at: datetime) -> list[int]:
+    """These things reported at ``at``: each one's last seen moves and every one that was not online
+    is online from ``at`` on, in one UPDATE after one SELECT (Core statements: the ORM's
+    synchronisation would cost more than the statements); returns those that were offline (their
+    offline alarms clear). What :func:`devices.last_seen` and :func:`back_online` do together."""
+    if not thing_ids:
+        return []
+    ids = sorted(thing_ids)
+    things = cast(Table, Thing.__table__)
+    conn = session.connection()
+    not_online = conn.execute(
+        select(things.c.id, things.c.health).where(things.c.id.in_(ids), things.c.health != Health.ONLINE.value)
+    ).all()
+    changed = things.c.health != Health.ONLINE.value
+    values: dict[str, Any] = {"last_seen_at": at, "updated_at": things.c.updated_at}
+    if not_online:
+        values |= {
+            "health": Health.ONLINE.value,
+            "health_changed_at": case((changed, at), else_=things.c.health_changed_at),
+        }
+    conn.execute(update(things).where(things.c.id.in_(ids)).values(values))
+    if session.identity_map:  # objects of these things loaded earlier in the session read the new values
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Thing) and obj.id in thing_ids:
+                session.expire(obj, ["last_seen_at", "health", "health_changed_at"])
+    return [i for i, h in not_online if h == Health.OFFLINE.value]
+
+
 def refresh_status(session: Session, *, datastream_ids: list[int]) -> None:
-    """Copy the latest battery/signal values onto their devices."""
+    """Copy the latest battery/signal values onto their devices. Which datastreams are battery or
+    signal is known from the ingest cache (``streams``), so a batch without them costs no query."""
+    datastream_ids = [d for d in datastream_ids if _maybe_status(session, d)]
+    if not datastream_ids:
+        return
     rows = session.execute(
         select(Datastream.thing_id, Datastream.metric, Latest.result)
         .join(Latest, Latest.datastream_id == Datastream.id)
@@ -64,3 +98,8 @@ def refresh_status(session: Session, *, datastream_ids: list[int]) -> None:
             .where(Thing.id == thing_id)
             .values({STATUS_METRICS[metric]: value, "updated_at": Thing.updated_at})
         )
+
+
+def _maybe_status(session: Session, datastream_id: int) -> bool:
+    info = streams.by_id(session, datastream_id)
+    return info is None or info.metric in STATUS_METRICS

@@ -25,6 +25,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from countyos.core.i18n import N_
@@ -128,14 +129,29 @@ class ItemError:
 
 @dataclass
 class Prepared:
+    """Valid observations: item by item in the three lists, whole series as numpy arrays in
+    ``series`` (datastream id, times µs, values), never turned into Python numbers and back."""
+
     datastream_ids: list[int] = field(default_factory=list)
     times: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     errors: list[ItemError] = field(default_factory=list)
     things: set[int] = field(default_factory=set)
+    series: list[tuple[int, NDArray[np.int64], NDArray[np.float64]]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.times)
+        return len(self.times) + sum(len(t) for _, t, _ in self.series)
+
+    def columns(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """(datastream ids, times µs, values) of every valid observation, the items first."""
+        ds = [np.asarray(self.datastream_ids, dtype=np.int64)]
+        ts = [np.asarray(self.times, dtype=np.int64)]
+        vs = [np.asarray(self.values, dtype=np.float64)]
+        for d, t, v in self.series:
+            ds.append(np.full(len(t), d, dtype=np.int64))
+            ts.append(t)
+            vs.append(v)
+        return np.concatenate(ds), np.concatenate(ts), np.concatenate(vs)
 
 
 # Who may write to a datastream: None = anyone the caller already allowed (an operator with
@@ -228,9 +244,7 @@ def _prepare_series(session: Session, s: Series, path: str, out: Prepared, allow
     fast = _fast_series(info, data, now)
     if fast is not None:
         times, values = fast
-        out.datastream_ids.extend([info.id] * len(times))
-        out.times.extend(times)
-        out.values.extend(values)
+        out.series.append((info.id, times, values))
         out.things.add(info.thing_id)
         return
     for k, pair in enumerate(data):
@@ -252,7 +266,7 @@ def _prepare_series(session: Session, s: Series, path: str, out: Prepared, allow
         out.things.add(info.thing_id)
 
 
-def _fast_series(info: StreamInfo, data: list[Any], now: int) -> tuple[list[int], list[float]] | None:
+def _fast_series(info: StreamInfo, data: list[Any], now: int) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
     """Whole-array checks for the common case (epoch numbers, finite numbers, all in range); None
     when anything needs a closer look item by item."""
     if type(data[0]) is tuple:  # the typed decoder made pairs of floats (no bools, no text)
@@ -280,4 +294,4 @@ def _fast_series(info: StreamInfo, data: list[Any], now: int) -> tuple[list[int]
         info.valid_max is not None and v.max() > info.valid_max
     ):
         return None
-    return t.tolist(), v.tolist()
+    return t, np.ascontiguousarray(v)

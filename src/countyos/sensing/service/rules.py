@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.hotcache import HotCache
 from countyos.org.service import audit
 from countyos.sensing.models import Datastream, Latest, Rule, RuleState, Severity, Thing
 from countyos.sensing.service import engine
@@ -92,8 +93,31 @@ def datastreams_of(session: Session, rule: Rule) -> list[int]:
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class _Targets:
+    datastreams: frozenset[int]  # of the enabled rules attached to one datastream
+    broad: bool  # an enabled rule is attached to an observed property or a device class
+
+
+# What the enabled rules are attached to: a rule saved in this process applies at once, one saved in
+# another process within the cache's few seconds (as routing rules in the cases domain).
+_TARGETS: HotCache[_Targets] = HotCache("sensing rule targets", tables=(Rule.__tablename__,))
+
+
+def _targets(session: Session) -> _Targets:
+    def load() -> _Targets:
+        rows = session.execute(select(Rule.datastream_id).where(Rule.enabled.is_(True))).all()
+        return _Targets(frozenset(r[0] for r in rows if r[0] is not None), any(r[0] is None for r in rows))
+
+    return _TARGETS.get(session, "enabled", load)
+
+
 def rules_for(session: Session, datastream_ids: list[int]) -> dict[int, list[Rule]]:
-    """Enabled rules of each of these datastreams (by datastream, observed property or device class)."""
+    """Enabled rules of each of these datastreams (by datastream, observed property or device class).
+    Telemetry without any rule (the common case) costs no query."""
+    t = _targets(session)
+    if not t.broad and t.datastreams.isdisjoint(datastream_ids):
+        return {}
     rows = session.execute(
         select(Datastream.id, Datastream.observed_property_id, Thing.device_class)
         .join(Thing, Thing.id == Datastream.thing_id)
