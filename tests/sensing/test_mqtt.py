@@ -84,9 +84,11 @@ def test_sensorthings_subscribers_hear_of_creates_updates_and_links(db, client, 
         loc = {"name": "南门", "description": "", "encodingType": "application/geo+json"}
         loc["location"] = {"type": "Point", "coordinates": [119.27, 28.59]}
         assert client.post(f"/sta/v1.1/Things({tid})/Locations", json=loc, headers=writer).status_code == 201
-        assert wait_for(lambda: len(got) >= 6), got
+        # 门禁's own create may still be on its way when the watcher subscribes (a loaded machine)
+        heard = lambda: [(t, b) for t, b in got if b.get("name") != "门禁"]  # noqa: E731
+        assert wait_for(lambda: len(heard()) >= 6), got
         by_topic: dict[str, list[dict]] = {}
-        for topic, body in got:
+        for topic, body in heard():
             by_topic.setdefault(topic, []).append(body)
         assert [b["name"] for b in by_topic[f"v1.1/Things({tid})"]] == ["南门门禁", "南门门禁"]
         assert by_topic[f"v1.1/Things({tid})"][1]["description"] == "gate"
