@@ -3,6 +3,7 @@ made independently in Python from the generated history; rates agree with the ca
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -245,5 +246,32 @@ def test_lists_are_most_urgent_first_page_by_page(db, history, monkeypatch):
             assert [i for p in pages for i in p] == whole and len(whole) > 7, measure
             points = cases_q.map_points(s, actor=EVERYONE, measure=measure, s=sl, now=NOW, limit=10)
             assert [p.id for p in points] == whole[:10], measure  # every generated case has a position
+            # the features the database builds for the map: the same cases, order and clock levels
+            n, text = cases_q.map_features_json(s, actor=EVERYONE, measure=measure, s=sl, now=NOW, limit=10)
+            features = json.loads(text)
+            assert n == len(features) == 10 and [f["id"] for f in features] == whole[:10], measure
+            for f, p in zip(features, points, strict=True):
+                level = (
+                    "paused"
+                    if p.paused_at is not None
+                    else "red"
+                    if p.step_deadline is not None and p.step_deadline <= NOW
+                    else "yellow"
+                    if p.step_warn_at is not None and p.step_warn_at <= NOW
+                    else "green"
+                )
+                assert f["geometry"] == {"type": "Point", "coordinates": [p.lon, p.lat]}
+                assert f["properties"] == {
+                    "id": p.id,
+                    "number": p.number,
+                    "title": p.title,
+                    "state": p.state,
+                    "step": p.step or "",
+                    "priority": str(p.priority),
+                    "level": level,
+                    "url": f"/cases/{p.id}",
+                }
+            n_all, _ = cases_q.map_features_json(s, actor=EVERYONE, measure=measure, s=sl, now=NOW, limit=100_000)
+            assert n_all == len(whole), measure
         first = all_records(s, "cases", "open", scope)[0]
         assert first.paused_at is None and first.step_deadline <= NOW and first.priority == "critical"

@@ -93,7 +93,16 @@ def test_filters_apply_to_tiles_trends_rankings_and_map(client, db, history):
     g = next(iter(grids.values()))
     assert client.get(g["url"].replace("/ioc/list", "/api/v1/ioc/records")).json()["total"] == g["open"]
     cases = client.get("/api/v1/ioc/map/cases", params={"period": "30d"}).json()
-    assert cases["total"] == n_all["open"] == len(cases["features"])
+    assert cases["total"] == n_all["open"] == len(cases["features"]) == cases["shown"]
+    # the map's visible box: only the points inside it, the total still the tile's number
+    lon, lat = cases["features"][0]["geometry"]["coordinates"]  # the generated cases share one place
+    for box, shown in (
+        ((lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01), n_all["open"]),
+        ((lon + 0.01, lat, lon + 1, lat + 1), 0),
+    ):
+        boxed = client.get("/api/v1/ioc/map/cases", params={"period": "30d", "bbox": ",".join(map(str, box))}).json()
+        assert boxed["shown"] == len(boxed["features"]) == shown and boxed["total"] == n_all["open"]
+    assert client.get("/api/v1/ioc/map/cases", params={"period": "30d", "bbox": "1,2,x,4"}).status_code == 422
     devices = client.get("/api/v1/ioc/map/devices", params={"period": "30d", "township": town}).json()["features"]
     assert len(devices) == sum(1 for t in history.things.values() if t == town)
     alarmed = [d for d in devices if d["properties"]["alarm"]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from countyos.core import i18n
@@ -46,7 +46,21 @@ def narrow_of(
     return narrow_from(department=department, grid=grid, day=day, hour=hour, thing=thing)
 
 
+_NUM = r"-?\d{1,3}(\.\d{1,17})?"
+
+
+def bbox_of(
+    bbox: Annotated[str | None, Query(max_length=120, pattern=rf"^{_NUM}(,{_NUM}){{3}}$")] = None,
+) -> tuple[float, float, float, float] | None:
+    """``west,south,east,north`` in degrees (the map's visible bounds), or None for the whole scope."""
+    if bbox is None:
+        return None
+    w, s, e, n = (float(v) for v in bbox.split(","))
+    return min(w, e), min(s, n), max(w, e), max(s, n)
+
+
 ScopeQ = Annotated[Scope, Depends(scope_of)]
+BBoxQ = Annotated[tuple[float, float, float, float] | None, Depends(bbox_of)]
 NarrowQ = Annotated[Narrow, Depends(narrow_of)]
 
 
@@ -221,9 +235,12 @@ def map_grids(session: ReadSession, a: View, scope: ScopeQ) -> JSONResponse:
 
 
 @router.get("/ioc/map/cases", response_class=JSONResponse)
-def map_cases(session: ReadSession, a: View, scope: ScopeQ) -> JSONResponse:
-    """Open cases as GeoJSON points (step, priority, clock level), most urgent first."""
-    return JSONResponse(mapdata.case_points(session, actor=a.actor, scope=scope, now=utcnow()))
+def map_cases(session: ReadSession, a: View, scope: ScopeQ, bbox: BBoxQ) -> Response:
+    """Open cases as GeoJSON points (step, priority, clock level), most urgent first; with
+    ``bbox=west,south,east,north`` only those in the box. The database builds the JSON; it is sent as
+    it comes."""
+    body = mapdata.case_points(session, actor=a.actor, scope=scope, now=utcnow(), bbox=bbox)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/ioc/map/devices", response_class=JSONResponse)

@@ -212,6 +212,8 @@ async function setupMap() {
     for (const id of ids) map.setLayoutProperty(id, "visibility", e.target.checked ? "visible" : "none");
     if (e.target.dataset.layer === "components" && e.target.checked) refreshComponents();
   });
+  let moved = null;  // the case layer follows the visible box: re-read it when the map stops moving
+  map.on("moveend", () => { clearTimeout(moved); moved = setTimeout(() => refreshCases().catch(() => {}), 250); });
   await refreshMap();
   map.once("idle", () => { el.dataset.ready = "1"; });
 }
@@ -231,10 +233,29 @@ async function refreshComponents() {
   document.getElementById("ioc-map").dataset.components = String(data.features.length);
 }
 
+// west,south,east,north of what the map shows: the server sends only the open cases inside it
+function viewBox() {
+  const b = map.getBounds();
+  const lon = (v) => Math.max(-180, Math.min(180, v)).toFixed(5), lat = (v) => Math.max(-90, Math.min(90, v)).toFixed(5);
+  return [lon(b.getWest()), lat(b.getSouth()), lon(b.getEast()), lat(b.getNorth())].join(",");
+}
+
+let casesSeq = 0;
+async function refreshCases() {
+  if (!map || !map.getSource("cases")) return;
+  const seq = ++casesSeq;
+  const cases = await getJSON(`${API}/map/cases?${QUERY}&bbox=${viewBox()}`);
+  if (seq !== casesSeq) return;  // a later move asked again
+  map.getSource("cases").setData(cases);
+  const note = document.getElementById("ioc-map-note");
+  if (note) note.textContent = cases.total > cases.shown ? t("shown_of").replace("%(shown)s", cases.shown).replace("%(total)s", cases.total) : "";
+  document.getElementById("ioc-map").dataset.cases = String(cases.features.length);
+}
+
 async function refreshMap() {
   if (!map) return;
-  const [grids, cases, devices] = await Promise.all([
-    getJSON(`${API}/map/grids?${QUERY}`), getJSON(`${API}/map/cases?${QUERY}`), getJSON(`${API}/map/devices?${QUERY}`),
+  const [grids, , devices] = await Promise.all([
+    getJSON(`${API}/map/grids?${QUERY}`), refreshCases(), getJSON(`${API}/map/devices?${QUERY}`),
   ]);
   if (geom.grids) {
     for (const f of geom.grids.features) {
@@ -246,12 +267,8 @@ async function refreshMap() {
     }
     map.getSource("grids").setData(geom.grids);
   }
-  map.getSource("cases").setData(cases);
   map.getSource("devices").setData(devices);
-  const note = document.getElementById("ioc-map-note");
-  if (note) note.textContent = cases.total > cases.shown ? t("shown_of").replace("%(shown)s", cases.shown).replace("%(total)s", cases.total) : "";
   const el = document.getElementById("ioc-map");
-  el.dataset.cases = String(cases.features.length);
   el.dataset.devices = String(devices.features.length);
   el.dataset.alarmed = String(devices.features.filter((f) => f.properties.alarm).length);
   if (map.getLayoutProperty("ioc-components", "visibility") === "visible") await refreshComponents();
