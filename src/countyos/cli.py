@@ -115,6 +115,9 @@ def serve(
     """Serve the web application (and, with one worker, the scheduler)."""
     import uvicorn
 
+    from countyos.core.runtime import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before the thread pool exists (see core.runtime)
     settings = _settings()
     uvicorn.run(
         "countyos.app:create_app",
