@@ -118,7 +118,7 @@ class _Receiver:
         got = self.got = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 got.append((self.path, self.headers.get("Authorization"), body))
                 out = b'{"errcode": 0, "errmsg": "ok"}'

@@ -11,7 +11,6 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
