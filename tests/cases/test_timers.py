@@ -159,10 +159,10 @@ def test_kinds_go_out_on_the_channels_the_settings_name(db, world, monkeypatch):
             assert notify.deliver_pending(s) == 2
         paths = sorted(p for p, _, _ in rx.got)
         assert paths == ["/sms", "/wecom"]
-        (_, auth, text), = [x for x in rx.got if x[0] == "/sms"]
+        ((_, auth, text),) = [x for x in rx.got if x[0] == "/sms"]
         assert auth == "Bearer gateway-secret" and text["phone"] == "13800138000"
         assert text["text"].startswith("【新任务】") and f"/cases/{cid}" in text["text"]
-        (_, _, robot), = [x for x in rx.got if x[0] == "/wecom"]
+        ((_, _, robot),) = [x for x in rx.got if x[0] == "/wecom"]
         assert robot["msgtype"] == "text" and "派遣" in robot["text"]["content"]
         with db.reading() as s:  # the handler without a phone: recorded, retried, never raised
             failed = s.scalar(select(Notification).where(Notification.channel == "sms", Notification.sent_at.is_(None)))
