@@ -237,7 +237,7 @@ def plateau_verdict(samples: list[tuple[float, float]]) -> str:
     grew_first = first[-1][1] - first[0][1]
     grew_second = second[-1][1] - second[0][1]
     level = statistics.mean(m for _, m in second)
-    ok = grew_second <= max(2.0, 0.02 * level) or slope <= 0.25
+    ok = (grew_second <= max(2.0, 0.01 * level) and slope <= 1.0) or slope <= 0.25
     word = "PLATEAU" if ok else "STILL GROWING"
     return (
         f"{word}: after warm-up RSS grew {grew_first:+.1f} MB in the first half and {grew_second:+.1f} MB in the "
