@@ -193,7 +193,14 @@ class Problems:
                 self.items.append(f"console {msg.type} on {page.url}: {msg.text}") if msg.type == "error" else None
             ),
         )
-        page.on("requestfailed", lambda req: self.items.append(f"request failed: {req.url} ({req.failure})"))
+        page.on(
+            "requestfailed",
+            lambda req: (
+                None
+                if req.failure == "net::ERR_ABORTED"  # cancelled by the browser itself (the page moved on)
+                else self.items.append(f"request failed: {req.url} ({req.failure})")
+            ),
+        )
         page.on(
             "response",
             lambda r: self.items.append(f"HTTP {r.status} for {r.url}") if r.status >= 400 else None,
