@@ -17,7 +17,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -45,31 +44,8 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 class PersistentBroker(Broker):
     """Mosquitto keeping sessions and queued messages on disk across a restart (as a county runs it)."""
 
-    def start(self) -> None:
-        conf = self.folder / "mosquitto.conf"
-        conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence true\npersistence_location {self.folder}/\nautosave_interval 1\n"
-            f"pid_file {self.folder}/mosquitto.pid\nlog_dest file {self.folder}/mosquitto.log\n"
-            "max_queued_messages 1000000\nmax_inflight_messages 0\n"
-        )
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "mosquitto")
-            for f in self.folder.iterdir():
-                shutil.chown(f, "mosquitto")
-        subprocess.run(["mosquitto", "-c", str(conf), "-d"], check=True)
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        for _ in range(50):
-            pid_file = self.folder / "mosquitto.pid"
-            if pid_file.exists() and pid_file.read_text().strip():
-                self.pid = int(pid_file.read_text().strip())
-                return
-            time.sleep(0.05)
+    def persistence(self) -> str:
+        return f"persistence true\npersistence_location {self.folder}/\nautosave_interval 1\n"
 
 
 def metric(server: Server, token: str, name: str) -> list[tuple[str, float]]:

@@ -29,10 +29,14 @@ class Broker:
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
+    def persistence(self) -> str:
+        """The broker's persistence lines (none: what it queued is lost when it stops)."""
+        return "persistence false\n"
+
     def start(self) -> None:
         conf = self.folder / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{self.persistence()}"
             f"pid_file {self.folder}/mosquitto.pid\nlog_dest file {self.folder}/mosquitto.log\n"
             "max_queued_messages 1000000\nmax_inflight_messages 0\n"
         )
