@@ -244,6 +244,10 @@ def test_the_view_survives_a_server_restart(browser, tmp_path_factory) -> None: 
         page.locator("#ioc[data-ready='1']").wait_for(timeout=30_000)
         page.locator("#ioc[data-live='1']").wait_for(timeout=10_000)
         today = int(tile(page, "cases_today"))
+        phone = session.as_user("leader", viewport=PHONE)  # the leader's phone view lives through it too
+        phone.goto("/ioc/m")
+        phone.locator("#ioc-live.on").wait_for(timeout=10_000)
+        assert int(tile(phone, "cases_today")) == today
 
         stop_first()  # SIGTERM: open streams end, the server exits
         port = int(srv.url.rsplit(":", 1)[1])
@@ -252,6 +256,8 @@ def test_the_view_survives_a_server_restart(browser, tmp_path_factory) -> None: 
         try:
             page.locator("#ioc[data-live='0']").wait_for(timeout=10_000)
             assert page.locator("#ioc-live [data-text]").inner_text().strip() == "正在重新连接…"
+            phone.locator("#ioc-live:not(.on)").wait_for(timeout=10_000)
+            assert phone.locator("#ioc-live [data-text]").inner_text().strip() == "正在重新连接…"
             away = _report_directly(srv, "重启期间上报的暴露垃圾（浏览器测试）")
             time.sleep(3)  # the page meets the 502 at least once: EventSource gives up on it
         finally:
@@ -262,6 +268,8 @@ def test_the_view_survives_a_server_restart(browser, tmp_path_factory) -> None: 
         page.locator("#ioc[data-live='1']").wait_for(timeout=40_000)
         page.locator("#ioc-feed li.case_reported", has_text=away).wait_for(timeout=10_000)
         page.locator(f"#tile-cases_today [data-value]:text-is('{today + 1}')").wait_for(timeout=10_000)
+        phone.locator("#ioc-live.on").wait_for(timeout=40_000)  # back by itself, and re-read: no reload
+        phone.locator(f"#tile-cases_today [data-value]:text-is('{today + 1}')").wait_for(timeout=10_000)
 
         api_key, _ = keys(srv)
         r = httpx.post(
@@ -275,9 +283,11 @@ def test_the_view_survives_a_server_restart(browser, tmp_path_factory) -> None: 
         page.locator("#ioc-feed li.case_reported", has_text=fresh).wait_for(timeout=10_000)
         page.locator(f"#tile-cases_today [data-value]:text-is('{today + 2}')").wait_for(timeout=10_000)
         assert api_tiles(page)["cases_today"]["count"] == today + 2
+        phone.locator(f"#tile-cases_today [data-value]:text-is('{today + 2}')").wait_for(timeout=10_000)
         # what the deliberate outage causes: the 502s, refused or reset connections, the feed's retries
         outage = ("HTTP 502", "status of 502", "ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "/api/v1/ioc/stream")
-        assert not [p for p in problems(page) if not any(o in p for o in outage)]
+        for seen in (page, phone):
+            assert not [p for p in problems(seen) if not any(o in p for o in outage)]
     finally:
         session.close()
         if restarted is not None:
