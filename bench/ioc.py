@@ -70,6 +70,10 @@ def build(path: Path, cases: int, observations: int) -> None:
     os.environ.update(env)
     from sqlalchemy import func, select
 
+    from countyos.core import migrate
+
+    migrate.upgrade(f"sqlite:///{path}")  # a database of an earlier run gets the current schema and indexes
+
     from countyos.cases import demo as cases_demo
     from countyos.cases.models import Case, Category
     from countyos.core.clock import utcnow

@@ -161,7 +161,9 @@ class Case(Base):
         Index("ix_case_case_open_priority", "is_open", "priority"),
         # open cases whose clock runs, by deadline: overdue counts, open/overdue per grid, and the
         # most urgent first (the lists and the map pick their ids from the index alone)
-        Index("ix_case_case_open_running", "is_open", "paused_at", "step_deadline", "priority", "grid_code", "lon"),
+        Index(
+            "ix_case_case_open_running", "is_open", "paused_at", "step_deadline", "priority", "grid_code", "lon", "lat"
+        ),
         Index(
             "ix_case_case_reported_flow",
             "reported_at",
