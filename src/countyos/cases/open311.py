@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlparse
 from xml.sax.saxutils import escape
@@ -21,18 +22,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
 from countyos.cases import lifecycle
 from countyos.cases.models import Attachment, Case, Category, Channel
 from countyos.cases.service import attachments, cases, categories, location
+from countyos.core import groupcommit
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from countyos.core.settings import get_settings
 from countyos.org.models import Department
 from countyos.org.service import tokens
-from countyos.web.deps import ReadSession, WriteSession, client_ip, public
+from countyos.web.deps import ReadSession, client_ip, get_db, public
 from countyos.web.ratelimit import SlidingWindowLimiter
 
 MAX_REQUESTS = 1000
@@ -317,25 +320,33 @@ def _limit(request: Request) -> None:
         raise RateLimited(retry_after=retry)
 
 
-async def parsed_form(request: Request) -> Any:
-    """The POSTed form, read on the event loop before the (threaded) endpoint touches the database:
-    a database call on the event loop would block it while another request's commit waits there."""
-    return await request.form()
-
-
 @router.post("/requests.{fmt}")
-def post_request(
-    request: Request, fmt: str, session: WriteSession, _: Public, form: Annotated[Any, Depends(parsed_form)]
-) -> Response:
+async def post_request(request: Request, fmt: str, _: Public) -> Response:
+    """A report from a posting app. The write runs in the group-commit writer (``core.groupcommit``):
+    under load several reports share one transaction, and each is answered after its commit."""
     _fmt(fmt)
     _limit(request)
-    api_key = str(form.get("api_key") or request.headers.get("x-api-key") or "").strip()
+    form = await request.form()  # read on the event loop, before the writer thread takes the job
+    posted = await groupcommit.for_app(request.app.state, get_db(request)).run(
+        partial(
+            _post,
+            form=form,
+            api_key=str(form.get("api_key") or request.headers.get("x-api-key") or "").strip(),
+            idempotency_key=request.headers.get("idempotency-key"),
+            ip=client_ip(request),
+        )
+    )
+    return respond(request, "service_requests", "request", [posted])
+
+
+def _post(session: Session, *, form: Any, api_key: str, idempotency_key: str | None, ip: str | None) -> dict[str, Any]:
+    """Validate, place, route and write one report; the answer's row (plain data: it outlives the session)."""
     if not api_key:
         raise PermissionDenied("An api_key is required to post requests")
     tok = tokens.identify(session, plain=api_key)
     if tok is None or "case.open311" not in tok.permissions:
         raise PermissionDenied("Invalid api_key received -- can't proceed with create_request")
-    actor = tok.actor(client_ip(request))
+    actor = tok.actor(ip)
     _check_jurisdiction(str(form.get("jurisdiction_id") or "") or None)
     code = str(form.get("service_code") or "").strip()
     if not code:
@@ -370,7 +381,7 @@ def post_request(
         data = upload.file.read(attachments.MAX_BYTES + 1)
         photo_ids.append(attachments.store(session, actor=actor, data=data, name=upload.filename).id)
     first, last = str(form.get("first_name") or ""), str(form.get("last_name") or "")
-    key = request.headers.get("idempotency-key")
+    key = idempotency_key
     new = cases.NewCase(
         channel=Channel.OPEN311,
         category_id=cat.id,
@@ -393,12 +404,7 @@ def post_request(
     )
     case, reporter, _created = cases.create(session, actor=actor, new=new)
     notice = f"{get_settings().public_url.rstrip('/')}/r/{reporter.public_token}"
-    return respond(
-        request,
-        "service_requests",
-        "request",
-        [{"service_request_id": case.number, "service_notice": notice, "account_id": reporter.account_id}],
-    )
+    return {"service_request_id": case.number, "service_notice": notice, "account_id": reporter.account_id}
 
 
 @router.get("/tokens/{token}.{fmt}")
