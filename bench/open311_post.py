@@ -11,6 +11,10 @@ CountyOS / baseline, and the CPU time the server process used per request (from 
 shared with other work it varies far less than requests/s do). (Target from the issue: ≥ 1,000 req/s
 and p99 < 50 ms on one worker.)
 
+Then "where the time goes": the same reports written in process without HTTP (CountyOS's write as
+the group-commit writer runs it), and one report's SQL statements replayed on raw sqlite3, one report
+per transaction and in groups — the floor under any implementation of this write on this machine.
+
     .venv/bin/python bench/open311_post.py                 # 5,000 requests at 4 and at 16 in flight
     .venv/bin/python bench/open311_post.py --n 2000 --c 1,4,16,32
 """
@@ -182,6 +186,84 @@ def summary(
     return rps, p50, p99, cpu_ms
 
 
+def where_the_time_goes(url: str, key: str, forms: list[dict[str, str]], group: int = 16) -> None:
+    """The same reports without HTTP, to show where a POST's time goes: CountyOS's write in process
+    (validation, placing, routing, deadline, ORM, audit; in groups as the group-commit writer runs
+    them under load), and one report's SQL statements replayed on raw sqlite3, one report per
+    transaction and in groups: the floor under any implementation of this write on this machine."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from countyos.cases.open311 import _post
+    from countyos.core.db import Database
+
+    db = Database(url)
+    n = len(forms)
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    for k in range(0, n, group):
+        with db.unit_of_work() as s:
+            for f in forms[k : k + group]:
+                with s.begin_nested():
+                    _post(s, form=f, api_key=key, idempotency_key=None, ip="127.0.0.1")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    print(f"\nwhere the time goes ({n} reports, no HTTP; ms of CPU per report):")
+    label = f"CountyOS write in process, {group} per transaction"
+    print(f"  {label:<49} {n / wall:7.0f} reports/s   {cpu / n * 1000:6.2f} ms")
+
+    captured: list[tuple[str, tuple[object, ...]]] = []
+
+    def capture(conn: object, cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if not statement.startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            captured.append((statement, tuple(getattr(v, "value", v) for v in parameters)))  # type: ignore[attr-defined]
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    with db.unit_of_work() as s:
+        _post(s, form=forms[0], api_key=key, idempotency_key=None, ip="127.0.0.1")
+    event.remove(db.engine, "before_cursor_execute", capture)
+    db.dispose()
+    raw = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+        raw.execute("PRAGMA " + pragma)
+    for per in (1, group):
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for k in range(0, n, per):
+            raw.execute("BEGIN IMMEDIATE")
+            for i in range(k, min(k + per, n)):
+                _replay(raw, captured, per * n + i)  # numbers, tokens and sequences unique across passes
+            raw.execute("COMMIT")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        label = f"the same SQL on raw sqlite3, {per} per transaction"
+        print(f"  {label:<49} {n / wall:7.0f} reports/s   {cpu / n * 1000:6.2f} ms")
+    print(f"  ({len(captured)} statements per report; the bare FastAPI POST above is the framework's own share)")
+    raw.close()
+
+
+def _replay(raw: object, captured: list[tuple[str, tuple[object, ...]]], i: int) -> None:
+    """One report's statements again, with a new case id, number, tracking token and audit sequence."""
+    case_id: object = None
+    for statement, params in captured:
+        values = list(params)
+        columns = statement.split("(", 1)[1].split(")", 1)[0].replace(" ", "").split(",") if "(" in statement else []
+        if statement.startswith("INSERT INTO case_case"):
+            values[columns.index("number")] = None
+            cur = raw.execute(statement, values)  # type: ignore[attr-defined]
+            row = cur.fetchone() if "RETURNING" in statement else None
+            case_id = row[0] if row else cur.lastrowid
+            continue
+        if statement.startswith("UPDATE case_case SET number"):
+            values[0], values[2] = f"F{i:013d}", case_id
+        elif statement.startswith("SELECT case_case.id"):
+            values[0] = case_id
+        elif statement.startswith(("INSERT INTO case_event", "INSERT INTO case_reporter")):
+            values = [case_id if columns[j] in ("case_id", "original_case_id") else v for j, v in enumerate(values)]
+            if "public_token" in columns:
+                values[columns.index("public_token")] = f"floor-{i}"
+        elif statement.startswith(("INSERT INTO org_audit_event", "UPDATE org_audit_head")):
+            values[0] = 10_000_000 + i  # seq
+        raw.execute(statement, values).fetchall()  # type: ignore[attr-defined]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000, help="requests per server")
@@ -206,9 +288,9 @@ def main() -> None:
     rng = random.Random(7)
     codes = ["M06010", "M09006", "C01002", "C01037", "M07001"]
 
-    def body(i: int) -> bytes:
+    def form(i: int) -> dict[str, str]:
         lon, lat = rng.choice(points)
-        return urlencode(
+        return (
             {
                 "api_key": key,
                 "service_code": codes[i % len(codes)],
@@ -225,9 +307,10 @@ def main() -> None:
                 "long": f"{lon:.6f}",
                 "description": f"bench {i}",
             }
-        ).encode()
+        )
 
-    bodies = [body(i) for i in range(args.n)]
+    forms = [form(i) for i in range(args.n)]
+    bodies = [urlencode(f).encode() for f in forms]
     warm = bodies[: min(200, args.n // 10)]
     (tmp / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
     results: dict[tuple[str, int], tuple[float, float, float, float]] = {}
@@ -252,6 +335,7 @@ def main() -> None:
             f"{c:9} | {ours:14.0f} {p50:7.1f} {p99:7.1f} {cpu:11.2f} | {base:14.0f} {bp50:7.1f} {bcpu:11.2f} "
             f"| {ours / base:.3f}"
         )
+    where_the_time_goes(url, key, forms)
 
 
 if __name__ == "__main__":
