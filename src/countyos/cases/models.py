@@ -164,6 +164,8 @@ class Case(Base):
         Index(
             "ix_case_case_open_running", "is_open", "paused_at", "step_deadline", "priority", "grid_code", "lon", "lat"
         ),
+        # open cases of a category in a box: the duplicate search of every new report
+        Index("ix_case_case_category_box", "category_id", "is_open", "lat", "lon", "reported_at", "merged_into_id"),
         Index(
             "ix_case_case_reported_flow",
             "reported_at",

@@ -155,7 +155,7 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
     case.number = to_local(now, get_settings().timezone).strftime("%Y%m%d") + f"{case.id:06d}"
     if dup is not None:
         case.duplicate_of_id = dup.id
-    # The number, the reporter and the timeline entry are written by one flush (before the audit record).
+    # The number, the reporter, the timeline entry and the audit record are written by one flush.
     reporter = add_reporter(session, case=case, channel=new.channel, data=new.reporter, flush=False)
     for att_id in new.attachment_ids:
         uploads.claim(session, actor=actor, attachment_id=att_id, case_id=case.id)
@@ -178,7 +178,6 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
         deadline_after=case.step_deadline,
         flush=False,
     )
-    session.flush()
     audit.record(
         session,
         actor=actor,

@@ -17,7 +17,7 @@ from countyos.cases.models import Case
 
 DEFAULT_RADIUS_M = 100.0
 DEFAULT_WINDOW = timedelta(hours=72)
-MAX_CANDIDATES = 50  # the most recent ones; a hotspot with hundreds of open cases must not slow intake
+MAX_CANDIDATES = 50  # at most this many are compared; a hotspot with hundreds of open cases must not slow intake
 _M_PER_DEG_LAT = 111_320.0
 
 
@@ -75,7 +75,9 @@ class Suspected:
     number: str | None
 
 
-# The query of find_for, built once (intake runs it for every report).
+# The query of find_for, built once (intake runs it for every report). Unordered, so that the database
+# reads the box from ``ix_case_case_category_box`` (ordered by time, SQLite would walk every case of the
+# category in the window to spare a sort); find_for picks the nearest of what it returns.
 _NEAREST = (
     select(Case.id, Case.number, Case.lon, Case.lat)
     .where(
@@ -88,7 +90,6 @@ _NEAREST = (
         Case.lat.between(bindparam("lat_min"), bindparam("lat_max")),
         Case.lon.between(bindparam("lon_min"), bindparam("lon_max")),
     )
-    .order_by(Case.reported_at.desc())
     .limit(MAX_CANDIDATES)
 )
 

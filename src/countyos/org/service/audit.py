@@ -64,6 +64,26 @@ def ensure_head(session: Session) -> None:
 
 
 _LOCKED_HEAD = select(AuditHead).where(AuditHead.id == 1).with_for_update()  # built once: every write runs it
+_KEPT_HEAD = "countyos.audit_head"
+
+
+def _locked_head(session: Session) -> AuditHead | None:
+    """The chain head, locked for the caller's transaction.
+
+    On SQLite the write transaction itself is exclusive, so once read the head cannot change under it:
+    it is kept in the session for the transaction's later records (several reports committed together,
+    an import) instead of being read again for each. A savepoint rolled back expires it, so it is then
+    read again. On PostgreSQL it is read with ``FOR UPDATE`` every time: a row lock taken before a
+    savepoint that is rolled back may be lost, and taking it again is cheap."""
+    tx = session.get_transaction()
+    kept = session.info.get(_KEPT_HEAD)
+    if kept is not None and kept[0] is tx and kept[1] in session:
+        head: AuditHead = kept[1]
+        return head
+    found = session.execute(_LOCKED_HEAD).scalar_one_or_none()
+    if found is not None and session.get_bind().dialect.name == "sqlite":
+        session.info[_KEPT_HEAD] = (tx, found)
+    return found
 
 
 def record(
@@ -77,7 +97,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit record in the caller's transaction."""
-    head = session.execute(_LOCKED_HEAD).scalar_one_or_none()
+    head = _locked_head(session)
     if head is None:
         ensure_head(session)
         head = session.execute(_LOCKED_HEAD).scalar_one()
