@@ -23,26 +23,50 @@ def test_each_kind_of_write_is_recorded(client, db):
     h = {"X-CSRF-Token": csrf}
     dep = client.post("/api/v1/departments", json={"name": "县教育局", "kind": "department"}, headers=h).json()
     client.patch(f"/api/v1/departments/{dep['id']}", json={"phone": "0578-8123456"}, headers=h)
-    u = client.post("/api/v1/users", json={"username": "newbie", "display_name": "新人", "password": "Start#2026x",
-                                           "department_id": dep["id"], "phone": "13800001111"}, headers=h).json()
+    u = client.post(
+        "/api/v1/users",
+        json={
+            "username": "newbie",
+            "display_name": "新人",
+            "password": "Start#2026x",
+            "department_id": dep["id"],
+            "phone": "13800001111",
+        },
+        headers=h,
+    ).json()
     client.patch(f"/api/v1/users/{u['id']}", json={"display_name": "新同事"}, headers=h)
     client.post(f"/api/v1/users/{u['id']}/password", json={"password": "Reset#2026x"}, headers=h)
     client.post(f"/api/v1/users/{u['id']}/unlock", headers=h)
     client.patch(f"/api/v1/users/{u['id']}", json={"is_active": False}, headers=h)
-    tok = client.post("/api/v1/tokens", json={"name": "t", "user_id": sysadmin.id, "scopes": ["department.read"]},
-                      headers=h).json()
+    tok = client.post(
+        "/api/v1/tokens", json={"name": "t", "user_id": sysadmin.id, "scopes": ["department.read"]}, headers=h
+    ).json()
     client.delete(f"/api/v1/tokens/{tok['id']}", headers=h)
     client.cookies.clear()
     csrf = login(client, secadmin)
     h = {"X-CSRF-Token": csrf}
-    role = client.post("/api/v1/roles", json={"code": "gis", "name": "测绘员", "permissions": ["department.read"]},
-                       headers=h).json()
+    role = client.post(
+        "/api/v1/roles", json={"code": "gis", "name": "测绘员", "permissions": ["department.read"]}, headers=h
+    ).json()
     client.put(f"/api/v1/roles/{role['id']}/permissions", json={"permissions": ["user.read"]}, headers=h)
     client.put(f"/api/v1/users/{u['id']}/roles", json={"roles": ["gis"]}, headers=h)
     got = set(actions(db))
-    for expected in ["department.create", "department.update", "user.create", "user.update", "user.password_reset",
-                     "user.unlock", "user.disable", "token.create", "token.revoke", "role.create",
-                     "role.permissions", "user.roles", "auth.login", "mfa.verify"]:
+    for expected in [
+        "department.create",
+        "department.update",
+        "user.create",
+        "user.update",
+        "user.password_reset",
+        "user.unlock",
+        "user.disable",
+        "token.create",
+        "token.revoke",
+        "role.create",
+        "role.permissions",
+        "user.roles",
+        "auth.login",
+        "mfa.verify",
+    ]:
         assert expected in got, expected
     with db.reading() as s:
         assert audit.verify(s).ok
@@ -97,6 +121,29 @@ def test_verify_passes_on_an_intact_log(db):
     assert r.ok and r.checked >= 5
 
 
+def test_records_around_a_rolled_back_savepoint_keep_one_chain(db):
+    """Several records in one transaction (as the group-commit writer makes them), one of them in a
+    savepoint that is rolled back, and records in a later transaction: the chain has no gap or fork."""
+    with db.unit_of_work() as s:
+        audit.record(s, actor=FACTORY, action="test.kept", target_id=1)
+        try:
+            with s.begin_nested():
+                audit.record(s, actor=FACTORY, action="test.undone", target_id=2)
+                raise RuntimeError("the report failed")
+        except RuntimeError:
+            pass
+        audit.record(s, actor=FACTORY, action="test.kept", target_id=3)
+    with db.unit_of_work() as s:
+        audit.record(s, actor=FACTORY, action="test.kept", target_id=4)
+    with db.reading() as s:
+        rows = s.execute(select(AuditEvent.seq, AuditEvent.action, AuditEvent.target_id).order_by(AuditEvent.seq)).all()
+    mine = [(a, t) for _, a, t in rows if a.startswith("test.")]
+    assert mine == [("test.kept", "1"), ("test.kept", "3"), ("test.kept", "4")]
+    seqs = [seq for seq, _, _ in rows]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert _verify(db).ok
+
+
 def test_verify_names_an_updated_row(db):
     _seed(db)
     with db.engine.begin() as c:
@@ -129,8 +176,9 @@ def test_verify_detects_two_rows_swapped(db):
     cols = "at, actor_id, actor_name, action, target_type, target_id, result, ip, detail, prev_hash, hash"
     with db.engine.begin() as c:
         a, b = c.execute(text("SELECT seq FROM org_audit_event ORDER BY seq LIMIT 2 OFFSET 1")).scalars().all()
-        rows = {s: c.execute(text(f"SELECT {cols} FROM org_audit_event WHERE seq = :s"), {"s": s}).one()
-                for s in (a, b)}
+        rows = {
+            s: c.execute(text(f"SELECT {cols} FROM org_audit_event WHERE seq = :s"), {"s": s}).one() for s in (a, b)
+        }
         names = [n.strip() for n in cols.split(",")]
         for target, source in ((a, b), (b, a)):
             params = dict(zip(names, rows[source], strict=True)) | {"s": target}
@@ -138,8 +186,10 @@ def test_verify_detects_two_rows_swapped(db):
                 import json
 
                 params["detail"] = json.dumps(params["detail"])
-            c.execute(text("UPDATE org_audit_event SET " + ", ".join(f"{n} = :{n}" for n in names)
-                           + " WHERE seq = :s"), params)
+            c.execute(
+                text("UPDATE org_audit_event SET " + ", ".join(f"{n} = :{n}" for n in names) + " WHERE seq = :s"),
+                params,
+            )
     r = _verify(db)
     assert not r.ok and r.bad_seq == a
 
@@ -175,8 +225,11 @@ def test_failed_write_leaves_no_audit_record(client, db):
     p = person(db, ["sysadmin"])
     csrf = login(client, p)
     before = len(actions(db))
-    r = client.post("/api/v1/departments", json={"name": "坏部门", "kind": "department", "uscc": "91350100M000100Y44"},
-                    headers={"X-CSRF-Token": csrf})
+    r = client.post(
+        "/api/v1/departments",
+        json={"name": "坏部门", "kind": "department", "uscc": "91350100M000100Y44"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] == "uscc"
