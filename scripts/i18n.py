@@ -47,9 +47,25 @@ KEYWORDS = ["_", "N_", "gettext", "ngettext:1,2", "translate:2", "LazyText"]
 def extract() -> None:
     POT.parent.mkdir(exist_ok=True)
     keywords = [arg for k in KEYWORDS + error_types() for arg in ("-k", k)]
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-                    *keywords, "--no-location", "--sort-output", "--omit-header", "-o", str(POT),
-                    str(ROOT / "src" / "countyos")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            *keywords,
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(POT),
+            str(ROOT / "src" / "countyos"),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def update() -> None:
@@ -57,8 +73,18 @@ def update() -> None:
     for locale in ("zh_CN", "en"):
         po = LOCALES / locale / "LC_MESSAGES" / "messages.po"
         if po.exists():
-            cmd = ["update", "-i", str(POT), "-o", str(po), "-l", locale, "--no-fuzzy-matching",
-                   "--ignore-obsolete", "--omit-header"]
+            cmd = [
+                "update",
+                "-i",
+                str(POT),
+                "-o",
+                str(po),
+                "-l",
+                locale,
+                "--no-fuzzy-matching",
+                "--ignore-obsolete",
+                "--omit-header",
+            ]
         else:
             po.parent.mkdir(parents=True, exist_ok=True)
             cmd = ["init", "-i", str(POT), "-o", str(po), "-l", locale]

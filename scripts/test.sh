@@ -5,7 +5,7 @@
 #   1. apt packages (only the missing ones): PostgreSQL 15 + PostGIS, Mosquitto, Chromium, CJK fonts,
 #      and python3-venv / nodejs / npm when the machine has none
 #   2. the Python virtualenv (.venv, `pip install -e '.[dev]'`), `npm ci`, scripts/vendor_assets.py
-#   3. static checks: translation completeness, ruff, mypy, import-linter
+#   3. static checks: translation completeness, ruff (lint and format), mypy, import-linter
 #   4. PostgreSQL 15 on 127.0.0.1 with a test role, a test database and a PostGIS template database;
 #      a Mosquitto broker on 127.0.0.1:1883
 #   5. pytest on SQLite, on PostgreSQL (browser tests excluded), then the browser tests (headless
@@ -339,6 +339,7 @@ main() {
     export PATH="$VENV/bin:$PATH"
     run_step "translations (scripts/i18n.py check)" "$PY" scripts/i18n.py check
     run_step "ruff check" ruff check src tests bench scripts
+    run_step "ruff format" ruff format --check src tests bench scripts
     run_step "mypy" mypy
     run_step "import-linter" lint-imports
 

@@ -11,24 +11,16 @@ from sqlalchemy import select
 from countyos.cases.models import Case, RoutingRule, Step
 from countyos.cases.service import categories, routing
 from countyos.core.workcal import TimeUnit
-from countyos.org.models import ApiToken, Permission, Role
-from countyos.org.service import tokens, users
-from tests.cases.conftest import FACTORY
-from tests.factories import person, token_for
+from countyos.org.models import ApiToken, Role
+from countyos.org.service import tokens
+from tests.cases.conftest import FACTORY, open311_app
 
 URL = "/open311/v2/requests.json"
 
 
 @pytest.fixture
 def api_key(db, world):
-    app_user = person(db, ["intake"], is_machine=True)
-    with db.unit_of_work() as s:
-        role = Role(code="open311_app", name="上报应用", is_builtin=False)
-        role.permissions = [s.get(Permission, "case.open311")]
-        s.add(role)
-        u = users.get(s, user_id=app_user.id)
-        u.roles = [*u.roles, role]
-    return token_for(db, app_user, ["case.open311"])
+    return open311_app(db)
 
 
 def report(client, api_key, code="M09006"):

@@ -7,24 +7,15 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from countyos.cases.service import categories
-from tests.cases.conftest import FACTORY
-from tests.factories import person, token_for
+from tests.cases.conftest import FACTORY, open311_app
 
 BASE = "/open311/v2"
 
 
 @pytest.fixture
 def api_key(db, world):
-    app_user = person(db, ["intake"], is_machine=True)
+    key = open311_app(db)
     with db.unit_of_work() as s:
-        from countyos.org.models import Permission, Role
-        from countyos.org.service import users
-
-        role = Role(code="open311_app", name="上报应用", is_builtin=False)
-        role.permissions = [s.get(Permission, "case.open311")]
-        s.add(role)
-        u = users.get(s, user_id=app_user.id)
-        u.roles = [*u.roles, role]
         categories.update(
             s,
             actor=FACTORY,
@@ -41,7 +32,7 @@ def api_key(db, world):
                 ]
             },
         )
-    return token_for(db, app_user, ["case.open311"])
+    return key
 
 
 def post(client, fmt, data):

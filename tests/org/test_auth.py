@@ -17,8 +17,11 @@ from tests.factories import PASSWORD, csrf_from, login, person
 
 def post_login(client, username, password):
     page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.text), "next": ""}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_from(page.text), "next": ""},
+        follow_redirects=False,
+    )
 
 
 def test_login_success_lands_home_and_failure_says_why_without_leaking(client, db):
@@ -63,14 +66,17 @@ def test_session_expires_after_thirty_idle_minutes(client, db):
         assert client.get("/api/v1/me").status_code == 401
 
 
-@pytest.mark.parametrize(("pw", "ok"), [
-    ("Short1!", False),
-    ("alllowercase", False),
-    ("lowerUPPER", False),
-    ("lowerUPPER1", True),
-    ("lower1!x", True),
-    ("ABCD1234", False),
-])
+@pytest.mark.parametrize(
+    ("pw", "ok"),
+    [
+        ("Short1!", False),
+        ("alllowercase", False),
+        ("lowerUPPER", False),
+        ("lowerUPPER1", True),
+        ("lower1!x", True),
+        ("ABCD1234", False),
+    ],
+)
 def test_password_policy(settings, pw, ok):
     assert (passwords.policy_errors(pw) == []) is ok
 
@@ -88,12 +94,15 @@ def test_first_login_forces_a_password_change_that_follows_the_policy(client, db
     assert client.get("/api/v1/me").status_code == 401
     page = client.get("/account/password")
     csrf = csrf_from(page.text)
-    weak = client.post("/account/password", data={"current": PASSWORD, "new": "weakpass", "confirm": "weakpass",
-                                                  "csrf_token": csrf})
+    weak = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "weakpass", "confirm": "weakpass", "csrf_token": csrf}
+    )
     assert weak.status_code == 422
-    r = client.post("/account/password", data={"current": PASSWORD, "new": "Better#Pass99",
-                                               "confirm": "Better#Pass99", "csrf_token": csrf},
-                    follow_redirects=False)
+    r = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "Better#Pass99", "confirm": "Better#Pass99", "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert client.get("/api/v1/me").status_code == 200
 
@@ -163,8 +172,11 @@ def test_api_tokens_are_scoped_and_revocable(client, db):
     admin = person(db, ["sysadmin"])
     machine = person(db, ["dispatcher"], is_machine=True)
     csrf = login(client, admin)
-    r = client.post("/api/v1/tokens", json={"name": "12345 热线对接", "user_id": machine.id,
-                                            "scopes": ["department.read"]}, headers={"X-CSRF-Token": csrf})
+    r = client.post(
+        "/api/v1/tokens",
+        json={"name": "12345 热线对接", "user_id": machine.id, "scopes": ["department.read"]},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert r.status_code == 201, r.text
     token, token_id = r.json()["token"], r.json()["id"]
     bearer = {"Authorization": f"Bearer {token}"}
@@ -173,8 +185,11 @@ def test_api_tokens_are_scoped_and_revocable(client, db):
     # outside its scope although the account has user.read
     assert anon.get("/api/v1/users", headers=bearer).status_code == 403
     # scopes beyond the account's permissions are refused at issue time
-    r = client.post("/api/v1/tokens", json={"name": "x", "user_id": machine.id, "scopes": ["audit.read"]},
-                    headers={"X-CSRF-Token": csrf})
+    r = client.post(
+        "/api/v1/tokens",
+        json={"name": "x", "user_id": machine.id, "scopes": ["audit.read"]},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert r.status_code == 422
     assert client.delete(f"/api/v1/tokens/{token_id}", headers={"X-CSRF-Token": csrf}).status_code == 200
     r = anon.get("/api/v1/departments", headers=bearer)
@@ -203,8 +218,11 @@ def test_session_id_changes_after_the_second_factor(client, db):
     post_login(client, p.username, PASSWORD)
     before = client.cookies.get("countyos_session")
     page = client.get("/login/mfa")
-    client.post("/login/mfa", data={"code": pyotp.TOTP(p.totp_secret).now(), "csrf_token": csrf_from(page.text)},
-                follow_redirects=False)
+    client.post(
+        "/login/mfa",
+        data={"code": pyotp.TOTP(p.totp_secret).now(), "csrf_token": csrf_from(page.text)},
+        follow_redirects=False,
+    )
     after = client.cookies.get("countyos_session")
     assert before and after and before != after
     client.cookies.set("countyos_session", before)

@@ -21,24 +21,32 @@ def test_phone_is_encrypted_at_rest_masked_in_lists_and_revealed_only_with_permi
 def test_user_creation_validates_and_forces_password_change(client, db):
     admin = person(db, ["sysadmin"])
     h = {"X-CSRF-Token": login(client, admin)}
-    r = client.post("/api/v1/users", json={"username": "Bad Name", "display_name": "x", "password": "Abcdef#123"},
-                    headers=h)
+    r = client.post(
+        "/api/v1/users", json={"username": "Bad Name", "display_name": "x", "password": "Abcdef#123"}, headers=h
+    )
     assert r.status_code == 422
     r = client.post("/api/v1/users", json={"username": "zhou", "display_name": "周", "password": "weak"}, headers=h)
     assert r.status_code == 422
     assert "policy" in r.json()["detail"].lower() or "策略" in r.json()["detail"]
-    r = client.post("/api/v1/users", json={"username": "zhou", "display_name": "周", "password": "Good#pass1",
-                                           "phone": "12345"}, headers=h)
+    r = client.post(
+        "/api/v1/users",
+        json={"username": "zhou", "display_name": "周", "password": "Good#pass1", "phone": "12345"},
+        headers=h,
+    )
     assert r.status_code == 422
-    r = client.post("/api/v1/users", json={"username": "zhou", "display_name": "周", "password": "Good#pass1"},
-                    headers=h)
+    r = client.post(
+        "/api/v1/users", json={"username": "zhou", "display_name": "周", "password": "Good#pass1"}, headers=h
+    )
     assert r.status_code == 201
     client.cookies.clear()
     page = client.get("/login")
     from tests.factories import csrf_from
 
-    r = client.post("/login", data={"username": "zhou", "password": "Good#pass1", "csrf_token": csrf_from(page.text)},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "zhou", "password": "Good#pass1", "csrf_token": csrf_from(page.text)},
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/account/password"
 
 

@@ -50,8 +50,11 @@ def test_unknown_paths_and_methods_get_problem_json(client, db):
 
 
 def test_oversized_body_is_refused_before_reading(client, db):
-    r = client.post("/api/v1/departments", content=b"x", headers={"content-length": str(100_000_000),
-                                                                  "content-type": "application/json"})
+    r = client.post(
+        "/api/v1/departments",
+        content=b"x",
+        headers={"content-length": str(100_000_000), "content-type": "application/json"},
+    )
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
 
 
