@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from countyos import __version__, domains
+from countyos.core import runtime
 from countyos.core.db import Database
 from countyos.core.scheduler import Scheduler
 from countyos.core.settings import Settings, get_settings
@@ -33,6 +34,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             scheduler = Scheduler(app.state.db, [j for m in domains.modules("jobs") for j in m.JOBS])
             scheduler.start()
         app.state.scheduler = scheduler
+        # (not in a test process: it starts many applications, and each one's leftovers must stay collectable)
+        if settings.env != "test":
+            runtime.freeze_startup_objects()  # full garbage collections then skip what startup made
         try:
             yield
         finally:
