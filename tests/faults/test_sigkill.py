@@ -4,6 +4,9 @@ cases through their lifecycle — again and again. After the last restart:
 * every observation the server acknowledged over HTTP (200) is stored, once;
 * every MQTT message the broker acknowledged (QoS 1) is stored, once (the bridge inside the server
   acknowledges only after commit, so the broker delivers the rest again after the restart);
+* every report a posting app sent through Open311 and got a ``service_request_id`` for is a case,
+  exactly once per idempotency key (retries after a lost answer included), with its reporter, its
+  timeline entry and its audit record — the group-commit writer answers only after the commit;
 * every case transition the server confirmed is in the case's timeline at the version it answered,
   and no case is half-changed: its version, its timeline and its audit records agree;
 * the audit chain verifies (``countyos audit verify``) and the database is intact.
@@ -30,7 +33,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
-from countyos.cases.models import Case, CaseEvent
+from countyos.cases.models import Case, CaseEvent, Reporter
 from countyos.core.clock import utcnow
 from countyos.org.models import AuditEvent
 from countyos.sensing.models import Observation
@@ -142,6 +145,43 @@ class MqttIngest(threading.Thread):
         self.client.disconnect()
 
 
+class Open311Posting(threading.Thread):
+    """A posting app sending reports, each with an idempotency key it reuses until it gets an answer."""
+
+    def __init__(self, server: Server, api_key: str, point: tuple[float, float], load: Load) -> None:
+        super().__init__(daemon=True)
+        self.server, self.api_key, self.point, self.load = server, api_key, point, load
+        self.answered: dict[str, str] = {}  # idempotency key -> service_request_id
+        self.sent: set[str] = set()
+
+    def run(self) -> None:
+        client = httpx.Client(timeout=5)
+        n = 0
+        while not self.load.stop.is_set():
+            n += 1
+            key = f"o311-sigkill-{n:05d}"
+            lon, lat = self.point
+            form = {"api_key": self.api_key, "service_code": "C01001", "lat": str(lat), "long": str(lon),
+                    "description": f"井盖 {key}"}  # fmt: skip
+            while not self.load.stop.is_set():
+                self.sent.add(key)
+                try:
+                    r = client.post(
+                        self.server.url + "/open311/v2/requests.json", data=form, headers={"Idempotency-Key": key}
+                    )
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+                    continue  # the same key again: a report the server wrote before the kill is not made twice
+                if r.status_code == 200:
+                    self.answered[key] = r.json()[0]["service_request_id"]
+                    break
+                if r.status_code not in (502, 503):
+                    self.load.errors.append(f"open311 {r.status_code}: {r.text[:200]}")
+                    return
+                time.sleep(0.05)
+        client.close()
+
+
 class CaseWork(threading.Thread):
     """Staff reporting cases and moving each through its whole lifecycle over the API."""
 
@@ -240,7 +280,8 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(county):
         http = HttpIngest(server, w.device_token, w.level, now - 3 * 86400, load)
         mq = MqttIngest(broker.port, "sec-wl-01", now - 2 * 86400, load)
         work = [CaseWork(server, tokens, w, f"staff{k}", load) for k in range(2)]
-        for t in (http, mq, *work):
+        app = Open311Posting(server, w.open311_key, w.point_a, load)
+        for t in (http, mq, *work, app):
             t.start()
         for _ in range(KILLS):
             time.sleep(rng.uniform(0.5, 2.5))
@@ -249,7 +290,7 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(county):
             server.start()
         time.sleep(1.5)
         load.stop.set()
-        for t in (http, mq, *work):
+        for t in (http, mq, *work, app):
             t.join(30)
         mq.close()
         assert not load.errors, load.errors[:10]
@@ -303,9 +344,28 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(county):
                 assert [e.seq for e in events] == list(range(1, case.version + 1)), cid  # no gap, nothing extra
                 assert audited == case.version, (cid, audited, case.version)
                 assert str(events[-1].to_state) == str(case.state), cid
+            assert len(app.answered) >= 5, "too few Open311 reports answered"
+            posted = {
+                c.idempotency_key: c
+                for c in s.scalars(select(Case).where(Case.idempotency_key.like("o311:%:o311-sigkill-%")))
+            }
+            keys = [k.rsplit(":", 1)[1] for k in posted]
+            assert len(keys) == len(set(keys)), "an Open311 report was made twice"
+            by_key = {k.rsplit(":", 1)[1]: c for k, c in posted.items()}
+            for key, number in app.answered.items():
+                case = by_key.get(key)
+                assert case is not None and case.number == number, (key, number)  # answered, so committed
+                events = list(s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)))
+                assert events and events[0].action == "report", key
+                assert s.scalar(
+                    select(func.count()).where(AuditEvent.target_id == number, AuditEvent.action == "case.report")
+                ) == 1, key  # fmt: skip
+                assert s.scalar(select(func.count()).select_from(Reporter).where(Reporter.case_id == case.id)) == 1
+            assert set(by_key) <= app.sent  # nothing made that was not sent
         print(
             f"kills={KILLS} http_acked={len(http.acknowledged)} mqtt_acked={len(mq.acknowledged)} "
-            f"cases={sum(len(t.cases) for t in work)} transitions_confirmed={len(confirmed)}"
+            f"cases={sum(len(t.cases) for t in work)} transitions_confirmed={len(confirmed)} "
+            f"open311_answered={len(app.answered)} open311_written={len(posted)}"
         )
         verify = audit_verify(county.url)
         assert verify.returncode == 0, verify.stdout + verify.stderr
