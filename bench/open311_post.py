@@ -13,7 +13,9 @@ and p99 < 50 ms on one worker.)
 
 Then "where the time goes": the same reports written in process without HTTP (CountyOS's write as
 the group-commit writer runs it), and one report's SQL statements replayed on raw sqlite3, one report
-per transaction and in groups — the floor under any implementation of this write on this machine.
+per transaction and in groups — the floor under any implementation of this write on this machine —
+and the CPU of a POST CountyOS refuses before writing (an unknown service code, 404): the cost of
+its own request path (middleware, form, api_key, the writer's hop) without the write.
 
     .venv/bin/python bench/open311_post.py                 # 5,000 requests at 4 and at 16 in flight
     .venv/bin/python bench/open311_post.py --n 2000 --c 1,4,16,32
@@ -186,7 +188,7 @@ def summary(
     return rps, p50, p99, cpu_ms
 
 
-def where_the_time_goes(url: str, key: str, forms: list[dict[str, str]], group: int = 16) -> None:
+def where_the_time_goes(url: str, key: str, forms: list[dict[str, str]], refused_cpu: float, group: int = 16) -> None:
     """The same reports without HTTP, to show where a POST's time goes: CountyOS's write in process
     (validation, placing, routing, deadline, ORM, audit; in groups as the group-commit writer runs
     them under load), and one report's SQL statements replayed on raw sqlite3, one report per
@@ -235,7 +237,10 @@ def where_the_time_goes(url: str, key: str, forms: list[dict[str, str]], group: 
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         label = f"the same SQL on raw sqlite3, {per} per transaction"
         print(f"  {label:<49} {n / wall:7.0f} reports/s   {cpu / n * 1000:6.2f} ms")
-    print(f"  ({len(captured)} statements per report; the bare FastAPI POST above is the framework's own share)")
+    label = "CountyOS's path without the write (refused POST)"
+    print(f"  {label:<49} {'':>7}              {refused_cpu:6.2f} ms")
+    print(f"  ({len(captured)} statements per report; the refused POST is parsing, middleware, the api_key and the")
+    print("   writer's hop with an empty transaction; the bare FastAPI POST above is the framework's own share)")
     raw.close()
 
 
@@ -315,6 +320,7 @@ def main() -> None:
     (tmp / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
     results: dict[tuple[str, int], tuple[float, float, float, float]] = {}
     names = ("baseline (bare FastAPI)", "CountyOS Open311 POST")
+    refused_cpu = float("nan")
     for name, app, app_dir in zip(names, ("bare_app:app", "countyos.app:create_app"), (str(tmp), None), strict=True):
         port = free_port()
         proc = start_server(app, port, env, app_dir)
@@ -324,6 +330,11 @@ def main() -> None:
                 cpu0 = cpu_seconds(proc.pid)
                 elapsed, lat, statuses = asyncio.run(load(port, bodies, c))
                 results[name, c] = summary(f"{name} c={c}", elapsed, lat, statuses, cpu_seconds(proc.pid) - cpu0)
+            if app_dir is None:  # CountyOS's own path without the write: an unknown service code, refused (404)
+                refused = [urlencode({**f, "service_code": "NO-SUCH-SERVICE"}).encode() for f in forms]
+                cpu0 = cpu_seconds(proc.pid)
+                elapsed, lat, statuses = asyncio.run(load(port, refused, 4))
+                refused_cpu = summary("  … refused, c=4", elapsed, lat, statuses, cpu_seconds(proc.pid) - cpu0)[3]
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -335,7 +346,7 @@ def main() -> None:
             f"{c:9} | {ours:14.0f} {p50:7.1f} {p99:7.1f} {cpu:11.2f} | {base:14.0f} {bp50:7.1f} {bcpu:11.2f} "
             f"| {ours / base:.3f}"
         )
-    where_the_time_goes(url, key, forms)
+    where_the_time_goes(url, key, forms, refused_cpu)
 
 
 if __name__ == "__main__":
