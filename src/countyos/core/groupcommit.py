@@ -44,7 +44,7 @@ class GroupCommit:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.batches = 0  # transactions committed (or failed), for tests and metrics
+        self.batches = 0  # transactions run (committed or failed) and the jobs in them: what tests check
         self.jobs = 0
 
     async def run(self, job: Callable[[Session], T]) -> T:
