@@ -13,9 +13,9 @@ from countyos.cases.service import categories, location, routing
 from countyos.core.actor import Actor
 from countyos.core.db import Database
 from countyos.core.errors import ValidationFailed
-from countyos.org.models import DepartmentKind, Permission, Role
-from countyos.org.service import users
-from tests.factories import Person, department, person, token_for
+from countyos.org.models import DepartmentKind
+from tests import factories
+from tests.factories import Person, department, person
 
 FACTORY = Actor(id=None, name="factory")
 
@@ -109,12 +109,5 @@ def actor_of(db: Database, p: Person) -> Actor:
 
 
 def open311_app(db: Database) -> str:
-    """The api_key of a posting app: a machine account whose own role holds only ``case.open311``."""
-    app_user = person(db, ["intake"], is_machine=True)
-    with db.unit_of_work() as s:
-        role = Role(code="open311_app", name="上报应用", is_builtin=False)
-        role.permissions = [s.get(Permission, "case.open311")]
-        s.add(role)
-        u = users.get(s, user_id=app_user.id)
-        u.roles = [*u.roles, role]
-    return token_for(db, app_user, ["case.open311"])
+    """The api_key of a posting app that is also an intake account."""
+    return factories.open311_app(db, ["intake"])[1]

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from countyos.core.actor import Actor
 from countyos.core.db import Database
 from countyos.org import flows
-from countyos.org.models import DepartmentKind
-from countyos.org.service import departments, tokens
+from countyos.org.models import DepartmentKind, Permission, Role
+from countyos.org.service import departments, tokens, users
 from countyos.org.service.users import cipher
 
 PASSWORD = "Test@pass2026"
@@ -103,3 +103,16 @@ def token_for(db: Database, p: Person, scopes: list[str]) -> str:
     with db.unit_of_work() as s:
         _, plain = tokens.create(s, actor=FACTORY, name=f"tok{next(_seq)}", user_id=p.id, scopes=scopes)
         return plain
+
+
+def open311_app(db: Database, roles: list[str]) -> tuple[Person, str]:
+    """A posting app: a machine account with ROLES and a role of its own holding only ``case.open311``,
+    and its api_key."""
+    app_user = person(db, roles, is_machine=True)
+    with db.unit_of_work() as s:
+        role = Role(code="open311_app", name="上报应用", is_builtin=False)
+        role.permissions = [s.get_one(Permission, "case.open311")]
+        s.add(role)
+        u = users.get(s, user_id=app_user.id)
+        u.roles = [*u.roles, role]
+    return app_user, token_for(db, app_user, ["case.open311"])

@@ -24,7 +24,7 @@ from countyos.org.models import DepartmentKind, Permission, Role
 from countyos.org.service import auth, users
 from countyos.sensing.service import devices
 from countyos.sensing.service.devices import DeviceSpec, MetricSpec
-from tests.factories import Person, department, person, token_for
+from tests.factories import Person, department, open311_app, person, token_for
 
 FACTORY = Actor(id=None, name="factory")
 COUNTY = "331123"
@@ -136,14 +136,7 @@ def build(db: Database) -> World:
         routing.save_rule(s, actor=FACTORY, category_id=garbage.id, department_id=enforcement)
         cat_manhole, cat_garbage = manhole.id, garbage.id
 
-    app_user = person(db, [], is_machine=True)
-    with db.unit_of_work() as s:
-        role = Role(code="open311_app", name="上报应用", is_builtin=False)
-        role.permissions = [s.get_one(Permission, "case.open311")]
-        s.add(role)
-        u = users.get(s, user_id=app_user.id)
-        u.roles = [*u.roles, role]
-    open311_key = token_for(db, app_user, ["case.open311"])
+    app_user, open311_key = open311_app(db, [])
 
     w = World(
         centre=centre,
