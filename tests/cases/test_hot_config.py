@@ -14,6 +14,7 @@ from countyos.core.workcal import TimeUnit
 from countyos.org.models import ApiToken, Role
 from countyos.org.service import tokens
 from tests.cases.conftest import FACTORY, open311_app
+from tests.factories import person, token_for
 
 URL = "/open311/v2/requests.json"
 
@@ -98,3 +99,14 @@ def test_a_failed_write_leaves_no_stale_configuration(client, db, world, api_key
         assert sug is not None and sug.department_id == world.water  # its own change, inside the transaction
         raise RuntimeError("abandon the edit")
     assert case_of(db, report(client, api_key))[0] == world.enforcement
+
+
+def test_reports_are_counted_in_the_group_commit_metrics(client, db, api_key):
+    for _ in range(3):
+        assert report(client, api_key).status_code == 200
+    assert report(client, api_key, code="NO-SUCH").status_code == 404  # refused in its savepoint, still counted
+    tok = token_for(db, person(db, ["sysadmin"]), ["system.manage"])
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {tok}"}).text
+    values = {k: float(v) for k, v in (line.split() for line in text.splitlines() if line.startswith("countyos_group"))}
+    assert values["countyos_group_commit_writes_total"] == 4
+    assert 1 <= values["countyos_group_commit_transactions_total"] <= 4

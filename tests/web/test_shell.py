@@ -18,6 +18,7 @@ def test_metrics_need_a_token_with_system_manage(client, db):
     r = client.get("/metrics", headers={"Authorization": f"Bearer {tok}"})
     assert r.status_code == 200
     assert 'countyos_http_requests_total{method="GET",route="/healthz",status="200"}' in r.text
+    assert "countyos_group_commit_transactions_total 0.0" in r.text  # nothing posted through it yet
 
 
 def test_security_headers_on_pages_and_api(client, db):

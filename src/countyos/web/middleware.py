@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -24,6 +28,25 @@ CSP = (
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; child-src blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
+
+
+class GroupCommitCollector(Collector):
+    """``countyos_group_commit_*``: transactions of the group-commit writer and the writes in them, read
+    at scrape time (writes ÷ transactions is how many reports shared a commit on average)."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Any]:
+        writer = getattr(self.state, "group_commit", None)
+        yield CounterMetricFamily(
+            "countyos_group_commit_transactions", "transactions of the group-commit writer",
+            value=writer.batches if writer else 0,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "countyos_group_commit_writes", "writes (e.g. Open311 reports) run by the group-commit writer",
+            value=writer.jobs if writer else 0,
+        )  # fmt: skip
 
 
 class Metrics:
@@ -145,6 +168,7 @@ class Envelope:
 
 def install(app: FastAPI, *, max_body_bytes: int, tls: bool) -> Metrics:
     metrics = Metrics()
+    metrics.registry.register(GroupCommitCollector(app.state))
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
     app.add_middleware(Envelope, max_body_bytes=max_body_bytes, tls=tls, metrics=metrics)  # outside BodyLimit
     return metrics
