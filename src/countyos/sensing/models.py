@@ -320,15 +320,20 @@ class Latest(Base):
 ROLLUP_TABLE_ARGS: Any = {"sqlite_with_rowid": False}  # clustered on (datastream, bucket)
 
 
-class _RollupColumns:
-    datastream_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    bucket_us: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+class _Aggregates:
+    """What a rollup row keeps of its bucket's values."""
+
     n: Mapped[int] = mapped_column(Integer)
     vmin: Mapped[float | None] = mapped_column(Float)
     vmax: Mapped[float | None] = mapped_column(Float)
     vsum: Mapped[float | None] = mapped_column(Float)
     vlast: Mapped[float | None] = mapped_column(Float)
     last_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class _RollupColumns(_Aggregates):
+    datastream_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket_us: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class RollupMinute(_RollupColumns, Base):
@@ -346,18 +351,12 @@ class RollupDay(_RollupColumns, Base):
     __table_args__ = ROLLUP_TABLE_ARGS
 
 
-class _MultiRollupColumns:
+class _MultiRollupColumns(_Aggregates):
     """Rollups of one component (position in the result array) of a MultiDatastream."""
 
     multi_datastream_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     component: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket_us: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    n: Mapped[int] = mapped_column(Integer)
-    vmin: Mapped[float | None] = mapped_column(Float)
-    vmax: Mapped[float | None] = mapped_column(Float)
-    vsum: Mapped[float | None] = mapped_column(Float)
-    vlast: Mapped[float | None] = mapped_column(Float)
-    last_us: Mapped[int] = mapped_column(BigInteger)
 
 
 class RollupMultiMinute(_MultiRollupColumns, Base):

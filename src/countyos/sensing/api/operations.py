@@ -59,13 +59,18 @@ def series(
     level: Annotated[str | None, Query(pattern="^(minute|hour|day)$")] = None,
 ) -> dict[str, Any]:
     """Buckets from the rollups (count, min, max, average, last) over any range."""
-    end = end or utcnow()
-    e = to_us(end)
+    s, e = _range(start, end)
+    lv, points = rollups.series(session, datastream_id=datastream_id, start_us=s, end_us=e, level=level)
+    return _series_out(lv, points)
+
+
+def _range(start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """A series' range in microseconds: up to ``end`` (now), from ``start`` (a day before the end)."""
+    e = to_us(end or utcnow())
     s = to_us(start) if start else e - DAY_US
     if s >= e:
         raise ValidationFailed("The start must be before the end")
-    lv, points = rollups.series(session, datastream_id=datastream_id, start_us=s, end_us=e, level=level)
-    return _series_out(lv, points)
+    return s, e
 
 
 def _series_out(level: str, points: list[rollups.Point]) -> dict[str, Any]:
@@ -89,11 +94,7 @@ def multi_series(
     level: Annotated[str | None, Query(pattern="^(minute|hour|day)$")] = None,
 ) -> dict[str, Any]:
     """Buckets of one component (its position in the result array) of a MultiDatastream, from its rollups."""
-    end = end or utcnow()
-    e = to_us(end)
-    s = to_us(start) if start else e - DAY_US
-    if s >= e:
-        raise ValidationFailed("The start must be before the end")
+    s, e = _range(start, end)
     lv, points = rollups.series_multi(
         session, multi_datastream_id=multi_datastream_id, component=component, start_us=s, end_us=e, level=level
     )
