@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
@@ -107,7 +108,20 @@ def current_auth(request: Request) -> Auth | None:
     return result
 
 
-CurrentAuth = Annotated[Auth | None, Depends(current_auth)]
+async def _current_auth(request: Request) -> Auth | None:
+    """``current_auth`` as a dependency: a request without a token or a session cookie (a citizen, a
+    posting app, the login page) has nothing to look up and skips the hop to the thread pool."""
+    if not hasattr(request.state, "auth") and not (
+        request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE)
+    ):
+        request.state.auth = None
+    if hasattr(request.state, "auth"):
+        cached: Auth | None = request.state.auth
+        return cached
+    return await run_in_threadpool(current_auth, request)
+
+
+CurrentAuth = Annotated[Auth | None, Depends(_current_auth)]
 
 
 async def _check_csrf(request: Request, a: Auth) -> None:
