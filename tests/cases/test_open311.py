@@ -191,6 +191,40 @@ def test_an_address_without_coordinates_is_placed_in_the_village_it_names(client
     assert r.status_code == 400 and b"lat" in r.content and b"<errors>" in r.content
 
 
+def test_a_report_with_a_photo_can_be_written_on_a_second_try(db, world, api_key):
+    """The group-commit writer runs a report again when its first try was rolled back (another report
+    of the batch failed): the photo is read again from the start, and the report is written once."""
+    import io
+
+    from PIL import Image
+    from sqlalchemy import func, select
+    from starlette.datastructures import FormData, Headers, UploadFile
+
+    from countyos.cases.models import Attachment
+    from countyos.cases.open311 import _post
+
+    buf = io.BytesIO()
+    Image.new("RGB", (80, 60), (30, 30, 200)).save(buf, "JPEG")
+    photo = UploadFile(io.BytesIO(buf.getvalue()), filename="p.jpg", headers=Headers({"content-type": "image/jpeg"}))
+    form = FormData([("service_code", "C01001"), ("lat", "28.59"), ("long", "119.27"), ("media", photo)])
+    with db.reading() as s:
+        before = s.scalar(select(func.count()).select_from(Attachment))
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack), db.unit_of_work() as s:  # the first try, undone
+        _post(s, form=form, api_key=api_key, idempotency_key=None, ip="127.0.0.1")
+        raise RolledBack
+    with db.unit_of_work() as s:
+        posted = _post(s, form=form, api_key=api_key, idempotency_key=None, ip="127.0.0.1")
+    with db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Attachment)) == before + 1
+        att = s.scalars(select(Attachment).order_by(Attachment.id.desc())).first()
+        assert att is not None and att.size == len(buf.getvalue())
+    assert posted["service_request_id"]
+
+
 def test_a_photo_posted_with_the_request_is_its_media(client, db, world, api_key):
     import io
 

@@ -78,10 +78,16 @@ def test_a_failing_job_is_undone_alone_and_its_caller_gets_the_error(db):
         s.execute(text("INSERT INTO item (name) VALUES ('half-written')"))
         raise ValueError("bad report")
 
+    runs: list[str] = []
+
+    def counted_x(s: Session) -> str:
+        runs.append("x")
+        return insert("x")(s)
+
     async def main() -> list[object]:
         head = asyncio.ensure_future(writer.run(hold))
         await asyncio.sleep(0.1)
-        batch = [asyncio.ensure_future(writer.run(j)) for j in (insert("x"), broken, insert("y"))]
+        batch = [asyncio.ensure_future(writer.run(j)) for j in (counted_x, broken, insert("y"))]
         await asyncio.sleep(0.05)
         gate.set()
         return list(await asyncio.gather(head, *batch, return_exceptions=True))
@@ -89,7 +95,8 @@ def test_a_failing_job_is_undone_alone_and_its_caller_gets_the_error(db):
     held, x, error, y = asyncio.run(main())
     assert (held, x, y) == ("held", "x", "y")
     assert isinstance(error, ValueError) and str(error) == "bad report"
-    assert names(db) == ["x", "y"]  # nothing of the failed job, everything of the others
+    assert names(db) == ["x", "y"]  # nothing of the failed job, everything of the others, once
+    assert runs == ["x", "x"]  # the first try (no savepoints) was rolled back; then each in a savepoint
     assert writer.batches == 2
 
 

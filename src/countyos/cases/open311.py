@@ -378,6 +378,7 @@ def _post(session: Session, *, form: Any, api_key: str, idempotency_key: str | N
     photo_ids = []
     upload = form.get("media")
     if isinstance(upload, UploadFile):  # a photo sent with the request (multipart/form-data), beyond media_url
+        upload.file.seek(0)  # the writer may run this report twice (core.groupcommit)
         data = upload.file.read(attachments.MAX_BYTES + 1)
         photo_ids.append(attachments.store(session, actor=actor, data=data, name=upload.filename).id)
     first, last = str(form.get("first_name") or ""), str(form.get("last_name") or "")
