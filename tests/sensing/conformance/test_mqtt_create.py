@@ -1,7 +1,7 @@
 """OGC SensorThings API v1.1, conformance class A.7 Create observations via MQTT
 (http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/observations-creation):
 an Observation published to ``v1.1/Datastreams(id)/Observations`` or ``v1.1/Observations`` is stored
-as if POSTed; a body that a POST would refuse (here: a time without a zone, a wrong type) is refused
+as if POSTed; a body that a POST would refuse (here: a time without a zone, a wrong type anywhere) is refused
 and never stored with a guessed meaning."""
 
 from __future__ import annotations
@@ -57,13 +57,14 @@ def test_observations_published_over_mqtt_are_created_or_refused(db, sensors, mq
         pub.publish(topic, orjson.dumps(ok), qos=1)
         pub.publish(topic, orjson.dumps({"phenomenonTime": _iso(t + 60, ""), "result": 2.6}), qos=1)  # no zone
         pub.publish(topic, orjson.dumps({"phenomenonTime": _iso(t + 120), "result": 2.7, "resultTime": 5}), qos=1)
+        pub.publish(topic, orjson.dumps({"phenomenonTime": _iso(t + 150), "result": 2.75, "parameters": [1]}), qos=1)
         pub.publish(
             "v1.1/Observations",
             orjson.dumps({"phenomenonTime": _iso(t + 180), "result": 2.8, "Datastream": {"@iot.id": sensors.level}}),
             qos=1,
         )
-        assert wait_for(lambda: bridge.stats.batches >= 1 and bridge.stats.stored + bridge.stats.refused == 4)
-        assert (bridge.stats.stored, bridge.stats.refused) == (2, 2)
+        assert wait_for(lambda: bridge.stats.batches >= 1 and bridge.stats.stored + bridge.stats.refused == 5)
+        assert (bridge.stats.stored, bridge.stats.refused) == (2, 3)
         assert _stored(db, sensors.level) == [(2.5, (t + 5) * 1_000_000), (2.8, None)]
         pub.loop_stop()
     finally:
