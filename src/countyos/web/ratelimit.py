@@ -35,6 +35,17 @@ class SlidingWindowLimiter:
             q.append(now)
             return None
 
+    def blocked(self, key: str) -> int | None:
+        """Like :meth:`hit` without recording one: seconds to wait when ``key`` is at its limit."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._hits.get(key)
+            if q is None:
+                return None
+            while q and now - q[0] >= self.window:
+                q.popleft()
+            return max(1, int(self.window - (now - q[0])) + 1) if len(q) >= self.limit else None
+
     def _evict(self, now: float) -> None:
         for k in [k for k, q in self._hits.items() if not q or now - q[-1] >= self.window]:
             del self._hits[k]

@@ -7,19 +7,44 @@ datastreams and to those of the devices behind it (a gateway). An operator's API
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse
 
-from countyos.core.errors import NotAuthenticated, PermissionDenied, ValidationFailed
+from countyos.core.actor import Actor
+from countyos.core.errors import NotAuthenticated, PermissionDenied, RateLimited, ValidationFailed
+from countyos.org.models import AuditResult
+from countyos.org.service import audit
 from countyos.sensing import flows
+from countyos.sensing.api.sta import credential_failures
 from countyos.sensing.service import devices, store
 from countyos.sensing.service import ingest as ingest_service
 from countyos.sensing.service.streams import StreamInfo
-from countyos.web.deps import Auth, WriteSession, public
+from countyos.web.deps import Auth, WriteSession, client_ip, get_db, public
 
 router = APIRouter()
+FAILED_ACTION = "sensing.device_token_failed"
+
+
+def _refused(request: Request) -> NoReturn:
+    """An unknown or revoked device token: audited, and counted toward the client address's limit of
+    refused credentials per minute (over it: 429, no longer audited one by one)."""
+    ip = client_ip(request)
+    limiter = credential_failures(request)
+    wait = limiter.blocked(ip or "unknown")
+    if wait is not None:
+        raise RateLimited("Too many sign-in attempts from this address; wait %(s)s seconds", s=wait, retry_after=wait)
+    limiter.hit(ip or "unknown")
+    with get_db(request).unit_of_work() as s:
+        audit.record(
+            s,
+            actor=Actor(id=None, name="device", ip=ip),
+            action=FAILED_ACTION,
+            result=AuditResult.FAILURE,
+            detail={"reason": "unknown_or_revoked"},
+        )
+    raise NotAuthenticated("The device token is unknown or revoked")
 
 
 async def raw_body(request: Request) -> bytes:
@@ -42,7 +67,8 @@ def ingest(
     if plain:
         found = devices.token_thing(session, plain=plain.strip())
         if found is None:
-            raise NotAuthenticated("The device token is unknown or revoked")
+            session.rollback()  # ends the request's transaction (and SQLite's writer turn) before the audit
+            _refused(request)
         thing_id = found
 
         def allowed(info: StreamInfo) -> bool:

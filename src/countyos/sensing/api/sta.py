@@ -8,21 +8,28 @@ FROST Python client send) or as an API token (``Authorization: Bearer cos_…``)
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
-import time
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from countyos.core.errors import Conflict, CountyError, NotAuthenticated, NotFound, PermissionDenied
+from countyos.core.errors import (
+    Conflict,
+    CountyError,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+)
 from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
 from countyos.org.service import auth as org_auth
-from countyos.org.service import passwords, users
+from countyos.org.service import users
 from countyos.sensing import flows
+from countyos.sensing.service.sta import basic
 from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta import links as L
 from countyos.sensing.service.sta import query as Q
@@ -31,6 +38,7 @@ from countyos.sensing.service.sta import write as W
 from countyos.sensing.service.sta.parser import StaQueryError
 from countyos.sensing.service.store import paused_gc
 from countyos.web.deps import Auth, ReadSession, WriteSession, client_ip, get_db, public, require
+from countyos.web.ratelimit import SlidingWindowLimiter
 
 PREFIX = "/sta/v1.1"
 CONFORMANCE = [
@@ -49,39 +57,76 @@ class StaBadRequest(CountyError):
     code = "sta_bad_request"
     title = N_("The SensorThings request is not valid")
 
+    def __init__(self, message: str | None = None, /, *, errors: list[dict[str, str]] | None = None, **params: Any):
+        super().__init__(message, **params)
+        self.errors = errors or []
 
-_basic_cache: dict[tuple[str, str], float] = {}
-_basic_lock = threading.Lock()
-BASIC_TTL = 300.0
+    def extra(self) -> dict[str, Any]:
+        return {"errors": self.errors} if self.errors else {}
+
+
+# A SensorThings write body (a deep insert or a CreateObservations batch); split bigger loads.
+MAX_BODY_BYTES = 16_000_000
+
+
+def credential_failures(request: Request) -> SlidingWindowLimiter:
+    """Refused credentials per client address and minute (Basic here, device tokens on ingest)."""
+    state = request.app.state
+    limiter: SlidingWindowLimiter | None = getattr(state, "credential_failures", None)
+    if limiter is None:
+        with _limiter_lock:
+            limiter = getattr(state, "credential_failures", None)
+            if limiter is None:
+                limiter = state.credential_failures = SlidingWindowLimiter(get_settings().login_rate_per_minute)
+    return limiter
+
+
+_limiter_lock = threading.Lock()
 
 
 def basic_auth(request: Request) -> None:
-    """HTTP Basic of a machine account → the request's caller (checked once per 5 minutes per secret)."""
+    """HTTP Basic of a machine account → the request's caller.
+
+    A refused attempt is audited and counts toward the account's lockout and the client address's
+    limit of refused credentials per minute; over that limit an address gets 429 before any check.
+    """
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return
+    request.state.auth = None
+    ip = client_ip(request)
     try:
-        username, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
+        username, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotAuthenticated("The Basic credentials are not readable") from exc
-    key = (username, hashlib.sha256(password.encode()).hexdigest())
-    s = get_db(request).session()
+    limiter = credential_failures(request)
+    db = get_db(request)
+    s = db.session()
     try:
         user = users.get_by_username(s, username=username)
-        ok = user is not None and user.is_active and user.is_machine
-        if ok and _basic_cache.get(key, 0) < time.monotonic():
-            ok = passwords.verify_password(user.password_hash, password)  # type: ignore[union-attr]
-            if ok:
-                with _basic_lock:
-                    _basic_cache[key] = time.monotonic() + BASIC_TTL
-        if not ok or user is None:
-            request.state.auth = None
-            raise NotAuthenticated("The user name or password is wrong, or it is not a machine account")
-        actor = org_auth.actor_for(user, client_ip(request))
-        request.state.locale = user.locale
+        if user is not None and not basic.usable(user) and basic.remembered(user, password):
+            outcome = basic.Outcome(user, user)  # checked lately against this very password hash
+        else:
+            wait = limiter.blocked(ip or "unknown")
+            if wait is not None:
+                raise RateLimited(
+                    "Too many sign-in attempts from this address; wait %(s)s seconds", s=wait, retry_after=wait
+                )
+            outcome = basic.check(s, username=username, password=password)
+        if outcome.user is not None:
+            actor = org_auth.actor_for(outcome.user, ip)
+            request.state.locale = outcome.user.locale
     finally:
         s.close()  # expunges without expiring: the user stays readable for this request
-    request.state.auth = Auth(actor=actor, user=user)
+    if outcome.user is None:
+        limiter.hit(ip or "unknown")
+        with db.unit_of_work() as w:
+            basic.record_failure(w, outcome=outcome, username=username, ip=ip)
+        raise NotAuthenticated("The user name or password is wrong, or it is not a machine account")
+    if outcome.hashed and outcome.user.failed_logins:
+        with db.unit_of_work() as w:
+            basic.record_success(w, user_id=outcome.user.id)
+    request.state.auth = Auth(actor=actor, user=outcome.user)
 
 
 router = APIRouter(prefix=PREFIX, tags=["sensorthings"], dependencies=[Depends(basic_auth)])
@@ -96,7 +141,9 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 def _translate(exc: Exception) -> CountyError:
-    if isinstance(exc, StaQueryError | W.StaInvalid):
+    if isinstance(exc, W.StaInvalid):
+        return StaBadRequest(str(exc), errors=exc.errors)
+    if isinstance(exc, StaQueryError):
         return StaBadRequest(str(exc))
     if isinstance(exc, R.StaNotFound | W.StaMissing):
         return NotFound(str(exc))
@@ -154,6 +201,8 @@ def _read(ctx: R.Ctx, path: str, params: dict[str, str]) -> Response:
 
 async def json_body(request: Request) -> Any:
     raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("A SensorThings body may have at most %(mb)s MB", mb=MAX_BODY_BYTES // 1_000_000)
     if not raw:
         return None
     try:

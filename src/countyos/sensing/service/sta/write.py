@@ -7,9 +7,10 @@ are deduplicated, rolled up and move the latest value. Every other entity write 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+import jsonpatch
+import jsonpointer
 import numpy as np
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -19,19 +20,40 @@ from countyos.core.clock import utcnow
 from countyos.org.service import audit
 from countyos.sensing import models as m
 from countyos.sensing.service import geometry, rollups, store, streams
+from countyos.sensing.service.sta import bodies as B
 from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta.parser import StaQueryError
 from countyos.sensing.service.times import (
     EARLIEST_US,
     FUTURE_SKEW_US,
+    from_us,
+    iso,
     now_us,
     parse_interval,
     parse_iso,
+    to_us,
 )
 
 
 class StaInvalid(ValueError):
-    """The body is not a valid entity (400 with this message)."""
+    """The body is not a valid entity (400 with this message; ``errors`` names the wrong fields)."""
+
+    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+def _checked(check: Any, *args: Any, **kwargs: Any) -> None:
+    """Run a :mod:`.bodies` check, as :class:`StaInvalid` naming the wrong fields."""
+    try:
+        check(*args, **kwargs)
+    except B.BodyInvalid as exc:
+        raise StaInvalid(str(exc), exc.errors) from exc
+
+
+def _bounded(body: Any) -> None:
+    if not B.depth_within(body):
+        raise StaInvalid(f"the body is nested deeper than {B.MAX_DEPTH} levels")
 
 
 class StaMissing(LookupError):
@@ -87,6 +109,20 @@ FIELDS: dict[str, dict[str, str]] = {
         "feature": "feature",
     },
 }
+# (parent entity set, navigation link) → the link back that a child created there gets
+_BACK: dict[tuple[str, str], str] = {
+    ("Things", "Datastreams"): "Thing",
+    ("Things", "MultiDatastreams"): "Thing",
+    ("Things", "Locations"): "Things",
+    ("Things", "HistoricalLocations"): "Thing",
+    ("Sensors", "Datastreams"): "Sensor",
+    ("Sensors", "MultiDatastreams"): "Sensor",
+    ("ObservedProperties", "Datastreams"): "ObservedProperty",
+    ("Datastreams", "Observations"): "Datastream",
+    ("MultiDatastreams", "Observations"): "MultiDatastream",
+    ("FeaturesOfInterest", "Observations"): "FeatureOfInterest",
+    ("Locations", "Things"): "Locations",
+}
 GEO_FIELD = {"Locations": "location", "FeaturesOfInterest": "feature"}
 READ_ONLY = {"@iot.id", "@iot.selfLink", "id"}
 
@@ -97,6 +133,7 @@ class Writer:
         self.actor = actor
         self.created: list[tuple[str, int]] = []
         self.batches: list[store.Stored] = []  # observations stored (for rules and device health)
+        self._count = 0  # entities created by this request (bounded: B.MAX_ENTITIES)
 
     # --- helpers --------------------------------------------------------------------------------
     def _model(self, plural: str) -> type[Any]:
@@ -118,7 +155,7 @@ class Writer:
         if not isinstance(value, dict):
             raise StaInvalid(f"{E.ENTITIES[plural].name} must be an object")
         rid = self._ref_id(plural, value)
-        return rid if rid is not None else self.create(plural, value)
+        return rid if rid is not None else self._create(plural, value)
 
     def _plain(self, plural: str, obj: Any, body: dict[str, Any], *, partial: bool) -> None:
         fields = FIELDS[plural]
@@ -159,39 +196,40 @@ class Writer:
         )
 
     # --- create ---------------------------------------------------------------------------------
-    def create(self, plural: str, body: dict[str, Any], parent: tuple[str, int, str] | None = None) -> int:
-        if not isinstance(body, dict):
-            raise StaInvalid("the body must be a JSON object")
+    def create(self, plural: str, body: Any, parent: tuple[str, int, str] | None = None) -> int:
+        """Create an entity with everything nested in it (deep insert); the body is checked whole first."""
+        _bounded(body)
+        under = self._back(plural, parent) if parent is not None else None
+        _checked(B.check_create, plural, body, under=under)
+        return self._create(plural, body, parent)
+
+    def _create(self, plural: str, body: dict[str, Any], parent: tuple[str, int, str] | None = None) -> int:
+        self._count += 1
+        if self._count > B.MAX_ENTITIES:
+            raise StaInvalid(f"one request may create at most {B.MAX_ENTITIES} entities")
         if parent is not None:
             body = self._with_parent(plural, body, parent)
         if plural == "Observations":
-            return self.create_observation(body)
+            return self._create_observation(body)
         make = getattr(self, f"_create_{plural}", None)
         rid = make(body) if make is not None else self._create_simple(plural, body)
         self.created.append((plural, rid))
         self._audit("create", plural, rid, {"name": body.get("name")})
         return rid
 
-    def _with_parent(self, plural: str, body: dict[str, Any], parent: tuple[str, int, str]) -> dict[str, Any]:
-        parent_plural, pid, nav = parent
-        pent = E.ENTITIES[parent_plural]
-        back = {
-            ("Things", "Datastreams"): "Thing",
-            ("Things", "MultiDatastreams"): "Thing",
-            ("Things", "Locations"): "Things",
-            ("Things", "HistoricalLocations"): "Thing",
-            ("Sensors", "Datastreams"): "Sensor",
-            ("Sensors", "MultiDatastreams"): "Sensor",
-            ("ObservedProperties", "Datastreams"): "ObservedProperty",
-            ("Datastreams", "Observations"): "Datastream",
-            ("MultiDatastreams", "Observations"): "MultiDatastream",
-            ("FeaturesOfInterest", "Observations"): "FeatureOfInterest",
-            ("Locations", "Things"): "Locations",
-        }.get((parent_plural, nav))
+    @staticmethod
+    def _back(plural: str, parent: tuple[str, int, str]) -> str:
+        """The navigation link of a new ``plural`` entity that its parent fills in."""
+        parent_plural, _, nav = parent
+        back = _BACK.get((parent_plural, nav))
         if back is None:
-            raise StaInvalid(f"cannot create {plural} under {pent.name}/{nav}")
+            raise StaInvalid(f"cannot create {plural} under {E.ENTITIES[parent_plural].name}/{nav}")
+        return back
+
+    def _with_parent(self, plural: str, body: dict[str, Any], parent: tuple[str, int, str]) -> dict[str, Any]:
+        back = self._back(plural, parent)
         body = dict(body)
-        ref = {"@iot.id": pid}
+        ref = {"@iot.id": parent[1]}
         body[back] = [ref] if back.endswith("s") else ref
         return body
 
@@ -210,7 +248,7 @@ class Writer:
             raise StaInvalid(f"{nav} must be a list")
         for v in values:
             if self._ref_id(E.ENTITIES[plural].navs[nav].target, v) is None:
-                self.create(E.ENTITIES[plural].navs[nav].target, v, (plural, pid, nav))
+                self._create(E.ENTITIES[plural].navs[nav].target, v, (plural, pid, nav))
 
     def _create_Things(self, body: dict[str, Any]) -> int:
         thing = m.Thing()
@@ -227,7 +265,7 @@ class Writer:
             if nav in body:
                 self._children("Things", thing.id, nav, body[nav])
         for hl in body.get("HistoricalLocations") or []:
-            self.create("HistoricalLocations", hl, ("Things", thing.id, "HistoricalLocations"))
+            self._create("HistoricalLocations", hl, ("Things", thing.id, "HistoricalLocations"))
         return int(thing.id)
 
     def _set_locations(self, thing: m.Thing, loc_ids: list[int]) -> None:
@@ -261,11 +299,11 @@ class Writer:
         if thing_id is None:
             raise StaInvalid("HistoricalLocation needs Thing")
         when = body.get("time")
-        try:
-            t = datetime.fromisoformat(when) if isinstance(when, str) else utcnow()
+        try:  # checked by the body model: ISO 8601 with a zone (never guessed as UTC)
+            t = from_us(parse_iso(when)) if isinstance(when, str) else utcnow()
         except ValueError as exc:
-            raise StaInvalid("time is not ISO 8601") from exc
-        hl = m.HistoricalLocation(thing_id=thing_id, time=t if t.tzinfo else t.replace(tzinfo=UTC))
+            raise StaInvalid(f"time is not ISO 8601 with a time zone: {exc}") from exc
+        hl = m.HistoricalLocation(thing_id=thing_id, time=t)
         self.s.add(hl)
         self.s.flush()
         for v in body.get("Locations") or []:
@@ -345,7 +383,14 @@ class Writer:
         stream.default_foi_id = foi.id
         return int(foi.id)
 
-    def create_observation(self, body: dict[str, Any]) -> int:
+    def create_observation(self, body: Any) -> int:
+        """One observation (HTTP or the MQTT create extension); the body is checked first."""
+        _bounded(body)
+        _checked(B.check_create, "Observations", body)
+        self._count += 1
+        return self._create_observation(body)
+
+    def _create_observation(self, body: dict[str, Any]) -> int:
         ds_ref, mds_ref = body.get("Datastream"), body.get("MultiDatastream")
         if (ds_ref is None) == (mds_ref is None):
             raise StaInvalid("an Observation needs exactly one of Datastream or MultiDatastream")
@@ -434,10 +479,17 @@ class Writer:
         → a self link per row, or ``"error"`` for a row that could not be stored."""
         if not isinstance(body, list):
             raise StaInvalid("CreateObservations takes a list of {Datastream, components, dataArray}")
+        _bounded(body)
+        for i, group in enumerate(body):
+            try:
+                B.validate(B.DataArrayGroup, group)
+            except B.BodyInvalid as exc:
+                errors = [{**e, "field": f"[{i}].{e['field']}" if e["field"] else f"[{i}]"} for e in exc.errors]
+                raise StaInvalid(str(B.BodyInvalid(errors)), errors) from exc
+        if sum(len(group["dataArray"]) for group in body) > B.MAX_DATA_ARRAY_ROWS:
+            raise StaInvalid(f"one request may carry at most {B.MAX_DATA_ARRAY_ROWS} dataArray rows")
         out: list[str] = []
         for group in body:
-            if not isinstance(group, dict) or "components" not in group or "dataArray" not in group:
-                raise StaInvalid("each item needs Datastream (or MultiDatastream), components and dataArray")
             comps = group["components"]
             stream = {k: group[k] for k in ("Datastream", "MultiDatastream") if k in group}
             for row in group["dataArray"]:
@@ -460,16 +512,20 @@ class Writer:
 
     # --- update ---------------------------------------------------------------------------------
     def patch(self, plural: str, rid: int, body: Any, *, json_patch: bool = False, replace: bool = False) -> None:
+        """PATCH (a merge, or an RFC 6902 JSON Patch) or, with ``replace``, PUT of one entity."""
         obj = self.s.get(self._model(plural), rid)
         if obj is None:
             raise StaMissing(f"{E.ENTITIES[plural].name} {rid} does not exist")
+        _bounded(body)
+        if json_patch:
+            body = self._json_patched(plural, obj, body)
+        _checked(B.check_put if replace else B.check_patch, plural, body)
         if plural == "Observations":
             self._patch_observation(obj, body)
+            self._audit("update", plural, rid, {"fields": sorted(k for k in body if k not in READ_ONLY)})
             return
-        if json_patch:
-            body = apply_json_patch(self._current(plural, obj), body)
-        if not isinstance(body, dict):
-            raise StaInvalid("the body must be a JSON object")
+        if plural == "HistoricalLocations" and isinstance(body.get("time"), str):
+            obj.time = from_us(parse_iso(body["time"]))
         self._plain(plural, obj, body, partial=not replace)
         if plural == "Things" and "Locations" in body:
             self._set_locations(obj, [self._entity("Locations", v) for v in body["Locations"] or []])
@@ -488,11 +544,22 @@ class Writer:
         self._audit("update", plural, rid, {"fields": sorted(k for k in body if k not in READ_ONLY)})
 
     def _current(self, plural: str, obj: Any) -> dict[str, Any]:
+        """The entity's writable properties as JSON: what a JSON Patch applies to."""
+        if plural == "Observations":
+            return {"phenomenonTime": iso(obj.phenomenon_us), "result": obj.result}
+        if plural == "HistoricalLocations":
+            return {"time": iso(to_us(obj.time))}
         return {k: getattr(obj, a) for k, a in FIELDS[plural].items()}
 
-    def _patch_observation(self, obs: m.Observation, body: Any) -> None:
-        if not isinstance(body, dict):
-            raise StaInvalid("the body must be a JSON object")
+    def _json_patched(self, plural: str, obj: Any, ops: Any) -> dict[str, Any]:
+        """Apply an RFC 6902 JSON Patch to the entity; → the properties it changed (removed: null)."""
+        current = self._current(plural, obj)
+        after = apply_json_patch(current, ops)
+        changed = {k: v for k, v in after.items() if k not in current or current[k] != v}
+        changed.update({k: None for k in current if k not in after})
+        return changed
+
+    def _patch_observation(self, obs: m.Observation, body: dict[str, Any]) -> None:
         if obs.datastream_id is None:
             raise StaInvalid("observations of a MultiDatastream cannot be changed; delete and create again")
         old_t = obs.phenomenon_us
@@ -503,10 +570,18 @@ class Writer:
             else:
                 raise StaInvalid("only numeric results can be changed")
         if body.get("phenomenonTime"):
-            try:
-                obs.phenomenon_us = parse_interval(body["phenomenonTime"])[0]
-            except ValueError as exc:
-                raise StaInvalid("phenomenonTime is not ISO 8601") from exc
+            t = parse_interval(body["phenomenonTime"])[0]  # checked by the body model
+            if t > now_us() + FUTURE_SKEW_US or t < EARLIEST_US:
+                raise StaInvalid("phenomenonTime is in the future or before 2000-01-01")
+            if t != old_t and self.s.scalar(
+                select(m.Observation.id).where(
+                    m.Observation.datastream_id == obs.datastream_id, m.Observation.phenomenon_us == t
+                )
+            ):
+                raise StaConflict(
+                    f"Datastream {obs.datastream_id} has an observation at {body['phenomenonTime']} already"
+                )
+            obs.phenomenon_us = t
         self.s.flush()
         lo, hi = min(old_t, obs.phenomenon_us), max(old_t, obs.phenomenon_us)
         rollups.rebuild(self.s, datastream_id=obs.datastream_id, start_us=lo, end_us=hi)
@@ -599,33 +674,18 @@ class StaConflict(ValueError):
 
 
 def apply_json_patch(doc: dict[str, Any], ops: Any) -> dict[str, Any]:
-    """RFC 6902 ``add``/``replace``/``remove``/``test`` on an entity's plain properties."""
-    if not isinstance(ops, list):
+    """RFC 6902 (``add``, ``remove``, ``replace``, ``move``, ``copy``, ``test``) on a copy of ``doc``.
+
+    A path that does not exist, a failed ``test`` or a malformed operation is a :class:`StaInvalid`.
+    """
+    if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
         raise StaInvalid("a JSON Patch is a list of operations")
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in doc.items()}
-    for op in ops:
-        if not isinstance(op, dict) or "op" not in op or "path" not in op:
-            raise StaInvalid("each JSON Patch operation needs op and path")
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in str(op["path"]).lstrip("/").split("/")]
-        if not parts or not parts[0]:
-            raise StaInvalid("JSON Patch path is empty")
-        parent: Any = out
-        for p in parts[:-1]:
-            if not isinstance(parent, dict):
-                raise StaInvalid(f"JSON Patch path {op['path']} does not exist")
-            if parent.get(p) is None:
-                parent[p] = {}
-            parent[p] = dict(parent[p]) if isinstance(parent[p], dict) else parent[p]
-            parent = parent[p]
-        last = parts[-1]
-        kind = op["op"]
-        if kind in ("add", "replace"):
-            parent[last] = op.get("value")
-        elif kind == "remove":
-            parent.pop(last, None)
-        elif kind == "test":
-            if parent.get(last) != op.get("value"):
-                raise StaInvalid(f"JSON Patch test failed at {op['path']}")
-        else:
-            raise StaInvalid(f"JSON Patch operation {kind!r} is not supported")
-    return out
+    try:
+        patched = jsonpatch.JsonPatch(ops).apply(doc, in_place=False)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise StaInvalid(f"the JSON Patch cannot be applied: {exc}") from exc
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise StaInvalid(f"the JSON Patch is not valid: {exc}") from exc
+    if not isinstance(patched, dict):
+        raise StaInvalid("a JSON Patch may not replace the whole entity")
+    return patched

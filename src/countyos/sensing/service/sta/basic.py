@@ -1,0 +1,127 @@
+"""HTTP Basic of machine accounts (what SensorThings clients send), checked like a sign-in.
+
+A wrong password counts toward the same account lockout as the login form and is audited; a
+locked, disabled, human or unknown account gets the same answer after the same work (a password
+hash is checked against a dummy), so neither user names nor account states can be told by timing.
+
+Argon2 takes tens of milliseconds, too long for every request of a device that sends a reading each
+second, so a correct check is remembered for ``CACHE_TTL_S``. The memory is keyed by the account's
+current password hash, read with the account on every request: a password change, in this process
+or another, ends it at once, and a lock, a disable or a role change applies on the next request
+because they are read from the account, never from the memory. The password itself is kept only as
+an HMAC under a key that lives in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
+from countyos.org.models import AuditResult, User
+from countyos.org.service import audit, passwords, users
+from countyos.org.service import auth as org_auth
+
+CACHE_TTL_S = 300.0
+CACHE_MAX = 10_000
+FAILED_ACTION = "auth.basic_failed"
+
+_KEY = secrets.token_bytes(32)
+_cache: dict[tuple[int, str, bytes], float] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    user: User | None  # the account when the credentials are right
+    known: User | None = None  # the account named, right or wrong (for the failure count)
+    reason: str = ""  # why not: unknown_user, not_machine, disabled, locked, bad_password
+    hashed: bool = False  # the password was checked against the account's hash in this request
+
+
+def _key(user: User, password: str) -> tuple[int, str, bytes]:
+    digest = hmac.new(_KEY, password.encode(), hashlib.sha256).digest()
+    return (user.id, user.password_hash or "", digest)
+
+
+def remembered(user: User, password: str) -> bool:
+    """True when this password was checked right for the account's current password hash lately."""
+    return _cache.get(_key(user, password), 0.0) > time.monotonic()
+
+
+def _remember(user: User, password: str) -> None:
+    with _lock:
+        if len(_cache) >= CACHE_MAX:
+            now = time.monotonic()
+            for k in [k for k, until in _cache.items() if until <= now]:
+                del _cache[k]
+            if len(_cache) >= CACHE_MAX:
+                _cache.clear()
+        _cache[_key(user, password)] = time.monotonic() + CACHE_TTL_S
+
+
+def forget_all() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def usable(user: User | None) -> str:
+    """Why this account cannot use Basic now ("" when it can)."""
+    if user is None:
+        return "unknown_user"
+    if not user.is_machine:
+        return "not_machine"
+    if not user.is_active:
+        return "disabled"
+    if user.locked_until and user.locked_until > utcnow():
+        return "locked"
+    return ""
+
+
+def check(session: Session, *, username: str, password: str) -> Outcome:
+    """The machine account these credentials name, or why not (constant work for every refusal)."""
+    user = users.get_by_username(session, username=username)
+    reason = usable(user)
+    if reason:
+        passwords.equalise_timing(password)
+        return Outcome(None, user, reason)
+    assert user is not None
+    if remembered(user, password):
+        return Outcome(user, user)
+    if not passwords.verify_password(user.password_hash, password):
+        return Outcome(None, user, "bad_password")
+    _remember(user, password)
+    return Outcome(user, user, hashed=True)
+
+
+def record_failure(session: Session, *, outcome: Outcome, username: str, ip: str | None) -> None:
+    """Audit a refused Basic attempt; a wrong password of a machine account counts toward its lockout."""
+    known = session.get(User, outcome.known.id) if outcome.known is not None else None
+    actor = Actor(id=known.id if known else None, name=(known.username if known else username)[:60], ip=ip)
+    locked = False
+    if known is not None and outcome.reason == "bad_password":
+        locked = org_auth.count_failure(session, user=known, actor=actor, factor="basic")
+    audit.record(
+        session,
+        actor=actor,
+        action=FAILED_ACTION,
+        target_type="user" if known else None,
+        target_id=known.id if known else None,
+        result=AuditResult.FAILURE,
+        detail={"reason": "bad_password_locked" if locked else outcome.reason},
+    )
+
+
+def record_success(session: Session, *, user_id: int) -> None:
+    """A right password ends the count of wrong ones (as a sign-in does)."""
+    user = session.get(User, user_id)
+    if user is not None and user.failed_logins:
+        user.failed_logins = 0
+        session.flush()
