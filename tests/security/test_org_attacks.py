@@ -126,7 +126,7 @@ def test_a_person_mints_their_own_token_and_is_told_of_tokens_others_made(client
         data={"username": shift.username, "password": PASSWORD, "csrf_token": csrf_from(page.text), "next": ""},
     )
     assert r.status_code == 200
-    assert 'id="tokens-notice"' in r.text
+    assert '<div class="flash flash-warn" role="status">' in r.text
     account = client.get("/account").text
     assert "控制台发放" in account and 'id="tokens-notice"' in account
     assert "我的脚本" in account

@@ -87,7 +87,11 @@ def confirm_enrolment(session: Session, *, actor: Actor, user: User, code: str) 
 
 
 def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
-    """Check a TOTP code (once per time step) or consume a recovery code."""
+    """Check a TOTP code (once per time step) or consume a recovery code.
+
+    The account row is locked first (PostgreSQL), so two requests sending the same code or the same
+    recovery code at once cannot both succeed."""
+    session.refresh(user, with_for_update=True)
     ok = False
     method = "totp"
     if user.totp_enabled and user.totp_secret_enc:
@@ -120,5 +124,6 @@ def disable(session: Session, *, actor: Actor, user: User) -> None:
     user.totp_secret_enc = None
     user.totp_last_step = None
     user.recovery_codes = []
+    user.failed_mfa = 0
     session.flush()
     audit.record(session, actor=actor, action="mfa.reset", target_type="user", target_id=user.id)
