@@ -110,9 +110,7 @@ def test_a_person_mints_their_own_token_and_is_told_of_tokens_others_made(client
         assert tok is not None and tok.user_id == shift.id and tok.created_by_id == shift.id
         assert tok.scopes == ["case.read"]
     # scopes beyond the person's own permissions are refused
-    r = client.post(
-        "/account/tokens", data={"name": "越权", "scopes": "audit.read", "days": "30", "csrf_token": csrf}
-    )
+    r = client.post("/account/tokens", data={"name": "越权", "scopes": "audit.read", "days": "30", "csrf_token": csrf})
     assert r.status_code == 422
     assert _tokens_of(db, shift.id) == 1
     # a token made for the person by someone else (the server console) is shown on their account page,
@@ -187,7 +185,9 @@ def test_administrator_roles_never_gain_business_permissions(client, db):
         assert _perms_of_role(db, code) == before
     # a new role mixing administration and business is refused too
     r = client.post(
-        "/api/v1/roles", json={"code": "audit_plus", "name": "审计+", "permissions": ["audit.read", "case.pii"]}, headers=h
+        "/api/v1/roles",
+        json={"code": "audit_plus", "name": "审计+", "permissions": ["audit.read", "case.pii"]},
+        headers=h,
     )
     assert r.status_code == 422
     # the security administrator still configures business roles
@@ -205,7 +205,9 @@ def test_a_business_role_cannot_be_handed_to_an_administrator(client, db):
     csrf = login(client, secadmin)
     h = {"X-CSRF-Token": csrf}
     r = client.post(
-        "/api/v1/roles", json={"code": "reader", "name": "全县查看", "permissions": ["case.read_all", "case.pii"]}, headers=h
+        "/api/v1/roles",
+        json={"code": "reader", "name": "全县查看", "permissions": ["case.read_all", "case.pii"]},
+        headers=h,
     )
     assert r.status_code == 201
     for target in (secadmin.id, auditor.id):
@@ -216,9 +218,7 @@ def test_a_business_role_cannot_be_handed_to_an_administrator(client, db):
         with db.reading() as s:
             assert sorted(s.get(User, target).role_codes) == held
     # and the page form
-    r = client.post(
-        f"/admin/users/{auditor.id}/roles", data={"role": ["auditadmin", "reader"], "csrf_token": csrf}
-    )
+    r = client.post(f"/admin/users/{auditor.id}/roles", data={"role": ["auditadmin", "reader"], "csrf_token": csrf})
     assert r.status_code in (403, 422)
     with db.reading() as s:
         assert sorted(s.get(User, auditor.id).role_codes) == ["auditadmin"]

@@ -18,7 +18,16 @@ from countyos.core.errors import CountyError, PermissionDenied, ValidationFailed
 from countyos.org.models import AuditResult, SessionStage
 from countyos.org.pages.login import STAGE_URL, set_session_cookie
 from countyos.org.service import audit, auth, mfa, tokens, users
-from countyos.web.deps import Auth, CurrentAuth, ReadSession, WriteSession, authenticated, get_db, in_stage
+from countyos.web.deps import (
+    SESSION_COOKIE,
+    Auth,
+    CurrentAuth,
+    ReadSession,
+    WriteSession,
+    authenticated,
+    get_db,
+    in_stage,
+)
 from countyos.web.templating import redirect, templates, translate
 
 
@@ -134,6 +143,10 @@ def password_submit(
         auth.change_password(session, actor=a.actor, user=user, current=current, new=new)
     except ValidationFailed as exc:
         session.commit()  # keep the audit record of a failed attempt
+        if user.locked_until and user.locked_until > utcnow():  # too many wrong current passwords
+            response = redirect("/login", flash=translate(request, auth.GENERIC_FAILURE), kind="error")
+            response.delete_cookie(SESSION_COOKIE)
+            return response
         return templates(request).render(
             request,
             "org/password.html",

@@ -215,7 +215,12 @@ def end_all_sessions(session: Session, *, user_id: int, except_id: int | None = 
 
 
 def change_password(session: Session, *, actor: Actor, user: User, current: str, new: str) -> None:
+    """Change one's own password. A wrong current password counts like a wrong password at sign-in,
+    so a borrowed session cannot be used to find the password; at the threshold the account locks
+    and every session of it ends (check ``user.locked_until`` after the error)."""
     if not passwords.verify_password(user.password_hash, current):
+        if count_failure(session, user=user, actor=actor, factor="password"):
+            end_all_sessions(session, user_id=user.id)
         audit.record(
             session,
             actor=actor,
@@ -226,6 +231,7 @@ def change_password(session: Session, *, actor: Actor, user: User, current: str,
             detail={"reason": "wrong_current"},
         )
         raise ValidationFailed("The current password is wrong", errors=[{"field": "current", "message": "wrong"}])
+    user.failed_logins = 0
     if current == new:
         raise ValidationFailed(
             "The new password must differ from the current one", errors=[{"field": "new", "message": "same as current"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyotp
 import segno
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
+from countyos.core.crypto import derive_key, sm3_hmac
 from countyos.core.errors import ValidationFailed
 from countyos.core.settings import get_settings
 from countyos.org.models import AuditResult, User
@@ -61,8 +63,23 @@ def _matching_step(secret: str, code: str) -> int | None:
     return None
 
 
+def _normalise(code: str) -> str:
+    return code.strip().lower().replace("-", "").replace(" ", "")
+
+
+@lru_cache(maxsize=4)
+def _recovery_key(secret: str) -> bytes:
+    return derive_key(secret, "mfa-recovery")
+
+
 def _hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
+    """Recovery codes have 32 bits: stored keyed (HMAC-SM3), a copy of the database does not reveal them."""
+    return sm3_hmac(_recovery_key(get_settings().secret_key.get_secret_value()), _normalise(code).encode())
+
+
+def _legacy_hash(code: str) -> str:
+    """How codes issued before keyed storage were kept; still accepted until used or renewed."""
+    return hashlib.sha256(_normalise(code).encode()).hexdigest()
 
 
 def confirm_enrolment(session: Session, *, actor: Actor, user: User, code: str) -> list[str]:
@@ -100,9 +117,10 @@ def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
             user.totp_last_step = step
             ok = True
         if not ok:
-            h = _hash_code(code)
-            if h in (user.recovery_codes or []):
-                user.recovery_codes = [c for c in user.recovery_codes if c != h]
+            stored = user.recovery_codes or []
+            h = next((h for h in (_hash_code(code), _legacy_hash(code)) if h in stored), None)
+            if h is not None:
+                user.recovery_codes = [c for c in stored if c != h]
                 ok, method = True, "recovery_code"
     session.flush()
     audit.record(

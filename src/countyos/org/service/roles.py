@@ -58,8 +58,7 @@ def check_separation(permission_codes: Iterable[str], *, role_families: Iterable
     business = sorted(c for c in codes if family_of(c) != family and c not in _ADMIN_OPS.get(family, frozenset()))
     if business:
         raise ValidationFailed(
-            "Administrators hold administration only, not business permissions "
-            "(管理员不能持有业务权限): %(codes)s",
+            "Administrators hold administration only, not business permissions (管理员不能持有业务权限): %(codes)s",
             codes=", ".join(business),
         )
 

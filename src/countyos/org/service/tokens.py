@@ -171,9 +171,7 @@ def list_tokens(session: Session, *, user_id: int | None = None, live: bool = Fa
         stmt = stmt.where(ApiToken.user_id == user_id)
     if live:
         now = utcnow()
-        stmt = stmt.where(
-            ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now)
-        )
+        stmt = stmt.where(ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
     return list(session.scalars(stmt))
 
 
