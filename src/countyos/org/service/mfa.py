@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import pyotp
 import segno
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
@@ -108,7 +109,8 @@ def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
 
     The account row is locked first (PostgreSQL), so two requests sending the same code or the same
     recovery code at once cannot both succeed."""
-    session.refresh(user, with_for_update=True)
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    session.refresh(user)  # what the lock holder before us wrote (the step used, the codes left)
     ok = False
     method = "totp"
     if user.totp_enabled and user.totp_secret_enc:
