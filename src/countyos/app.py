@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
     app.state.login_limiter = SlidingWindowLimiter(settings.login_rate_per_minute)
-    roles.load_families(domains.all_permissions())
+    roles.load_families(domains.all_permissions(), domains.all_grants())
 
     nav: list[NavItem] = []
     # Matching walks the routes in order, so an endpoint that apps post to at high rates (Open311),

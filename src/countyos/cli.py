@@ -289,6 +289,7 @@ def audit_verify() -> None:
         result = audit.verify(session)
     if result.ok:
         typer.echo(f"Audit log intact: {result.checked} rows verified.")
+        typer.echo(f"Head: row {result.head_seq}, hash {result.head_hash} (keep it to compare with later checks).")
         return
     typer.secho(
         f"Audit log BROKEN at row {result.bad_seq}: {result.reason} ({result.checked} rows verified before it).",

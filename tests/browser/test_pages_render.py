@@ -23,7 +23,7 @@ EXTRA_PAGES = {
     "sysadmin": ["/account", "/admin/users/new", "/admin/departments/new", "/admin/users/1"],
     "secadmin": ["/account"],
     "auditor": [],
-    "dispatch": ["/account"],
+    "dispatch": ["/account", "/account/tokens"],
 }
 # (user, path, viewport name) -> file in docs/screenshots
 DOC_SHOTS = {

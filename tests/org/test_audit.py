@@ -90,8 +90,7 @@ def test_pii_view_and_export_are_audited(client, db):
     auditor = person(db, ["auditadmin"])
     subject = person(db, ["intake"], phone="13912345678")
     csrf = login(client, leader)
-    listed = client.get(f"/api/v1/users/{subject.id}").json()
-    assert listed["phone_masked"] == "139****5678"
+    assert client.get(f"/api/v1/users/{subject.id}").status_code == 403  # the account list is for admins
     assert client.get(f"/api/v1/users/{subject.id}/phone").json() == {"phone": "13912345678"}
     assert csrf
     client.cookies.clear()
@@ -234,3 +233,22 @@ def test_failed_write_leaves_no_audit_record(client, db):
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] == "uscc"
     assert len(actions(db)) == before
+
+
+def test_the_upgrade_seals_an_existing_head_as_the_log_does(settings):
+    """Migration 0010 seals the head of a database that had none; its seal is the one verify checks."""
+    import importlib.util
+
+    from countyos.core.migrate import migrations_dir
+
+    path = migrations_dir() / "versions" / "0010_org_mfa_count_sealed_head.py"
+    spec = importlib.util.spec_from_file_location("m0010", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = {"seq": 41, "hash": "ab" * 32, "pruned_before_seq": 7, "pruned_anchor_hash": "cd" * 32}
+    expected = audit.head_mac(audit._head_key(), **args)
+    assert module._seal(41, "ab" * 32, 7, "cd" * 32) == expected
+    assert module._seal(41, "ab" * 32, 7, None) == audit.head_mac(
+        audit._head_key(), **(args | {"pruned_anchor_hash": None})
+    )

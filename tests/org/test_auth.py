@@ -12,7 +12,7 @@ from sqlalchemy import select
 from countyos.core.clock import utcnow
 from countyos.org.models import AuditEvent, User
 from countyos.org.service import passwords
-from tests.factories import PASSWORD, csrf_from, login, person
+from tests.factories import FACTORY, PASSWORD, csrf_from, login, person
 
 
 def post_login(client, username, password):
@@ -227,3 +227,47 @@ def test_session_id_changes_after_the_second_factor(client, db):
     assert before and after and before != after
     client.cookies.set("countyos_session", before)
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_guessing_the_current_password_on_the_change_form_locks_the_account(client, db, settings):
+    """A borrowed session cannot be used to find the password: wrong current passwords count."""
+    p = person(db, ["intake"])
+    csrf = login(client, p)
+    for n in range(settings.lockout_threshold):
+        r = client.post(
+            "/account/password",
+            data={"current": f"Guess#{n}abcd", "new": "Better#Pass99", "confirm": "Better#Pass99", "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        expected = 422 if n < settings.lockout_threshold - 1 else 303
+        assert r.status_code == expected, (n, r.status_code)
+    # locked: the session is gone and the right password is refused for now
+    assert client.get("/api/v1/me").status_code == 401
+    assert post_login(client, p.username, PASSWORD).status_code == 401
+    with db.reading() as s:
+        lock = s.scalars(select(AuditEvent).where(AuditEvent.action == "auth.lockout")).one()
+        assert lock.detail["factor"] == "password" and lock.target_id == str(p.id)
+
+
+def test_recovery_codes_are_stored_keyed(client, db):
+    """A copy of the database does not let anyone find the 32-bit recovery codes by brute force:
+    they are stored as HMAC-SM3 with a key derived from the secret key, not as plain SHA-256."""
+    import hashlib
+
+    from countyos.org.service import mfa
+
+    p = person(db, ["intake"], totp=False)
+    with db.unit_of_work() as s:
+        user = s.get(User, p.id)
+        mfa.begin_enrolment(s, user=user)
+        secret = mfa.enrolment_for(user).secret
+        codes = mfa.confirm_enrolment(s, actor=FACTORY, user=user, code=pyotp.TOTP(secret).now())
+        stored = list(user.recovery_codes)
+    plain_sha = {hashlib.sha256(c.replace("-", "").encode()).hexdigest() for c in codes}
+    assert len(stored) == 10 and not (set(stored) & plain_sha)
+    post_login(client, p.username, PASSWORD)
+    page = client.get("/login/mfa")
+    r = client.post("/login/mfa", data={"code": codes[3], "csrf_token": csrf_from(page.text)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    with db.reading() as s:
+        assert len(s.get(User, p.id).recovery_codes) == 9

@@ -10,8 +10,8 @@ def test_phone_is_encrypted_at_rest_masked_in_lists_and_revealed_only_with_permi
     with db.engine.connect() as c:
         raw = c.execute(text("SELECT phone_enc FROM org_user WHERE id = :i"), {"i": subject.id}).scalar()
     assert raw and "1234" not in raw and raw.startswith("sm4g1:")
-    dispatcher = person(db, ["dispatcher"])
-    login(client, dispatcher)
+    secadmin = person(db, ["secadmin"])  # sees the account list, not unmasked phones
+    login(client, secadmin)
     assert client.get(f"/api/v1/users/{subject.id}").json()["phone_masked"] == "138****5678"
     assert client.get(f"/api/v1/users/{subject.id}/phone").status_code == 403
     page = client.get("/admin/users")

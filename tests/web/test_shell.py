@@ -68,8 +68,8 @@ def test_language_switch_is_remembered_on_the_account(client, db):
     assert "Log out" in html and "退出" not in html
     client.cookies.delete("countyos_lang")
     assert client.get("/api/v1/me").json()["locale"] == "en"
-    r = client.get("/api/v1/users/999999")
-    assert r.json()["detail"] == "User 999999 does not exist"
+    r = client.get("/api/v1/departments/999999")
+    assert r.json()["detail"] == "Department 999999 does not exist"
 
 
 def test_anonymous_language_choice_uses_a_cookie(client, db):

@@ -131,6 +131,21 @@ def list_users(
     return Paged(items=[user_out(u) for u in rows], total=total, limit=page.limit, offset=page.offset)
 
 
+@router.get("/people", response_model=list[schemas.PersonNameOut])
+def list_people(
+    session: ReadSession,
+    _: Annotated[Auth, Depends(authenticated)],
+    permission: Annotated[str, Query(max_length=60, description="an operational permission, e.g. case.handle")],
+    department_id: int | None = None,
+) -> list[schemas.PersonNameOut]:
+    """Names for pickers: the active people holding an operational permission (optionally in one
+    department), id and name only. The account list with roles and status is ``/users`` (user.read)."""
+    return [
+        schemas.PersonNameOut(id=p.id, display_name=p.display_name)
+        for p in users.names_of_holders(session, permission=permission, department_id=department_id)
+    ]
+
+
 @router.post("/users", response_model=schemas.UserOut, status_code=201)
 def create_user(
     body: schemas.UserIn, session: WriteSession, a: Annotated[Auth, Depends(require("user.write"))]
@@ -190,8 +205,9 @@ def set_user_roles(
 
 @router.post("/users/{user_id}/unlock", response_model=schemas.UserOut)
 def unlock_user(
-    user_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("user.write"))]
+    user_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("user.unlock"))]
 ) -> schemas.UserOut:
+    """Lift a lockout. Another administrator family's account only the security administrator unlocks."""
     return user_out(users.unlock(session, actor=a.actor, user_id=user_id))
 
 

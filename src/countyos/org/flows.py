@@ -51,7 +51,7 @@ def create_person(
         if role is None:
             raise ValidationFailed("Unknown role %(code)s", code=code)
         wanted.append(role)
-    roles.check_separation(p.code for r in wanted for p in r.permissions)
+    roles.check_role_set(wanted)
     user.roles = wanted
     session.flush()
     if role_codes:

@@ -91,6 +91,8 @@ class User(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    # Wrong second-factor codes, counted apart from wrong passwords: a right password does not reset it.
+    failed_mfa: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_machine: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -189,7 +191,9 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """The chain head: last sequence number and hash. Locking it serialises appends."""
+    """The chain head: last sequence number and hash, and the pruning marker (the last removed row).
+    Locking it serialises appends. ``mac`` seals all four with a key of their own, so that neither end
+    of the chain can be cut and the head or the marker moved to a surviving row."""
 
     __tablename__ = "org_audit_head"
 
@@ -198,3 +202,4 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
     pruned_before_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     pruned_anchor_hash: Mapped[str | None] = mapped_column(Text)
+    mac: Mapped[str | None] = mapped_column(String(64))

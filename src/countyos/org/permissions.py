@@ -8,8 +8,9 @@ from countyos.core.permissions import PermissionSpec, RoleSpec
 PERMISSIONS = [
     PermissionSpec("department.read", N_("View departments")),
     PermissionSpec("department.write", N_("Create and edit departments"), "system"),
-    PermissionSpec("user.read", N_("View users")),
-    PermissionSpec("user.write", N_("Create, edit, lock and unlock users"), "system"),
+    PermissionSpec("user.read", N_("View every account with its roles and status (those who manage people)")),
+    PermissionSpec("user.write", N_("Create and edit accounts, reset passwords and second factors"), "system"),
+    PermissionSpec("user.unlock", N_("Unlock accounts locked after failed sign-ins")),
     PermissionSpec("user.pii", N_("See unmasked personal data (phone numbers)")),
     PermissionSpec("user.assign_role", N_("Assign roles to users"), "security"),
     PermissionSpec("role.read", N_("View roles and permissions")),
@@ -33,8 +34,15 @@ ROLES = [
     RoleSpec("auditadmin", "审计管理员", "Audit administrator", "只读查看和导出审计日志"),
 ]
 
-_DIRECTORY = ["department.read", "user.read"]
+# Operational roles see departments; the list of accounts (with roles, status, sign-in times) is for
+# those who manage people. Pickers get names only (``GET /api/v1/people``).
+_DIRECTORY = ["department.read"]
+_PEOPLE = ["department.read", "user.read"]
 
+# The administrators' grants are also the limit of what an administrator role may ever hold: its
+# family's permissions and the operational ones given here (see ``service.roles.check_separation``).
+# The system administrator unlocks ordinary accounts; another family's administrator only the
+# security administrator unlocks (``service.users.unlock``).
 GRANTS: dict[str, list[str]] = {
     "intake": _DIRECTORY,
     "shift_leader": [*_DIRECTORY, "user.pii"],
@@ -43,7 +51,7 @@ GRANTS: dict[str, list[str]] = {
     "inspector": _DIRECTORY,
     "leader": [*_DIRECTORY, "user.pii"],
     "data_admin": _DIRECTORY,
-    "sysadmin": [*_DIRECTORY, "department.write", "user.write", "token.manage", "system.manage"],
-    "secadmin": [*_DIRECTORY, "role.read", "role.write", "user.assign_role"],
+    "sysadmin": [*_PEOPLE, "user.unlock", "department.write", "user.write", "token.manage", "system.manage"],
+    "secadmin": [*_PEOPLE, "user.unlock", "role.read", "role.write", "user.assign_role"],
     "auditadmin": ["user.read", "audit.read", "audit.export"],
 }

@@ -63,6 +63,13 @@ class UserPatch(BaseModel):
     is_active: bool | None = None
 
 
+class PersonNameOut(BaseModel):
+    """A colleague as a picker shows them."""
+
+    id: int
+    display_name: str
+
+
 class UserOut(BaseModel):
     id: int
     username: str

@@ -1,30 +1,124 @@
-"""My account: password change (also the forced first-login step) and second-factor enrolment."""
+"""My account: password change (also the forced first-login step), second-factor enrolment and the
+API tokens acting as me.
+
+These pages are for the person in their own browser session: an API token never reaches them (else a
+reporting app's key could set up a second factor or change the password of its account).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
-from countyos.core.errors import ValidationFailed
-from countyos.org.models import SessionStage
+from countyos.core.clock import utcnow
+from countyos.core.errors import CountyError, PermissionDenied, ValidationFailed
+from countyos.org.models import AuditResult, SessionStage
 from countyos.org.pages.login import STAGE_URL, set_session_cookie
-from countyos.org.service import auth, mfa, users
-from countyos.web.deps import Auth, WriteSession, authenticated, in_stage
+from countyos.org.service import audit, auth, mfa, tokens, users
+from countyos.web.deps import (
+    SESSION_COOKIE,
+    Auth,
+    CurrentAuth,
+    ReadSession,
+    WriteSession,
+    authenticated,
+    get_db,
+    in_stage,
+)
 from countyos.web.templating import redirect, templates, translate
 
-router = APIRouter()
+
+async def person_only(request: Request, a: CurrentAuth) -> None:
+    """Refuse a bearer token on every account page (the route's own requirement handles the rest)."""
+    if a is None or a.user_session is not None:
+        return
+    with get_db(request).unit_of_work() as s:
+        audit.record(
+            s,
+            actor=a.actor,
+            action="access.denied",
+            result=AuditResult.DENIED,
+            detail={"path": request.url.path, "method": request.method, "reason": "token"},
+        )
+    raise PermissionDenied("Account pages are for the person signed in with a browser; API tokens cannot use them")
+
+
+router = APIRouter(dependencies=[Depends(person_only)])
 
 PASSWORD_STAGES = in_stage(SessionStage.CHANGE_PASSWORD, SessionStage.FULL)
 ENROL_STAGES = in_stage(SessionStage.MFA_ENROL, SessionStage.FULL)
 
 
 @router.get("/account")
-def account(request: Request, a: Annotated[Auth, Depends(authenticated)]) -> Response:
+def account(request: Request, session: ReadSession, a: Annotated[Auth, Depends(authenticated)]) -> Response:
     return templates(request).render(
-        request, "org/account.html", {"phone": users.masked_phone(a.user), "mfa_required": auth.mfa_required(a.user)}
+        request,
+        "org/account.html",
+        {
+            "phone": users.masked_phone(a.user),
+            "mfa_required": auth.mfa_required(a.user),
+            "tokens": tokens.list_tokens(session, user_id=a.user.id, live=True),
+            "not_mine": {t.id for t in tokens.made_by_others(session, user_id=a.user.id)},
+        },
     )
+
+
+PERSONAL_TOKEN_MAX_DAYS = 365
+
+
+def _tokens_page(
+    request: Request, session: ReadSession | WriteSession, a: Auth, status: int = 200, **extra: object
+) -> Response:
+    ctx = {
+        "tokens": tokens.list_tokens(session, user_id=a.user.id),
+        "not_mine": {t.id for t in tokens.made_by_others(session, user_id=a.user.id)},
+        "permissions": sorted(a.actor.permissions),
+        "new_token": None,
+        **extra,
+    }
+    return templates(request).render(request, "org/account_tokens.html", ctx, status_code=status)
+
+
+@router.get("/account/tokens")
+def my_tokens(request: Request, session: ReadSession, a: Annotated[Auth, Depends(authenticated)]) -> Response:
+    return _tokens_page(request, session, a)
+
+
+@router.post("/account/tokens")
+def my_token_create(
+    request: Request,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(authenticated)],
+    name: Annotated[str, Form(max_length=80)],
+    scopes: Annotated[str, Form(max_length=2000)],
+    days: Annotated[int, Form(ge=1, le=PERSONAL_TOKEN_MAX_DAYS)] = 90,
+) -> Response:
+    """A token acting as me, with some of my permissions, for a script of my own (audited)."""
+    scope_list = [s.strip() for s in scopes.replace(",", " ").split() if s.strip()]
+    try:
+        tok, plain = tokens.create(
+            session,
+            actor=a.actor,
+            name=name,
+            user_id=a.user.id,
+            scopes=scope_list,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    except CountyError as exc:
+        session.rollback()
+        return _tokens_page(request, session, a, status=exc.status, error=exc.message)
+    return _tokens_page(request, session, a, new_token=plain, new_name=tok.name)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def my_token_revoke(
+    request: Request, token_id: int, session: WriteSession, a: Annotated[Auth, Depends(authenticated)]
+) -> Response:
+    tok = tokens.revoke(session, actor=a.actor, token_id=token_id, own_only=True)
+    return redirect("/account/tokens", flash=translate(request, "Token %(name)s revoked", name=tok.name))
 
 
 @router.get("/account/password")
@@ -49,6 +143,10 @@ def password_submit(
         auth.change_password(session, actor=a.actor, user=user, current=current, new=new)
     except ValidationFailed as exc:
         session.commit()  # keep the audit record of a failed attempt
+        if user.locked_until and user.locked_until > utcnow():  # too many wrong current passwords
+            response = redirect("/login", flash=translate(request, auth.GENERIC_FAILURE), kind="error")
+            response.delete_cookie(SESSION_COOKIE)
+            return response
         return templates(request).render(
             request,
             "org/password.html",

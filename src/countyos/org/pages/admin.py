@@ -186,9 +186,7 @@ def user_action(
     action: Annotated[str, Form()],
     password: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if action == "unlock":
-        users.unlock(session, actor=a.actor, user_id=user_id)
-    elif action in ("disable", "enable"):
+    if action in ("disable", "enable"):
         users.set_active(session, actor=a.actor, user_id=user_id, active=action == "enable")
     elif action == "reset_mfa":
         mfa.disable(session, actor=a.actor, user=users.get(session, user_id=user_id))
@@ -197,6 +195,14 @@ def user_action(
     else:
         raise ValidationFailed("Unknown action %(action)s", action=action)
     return redirect(f"/admin/users/{user_id}", flash=translate(request, "Done"))
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def user_unlock(
+    request: Request, user_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("user.unlock"))]
+) -> Response:
+    users.unlock(session, actor=a.actor, user_id=user_id)
+    return redirect(f"/admin/users/{user_id}", flash=translate(request, "Unlocked"))
 
 
 @router.post("/admin/users/{user_id}/phone")

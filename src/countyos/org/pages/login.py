@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from countyos.core.actor import Actor
 from countyos.core.errors import RateLimited
+from countyos.core.i18n import N_
 from countyos.org.models import AuditResult, SessionStage
-from countyos.org.service import audit, auth, mfa
+from countyos.org.service import audit, auth, mfa, tokens
 from countyos.web.deps import (
     SESSION_COOKIE,
     Auth,
@@ -31,6 +33,13 @@ STAGE_URL = {
     SessionStage.FULL: "/",
 }
 ANY_STAGE = tuple(SessionStage)
+
+TOKENS_NOTICE = N_("API tokens issued by someone else act as you; check them on your account page")
+
+
+def _tokens_notice(session: Session, user_id: int) -> bool:
+    """At sign-in, a person is told of live tokens acting as them that they did not issue."""
+    return bool(tokens.made_by_others(session, user_id=user_id))
 
 
 def safe_next(value: str | None) -> str:
@@ -84,12 +93,17 @@ def login_submit(
             s, username=username, password=password, ip=ip, user_agent=request.headers.get("user-agent")
         )
         stage = outcome.session.stage if outcome.session else None
+        notice = stage == SessionStage.FULL and outcome.user is not None and _tokens_notice(s, outcome.user.id)
     if not outcome.ok or outcome.token is None or stage is None:
         message = translate(request, outcome.error or auth.GENERIC_FAILURE)
         return templates(request).render(
             request, "org/login.html", {"error": message, "next": next, "username": username}, status_code=401
         )
-    response = redirect(STAGE_URL[stage] if stage != SessionStage.FULL else safe_next(next))
+    response = redirect(
+        STAGE_URL[stage] if stage != SessionStage.FULL else safe_next(next),
+        flash=translate(request, TOKENS_NOTICE) if notice else None,
+        kind="warn",
+    )
     set_session_cookie(request, response, outcome.token)
     return response
 
@@ -110,10 +124,11 @@ def mfa_submit(
     user_session = auth.get_session(session, session_id=a.user_session.id)
     user = user_session.user
     if mfa.verify(session, actor=a.actor, user=user, code=code):
-        user.failed_logins = 0
+        auth.second_factor_passed(session, user=user)
         stage = auth.advance(session, user_session=user_session, mfa_done=True)
         token = auth.rotate(session, user_session=user_session)
-        response = redirect(STAGE_URL[stage])
+        notice = stage == SessionStage.FULL and _tokens_notice(session, user.id)
+        response = redirect(STAGE_URL[stage], flash=translate(request, TOKENS_NOTICE) if notice else None, kind="warn")
         set_session_cookie(request, response, token)
         return response
     locked = auth.second_factor_failed(session, user=user, user_session=user_session, actor=a.actor)

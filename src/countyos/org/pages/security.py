@@ -87,7 +87,7 @@ def role_create(
 def tokens_page(
     request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("token.manage"))]
 ) -> Response:
-    machines = list(session.scalars(users.query(users.UserFilter(active=True))))
+    machines = list(session.scalars(users.query(users.UserFilter(active=True, machine=True))))
     return templates(request).render(
         request, "org/tokens.html", {"tokens": tokens.list_tokens(session), "accounts": machines, "new_token": None}
     )
@@ -118,7 +118,7 @@ def token_create(
     except CountyError as exc:
         session.rollback()
         return redirect("/admin/tokens", flash=exc.message, kind="error")
-    machines = list(session.scalars(users.query(users.UserFilter(active=True))))
+    machines = list(session.scalars(users.query(users.UserFilter(active=True, machine=True))))
     return templates(request).render(
         request,
         "org/tokens.html",

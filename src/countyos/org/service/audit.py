@@ -5,6 +5,17 @@ appending (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite write transactions ar
 so concurrent writers can never fork the chain. ``verify`` detects an edited row (hash mismatch), a
 deleted row (gap in ``seq`` or a head that points past the end) and a reordered row (``prev_hash``
 no longer links).
+
+The two ends of the chain are anchors: the head (last ``seq`` and ``hash``) and the pruning marker
+(the last removed row's ``seq`` and ``hash``). Both are sealed together by ``AuditHead.mac``, an
+HMAC-SM3 with a key of its own derived from the secret key, rewritten with every append and every
+prune. Without the key nobody can cut rows off either end and move the head or the marker to a
+surviving row. Pruning also appends an ``audit.prune`` row saying what it removed (count, first and
+last ``seq``, last ``hash``), which ``verify`` checks against the marker.
+
+A seal cannot tell the current head from an older one that was once valid: someone who copied the
+head row earlier, holds database write access and removes the rows written since, is found only by
+comparing with a head kept elsewhere (``countyos audit verify`` prints it).
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
-from countyos.core.crypto import derive_key, sm3_hmac
+from countyos.core.crypto import constant_time_equals, derive_key, sm3_hmac
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
 from countyos.org.models import AuditEvent, AuditHead, AuditResult
@@ -35,6 +46,44 @@ def _key() -> bytes:
 @lru_cache(maxsize=4)
 def _chain_key(secret: str) -> bytes:
     return derive_key(secret, "audit-chain")
+
+
+def _head_key() -> bytes:
+    return _anchor_key(get_settings().secret_key.get_secret_value())
+
+
+@lru_cache(maxsize=4)
+def _anchor_key(secret: str) -> bytes:
+    return derive_key(secret, "audit-head")
+
+
+def head_mac(key: bytes, *, seq: int, hash: str, pruned_before_seq: int, pruned_anchor_hash: str | None) -> str:
+    """The seal over both anchors of the chain (the migration that added it computes the same)."""
+    body = f"head|{seq}|{hash}|{pruned_before_seq}|{pruned_anchor_hash or ''}"
+    return sm3_hmac(key, body.encode())
+
+
+def _seal(head: AuditHead) -> None:
+    head.mac = head_mac(
+        _head_key(),
+        seq=head.seq,
+        hash=head.hash,
+        pruned_before_seq=head.pruned_before_seq or 0,
+        pruned_anchor_hash=head.pruned_anchor_hash,
+    )
+
+
+def _sealed(head: AuditHead) -> bool:
+    if not head.mac:
+        return False
+    expected = head_mac(
+        _head_key(),
+        seq=head.seq,
+        hash=head.hash,
+        pruned_before_seq=head.pruned_before_seq or 0,
+        pruned_anchor_hash=head.pruned_anchor_hash,
+    )
+    return constant_time_equals(expected, head.mac)
 
 
 def _canonical(ev: AuditEvent) -> bytes:
@@ -59,7 +108,9 @@ def _row_hash(key: bytes, prev_hash: str, ev: AuditEvent) -> str:
 
 def ensure_head(session: Session) -> None:
     if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, seq=0, hash=GENESIS, pruned_before_seq=0))
+        head = AuditHead(id=1, seq=0, hash=GENESIS, pruned_before_seq=0)
+        _seal(head)
+        session.add(head)
         session.flush()
 
 
@@ -119,8 +170,12 @@ def record(
     session.add(ev)
     head.seq = ev.seq
     head.hash = ev.hash
+    _seal(head)
     session.flush()
     return ev
+
+
+HEAD_REPLACED = "the chain head is not the one the log wrote; rows were removed or the head was replaced"
 
 
 @dataclass(frozen=True)
@@ -129,6 +184,8 @@ class VerifyResult:
     checked: int
     bad_seq: int | None = None
     reason: str | None = None
+    head_seq: int | None = None  # the sealed head, to note elsewhere and compare with later
+    head_hash: str | None = None
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyResult:
@@ -136,6 +193,10 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
     head = session.get(AuditHead, 1)
     if head is None:
         return VerifyResult(ok=True, checked=0)
+    if not head.mac:
+        return VerifyResult(False, 0, head.seq, "the chain head carries no seal")
+    if not _sealed(head):
+        return VerifyResult(False, 0, head.seq, HEAD_REPLACED)
     expected_seq = head.pruned_before_seq + 1
     prev = head.pruned_anchor_hash or GENESIS
     checked = 0
@@ -167,7 +228,25 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             last_seq + 1,
             f"the log ends at row {last_seq} but the head says {head.seq}; rows were removed",
         )
-    return VerifyResult(True, checked)
+    if head.pruned_before_seq:
+        marker = _check_prune_record(session, head)
+        if marker is not None:
+            return marker
+    return VerifyResult(True, checked, head_seq=head.seq, head_hash=head.hash)
+
+
+def _check_prune_record(session: Session, head: AuditHead) -> VerifyResult | None:
+    """The newest ``audit.prune`` row (kept, as it is newer than what it removed) names the marker."""
+    rec = session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "audit.prune").order_by(AuditEvent.seq.desc()).limit(1)
+    )
+    if rec is None:
+        return VerifyResult(False, 0, head.pruned_before_seq, "rows were pruned but no record of the pruning remains")
+    detail = rec.detail or {}
+    through = detail.get("last_seq", detail.get("through_seq"))
+    if through != head.pruned_before_seq or detail.get("last_hash", head.pruned_anchor_hash) != head.pruned_anchor_hash:
+        return VerifyResult(False, 0, rec.seq, f"row {rec.seq} records a different pruning than the marker")
+    return None
 
 
 def prune(session: Session, *, now: datetime | None = None) -> int:
@@ -177,16 +256,26 @@ def prune(session: Session, *, now: datetime | None = None) -> int:
     last_old = session.scalar(select(AuditEvent).where(AuditEvent.at < cutoff).order_by(AuditEvent.seq.desc()).limit(1))
     if last_old is None:
         return 0
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    n = session.execute(delete(AuditEvent).where(AuditEvent.seq <= last_old.seq)).rowcount or 0  # type: ignore[attr-defined]
-    head.pruned_before_seq = last_old.seq
-    head.pruned_anchor_hash = last_old.hash
+    head = session.execute(_LOCKED_HEAD).scalar_one()
+    first_seq = head.pruned_before_seq + 1
+    last_seq, last_hash = last_old.seq, last_old.hash
+    n = session.execute(delete(AuditEvent).where(AuditEvent.seq <= last_seq)).rowcount or 0  # type: ignore[attr-defined]
+    head.pruned_before_seq = last_seq
+    head.pruned_anchor_hash = last_hash
+    _seal(head)
     session.flush()
+    # the signed record of what went: it is itself a row of the chain, sealed by the head
     record(
         session,
         actor=SYSTEM,
         action="audit.prune",
-        detail={"removed": n, "through_seq": last_old.seq, "retention_days": days},
+        detail={
+            "removed": n,
+            "first_seq": first_seq,
+            "last_seq": last_seq,
+            "last_hash": last_hash,
+            "retention_days": days,
+        },
     )
     return n
 

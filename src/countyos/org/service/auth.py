@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
@@ -75,16 +76,26 @@ def _refuse(session: Session, *, actor: Actor, user: User | None, reason: str) -
 
 
 def count_failure(session: Session, *, user: User, actor: Actor, factor: str) -> bool:
-    """Count a wrong password or second-factor code; lock the account at the threshold.
+    """Count a wrong password (``factor="password"``) or second-factor code (``"totp"``); lock the
+    account at the threshold. Returns True when this failure locked the account.
 
-    Returns True when this failure locked the account.
+    The two are counted apart. A right password resets the password count only, so knowing the
+    password does not buy fresh code guesses. The second-factor count is reset only by a right code
+    (or an administrator's unlock or reset): once it has reached the threshold, each further wrong
+    code after a lock ends locks the account again at once. Counting is one ``UPDATE … RETURNING``,
+    so concurrent wrong attempts are all counted.
     """
     s = get_settings()
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins < s.lockout_threshold:
-        session.flush()
+    column = User.failed_mfa if factor == "totp" else User.failed_logins
+    count = session.execute(
+        update(User).where(User.id == user.id).values({column: column + 1}).returning(column),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(user, column.key, count)
+    if count < s.lockout_threshold:
         return False
-    user.failed_logins = 0
+    if factor != "totp":
+        user.failed_logins = 0
     user.locked_until = utcnow() + timedelta(minutes=s.lockout_minutes)
     session.flush()
     audit.record(
@@ -94,7 +105,7 @@ def count_failure(session: Session, *, user: User, actor: Actor, factor: str) ->
         target_type="user",
         target_id=user.id,
         result=AuditResult.FAILURE,
-        detail={"minutes": s.lockout_minutes, "factor": factor},
+        detail={"minutes": s.lockout_minutes, "factor": factor, "failures": count},
     )
     return True
 
@@ -204,7 +215,12 @@ def end_all_sessions(session: Session, *, user_id: int, except_id: int | None = 
 
 
 def change_password(session: Session, *, actor: Actor, user: User, current: str, new: str) -> None:
+    """Change one's own password. A wrong current password counts like a wrong password at sign-in,
+    so a borrowed session cannot be used to find the password; at the threshold the account locks
+    and every session of it ends (check ``user.locked_until`` after the error)."""
     if not passwords.verify_password(user.password_hash, current):
+        if count_failure(session, user=user, actor=actor, factor="password"):
+            end_all_sessions(session, user_id=user.id)
         audit.record(
             session,
             actor=actor,
@@ -215,6 +231,7 @@ def change_password(session: Session, *, actor: Actor, user: User, current: str,
             detail={"reason": "wrong_current"},
         )
         raise ValidationFailed("The current password is wrong", errors=[{"field": "current", "message": "wrong"}])
+    user.failed_logins = 0
     if current == new:
         raise ValidationFailed(
             "The new password must differ from the current one", errors=[{"field": "new", "message": "same as current"}]
@@ -227,8 +244,15 @@ def change_password(session: Session, *, actor: Actor, user: User, current: str,
     audit.record(session, actor=actor, action="auth.password_change", target_type="user", target_id=user.id)
 
 
+def second_factor_passed(session: Session, *, user: User) -> None:
+    """A right code ends the run of wrong ones."""
+    user.failed_mfa = 0
+    session.flush()
+
+
 def second_factor_failed(session: Session, *, user: User, user_session: UserSession, actor: Actor) -> bool:
-    """Count a wrong second-factor code like a wrong password; True when the account is now locked."""
+    """Count a wrong second-factor code (apart from wrong passwords); True when the account is now
+    locked, and the session that guessed is ended."""
     locked = count_failure(session, user=user, actor=actor, factor="totp")
     if locked:
         user_session.ended_at = utcnow()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyotp
 import segno
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
+from countyos.core.crypto import derive_key, sm3_hmac
 from countyos.core.errors import ValidationFailed
 from countyos.core.settings import get_settings
 from countyos.org.models import AuditResult, User
@@ -61,8 +64,23 @@ def _matching_step(secret: str, code: str) -> int | None:
     return None
 
 
+def _normalise(code: str) -> str:
+    return code.strip().lower().replace("-", "").replace(" ", "")
+
+
+@lru_cache(maxsize=4)
+def _recovery_key(secret: str) -> bytes:
+    return derive_key(secret, "mfa-recovery")
+
+
 def _hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
+    """Recovery codes have 32 bits: stored keyed (HMAC-SM3), a copy of the database does not reveal them."""
+    return sm3_hmac(_recovery_key(get_settings().secret_key.get_secret_value()), _normalise(code).encode())
+
+
+def _legacy_hash(code: str) -> str:
+    """How codes issued before keyed storage were kept; still accepted until used or renewed."""
+    return hashlib.sha256(_normalise(code).encode()).hexdigest()
 
 
 def confirm_enrolment(session: Session, *, actor: Actor, user: User, code: str) -> list[str]:
@@ -87,7 +105,12 @@ def confirm_enrolment(session: Session, *, actor: Actor, user: User, code: str) 
 
 
 def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
-    """Check a TOTP code (once per time step) or consume a recovery code."""
+    """Check a TOTP code (once per time step) or consume a recovery code.
+
+    The account row is locked first (PostgreSQL), so two requests sending the same code or the same
+    recovery code at once cannot both succeed."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    session.refresh(user)  # what the lock holder before us wrote (the step used, the codes left)
     ok = False
     method = "totp"
     if user.totp_enabled and user.totp_secret_enc:
@@ -96,9 +119,10 @@ def verify(session: Session, *, actor: Actor, user: User, code: str) -> bool:
             user.totp_last_step = step
             ok = True
         if not ok:
-            h = _hash_code(code)
-            if h in (user.recovery_codes or []):
-                user.recovery_codes = [c for c in user.recovery_codes if c != h]
+            stored = user.recovery_codes or []
+            h = next((h for h in (_hash_code(code), _legacy_hash(code)) if h in stored), None)
+            if h is not None:
+                user.recovery_codes = [c for c in stored if c != h]
                 ok, method = True, "recovery_code"
     session.flush()
     audit.record(
@@ -120,5 +144,6 @@ def disable(session: Session, *, actor: Actor, user: User) -> None:
     user.totp_secret_enc = None
     user.totp_last_step = None
     user.recovery_codes = []
+    user.failed_mfa = 0
     session.flush()
     audit.record(session, actor=actor, action="mfa.reset", target_type="user", target_id=user.id)

@@ -1,17 +1,23 @@
-"""Named, scoped, revocable bearer tokens for machines (``Authorization: Bearer cos_…``)."""
+"""Named, scoped, revocable bearer tokens (``Authorization: Bearer cos_…``).
+
+A token acts as a machine account (issued by whoever holds ``token.manage``) or as the person who
+issued it for themselves on their account page. Nobody issues a token acting as another person: it
+would let them act as that person unseen. The person sees every token acting as them on their account
+page, and is told at sign-in of one they did not make.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import new_token, token_hash
-from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.errors import NotFound, PermissionDenied, ValidationFailed
 from countyos.core.hotcache import HotCache
 from countyos.org.models import ApiToken, Role, User, role_permission, user_role
 from countyos.org.service import audit, users
@@ -24,6 +30,7 @@ def create(
 ) -> tuple[ApiToken, str]:
     """Issue a token; the plain value is returned once and only its hash is stored."""
     user = users.get(session, user_id=user_id)
+    check_may_issue(actor, user)
     users.check_authority_over(actor, user)  # a token never carries administrator powers its issuer lacks
     if not name.strip():
         raise ValidationFailed("Please name the token after the system that will use it")
@@ -55,9 +62,31 @@ def create(
         action="token.create",
         target_type="api_token",
         target_id=tok.id,
-        detail={"name": tok.name, "user": user.username, "scopes": tok.scopes},
+        detail={
+            "name": tok.name,
+            "user": user.username,
+            "user_id": user.id,
+            "scopes": tok.scopes,
+            "own": actor.id == user.id,
+        },
     )
     return tok, plain
+
+
+def check_may_issue(actor: Actor, user: User) -> None:
+    """Tokens act as machine accounts, or as the person who issues one for themselves in a browser
+    session. A token never issues tokens for its own account (it could widen its own scopes). The
+    server console (no account) may issue any."""
+    if actor.id is None:
+        return
+    if actor.id == user.id:
+        if actor.via_token:
+            raise PermissionDenied("A token cannot issue tokens for its own account")
+        return
+    if not user.is_machine:
+        raise PermissionDenied(
+            "API tokens act as machine accounts; a person issues their own tokens on their account page"
+        )
 
 
 def resolve(session: Session, *, plain: str) -> ApiToken | None:
@@ -136,16 +165,30 @@ def identify(session: Session, *, plain: str) -> TokenIdentity | None:
     return ident
 
 
-def list_tokens(session: Session, *, user_id: int | None = None) -> list[ApiToken]:
+def list_tokens(session: Session, *, user_id: int | None = None, live: bool = False) -> list[ApiToken]:
     stmt = select(ApiToken).order_by(ApiToken.id.desc())
     if user_id is not None:
         stmt = stmt.where(ApiToken.user_id == user_id)
+    if live:
+        now = utcnow()
+        stmt = stmt.where(ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
     return list(session.scalars(stmt))
 
 
-def revoke(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
+def made_by_others(session: Session, *, user_id: int) -> list[ApiToken]:
+    """Live tokens acting as this account that someone else issued (an administrator before tokens
+    were kept to machine accounts, or the server console): the person is shown them."""
+    return [
+        t
+        for t in list_tokens(session, user_id=user_id, live=True)
+        if t.created_by_id is None or t.created_by_id != user_id
+    ]
+
+
+def revoke(session: Session, *, actor: Actor, token_id: int, own_only: bool = False) -> ApiToken:
+    """Revoke a token; with ``own_only`` (a person on their account page) only one acting as them."""
     tok = session.get(ApiToken, token_id)
-    if tok is None:
+    if tok is None or (own_only and tok.user_id != actor.id):
         raise NotFound("Token %(id)s does not exist", id=token_id)
     if tok.revoked_at is None:
         tok.revoked_at = utcnow()
@@ -156,6 +199,6 @@ def revoke(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
             action="token.revoke",
             target_type="api_token",
             target_id=tok.id,
-            detail={"name": tok.name},
+            detail={"name": tok.name, "user_id": tok.user_id},
         )
     return tok

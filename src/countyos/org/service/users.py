@@ -15,7 +15,7 @@ from countyos.core.crypto import FieldCipher, mask_phone
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
-from countyos.org.models import Role, User, UserSession, user_role
+from countyos.org.models import Role, User, UserSession, role_permission, user_role
 from countyos.org.service import audit, departments, passwords, roles
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
@@ -32,6 +32,7 @@ class UserFilter:
     department_id: int | None = None
     role: str | None = None
     active: bool | None = None
+    machine: bool | None = None
 
 
 def get(session: Session, *, user_id: int) -> User:
@@ -55,11 +56,48 @@ def query(f: UserFilter) -> Select[User]:
         stmt = stmt.where(User.id.in_(select(user_role.c.user_id).join(Role).where(Role.code == f.role)))
     if f.active is not None:
         stmt = stmt.where(User.is_active == f.active)
+    if f.machine is not None:
+        stmt = stmt.where(User.is_machine == f.machine)
     return stmt
 
 
 def list_users(session: Session, f: UserFilter, page: PageParams) -> tuple[list[User], int]:
     return fetch_page(session, query(f), page)
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """What a picker needs of a colleague: who, by name — no roles, status or contact."""
+
+    id: int
+    display_name: str
+
+
+def names_of_holders(
+    session: Session, *, permission: str, department_id: int | None = None, limit: int = 500
+) -> list[PersonName]:
+    """Active people (not machine accounts) holding an operational ``permission``: the names a picker
+    shows (choose a handler, an inspector). Administration permissions are not asked about."""
+    if roles.family_of(permission) != "ops" or permission not in roles.known_permissions():
+        raise ValidationFailed(
+            "People can be chosen by an operational permission only: %(code)s",
+            code=permission,
+            errors=[{"field": "permission", "message": "not an operational permission"}],
+        )
+    holding = (
+        select(user_role.c.user_id)
+        .join(role_permission, role_permission.c.role_id == user_role.c.role_id)
+        .where(role_permission.c.permission_code == permission)
+    )
+    stmt = (
+        select(User.id, User.display_name)
+        .where(User.is_active.is_(True), User.is_machine.is_(False), User.id.in_(holding))
+        .order_by(User.display_name, User.id)
+        .limit(limit)
+    )
+    if department_id is not None:
+        stmt = stmt.where(User.department_id == department_id)
+    return [PersonName(id=row.id, display_name=row.display_name) for row in session.execute(stmt)]
 
 
 def holders_of_role(session: Session, *, role_id: int) -> list[User]:
@@ -135,6 +173,7 @@ def create(
         is_machine=is_machine,
         locale=locale,
         failed_logins=0,
+        failed_mfa=0,
         recovery_codes=[],
     )
     _set_phone(user, phone)
@@ -205,10 +244,26 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) ->
     return user
 
 
+def check_may_unlock(actor: Actor, user: User) -> None:
+    """Unlocking lifts the lockout that stops password or code guessing. The system administrator
+    unlocks ordinary accounts and its own family's; an account holding another family's administration
+    only the security administrator unlocks (else the system administrator could keep guessing the
+    auditor's password). Nobody unlocks themselves (a locked person's token still works); the console
+    may."""
+    if actor.id is None:
+        return
+    if actor.id == user.id or not actor.can("user.unlock"):
+        raise PermissionDenied()
+    if "security" not in roles.admin_families(actor.permissions):
+        check_authority_over(actor, user)
+
+
 def unlock(session: Session, *, actor: Actor, user_id: int) -> User:
     user = get(session, user_id=user_id)
+    check_may_unlock(actor, user)
     user.locked_until = None
     user.failed_logins = 0
+    user.failed_mfa = 0
     session.flush()
     audit.record(session, actor=actor, action="user.unlock", target_type="user", target_id=user.id)
     return user
@@ -223,6 +278,7 @@ def reset_password(session: Session, *, actor: Actor, user_id: int, new_password
     user.password_changed_at = utcnow()
     user.must_change_password = not user.is_machine
     user.failed_logins = 0
+    user.failed_mfa = 0
     user.locked_until = None
     # whoever holds a session of the account (perhaps the reason for the reset) is signed out
     session.execute(
@@ -241,9 +297,9 @@ def set_roles(session: Session, *, actor: Actor, user_id: int, role_codes: list[
     unknown = sorted(set(role_codes) - {r.code for r in wanted})
     if unknown:
         raise ValidationFailed("Unknown roles: %(codes)s", codes=", ".join(unknown))
-    roles.check_separation(p.code for r in wanted for p in r.permissions)
     if actor.id == user.id:
         raise ValidationFailed("You cannot change your own roles")
+    roles.check_role_set(wanted)
     before = sorted(user.role_codes)
     user.roles = wanted
     session.flush()
