@@ -188,7 +188,7 @@ def touch_session(session: Session, *, session_id: int) -> None:
 def mark_sessions_seen(session: Session, *, seen: Mapping[int, datetime]) -> None:
     """Move each session's ``last_seen_at`` forward to the time given (never back): the best-effort
     touch written off the request path (``web/sidewrites.py``); not audited, like a visit."""
-    table, at = UserSession.__table__, bindparam("at", type_=UTCDateTime())
+    table, at = UserSession.metadata.tables[UserSession.__tablename__], bindparam("at", type_=UTCDateTime())
     stmt = update(table).where(table.c.id == bindparam("sid"), table.c.last_seen_at < at).values(last_seen_at=at)
     session.execute(stmt, [{"sid": sid, "at": when} for sid, when in sorted(seen.items())])
 

@@ -92,7 +92,7 @@ def refusal_reason(session: Session, *, plain: str) -> tuple[str, int | None]:
 def mark_used(session: Session, *, used: Mapping[int, datetime]) -> None:
     """Move each token's ``last_used_at`` forward to the time given (never back): the best-effort touch
     written off the request path (``web/sidewrites.py``); not audited, like a use."""
-    table, at = ApiToken.__table__, bindparam("at", type_=UTCDateTime())
+    table, at = ApiToken.metadata.tables[ApiToken.__tablename__], bindparam("at", type_=UTCDateTime())
     stmt = (
         update(table)
         .where(table.c.id == bindparam("tid"), or_(table.c.last_used_at.is_(None), table.c.last_used_at < at))
