@@ -87,8 +87,9 @@ class RefusalLog:
         self._suppressed_from: datetime | None = None
         self._pending_summaries: list[AuditEntry] = []  # minutes found over by note(), for due()
 
-    def note(self, entry: AuditEntry, path: str) -> AuditEntry | None:
-        """The record to write now for this refusal, or None when it is counted for a summary."""
+    def note(self, entry: AuditEntry, path: str) -> tuple[AuditEntry | None, bool]:
+        """The record to write now for this refusal (None: counted for a summary), and whether a
+        summary has just become due later (the side writer must then look at the end of the minute)."""
         actor = entry.actor
         key = (entry.action, actor.ip if actor else None, (actor.id or actor.name) if actor else None)
         now, at = self.clock(), utcnow()
@@ -99,22 +100,23 @@ class RefusalLog:
                 win.last_at = at
                 if path not in win.paths and len(win.paths) < MAX_PATHS:
                     win.paths.append(path)
-                return None
+                return None, win.repeated == 1
             if now - self._budget_started >= WINDOW_S:
                 self._budget_started, self._budget_used = now, 0
             if self._budget_used >= self.max_per_minute:
                 ip = (actor.ip if actor else None) or "-"
+                first = not self._suppressed
                 if ip in self._suppressed or len(self._suppressed) < MAX_COUNTED_ADDRESSES:
                     self._suppressed[ip] += 1
                 else:
                     self._suppressed["other"] += 1
                 self._suppressed_from = self._suppressed_from or at
-                return None
+                return None, first
             self._budget_used += 1
             if win is not None and win.repeated:  # its minute is over: summary first, then this one
                 self._pending_summaries.append(self._summary(win))
             self._windows[key] = _Window(started=now, first_at=at, entry=entry)
-            return entry
+            return entry, False
 
     def due(self) -> tuple[list[AuditEntry], float | None]:
         """The summaries of the minutes that are over, and in how many seconds the next one ends
@@ -211,10 +213,11 @@ async def record(request: Request, exc: CountyError) -> None:
         target_id=refusal.target_id,
     )
     log, writer = for_app(request.app.state, request.app.state.db)
-    now = log.note(entry, request.url.path)
-    if now is None:
-        writer.wake()  # a summary will be due at the end of the minute
+    write_now, summary_later = log.note(entry, request.url.path)
+    if write_now is None:
+        if summary_later:
+            writer.wake()  # so that it looks again at the end of the minute
         return
-    written = asyncio.wrap_future(writer.audit(now))
+    written = asyncio.wrap_future(writer.audit(write_now))
     await asyncio.wait({written}, timeout=WAIT_S)
     written.cancel()  # not written by then: the side writer still writes it, nobody waits for it
