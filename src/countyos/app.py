@@ -15,7 +15,7 @@ from countyos.core.db import Database
 from countyos.core.scheduler import Scheduler
 from countyos.core.settings import Settings, get_settings
 from countyos.org.service import roles
-from countyos.web import errors, middleware, system
+from countyos.web import errors, middleware, sidewrites, system
 from countyos.web.nav import NavItem
 from countyos.web.ratelimit import SlidingWindowLimiter
 from countyos.web.templating import Templates
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            await sidewrites.close(app.state)  # last visits and refusal records still waiting
 
     app = FastAPI(
         lifespan=lifespan,

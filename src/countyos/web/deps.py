@@ -3,7 +3,8 @@
 Every route declares exactly one requirement — ``Depends(public)``, ``Depends(authenticated)`` or
 ``Depends(require("perm.code"))`` — and the role × route matrix test fails for a route without one.
 Cookie sessions must send the CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field) on
-every unsafe request; bearer tokens need none.
+every unsafe request; bearer tokens need none. A check that refuses leaves a :class:`Refusal` on
+``request.state.refusal``; the error handler records it in the audit log (``web/refusals.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from countyos.core.crypto import constant_time_equals
 from countyos.core.db import Database
 from countyos.core.errors import NotAuthenticated, PermissionDenied
 from countyos.org.models import AuditResult, SessionStage, User, UserSession
-from countyos.org.service import audit, auth, tokens
+from countyos.org.service import auth, tokens
+from countyos.web import sidewrites
+from countyos.web.refusals import Refusal
 
 SESSION_COOKIE = "countyos_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -72,36 +75,64 @@ class Auth:
 
 
 def current_auth(request: Request) -> Auth | None:
-    """Resolve the caller once per request from the bearer token or the session cookie."""
+    """Resolve the caller once per request from the bearer token or the session cookie.
+
+    In a read transaction, so that no request waits for the SQLite writer lock (or a PostgreSQL row
+    lock) to learn who calls. A session's last visit and a token's last use are written at most once a
+    minute (``TOUCH_EVERY``), by the side writer (``web/sidewrites.py``), which also remembers the visit
+    for idle expiry in this process until its row says so."""
     if hasattr(request.state, "auth"):
         cached: Auth | None = request.state.auth
         return cached
     result: Auth | None = None
     db = get_db(request)
+    side = sidewrites.for_app(request.app.state, db)
     header = request.headers.get("authorization", "")
     ip = client_ip(request)
     if header.lower().startswith("bearer "):
-        with db.unit_of_work() as s:
-            tok = tokens.resolve(s, plain=header[7:].strip())
+        plain = header[7:].strip()
+        reason, token_id = "unknown", None
+        s = db.session()
+        try:
+            tok = tokens.resolve(s, plain=plain)
             if tok is not None:
-                if tok.last_used_at is None or utcnow() - tok.last_used_at > TOUCH_EVERY:
-                    tok.last_used_at = utcnow()
+                now = utcnow()
+                if tok.last_used_at is None or now - tok.last_used_at > TOUCH_EVERY:
+                    side.token_used(tok.id, now)
                 result = Auth(
                     actor=auth.actor_for(tok.user, ip, via_token=True, permissions=tokens.effective_permissions(tok)),
                     user=tok.user,
                 )
+            else:
+                reason, token_id = tokens.refusal_reason(s, plain=plain)
+        finally:
+            s.close()  # expunges without expiring: what was loaded stays readable for this request
         if result is None:
             request.state.auth = None
+            request.state.refusal = Refusal(
+                "auth.token_failed",
+                AuditResult.FAILURE,
+                detail={"reason": reason},
+                target_type="api_token" if token_id is not None else None,
+                target_id=token_id,
+            )
             raise NotAuthenticated("The API token is unknown, expired or revoked")
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            with db.unit_of_work() as s:
-                us = auth.resolve_session(s, token=cookie)
+            s = db.session()
+            try:
+                us = auth.find_session(s, token=cookie)
                 if us is not None:
-                    if utcnow() - us.last_seen_at > TOUCH_EVERY:
-                        auth.touch_session(s, session_id=us.id)
-                    result = Auth(actor=auth.actor_for(us.user, ip), user=us.user, user_session=us)
+                    pending = side.last_seen(us.id)
+                    seen = pending if pending is not None and pending > us.last_seen_at else us.last_seen_at
+                    if auth.session_is_live(us, last_seen_at=seen):
+                        now = utcnow()
+                        if now - seen > TOUCH_EVERY:
+                            side.session_seen(us.id, now)
+                        result = Auth(actor=auth.actor_for(us.user, ip), user=us.user, user_session=us)
+            finally:
+                s.close()
     request.state.auth = result
     if result is not None:
         request.state.locale = result.user.locale
@@ -135,6 +166,7 @@ async def _check_csrf(request: Request, a: Auth) -> None:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not sent or not constant_time_equals(sent, a.user_session.csrf_token):
+        request.state.refusal = Refusal("auth.csrf_rejected")
         raise PermissionDenied("The form has expired or did not come from this site; reload the page and try again")
 
 
@@ -154,6 +186,7 @@ async def _check_anonymous_csrf(request: Request) -> None:
     sent = form.get("csrf_token")
     cookie = request.cookies.get(ANON_CSRF_COOKIE, "")
     if not isinstance(sent, str) or not cookie or not constant_time_equals(sent, cookie):
+        request.state.refusal = Refusal("auth.csrf_rejected")
         raise PermissionDenied("The form has expired or did not come from this site; reload the page and try again")
 
 
@@ -185,14 +218,15 @@ class Requirement:
         if a.stage != SessionStage.FULL:
             raise NotAuthenticated("Please finish signing in first")
         if self.kind == "permission" and self.permission and not a.actor.can(self.permission):
-            with get_db(request).unit_of_work() as s:
-                audit.record(
-                    s,
-                    actor=a.actor,
-                    action="access.denied",
-                    result=AuditResult.DENIED,
-                    detail={"path": request.url.path, "method": request.method, "permission": self.permission},
-                )
+            # recorded by the error handler, off the event loop and coalesced (web/refusals.py)
+            request.state.refusal = Refusal(
+                "access.denied",
+                detail={
+                    "permission": self.permission,
+                    "via_token": a.actor.via_token,
+                    "out_of_scope": a.actor.via_token and self.permission in a.user.permission_codes,
+                },
+            )
             raise PermissionDenied()
         return a
 

@@ -21,6 +21,7 @@ from countyos.core.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from countyos.web import refusals
 
 if TYPE_CHECKING:
     from countyos.web.templating import Templates
@@ -107,6 +108,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CountyError)
     async def _county(request: Request, exc: CountyError) -> Response:
+        if isinstance(exc, NotAuthenticated | PermissionDenied):
+            await refusals.record(request, exc)  # in the audit log, coalesced
         return problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -128,7 +131,9 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             return problem_response(request, MethodNotAllowed())
         if exc.status_code == 403:
-            return problem_response(request, PermissionDenied())
+            denied = PermissionDenied()
+            await refusals.record(request, denied)
+            return problem_response(request, denied)
         if exc.status_code == 413:
             return problem_response(request, PayloadTooLarge())
         return problem_response(request, CountyError(str(exc.detail)))

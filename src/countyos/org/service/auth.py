@@ -6,16 +6,18 @@ audit record of a failed attempt together with everything else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import new_token, token_hash
+from countyos.core.db import UTCDateTime
 from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
@@ -160,18 +162,29 @@ def _open_session(
 
 def resolve_session(session: Session, *, token: str) -> UserSession | None:
     """The live session for a cookie value, or None when unknown, ended, idle too long or too old."""
-    us = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
-    if us is None or us.ended_at is not None:
-        return None
-    s = get_settings()
-    now = utcnow()
-    if now - us.last_seen_at > timedelta(minutes=s.session_idle_minutes):
-        return None
-    if now - us.created_at > timedelta(hours=s.session_absolute_hours):
-        return None
-    if not us.user.is_active or (us.user.locked_until and us.user.locked_until > now):
+    us = find_session(session, token=token)
+    if us is None or not session_is_live(us, last_seen_at=us.last_seen_at):
         return None
     return us
+
+
+def find_session(session: Session, *, token: str) -> UserSession | None:
+    """The session row of a cookie value, live or not (see :func:`session_is_live`)."""
+    return session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+
+
+def session_is_live(us: UserSession, *, last_seen_at: datetime) -> bool:
+    """Not ended, not idle since ``last_seen_at`` (the row's, or a later visit not written yet), not
+    too old, and its account active and not locked."""
+    if us.ended_at is not None:
+        return False
+    s = get_settings()
+    now = utcnow()
+    if now - last_seen_at > timedelta(minutes=s.session_idle_minutes):
+        return False
+    if now - us.created_at > timedelta(hours=s.session_absolute_hours):
+        return False
+    return us.user.is_active and not (us.user.locked_until and us.user.locked_until > now)
 
 
 def get_session(session: Session, *, session_id: int) -> UserSession:
@@ -181,6 +194,14 @@ def get_session(session: Session, *, session_id: int) -> UserSession:
 
 def touch_session(session: Session, *, session_id: int) -> None:
     session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=utcnow()))
+
+
+def mark_sessions_seen(session: Session, *, seen: Mapping[int, datetime]) -> None:
+    """Move each session's ``last_seen_at`` forward to the time given (never back): the best-effort
+    touch written off the request path (``web/sidewrites.py``); not audited, like a visit."""
+    table, at = UserSession.metadata.tables[UserSession.__tablename__], bindparam("at", type_=UTCDateTime())
+    stmt = update(table).where(table.c.id == bindparam("sid"), table.c.last_seen_at < at).values(last_seen_at=at)
+    session.execute(stmt, [{"sid": sid, "at": when} for sid, when in sorted(seen.items())])
 
 
 def advance(session: Session, *, user_session: UserSession, mfa_done: bool) -> SessionStage:

@@ -8,15 +8,17 @@ page, and is told at sign-in of one they did not make.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import new_token, token_hash
+from countyos.core.db import UTCDateTime
 from countyos.core.errors import NotFound, PermissionDenied, ValidationFailed
 from countyos.core.hotcache import HotCache
 from countyos.org.models import ApiToken, Role, User, role_permission, user_role
@@ -99,6 +101,33 @@ def resolve(session: Session, *, plain: str) -> ApiToken | None:
     if not tok.user.is_active:
         return None
     return tok
+
+
+def refusal_reason(session: Session, *, plain: str) -> tuple[str, int | None]:
+    """Why :func:`resolve` refused ``plain``, for the audit log: the reason and the token's id when one
+    matches (``malformed``, ``unknown``, ``revoked``, ``expired``, ``account_disabled``)."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return "malformed", None
+    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(plain)))
+    if tok is None:
+        return "unknown", None
+    if tok.revoked_at is not None:
+        return "revoked", tok.id
+    if tok.expires_at and tok.expires_at <= utcnow():
+        return "expired", tok.id
+    return "account_disabled", tok.id
+
+
+def mark_used(session: Session, *, used: Mapping[int, datetime]) -> None:
+    """Move each token's ``last_used_at`` forward to the time given (never back): the best-effort touch
+    written off the request path (``web/sidewrites.py``); not audited, like a use."""
+    table, at = ApiToken.metadata.tables[ApiToken.__tablename__], bindparam("at", type_=UTCDateTime())
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("tid"), or_(table.c.last_used_at.is_(None), table.c.last_used_at < at))
+        .values(last_used_at=at)
+    )
+    session.execute(stmt, [{"tid": tid, "at": when} for tid, when in sorted(used.items())])
 
 
 def effective_permissions(tok: ApiToken) -> frozenset[str]:
