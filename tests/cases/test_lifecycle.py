@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from countyos.cases import lifecycle
 from countyos.cases.lifecycle import Action, State
 from countyos.cases.models import Case, CaseEvent, Channel, DispatchRecord, Notification, Satisfaction
+from countyos.cases.schemas import ActionIn
 from countyos.cases.service import cases, transitions
-from countyos.cases.service.transitions import ActionInput, StaleCase, TransitionNotAllowed
+from countyos.cases.service.transitions import ActionForbidden, StaleCase, TransitionNotAllowed
 from countyos.core.errors import ValidationFailed
 from countyos.core.workcal import TimeUnit
 from countyos.org.models import AuditEvent
@@ -39,7 +40,7 @@ def report(db, world, *, category=None, lon=119.27, lat=28.59, key=None, at=T0, 
 
 def act(db, p, case_id, action, at, **kw):
     with db.unit_of_work() as s:
-        c = transitions.apply(s, actor=actor_of(db, p), case_id=case_id, data=ActionInput(action=action, **kw), now=at)
+        c = transitions.apply(s, actor=actor_of(db, p), case_id=case_id, data=ActionIn(action=action, **kw), now=at)
         return c.state, c.step_deadline, c.version
 
 
@@ -125,8 +126,9 @@ def test_handler_of_another_department_cannot_act(db, world):
     act(db, world.intake, cid, Action.ACCEPT, T0)
     act(db, world.shift, cid, Action.REGISTER, T0)
     act(db, world.dispatcher, cid, Action.DISPATCH, T0)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(ActionForbidden) as exc:  # the state allows signing, not by this department: 403
         act(db, world.handler2, cid, Action.SIGN, T0)
+    assert exc.value.status == 403 and exc.value.extra()["allowed_actions"] == []
 
 
 def _dispatched(db, world, at=T0):
@@ -208,8 +210,9 @@ def test_void_needs_the_shift_leader(db, world):
     cid, _ = report(db, world)
     act(db, world.intake, cid, Action.ACCEPT, T0)
     act(db, world.intake, cid, Action.REQUEST_VOID, T0, comment="重复")
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(ActionForbidden) as exc:
         act(db, world.intake, cid, Action.APPROVE_VOID, T0)
+    assert exc.value.status == 403 and exc.value.code == "permission_denied"
     assert act(db, world.shift, cid, Action.REFUSE_VOID, T0)[0] == State.ACCEPTED
     act(db, world.intake, cid, Action.REQUEST_VOID, T0, comment="重复")
     assert act(db, world.shift, cid, Action.APPROVE_VOID, T0)[0] == State.VOIDED

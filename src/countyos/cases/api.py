@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from starlette.responses import FileResponse, Response
 
 from countyos.cases import flows, schemas
@@ -20,6 +19,9 @@ from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, re
 
 router = APIRouter(tags=["cases"])
 Reader = Annotated[Auth, Depends(require("case.read"))]
+# ids in paths and queries: 32-bit on every backend (a larger number is a 422, never a database error)
+PathId = Annotated[int, Path(ge=1, le=schemas.MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=schemas.MAX_ID)]
 
 
 def page_params(
@@ -35,15 +37,15 @@ def case_filter(
     state: str | None = None,
     step: str | None = None,
     open: bool | None = None,
-    category_id: int | None = None,
-    department_id: int | None = None,
+    category_id: QueryId = None,
+    department_id: QueryId = None,
     township_code: str | None = None,
     grid_code: str | None = None,
     channel: Channel | None = None,
     level: Literal["yellow", "red"] | None = None,
     q: Annotated[str | None, Query(max_length=60)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: schemas.Moment | None = None,
+    until: schemas.Moment | None = None,
     duplicates: bool | None = None,
 ) -> cases.CaseFilter:
     return cases.CaseFilter(
@@ -96,21 +98,22 @@ def report_case(
 
 
 @router.get("/cases/{case_id}", response_model=schemas.CaseDetailOut)
-def get_case(case_id: int, session: ReadSession, a: Reader) -> schemas.CaseDetailOut:
+def get_case(case_id: PathId, session: ReadSession, a: Reader) -> schemas.CaseDetailOut:
     return flows.case_detail(session, cases.get_visible(session, actor=a.actor, case_id=case_id), a.actor)
 
 
 @router.post("/cases/{case_id}/actions", response_model=schemas.CaseOut)
-def act(case_id: int, body: schemas.ActionIn, session: WriteSession, a: Reader) -> schemas.CaseOut:
-    """Take an action. 409 ``transition_not_allowed`` lists the allowed actions; 409 ``stale_version``
-    when ``version`` is not the current one."""
+def act(case_id: PathId, body: schemas.ActionIn, session: WriteSession, a: Reader) -> schemas.CaseOut:
+    """Take an action. 409 ``transition_not_allowed`` (the case's state does not allow it) and 403
+    ``permission_denied`` (the state allows it, but not for you) list the actions you may take; 409
+    ``stale_version`` when ``version`` is not the current one."""
     case = flows.act(session, actor=a.actor, case_id=case_id, body=body)
     return flows.case_out(session, case, a.actor)
 
 
 @router.post("/cases/{case_id}/keep-apart", response_model=schemas.CaseOut)
 def keep_apart(
-    case_id: int,
+    case_id: PathId,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.dispatch"))],
     version: int | None = None,
@@ -121,7 +124,7 @@ def keep_apart(
 
 @router.get("/cases/{case_id}/reporters/{reporter_id}/contact")
 def reveal_contact(
-    case_id: int, reporter_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("case.pii"))]
+    case_id: PathId, reporter_id: PathId, session: WriteSession, a: Annotated[Auth, Depends(require("case.pii"))]
 ) -> dict[str, str | None]:
     """The reporter's unmasked phone and e-mail; every view is audited."""
     case = cases.get_visible(session, actor=a.actor, case_id=case_id)
@@ -141,21 +144,31 @@ def reveal_contact(
 
 @router.post("/case-attachments", status_code=201)
 def upload_attachment(session: WriteSession, a: Reader, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    """Upload a photo or PDF (private: staff who may read the case it is attached to see it)."""
     data = file.file.read(attachments.MAX_BYTES + 1)
     att = attachments.store(session, actor=a.actor, data=data, name=file.filename)
-    return {"id": att.id, "media_type": att.media_type, "size": att.size, "sha256": att.sha256}
+    return {"id": att.id, "media_type": att.media_type, "size": att.size, "sha256": att.sha256, "public": att.public}
 
 
 @router.get("/case-attachments/{attachment_id}")
-def get_attachment(attachment_id: int, session: ReadSession, a: Reader, thumb: bool = False) -> Response:
-    att = attachments.get(session, attachment_id=attachment_id)
-    if att.case_id is not None:
-        cases.get_visible(session, actor=a.actor, case_id=att.case_id)
-    elif att.uploaded_by != a.actor.name:
-        raise NotFound("Attachment %(id)s does not exist", id=attachment_id)
+def get_attachment(attachment_id: PathId, session: ReadSession, a: Reader, thumb: bool = False) -> Response:
+    att = flows.visible_attachment(session, actor=a.actor, attachment_id=attachment_id)
     path = attachments.path_for(att.sha256, thumb=thumb and att.has_thumbnail)
     media = "image/jpeg" if thumb and att.has_thumbnail else att.media_type
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/case-attachments/{attachment_id}/publish")
+def publish_attachment(
+    attachment_id: PathId,
+    body: schemas.PublishIn,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.intake"))],
+) -> dict[str, Any]:
+    """Show a file of a case with the public record of its request (``public: true``) or withdraw it;
+    audited. Only the files of requests the public reported are ever shown publicly."""
+    att = flows.publish_attachment(session, actor=a.actor, attachment_id=attachment_id, public=body.public)
+    return {"id": att.id, "case_id": att.case_id, "public": att.public}
 
 
 # -- categories and time limits ------------------------------------------------------------------
@@ -196,7 +209,7 @@ def create_category(
 
 @router.patch("/case-categories/{category_id}", response_model=schemas.CategoryOut)
 def update_category(
-    category_id: int,
+    category_id: PathId,
     body: schemas.CategoryPatch,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.configure"))],
@@ -208,7 +221,7 @@ def update_category(
 
 
 @router.get("/case-categories/{category_id}/limits")
-def get_limits(category_id: int, session: ReadSession, _: Reader) -> list[dict[str, Any]]:
+def get_limits(category_id: PathId, session: ReadSession, _: Reader) -> list[dict[str, Any]]:
     return [
         {"area_class": t.area_class, "step": t.step, "amount": t.amount, "unit": t.unit}
         for t in categories.limits_of(session, category_id=category_id)
@@ -217,7 +230,7 @@ def get_limits(category_id: int, session: ReadSession, _: Reader) -> list[dict[s
 
 @router.put("/case-categories/{category_id}/limits", status_code=204)
 def set_limit(
-    category_id: int,
+    category_id: PathId,
     body: schemas.LimitIn,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.configure"))],
@@ -246,7 +259,7 @@ def import_hotline(
 
 
 @router.get("/case-routing", response_model=list[schemas.RuleOut])
-def list_rules(session: ReadSession, _: Reader, category_id: int | None = None) -> list[schemas.RuleOut]:
+def list_rules(session: ReadSession, _: Reader, category_id: QueryId = None) -> list[schemas.RuleOut]:
     return [schemas.RuleOut.model_validate(r) for r in routing.list_rules(session, category_id=category_id)]
 
 
@@ -259,7 +272,7 @@ def create_rule(
 
 @router.put("/case-routing/{rule_id}", response_model=schemas.RuleOut)
 def update_rule(
-    rule_id: int, body: schemas.RuleIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]
+    rule_id: PathId, body: schemas.RuleIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]
 ) -> schemas.RuleOut:
     return schemas.RuleOut.model_validate(
         routing.save_rule(session, actor=a.actor, rule_id=rule_id, **body.model_dump())
@@ -267,7 +280,9 @@ def update_rule(
 
 
 @router.delete("/case-routing/{rule_id}", status_code=204)
-def delete_rule(rule_id: int, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]) -> Response:
+def delete_rule(
+    rule_id: PathId, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))]
+) -> Response:
     routing.delete_rule(session, actor=a.actor, rule_id=rule_id)
     return Response(status_code=204)
 
@@ -276,8 +291,8 @@ def delete_rule(rule_id: int, session: WriteSession, a: Annotated[Auth, Depends(
 def override_report(
     session: ReadSession,
     _: Annotated[Auth, Depends(require("case.routing"))],
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: schemas.Moment | None = None,
+    until: schemas.Moment | None = None,
 ) -> list[dict[str, Any]]:
     """How often the dispatcher chose another department than the routing table suggested."""
     return [
@@ -449,11 +464,12 @@ def import_work_orders(
 def get_evaluation(
     session: ReadSession,
     _: Annotated[Auth, Depends(require("case.evaluate"))],
-    start: datetime,
-    end: datetime,
+    start: schemas.Moment,
+    end: schemas.Moment,
     subject: Literal["department", "township", "grid", "person", "registrar", "dispatcher"] = "department",
 ) -> dict[str, Any]:
-    """Indicators (percent), composite score and grade per subject for cases reported in [start, end)."""
+    """Indicators (percent), composite score and grade per subject for cases reported in [start, end).
+    A date (``2026-11-01``) is the start of that day in the county's time zone; a date-time needs its zone."""
     rows = evaluation.evaluate(session, subject=subject, start=start, end=end)
     weights, grades = evaluation.scheme(session, subject=subject)
     return {

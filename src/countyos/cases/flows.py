@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from countyos.cases import lifecycle, schemas
-from countyos.cases.models import Case, Category, Channel, Priority
-from countyos.cases.service import cases, categories, people, timers, transitions
+from countyos.cases.models import Attachment, Case, Category, Channel, Priority
+from countyos.cases.service import attachments, cases, categories, people, timers, transitions
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import NotFound, ValidationFailed
@@ -113,9 +113,26 @@ def report(
 
 
 def act(session: Session, *, actor: Actor, case_id: int, body: schemas.ActionIn) -> Case:
+    """One action of the API or a page form (the same model); a case the actor may not see is a 404."""
     cases.get_visible(session, actor=actor, case_id=case_id)
-    data = transitions.ActionInput(**body.model_dump())
-    return transitions.apply(session, actor=actor, case_id=case_id, data=data)
+    return transitions.apply(session, actor=actor, case_id=case_id, data=body)
+
+
+def visible_attachment(session: Session, *, actor: Actor, attachment_id: int) -> Attachment:
+    """An attachment the actor may open: one of a case they may read, or their own upload not yet
+    attached; anything else is a 404, as if it did not exist."""
+    att = attachments.get(session, attachment_id=attachment_id)
+    if att.case_id is not None:
+        cases.get_visible(session, actor=actor, case_id=att.case_id)
+    elif att.uploaded_by != actor.name:
+        raise NotFound("Attachment %(id)s does not exist", id=attachment_id)
+    return att
+
+
+def publish_attachment(session: Session, *, actor: Actor, attachment_id: int, public: bool) -> Attachment:
+    """Show a file of a case with its public record, or withdraw it (audited)."""
+    att = visible_attachment(session, actor=actor, attachment_id=attachment_id)
+    return attachments.publish(session, actor=actor, attachment_id=att.id, public=public)
 
 
 DEMAND_PRIORITY = {"normal": Priority.NORMAL, "urgent": Priority.URGENT, "critical": Priority.CRITICAL}

@@ -6,6 +6,7 @@ its state in the lifecycle (``lifecycle.py``), the clock of its current step and
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -301,8 +302,17 @@ class CaseEvent(Base):
     deadline_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+def attachment_token() -> str:
+    """The random part of a published attachment's URL (never the sequential id)."""
+    return secrets.token_urlsafe(24)
+
+
 class Attachment(Base):
-    """A photo or document stored once by content hash under ``settings.attachments_dir``."""
+    """A photo or document stored once by content hash under ``settings.attachments_dir``.
+
+    Private unless ``public``: the reporter's own photo of a public report, or one staff published
+    (an audited action). The public URL names it by ``public_token``, a random string.
+    """
 
     __tablename__ = "case_attachment"
 
@@ -315,7 +325,8 @@ class Attachment(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(200))
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
-    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_token: Mapped[str] = mapped_column(String(43), unique=True, default=attachment_token)
     uploaded_by: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -380,7 +380,8 @@ def _post(session: Session, *, form: Any, api_key: str, idempotency_key: str | N
     if isinstance(upload, UploadFile):  # a photo sent with the request (multipart/form-data), beyond media_url
         upload.file.seek(0)  # the writer may run this report twice (core.groupcommit)
         data = upload.file.read(attachments.MAX_BYTES + 1)
-        photo_ids.append(attachments.store(session, actor=actor, data=data, name=upload.filename).id)
+        photo = attachments.store(session, actor=actor, data=data, name=upload.filename, public=True)
+        photo_ids.append(photo.id)
     first, last = str(form.get("first_name") or ""), str(form.get("last_name") or "")
     key = idempotency_key
     new = cases.NewCase(
@@ -427,20 +428,39 @@ def _status_notes(case: Case) -> str:
     return gettext(lifecycle.LABELS[case.state])
 
 
-def request_row(session: Any, case: Case, departments: dict[int, str], media: dict[int, int]) -> dict[str, Any]:
+# What the public sees: reports the public made itself through a public channel. Grid patrols, staff
+# entries, 12345 work orders (written by the hotline's operators) and alarms are never published.
+PUBLIC_CHANNELS = (Channel.WEB, Channel.OPEN311)
+
+
+def published() -> Any:
+    """The WHERE clause of the cases the feed may show."""
+    return Case.public_report.is_(True) & Case.channel.in_([str(c) for c in PUBLIC_CHANNELS])
+
+
+def is_published(case: Case) -> bool:
+    return bool(case.public_report) and case.channel in PUBLIC_CHANNELS
+
+
+def request_row(
+    session: Any, case: Case, departments: dict[int, str], media: dict[int, str], handled_as: Case | None = None
+) -> dict[str, Any]:
+    """The public record of CASE: what the reporter sent, and the progress of HANDLED_AS (the case it was
+    merged into, which may be internal: only its state, department and deadline are shown)."""
     base = get_settings().public_url.rstrip("/")
+    progress = handled_as or case
     return {
         "service_request_id": case.number,
-        "status": "open" if case.is_open else "closed",
-        "status_notes": _status_notes(case),
+        "status": "open" if progress.is_open else "closed",
+        "status_notes": _status_notes(progress),
         "service_name": case.category.name,
         "service_code": case.category.service_code,
         "description": case.description,
-        "agency_responsible": departments.get(case.department_id or 0),
+        "agency_responsible": departments.get(progress.department_id or 0),
         "service_notice": None,
         "requested_datetime": case.reported_at,
-        "updated_datetime": case.updated_at,
-        "expected_datetime": case.handle_deadline or case.step_deadline,
+        "updated_datetime": max(case.updated_at, progress.updated_at),
+        "expected_datetime": progress.handle_deadline or progress.step_deadline,
         "address": case.address or " ".join(x for x in (case.village_name, case.township_name) if x),
         "address_id": None,
         "zipcode": None,
@@ -450,18 +470,19 @@ def request_row(session: Any, case: Case, departments: dict[int, str], media: di
     }
 
 
-def _rows(session: Any, found: list[Case]) -> list[dict[str, Any]]:
+def _rows(session: Any, found: list[Case], handled_as: dict[int, Case] | None = None) -> list[dict[str, Any]]:
     deps = {i: n for i, n in session.execute(select(Department.id, Department.name)).all()}
     ids = [c.id for c in found]
-    media: dict[int, int] = {}
+    media: dict[int, str] = {}
     if ids:
-        for att_id, case_id in session.execute(
-            select(Attachment.id, Attachment.case_id)
+        for token, case_id in session.execute(
+            select(Attachment.public_token, Attachment.case_id)
             .where(Attachment.case_id.in_(ids), Attachment.public.is_(True))
-            .order_by(Attachment.id.desc())
+            .order_by(Attachment.id)
         ).all():
-            media[case_id] = att_id
-    return [request_row(session, c, deps, media) for c in found]
+            media.setdefault(case_id, token)  # the first: the reporter's own photo
+    handled_as = handled_as or {}
+    return [request_row(session, c, deps, media, handled_as.get(c.id)) for c in found]
 
 
 def _date(value: str | None, name: str) -> datetime | None:
@@ -491,7 +512,7 @@ def get_requests(
 ) -> Response:
     _fmt(fmt)
     _check_jurisdiction(jurisdiction_id)
-    stmt = select(Case).where(Case.merged_into_id.is_(None), Case.channel != Channel.IOT)
+    stmt = select(Case).where(Case.merged_into_id.is_(None), published())
     if service_request_id:
         numbers = [x.strip() for x in service_request_id.split(",") if x.strip()][:MAX_REQUESTS]
         stmt = stmt.where(Case.number.in_(numbers))
@@ -524,17 +545,22 @@ def get_request(
     _fmt(fmt)
     _check_jurisdiction(jurisdiction_id)
     case = cases.get_by_number(session, number=service_request_id)
-    if case is None or case.channel == Channel.IOT:
+    if case is None or not is_published(case):
         raise NotFound("service_request_id %(id)s was not found", id=service_request_id)
-    if case.merged_into_id is not None:
-        case = cases.get(session, case_id=case.merged_into_id)
-    return respond(request, "service_requests", "request", _rows(session, [case]))
+    handled_as: dict[int, Case] = {}
+    if case.merged_into_id is not None:  # shown as the reporter sent it, with the progress of the kept case
+        kept = cases.get(session, case_id=case.merged_into_id)
+        handled_as[case.id] = kept
+        if is_published(kept):
+            case, handled_as = kept, {}
+    return respond(request, "service_requests", "request", _rows(session, [case], handled_as))
 
 
-@router.get("/media/{attachment_id}")
-def media(attachment_id: int, session: ReadSession, _: Public) -> Response:
-    """A public photo of a request (the thumbnail-free original)."""
-    att = attachments.get(session, attachment_id=attachment_id)
-    if not att.public or att.case_id is None:
-        raise NotFound("Attachment %(id)s does not exist", id=attachment_id)
+@router.get("/media/{token}")
+def media(token: str, session: ReadSession, _: Public) -> Response:
+    """A published file of a published request (the thumbnail-free original), named by its random token."""
+    att = attachments.get_public(session, token=token)
+    case = cases.get(session, case_id=att.case_id) if att.case_id is not None else None
+    if case is None or not is_published(case):
+        raise NotFound("This file does not exist or is not public")
     return FileResponse(attachments.path_for(att.sha256), media_type=att.media_type)

@@ -2,19 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from countyos.cases.lifecycle import Action
 from countyos.cases.models import Priority, Satisfaction, SupervisionLevel
+from countyos.core.settings import get_settings
 from countyos.core.workcal import TimeUnit
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every backend
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of DAY in the county's time zone, as aware UTC (ValueError outside the calendar)."""
+    try:
+        return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(get_settings().timezone)).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date is outside the calendar") from exc
+
+
+def moment(value: Any) -> datetime:
+    """A date or date-time of a query: ``YYYY-MM-DD`` is the start of that day in the county's time zone;
+    a date-time needs its zone (``Z`` or ``±hh:mm``). Ends of periods are exclusive."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return local_midnight(date.fromisoformat(text))
+            value = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError("not a date (YYYY-MM-DD) or a date-time with a time zone") from exc
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a date-time needs a time zone (Z or ±hh:mm); or give a date (YYYY-MM-DD)")
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("the date-time is outside the calendar") from exc
+    if isinstance(value, date):
+        return local_midnight(value)
+    raise ValueError("not a date (YYYY-MM-DD) or a date-time with a time zone")
+
+
+# Every date or date-time in the query of a cases route.
+Moment = Annotated[datetime, BeforeValidator(moment)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    category_id: int | None = None
+    category_id: Id | None = None
     service_code: str | None = Field(None, max_length=24)
     description: str | None = Field(None, max_length=4000)
     lon: float = Field(ge=-180, le=180)
@@ -24,31 +64,39 @@ class CaseIn(BaseModel):
     title: str | None = Field(None, max_length=200)
     priority: Priority | None = None
     idempotency_key: str | None = Field(None, min_length=8, max_length=80)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=9)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=9)
     self_handled: bool = False
     reporter_name: str | None = Field(None, max_length=60)
     reporter_phone: str | None = Field(None, max_length=20)
 
 
 class ActionIn(BaseModel):
+    """One action on a case: the ONE shape of the API body, the page forms and the services."""
+
     model_config = ConfigDict(extra="forbid")
     action: Action
     version: int | None = Field(None, description="The version you saw; a different current version is a 409")
     comment: str | None = Field(None, max_length=2000)
     internal: bool = False
-    department_id: int | None = None
-    co_department_ids: list[int] | None = None
-    assignee_id: int | None = None
-    amount: float | None = Field(None, gt=0, le=60)
+    department_id: Id | None = None
+    co_department_ids: list[Id] | None = None
+    assignee_id: Id | None = None
+    amount: float | None = Field(None, gt=0, le=60, description="request/approve_extension: how much more time")
     unit: TimeUnit | None = None
     result: bool | None = None
     satisfaction: Satisfaction | None = None
     level: SupervisionLevel | None = None
-    target_case_id: int | None = None
-    attachment_ids: list[int] = Field(default_factory=list, max_length=9)
+    target_case_id: Id | None = Field(None, description="merge: the case to merge into")
+    target_case_number: str | None = Field(None, max_length=24, description="merge: or its number")
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=9)
     lon: float | None = Field(None, ge=-180, le=180, description="relocate: the corrected longitude")
     lat: float | None = Field(None, ge=-90, le=90, description="relocate: the corrected latitude")
     crs: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = "wgs84"
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    public: bool = Field(description="true: shown with the public record of the request; false: staff only")
 
 
 class EventOut(BaseModel):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Request, UploadFile
 from starlette.responses import Response
 
 from countyos.cases import api, flows
+from countyos.cases.pages.nostore import page_router
 from countyos.cases.service import categories, routing
 from countyos.core.errors import CountyError
 from countyos.org.service import audit, departments
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
-router = APIRouter()
+router = page_router()
 
 
 def _opt_int(v: str | None) -> int | None:

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Query, Request
+from pydantic import ValidationError as PydanticValidationError
+from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, Response
 
 from countyos.cases import flows, lifecycle
 from countyos.cases.lifecycle import Action
 from countyos.cases.models import Case, Satisfaction, SupervisionLevel
+from countyos.cases.pages.nostore import form_data, page_router
+from countyos.cases.schemas import ActionIn
 from countyos.cases.service import cases, people, routing, timers, transitions
-from countyos.cases.service.transitions import ActionInput
 from countyos.core.clock import utcnow
-from countyos.core.errors import CountyError
+from countyos.core.errors import CountyError, NotFound, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
-from countyos.core.workcal import TimeUnit
 from countyos.org.service import departments
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
-router = APIRouter()
+router = page_router()
 
 # Labels that templates look up in small dicts (marked here so that they are extracted).
 TEMPLATE_LABELS = (
@@ -224,6 +227,13 @@ def detail(
     request: Request, case_id: int, session: ReadSession, a: Annotated[Auth, Depends(require("case.read"))]
 ) -> Response:
     case = cases.get_visible(session, actor=a.actor, case_id=case_id)
+    return _detail_page(request, session, a, case)
+
+
+def _detail_page(
+    request: Request, session: Any, a: Auth, case: Case, form: ActionForm | None = None, status_code: int = 200
+) -> Response:
+    """The case page; FORM is an action form sent back with what was typed and its errors."""
     now = utcnow()
     allowed = transitions.allowed_actions(session, a.actor, case)
     sug = routing.suggest(session, category=case.category, township_code=case.township_code, grid_code=case.grid_code)
@@ -241,6 +251,7 @@ def detail(
             "fields": {str(k): v for k, v in ACTION_FIELDS.items()},
             "timeline": cases.timeline(session, case_id=case.id),
             "photos": cases.attachments(session, case_id=case.id),
+            "can_publish": a.actor.can("case.intake"),
             "reporters": cases.reporters(session, case_id=case.id),
             "masked": people.masked,
             "mask_name": people.mask_name,
@@ -254,12 +265,53 @@ def detail(
             "out": flows.case_out(session, case, a.actor, now),
             "sat_labels": lifecycle.SATISFACTION_LABELS,
             "sup_labels": lifecycle.SUPERVISION_LABELS,
+            "form": form,
         },
+        status_code=status_code,
     )
 
 
-def _opt_int(v: str | None) -> int | None:
-    return int(v) if v and v.strip().isdigit() else None
+@dataclass
+class ActionForm:
+    """An action form sent back: which action, what was typed, the message of each wrong field."""
+
+    action: str
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+
+
+# A pydantic error's type → a message a person reads beside the field.
+FIELD_MESSAGES = {
+    "missing": N_("Required"),
+    "float_parsing": N_("Not a number"),
+    "int_parsing": N_("Not a number"),
+    "finite_number": N_("Not a number"),
+    "greater_than": N_("Out of range"),
+    "greater_than_equal": N_("Out of range"),
+    "less_than": N_("Out of range"),
+    "less_than_equal": N_("Out of range"),
+    "string_too_long": N_("Too long"),
+    "enum": N_("Not one of the choices"),
+    "literal_error": N_("Not one of the choices"),
+    "bool_parsing": N_("Not one of the choices"),
+}
+LIST_FIELDS = frozenset({"co_department_ids", "attachment_ids"})
+
+
+def action_from_form(form: FormData) -> ActionIn:
+    """The API's model from a page form: the same field names; empty fields are left out."""
+    raw: dict[str, Any] = {}
+    for name in ActionIn.model_fields:
+        if name in LIST_FIELDS:
+            values = [v for v in form.getlist(name) if isinstance(v, str) and v.strip()]
+            if values:
+                raw[name] = values
+            continue
+        value = form.get(name)
+        if isinstance(value, str) and value.strip():
+            raw[name] = value.strip() if name != "comment" else value
+    return ActionIn.model_validate(raw)
 
 
 @router.post("/cases/{case_id:int}/act")
@@ -268,50 +320,42 @@ def act(
     case_id: int,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.read"))],
-    action: Annotated[str, Form()],
-    version: Annotated[int | None, Form()] = None,
-    comment: Annotated[str, Form(max_length=2000)] = "",
-    department_id: Annotated[str, Form()] = "",
-    assignee_id: Annotated[str, Form()] = "",
-    result: Annotated[str, Form()] = "",
-    amount: Annotated[str, Form()] = "",
-    satisfaction: Annotated[str, Form()] = "",
-    level: Annotated[str, Form()] = "",
-    target: Annotated[str, Form()] = "",
-    lon: Annotated[str, Form()] = "",
-    lat: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "",
+    form: Annotated[FormData, Depends(form_data)],
 ) -> Response:
-    """One action from a page (the console's one-click dispatch, or the detail page's forms)."""
-    url = back if back.startswith("/cases") or back.startswith("/m/") else f"/cases/{case_id}"
+    """One action from a page (the console's one-click dispatch, the detail page's forms, the mobile
+    tasks), parsed by the API's model. On the detail page a wrong field is shown beside it, with what
+    was typed; the console and the mobile pages answer with a message."""
+    back = str(form.get("back") or "")
+    url = back if back.startswith("/cases") or back.startswith("/m/") else None
+    typed = {k: v for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf_token", "back")}
+    sent = ActionForm(action=str(form.get("action") or ""), values=typed)
     try:
         cases.get_visible(session, actor=a.actor, case_id=case_id)
-        target_id = None
-        if target.strip():
-            other = cases.get_by_number(session, number=target.strip())
-            target_id = other.id if other else _opt_int(target)
-        data = ActionInput(
-            action=Action(action),
-            version=version,
-            comment=comment or None,
-            department_id=_opt_int(department_id),
-            assignee_id=_opt_int(assignee_id),
-            result={"1": True, "0": False}.get(result),
-            amount=float(amount) if amount.replace(".", "", 1).isdigit() else None,
-            unit=TimeUnit.WORKING_DAYS,
-            satisfaction=Satisfaction(satisfaction) if satisfaction in set(Satisfaction) else None,
-            level=SupervisionLevel(level) if level in set(SupervisionLevel) else None,
-            target_case_id=target_id,
-            lon=float(lon) if lon.strip() else None,
-            lat=float(lat) if lat.strip() else None,
-        )
+        try:
+            data = action_from_form(form)
+        except PydanticValidationError as exc:
+            sent.errors = {
+                str(e["loc"][0]): translate(request, FIELD_MESSAGES.get(e["type"], N_("Not valid")))
+                for e in exc.errors()
+                if e["loc"]
+            }
+            raise ValidationFailed("Please correct the marked fields") from exc
         case = transitions.apply(session, actor=a.actor, case_id=case_id, data=data)
-    except (CountyError, ValueError) as exc:
+    except CountyError as exc:
         session.rollback()
-        msg = exc.message if isinstance(exc, CountyError) else str(exc)
-        return redirect(url, flash=msg, kind="error")
+        for e in getattr(exc, "errors", None) or []:
+            if e.get("field"):
+                sent.errors.setdefault(str(e["field"]), translate(request, str(e.get("message") or N_("Not valid"))))
+        if url is None and isinstance(exc, NotFound):
+            raise
+        if url is not None:
+            detail = "; ".join(sent.errors.values())
+            return redirect(url, flash=exc.message + (f" ({detail})" if detail else ""), kind="error")
+        sent.message = exc.message
+        current = cases.get_visible(session, actor=a.actor, case_id=case_id)
+        return _detail_page(request, session, a, current, form=sent, status_code=exc.status)
     return redirect(
-        url,
+        url or f"/cases/{case_id}",
         flash=translate(
             request,
             "%(number)s: %(state)s",
@@ -319,6 +363,25 @@ def act(
             state=translate(request, lifecycle.LABELS[case.state]),
         ),
     )
+
+
+@router.post("/cases/{case_id:int}/attachments/{attachment_id:int}/publish")
+def publish_attachment(
+    request: Request,
+    case_id: int,
+    attachment_id: int,
+    session: WriteSession,
+    a: Annotated[Auth, Depends(require("case.intake"))],
+    form: Annotated[FormData, Depends(form_data)],
+) -> Response:
+    """Show a file with the public record of the request, or withdraw it (audited)."""
+    att = flows.visible_attachment(session, actor=a.actor, attachment_id=attachment_id)
+    if att.case_id != case_id:
+        raise NotFound("Attachment %(id)s does not exist", id=attachment_id)
+    public = form.get("public") == "1"
+    flows.publish_attachment(session, actor=a.actor, attachment_id=att.id, public=public)
+    message = N_("The file is shown with the public record") if public else N_("The file is for staff only")
+    return redirect(f"/cases/{case_id}", flash=translate(request, message))
 
 
 @router.post("/cases/{case_id:int}/keep-apart")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 
+from countyos.cases import schemas
+from countyos.cases.pages.nostore import page_router
 from countyos.cases.service import evaluation
 from countyos.core.clock import utcnow
 from countyos.core.errors import ValidationFailed
@@ -18,7 +20,7 @@ from countyos.org.service import audit
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import templates
 
-router = APIRouter()
+router = page_router()
 Evaluator = Annotated[Auth, Depends(require("case.evaluate"))]
 
 INDICATOR_LABELS = {
@@ -45,6 +47,7 @@ SUBJECT_LABELS = {
 
 
 def _period(start: str | None, end: str | None) -> tuple[datetime, datetime, date, date]:
+    """[start, end) from two county-local days (``YYYY-MM-DD``; the end day is not included)."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(get_settings().timezone)
@@ -52,14 +55,9 @@ def _period(start: str | None, end: str | None) -> tuple[datetime, datetime, dat
     try:
         d_end = date.fromisoformat(end) if end else today + timedelta(days=1)
         d_start = date.fromisoformat(start) if start else d_end - timedelta(days=30)
-    except ValueError as exc:
+        return schemas.local_midnight(d_start), schemas.local_midnight(d_end), d_start, d_end
+    except (ValueError, OverflowError) as exc:
         raise ValidationFailed("Dates are YYYY-MM-DD") from exc
-    return (
-        datetime.combine(d_start, datetime.min.time(), tzinfo=tz),
-        datetime.combine(d_end, datetime.min.time(), tzinfo=tz),
-        d_start,
-        d_end,
-    )
 
 
 @router.get("/cases/evaluation")

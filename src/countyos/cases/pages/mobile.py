@@ -5,18 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from sqlalchemy import or_, select
 from starlette.responses import Response
 
 from countyos.cases import lifecycle
 from countyos.cases.models import Case
+from countyos.cases.pages.nostore import page_router
 from countyos.cases.service import categories, location, notify, timers
 from countyos.core.clock import utcnow
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, public, require
 from countyos.web.templating import templates
 
-router = APIRouter()
+router = page_router()
 KIND_LABELS = notify.KIND_LABELS
 STATIC_JS = Path(__file__).resolve().parents[2] / "web" / "static" / "js"
 

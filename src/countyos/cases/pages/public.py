@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Request, UploadFile
 from starlette.responses import Response
 
 from countyos.cases import lifecycle
 from countyos.cases.lifecycle import Action, Role
 from countyos.cases.models import Channel, Satisfaction
+from countyos.cases.pages.nostore import page_router
+from countyos.cases.schemas import ActionIn
 from countyos.cases.service import attachments, cases, categories, transitions
-from countyos.cases.service.transitions import ActionInput
 from countyos.core.actor import Actor
 from countyos.core.errors import CountyError, NotFound, RateLimited, ValidationFailed
 from countyos.web.deps import ReadSession, WriteSession, client_ip, public
 from countyos.web.ratelimit import SlidingWindowLimiter
 from countyos.web.templating import redirect, templates, translate
 
-router = APIRouter()
+router = page_router()
 Public = Annotated[Any, Depends(public)]
 MAX_PHOTOS = 3
 REPORTS_PER_MINUTE = 6  # per client address: enough for a person, not for a script
@@ -80,7 +81,8 @@ def report_submit(
         for up in (photos or [])[:MAX_PHOTOS]:
             if up.filename:
                 data = up.file.read(attachments.MAX_BYTES + 1)
-                att_ids.append(attachments.store(session, actor=actor, data=data, name=up.filename).id)
+                photo = attachments.store(session, actor=actor, data=data, name=up.filename, public=True)
+                att_ids.append(photo.id)
         new = cases.NewCase(
             channel=Channel.WEB,
             category_id=category_id,
@@ -179,9 +181,8 @@ def rate(
             actor=actor,
             case_id=case.id,
             as_role=Role.REPORTER,
-            data=ActionInput(
-                action=Action.RATE, satisfaction=satisfaction, comment=comment or None, context={"reporter_id": rep.id}
-            ),
+            data=ActionIn(action=Action.RATE, satisfaction=satisfaction, comment=comment or None),
+            context={"reporter_id": rep.id},
         )
     except CountyError as exc:
         session.rollback()

@@ -67,6 +67,17 @@ def get(session: Session, *, case_id: int) -> Case:
     return case
 
 
+def get_for_update(session: Session, *, case_id: int) -> Case:
+    """The case, read again with its row locked until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time anyway): changes that depend on its current values wait for each other."""
+    session.flush()
+    session.execute(select(Case.id).where(Case.id == case_id).with_for_update())  # the row alone, no joins
+    case = session.get(Case, case_id, populate_existing=True)
+    if case is None:
+        raise NotFound("Case %(id)s does not exist", id=case_id)
+    return case
+
+
 def get_by_number(session: Session, *, number: str) -> Case | None:
     return session.scalar(select(Case).where(Case.number == number))
 
@@ -242,13 +253,15 @@ def add_event(
     first: bool = False,
     flush: bool = True,
 ) -> CaseEvent:
-    last = (
-        None
-        if first
-        else session.scalar(
+    last = None
+    if not first:
+        # The next number of the timeline: the case's row is locked first, so that two writers adding
+        # to the same timeline at once (merges into one case, an alarm's note beside an action) take
+        # turns instead of both choosing the same number.
+        session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+        last = session.scalar(
             select(CaseEvent.seq).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1)
         )
-    )
     ev = CaseEvent(
         case_id=case.id,
         seq=(last or 0) + 1,

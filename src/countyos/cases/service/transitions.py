@@ -2,17 +2,19 @@
 
 It asks the transition table (``lifecycle``) whether the actor's role may take the action, checks the
 version the caller saw, applies the action's effects, moves the step clock, writes the timeline entry
-and the audit record — all in the caller's transaction. Anything the table does not allow is a 409
-that lists the actions that are allowed; a stale version is a 409 too.
+and the audit record — all in the caller's transaction. An action the case's state allows, but not to
+the caller, is a 403; an action the state does not allow at all is a 409; both list the actions the
+caller may take. A stale version is a 409 too. The action arrives as ``schemas.ActionIn``, the one model
+of the API body and the page forms.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,14 +24,14 @@ from countyos.cases.models import (
     Case,
     DispatchRecord,
     Reporter,
-    Satisfaction,
     Supervision,
     SupervisionLevel,
 )
+from countyos.cases.schemas import ActionIn
 from countyos.cases.service import attachments, cases, location, notify, people, routing, timers
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.errors import Conflict, ValidationFailed
+from countyos.core.errors import Conflict, PermissionDenied, ValidationFailed
 from countyos.core.workcal import TimeUnit
 from countyos.org.service import audit, departments
 
@@ -37,6 +39,17 @@ from countyos.org.service import audit, departments
 class TransitionNotAllowed(Conflict):
     code = "transition_not_allowed"
     title = "This action is not allowed in the case's current state"
+
+    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.allowed, self.state = allowed, current_state
+
+    def extra(self) -> dict[str, Any]:
+        return {"state": self.state, "allowed_actions": self.allowed}
+
+
+class ActionForbidden(PermissionDenied):
+    """The case's state allows the action, but none of the caller's roles on this case may take it."""
 
     def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
         super().__init__(message, **params)
@@ -58,26 +71,7 @@ class StaleCase(Conflict):
         return {"current_version": self.current_version} if self.current_version is not None else {}
 
 
-@dataclass
-class ActionInput:
-    action: Action
-    version: int | None = None
-    comment: str | None = None
-    internal: bool = False
-    department_id: int | None = None
-    co_department_ids: list[int] | None = None
-    assignee_id: int | None = None
-    amount: float | None = None  # extension
-    unit: TimeUnit | None = None
-    result: bool | None = None  # verification result
-    satisfaction: Satisfaction | None = None
-    level: SupervisionLevel | None = None
-    target_case_id: int | None = None  # merge into
-    lon: float | None = None  # relocate: the corrected position
-    lat: float | None = None
-    crs: str = "wgs84"
-    attachment_ids: list[int] = field(default_factory=list)
-    context: dict[str, Any] = field(default_factory=dict)
+ActionInput = ActionIn  # the former name of the same model
 
 
 def acting_roles(session: Session, actor: Actor, case: Case) -> list[Role]:
@@ -111,11 +105,13 @@ def apply(
     *,
     actor: Actor,
     case_id: int,
-    data: ActionInput,
+    data: ActionIn,
     as_role: Role | None = None,
+    context: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Take ``data.action`` on the case as ``actor``. ``as_role`` is only for the reporter's page."""
+    """Take ``data.action`` on the case as ``actor``. ``as_role`` is only for the reporter's page;
+    ``context`` is what caused the action (kept on the timeline entry)."""
     now = now or utcnow()
     case = cases.get(session, case_id=case_id)
     if data.version is not None and data.version != case.version:
@@ -130,6 +126,13 @@ def apply(
     allowed_roles = lifecycle.roles_for(case.state, data.action)
     role = next((r for r in roles if r in allowed_roles), None)
     target = lifecycle.next_state(case.state, data.action, role, case.resume_state) if role else None
+    if role is None and allowed_roles:
+        raise ActionForbidden(
+            "You may not take the action %(action)s on this case",
+            action=str(data.action),
+            allowed=[str(a) for a in lifecycle.allowed(case.state, roles)],
+            current_state=str(case.state),
+        )
     if role is None or target is None:
         raise TransitionNotAllowed(
             "%(action)s is not allowed for you on a case in state %(state)s",
@@ -142,7 +145,7 @@ def apply(
     number = case.number
     case.version += 1
     try:
-        context = dict(data.context)
+        context = dict(context or {})
         _effects(session, actor, case, data, role, now, context)
         case.state = target
         case.is_open = lifecycle.is_open(target)
@@ -200,7 +203,7 @@ def _need(value: Any, field_name: str, message: str) -> None:
 
 
 def _effects(
-    session: Session, actor: Actor, case: Case, data: ActionInput, role: Role, now: datetime, ctx: dict[str, Any]
+    session: Session, actor: Actor, case: Case, data: ActionIn, role: Role, now: datetime, ctx: dict[str, Any]
 ) -> None:
     a = data.action
     for att_id in data.attachment_ids:
@@ -286,7 +289,7 @@ def _effects(
         ctx["level"] = str(level)
 
 
-def _relocate(session: Session, case: Case, data: ActionInput, ctx: dict[str, Any]) -> None:
+def _relocate(session: Session, case: Case, data: ActionIn, ctx: dict[str, Any]) -> None:
     """Move the case to the corrected position: its grid, village, township and area class follow; the
     deadline does not (only approved actions move a deadline), the routing suggestion does."""
     if data.lon is None or data.lat is None:
@@ -331,9 +334,7 @@ def _default_inspector(session: Session, case: Case) -> int | None:
     return workers[0] if workers else None
 
 
-def _dispatch(
-    session: Session, actor: Actor, case: Case, data: ActionInput, now: datetime, ctx: dict[str, Any]
-) -> None:
+def _dispatch(session: Session, actor: Actor, case: Case, data: ActionIn, now: datetime, ctx: dict[str, Any]) -> None:
     sug = routing.suggest(session, category=case.category, township_code=case.township_code, grid_code=case.grid_code)
     dep_id = data.department_id or (sug.department_id if sug else None)
     _need(dep_id, "department_id", "Choose the responsible department (no routing rule suggests one)")
@@ -371,12 +372,34 @@ def _dispatch(
         ctx["suggested_department_id"] = sug.department_id
 
 
-def _merge(session: Session, actor: Actor, case: Case, data: ActionInput, now: datetime, ctx: dict[str, Any]) -> None:
-    _need(data.target_case_id, "target_case_id", "Choose the case to merge into")
-    assert data.target_case_id is not None
-    target = cases.get(session, case_id=data.target_case_id)
+def _merge(session: Session, actor: Actor, case: Case, data: ActionIn, now: datetime, ctx: dict[str, Any]) -> None:
+    target_id = data.target_case_id
+    if target_id is None and data.target_case_number:
+        found = cases.get_by_number(session, number=data.target_case_number.strip())
+        if found is None or not cases.can_see(session, actor, found):
+            raise ValidationFailed(
+                "There is no case %(number)s",
+                number=data.target_case_number.strip(),
+                errors=[{"field": "target_case_number", "message": "unknown"}],
+            )
+        target_id = found.id
+    _need(target_id, "target_case_id", "Choose the case to merge into")
+    assert target_id is not None
+    if target_id == case.id:
+        raise ValidationFailed(
+            "Merge only into another open case", errors=[{"field": "target_case_id", "message": "the same case"}]
+        )
+    try:  # several merges into one case at once: each waits for the one before (its timeline number)
+        target = cases.get_for_update(session, case_id=target_id)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001"):
+            raise
+        # PostgreSQL broke a deadlock: two cases merged into each other at the same moment
+        raise StaleCase("Case %(number)s was changed by someone else; reload it", number=case.number) from exc
     if target.id == case.id or not target.is_open or target.merged_into_id is not None:
-        raise ValidationFailed("Merge only into another open case")
+        raise ValidationFailed(
+            "Merge only into another open case", errors=[{"field": "target_case_id", "message": "not open"}]
+        )
     case.merged_into_id = target.id
     moved = list(session.scalars(select(Reporter).where(Reporter.case_id == case.id)))
     for rep in moved:
@@ -404,7 +427,7 @@ def keep_apart(session: Session, *, actor: Actor, case_id: int, version: int | N
     """The dispatcher decides a suspected duplicate is a separate problem."""
     case = cases.get(session, case_id=case_id)
     if not actor.can("case.dispatch") and not actor.can("case.intake"):
-        raise TransitionNotAllowed(
+        raise ActionForbidden(
             "Only the operations centre may decide about duplicates", allowed=[], current_state=str(case.state)
         )
     if version is not None and version != case.version:
