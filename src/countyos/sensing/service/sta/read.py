@@ -230,7 +230,7 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     stmt, spans = E.base_select(ent, a, props)
     stmt = stmt.select_from(a).where(where).order_by(*_order(ent, a, opts, ctx.dialect))
     rows = ctx.rows(stmt.limit(top + 1).offset(opts.skip))
-    more = len(rows) > top
+    more = top > 0 and len(rows) > top  # $top=0 asks for no entities: no next page either
     rows = rows[:top]
     ctx.budget.take(len(rows))
     build = _builder(ctx, ent, spans, opts, navs)
@@ -353,7 +353,7 @@ def _expand(
         children_by_id: dict[int, list[dict[str, Any]]] = {}
         for pid, objs in by_id.items():
             children = grouped.get(pid, [])
-            more = nav.many and len(children) > top
+            more = nav.many and top > 0 and len(children) > top
             children = children[:keep]
             for item in objs:
                 child_items = [build(r) for r in children]

@@ -20,6 +20,7 @@ import shapely.wkt
 from sqlalchemy import (
     Float,
     Integer,
+    Numeric,
     String,
     and_,
     cast,
@@ -245,9 +246,11 @@ class Translator:
         elif op == "mul":
             expr = x * y
         elif op == "div":
-            expr = cast(x, Float) / y
-        else:
-            expr = func.mod(x, y) if self.pg else x % y
+            expr = cast(x, Float) / func.nullif(y, 0)  # by zero: null (no match), not a database error
+        elif self.pg:  # mod: the remainder with the dividend's sign, of decimals too
+            expr = func.mod(cast(x, Numeric), cast(func.nullif(y, 0), Numeric))
+        else:  # SQLite's % truncates both sides to integers first
+            expr = x - y * cast(cast(x, Float) / func.nullif(y, 0), Integer)
         return Val(expr, "num", left.wrappers + right.wrappers)
 
     # --- functions ------------------------------------------------------------------------------
