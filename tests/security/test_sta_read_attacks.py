@@ -168,3 +168,24 @@ def test_a_request_past_its_time_budget_is_400(client, sta, monkeypatch):
     monkeypatch.setenv("COUNTYOS_STA_QUERY_SECONDS", "0.000001")
     reset_settings()
     _bad(client, f"{STA}/Observations?$count=true", "longer than")
+
+
+def test_a_huge_id_is_404_not_500(client, sta):
+    huge = "99999999999999999999999"
+    for path in (f"Things({huge})", f"Things('{huge}')", f"Things({sta.gauge})/Datastreams({huge})", "Things(0)"):
+        r = client.get(f"{STA}/{path}")
+        assert r.status_code == 404, r.text
+
+
+def test_a_long_resource_path_is_400_not_500(client, sta):
+    path = f"Things({sta.gauge})" + f"/Datastreams({sta.level})/Thing" * 400
+    _bad(client, f"{STA}/{path}", "at most 12 segments")
+    ok = client.get(f"{STA}/Things({sta.gauge})/Datastreams({sta.level})/Thing/Datastreams({sta.level})/Sensor/name")
+    assert ok.json() == {"name": "radar"}
+
+
+def test_a_long_property_path_in_a_filter_is_400_not_500(client, sta):
+    r = client.get(f"{STA}/Things", params={"$filter": "properties" + "/a" * 3000 + " eq 1"})
+    assert r.status_code == 400, r.text[:300]
+    assert "at most 16 segments" in r.json()["detail"]
+    assert client.get(f"{STA}/Things", params={"$filter": "properties/a/b/c eq 1"}).json() == {"value": []}

@@ -28,6 +28,7 @@ the answer is a :class:`StaQueryError` (a 400 naming the bound), never a ``Recur
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,9 @@ from countyos.sensing.service.times import parse_iso
 MAX_PARENTHESES = 32  # nesting of ( ) in one expression
 MAX_DEPTH = 32  # nesting of operators and calls (a chain of and/or counts once)
 MAX_NODES = 1_000  # values, names, operators and calls of one expression
+MAX_PATH = 16  # segments of one property path (Datastream/Thing/properties/…)
+_QUOTED = re.compile(r"'(?:[^']|'')*'")
+_PATH = re.compile(r"[\w.@]+(?:\s*/\s*[\w.@]+)+")
 _INT64 = 2**63 - 1
 
 
@@ -176,6 +180,13 @@ def _check_parentheses(text: str, option: str) -> None:
             depth -= 1
 
 
+def _check_paths(text: str, option: str) -> None:
+    """The library nests (and walks recursively) one node per path segment: bound them first."""
+    for path in _PATH.findall(_QUOTED.sub("''", text)):
+        if path.count("/") >= MAX_PATH:
+            raise StaQueryError(f"{option}: a property path may have at most {MAX_PATH} segments")
+
+
 def _children(node: Any) -> list[Any]:
     if isinstance(node, o.BoolOp | o.BinOp | o.Compare):
         return [node.left, node.right]
@@ -227,12 +238,15 @@ def parse_expression(text: str, option: str = "$filter") -> Node:
     if not text.strip():
         raise StaQueryError(f"{option} is empty")
     _check_parentheses(text, option)
+    _check_paths(text, option)
     try:
         tree = _Parser().parse(_Lexer().tokenize(text))
     except oe.ODataSyntaxError as exc:
         raise _syntax_error(text, option, exc) from exc
     except oe.ODataException as exc:
         raise StaQueryError(f"{option}: {exc}") from exc
+    except RecursionError as exc:  # the checks above keep this from happening; a 400 if it still does
+        raise StaQueryError(f"{option}: the expression nests too deeply") from exc
     if tree is None:
         raise StaQueryError(f"{option} is empty")
     _check_size(tree, option)

@@ -32,6 +32,8 @@ from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
 from countyos.sensing.service.sta.sql import Translator
 from countyos.sensing.service.times import iso_many
 
+MAX_PATH_SEGMENTS = 12
+_MAX_ID = 2**63 - 1
 _SEG = re.compile(r"^([A-Za-z]+)(?:\((\d+|'[^']*')\))?$")
 
 
@@ -60,15 +62,20 @@ def _key(text: str) -> int:
     if text.startswith("'"):
         text = text[1:-1]
     try:
-        return int(text)
+        key = int(text)
     except ValueError as exc:
-        raise StaNotFound(f"no entity with id {text}") from exc
+        raise StaNotFound(f"no entity with id {text[:40]}") from exc
+    if not 0 < key <= _MAX_ID:  # ids are positive 64-bit integers; others name nothing
+        raise StaNotFound(f"no entity with id {text[:40]}")
+    return key
 
 
 def resolve(path: str) -> Target:
     segs = [s for s in path.strip("/").split("/") if s]
     if not segs:
         raise StaQueryError("empty resource path")
+    if len(segs) > MAX_PATH_SEGMENTS:  # each navigation nests a subquery
+        raise StaQueryError(f"a resource path may have at most {MAX_PATH_SEGMENTS} segments")
     m0 = _SEG.match(segs[0])
     if m0 is None or m0.group(1) not in E.ENTITIES:
         raise StaNotFound(f"there is no entity set {segs[0]!r}")
