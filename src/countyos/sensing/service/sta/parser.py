@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -104,47 +105,57 @@ _DATE = r"[1-9]\d{3}-(?:0\d|1[0-2])-(?:[0-2]\d|3[01])"
 _TIME = r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,12})?)?"
 
 
+def _token(pattern: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A token rule of a SLY lexer: what SLY's own ``@_`` decorator does (the rule's ``pattern``)."""
+
+    def rule(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.pattern = pattern  # type: ignore[attr-defined]
+        return fn
+
+    return rule
+
+
 class _Lexer(ODataLexer):
     """OData's lexer with the SensorThings extensions (see the module docstring)."""
 
     tokens = ODataLexer.tokens
 
-    @_(r"(?:geography|geometry)'(?:[^']|'')*'")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(r"(?:geography|geometry)'(?:[^']|'')*'")
     def GEOGRAPHY(self, t: Any) -> Any:
         t.value = o.Geography(t.value[t.value.index("'") + 1 : -1])
         return t
 
-    @_(_DATE + r"T" + _TIME + r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(_DATE + r"T" + _TIME + r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?")
     def DATETIME(self, t: Any) -> Any:
         t.value = o.DateTime(t.value)
         return t
 
-    @_(r"(?:true|false)(?![\w.@])")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(r"(?:true|false)(?![\w.@])")
     def BOOLEAN(self, t: Any) -> Any:
         t.value = o.Boolean(t.value)
         return t
 
-    @_(r"null(?![\w.@])")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(r"null(?![\w.@])")
     def NULL(self, t: Any) -> Any:
         t.value = o.Null()
         return t
 
-    @_(r"not(?:\s+|(?=\())")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(r"not(?:\s+|(?=\())")
     def NOT(self, t: Any) -> Any:
         t.value = o.Not()
         return t
 
-    @_(r"any(?=\s*\()")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(r"any(?=\s*\()")
     def ANY(self, t: Any) -> Any:
         t.value = o.Any()
         return t
 
-    @_(r"all(?=\s*\()")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(r"all(?=\s*\()")
     def ALL(self, t: Any) -> Any:
         t.value = o.All()
         return t
 
-    @_(r"(?:@iot\.)?[_a-z](?:\.?\w){0,127}")  # type: ignore[name-defined,untyped-decorator]  # noqa: F821
+    @_token(r"(?:@iot\.)?[_a-z](?:\.?\w){0,127}")
     def ODATA_IDENTIFIER(self, t: Any) -> Any:
         if t.value.lower().startswith("@iot."):
             t.value = o.Identifier(t.value)
