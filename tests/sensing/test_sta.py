@@ -73,7 +73,10 @@ def test_deep_insert_creates_the_whole_tree_with_links(client, thing):
     assert level["unitOfMeasurement"]["symbol"] == "m"
     obs = client.get(f"{STA}/Datastreams({level['@iot.id']})/Observations?$orderby=phenomenonTime desc&$top=2").json()
     assert [o["result"] for o in obs["value"]] == [1.5, 1.4]
-    assert "@iot.nextLink" in obs
+    assert obs["@iot.nextLink"] == (
+        f"http://testserver{STA}/Datastreams({level['@iot.id']})/Observations"
+        "?%24orderby=phenomenonTime+desc&%24top=2&%24skip=2"
+    )
     nxt = client.get(obs["@iot.nextLink"].replace("http://testserver", "")).json()
     assert [o["result"] for o in nxt["value"]] == [1.3, 1.2]
     newest = client.get(f"{STA}/Datastreams?$expand=Observations($top=1;$orderby=phenomenonTime desc)").json()["value"]
@@ -116,38 +119,52 @@ def test_newest_observation_of_each_datastream_matches_the_ranked_query_after_de
 
 
 def test_filters_are_translated_to_sql(client, thing):
-    q = client.get
-    assert len(q(f"{STA}/Observations?$filter=result gt 1.25 and result le 1.4").json()["value"]) == 2
-    assert len(q(f"{STA}/Observations?$filter=result add 1 gt 2.4 or result eq 1.0").json()["value"]) == 2
-    assert len(q(f"{STA}/Observations?$filter=hour(phenomenonTime) ge 4").json()["value"]) == 2
-    assert len(q(f"{STA}/Observations?$filter=phenomenonTime lt 2026-05-01T02:00:00Z").json()["value"]) == 2
-    assert len(q(f"{STA}/Observations?$filter=Datastream/Thing/name eq '妙高溪水位站'").json()["value"]) == 6
-    assert len(q(f"{STA}/Observations?$filter=Datastream/ObservedProperty/name ne 'water level'").json()["value"]) == 0
-    assert q(f"{STA}/Things?$filter=startswith(name, '妙高') and substringof('水位', name)").json()["value"]
-    assert not q(f"{STA}/Things?$filter=endswith(name, '站x')").json()["value"]
-    assert q(f"{STA}/Things?$filter=length(name) eq 6 and tolower(description) eq 'river gauge'").json()["value"]
-    assert q(f"{STA}/Things?$filter=properties/river eq '妙高溪' and properties/level gt 1").json()["value"]
-    assert q(f"{STA}/Things?$filter=Datastreams/unitOfMeasurement/symbol eq '%'").json()["value"]
-    assert q(f"{STA}/Observations?$filter=round(result mul 10) eq 13 and floor(result) eq 1").json()["value"]
+    def results(filter_text: str) -> list[float]:
+        body = client.get(f"{STA}/Observations", params={"$filter": filter_text, "$orderby": "result"}).json()
+        return [round(o["result"], 6) for o in body["value"]]
+
+    def names(entity_set: str, filter_text: str) -> list[str]:
+        r = client.get(f"{STA}/{entity_set}", params={"$filter": filter_text, "$orderby": "id"})
+        assert r.status_code == 200, r.text
+        return [x["name"] for x in r.json()["value"]]
+
+    assert results("result gt 1.25 and result le 1.4") == [1.3, 1.4]
+    assert results("result add 1 gt 2.4 or result eq 1.0") == [1.0, 1.5]
+    assert results("hour(phenomenonTime) ge 4") == [1.4, 1.5]
+    assert results("phenomenonTime lt 2026-05-01T02:00:00Z") == [1.0, 1.1]
+    assert results("Datastream/Thing/name eq '妙高溪水位站'") == [1.0, 1.1, 1.2, 1.3, 1.4, 1.5]
+    assert results("Datastream/ObservedProperty/name ne 'water level'") == []
+    gauge = ["妙高溪水位站"]
+    assert names("Things", "startswith(name, '妙高') and substringof('水位', name)") == gauge
+    assert names("Things", "startswith(name, '_') or contains(name, '%') or endswith(name, '_')") == []
+    assert names("Things", "endswith(name, '站x')") == []
+    assert names("Things", "length(name) eq 6 and tolower(description) eq 'river gauge'") == gauge
+    assert names("Things", "properties/river eq '妙高溪' and properties/level gt 1") == gauge
+    assert names("Things", "Datastreams/unitOfMeasurement/symbol eq '%'") == gauge
+    assert names("Things", "Datastreams/unitOfMeasurement/symbol eq '_'") == []
+    assert results("round(result mul 10) eq 13 and floor(result) eq 1") == [1.3]
     inside = "geography'POLYGON((119 28, 120 28, 120 29, 119 29, 119 28))'"
     outside = "geography'POLYGON((100 20, 101 20, 101 21, 100 21, 100 20))'"
-    assert q(f"{STA}/Locations?$filter=st_within(location, {inside})").json()["value"]
-    assert not q(f"{STA}/Locations?$filter=st_within(location, {outside})").json()["value"]
-    assert q(f"{STA}/Things?$filter=st_intersects(Locations/location, {inside})").json()["value"]
-    near = q(f"{STA}/Locations?$filter=geo.distance(location, geography'POINT(119.27 28.6)') lt 0.02").json()
-    assert len(near["value"]) == 1
-    assert not q(f"{STA}/Locations?$filter=geo.distance(location, geography'POINT(110 20)') lt 1").json()["value"]
+    bridge = ["妙高桥"]
+    assert names("Locations", f"st_within(location, {inside})") == bridge
+    assert names("Locations", f"st_within(location, {outside})") == []
+    assert names("Things", f"st_intersects(Locations/location, {inside})") == gauge
+    assert names("Things", f"st_intersects(Locations/location, {outside})") == []
+    assert names("Locations", "geo.distance(location, geography'POINT(119.27 28.6)') lt 0.02") == bridge
+    assert names("Locations", "geo.distance(location, geography'POINT(110 20)') lt 1") == []
     line = "geography'LINESTRING(119.27 28, 119.27 29)'"
-    assert q(f"{STA}/Locations?$filter=st_contains({inside}, location)").json()["value"]  # arguments either way
-    assert q(f"{STA}/Locations?$filter=st_disjoint(location, {outside})").json()["value"]
-    assert not q(f"{STA}/Locations?$filter=st_disjoint(location, {inside})").json()["value"]
-    assert q(f"{STA}/Locations?$filter=st_touches(location, {line}) or st_intersects(location, {line})").json()
-    assert q(f"{STA}/Locations?$filter=st_equals(location, geography'POINT(119.27 28.59)')").json()["value"]
-    assert q(f"{STA}/Locations?$filter=st_relate(location, {inside}, 'T*F**F***')").json()["value"]
-    assert q(f"{STA}/Locations?$filter=geo.distance(location, {line}) lt 0.001").json()["value"]
-    assert q(f"{STA}/Locations?$filter=geo.length(location) eq 0").json()["value"]
-    assert q(f"{STA}/Locations?$filter=st_within(location, geography'POLYGON((1 1, 2'").status_code == 400
-    assert len(q(f"{STA}/Observations?$filter=not (result lt 1.3)").json()["value"]) == 3
+    assert names("Locations", f"st_contains({inside}, location)") == bridge  # arguments either way
+    assert names("Locations", f"st_disjoint(location, {outside})") == bridge
+    assert names("Locations", f"st_disjoint(location, {inside})") == []
+    assert names("Locations", f"st_touches(location, {line}) or st_intersects(location, {line})") == bridge
+    assert names("Locations", "st_equals(location, geography'POINT(119.27 28.59)')") == bridge
+    assert names("Locations", f"st_relate(location, {inside}, 'T*F**F***')") == bridge
+    assert names("Locations", f"geo.distance(location, {line}) lt 0.001") == bridge
+    assert names("Locations", "geo.length(location) eq 0") == bridge
+    bad = client.get(f"{STA}/Locations?$filter=st_within(location, geography'POLYGON((1 1, 2')")
+    assert bad.status_code == 400
+    assert "is not a valid WKT geometry" in bad.json()["detail"]
+    assert results("not (result lt 1.3)") == [1.3, 1.4, 1.5]
 
 
 @pytest.mark.parametrize(
@@ -183,7 +200,10 @@ def test_expand_nested_with_options_select_count(client, thing):
     level = next(d for d in r["Datastreams"] if d["name"] == "水位")
     assert [o["result"] for o in level["Observations"]] == [1.5, 1.4]
     assert level["Observations@iot.count"] == 6
-    assert "Observations@iot.nextLink" in level
+    assert level["Observations@iot.nextLink"] == (
+        f"http://testserver{STA}/Datastreams({level['@iot.id']})/Observations?%24orderby=result+desc&"
+        "%24select=result&%24count=true&%24top=2&%24skip=2"
+    )
     assert level["ObservedProperty"]["name"] == "water level"
     things = client.get(f"{STA}/Things?$count=true&$top=0").json()
     assert things["@iot.count"] == 1 and things["value"] == []
@@ -234,7 +254,8 @@ def test_patch_put_delete_and_cascade(client, thing, writer):
     assert client.delete(f"{STA}/Things({tid})", headers=writer).status_code == 200
     assert client.get(f"{STA}/Things({tid})").status_code == 404
     assert client.get(f"{STA}/Observations").json()["value"] == []
-    assert client.get(f"{STA}/Sensors").json()["value"]  # sensors outlive the thing (standard)
+    sensors = client.get(f"{STA}/Sensors?$orderby=name").json()["value"]  # sensors outlive the thing (standard)
+    assert [x["name"] for x in sensors] == ["bms", "radar"]
 
 
 def test_observation_post_rules(client, thing, writer):

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     run_jobs: bool = True
     mqtt_url: str | None = None
     sta_public_read: bool = True  # SensorThings reads without credentials (writes always need them)
+    # Bounds of one SensorThings read; a request past one is a 400 that names it (docs/sensing.md)
+    sta_max_expand_depth: int = Field(4, ge=1, le=16)  # levels of $expand, nested or as a path
+    sta_max_entities: int = Field(20_000, ge=10)  # entities one response may hold, expanded ones included
+    sta_max_top: int = Field(10_000, ge=1)  # $top, also inside $expand
+    sta_max_skip: int = Field(1_000_000, ge=0)  # $skip (past it: page with $filter on a time or id)
+    sta_max_query_length: int = Field(16_384, ge=1_024)  # characters of all query options together
+    sta_query_seconds: float = Field(20.0, gt=0)  # database time of one read request
 
     # Map basemap: none by default (GeoJSON layers only, works offline). A raster tile URL template with
     # {z}/{x}/{y}, e.g. 天地图 with the county's key, is shown under the layers when set.

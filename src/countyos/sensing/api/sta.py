@@ -176,7 +176,9 @@ def get(path: str, request: Request, session: ReadSession, a: Annotated[Auth | N
     ctx = R.Ctx(session, _base(request), session.get_bind().dialect.name)
     params = dict(request.query_params)
     try:
-        with paused_gc():  # large answers allocate tens of thousands of small objects at once
+        # paused_gc: large answers allocate tens of thousands of small objects at once;
+        # bounded: the request's statements stop when its time budget is spent (a 400)
+        with paused_gc(), R.bounded(ctx):
             return _read(ctx, path, params)
     except (StaQueryError, R.StaNotFound) as exc:
         raise _translate(exc) from exc

@@ -79,7 +79,8 @@ def _fk_to_many(fk: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
 def _via(table: Any, parent_col: str, child_col: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
     def link(parent: Alias, child: Alias) -> Any:
         t = table.alias()
-        return child.id.in_(select(t.c[child_col]).where(t.c[parent_col] == parent.id))
+        # correlate_except: the parent may belong to a query two levels up (a $filter across the link)
+        return child.id.in_(select(t.c[child_col]).where(t.c[parent_col] == parent.id).correlate_except(t))
 
     return link
 
@@ -110,13 +111,15 @@ def _phen_end(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
     return expr
 
 
+# The subqueries of links say correlate_except(their own table): the parent may sit two query
+# levels up (a $filter across the link is an EXISTS around the child), beyond auto-correlation.
 def _observation_foi(a: Alias) -> Any:
     ds = aliased(m.Datastream)
     mds = aliased(m.MultiDatastream)
     return func.coalesce(
         a.foi_id,
-        select(ds.default_foi_id).where(ds.id == a.datastream_id).scalar_subquery(),
-        select(mds.default_foi_id).where(mds.id == a.multi_datastream_id).scalar_subquery(),
+        select(ds.default_foi_id).where(ds.id == a.datastream_id).correlate_except(ds).scalar_subquery(),
+        select(mds.default_foi_id).where(mds.id == a.multi_datastream_id).correlate_except(mds).scalar_subquery(),
     )
 
 
@@ -128,8 +131,10 @@ def _foi_observations(parent: Alias, child: Alias) -> Any:
         and_(
             child.foi_id.is_(None),
             or_(
-                child.datastream_id.in_(select(ds.id).where(ds.default_foi_id == parent.id)),
-                child.multi_datastream_id.in_(select(mds.id).where(mds.default_foi_id == parent.id)),
+                child.datastream_id.in_(select(ds.id).where(ds.default_foi_id == parent.id).correlate_except(ds)),
+                child.multi_datastream_id.in_(
+                    select(mds.id).where(mds.default_foi_id == parent.id).correlate_except(mds)
+                ),
             ),
         ),
     )
@@ -137,12 +142,12 @@ def _foi_observations(parent: Alias, child: Alias) -> Any:
 
 def _mds_properties(parent: Alias, child: Alias) -> Any:
     p = aliased(m.MultiDatastreamProperty)
-    return child.id.in_(select(p.observed_property_id).where(p.multi_datastream_id == parent.id))
+    return child.id.in_(select(p.observed_property_id).where(p.multi_datastream_id == parent.id).correlate_except(p))
 
 
 def _op_mds(parent: Alias, child: Alias) -> Any:
     p = aliased(m.MultiDatastreamProperty)
-    return child.id.in_(select(p.multi_datastream_id).where(p.observed_property_id == parent.id))
+    return child.id.in_(select(p.multi_datastream_id).where(p.observed_property_id == parent.id).correlate_except(p))
 
 
 def _common(*, name: bool = True, description: bool = True, properties: bool = True) -> dict[str, Prop]:

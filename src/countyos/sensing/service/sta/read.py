@@ -1,6 +1,11 @@
 """Reading SensorThings resources: path resolution, one SQL query per collection and per expanded
-navigation level (children of all parents at once; ``$top`` inside ``$expand`` with a window
-function), JSON with ``@iot.selfLink``, navigation links and ``@iot.nextLink``.
+navigation level (children of all parents at once, also below the first level; ``$top`` inside
+``$expand`` with a window function; ``$count`` inside ``$expand`` one grouped count per level), JSON
+with ``@iot.selfLink``, navigation links and ``@iot.nextLink`` (which keeps every option of its level).
+
+Every read is bounded (:mod:`.limits`): the entities one response holds are counted as they are
+fetched (each expansion query asks for at most one row more than the response still has room for),
+and every statement runs under the request's time budget.
 
 ``$count`` of the observations of one datastream without a filter is answered from the running count
 kept by ingest instead of counting millions of rows.
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -20,11 +26,14 @@ from sqlalchemy.orm import Session, aliased
 from countyos.sensing.models import Latest, ObservationExtra
 from countyos.sensing.service import geometry
 from countyos.sensing.service.sta import entities as E
+from countyos.sensing.service.sta.limits import Budget, bounded_time
 from countyos.sensing.service.sta.parser import Path, StaQueryError
 from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
 from countyos.sensing.service.sta.sql import Translator
 from countyos.sensing.service.times import iso_many
 
+MAX_PATH_SEGMENTS = 12
+_MAX_ID = 2**63 - 1
 _SEG = re.compile(r"^([A-Za-z]+)(?:\((\d+|'[^']*')\))?$")
 
 
@@ -53,15 +62,20 @@ def _key(text: str) -> int:
     if text.startswith("'"):
         text = text[1:-1]
     try:
-        return int(text)
+        key = int(text)
     except ValueError as exc:
-        raise StaNotFound(f"no entity with id {text}") from exc
+        raise StaNotFound(f"no entity with id {text[:40]}") from exc
+    if not 0 < key <= _MAX_ID:  # ids are positive 64-bit integers; others name nothing
+        raise StaNotFound(f"no entity with id {text[:40]}")
+    return key
 
 
 def resolve(path: str) -> Target:
     segs = [s for s in path.strip("/").split("/") if s]
     if not segs:
         raise StaQueryError("empty resource path")
+    if len(segs) > MAX_PATH_SEGMENTS:  # each navigation nests a subquery
+        raise StaQueryError(f"a resource path may have at most {MAX_PATH_SEGMENTS} segments")
     m0 = _SEG.match(segs[0])
     if m0 is None or m0.group(1) not in E.ENTITIES:
         raise StaNotFound(f"there is no entity set {segs[0]!r}")
@@ -126,10 +140,25 @@ class Ctx:
     session: Session
     base: str  # e.g. http://host/sta/v1.1
     dialect: str
+    budget: Budget = field(default_factory=Budget)
 
     def __post_init__(self) -> None:
         if self.dialect == "sqlite":  # geometry functions of $filter (shapely) on this connection
             geometry.register_sqlite(self.session.connection().connection.dbapi_connection)
+
+    def rows(self, stmt: Any) -> list[Any]:
+        """Core rows of a statement (no ORM result processing), within the time budget."""
+        self.budget.check_time()
+        return list(self.session.connection().execute(stmt).all())
+
+    def scalar(self, stmt: Any) -> Any:
+        self.budget.check_time()
+        return self.session.scalar(stmt)
+
+
+def bounded(ctx: Ctx) -> AbstractContextManager[None]:
+    """The request's statements run within its time budget (see :func:`limits.bounded_time`)."""
+    return bounded_time(ctx.session, ctx.budget)
 
 
 def _order(ent: E.EntityDef, a: E.Alias, opts: Options, dialect: str) -> list[Any]:
@@ -207,9 +236,10 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
     stmt = stmt.select_from(a).where(where).order_by(*_order(ent, a, opts, ctx.dialect))
-    rows = ctx.session.connection().execute(stmt.limit(top + 1).offset(opts.skip)).all()
-    more = len(rows) > top
+    rows = ctx.rows(stmt.limit(top + 1).offset(opts.skip))
+    more = top > 0 and len(rows) > top  # $top=0 asks for no entities: no next page either
     rows = rows[:top]
+    ctx.budget.take(len(rows))
     build = _builder(ctx, ent, spans, opts, navs)
     items = [build(r) for r in rows]
     parents = (
@@ -217,16 +247,24 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
         if len(rows) > 500  # a long list of ids is cheaper to select again than to bind
         else None
     )
-    _expand(ctx, ent, items, [r[spans[0][1]] for r in rows], opts, parents)
+    _expand(ctx, ent, _by_id(items, [r[spans[0][1]] for r in rows]), opts, parents)
     out: dict[str, Any] = {}
     if opts.count:
         out["@iot.count"] = count(ctx, target, opts)
     out["value"] = items
     if more:
-        q = dict(query)
+        q = dict(query)  # every option of the request, the next page
         q["$skip"] = str(opts.skip + top)
         q["$top"] = str(top)
         out["@iot.nextLink"] = f"{ctx.base}/{path}?{urlencode(q)}"
+    return out
+
+
+def _by_id(items: list[dict[str, Any]], ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Entities by id; one id can stand for several JSON objects (a to-one link reached from many)."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for i, item in zip(ids, items, strict=True):
+        out.setdefault(i, []).append(item)
     return out
 
 
@@ -236,7 +274,7 @@ def count(ctx: Ctx, target: Target, opts: Options) -> int:
         return int(latest.raw_count) if latest else 0
     a = target.ent.alias()
     stmt = select(func.count()).select_from(a).where(target.cons(a), _where(ctx, target.ent, a, opts))
-    return int(ctx.session.scalar(stmt) or 0)
+    return int(ctx.scalar(stmt) or 0)
 
 
 def read_entity(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
@@ -247,8 +285,9 @@ def read_entity(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     row = ctx.session.execute(stmt.select_from(a).where(target.cons(a)).limit(1)).first()
     if row is None:
         raise StaNotFound(f"{ent.name} not found")
+    ctx.budget.take(1)
     item = _entity_json(ctx, ent, row, spans, opts, navs)
-    _expand(ctx, ent, [item], [row[spans[0][1]]], opts)
+    _expand(ctx, ent, {row[spans[0][1]]: [item]}, opts)
     return item
 
 
@@ -269,29 +308,31 @@ def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     a = ent.alias()
     top = DEFAULT_TOP if opts.top is None else opts.top
     stmt = select(a.id).where(target.cons(a), _where(ctx, ent, a, opts)).order_by(a.id).limit(top).offset(opts.skip)
-    links = [{"@iot.selfLink": f"{ctx.base}/{ent.plural}({i})"} for i in ctx.session.scalars(stmt)]
+    links = [{"@iot.selfLink": f"{ctx.base}/{ent.plural}({r[0]})"} for r in ctx.rows(stmt)]
     return links[0] if target.single and links else {"value": links}
 
 
 def _expand(
-    ctx: Ctx, ent: E.EntityDef, items: list[dict[str, Any]], ids: list[int], opts: Options, parents: Any = None
+    ctx: Ctx, ent: E.EntityDef, by_id: dict[int, list[dict[str, Any]]], opts: Options, parents: Any = None
 ) -> None:
-    if not items or not opts.expand:
+    """Add the expanded navigation properties to ``by_id`` (parent id → its JSON objects): one query
+    per navigation property for all parents, then one per level below for all children."""
+    if not by_id or not opts.expand:
         return
-    by_id = {i: item for i, item in zip(ids, items, strict=True)}
+    ids = list(by_id)
     for nav_name, sub in opts.expand.items():
         nav = ent.navs[nav_name]
         child_ent = E.entity(nav.target)
         p, c = ent.alias(), child_ent.alias()
         props, navs = _names(child_ent, sub)
-        cols, spans = E.columns(child_ent, c, props)
         id_set: Any = select(parents.subquery().c[0]) if parents is not None else ids
-        where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
-        order = _order(child_ent, c, sub, ctx.dialect)
-        top = DEFAULT_TOP if sub.top is None else sub.top
         if _latest_only(ent, nav_name, sub):
             _expand_latest(ctx, by_id, id_set, sub, navs)
             continue
+        cols, spans = E.columns(child_ent, c, props)
+        where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
+        order = _order(child_ent, c, sub, ctx.dialect)
+        top = DEFAULT_TOP if sub.top is None else sub.top
         if nav.many:
             rn = func.row_number().over(partition_by=p.id, order_by=order).label("rn")
             inner = select(p.id.label("pid"), *cols, rn).select_from(c).join(p, true()).where(where).subquery()
@@ -301,29 +342,41 @@ def _expand(
                 .order_by(inner.c.pid, inner.c.rn)
             )
         else:
-            stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where)
-        rows = ctx.session.connection().execute(stmt).all()
+            stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where).order_by(p.id)
+        # At most one row more than the response has room for (besides each parent's look-ahead row):
+        # reaching the limit means the response would be too large, whatever the rows are.
+        limit = ctx.budget.room + len(ids) + 1
+        rows = ctx.rows(stmt.limit(limit))
+        if len(rows) >= limit:
+            ctx.budget.take(limit)  # raises, naming the limit
         grouped: dict[int, list[Any]] = {}
         for r in rows:
             grouped.setdefault(r[0], []).append(r)
+        keep = top if nav.many else 1
+        ctx.budget.take(sum(min(len(grouped.get(pid, ())), keep) * len(objs) for pid, objs in by_id.items()))
+        counts = _count_children(ctx, ent, nav, child_ent, sub, id_set) if nav.many and sub.count else {}
         shifted = [(n, s + 1, e + 1) for n, s, e in spans]
         build = _builder(ctx, child_ent, shifted, sub, navs)
-        for pid, item in by_id.items():
+        children_by_id: dict[int, list[dict[str, Any]]] = {}
+        for pid, objs in by_id.items():
             children = grouped.get(pid, [])
-            more = nav.many and len(children) > top
-            children = children[:top] if nav.many else children[:1]
-            child_items = [build(r) for r in children]
-            if sub.expand:
-                _expand(ctx, child_ent, child_items, [r[shifted[0][1]] for r in children], sub)
-            if nav.many:
-                item[nav_name] = child_items
-                if sub.count:
-                    item[f"{nav_name}@iot.count"] = _count_children(ctx, ent, nav, child_ent, sub, pid)
-                if more:
-                    link = f"{ctx.base}/{ent.plural}({pid})/{nav_name}"
-                    item[f"{nav_name}@iot.nextLink"] = f"{link}?{urlencode({'$top': top, '$skip': sub.skip + top})}"
-            elif child_items:
-                item[nav_name] = child_items[0]
+            more = nav.many and top > 0 and len(children) > top
+            children = children[:keep]
+            for item in objs:
+                child_items = [build(r) for r in children]
+                for r, child in zip(children, child_items, strict=True):
+                    children_by_id.setdefault(r[shifted[0][1]], []).append(child)
+                if nav.many:
+                    item[nav_name] = child_items
+                    if sub.count:
+                        item[f"{nav_name}@iot.count"] = counts.get(pid, 0)
+                    if more:
+                        query = urlencode(sub.link_params(top=top, skip=sub.skip + top))
+                        item[f"{nav_name}@iot.nextLink"] = f"{ctx.base}/{ent.plural}({pid})/{nav_name}?{query}"
+                elif child_items:
+                    item[nav_name] = child_items[0]
+        if sub.expand:
+            _expand(ctx, child_ent, children_by_id, sub)
 
 
 # Where each Observation property is found when the observation is read from sensing_latest (the
@@ -339,7 +392,9 @@ _LATEST_COLUMNS: dict[str, Callable[[Any], list[Any]]] = {
 }
 
 
-def _expand_latest(ctx: Ctx, by_id: dict[int, dict[str, Any]], id_set: Any, sub: Options, navs: list[str]) -> None:
+def _expand_latest(
+    ctx: Ctx, by_id: dict[int, list[dict[str, Any]]], id_set: Any, sub: Options, navs: list[str]
+) -> None:
     """``Observations($top=1;$orderby=phenomenonTime desc)`` of many datastreams: one read of
     ``sensing_latest`` (one narrow row per datastream, kept by ingest), never the observations table,
     and the common JSON (whole-second times, numeric results) built column-wise."""
@@ -358,7 +413,8 @@ def _expand_latest(ctx: Ctx, by_id: dict[int, dict[str, Any]], id_set: Any, sub:
         .outerjoin(x, x.observation_id == Latest.observation_id)
         .where(Latest.datastream_id.in_(id_set), Latest.observation_id > 0)
     )
-    rows = ctx.session.connection().execute(stmt).all()  # Core rows: no ORM result processing
+    rows = ctx.rows(stmt)  # Core rows: no ORM result processing; at most one per datastream
+    ctx.budget.take(sum(len(by_id.get(r[0], ())) for r in rows))
     extra_at = [i for name, lo, hi in spans for i in range(lo + 1, hi) if name in ("phenomenonTime", "result")]
     plain = {name for name, _, _ in spans} <= {"id", "phenomenonTime", "result"} and not any(
         r[i] is not None for r in rows for i in extra_at
@@ -383,14 +439,17 @@ def _expand_latest(ctx: Ctx, by_id: dict[int, dict[str, Any]], id_set: Any, sub:
         build = _builder(ctx, ent, spans, sub, navs)
         objs = [build(r) for r in rows]
         oids = [r[spans[0][1]] for r in rows]
-    for item in by_id.values():
-        item["Observations"] = []
-    for r, obj in zip(rows, objs, strict=True):
-        parent = by_id.get(r[0])
-        if parent is not None:
-            parent["Observations"] = [obj]
+    for items in by_id.values():
+        for item in items:
+            item["Observations"] = []
+    placed: dict[int, list[dict[str, Any]]] = {}
+    for r, obj, oid in zip(rows, objs, oids, strict=True):
+        for n, parent in enumerate(by_id.get(r[0], ())):
+            mine = obj if n == 0 else dict(obj)  # a datastream listed twice gets its own copy
+            parent["Observations"] = [mine]
+            placed.setdefault(oid, []).append(mine)
     if sub.expand:
-        _expand(ctx, ent, objs, oids, sub)
+        _expand(ctx, ent, placed, sub)
 
 
 def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:
@@ -402,14 +461,19 @@ def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:
     return desc and isinstance(node, Path) and node.segments == ("phenomenonTime",)
 
 
-def _count_children(ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, pid: int) -> int:
+def _count_children(
+    ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, id_set: Any
+) -> dict[int, int]:
+    """``$count`` inside ``$expand``: the children of every parent counted in one grouped query."""
     p, c = ent.alias(), child.alias()
     stmt = (
-        select(func.count())
+        select(p.id, func.count())
         .select_from(c)
-        .where(exists(select(literal(1)).select_from(p).where(p.id == pid, nav.link(p, c))), _where(ctx, child, c, sub))
+        .join(p, true())
+        .where(p.id.in_(id_set), nav.link(p, c), _where(ctx, child, c, sub))
+        .group_by(p.id)
     )
-    return int(ctx.session.scalar(stmt) or 0)
+    return {pid: int(n) for pid, n in ctx.rows(stmt)}
 
 
 def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
@@ -428,7 +492,9 @@ def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
         .offset(opts.skip)
     )
     groups: dict[Any, list[list[Any]]] = {}
-    for r in ctx.session.execute(stmt):
+    rows = ctx.rows(stmt)
+    ctx.budget.take(len(rows))
+    for r in rows:
         groups.setdefault(r[0], []).append([E.to_json_value(ent.props[n], list(r[s + 1 : e + 1])) for n, s, e in spans])
     value = [
         {

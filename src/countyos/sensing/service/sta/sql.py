@@ -20,6 +20,7 @@ import shapely.wkt
 from sqlalchemy import (
     Float,
     Integer,
+    Numeric,
     String,
     and_,
     cast,
@@ -38,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from countyos.sensing.service import geometry
 from countyos.sensing.service.sta import entities as E
-from countyos.sensing.service.sta.parser import BinOp, Call, Lit, Neg, Node, Not, Path, StaQueryError
+from countyos.sensing.service.sta.parser import BinOp, Call, Junction, Lit, Neg, Node, Not, Path, StaQueryError
 from countyos.sensing.service.times import now_us
 
 
@@ -92,6 +93,8 @@ class Translator:
         if isinstance(node, Neg):
             inner = self.visit(node.operand)
             return Val(-inner.expr, "num", inner.wrappers)
+        if isinstance(node, Junction):
+            return self.junction(node.op, node.items)
         if isinstance(node, BinOp):
             return self.binop(node)
         if isinstance(node, Call):
@@ -104,7 +107,8 @@ class Translator:
         if node.kind == "bool":
             return Val(true() if node.value else false(), "bool")
         if node.kind == "geo":
-            return Val(literal(node.value), "geo")
+            _geometry_literal(node.value)  # a malformed or huge literal is a 400 naming it, on both backends
+            return Val(literal(node.value, String), "geo")
         if node.kind == "duration":
             raise StaQueryError("$filter: durations are not supported")
         return Val(literal(node.value), node.kind)
@@ -188,15 +192,20 @@ class Translator:
             return rj.op("#>>")(literal_column("'{}'::text[]"))
         return func.json_extract(rj, "$")
 
+    def junction(self, op: str, items: tuple[Node, ...]) -> Val:
+        """``a and b and …`` / ``a or b or …`` as one flat SQL list (a long chain never nests)."""
+        conditions = []
+        for item in items:
+            side = self.visit(item)
+            if side.kind not in ("bool", "any", "null"):
+                raise StaQueryError(f"$filter: both sides of '{op}' must be conditions")
+            conditions.append(self._wrap(side))
+        return Val((and_ if op == "and" else or_)(*conditions), "bool")
+
     def binop(self, node: BinOp) -> Val:
         op = node.op
         if op in ("and", "or"):
-            left, right = self.visit(node.left), self.visit(node.right)
-            for side in (left, right):
-                if side.kind not in ("bool", "any", "null"):
-                    raise StaQueryError(f"$filter: both sides of '{op}' must be conditions")
-            fn = and_ if op == "and" else or_
-            return Val(fn(self._wrap(left), self._wrap(right)), "bool")
+            return self.junction(op, (node.left, node.right))
         left, right = self.visit(node.left), self.visit(node.right)
         if op in ("eq", "ne", "gt", "ge", "lt", "le"):
             if right.kind == "null" or left.kind == "null":
@@ -237,9 +246,11 @@ class Translator:
         elif op == "mul":
             expr = x * y
         elif op == "div":
-            expr = cast(x, Float) / y
-        else:
-            expr = func.mod(x, y) if self.pg else x % y
+            expr = cast(x, Float) / func.nullif(y, 0)  # by zero: null (no match), not a database error
+        elif self.pg:  # mod: the remainder with the dividend's sign, of decimals too
+            expr = func.mod(cast(x, Numeric), cast(func.nullif(y, 0), Numeric))
+        else:  # SQLite's % truncates both sides to integers first
+            expr = x - y * cast(cast(x, Float) / func.nullif(y, 0), Integer)
         return Val(expr, "num", left.wrappers + right.wrappers)
 
     # --- functions ------------------------------------------------------------------------------
@@ -299,11 +310,23 @@ def _dt(v: Val) -> Any:
     return from_us(int(v.expr.value))
 
 
-def _lit_geom(v: Val) -> Any:
+MAX_GEOMETRY_POINTS = 1_000
+
+
+def _geometry_literal(text: str) -> Any:
+    """A WKT literal, parsed once (cached) and bounded in size."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
     try:
-        return shapely.wkt.loads(v.expr.value)
+        geom = shapely.wkt.loads(text)
     except Exception as exc:  # shapely raises several error types for bad WKT
-        raise StaQueryError(f"$filter: {v.expr.value!r} is not a valid WKT geometry") from exc
+        raise StaQueryError(f"$filter: {shown!r} is not a valid WKT geometry") from exc
+    if shapely.get_num_coordinates(geom) > MAX_GEOMETRY_POINTS:
+        raise StaQueryError(f"$filter: a geometry literal may have at most {MAX_GEOMETRY_POINTS} points")
+    return geom
+
+
+def _lit_geom(v: Val) -> Any:
+    return _geometry_literal(str(v.expr.value))
 
 
 def _stored_and_literal(args: list[Val], name: str) -> tuple[Val, str, bool]:
@@ -391,12 +414,28 @@ def _str(args: list[Val], i: int) -> ColumnElement[Any]:
     return args[i].expr
 
 
+# Text tests compare characters, never LIKE patterns: ``%``, ``_`` and ``\\`` in a value (or in another
+# property) are plain characters, and the comparison is case-sensitive on SQLite as on PostgreSQL
+# (OData's semantics; SQLite's LIKE ignores ASCII case).
+def _contains(t: Translator, text: ColumnElement[Any], part: ColumnElement[Any]) -> Val:
+    return Val((func.strpos if t.pg else func.instr)(text, part) > 0, "bool")
+
+
+def _startswith(t: Translator, text: ColumnElement[Any], part: ColumnElement[Any]) -> Val:
+    return Val(func.substr(text, 1, func.length(part)) == part, "bool")
+
+
+def _endswith(t: Translator, text: ColumnElement[Any], part: ColumnElement[Any]) -> Val:
+    start = func.length(text) - func.length(part) + 1
+    return Val(and_(start >= 1, func.substr(text, start) == part), "bool")
+
+
 FUNCTIONS: dict[str, tuple[tuple[int, ...], Any]] = {
     # strings
-    "substringof": ((2,), lambda t, a: Val(_str(a, 1).contains(_str(a, 0), autoescape=False), "bool")),
-    "contains": ((2,), lambda t, a: Val(_str(a, 0).contains(_str(a, 1)), "bool")),
-    "startswith": ((2,), lambda t, a: Val(_str(a, 0).startswith(_str(a, 1)), "bool")),
-    "endswith": ((2,), lambda t, a: Val(_str(a, 0).endswith(_str(a, 1)), "bool")),
+    "substringof": ((2,), lambda t, a: _contains(t, _str(a, 1), _str(a, 0))),
+    "contains": ((2,), lambda t, a: _contains(t, _str(a, 0), _str(a, 1))),
+    "startswith": ((2,), lambda t, a: _startswith(t, _str(a, 0), _str(a, 1))),
+    "endswith": ((2,), lambda t, a: _endswith(t, _str(a, 0), _str(a, 1))),
     "length": ((1,), lambda t, a: Val(func.length(_str(a, 0)), "num")),
     "indexof": (
         (2,),
