@@ -12,6 +12,7 @@ from sqlalchemy import select
 from countyos.core.clock import utcnow
 from countyos.org.models import AuditEvent, User
 from countyos.org.service import passwords
+from countyos.web import sidewrites
 from tests.factories import FACTORY, PASSWORD, csrf_from, login, person
 
 
@@ -202,6 +203,18 @@ def test_login_rate_limit_per_address(client, db, app):
         assert post_login(client, "nobody", "x").status_code == 401
     r = post_login(client, "nobody", "x")
     assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+def test_a_flood_of_rate_limited_logins_is_audited_once_a_minute_per_address(client, db, app):
+    app.state.login_limiter.limit = 1
+    assert post_login(client, "nobody", "x").status_code == 401
+    for i in range(30):
+        assert post_login(client, f"guess{i}", "x").status_code == 429
+    assert sidewrites.for_app(app.state, db).drain(10)
+    with db.reading() as s:
+        details = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "auth.rate_limited")).all()
+    # the first refusal of the minute is recorded at once; the other 29 only counted for one summary
+    assert [d.get("username") for d in details] == ["guess0"]
 
 
 def test_logout_ends_the_session_for_good(client, db):

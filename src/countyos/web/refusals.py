@@ -21,6 +21,7 @@ waits at most ``WAIT_S`` for its record, awaiting (the event loop serves other r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -221,3 +222,16 @@ async def record(request: Request, exc: CountyError) -> None:
     written = asyncio.wrap_future(writer.audit(write_now))
     await asyncio.wait({written}, timeout=WAIT_S)
     written.cancel()  # not written by then: the side writer still writes it, nobody waits for it
+
+
+def record_in_thread(request: Request, entry: AuditEntry) -> None:
+    """``record`` for a synchronous route (it runs in the thread pool): the same coalescing, and the
+    same short wait for the record, so a flood of refusals never floods the log or the writer."""
+    log, writer = for_app(request.app.state, request.app.state.db)
+    write_now, summary_later = log.note(entry, request.url.path)
+    if write_now is None:
+        if summary_later:
+            writer.wake()
+        return
+    with contextlib.suppress(TimeoutError):  # not written by then: the side writer still writes it
+        writer.audit(write_now).result(timeout=WAIT_S)

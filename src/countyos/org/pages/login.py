@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from countyos.core.actor import Actor
 from countyos.core.errors import RateLimited
 from countyos.core.i18n import N_
 from countyos.org.models import AuditResult, SessionStage
-from countyos.org.service import audit, auth, mfa, tokens
+from countyos.org.service import auth, mfa, tokens
+from countyos.web import refusals
 from countyos.web.deps import (
     SESSION_COOKIE,
     Auth,
@@ -22,6 +22,7 @@ from countyos.web.deps import (
     in_stage,
     public,
 )
+from countyos.web.sidewrites import AuditEntry
 from countyos.web.templating import redirect, templates, translate
 
 router = APIRouter()
@@ -73,13 +74,16 @@ def login_submit(
     wait = request.app.state.login_limiter.hit(ip or "unknown")
     db = get_db(request)
     if wait is not None:
-        with db.unit_of_work() as s:
-            audit.record(
-                s,
-                actor=Actor(id=None, name=username[:60], ip=ip),
+        # coalesced per address and minute, written off the request's own transaction (web/refusals.py)
+        refusals.record_in_thread(
+            request,
+            AuditEntry(
+                actor=refusals.anonymous(ip),
                 action="auth.rate_limited",
                 result=AuditResult.DENIED,
-            )
+                detail={"path": request.url.path, "method": request.method, "username": username[:60]},
+            ),
+        )
         err = RateLimited("Too many sign-in attempts from this address; wait %(s)s seconds", s=wait)
         return templates(request).render(
             request,
