@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from countyos.core.clock import utcnow
+from countyos.core.commitorder import WRITING_TRANSACTION, TransactionId
 from countyos.core.db import Base, StrEnumType, UTCDateTime
 
 
@@ -280,7 +281,10 @@ class CaseEvent(Base):
     """One timeline entry: who did what, when, why, with which attachments, caused by what."""
 
     __tablename__ = "case_event"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_event_case_seq"),
+        Index("ix_case_event_xact_id", "xact", "id").ddl_if(dialect="postgresql"),  # the live feed's order
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
@@ -299,6 +303,8 @@ class CaseEvent(Base):
     department_id: Mapped[int | None] = mapped_column(Integer)
     deadline_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the writing transaction (PostgreSQL), for reading the timeline in commit order: core.commitorder
+    xact: Mapped[int | None] = mapped_column(TransactionId, server_default=WRITING_TRANSACTION)
 
 
 class Attachment(Base):

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from countyos.core.clock import utcnow
+from countyos.core.commitorder import WRITING_TRANSACTION, TransactionId
 from countyos.core.db import Base, StrEnumType, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer, "sqlite")  # an INTEGER PRIMARY KEY is SQLite's rowid
@@ -468,6 +469,9 @@ class AlarmEvent(Base):
     """The timeline of an alarm: every transition with who, when and why."""
 
     __tablename__ = "sensing_alarm_event"
+    __table_args__ = (
+        Index("ix_sensing_alarm_event_xact_id", "xact", "id").ddl_if(dialect="postgresql"),  # the live feed's order
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alarm_id: Mapped[int] = mapped_column(ForeignKey("sensing_alarm.id", ondelete="CASCADE"), index=True)
@@ -477,3 +481,5 @@ class AlarmEvent(Base):
     to_state: Mapped[str] = mapped_column(String(14))
     actor_name: Mapped[str | None] = mapped_column(String(60))
     note: Mapped[str | None] = mapped_column(Text)
+    # the writing transaction (PostgreSQL), for reading the timeline in commit order: core.commitorder
+    xact: Mapped[int | None] = mapped_column(TransactionId, server_default=WRITING_TRANSACTION)
