@@ -62,4 +62,4 @@ def test_the_type_converts_both_ways():
     assert t.process_result_value(None, None) is None
     # a filter value from a request that is no member matches nothing rather than failing
     assert t.process_bind_param("no-such-kind", None) == "no-such-kind"
-    assert t.impl.length == 20
+    assert t.length == 20

@@ -79,6 +79,7 @@ class StrEnumType(TypeDecorator[E]):
     def __init__(self, enum: type[E], length: int) -> None:
         super().__init__(length)
         self.enum = enum
+        self.length = length
 
     def process_bind_param(self, value: Any, dialect: Dialect | None) -> str | None:
         if value is None:
@@ -99,7 +100,7 @@ class StrEnumType(TypeDecorator[E]):
             return value  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        return f"StrEnumType({self.enum.__name__}, {self.impl.length})"  # type: ignore[attr-defined]
+        return f"StrEnumType({self.enum.__name__}, {self.length})"
 
 
 BUSY_TIMEOUT_S = 15.0
