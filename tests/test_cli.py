@@ -336,7 +336,8 @@ def test_commands_without_a_database_say_what_to_do(tmp_path: Path, monkeypatch,
     nowhere = "postgresql+psycopg://nobody:x@127.0.0.1:1/none"
     r = runner.invoke(cli.app, args, env={"COUNTYOS_DATABASE_URL": nowhere, "COUNTYOS_ENV": "dev"})
     assert r.exit_code == 2 and isinstance(r.exception, SystemExit)
-    assert "Cannot use the database at postgresql+psycopg://nobody" in r.output
+    assert "Cannot use the database at postgresql+psycopg://nobody:***@127.0.0.1:1/none" in r.output
+    assert ":x@" not in r.output  # not the password
 
 
 @sqlite_run_only

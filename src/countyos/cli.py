@@ -9,7 +9,8 @@ from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from countyos import __version__, domains
 from countyos.core import backup as backup_mod
@@ -78,6 +79,14 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [""])[0]
 
 
+def _shown(url: str) -> str:
+    """A database URL as printed: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "?"
+
+
 def _existing_database(settings: Settings) -> Database:
     """The configured database, which must exist and carry the schema: a command that only reads or
     changes a county never creates an empty database file by mistake, and says what to do instead of
@@ -88,9 +97,10 @@ def _existing_database(settings: Settings) -> Database:
     try:
         revision = migrate.current(url)
     except SQLAlchemyError as exc:
-        _fail(f"Cannot use the database at {url}: {exc.__class__.__name__}: {_first_line(exc)}\n{CHECK_DATABASE}")
+        problem = f"{exc.__class__.__name__}: {_first_line(exc)}"
+        _fail(f"Cannot use the database at {_shown(url)}: {problem}\n{CHECK_DATABASE}")
     if revision is None:
-        _fail(NO_DATABASE.format(url=url))
+        _fail(NO_DATABASE.format(url=_shown(url)))
     return Database(url)
 
 
@@ -429,7 +439,7 @@ def main() -> None:
         sys.exit(2)
     except SQLAlchemyError as exc:  # e.g. a domain's command on a missing database
         try:
-            url = get_settings().database_url
+            url = _shown(get_settings().database_url)
         except ValidationError:
             url = "?"
         typer.secho(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -125,6 +126,13 @@ def test_an_event_whose_lower_id_commits_later_is_still_delivered(db, world, old
         b.close()
 
 
+def _run(coro) -> None:
+    """Run a coroutine on a loop of its own (another test may leave a loop running in this thread)."""
+    t = threading.Thread(target=asyncio.run, args=(coro,))
+    t.start()
+    t.join()
+
+
 @pytest.mark.postgres_only
 def test_the_hub_delivers_a_lower_id_committed_later(db, world):
     case_id = _case(db, world)
@@ -137,12 +145,12 @@ def test_the_hub_delivers_a_lower_id_committed_later(db, world):
         _event(a, case_id, 1)
         _event(b, case_id, 2, action="dispatch")
         b.commit()
-        asyncio.run(hub.poll())
+        _run(hub.poll())
         assert q.empty()
         a.commit()
         deadline = time.monotonic() + 60
         while q.qsize() < 2 and time.monotonic() < deadline:
-            asyncio.run(hub.poll())
+            _run(hub.poll())
             time.sleep(0.1)
         got = [q.get_nowait() for _ in range(q.qsize())]
         assert [e.kind for e in got if e is not None] == ["case_reported", "case_dispatched"]
