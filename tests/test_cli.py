@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -235,12 +237,14 @@ def test_mfa_code_is_a_development_aid_only(new_database) -> None:
     assert nobody.exit_code == 1
 
 
-def _demo_env(tmp_path: Path, db_path: Path, mode: str) -> dict[str, str]:
+def _demo_env(tmp_path: Path, db_path: Path | None, mode: str) -> dict[str, str | None]:
+    # Every variable the demo may set is named here, so the runner puts the environment back afterwards.
     return {
         "COUNTYOS_ENV": mode,
-        "COUNTYOS_DATABASE_URL": f"sqlite:///{db_path}",
+        "COUNTYOS_DATABASE_URL": f"sqlite:///{db_path}" if db_path else None,
         "COUNTYOS_DATA_DIR": str(tmp_path / "data"),
         "COUNTYOS_COUNTY_NAME": "遂昌县",
+        "COUNTYOS_PUBLIC_URL": None,
     }
 
 
@@ -250,12 +254,29 @@ def test_demo_builds_a_fresh_demo_county(tmp_path: Path) -> None:
     db_path.parent.mkdir()
     db_path.write_bytes(b"an earlier demo database")  # replaced, not added to
     url = f"sqlite:///{db_path}"
-    r = runner.invoke(cli.app, ["demo", "--no-serve", "--path", str(db_path)], env=_demo_env(tmp_path, db_path, "dev"))
+    # No database configured, another port: the demo's own database, its links and hints follow.
+    r = runner.invoke(
+        cli.app,
+        ["demo", "--no-serve", "--path", str(db_path), "--port", "8123"],
+        env=_demo_env(tmp_path, None, "dev"),
+    )
     assert r.exit_code == 0, r.output
     for username in ("intake", "dispatch", "leader", "sysadmin", "secadmin", "auditor"):
         assert f"  {username} " in r.output, f"demo account {username} is not printed"
     assert "Demo@2026county" in r.output
-    assert "countyos mfa code sysadmin" in r.output
+    assert "Open http://127.0.0.1:8123 and log in." in r.output
+    assert "-d description=test http://127.0.0.1:8123/open311/v2/requests.json" in r.output
+    assert "simulate --via http --url http://127.0.0.1:8123" in r.output
+    assert ":8000" not in r.output
+    # the printed hint works exactly as printed, with nothing configured
+    line = next(ln for ln in r.output.splitlines() if ln.startswith("  sysadmin "))
+    secret = re.search(r"TOTP secret (\w+) \((countyos [^)]*)\)", line)
+    assert secret is not None, line
+    printed = shlex.split(secret.group(2))
+    assert printed[:2] == ["countyos", "--database"] and printed[-3:] == ["mfa", "code", "sysadmin"]
+    shown = runner.invoke(cli.app, printed[1:], env=_demo_env(tmp_path, None, "dev"))
+    assert shown.exit_code == 0, shown.output
+    assert pyotp.TOTP(secret.group(1)).verify(shown.output.strip(), valid_window=1)
     assert _count(url, select(func.count()).select_from(User)) >= 12
     assert _count(url, select(func.count()).select_from(Role)) >= len(domains.all_roles())
     reset_settings()
@@ -272,3 +293,63 @@ def test_demo_refuses_outside_development_mode_and_touches_nothing(tmp_path: Pat
     r = runner.invoke(cli.app, ["demo", "--no-serve", "--path", str(db_path)], env=env)
     assert r.exit_code == 2, r.output
     assert db_path.read_bytes() == b"a county's real database"
+
+
+def test_the_served_address_is_the_public_url_unless_one_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from countyos.core.settings import get_settings
+
+    monkeypatch.setenv("COUNTYOS_PUBLIC_URL", "")
+    monkeypatch.delenv("COUNTYOS_PUBLIC_URL")  # put back (removed) after the test
+    reset_settings()
+    assert cli._follow_address(get_settings(), "0.0.0.0", 9000).public_url == "http://127.0.0.1:9000"
+    assert get_settings().public_url == "http://127.0.0.1:9000"  # what Open311 service_notice links use
+    monkeypatch.delenv("COUNTYOS_PUBLIC_URL")
+    reset_settings()
+    assert cli._follow_address(get_settings(), "10.1.2.3", 8080).public_url == "http://10.1.2.3:8080"
+    monkeypatch.delenv("COUNTYOS_PUBLIC_URL")
+    reset_settings()
+    assert cli._follow_address(get_settings(), "::1", 8080).public_url == "http://[::1]:8080"
+    monkeypatch.setenv("COUNTYOS_PUBLIC_URL", "https://city.example.cn")
+    reset_settings()
+    assert cli._follow_address(get_settings(), "0.0.0.0", 9000).public_url == "https://city.example.cn"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["mfa", "code", "sysadmin"], ["audit", "verify"], ["user", "create", "--username", "u1", "--name", "n",
+                                                          "--role", "handler", "--password", STRONG]],
+)  # fmt: skip
+def test_commands_without_a_database_say_what_to_do(tmp_path: Path, monkeypatch, args: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(cli.app, args, env={"COUNTYOS_DATABASE_URL": None, "COUNTYOS_ENV": "dev"})
+    assert r.exit_code == 2, r.output
+    assert isinstance(r.exception, SystemExit)  # not a traceback
+    assert "No CountyOS database at sqlite:///./countyos.db" in r.output and "countyos init" in r.output
+    assert list(tmp_path.iterdir()) == []  # and no empty database file left behind
+    missing = tmp_path / "nowhere" / "county.db"
+    r = runner.invoke(
+        cli.app,
+        ["--database", f"sqlite:///{missing}", *args],
+        env={"COUNTYOS_DATABASE_URL": None, "COUNTYOS_ENV": "dev"},
+    )
+    assert r.exit_code == 2 and f"No CountyOS database at sqlite:///{missing}" in r.output
+    nowhere = "postgresql+psycopg://nobody:x@127.0.0.1:1/none"
+    r = runner.invoke(cli.app, args, env={"COUNTYOS_DATABASE_URL": nowhere, "COUNTYOS_ENV": "dev"})
+    assert r.exit_code == 2 and isinstance(r.exception, SystemExit)
+    assert "Cannot use the database at postgresql+psycopg://nobody:***@127.0.0.1:1/none" in r.output
+    assert ":x@" not in r.output  # not the password
+
+
+@sqlite_run_only
+def test_the_console_script_ends_without_a_traceback_on_a_missing_database(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTYOS_")}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "countyos"), "simulate", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "Cannot use the database at sqlite:///./countyos.db" in done.stderr

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from countyos import __version__, domains
 from countyos.core import backup as backup_mod
@@ -33,6 +35,21 @@ app.add_typer(mfa_app, name="mfa")
 CLI_ACTOR = Actor(id=None, name="cli")
 
 
+@app.callback()
+def _root(
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database", metavar="URL", help="Database URL for this command (instead of COUNTYOS_DATABASE_URL)"
+        ),
+    ] = None,
+) -> None:
+    """CountyOS — 县域城市运行平台"""
+    if database:
+        os.environ["COUNTYOS_DATABASE_URL"] = database  # read by every command, the domains' ones too
+    reset_settings()  # settings as the environment says now
+
+
 def _settings() -> Settings:
     try:
         return get_settings()
@@ -42,6 +59,66 @@ def _settings() -> Settings:
             field = ".".join(str(p) for p in e["loc"]) or "settings"
             typer.secho(f"  COUNTYOS_{field.upper()}: {e['msg']}", fg="red", err=True)
         raise typer.Exit(2) from exc
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.secho(message, fg="red", err=True)
+    raise typer.Exit(code)
+
+
+NO_DATABASE = (
+    "No CountyOS database at {url}. Run `countyos init` (or `countyos demo`) first, or name the database "
+    "with COUNTYOS_DATABASE_URL or `countyos --database URL …`."
+)
+
+
+CHECK_DATABASE = "Check COUNTYOS_DATABASE_URL (or `countyos --database URL …`) and that `countyos init` has run."
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
+
+
+def _shown(url: str) -> str:
+    """A database URL as printed: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "?"
+
+
+def _existing_database(settings: Settings) -> Database:
+    """The configured database, which must exist and carry the schema: a command that only reads or
+    changes a county never creates an empty database file by mistake, and says what to do instead of
+    failing with a traceback."""
+    url = settings.database_url
+    if settings.is_sqlite and not backup_mod.sqlite_path(url).is_file():
+        _fail(NO_DATABASE.format(url=url))
+    try:
+        revision = migrate.current(url)
+    except SQLAlchemyError as exc:
+        problem = f"{exc.__class__.__name__}: {_first_line(exc)}"
+        _fail(f"Cannot use the database at {_shown(url)}: {problem}\n{CHECK_DATABASE}")
+    if revision is None:
+        _fail(NO_DATABASE.format(url=_shown(url)))
+    return Database(url)
+
+
+def _browser_host(host: str) -> str:
+    """The host a browser (and a link in a message) reaches a server listening on ``host`` at."""
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _follow_address(settings: Settings, host: str, port: int) -> Settings:
+    """When the public URL was not configured, the served address is it (links in Open311 answers,
+    notifications and printed examples then point at the right host and port)."""
+    if "public_url" in settings.model_fields_set:
+        return settings
+    os.environ["COUNTYOS_PUBLIC_URL"] = f"http://{_browser_host(host)}:{port}"  # also read by worker processes
+    reset_settings()
+    return _settings()
 
 
 def _prepare_sqlite_dir(url: str) -> None:
@@ -119,11 +196,13 @@ def serve(
 
     limit_malloc_arenas()  # before the thread pool exists (see core.runtime)
     settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    _follow_address(settings, host, port)
     uvicorn.run(
         "countyos.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         log_level="info",
         proxy_headers=True,
@@ -153,12 +232,13 @@ def demo(
     from countyos.core.demo import DemoContext
 
     started = time.perf_counter()
+    path = path.absolute()  # the printed commands work from any folder
     os.environ.setdefault("COUNTYOS_DATABASE_URL", f"sqlite:///{path}")
     os.environ.setdefault("COUNTYOS_ENV", "dev")
     os.environ.setdefault("COUNTYOS_COUNTY_NAME", "遂昌县")
     os.environ.setdefault("COUNTYOS_DATA_DIR", str(path.parent / "data"))
     reset_settings()
-    settings = _settings()
+    settings = _follow_address(_settings(), host, port)
     if settings.env != "dev":  # checked before anything at PATH is removed
         typer.secho("The demo runs in development mode only (COUNTYOS_ENV=dev).", fg="red", err=True)
         raise typer.Exit(2)
@@ -167,7 +247,7 @@ def demo(
             Path(str(path) + suffix).unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = setup_database(settings)
-    ctx = DemoContext()
+    ctx = DemoContext(public_url=settings.public_url, database_url=settings.database_url)
     with db.unit_of_work() as session:
         for mod in domains.modules("demo"):
             mod.load(session, ctx)
@@ -180,8 +260,7 @@ def demo(
         typer.echo(f"  {username:<10} {password:<18} {note}")
     for note in ctx.notes:
         typer.echo(note)
-    url = f"http://{host}:{port}"
-    typer.echo(f"Open {url} and log in.")
+    typer.echo(f"Open {settings.public_url} and log in.")
     if no_serve:
         return
     import uvicorn
@@ -223,7 +302,7 @@ def user_create(
     from countyos.org.service import departments
 
     settings = _settings()
-    db = Database(settings.database_url)
+    db = _existing_database(settings)
     pw = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with db.unit_of_work() as session:
@@ -284,7 +363,7 @@ def audit_verify() -> None:
     """Check the audit log's hash chain; names the first row that was altered, removed or reordered."""
     from countyos.org.service import audit
 
-    db = Database(_settings().database_url)
+    db = _existing_database(_settings())
     with db.reading() as session:
         result = audit.verify(session)
     if result.ok:
@@ -310,7 +389,7 @@ def mfa_code(username: Annotated[str, typer.Argument()]) -> None:
     if settings.env != "dev":
         typer.secho("Only available in development mode.", fg="red", err=True)
         raise typer.Exit(2)
-    db = Database(settings.database_url)
+    db = _existing_database(settings)
     with db.reading() as session:
         user = users.get_by_username(session, username=username)
         if user is None or not user.totp_secret_enc:
@@ -351,4 +430,21 @@ def main() -> None:
         app()
     except CountyError as exc:
         typer.secho(exc.message, fg="red", err=True)
+        sys.exit(2)
+    except ValidationError as exc:  # settings read by a domain's command
+        try:
+            _settings()
+        except typer.Exit:
+            sys.exit(2)
+        typer.secho(str(exc), fg="red", err=True)
+        sys.exit(2)
+    except SQLAlchemyError as exc:  # e.g. a domain's command on a missing database
+        try:
+            url = _shown(get_settings().database_url)
+        except ValidationError:
+            url = "?"
+        typer.secho(
+            f"Cannot use the database at {url}: {exc.__class__.__name__}: {_first_line(exc)}", fg="red", err=True
+        )
+        typer.secho(CHECK_DATABASE, fg="red", err=True)
         sys.exit(2)

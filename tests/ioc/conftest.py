@@ -5,15 +5,17 @@ against a count made independently in Python."""
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from countyos.cases.models import Case, Channel, DispatchRecord
 from countyos.cases.service import categories
+from countyos.core.commitorder import HORIZON_SQL
 from countyos.core.db import Database
 from countyos.geo.models import Component, ComponentStatus, Division, DivisionLevel
 from countyos.geo.service import divisions
@@ -213,3 +215,21 @@ def make_history(db: Database, w: World, *, seed: int = 7, n_cases: int = 160) -
 @pytest.fixture
 def history(db: Database, world: World) -> History:  # noqa: F811
     return make_history(db, world)
+
+
+def settle(db) -> None:
+    """Wait until every committed timeline row is below the PostgreSQL horizon (core.commitorder):
+    a transaction of this database in progress holds it back for as long."""
+    if db.is_sqlite:
+        return
+    pending = text(
+        f"SELECT (SELECT count(*) FROM case_event WHERE xact >= {HORIZON_SQL})"
+        f" + (SELECT count(*) FROM sensing_alarm_event WHERE xact >= {HORIZON_SQL})"
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with db.reading() as s:
+            if not s.scalar(pending):
+                return
+        time.sleep(0.05)
+    raise AssertionError("timeline rows stayed above the horizon for a minute")

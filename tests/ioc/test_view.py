@@ -17,7 +17,7 @@ from countyos.geo.models import Component, ComponentStatus
 from countyos.ioc.service import live
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Severity
 from tests.factories import login, person
-from tests.ioc.conftest import NOW
+from tests.ioc.conftest import NOW, settle
 
 
 def frames(text: str) -> list[dict[str, str]]:
@@ -201,6 +201,7 @@ def _event(db, case_id: int, action: str, seq: int) -> None:
 def test_the_stream_pushes_new_events_and_resumes_from_last_event_id(client, db, history):
     login(client, person(db, ["dispatcher"]))
     case = history.cases[0]
+    settle(db)
     # a plain GET: the current cursor, then the end
     first = frames(client.get("/api/v1/ioc/stream").text)
     assert first[0] == {"retry": "2000"} and first[-1]["event"] == "hello"
@@ -214,6 +215,7 @@ def test_the_stream_pushes_new_events_and_resumes_from_last_event_id(client, db,
         s.add(a)
         s.flush()
         s.add(AlarmEvent(alarm_id=a.id, at=utcnow(), action="raise", to_state="active"))
+    settle(db)
     # reconnecting with the last id it saw, a browser receives what it missed
     missed = frames(client.get("/api/v1/ioc/stream", headers={"Last-Event-ID": cursor}).text)
     kinds = [f["event"] for f in missed if f.get("event") not in (None, "hello")]

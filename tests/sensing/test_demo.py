@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import func, select
 
 from countyos.cases.models import Case
 from countyos.cases.service import categories, location
+from countyos.core.demo import DemoContext
 from countyos.sensing import flows, signals
 from countyos.sensing.demo import MACHINE, MACHINE_PASSWORD
 from countyos.sensing.demo import load as load_demo
@@ -22,14 +22,7 @@ from countyos.sensing.service.times import MINUTE_US, now_us
 from tests.cases.conftest import fake_locate
 from tests.sensing.conftest import FACTORY
 
-
-@dataclass
-class Ctx:
-    county_code: str = "331123"
-    accounts: list[tuple[str, str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    department_ids: dict[str, int] = field(default_factory=dict)
-    user_ids: dict[str, int] = field(default_factory=dict)
+Ctx = DemoContext  # what `countyos demo` gives every domain's loader
 
 
 @pytest.fixture(autouse=True)

@@ -222,7 +222,7 @@ def _open311_app(session: Session, ctx: DemoContext) -> None:
     ctx.notes.append(f"Open311 api_key for the demo reporting app: {plain}")
     ctx.notes.append(
         "  e.g. curl -d api_key=<key> -d service_code=M06010 -d lat=28.5925 -d long=119.2745 "
-        "-d description=test http://127.0.0.1:8000/open311/v2/requests.json"
+        f"-d description=test {ctx.public_url.rstrip('/')}/open311/v2/requests.json"
     )
 
 

@@ -25,7 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from countyos.core.clock import utcnow
-from countyos.core.db import Base, UTCDateTime
+from countyos.core.commitorder import WRITING_TRANSACTION, TransactionId
+from countyos.core.db import Base, StrEnumType, UTCDateTime
 
 
 class CategoryKind(StrEnum):
@@ -96,7 +97,7 @@ class Category(Base):
     __table_args__ = (UniqueConstraint("kind", "code", name="uq_case_category_kind_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[CategoryKind] = mapped_column(String(12))
+    kind: Mapped[CategoryKind] = mapped_column(StrEnumType(CategoryKind, 12))
     code: Mapped[str] = mapped_column(String(20))
     service_code: Mapped[str] = mapped_column(String(24), unique=True)  # Open311 service_code
     name: Mapped[str] = mapped_column(String(100))
@@ -107,7 +108,7 @@ class Category(Base):
     keywords: Mapped[str | None] = mapped_column(String(200))
     register_condition: Mapped[str | None] = mapped_column(Text)  # 立案条件
     close_condition: Mapped[str | None] = mapped_column(Text)  # 结案条件
-    default_priority: Mapped[Priority] = mapped_column(String(10), default=Priority.NORMAL)
+    default_priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10), default=Priority.NORMAL)
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # Open311 service definition
     public: Mapped[bool] = mapped_column(Boolean, default=True)  # listed as an Open311 service
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -126,7 +127,7 @@ class TimeLimit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("case_category.id", ondelete="CASCADE"), index=True)
     area_class: Mapped[str] = mapped_column(String(1), default="*")  # A 核心区 / B 一般区 / C / *
-    step: Mapped[Step] = mapped_column(String(10))
+    step: Mapped[Step] = mapped_column(StrEnumType(Step, 10))
     amount: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(16))  # core.workcal.TimeUnit
 
@@ -182,11 +183,11 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(24), unique=True)
-    channel: Mapped[Channel] = mapped_column(String(10), index=True)
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 10), index=True)
     external_id: Mapped[str | None] = mapped_column(String(60), index=True)  # 12345 工单编号, alarm id…
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("case_category.id", ondelete="RESTRICT"), index=True)
-    priority: Mapped[Priority] = mapped_column(String(10), default=Priority.NORMAL)
+    priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10), default=Priority.NORMAL)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -244,7 +245,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_in_time: Mapped[bool | None] = mapped_column(Boolean)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    satisfaction: Mapped[Satisfaction | None] = mapped_column(String(20))
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(StrEnumType(Satisfaction, 20))
     satisfaction_comment: Mapped[str | None] = mapped_column(String(500))
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -265,7 +266,7 @@ class Reporter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
     original_case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"))
-    channel: Mapped[Channel] = mapped_column(String(10))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 10))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
     name: Mapped[str | None] = mapped_column(String(60))
     phone_enc: Mapped[str | None] = mapped_column(String(200))
@@ -281,7 +282,10 @@ class CaseEvent(Base):
     """One timeline entry: who did what, when, why, with which attachments, caused by what."""
 
     __tablename__ = "case_event"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_event_case_seq"),
+        Index("ix_case_event_xact_id", "xact", "id").ddl_if(dialect="postgresql"),  # the live feed's order
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
@@ -300,6 +304,8 @@ class CaseEvent(Base):
     department_id: Mapped[int | None] = mapped_column(Integer)
     deadline_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the writing transaction (PostgreSQL), for reading the timeline in commit order: core.commitorder
+    xact: Mapped[int | None] = mapped_column(TransactionId, server_default=WRITING_TRANSACTION)
 
 
 def attachment_token() -> str:
@@ -355,7 +361,7 @@ class Supervision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), index=True)
-    level: Mapped[SupervisionLevel] = mapped_column(String(10))
+    level: Mapped[SupervisionLevel] = mapped_column(StrEnumType(SupervisionLevel, 10))
     note: Mapped[str | None] = mapped_column(Text)
     department_id: Mapped[int | None] = mapped_column(Integer)
     by_id: Mapped[int | None] = mapped_column(Integer)

@@ -20,9 +20,10 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -59,6 +60,47 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A ``StrEnum`` column: stores the member's value in a plain ``VARCHAR(length)`` (no database
+    enum type, so no migration when members are added) and reads it back as the member, as the
+    ``Mapped[…]`` annotation says. Plain value strings are accepted when binding (older code, query
+    filters); a string that is no member is bound unchanged, so a filter on it matches nothing rather
+    than failing, and a stored value that is no member (written before the member was removed) is read
+    back as the plain string."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
+
+    def process_bind_param(self, value: Any, dialect: Dialect | None) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, self.enum):
+            return str(value.value)
+        try:
+            return str(self.enum(value).value)
+        except ValueError:
+            return str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect | None) -> E | None:
+        if value is None:
+            return None
+        try:
+            return self.enum(value)
+        except ValueError:
+            return value  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"StrEnumType({self.enum.__name__}, {self.length})"
 
 
 BUSY_TIMEOUT_S = 15.0

@@ -35,7 +35,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from countyos.core.clock import utcnow
-from countyos.core.db import Base, UTCDateTime
+from countyos.core.db import Base, StrEnumType, UTCDateTime
 
 SRID = 4326
 
@@ -170,10 +170,10 @@ class Division(_BBox, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
-    level: Mapped[DivisionLevel] = mapped_column(String(10), index=True)
+    level: Mapped[DivisionLevel] = mapped_column(StrEnumType(DivisionLevel, 10), index=True)
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[DivisionKind] = mapped_column(String(12))
+    kind: Mapped[DivisionKind] = mapped_column(StrEnumType(DivisionKind, 12))
     approximate: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(100))
     crs: Mapped[str] = mapped_column(String(20), default="EPSG:4490")  # CRS of the source data
@@ -200,7 +200,7 @@ class Grid(_BBox, Base):
     township_code: Mapped[str] = mapped_column(String(9), index=True)
     county_code: Mapped[str] = mapped_column(String(6), index=True)
     name: Mapped[str | None] = mapped_column(String(100))
-    area_class: Mapped[AreaClass] = mapped_column(String(1), default=AreaClass.B)
+    area_class: Mapped[AreaClass] = mapped_column(StrEnumType(AreaClass, 1), default=AreaClass.B)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id", ondelete="SET NULL"), index=True)
     approximate: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(100))
@@ -240,7 +240,9 @@ class Component(_BBox, Base):
     maintainer_code: Mapped[str | None] = mapped_column(String(18))  # 养护单位代码 YHDWDM
     maintainer_name: Mapped[str | None] = mapped_column(String(100))  # 养护单位名称 YHDWMC
     grid_code: Mapped[str | None] = mapped_column(String(15), index=True)  # SZDYWGBSM
-    status: Mapped[ComponentStatus] = mapped_column(String(10), index=True, default=ComponentStatus.INTACT)
+    status: Mapped[ComponentStatus] = mapped_column(
+        StrEnumType(ComponentStatus, 10), index=True, default=ComponentStatus.INTACT
+    )
     initial_date: Mapped[date] = mapped_column(Date)  # 初始日期 CSRQ
     change_date: Mapped[date | None] = mapped_column(Date)  # 变更日期 BGRQ
     data_source: Mapped[str | None] = mapped_column(String(30))  # 数据来源 SJLY

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, Integer, LargeBinary, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from countyos.core.clock import utcnow
-from countyos.core.db import Base, UTCDateTime
+from countyos.core.db import Base, StrEnumType, UTCDateTime
 
 
 class UsageDaily(Base):
@@ -38,7 +38,7 @@ class Report(Base):
     __table_args__ = (UniqueConstraint("kind", "since", name="uq_ioc_report_kind_since"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ReportKind] = mapped_column(String(10))
+    kind: Mapped[ReportKind] = mapped_column(StrEnumType(ReportKind, 10))
     since: Mapped[date] = mapped_column(Date)  # first local day
     until: Mapped[date] = mapped_column(Date)  # last local day (inclusive)
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")

@@ -92,6 +92,6 @@ def load(session: Session, ctx: DemoContext) -> None:
             user.totp_secret_enc = cipher().encrypt(secret)
             user.totp_enabled = True
             user.recovery_codes = []
-            note += f"  TOTP secret {secret} (countyos mfa code {username})"
+            note += f"  TOTP secret {secret} ({ctx.command(f'mfa code {username}')})"
         ctx.accounts.append((username, DEMO_PASSWORD, note))
     session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from countyos.core.clock import utcnow
-from countyos.core.db import Base, UTCDateTime
+from countyos.core.db import Base, StrEnumType, UTCDateTime
 
 
 class DepartmentKind(StrEnum):
@@ -27,7 +27,7 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)  # 统一社会信用代码
-    kind: Mapped[DepartmentKind] = mapped_column(String(20), index=True)
+    kind: Mapped[DepartmentKind] = mapped_column(StrEnumType(DepartmentKind, 20), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id", ondelete="RESTRICT"))
     division_code: Mapped[str | None] = mapped_column(String(12), index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -132,7 +132,7 @@ class UserSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("org_user.id", ondelete="CASCADE"), index=True)
-    stage: Mapped[SessionStage] = mapped_column(String(20))
+    stage: Mapped[SessionStage] = mapped_column(StrEnumType(SessionStage, 20))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -183,7 +183,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60), index=True)
     target_type: Mapped[str | None] = mapped_column(String(40))
     target_id: Mapped[str | None] = mapped_column(String(64))
-    result: Mapped[AuditResult] = mapped_column(String(10))
+    result: Mapped[AuditResult] = mapped_column(StrEnumType(AuditResult, 10))
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))

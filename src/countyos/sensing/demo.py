@@ -160,6 +160,5 @@ def load(session: Session, ctx: Any) -> None:
     )
     ctx.notes.append(f"SensorThings API token (Authorization: Bearer): {api_token}")
     ctx.notes.append(f"Device gateway token for POST /api/v1/sensing/ingest (X-Device-Token): {dev_token}")
-    ctx.notes.append(
-        "Live telemetry with scheduled anomalies: countyos simulate --via http (or --via mqtt with COUNTYOS_MQTT_URL)"
-    )
+    simulate = ctx.command(f"simulate --via http --url {ctx.public_url}")
+    ctx.notes.append(f"Live telemetry with scheduled anomalies: {simulate} (or --via mqtt with COUNTYOS_MQTT_URL)")

@@ -39,7 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from countyos.core.clock import utcnow
-from countyos.core.db import Base, UTCDateTime
+from countyos.core.commitorder import WRITING_TRANSACTION, TransactionId
+from countyos.core.db import Base, StrEnumType, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer, "sqlite")  # an INTEGER PRIMARY KEY is SQLite's rowid
 
@@ -118,7 +119,7 @@ class Thing(Base):
     device_class: Mapped[str | None] = mapped_column(String(40), index=True)
     gateway_id: Mapped[int | None] = mapped_column(ForeignKey("sensing_thing.id", ondelete="SET NULL"), index=True)
     expected_interval_s: Mapped[int | None] = mapped_column(Integer)
-    health: Mapped[Health] = mapped_column(String(10), default=Health.UNKNOWN, index=True)
+    health: Mapped[Health] = mapped_column(StrEnumType(Health, 10), default=Health.UNKNOWN, index=True)
     health_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     battery: Mapped[float | None] = mapped_column(Float)  # percent
@@ -402,7 +403,7 @@ class Rule(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    severity: Mapped[Severity] = mapped_column(String(10))
+    severity: Mapped[Severity] = mapped_column(StrEnumType(Severity, 10))
     condition: Mapped[dict[str, Any]] = mapped_column(JSON)
     datastream_id: Mapped[int | None] = mapped_column(ForeignKey("sensing_datastream.id", ondelete="CASCADE"))
     observed_property_id: Mapped[int | None] = mapped_column(
@@ -432,12 +433,12 @@ class Alarm(Base):
     __table_args__ = (Index("ix_sensing_alarm_open", "state", "severity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[AlarmKind] = mapped_column(String(10))
+    kind: Mapped[AlarmKind] = mapped_column(StrEnumType(AlarmKind, 10))
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("sensing_rule.id", ondelete="SET NULL"), index=True)
     thing_id: Mapped[int] = mapped_column(ForeignKey("sensing_thing.id", ondelete="CASCADE"), index=True)
     datastream_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    severity: Mapped[Severity] = mapped_column(String(10))
-    state: Mapped[AlarmState] = mapped_column(String(14))
+    severity: Mapped[Severity] = mapped_column(StrEnumType(Severity, 10))
+    state: Mapped[AlarmState] = mapped_column(StrEnumType(AlarmState, 14))
     title: Mapped[str] = mapped_column(String(300))
     value: Mapped[float | None] = mapped_column(Float)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -468,6 +469,9 @@ class AlarmEvent(Base):
     """The timeline of an alarm: every transition with who, when and why."""
 
     __tablename__ = "sensing_alarm_event"
+    __table_args__ = (
+        Index("ix_sensing_alarm_event_xact_id", "xact", "id").ddl_if(dialect="postgresql"),  # the live feed's order
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alarm_id: Mapped[int] = mapped_column(ForeignKey("sensing_alarm.id", ondelete="CASCADE"), index=True)
@@ -477,3 +481,5 @@ class AlarmEvent(Base):
     to_state: Mapped[str] = mapped_column(String(14))
     actor_name: Mapped[str | None] = mapped_column(String(60))
     note: Mapped[str | None] = mapped_column(Text)
+    # the writing transaction (PostgreSQL), for reading the timeline in commit order: core.commitorder
+    xact: Mapped[int | None] = mapped_column(TransactionId, server_default=WRITING_TRANSACTION)

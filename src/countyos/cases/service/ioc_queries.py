@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from countyos.cases.models import Case, CaseEvent, Category, DispatchRecord, Priority
 from countyos.cases.service import evaluation
 from countyos.cases.service.cases import visibility
+from countyos.core import commitorder
 from countyos.core.actor import Actor
 from countyos.core.clock import to_local
 
@@ -397,16 +398,20 @@ def evaluate_slice(
 FEED_ACTIONS = ("report", "dispatch", "redispatch", "close", "self_close", "check_fail", "supervise")
 
 
-def last_event_id(session: Session) -> int:
-    return int(session.scalar(select(func.max(CaseEvent.id))) or 0)
+def last_event_position(session: Session) -> commitorder.Position:
+    """Where the timeline ends now, in commit order (``core.commitorder``)."""
+    return commitorder.last(session, CaseEvent.xact, CaseEvent.id)
 
 
-def events_after(session: Session, *, after_id: int, limit: int = 200) -> list[Any]:
-    """Timeline entries after ``after_id`` that the operations view shows (new cases, dispatches,
-    closures, rework, supervision), oldest first, with the case's place and category."""
+def events_after(session: Session, *, after: commitorder.Position, limit: int = 200) -> list[Any]:
+    """Timeline entries committed after position ``after`` that the operations view shows (new cases,
+    dispatches, closures, rework, supervision), oldest first (commit order, ``core.commitorder``),
+    with the case's place and category."""
+    where, order = commitorder.after(session, CaseEvent.xact, CaseEvent.id, after)
     stmt = (
         select(
             CaseEvent.id,
+            CaseEvent.xact,
             CaseEvent.at,
             CaseEvent.action,
             CaseEvent.to_state,
@@ -423,8 +428,8 @@ def events_after(session: Session, *, after_id: int, limit: int = 200) -> list[A
             Case.department_id,
         )
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.id > after_id, CaseEvent.action.in_(FEED_ACTIONS))
-        .order_by(CaseEvent.id)
+        .where(*where, CaseEvent.action.in_(FEED_ACTIONS))
+        .order_by(*order)
         .limit(limit)
     )
     return list(session.execute(stmt))

@@ -6,8 +6,14 @@ case timeline (``case_event``) and the alarm timeline (``sensing_alarm_event``) 
 every second and fans the new rows out to its subscribers. The timelines are written in the same
 transaction as the change itself, so what the feed shows has been committed; and because every
 process reads the database, it works the same with one process or several workers, with no broker.
-The cursor ``c<case event id>.a<alarm event id>`` is the SSE event id: a reconnecting browser sends
-it back (``Last-Event-ID``) and receives what it missed, also after a server restart.
+
+The timelines are read in commit order (``core.commitorder``): on PostgreSQL a row whose id was taken
+by a transaction that commits later than the row after it is still delivered, after it, instead of
+being skipped. The cursor ``c<case position>.a<alarm position>`` is the SSE event id, a position being
+``<row id>`` on SQLite and ``<transaction id>:<row id>`` on PostgreSQL (``c12.a3``, ``c1890:12.a1875:3``):
+a reconnecting browser sends it back (``Last-Event-ID``) and receives what it missed, also after a
+server restart. What it missed is replayed only when that is little (:func:`catch_up`): after more
+than ``CATCH_UP_MAX_EVENTS`` events or ``CATCH_UP_MAX_AGE`` the browser is told to reload instead.
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import threading
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from countyos.cases.service import ioc_queries as cases_q
+from countyos.core.clock import utcnow
+from countyos.core.commitorder import Position
 from countyos.core.db import Database
 from countyos.sensing.service import ioc_queries as sensing_q
 
@@ -39,28 +49,58 @@ CASE_KINDS = {
 ALARM_KINDS = {"active": "alarm_raised", "acknowledged": "alarm_acknowledged", "cleared": "alarm_cleared"}
 
 
+_POSITION = re.compile(r"(?:(\d{1,20}):)?(\d{1,19})")
+
+
+def _position_text(p: Position) -> str:
+    return str(p[1]) if p[0] == 0 else f"{p[0]}:{p[1]}"
+
+
+def _parse_position(text: str) -> Position | None:
+    m = _POSITION.fullmatch(text)
+    return None if m is None else (int(m.group(1) or 0), int(m.group(2)))
+
+
 @dataclass(frozen=True)
 class Cursor:
+    """How far a stream has gone in each timeline: row ids, with their transaction ids on PostgreSQL."""
+
     case_event: int = 0
     alarm_event: int = 0
+    case_xact: int = 0
+    alarm_xact: int = 0
+
+    @property
+    def case(self) -> Position:
+        return self.case_xact, self.case_event
+
+    @property
+    def alarm(self) -> Position:
+        return self.alarm_xact, self.alarm_event
+
+    @classmethod
+    def at(cls, case: Position, alarm: Position) -> Cursor:
+        return cls(case[1], alarm[1], case[0], alarm[0])
 
     def __str__(self) -> str:
-        return f"c{self.case_event}.a{self.alarm_event}"
+        return f"c{_position_text(self.case)}.a{_position_text(self.alarm)}"
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
         if not text:
             return None
-        try:
-            c, a = text.strip().split(".")
-            if c[0] != "c" or a[0] != "a":
-                return None
-            return cls(int(c[1:]), int(a[1:]))
-        except (ValueError, IndexError):
+        c, _, a = text.strip().partition(".")
+        if not (c.startswith("c") and a.startswith("a")):
             return None
+        case, alarm = _parse_position(c[1:]), _parse_position(a[1:])
+        return None if case is None or alarm is None else cls.at(case, alarm)
 
     def after(self, other: Cursor) -> Cursor:
-        return Cursor(max(self.case_event, other.case_event), max(self.alarm_event, other.alarm_event))
+        return Cursor.at(max(self.case, other.case), max(self.alarm, other.alarm))
+
+    def ahead_of(self, other: Cursor) -> bool:
+        """Whether either part is beyond ``other``'s (a cursor from another database, or a restore)."""
+        return self.case > other.case or self.alarm > other.alarm
 
 
 @dataclass(frozen=True)
@@ -81,8 +121,8 @@ class FeedEvent:
     def seen_by(self, sent: Cursor) -> bool:
         """Whether a stream that has sent up to ``sent`` has sent this event already."""
         if self.kind.startswith("alarm_"):
-            return self.cursor.alarm_event <= sent.alarm_event
-        return self.cursor.case_event <= sent.case_event
+            return self.cursor.alarm <= sent.alarm
+        return self.cursor.case <= sent.case
 
     def data(self) -> dict[str, Any]:
         out = asdict(self)
@@ -92,21 +132,22 @@ class FeedEvent:
 
 def current(db: Database) -> Cursor:
     with db.reading() as s:
-        return Cursor(cases_q.last_event_id(s), sensing_q.last_alarm_event_id(s))
+        return Cursor.at(cases_q.last_event_position(s), sensing_q.last_alarm_event_position(s))
 
 
 def read_after(db: Database, cursor: Cursor, limit: int = 200) -> tuple[list[FeedEvent], Cursor]:
-    """The feed events after ``cursor`` (oldest first) and the cursor after them."""
+    """The feed events after ``cursor`` (oldest first, at most ``limit`` of each timeline) and the
+    cursor after them."""
     out: list[FeedEvent] = []
     with db.reading() as s:
-        case_rows = cases_q.events_after(s, after_id=cursor.case_event, limit=limit)
-        alarm_rows = sensing_q.alarm_events_after(s, after_id=cursor.alarm_event, limit=limit)
-    c, a = cursor.case_event, cursor.alarm_event
+        case_rows = cases_q.events_after(s, after=cursor.case, limit=limit)
+        alarm_rows = sensing_q.alarm_events_after(s, after=cursor.alarm, limit=limit)
+    c, a = cursor.case, cursor.alarm
     for r in case_rows:
-        c = r.id
+        c = (int(r.xact or 0), r.id)
         out.append(
             FeedEvent(
-                Cursor(c, a),
+                Cursor.at(c, a),
                 CASE_KINDS.get(r.action, "case_" + r.action),
                 r.at.isoformat(),
                 r.title,
@@ -121,10 +162,10 @@ def read_after(db: Database, cursor: Cursor, limit: int = 200) -> tuple[list[Fee
             )
         )
     for r in alarm_rows:
-        a = r.id
+        a = (int(r.xact or 0), r.id)
         out.append(
             FeedEvent(
-                Cursor(c, a),
+                Cursor.at(c, a),
                 ALARM_KINDS.get(r.to_state, "alarm_" + r.to_state),
                 r.at.isoformat(),
                 r.title,
@@ -140,7 +181,37 @@ def read_after(db: Database, cursor: Cursor, limit: int = 200) -> tuple[list[Fee
         )
     # Case events first, then alarm events: each part of the cursor only grows along the stream, so a
     # browser that reconnects with the id of the last event it saw misses nothing.
-    return out, Cursor(c, a)
+    return out, Cursor.at(c, a)
+
+
+CATCH_UP_MAX_EVENTS = 1000  # more missed than this: the browser reloads instead
+CATCH_UP_MAX_AGE = timedelta(minutes=30)  # missed events older than this: the same
+CATCH_UP_PAGE = 200
+
+
+def catch_up(db: Database, cursor: Cursor, *, now: datetime | None = None) -> tuple[list[FeedEvent], Cursor] | None:
+    """What a stream resuming at ``cursor`` missed (oldest first) and the cursor after it, or ``None``
+    when that is too much to replay: more than ``CATCH_UP_MAX_EVENTS`` events, any older than
+    ``CATCH_UP_MAX_AGE``, or a cursor ahead of the feed (another database, a restore). The stream
+    then tells the browser to reload (``reset``) instead of replaying. Read in pages, each in its own
+    short read transaction (call it off the event loop), after a probe of one row of each timeline,
+    so that a hopeless resume (``after=c0.a0`` on a county's history) costs a few index reads."""
+    if cursor.ahead_of(current(db)):
+        return None
+    oldest = (now or utcnow()) - CATCH_UP_MAX_AGE
+    probe, _ = read_after(db, cursor, limit=1)  # the oldest missed event of each timeline
+    if any(datetime.fromisoformat(e.at) < oldest for e in probe):
+        return None
+    out: list[FeedEvent] = []
+    page, cur = read_after(db, cursor, limit=CATCH_UP_PAGE) if probe else ([], cursor)
+    while page:
+        if any(datetime.fromisoformat(e.at) < oldest for e in page):
+            return None
+        out += page
+        if len(out) > CATCH_UP_MAX_EVENTS:
+            return None
+        page, cur = read_after(db, cur, limit=CATCH_UP_PAGE)
+    return out, cur
 
 
 class Hub:

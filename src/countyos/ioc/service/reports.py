@@ -8,6 +8,7 @@ yesterday, last week, last month, once each) and on demand; stored in ``ioc_repo
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,6 +30,7 @@ from countyos.core.clock import to_local, utcnow
 from countyos.core.errors import NotFound, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
+from countyos.core.tabular import append_row
 from countyos.ioc.models import Report, ReportKind
 from countyos.ioc.service import indicators as ind
 from countyos.ioc.service import places, records, trends
@@ -214,7 +216,8 @@ def _env() -> Environment:
 
 
 def bar_svg(points: list[tuple[str, int]], *, width: int = 680, height: int = 180, color: str = "#0b5cad") -> str:
-    """A plain SVG bar chart (the PDF has no JavaScript): one bar per point, labels thinned out."""
+    """A plain SVG bar chart (the PDF has no JavaScript): one bar per point, labels thinned out.
+    Labels (category names, which anyone with the category editor types) are escaped."""
     if not points:
         return ""
     top = max(1, max(n for _, n in points))
@@ -229,7 +232,8 @@ def bar_svg(points: list[tuple[str, int]], *, width: int = 680, height: int = 18
             f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#6b7280">{round(top * (4 - k) / 4)}</text>'
         )
     step = max(1, len(points) // 12)
-    for i, (label, n) in enumerate(points):
+    for i, (text, n) in enumerate(points):
+        label = html.escape(text)
         h = (height - bottom - pad) * n / top
         x = left + i * w
         bar = f'x="{x + w * 0.15:.1f}" y="{height - bottom - h:.1f}" width="{w * 0.7:.1f}" height="{h:.1f}"'
@@ -295,24 +299,25 @@ def render_xlsx(data: ReportData, locale: str = "zh_CN") -> bytes:
         ws = wb.active
         assert ws is not None
         ws.title = g("Indicators")[:31]
-        ws.append([g(KIND_LABELS[data.kind]), f"{data.scope.since} – {data.scope.until}", data.county])
-        ws.append([g("Indicator"), g("This period"), g("Previous period"), g("Change")])
+        # Every cell through tabular.append_row: names and titles are text, never formulas.
+        append_row(ws, [g(KIND_LABELS[data.kind]), f"{data.scope.since} – {data.scope.until}", data.county])
+        append_row(ws, [g("Indicator"), g("This period"), g("Previous period"), g("Change")])
         for r in data.indicators:
-            ws.append([g(r.label), r.value, r.previous, r.change])
+            append_row(ws, [g(r.label), r.value, r.previous, r.change])
         for r in data.stock:
-            ws.append([g(r.label), r.value, r.previous, r.change])
-        ws.append([])
-        ws.append([state_note(data)])
+            append_row(ws, [g(r.label), r.value, r.previous, r.change])
+        append_row(ws, [])
+        append_row(ws, [state_note(data)])
         for c in ws[2]:
             c.font = Font(bold=True)
 
         def sheet(title: str, headers: list[str], rows: list[list[Any]]) -> Any:
             s = wb.create_sheet(g(title)[:31])
-            s.append([g(h) for h in headers])
+            append_row(s, [g(h) for h in headers])
             for c in s[1]:
                 c.font = Font(bold=True)
             for row in rows:
-                s.append(row)
+                append_row(s, row)
             return s
 
         days = sheet(N_("Cases per day"), [N_("Day"), N_("Cases reported")], [[d, n] for d, n in data.days])

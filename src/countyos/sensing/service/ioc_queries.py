@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
+from countyos.core import commitorder
 from countyos.core.errors import NotFound
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmState, Health, Rule, Severity, Thing
 
@@ -163,15 +164,19 @@ def device_points(session: Session, *, s: SensingSlice) -> list[dict[str, Any]]:
     ]
 
 
-def last_alarm_event_id(session: Session) -> int:
-    return int(session.scalar(select(func.max(AlarmEvent.id))) or 0)
+def last_alarm_event_position(session: Session) -> commitorder.Position:
+    """Where the alarm timeline ends now, in commit order (``core.commitorder``)."""
+    return commitorder.last(session, AlarmEvent.xact, AlarmEvent.id)
 
 
-def alarm_events_after(session: Session, *, after_id: int, limit: int = 200) -> list[Any]:
-    """Alarm timeline entries after ``after_id`` (raised, acknowledged, cleared…), oldest first."""
+def alarm_events_after(session: Session, *, after: commitorder.Position, limit: int = 200) -> list[Any]:
+    """Alarm timeline entries committed after position ``after`` (raised, acknowledged, cleared…),
+    oldest first (commit order, ``core.commitorder``)."""
+    where, order = commitorder.after(session, AlarmEvent.xact, AlarmEvent.id, after)
     stmt = (
         select(
             AlarmEvent.id,
+            AlarmEvent.xact,
             AlarmEvent.at,
             AlarmEvent.action,
             AlarmEvent.to_state,
@@ -187,8 +192,8 @@ def alarm_events_after(session: Session, *, after_id: int, limit: int = 200) -> 
         )
         .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
         .join(Thing, Thing.id == Alarm.thing_id)
-        .where(AlarmEvent.id > after_id)
-        .order_by(AlarmEvent.id)
+        .where(*where)
+        .order_by(*order)
         .limit(limit)
     )
     return list(session.execute(stmt))

@@ -35,6 +35,7 @@ function connect() {
     if (opened) later();
     opened = true;
   });
+  source.addEventListener("reset", later);  // away too long to replay what was missed: re-read the page
   source.onerror = () => {
     set(false);
     if (source.readyState === EventSource.CLOSED) {

@@ -354,6 +354,11 @@ function connect() {
     if (opened) scheduleRefresh();  // back after a break: what changed meanwhile, not only the feed
     opened = true;
   });
+  // Away too long to replay what was missed: the server says so; re-read everything shown instead.
+  source.addEventListener("reset", (m) => {
+    if (m.lastEventId) lastId = m.lastEventId;
+    scheduleRefresh();
+  });
   source.onerror = () => {
     setStatus(false);
     if (source.readyState === EventSource.CLOSED) {
