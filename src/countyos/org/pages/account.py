@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, PermissionDenied, ValidationFailed
-from countyos.org.models import AuditResult, SessionStage
+from countyos.org.models import SessionStage
 from countyos.org.pages.login import STAGE_URL, set_session_cookie
-from countyos.org.service import audit, auth, mfa, tokens, users
+from countyos.org.service import auth, mfa, tokens, users
 from countyos.web.deps import (
     SESSION_COOKIE,
     Auth,
@@ -25,9 +25,9 @@ from countyos.web.deps import (
     ReadSession,
     WriteSession,
     authenticated,
-    get_db,
     in_stage,
 )
+from countyos.web.refusals import Refusal
 from countyos.web.templating import redirect, templates, translate
 
 
@@ -35,14 +35,8 @@ async def person_only(request: Request, a: CurrentAuth) -> None:
     """Refuse a bearer token on every account page (the route's own requirement handles the rest)."""
     if a is None or a.user_session is not None:
         return
-    with get_db(request).unit_of_work() as s:
-        audit.record(
-            s,
-            actor=a.actor,
-            action="access.denied",
-            result=AuditResult.DENIED,
-            detail={"path": request.url.path, "method": request.method, "reason": "token"},
-        )
+    # recorded by the error handler, coalesced and off the event loop (web/refusals.py)
+    request.state.refusal = Refusal("access.denied", detail={"reason": "token"})
     raise PermissionDenied("Account pages are for the person signed in with a browser; API tokens cannot use them")
 
 
