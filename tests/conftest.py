@@ -24,7 +24,7 @@ os.environ["COUNTYOS_DATABASE_URL"] = os.environ["COUNTYOS_TEST_DATABASE_URL"]
 os.environ.pop("COUNTYOS_CONFIG", None)
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from countyos.app import create_app  # noqa: E402
@@ -80,8 +80,11 @@ def settings() -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-def harness(migrated_db: Database) -> Harness:
-    return Harness(migrated_db)
+def harness(migrated_db: Database) -> Iterator[Harness]:
+    h = Harness(migrated_db)
+    _HARNESS.append(h)
+    yield h
+    _HARNESS.remove(h)
 
 
 def _baseline_of(request: pytest.FixtureRequest) -> Baseline:
@@ -123,6 +126,17 @@ def client(app) -> Iterator[TestClient]:
         yield c
 
 
+_HARNESS: list[Harness] = []
+
+
+def _admin_engine() -> Engine:
+    """An engine on the test database for CREATE/DROP DATABASE (allowed during isolated tests)."""
+    engine = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    for harness in _HARNESS:
+        harness.own(engine)
+    return engine
+
+
 class _NewDatabases:
     """Makes new, empty databases on the backend under test (PostGIS installed on PostgreSQL).
 
@@ -142,7 +156,7 @@ class _NewDatabases:
             return f"sqlite:///{self.made[-1]}"
         name = f"countyos_t_{uuid.uuid4().hex[:12]}"
         template = os.environ.get("COUNTYOS_TEST_PG_TEMPLATE")
-        admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
         self.made.append(name)
@@ -157,7 +171,7 @@ class _NewDatabases:
 
     def drop_all(self) -> None:
         if IS_POSTGRES and self.made:
-            admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            admin = _admin_engine()
             with admin.connect() as conn:
                 for name in self.made:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -25,11 +25,12 @@ import contextlib
 import copy
 import importlib
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from countyos import domains
@@ -294,6 +295,22 @@ class Harness:
         self.current: str | None = None
         self.saved: dict[str, tuple[Dump, dict[str, Any]]] = {}
         self.shared: SharedConnection | None = None
+        self._own_engines: weakref.WeakSet[Engine] = weakref.WeakSet([db.engine])
+        event.listen(Engine, "engine_connect", self._refuse_other_connections)
+
+    def own(self, engine: Engine) -> Engine:
+        """Let ENGINE connect to the test database during a test (e.g. to create other databases)."""
+        self._own_engines.add(engine)
+        return engine
+
+    def _refuse_other_connections(self, conn: Connection) -> None:
+        if self.shared is None or conn.engine in self._own_engines or conn.engine.url != self.db.engine.url:
+            return
+        raise RuntimeError(
+            "this test opened a connection of its own to the test database, which cannot see the test's "
+            "rolled-back transaction (and on SQLite waits for its lock): use `db`, or mark the test "
+            "@pytest.mark.committed"
+        )
 
     def ensure(self, baseline: Baseline) -> None:
         """Make BASELINE the committed state of the database (built the first time, loaded after)."""

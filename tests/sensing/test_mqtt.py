@@ -175,6 +175,7 @@ def test_broker_outage_shows_in_health_and_reconnects(db, sensors, broker, app, 
         bridge.stop()
 
 
+@pytest.mark.committed  # a separate ingest process writes the observations
 def test_sigkill_under_load_loses_no_acknowledged_observation(db, sensors, broker, settings):
     """A separate CountyOS ingest process is killed with SIGKILL while messages stream in; after a
     restart every published observation is stored exactly once."""
