@@ -287,6 +287,20 @@ class SharedConnection:
             self.conn.close()
 
 
+_READING = frozenset({"SELECT", "WITH", "SHOW", "SET", "PRAGMA", "EXPLAIN", "VALUES"})
+_TRANSACTION = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+def _refuse_writes(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    words = statement.split(None, 1)
+    if words and words[0].upper() not in _READING | _TRANSACTION:
+        raise RuntimeError(
+            "this test writes through a connection of its own to the test database, outside the test's "
+            "rolled-back transaction: use `db` (or a Database of the same URL), or mark the test "
+            "@pytest.mark.committed"
+        )
+
+
 class Harness:
     """The test database of a run: which baseline is committed in it, and the per-test modes."""
 
@@ -304,13 +318,12 @@ class Harness:
         return engine
 
     def _refuse_other_connections(self, conn: Connection) -> None:
+        """A connection of its own to the test database during a rolled-back test may read (it sees
+        the committed baseline, e.g. the schema version a command checks) but not write: its commit
+        would outlive the test, and on SQLite it would wait for the test's lock."""
         if self.shared is None or conn.engine in self._own_engines or conn.engine.url != self.db.engine.url:
             return
-        raise RuntimeError(
-            "this test opened a connection of its own to the test database, which cannot see the test's "
-            "rolled-back transaction (and on SQLite waits for its lock): use `db`, or mark the test "
-            "@pytest.mark.committed"
-        )
+        event.listen(conn, "before_cursor_execute", _refuse_writes, retval=False)
 
     def ensure(self, baseline: Baseline) -> None:
         """Make BASELINE the committed state of the database (built the first time, loaded after)."""

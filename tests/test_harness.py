@@ -78,14 +78,18 @@ def test_threads_take_turns_on_the_one_connection(harness_of_its_own: Harness):
         assert order == ["first ends", "second begins"]
 
 
-def test_a_connection_of_the_tests_own_is_refused(harness_of_its_own: Harness):
+def test_a_connection_of_the_tests_own_may_read_but_not_write(harness_of_its_own: Harness):
     h = harness_of_its_own
     engine = create_engine(h.db.url, poolclass=NullPool)
     try:
-        with h.isolated(BOOTSTRAPPED), pytest.raises(RuntimeError, match=r"pytest\.mark\.committed"):
-            engine.connect()
-        with engine.connect() as conn:  # outside a test it is the caller's business
-            assert conn.execute(text("SELECT 1")).scalar() == 1
+        with h.isolated(BOOTSTRAPPED) as db:
+            department(db, "己")
+            with engine.connect() as conn:  # sees the committed baseline only
+                assert conn.execute(select(Department.name)).all() == []
+                with pytest.raises(RuntimeError, match=r"pytest\.mark\.committed"):
+                    conn.execute(text("UPDATE org_department SET name = 'x'"))
+        with engine.begin() as conn:  # outside a test it is the caller's business
+            conn.execute(text("UPDATE org_department SET name = 'x'"))
     finally:
         engine.dispose()
 
