@@ -84,7 +84,10 @@ _PROCESS_CACHES = [
 def forget_process_caches() -> None:
     hotcache.clear_all()
     for module, function, mapping in _PROCESS_CACHES:
-        mod = importlib.import_module(module)
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError:  # a module that moved away: nothing of it to empty
+            continue
         if function is not None and callable(getattr(mod, function, None)):
             getattr(mod, function)()
         if mapping is not None and isinstance(getattr(mod, mapping, None), dict):
