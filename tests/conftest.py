@@ -1,4 +1,5 @@
-"""Test harness: one schema per run (migrated with Alembic), emptied after every test.
+"""Test fixtures: one schema per run (migrated with Alembic); each test in a rolled-back transaction
+on a committed baseline (``tests/harness.py``).
 
 The backend is chosen by ``COUNTYOS_TEST_DATABASE_URL`` (default: a SQLite file in a temporary
 folder); the test command runs the suite once on SQLite and once on PostgreSQL + PostGIS.
