@@ -20,6 +20,9 @@
 #   COUNTYOS_TEST_PG_DB         keep using this test database instead of a new one per run
 #   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 20); a test
 #                               running longer than 5 minutes prints every thread's stack (faulthandler)
+#   SUITE_BUDGET_MIN            the whole run should stay under this many minutes (default 25); the
+#                               summary warns when it did not (each pytest run prints its time and
+#                               its 15 slowest tests)
 
 set -uo pipefail
 
@@ -39,6 +42,7 @@ ARTIFACTS="$ROOT/test-artifacts"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 PYTEST_TIMEOUT_MIN="${PYTEST_TIMEOUT_MIN:-20}"
+SUITE_BUDGET_MIN="${SUITE_BUDGET_MIN:-25}"
 export COUNTYOS_SCALE="${COUNTYOS_SCALE:-ci}"
 export DEBIAN_FRONTEND=noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -83,6 +87,9 @@ summary() {
         printf '%b' "$PYTEST_TOTALS"
     fi
     printf '  total time: %dm%02ds\n' $((total / 60)) $((total % 60))
+    if [ "$total" -gt $((SUITE_BUDGET_MIN * 60)) ]; then
+        warn "  over the budget of ${SUITE_BUDGET_MIN} minutes: see the slowest tests of each pytest run above"
+    fi
     if [ "$FAILED" -eq 0 ]; then
         printf '\033[32mALL PASSED\033[0m\n'
     else
@@ -305,18 +312,22 @@ EOF
 PYTEST_TOTALS=""
 
 # run_pytest LABEL [env(1) arguments: NAME=VALUE, -u NAME...] -- PYTEST ARGS...
+# Prints the slowest tests and the run's wall-clock time (also kept for the summary).
 run_pytest() {
-    local label=$1 envs=() rc log
+    local label=$1 envs=() rc log t0 took
     shift
     while [ "$1" != "--" ]; do envs+=("$1"); shift; done
     shift
     log="$ARTIFACTS/pytest-$label.log"
+    t0=$(date +%s)
     env "${envs[@]}" timeout --signal=INT --kill-after=60 "${PYTEST_TIMEOUT_MIN}m" \
         "$PY" -m pytest -p no:cacheprovider -o faulthandler_timeout=300 --junitxml="$ARTIFACTS/junit-$label.xml" \
-        "$@" "${PYTEST_ARGS[@]}" \
+        --durations=15 "$@" "${PYTEST_ARGS[@]}" \
         2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
-    PYTEST_TOTALS+="  pytest $label: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')\n"
+    took=$(($(date +%s) - t0))
+    printf '==> pytest %s took %dm%02ds\n' "$label" $((took / 60)) $((took % 60))
+    PYTEST_TOTALS+="  pytest $label ($((took / 60))m$(printf '%02d' $((took % 60)))s): $(grep -E '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')\n"
     case "$rc" in
         0) return 0 ;;
         5) warn "pytest $label collected no tests"; return 5 ;;

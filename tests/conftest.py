@@ -1,4 +1,5 @@
-"""Test harness: one schema per run (migrated with Alembic), emptied after every test.
+"""Test fixtures: one schema per run (migrated with Alembic); each test in a rolled-back transaction
+on a committed baseline (``tests/harness.py``).
 
 The backend is chosen by ``COUNTYOS_TEST_DATABASE_URL`` (default: a SQLite file in a temporary
 folder); the test command runs the suite once on SQLite and once on PostgreSQL + PostGIS.
@@ -24,15 +25,14 @@ os.environ["COUNTYOS_DATABASE_URL"] = os.environ["COUNTYOS_TEST_DATABASE_URL"]
 os.environ.pop("COUNTYOS_CONFIG", None)
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from countyos import domains  # noqa: E402
 from countyos.app import create_app  # noqa: E402
-from countyos.core import hotcache, migrate  # noqa: E402
-from countyos.core.db import Base, Database  # noqa: E402
+from countyos.core import migrate  # noqa: E402
+from countyos.core.db import Database  # noqa: E402
 from countyos.core.settings import Settings, get_settings, reset_settings  # noqa: E402
-from countyos.org import flows  # noqa: E402
+from tests.harness import BOOTSTRAPPED, Baseline, Harness, bootstrap, empty_all_tables  # noqa: E402, F401
 
 DATABASE_URL = os.environ["COUNTYOS_TEST_DATABASE_URL"]
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
@@ -43,33 +43,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords and not IS_POSTGRES:
             item.add_marker(skip_pg)
-
-
-def bootstrap(db: Database) -> None:
-    with db.unit_of_work() as s:
-        flows.bootstrap(
-            s, permissions=domains.all_permissions(), role_specs=domains.all_roles(), grants=domains.all_grants()
-        )
-
-
-def empty_all_tables(db: Database) -> None:
-    hotcache.clear_all()  # the raw statements below bypass the sessions that keep the caches current
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    if IS_POSTGRES:
-        with db.engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        return
-    raw = db.engine.raw_connection()  # autocommit mode: PRAGMA foreign_keys only works outside a transaction
-    try:
-        cur = raw.cursor()
-        cur.execute("PRAGMA foreign_keys=OFF")
-        cur.execute("BEGIN IMMEDIATE")
-        for t in tables:
-            cur.execute(f'DELETE FROM "{t}"')
-        cur.execute("COMMIT")
-        cur.execute("PRAGMA foreign_keys=ON")
-    finally:
-        raw.close()
 
 
 def reset_postgres(url: str) -> None:
@@ -107,11 +80,40 @@ def settings() -> Iterator[Settings]:
     reset_settings()
 
 
+@pytest.fixture(scope="session")
+def harness(migrated_db: Database) -> Iterator[Harness]:
+    h = Harness(migrated_db)
+    _HARNESS.append(h)
+    yield h
+    _HARNESS.remove(h)
+
+
+def _baseline_of(request: pytest.FixtureRequest) -> Baseline:
+    """The baseline a test asked for through a ``*_baseline`` fixture (the most derived one), else
+    the bootstrapped catalog."""
+    found = [
+        value
+        for name in request.fixturenames
+        if name.endswith("_baseline") and isinstance(value := request.getfixturevalue(name), Baseline)
+    ]
+    if not found:
+        return BOOTSTRAPPED
+    found.sort(key=lambda b: len(b.chain()))
+    chosen = found[-1]
+    if any(b not in chosen.chain() for b in found):
+        pytest.fail(f"the fixtures ask for unrelated baselines: {sorted(b.name for b in found)}")
+    return chosen
+
+
 @pytest.fixture
-def db(migrated_db: Database, settings: Settings) -> Iterator[Database]:
-    bootstrap(migrated_db)
-    yield migrated_db
-    empty_all_tables(migrated_db)
+def db(request: pytest.FixtureRequest, harness: Harness, settings: Settings) -> Iterator[Database]:
+    """A migrated, bootstrapped database (plus the shared world the test's fixtures ask for) whose
+    changes vanish after the test: it runs inside one rolled-back transaction. Tests marked
+    ``committed`` get the real database (another connection or process sees their commits)."""
+    baseline = _baseline_of(request)
+    mode = harness.committed if request.node.get_closest_marker("committed") else harness.isolated
+    with mode(baseline) as database:
+        yield database
 
 
 @pytest.fixture
@@ -123,6 +125,17 @@ def app(db: Database, settings: Settings):
 def client(app) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as c:
         yield c
+
+
+_HARNESS: list[Harness] = []
+
+
+def _admin_engine() -> Engine:
+    """An engine on the test database for CREATE/DROP DATABASE (allowed during isolated tests)."""
+    engine = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    for harness in _HARNESS:
+        harness.own(engine)
+    return engine
 
 
 class _NewDatabases:
@@ -144,7 +157,7 @@ class _NewDatabases:
             return f"sqlite:///{self.made[-1]}"
         name = f"countyos_t_{uuid.uuid4().hex[:12]}"
         template = os.environ.get("COUNTYOS_TEST_PG_TEMPLATE")
-        admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
         self.made.append(name)
@@ -159,7 +172,7 @@ class _NewDatabases:
 
     def drop_all(self) -> None:
         if IS_POSTGRES and self.made:
-            admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            admin = _admin_engine()
             with admin.connect() as conn:
                 for name in self.made:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -181,3 +194,31 @@ def new_module_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ca
     databases = _NewDatabases(tmp_path_factory.mktemp("databases"))
     yield databases.make
     databases.drop_all()
+
+
+# --- shared worlds: committed once per run, each test in a rolled-back transaction on top ----------
+# (here, so that a folder importing another folder's ``world`` fixture finds what it depends on)
+
+
+@pytest.fixture(scope="session")
+def security_world_baseline() -> Baseline:
+    """The county of the security suites (``tests/security/world.py``)."""
+    from tests.security.world import BASELINE
+
+    return BASELINE
+
+
+@pytest.fixture(scope="session")
+def cases_world_baseline() -> Baseline:
+    """The small county of the cases tests (``tests/cases/conftest.py``)."""
+    from tests.cases.conftest import BASELINE
+
+    return BASELINE
+
+
+@pytest.fixture(scope="session")
+def ioc_history_baseline() -> Baseline:
+    """The cases county with a generated history (``tests/ioc/conftest.py``)."""
+    from tests.ioc.conftest import BASELINE
+
+    return BASELINE

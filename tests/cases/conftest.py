@@ -16,6 +16,7 @@ from countyos.core.errors import ValidationFailed
 from countyos.org.models import DepartmentKind
 from tests import factories
 from tests.factories import Person, department, person
+from tests.harness import Baseline, Harness
 
 FACTORY = Actor(id=None, name="factory")
 
@@ -63,8 +64,7 @@ class World:
     cat_stall: int  # M09006 占道经营
 
 
-@pytest.fixture
-def world(db: Database) -> World:
+def build_world(db: Database) -> World:
     centre = department(db, "县城市运行管理中心", DepartmentKind.OPS_CENTRE)
     works = department(db, "县住房和城乡建设局")
     enforcement = department(db, "县综合行政执法局")
@@ -99,6 +99,15 @@ def world(db: Database) -> World:
         cat_garbage=ids[1],
         cat_stall=ids[2],
     )
+
+
+BASELINE = Baseline("cases world", lambda db, _built: build_world(db))
+
+
+@pytest.fixture
+def world(db: Database, harness: Harness, cases_world_baseline: Baseline) -> World:
+    world: World = harness.value(cases_world_baseline, db=db)
+    return world
 
 
 def actor_of(db: Database, p: Person) -> Actor:

@@ -206,6 +206,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.committed  # requests in parallel, each in a transaction of its own
 @pytest.mark.postgres_only
 def test_parallel_actions_exactly_one_wins(app, db, world):
     """Real parallel HTTP requests on PostgreSQL: the same action with the same version, 8 at once."""

@@ -6,6 +6,7 @@ import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from countyos.cases import jobs
@@ -53,6 +54,7 @@ def test_sweeper_warns_once_per_level(db, world):
         assert len([1 for k, _ in rows if k == "red"]) == len(red_to)
 
 
+@pytest.mark.committed  # workers in parallel, each in a transaction of its own
 def test_sweeper_on_parallel_workers_queues_each_message_once(db, world):
     for _ in range(3):
         _dispatched(db, world)

@@ -36,6 +36,15 @@ def names(db: Database) -> list[str]:
         return list(s.execute(text("SELECT name FROM item ORDER BY id")).scalars())
 
 
+async def queued(writer: GroupCommit, n: int) -> None:
+    """Until N jobs wait in the writer's queue (the tasks just made have run up to their await)."""
+    for _ in range(100):
+        if writer._jobs.qsize() >= n:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{writer._jobs.qsize()} jobs queued, not {n}")
+
+
 def insert(name: str):
     def job(s: Session) -> str:
         s.execute(text("INSERT INTO item (name) VALUES (:n)"), {"n": name})
@@ -46,18 +55,19 @@ def insert(name: str):
 
 def test_jobs_that_wait_together_share_one_transaction(db):
     writer = GroupCommit(db)
-    gate = threading.Event()
+    gate, taken = threading.Event(), threading.Event()
 
     def first(s: Session) -> str:
+        taken.set()
         s.execute(text("INSERT INTO item (name) VALUES ('a')"))
         assert gate.wait(5)  # the others queue meanwhile
         return "a"
 
     async def main() -> list[str]:
         head = asyncio.ensure_future(writer.run(first))
-        await asyncio.sleep(0.1)  # the writer has taken "a" alone
+        assert await asyncio.to_thread(taken.wait, 5)  # the writer has taken "a" alone
         rest = [asyncio.ensure_future(writer.run(insert(n))) for n in "bcd"]
-        await asyncio.sleep(0.05)
+        await queued(writer, 3)
         gate.set()
         return list(await asyncio.gather(head, *rest))
 
@@ -68,9 +78,10 @@ def test_jobs_that_wait_together_share_one_transaction(db):
 
 def test_a_failing_job_is_undone_alone_and_its_caller_gets_the_error(db):
     writer = GroupCommit(db)
-    gate = threading.Event()
+    gate, taken = threading.Event(), threading.Event()
 
     def hold(s: Session) -> str:
+        taken.set()
         assert gate.wait(5)
         return "held"
 
@@ -86,9 +97,9 @@ def test_a_failing_job_is_undone_alone_and_its_caller_gets_the_error(db):
 
     async def main() -> list[object]:
         head = asyncio.ensure_future(writer.run(hold))
-        await asyncio.sleep(0.1)
+        assert await asyncio.to_thread(taken.wait, 5)
         batch = [asyncio.ensure_future(writer.run(j)) for j in (counted_x, broken, insert("y"))]
-        await asyncio.sleep(0.05)
+        await queued(writer, 3)
         gate.set()
         return list(await asyncio.gather(head, *batch, return_exceptions=True))
 
@@ -102,10 +113,11 @@ def test_a_failing_job_is_undone_alone_and_its_caller_gets_the_error(db):
 
 def test_a_failed_commit_answers_every_job_of_the_batch_and_writes_nothing(db):
     writer = GroupCommit(db)
-    gate = threading.Event()
+    gate, taken = threading.Event(), threading.Event()
     answered: list[str] = []
 
     def hold(s: Session) -> str:
+        taken.set()
         assert gate.wait(5)
         return "held"
 
@@ -121,9 +133,9 @@ def test_a_failed_commit_answers_every_job_of_the_batch_and_writes_nothing(db):
 
     async def main() -> list[object]:
         head = asyncio.ensure_future(one(hold))
-        await asyncio.sleep(0.1)
+        assert await asyncio.to_thread(taken.wait, 5)
         batch = [asyncio.ensure_future(one(j)) for j in (insert("m"), poison, insert("n"))]
-        await asyncio.sleep(0.05)
+        await queued(writer, 3)
         gate.set()
         return list(await asyncio.gather(head, *batch, return_exceptions=True))
 

@@ -23,7 +23,10 @@ def test_the_queue_serves_waiters_in_arrival_order():
         t = threading.Thread(target=lambda i=i: (q.acquire(5), order.append(i), q.release()))
         t.start()
         threads.append(t)
-        time.sleep(0.05)  # each one queued before the next starts
+        deadline = time.monotonic() + 5
+        while len(q._waiters) < i + 1 and time.monotonic() < deadline:  # queued before the next starts
+            time.sleep(0.001)
+        assert len(q._waiters) == i + 1
     q.release()
     for t in threads:
         t.join(5)

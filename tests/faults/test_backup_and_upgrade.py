@@ -63,7 +63,11 @@ def test_backup_while_the_server_is_busy_restores_a_consistent_county(county, ne
         busy = tmp_path / "busy.backup"
         result = countyos(county.url, "backup", str(busy))
         assert result.exit_code == 0, result.output
-        time.sleep(1.0)  # the traffic goes on after the backup
+        after = len(http.acknowledged)
+        deadline = time.monotonic() + 60
+        while len(http.acknowledged) < after + 5 * BATCH:  # the traffic goes on after the backup
+            assert time.monotonic() < deadline, "no traffic after the backup"
+            time.sleep(0.05)
         load.stop.set()
         for t in (http, *work):
             t.join(30)

@@ -107,6 +107,7 @@ class MqttIngest(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.device, self.load = base, device, load
         self.acknowledged: set[int] = set()
+        self.published = 0
         self._mids: dict[int, int] = {}
         self._early: set[int] = set()
         self._lock = threading.Lock()
@@ -135,7 +136,8 @@ class MqttIngest(threading.Thread):
                 else:
                     self._mids[info.mid] = i
             i += 1
-            time.sleep(0.002)
+            self.published = i
+            time.sleep(0.002)  # a device's pace, not a wait
 
     def close(self) -> None:
         deadline = time.monotonic() + 30
@@ -276,7 +278,30 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(county):
     load = Load()
     try:
         server.start()
-        time.sleep(1.0)  # the bridge subscribes (its persistent session exists from here on)
+        # the bridge has subscribed (its persistent session exists from here on) once it stores a probe
+        # (a day before the ranges of the load)
+        probe = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fault-probe", protocol=mqtt.MQTTv5)
+        probe.connect("127.0.0.1", broker.port)
+        probe.loop_start()
+        probe_at = now - 4 * 86400
+
+        def probe_stored() -> bool:
+            probe.publish("county/sec-wl-01/telemetry", orjson.dumps({"ts": probe_at, "water_level": 1.0}), qos=1)
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline:
+                with db.reading() as s:
+                    if s.scalar(select(func.count()).where(
+                        Observation.datastream_id == w.level, Observation.phenomenon_us == probe_at * 1_000_000
+                    )):  # fmt: skip
+                        return True
+                time.sleep(0.05)
+            return False
+
+        deadline = time.monotonic() + 60
+        while not probe_stored():
+            assert time.monotonic() < deadline, "the server's MQTT bridge stored nothing in 60 s"
+        probe.loop_stop()
+        probe.disconnect()
         http = HttpIngest(server, w.device_token, w.level, now - 3 * 86400, load)
         mq = MqttIngest(broker.port, "sec-wl-01", now - 2 * 86400, load)
         work = [CaseWork(server, tokens, w, f"staff{k}", load) for k in range(2)]

@@ -1,4 +1,5 @@
-"""Fixtures of the geo tests: a bootstrapped county (real packaged data), with or without grids."""
+"""Fixtures of the geo tests: a bootstrapped county (real packaged data), with or without grids, each
+built once per run as a committed baseline (every test runs in a rolled-back transaction on it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from countyos.core.actor import Actor
 from countyos.core.db import Database
 from countyos.geo.service import divisions, grids
+from tests.harness import Baseline, Harness
 
 ACTOR = Actor(id=None, name="test")
 SUICHANG = "331123"
@@ -28,13 +30,25 @@ def make_county(db: Database, code: str = SUICHANG, cell_m: float | None = 2000.
     return County(code=r.county_code, name=r.county_name, grids=n)
 
 
+@pytest.fixture(scope="session")
+def geo_county_baseline() -> Baseline:
+    return Baseline("geo: 遂昌县 with 2 km grids", lambda db, _built: make_county(db))
+
+
+@pytest.fixture(scope="session")
+def geo_bare_county_baseline() -> Baseline:
+    return Baseline("geo: 遂昌县 without grids", lambda db, _built: make_county(db, cell_m=None))
+
+
 @pytest.fixture
-def county(db: Database) -> County:
+def county(db: Database, harness: Harness, geo_county_baseline: Baseline) -> County:
     """遂昌县 with 2 km grids."""
-    return make_county(db)
+    county: County = harness.value(geo_county_baseline, db=db)
+    return county
 
 
 @pytest.fixture
-def bare_county(db: Database) -> County:
+def bare_county(db: Database, harness: Harness, geo_bare_county_baseline: Baseline) -> County:
     """遂昌县 without grids."""
-    return make_county(db, cell_m=None)
+    county: County = harness.value(geo_bare_county_baseline, db=db)
+    return county

@@ -22,7 +22,9 @@ from countyos.geo.service import divisions
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Datastream, Health, Severity, Thing
 from countyos.sensing.models import Rule as AlarmRule
 from countyos.sensing.service import devices, streams
+from tests.cases.conftest import BASELINE as CASES
 from tests.cases.conftest import FACTORY, World, world  # noqa: F401  (the fixture is used by ioc tests)
+from tests.harness import Baseline, Harness
 
 NOW = datetime(2026, 3, 18, 6, 30, tzinfo=UTC)  # 14:30 in 遂昌, a Wednesday
 SUICHANG = "331123"
@@ -204,6 +206,11 @@ def make_history(db: Database, w: World, *, seed: int = 7, n_cases: int = 160) -
                     maxy=p.y,
                 )
             )
+    return h
+
+
+def with_rows(db: Database, h: History) -> History:
+    """H with detached copies of every case, alarm and component (every field loaded)."""
     with db.reading() as s:
         h.cases = list(s.scalars(select(Case)))
         h.alarms = list(s.scalars(select(Alarm)))
@@ -212,9 +219,12 @@ def make_history(db: Database, w: World, *, seed: int = 7, n_cases: int = 160) -
     return h
 
 
+BASELINE = Baseline("ioc history", lambda db, built: make_history(db, built[CASES.name]), extends=CASES)
+
+
 @pytest.fixture
-def history(db: Database, world: World) -> History:  # noqa: F811
-    return make_history(db, world)
+def history(db: Database, harness: Harness, world: World, ioc_history_baseline: Baseline) -> History:  # noqa: F811
+    return with_rows(db, harness.value(ioc_history_baseline, db=db))
 
 
 def settle(db) -> None:

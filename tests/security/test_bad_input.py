@@ -217,7 +217,7 @@ def test_a_poison_mqtt_message_does_not_stop_ingestion(db, world):
 
     from countyos.sensing.bridge import Bridge
     from countyos.sensing.models import Observation
-    from tests.sensing.broker import Broker, available, free_port
+    from tests.sensing.broker import Broker, available, free_port, subscribed
     from tests.sensing.test_mqtt import publisher, wait_for
 
     if not available():
@@ -225,10 +225,10 @@ def test_a_poison_mqtt_message_does_not_stop_ingestion(db, world):
     broker = Broker(free_port(), Path(tempfile.mkdtemp(prefix="countyos-mqtt-")))
     broker.start()
     bridge = Bridge(db, broker.url, client_id="countyos-poison")
+    listening = subscribed(bridge.client)
     bridge.start()
     try:
-        assert wait_for(lambda: bridge.stats.connected)
-        time.sleep(0.3)
+        assert listening.wait(20)
         pub = publisher(broker.port, "poison")
         pub.publish("county/sec-wl-01/telemetry", b"[" * 100_000 + b"]" * 100_000, qos=1)
         pub.publish("county/sec-wl-01/telemetry", b'{"a":' * 50_000 + b"1" + b"}" * 50_000, qos=1)

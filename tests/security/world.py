@@ -25,6 +25,7 @@ from countyos.org.service import auth, users
 from countyos.sensing.service import devices
 from countyos.sensing.service.devices import DeviceSpec, MetricSpec
 from tests.factories import Person, department, open311_app, person, token_for
+from tests.harness import Baseline
 
 FACTORY = Actor(id=None, name="factory")
 COUNTY = "331123"
@@ -177,6 +178,9 @@ def build(db: Database) -> World:
         _, w.device_token = devices.issue_token(s, actor=FACTORY, thing_id=thing.id, name="gauge")
         w.gauge, w.level = thing.id, ds.id
     return w
+
+
+BASELINE = Baseline("security world", lambda db, _built: build(db))
 
 
 def new_case(

@@ -8,9 +8,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -74,3 +76,11 @@ class Broker:
 
 def available() -> bool:
     return shutil.which("mosquitto") is not None
+
+
+def subscribed(client: Any) -> threading.Event:
+    """An event set when the broker has acknowledged a subscription of the paho CLIENT (install
+    before the client subscribes): what a test waits for before publishing to it."""
+    event = threading.Event()
+    client.on_subscribe = lambda *_args: event.set()
+    return event

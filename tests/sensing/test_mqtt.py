@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from countyos.sensing.bridge import Bridge
 from countyos.sensing.models import Observation
-from tests.sensing.broker import Broker, available, free_port
+from tests.sensing.broker import Broker, available, free_port, subscribed
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs the mosquitto broker")
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +67,7 @@ def test_sensorthings_subscribers_hear_of_creates_updates_and_links(db, client, 
     got: list[tuple[str, dict]] = []
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="sta-watcher", protocol=mqtt.MQTTv5)
     sub.on_message = lambda c, u, m: got.append((m.topic, orjson.loads(m.payload)))
+    watching = subscribed(sub)
     try:
         assert wait_for(lambda: bridge.stats.connected)
         thing = client.post("/sta/v1.1/Things", json={"name": "门禁", "description": "door"}, headers=writer).json()
@@ -75,7 +76,7 @@ def test_sensorthings_subscribers_hear_of_creates_updates_and_links(db, client, 
         topics = ["v1.1/Things", f"v1.1/Things({tid})", f"v1.1/Things({tid})/name", f"v1.1/Things({tid})/Locations"]
         sub.subscribe([(t, 0) for t in topics])
         sub.loop_start()
-        time.sleep(0.5)
+        assert watching.wait(10)
         r = client.patch(f"/sta/v1.1/Things({tid})", json={"name": "南门门禁"}, headers=writer)
         assert r.status_code == 200
         r = client.put(f"/sta/v1.1/Things({tid})", json={"name": "南门门禁", "description": "gate"}, headers=writer)
@@ -102,16 +103,18 @@ def test_sensorthings_subscribers_hear_of_creates_updates_and_links(db, client, 
 
 def test_device_topic_and_sensorthings_topics(db, sensors, broker):
     bridge = Bridge(db, broker.url, client_id="countyos-test")
+    bridge_listens = subscribed(bridge.client)
     bridge.start()
     try:
-        assert wait_for(lambda: bridge.stats.connected)
+        assert bridge_listens.wait(20)
         got: list[tuple[str, dict]] = []
         sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="sta-subscriber", protocol=mqtt.MQTTv5)
         sub.on_message = lambda c, u, m: got.append((m.topic, orjson.loads(m.payload)))
+        watching = subscribed(sub)
         sub.connect("127.0.0.1", broker.port)
         sub.subscribe(f"v1.1/Datastreams({sensors.level})/Observations", qos=0)
         sub.loop_start()
-        time.sleep(0.3)
+        assert watching.wait(10)
         pub = publisher(broker.port)
         t = int(time.time()) - 60
         pub.publish(
@@ -175,6 +178,7 @@ def test_broker_outage_shows_in_health_and_reconnects(db, sensors, broker, app, 
         bridge.stop()
 
 
+@pytest.mark.committed  # a separate ingest process writes the observations
 def test_sigkill_under_load_loses_no_acknowledged_observation(db, sensors, broker, settings):
     """A separate CountyOS ingest process is killed with SIGKILL while messages stream in; after a
     restart every published observation is stored exactly once."""
@@ -199,11 +203,14 @@ def test_sigkill_under_load_loses_no_acknowledged_observation(db, sensors, broke
         assert wait_for(first_stored, timeout=60)
         done = threading.Event()
 
+        sent: list[mqtt.MQTTMessageInfo] = []
+
         def load() -> None:
             for i in range(1, n):
-                pub.publish("county/wl-0001/telemetry", orjson.dumps({"ts": t0 + i, "water_level": i % 40}), qos=1)
+                payload = orjson.dumps({"ts": t0 + i, "water_level": i % 40})
+                sent.append(pub.publish("county/wl-0001/telemetry", payload, qos=1))
                 if i % 200 == 0:
-                    time.sleep(0.01)
+                    time.sleep(0.01)  # a device's pace, not a wait
             done.set()
 
         threading.Thread(target=load, daemon=True).start()
@@ -213,7 +220,9 @@ def test_sigkill_under_load_loses_no_acknowledged_observation(db, sensors, broke
         killed_at = count(db)
         assert killed_at < n, "the bridge finished before it could be killed; raise n"
         assert done.wait(60)
-        time.sleep(0.5)
+        for info in sent:  # every message is with the broker before the bridge comes back
+            info.wait_for_publish(30)
+            assert info.is_published()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert wait_for(lambda: count(db) == n, timeout=60), (killed_at, count(db))
         with db.reading() as s:
