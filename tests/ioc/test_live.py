@@ -69,6 +69,7 @@ def test_cursors_name_transaction_and_row_and_read_the_old_form():
 # --- commit order ------------------------------------------------------------------------------
 
 
+@pytest.mark.committed  # the feed reads only committed rows below the PostgreSQL horizon
 def test_events_are_read_in_commit_order(db, world):
     case_id = _case(db, world)
     start = live.current(db)
@@ -96,6 +97,7 @@ def _drain(db, cur: live.Cursor, want: int) -> tuple[list[live.FeedEvent], live.
 
 
 @pytest.mark.postgres_only
+@pytest.mark.committed  # two writers of their own: real transactions
 @pytest.mark.parametrize("older", ["lower id", "higher id"])
 def test_an_event_whose_lower_id_commits_later_is_still_delivered(db, world, older):
     """Two writers: A takes the lower id, B the higher one and commits first. The feed does not move
@@ -134,6 +136,7 @@ def _run(coro) -> None:
 
 
 @pytest.mark.postgres_only
+@pytest.mark.committed  # two writers of their own: real transactions
 def test_the_hub_delivers_a_lower_id_committed_later(db, world):
     case_id = _case(db, world)
     hub = live.Hub(db)
@@ -162,6 +165,7 @@ def test_the_hub_delivers_a_lower_id_committed_later(db, world):
 # --- bounded catch-up --------------------------------------------------------------------------
 
 
+@pytest.mark.committed  # the feed reads only committed rows below the PostgreSQL horizon
 def test_a_resume_from_far_back_is_told_to_reload_not_replayed(client, db, world):
     case_id = _case(db, world)
     with db.unit_of_work() as s:
@@ -178,6 +182,7 @@ def test_a_resume_from_far_back_is_told_to_reload_not_replayed(client, db, world
     assert live.catch_up(db, live.Cursor()) is None
 
 
+@pytest.mark.committed  # the feed reads only committed rows below the PostgreSQL horizon
 def test_a_resume_that_missed_too_many_events_is_told_to_reload(client, db, world, monkeypatch):
     monkeypatch.setattr(live, "CATCH_UP_MAX_EVENTS", 5)
     monkeypatch.setattr(live, "CATCH_UP_PAGE", 2)
@@ -203,6 +208,7 @@ def test_a_cursor_ahead_of_the_feed_is_told_to_reload(client, db, world):
     assert [f.get("event") for f in got] == [None, "reset", "hello"]
 
 
+@pytest.mark.committed  # the feed reads only committed rows below the PostgreSQL horizon
 def test_recent_alarm_and_case_events_are_replayed(client, db, world):
     case_id = _case(db, world)
     alarm_id = _alarm(db)

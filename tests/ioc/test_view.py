@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import time_machine
 from openpyxl import load_workbook
 
@@ -196,6 +197,7 @@ def _event(db, case_id: int, action: str, seq: int) -> None:
         s.add(CaseEvent(case_id=case_id, seq=seq, at=utcnow(), action=action, to_state="reported"))
 
 
+@pytest.mark.committed  # the feed reads only committed rows below the PostgreSQL horizon
 def test_the_stream_pushes_new_events_and_resumes_from_last_event_id(client, db, history):
     login(client, person(db, ["dispatcher"]))
     case = history.cases[0]
