@@ -81,7 +81,9 @@ def resolve(path: str) -> Target:
         raise StaNotFound(f"there is no entity set {segs[0]!r}")
     ent = E.ENTITIES[m0.group(1)]
     target = Target(ent, lambda a: true(), single=False)
+    plain = False  # the target is exactly the entity with id target.key (the first segment)
     if m0.group(2) is not None:
+        plain = True
         k = _key(m0.group(2))
         target = Target(ent, lambda a, k=k: a.id == k, single=True, key=k, path_ids=[(ent.plural, k)])  # type: ignore[misc]
     for seg in segs[1:]:
@@ -106,12 +108,10 @@ def resolve(path: str) -> Target:
             child_ent = E.entity(nav.target)
             parent_ent, parent_cons = target.ent, target.cons
 
-            def cons(c: E.Alias, pe: E.EntityDef = parent_ent, pc: Cons = parent_cons, nv: E.Nav = nav) -> Any:
-                p = pe.alias()
-                return exists(select(literal(1)).select_from(p).where(pc(p), nv.link(p, c)))
-
+            cons = _navigation(parent_ent, parent_cons, nav, target.key if plain else None)
             parent = (parent_ent.plural, target.key, name) if target.key is not None else None
-            hint = target.key if (parent_ent.plural == "Datastreams" and name == "Observations") else None
+            hint = target.key if (plain and parent_ent.plural == "Datastreams" and name == "Observations") else None
+            plain = False
             single = not nav.many
             new = Target(child_ent, cons, single, parent=parent, count_hint=hint, path_ids=target.path_ids)
             if key is not None:
@@ -133,6 +133,40 @@ def resolve(path: str) -> Target:
             continue
         raise StaNotFound(f"{target.ent.name} has no property or navigation {name!r}")
     return target
+
+
+def _navigation(parent_ent: E.EntityDef, parent_cons: Cons, nav: E.Nav, key: int | None) -> Cons:
+    """The condition on a child alias for the children of one parent reached by ``nav``.
+
+    Written on the child's own key columns, so that both databases plan it from an index on the
+    filtered key: ``/Datastreams(1)/Observations`` is ``datastream_id = 1``. A parent known only by a
+    longer path (``/Things(1)/Datastreams(2)/Observations``) is one uncorrelated scalar subquery,
+    evaluated once (no row: no children). Never a correlated ``EXISTS`` per child row.
+    """
+
+    def parent_id() -> Any:
+        if key is not None:
+            return key
+        p = parent_ent.alias()
+        return select(p.id).where(parent_cons(p)).limit(1).correlate(None).scalar_subquery()
+
+    if nav.by_parent_id is not None:
+        by_parent_id = nav.by_parent_id
+        return lambda c: by_parent_id(c, parent_id())
+    if nav.child_id_of is not None:
+        child_id_of = nav.child_id_of
+
+        def to_one(c: E.Alias) -> Any:
+            p = parent_ent.alias()
+            return c.id == select(child_id_of(p)).where(parent_cons(p)).limit(1).correlate(None).scalar_subquery()
+
+        return to_one
+
+    def linked(c: E.Alias) -> Any:  # pragma: no cover - every navigation has one of the two above
+        p = parent_ent.alias()
+        return exists(select(literal(1)).select_from(p).where(parent_cons(p), nav.link(p, c)))
+
+    return linked
 
 
 @dataclass
