@@ -138,16 +138,20 @@ def _observation_foi(a: Alias) -> Any:
 
 
 def _foi_observations(child: Alias, pid: Any) -> Any:
+    """Observations of a feature: their own ``foi_id``, or none and their datastream's default one.
+    A flat OR of three terms, each planned from an index (``ix_sensing_observation_foi`` and the two
+    (stream, time) indexes)."""
     ds = aliased(m.Datastream)
     mds = aliased(m.MultiDatastream)
     return or_(
         child.foi_id == pid,
         and_(
+            child.datastream_id.in_(select(ds.id).where(ds.default_foi_id == pid).correlate_except(ds)),
             child.foi_id.is_(None),
-            or_(
-                child.datastream_id.in_(select(ds.id).where(ds.default_foi_id == pid).correlate_except(ds)),
-                child.multi_datastream_id.in_(select(mds.id).where(mds.default_foi_id == pid).correlate_except(mds)),
-            ),
+        ),
+        and_(
+            child.multi_datastream_id.in_(select(mds.id).where(mds.default_foi_id == pid).correlate_except(mds)),
+            child.foi_id.is_(None),
         ),
     )
 

@@ -55,6 +55,7 @@ class Target:
     parent: tuple[str, int, str] | None = None  # (parent entity set, parent id, navigation) for POST
     key: int | None = None
     count_hint: int | None = None  # datastream id whose raw count answers $count
+    series: bool = False  # the observations of one datastream: in time order unless $orderby says otherwise
     path_ids: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -113,7 +114,8 @@ def resolve(path: str) -> Target:
             hint = target.key if (plain and parent_ent.plural == "Datastreams" and name == "Observations") else None
             plain = False
             single = not nav.many
-            new = Target(child_ent, cons, single, parent=parent, count_hint=hint, path_ids=target.path_ids)
+            series = _series(parent_ent, name)
+            new = Target(child_ent, cons, single, parent=parent, count_hint=hint, series=series, path_ids=target.path_ids)
             if key is not None:
                 k = _key(key)
                 new = Target(
@@ -195,7 +197,16 @@ def bounded(ctx: Ctx) -> AbstractContextManager[None]:
     return bounded_time(ctx.session, ctx.budget)
 
 
-def _order(ent: E.EntityDef, a: E.Alias, opts: Options, dialect: str) -> list[Any]:
+def _series(parent: E.EntityDef, nav_name: str) -> bool:
+    return nav_name == "Observations" and parent.plural in ("Datastreams", "MultiDatastreams")
+
+
+def _order(ent: E.EntityDef, a: E.Alias, opts: Options, dialect: str, *, series: bool = False) -> list[Any]:
+    """``$orderby`` then the id. The observations of one datastream come in time order by default:
+    the index on (datastream, time) answers both the condition and the order, where an order by id
+    alone would scan the table in id order (or sort every observation of the datastream)."""
+    if series and not opts.orderby:
+        return [a.phenomenon_us.asc(), a.id.asc()]
     out = []
     t = Translator(ent, a, dialect)
     for node, desc in opts.orderby:
@@ -269,7 +280,8 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     top = DEFAULT_TOP if opts.top is None else opts.top
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
-    stmt = stmt.select_from(a).where(where).order_by(*_order(ent, a, opts, ctx.dialect))
+    order = _order(ent, a, opts, ctx.dialect, series=target.series)
+    stmt = stmt.select_from(a).where(where).order_by(*order)
     rows = ctx.rows(stmt.limit(top + 1).offset(opts.skip))
     more = top > 0 and len(rows) > top  # $top=0 asks for no entities: no next page either
     rows = rows[:top]
@@ -277,7 +289,7 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     build = _builder(ctx, ent, spans, opts, navs)
     items = [build(r) for r in rows]
     parents = (
-        select(a.id).where(where).order_by(*_order(ent, a, opts, ctx.dialect)).limit(top).offset(opts.skip)
+        select(a.id).where(where).order_by(*order).limit(top).offset(opts.skip)
         if len(rows) > 500  # a long list of ids is cheaper to select again than to bind
         else None
     )
@@ -341,7 +353,8 @@ def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     ent = target.ent
     a = ent.alias()
     top = DEFAULT_TOP if opts.top is None else opts.top
-    stmt = select(a.id).where(target.cons(a), _where(ctx, ent, a, opts)).order_by(a.id).limit(top).offset(opts.skip)
+    order = _order(ent, a, Options(), ctx.dialect, series=target.series)
+    stmt = select(a.id).where(target.cons(a), _where(ctx, ent, a, opts)).order_by(*order).limit(top).offset(opts.skip)
     links = [{"@iot.selfLink": f"{ctx.base}/{ent.plural}({r[0]})"} for r in ctx.rows(stmt)]
     return links[0] if target.single and links else {"value": links}
 
@@ -364,17 +377,12 @@ def _expand(
             _expand_latest(ctx, by_id, id_set, sub, navs)
             continue
         cols, spans = E.columns(child_ent, c, props)
+        series = _series(ent, nav_name)
         where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
-        order = _order(child_ent, c, sub, ctx.dialect)
+        order = _order(child_ent, c, sub, ctx.dialect, series=series)
         top = DEFAULT_TOP if sub.top is None else sub.top
         if nav.many:
-            rn = func.row_number().over(partition_by=p.id, order_by=order).label("rn")
-            inner = select(p.id.label("pid"), *cols, rn).select_from(c).join(p, true()).where(where).subquery()
-            stmt = (
-                select(inner)
-                .where(inner.c.rn > sub.skip, inner.c.rn <= sub.skip + top + 1)
-                .order_by(inner.c.pid, inner.c.rn)
-            )
+            stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), cols, series=series, id_set=id_set, top=top)
         else:
             stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where).order_by(p.id)
         # At most one row more than the response has room for (besides each parent's look-ahead row):
@@ -411,6 +419,58 @@ def _expand(
                     item[nav_name] = child_items[0]
         if sub.expand:
             _expand(ctx, child_ent, children_by_id, sub)
+
+
+def _first_children(
+    ctx: Ctx,
+    ent: E.EntityDef,
+    nav: E.Nav,
+    child_ent: E.EntityDef,
+    sub: Options,
+    aliases: tuple[E.Alias, E.Alias],
+    cols: list[Any],
+    *,
+    series: bool,
+    id_set: Any,
+    top: int,
+) -> Any:
+    """The first ``$skip + $top + 1`` children of every parent in one query, as rows of (parent id,
+    the child's columns, its rank), each parent's read from the index on the child's key in order and
+    stopped after those rows (never every child of a parent ranked to keep a few).
+
+    PostgreSQL: a ``LATERAL`` subquery per parent. SQLite (no ``LATERAL``): the ranked window of the
+    children whose ids a correlated subquery lists (each a ``LIMIT`` on the index, then found by id).
+    """
+    p, c = aliases
+    first = sub.skip + top + 1
+    if ctx.dialect == "postgresql":
+        rank = func.row_number().over(order_by=_order(child_ent, c, sub, ctx.dialect, series=series)).label("rn")
+        per_parent = (
+            select(*cols, rank)
+            .select_from(c)
+            .where(nav.link(p, c), _where(ctx, child_ent, c, sub))
+            .order_by(*_order(child_ent, c, sub, ctx.dialect, series=series))
+            .limit(first)
+            .lateral()
+        )
+        return (
+            select(p.id.label("pid"), per_parent)
+            .select_from(p)
+            .join(per_parent, true())
+            .where(p.id.in_(id_set), per_parent.c.rn > sub.skip)
+            .order_by(p.id, per_parent.c.rn)
+        )
+    c2 = child_ent.alias()
+    first_ids = (
+        select(c2.id)
+        .where(nav.link(p, c2), _where(ctx, child_ent, c2, sub))
+        .order_by(*_order(child_ent, c2, sub, ctx.dialect, series=series))
+        .limit(first)
+    )
+    where = and_(p.id.in_(id_set), nav.link(p, c), c.id.in_(first_ids))
+    rank = func.row_number().over(partition_by=p.id, order_by=_order(child_ent, c, sub, ctx.dialect, series=series))
+    inner = select(p.id.label("pid"), *cols, rank.label("rn")).select_from(c).join(p, true()).where(where).subquery()
+    return select(inner).where(inner.c.rn > sub.skip).order_by(inner.c.pid, inner.c.rn)
 
 
 # Where each Observation property is found when the observation is read from sensing_latest (the
@@ -498,7 +558,11 @@ def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:
 def _count_children(
     ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, id_set: Any
 ) -> dict[int, int]:
-    """``$count`` inside ``$expand``: the children of every parent counted in one grouped query."""
+    """``$count`` inside ``$expand``: the children of every parent counted in one grouped query (the
+    observations of datastreams without a filter: the running counts kept by ingest)."""
+    if ent.plural == "Datastreams" and child.plural == "Observations" and sub.filter is None:
+        stmt = select(Latest.datastream_id, Latest.raw_count).where(Latest.datastream_id.in_(id_set))
+        return {pid: int(n) for pid, n in ctx.rows(stmt)}
     p, c = ent.alias(), child.alias()
     stmt = (
         select(p.id, func.count())
@@ -521,7 +585,7 @@ def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
         select(a.datastream_id, *cols)
         .select_from(a)
         .where(target.cons(a), _where(ctx, ent, a, opts))
-        .order_by(*_order(ent, a, opts, ctx.dialect))
+        .order_by(*_order(ent, a, opts, ctx.dialect, series=target.series))
         .limit(top)
         .offset(opts.skip)
     )
