@@ -19,7 +19,7 @@ from sqlalchemy import event, text
 from countyos.core.db import Database
 from countyos.sensing.service.times import iso
 from tests.sensing.sta_helpers import machine
-from tests.sensing.sta_world import STA, StaWorld, build
+from tests.sensing.sta_world import STA, StaWorld, _datastream, build
 
 ROWS = 20_000  # observations added to the three datastreams of the world
 START_US = 1_780_000_000_000_000  # 2026-05-28, one observation a minute from here
@@ -47,8 +47,30 @@ def loaded(client, db: Database) -> Loaded:
                 ),
                 {"last": ROWS // 3 - 1, "ds": ds, "start": START_US, "n": n, "step": STEP_US // 3},
             )
+    # a third station with its own feature and a few observations: the feature whose observations are read
+    small = {
+        "name": "small",
+        "description": "a station with few observations",
+        "Locations": [
+            {
+                "name": "bridge",
+                "description": "bridge",
+                "encodingType": "application/geo+json",
+                "location": {"type": "Point", "coordinates": [119.3, 28.6]},
+            }
+        ],
+        "Datastreams": [
+            _datastream(
+                "level", "metre", "m", "radar", "level", [{"phenomenonTime": "2026-05-03T00:00:00Z", "result": 1}]
+            )
+        ],
+    }
+    r = client.post(f"{STA}/Things", json=small, headers=machine(db))
+    assert r.status_code == 201, r.text
+    with db.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
-    foi = client.get(f"{STA}/FeaturesOfInterest").json()["value"][0]["@iot.id"]
+    features = client.get(f"{STA}/FeaturesOfInterest", params={"$orderby": "id desc", "$top": "1"}).json()
+    foi = features["value"][0]["@iot.id"]
     newest = client.get(f"{STA}/Datastreams({world.level})/Observations", params={"$top": "1"}).json()
     return Loaded(world, foi, newest["value"][0]["@iot.id"])
 
@@ -80,7 +102,8 @@ def _reads(x: Loaded) -> list[tuple[str, dict[str, str]]]:
         (
             "Things",
             {
-                "$expand": "Datastreams($expand=ObservedProperty,Observations($top=3;$orderby=phenomenonTime desc)),Locations"
+                "$expand": "Datastreams($expand=ObservedProperty,Observations($top=3;$orderby=phenomenonTime desc)),"
+                "Locations"
             },
         ),
     ]

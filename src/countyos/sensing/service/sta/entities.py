@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, null, or_, select
+from sqlalchemy import Boolean, ColumnElement, FromClause, Select, and_, any_, func, literal_column, null, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 
 from countyos.sensing import models as m
@@ -137,23 +138,68 @@ def _observation_foi(a: Alias) -> Any:
     )
 
 
+class _PerDialect(ColumnElement[Any]):
+    """One condition written two ways: for PostgreSQL and for the other backends (SQLite)."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, postgresql: ColumnElement[Any], other: ColumnElement[Any]) -> None:
+        self.postgresql = postgresql
+        self.other = other
+
+
+@compiles(_PerDialect)
+def _per_dialect(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.other, **kw))
+
+
+@compiles(_PerDialect, "postgresql")
+def _per_dialect_pg(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.postgresql, **kw))
+
+
 def _foi_observations(child: Alias, pid: Any) -> Any:
     """Observations of a feature: their own ``foi_id``, or none and their datastream's default one.
-    A flat OR of three terms, each planned from an index (``ix_sensing_observation_foi`` and the two
-    (stream, time) indexes)."""
+
+    An OR of three conditions, each planned from an index (``ix_sensing_observation_foi`` and the two
+    (stream, time) indexes). PostgreSQL combines them in a bitmap when each compares a column with
+    values: the datastreams are one array (``= ANY``), evaluated once. SQLite estimates every
+    ``IN (subquery)`` at many rows; the datastreams' observations are joined instead (few
+    datastreams, each from its index), then found by id.
+    """
     ds = aliased(m.Datastream)
     mds = aliased(m.MultiDatastream)
-    return or_(
-        child.foi_id == pid,
-        and_(
-            child.datastream_id.in_(select(ds.id).where(ds.default_foi_id == pid).correlate_except(ds)),
-            child.foi_id.is_(None),
-        ),
+    own = child.foi_id == pid
+    none = literal_column("'{}'::integer[]")  # (an expression around the subquery: = ANY of an array)
+    streams = func.coalesce(
+        select(func.array_agg(ds.id)).where(ds.default_foi_id == pid).correlate_except(ds).scalar_subquery(), none
+    )
+    multi = func.coalesce(
+        select(func.array_agg(mds.id)).where(mds.default_foi_id == pid).correlate_except(mds).scalar_subquery(), none
+    )
+    postgresql = or_(
+        own,
+        and_(child.datastream_id == any_(streams), child.foi_id.is_(None)),
+        and_(child.multi_datastream_id == any_(multi), child.foi_id.is_(None)),
+    )
+    o = aliased(m.Observation)
+    by_stream = (
+        select(o.id)
+        .select_from(ds)
+        .join(o, o.datastream_id == ds.id)
+        .where(ds.default_foi_id == pid, o.foi_id.is_(None))
+        .correlate_except(ds, o)
+    )
+    other = or_(
+        own,
+        child.id.in_(by_stream),
         and_(
             child.multi_datastream_id.in_(select(mds.id).where(mds.default_foi_id == pid).correlate_except(mds)),
             child.foi_id.is_(None),
         ),
     )
+    return _PerDialect(postgresql, other)
 
 
 def _mds_properties(child: Alias, pid: Any) -> Any:
@@ -219,9 +265,7 @@ ENTITIES: dict[str, EntityDef] = {
         {"id": Prop(_id, "id"), "time": Prop(col("time"), "dt")},
         {
             "Thing": _fk_to_one("Things", "thing_id"),
-            "Locations": _via(
-                "Locations", m.historical_location_location, "historical_location_id", "location_id"
-            ),
+            "Locations": _via("Locations", m.historical_location_location, "historical_location_id", "location_id"),
         },
         required=("time",),
     ),

@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from countyos.sensing import models as m
 from countyos.sensing.models import Latest, ObservationExtra
 from countyos.sensing.service import geometry
 from countyos.sensing.service.sta import entities as E
@@ -56,6 +57,7 @@ class Target:
     key: int | None = None
     count_hint: int | None = None  # datastream id whose raw count answers $count
     series: bool = False  # the observations of one datastream: in time order unless $orderby says otherwise
+    feature: int | None = None  # FeaturesOfInterest(feature)/Observations: see _prepared
     path_ids: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -112,10 +114,13 @@ def resolve(path: str) -> Target:
             cons = _navigation(parent_ent, parent_cons, nav, target.key if plain else None)
             parent = (parent_ent.plural, target.key, name) if target.key is not None else None
             hint = target.key if (plain and parent_ent.plural == "Datastreams" and name == "Observations") else None
-            plain = False
             single = not nav.many
             series = _series(parent_ent, name)
-            new = Target(child_ent, cons, single, parent=parent, count_hint=hint, series=series, path_ids=target.path_ids)
+            new = Target(
+                child_ent, cons, single, parent=parent, count_hint=hint, series=series, path_ids=target.path_ids
+            )
+            if plain and parent_ent.plural == "FeaturesOfInterest" and name == "Observations":
+                new.feature = target.key
             if key is not None:
                 k = _key(key)
                 new = Target(
@@ -128,7 +133,7 @@ def resolve(path: str) -> Target:
                 )
             elif single:
                 new.key = None
-            target = new
+            target, plain = new, False
             continue
         if name in target.ent.props and key is None:
             target.prop = name
@@ -273,7 +278,28 @@ def _where(ctx: Ctx, ent: E.EntityDef, a: E.Alias, opts: Options) -> ColumnEleme
     return Translator(ent, a, ctx.dialect).condition(opts.filter)
 
 
+def _prepared(ctx: Ctx, target: Target) -> Target:
+    """``FeaturesOfInterest(id)/Observations``: the feature's datastreams are read first (a few rows),
+    so that both planners see the observations' condition as values of indexed columns and estimate
+    it from their statistics (a subquery of unknown size is planned as a scan of every observation)."""
+    if target.feature is None:
+        return target
+    k = target.feature
+    ds = ctx.rows(select(m.Datastream.id).where(m.Datastream.default_foi_id == k))
+    mds = ctx.rows(select(m.MultiDatastream.id).where(m.MultiDatastream.default_foi_id == k))
+
+    def cons(o: E.Alias) -> Any:
+        return or_(
+            o.foi_id == k,
+            and_(o.datastream_id.in_([r[0] for r in ds]), o.foi_id.is_(None)),
+            and_(o.multi_datastream_id.in_([r[0] for r in mds]), o.foi_id.is_(None)),
+        )
+
+    return replace(target, cons=cons, feature=None)
+
+
 def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str, str], path: str) -> dict[str, Any]:
+    target = _prepared(ctx, target)
     ent = target.ent
     a = ent.alias()
     where = and_(target.cons(a), _where(ctx, ent, a, opts))
@@ -315,6 +341,7 @@ def _by_id(items: list[dict[str, Any]], ids: list[int]) -> dict[int, list[dict[s
 
 
 def count(ctx: Ctx, target: Target, opts: Options) -> int:
+    target = _prepared(ctx, target)
     if target.count_hint is not None and opts.filter is None:
         latest = ctx.session.get(Latest, target.count_hint)
         return int(latest.raw_count) if latest else 0
@@ -350,6 +377,7 @@ def read_property(ctx: Ctx, target: Target) -> Any:
 
 
 def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
+    target = _prepared(ctx, target)
     ent = target.ent
     a = ent.alias()
     top = DEFAULT_TOP if opts.top is None else opts.top
@@ -379,7 +407,6 @@ def _expand(
         cols, spans = E.columns(child_ent, c, props)
         series = _series(ent, nav_name)
         where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
-        order = _order(child_ent, c, sub, ctx.dialect, series=series)
         top = DEFAULT_TOP if sub.top is None else sub.top
         if nav.many:
             stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), cols, series=series, id_set=id_set, top=top)
@@ -576,6 +603,7 @@ def _count_children(
 
 def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     """Observations grouped per datastream as ``components`` + ``dataArray`` (the dataArray extension)."""
+    target = _prepared(ctx, target)
     ent = target.ent
     a = ent.alias()
     comps = [n for n in (opts.select or ["id", "phenomenonTime", "result"]) if n in ent.props]
