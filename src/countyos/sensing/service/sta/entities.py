@@ -171,7 +171,8 @@ def _foi_observations(child: Alias, pid: Any) -> Any:
     ds = aliased(m.Datastream)
     mds = aliased(m.MultiDatastream)
     own = child.foi_id == pid
-    none = literal_column("'{}'::integer[]")  # (an expression around the subquery: = ANY of an array)
+    # coalesce: an expression around the subquery, so that it is = ANY of one array (not of its rows)
+    none: ColumnElement[Any] = literal_column("'{}'::integer[]")
     streams = func.coalesce(
         select(func.array_agg(ds.id)).where(ds.default_foi_id == pid).correlate_except(ds).scalar_subquery(), none
     )

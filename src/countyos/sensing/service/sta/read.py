@@ -495,8 +495,8 @@ def _first_children(
         .limit(first)
     )
     where = and_(p.id.in_(id_set), nav.link(p, c), c.id.in_(first_ids))
-    rank = func.row_number().over(partition_by=p.id, order_by=_order(child_ent, c, sub, ctx.dialect, series=series))
-    inner = select(p.id.label("pid"), *cols, rank.label("rn")).select_from(c).join(p, true()).where(where).subquery()
+    ranked = func.row_number().over(partition_by=p.id, order_by=_order(child_ent, c, sub, ctx.dialect, series=series))
+    inner = select(p.id.label("pid"), *cols, ranked.label("rn")).select_from(c).join(p, true()).where(where).subquery()
     return select(inner).where(inner.c.rn > sub.skip).order_by(inner.c.pid, inner.c.rn)
 
 
