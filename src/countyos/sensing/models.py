@@ -280,6 +280,13 @@ class Observation(Base):
             sqlite_where=Column("multi_datastream_id").isnot(None),
             postgresql_where=Column("multi_datastream_id").isnot(None),
         ),
+        # FeaturesOfInterest(id)/Observations: the few rows with their own feature (most have none)
+        Index(
+            "ix_sensing_observation_foi",
+            "foi_id",
+            sqlite_where=Column("foi_id").isnot(None),
+            postgresql_where=Column("foi_id").isnot(None),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

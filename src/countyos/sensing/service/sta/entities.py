@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, null, or_, select
+from sqlalchemy import Boolean, ColumnElement, FromClause, Select, and_, any_, func, literal_column, null, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 
 from countyos.sensing import models as m
@@ -38,6 +39,12 @@ class Nav:
     many: bool
     # condition linking a parent alias and a child alias (used for filters and expands)
     link: Callable[[Alias, Alias], ColumnElement[Any]]
+    # to-many: the children of the parent with this id (a number or an uncorrelated scalar subquery),
+    # as a condition on the child's own key columns, so that a path like /Datastreams(1)/Observations
+    # is planned from an index on the child (``datastream_id = ?``) and not as a correlated EXISTS
+    by_parent_id: Callable[[Alias, Any], ColumnElement[Any]] | None = None
+    # to-one: the child's id as an expression of the parent row (e.g. the parent's foreign key)
+    child_id_of: Callable[[Alias], ColumnElement[Any]] | None = None
 
 
 @dataclass
@@ -68,21 +75,29 @@ def _geo_out(v: Any) -> Any:
     return v
 
 
-def _fk_to_one(fk: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
-    return lambda parent, child: child.id == getattr(parent, fk)
+def _to_one(target: str, child_id_of: Callable[[Alias], ColumnElement[Any]]) -> Nav:
+    return Nav(target, False, lambda parent, child: child.id == child_id_of(parent), child_id_of=child_id_of)
 
 
-def _fk_to_many(fk: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
-    return lambda parent, child: getattr(child, fk) == parent.id
+def _to_many(target: str, by_parent_id: Callable[[Alias, Any], ColumnElement[Any]]) -> Nav:
+    return Nav(target, True, lambda parent, child: by_parent_id(child, parent.id), by_parent_id=by_parent_id)
 
 
-def _via(table: Any, parent_col: str, child_col: str) -> Callable[[Alias, Alias], ColumnElement[Any]]:
-    def link(parent: Alias, child: Alias) -> Any:
+def _fk_to_one(target: str, fk: str) -> Nav:
+    return _to_one(target, lambda parent: getattr(parent, fk))
+
+
+def _fk_to_many(target: str, fk: str) -> Nav:
+    return _to_many(target, lambda child, pid: getattr(child, fk) == pid)
+
+
+def _via(target: str, table: Any, parent_col: str, child_col: str) -> Nav:
+    def by_parent_id(child: Alias, pid: Any) -> Any:
         t = table.alias()
         # correlate_except: the parent may belong to a query two levels up (a $filter across the link)
-        return child.id.in_(select(t.c[child_col]).where(t.c[parent_col] == parent.id).correlate_except(t))
+        return child.id.in_(select(t.c[child_col]).where(t.c[parent_col] == pid).correlate_except(t))
 
-    return link
+    return _to_many(target, by_parent_id)
 
 
 def _extra(name: str) -> Callable[[Alias], ColumnElement[Any]]:
@@ -123,31 +138,79 @@ def _observation_foi(a: Alias) -> Any:
     )
 
 
-def _foi_observations(parent: Alias, child: Alias) -> Any:
+class _PerDialect(ColumnElement[Any]):
+    """One condition written two ways: for PostgreSQL and for the other backends (SQLite)."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, postgresql: ColumnElement[Any], other: ColumnElement[Any]) -> None:
+        self.postgresql = postgresql
+        self.other = other
+
+
+@compiles(_PerDialect)
+def _per_dialect(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.other, **kw))
+
+
+@compiles(_PerDialect, "postgresql")
+def _per_dialect_pg(element: _PerDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.postgresql, **kw))
+
+
+def _foi_observations(child: Alias, pid: Any) -> Any:
+    """Observations of a feature: their own ``foi_id``, or none and their datastream's default one.
+
+    An OR of three conditions, each planned from an index (``ix_sensing_observation_foi`` and the two
+    (stream, time) indexes). PostgreSQL combines them in a bitmap when each compares a column with
+    values: the datastreams are one array (``= ANY``), evaluated once. SQLite estimates every
+    ``IN (subquery)`` at many rows; the datastreams' observations are joined instead (few
+    datastreams, each from its index), then found by id.
+    """
     ds = aliased(m.Datastream)
     mds = aliased(m.MultiDatastream)
-    return or_(
-        child.foi_id == parent.id,
+    own = child.foi_id == pid
+    # coalesce: an expression around the subquery, so that it is = ANY of one array (not of its rows)
+    none: ColumnElement[Any] = literal_column("'{}'::integer[]")
+    streams = func.coalesce(
+        select(func.array_agg(ds.id)).where(ds.default_foi_id == pid).correlate_except(ds).scalar_subquery(), none
+    )
+    multi = func.coalesce(
+        select(func.array_agg(mds.id)).where(mds.default_foi_id == pid).correlate_except(mds).scalar_subquery(), none
+    )
+    postgresql = or_(
+        own,
+        and_(child.datastream_id == any_(streams), child.foi_id.is_(None)),
+        and_(child.multi_datastream_id == any_(multi), child.foi_id.is_(None)),
+    )
+    o = aliased(m.Observation)
+    by_stream = (
+        select(o.id)
+        .select_from(ds)
+        .join(o, o.datastream_id == ds.id)
+        .where(ds.default_foi_id == pid, o.foi_id.is_(None))
+        .correlate_except(ds, o)
+    )
+    other = or_(
+        own,
+        child.id.in_(by_stream),
         and_(
+            child.multi_datastream_id.in_(select(mds.id).where(mds.default_foi_id == pid).correlate_except(mds)),
             child.foi_id.is_(None),
-            or_(
-                child.datastream_id.in_(select(ds.id).where(ds.default_foi_id == parent.id).correlate_except(ds)),
-                child.multi_datastream_id.in_(
-                    select(mds.id).where(mds.default_foi_id == parent.id).correlate_except(mds)
-                ),
-            ),
         ),
     )
+    return _PerDialect(postgresql, other)
 
 
-def _mds_properties(parent: Alias, child: Alias) -> Any:
+def _mds_properties(child: Alias, pid: Any) -> Any:
     p = aliased(m.MultiDatastreamProperty)
-    return child.id.in_(select(p.observed_property_id).where(p.multi_datastream_id == parent.id).correlate_except(p))
+    return child.id.in_(select(p.observed_property_id).where(p.multi_datastream_id == pid).correlate_except(p))
 
 
-def _op_mds(parent: Alias, child: Alias) -> Any:
+def _op_mds(child: Alias, pid: Any) -> Any:
     p = aliased(m.MultiDatastreamProperty)
-    return child.id.in_(select(p.multi_datastream_id).where(p.observed_property_id == parent.id).correlate_except(p))
+    return child.id.in_(select(p.multi_datastream_id).where(p.observed_property_id == pid).correlate_except(p))
 
 
 def _common(*, name: bool = True, description: bool = True, properties: bool = True) -> dict[str, Prop]:
@@ -172,10 +235,10 @@ ENTITIES: dict[str, EntityDef] = {
         m.Thing,
         _common(),
         {
-            "Locations": Nav("Locations", True, _via(m.thing_location, "thing_id", "location_id")),
-            "HistoricalLocations": Nav("HistoricalLocations", True, _fk_to_many("thing_id")),
-            "Datastreams": Nav("Datastreams", True, _fk_to_many("thing_id")),
-            "MultiDatastreams": Nav("MultiDatastreams", True, _fk_to_many("thing_id")),
+            "Locations": _via("Locations", m.thing_location, "thing_id", "location_id"),
+            "HistoricalLocations": _fk_to_many("HistoricalLocations", "thing_id"),
+            "Datastreams": _fk_to_many("Datastreams", "thing_id"),
+            "MultiDatastreams": _fk_to_many("MultiDatastreams", "thing_id"),
         },
         required=("name",),
     ),
@@ -189,11 +252,9 @@ ENTITIES: dict[str, EntityDef] = {
             "location": Prop(col("location"), "geo", geo=("lon", "lat")),
         },
         {
-            "Things": Nav("Things", True, _via(m.thing_location, "location_id", "thing_id")),
-            "HistoricalLocations": Nav(
-                "HistoricalLocations",
-                True,
-                _via(m.historical_location_location, "location_id", "historical_location_id"),
+            "Things": _via("Things", m.thing_location, "location_id", "thing_id"),
+            "HistoricalLocations": _via(
+                "HistoricalLocations", m.historical_location_location, "location_id", "historical_location_id"
             ),
         },
         required=("name", "encodingType", "location"),
@@ -204,10 +265,8 @@ ENTITIES: dict[str, EntityDef] = {
         m.HistoricalLocation,
         {"id": Prop(_id, "id"), "time": Prop(col("time"), "dt")},
         {
-            "Thing": Nav("Things", False, _fk_to_one("thing_id")),
-            "Locations": Nav(
-                "Locations", True, _via(m.historical_location_location, "historical_location_id", "location_id")
-            ),
+            "Thing": _fk_to_one("Things", "thing_id"),
+            "Locations": _via("Locations", m.historical_location_location, "historical_location_id", "location_id"),
         },
         required=("time",),
     ),
@@ -217,8 +276,8 @@ ENTITIES: dict[str, EntityDef] = {
         m.Sensor,
         {**_common(), "encodingType": Prop(col("encoding_type"), "str"), "metadata": Prop(col("meta"), "str")},
         {
-            "Datastreams": Nav("Datastreams", True, _fk_to_many("sensor_id")),
-            "MultiDatastreams": Nav("MultiDatastreams", True, _fk_to_many("sensor_id")),
+            "Datastreams": _fk_to_many("Datastreams", "sensor_id"),
+            "MultiDatastreams": _fk_to_many("MultiDatastreams", "sensor_id"),
         },
         required=("name", "encodingType", "metadata"),
     ),
@@ -228,8 +287,8 @@ ENTITIES: dict[str, EntityDef] = {
         m.ObservedProperty,
         {**_common(), "definition": Prop(col("definition"), "str")},
         {
-            "Datastreams": Nav("Datastreams", True, _fk_to_many("observed_property_id")),
-            "MultiDatastreams": Nav("MultiDatastreams", True, _op_mds),
+            "Datastreams": _fk_to_many("Datastreams", "observed_property_id"),
+            "MultiDatastreams": _to_many("MultiDatastreams", _op_mds),
         },
         required=("name", "definition"),
     ),
@@ -246,10 +305,10 @@ ENTITIES: dict[str, EntityDef] = {
             "resultTime": Prop(lambda a: null(), "interval", extra=lambda a: [null()]),
         },
         {
-            "Thing": Nav("Things", False, _fk_to_one("thing_id")),
-            "Sensor": Nav("Sensors", False, _fk_to_one("sensor_id")),
-            "ObservedProperty": Nav("ObservedProperties", False, _fk_to_one("observed_property_id")),
-            "Observations": Nav("Observations", True, _fk_to_many("datastream_id")),
+            "Thing": _fk_to_one("Things", "thing_id"),
+            "Sensor": _fk_to_one("Sensors", "sensor_id"),
+            "ObservedProperty": _fk_to_one("ObservedProperties", "observed_property_id"),
+            "Observations": _fk_to_many("Observations", "datastream_id"),
         },
         required=("name", "unitOfMeasurement", "observationType", "Thing", "Sensor", "ObservedProperty"),
     ),
@@ -267,10 +326,10 @@ ENTITIES: dict[str, EntityDef] = {
             "resultTime": Prop(lambda a: null(), "interval", extra=lambda a: [null()]),
         },
         {
-            "Thing": Nav("Things", False, _fk_to_one("thing_id")),
-            "Sensor": Nav("Sensors", False, _fk_to_one("sensor_id")),
-            "ObservedProperties": Nav("ObservedProperties", True, _mds_properties),
-            "Observations": Nav("Observations", True, _fk_to_many("multi_datastream_id")),
+            "Thing": _fk_to_one("Things", "thing_id"),
+            "Sensor": _fk_to_one("Sensors", "sensor_id"),
+            "ObservedProperties": _to_many("ObservedProperties", _mds_properties),
+            "Observations": _fk_to_many("Observations", "multi_datastream_id"),
         },
         required=("name", "unitOfMeasurements", "multiObservationDataTypes", "Thing", "Sensor", "ObservedProperties"),
     ),
@@ -288,9 +347,9 @@ ENTITIES: dict[str, EntityDef] = {
             "parameters": Prop(_extra("parameters"), "json"),
         },
         {
-            "Datastream": Nav("Datastreams", False, _fk_to_one("datastream_id")),
-            "MultiDatastream": Nav("MultiDatastreams", False, _fk_to_one("multi_datastream_id")),
-            "FeatureOfInterest": Nav("FeaturesOfInterest", False, lambda p, c: c.id == _observation_foi(p)),
+            "Datastream": _fk_to_one("Datastreams", "datastream_id"),
+            "MultiDatastream": _fk_to_one("MultiDatastreams", "multi_datastream_id"),
+            "FeatureOfInterest": _to_one("FeaturesOfInterest", _observation_foi),
         },
         required=("result",),
     ),
@@ -303,7 +362,7 @@ ENTITIES: dict[str, EntityDef] = {
             "encodingType": Prop(col("encoding_type"), "str"),
             "feature": Prop(col("feature"), "geo", geo=("lon", "lat")),
         },
-        {"Observations": Nav("Observations", True, _foi_observations)},
+        {"Observations": _to_many("Observations", _foi_observations)},
         required=("name", "encodingType", "feature"),
     ),
 }

@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from countyos.sensing import models as m
 from countyos.sensing.models import Latest, ObservationExtra
 from countyos.sensing.service import geometry
 from countyos.sensing.service.sta import entities as E
@@ -55,6 +56,8 @@ class Target:
     parent: tuple[str, int, str] | None = None  # (parent entity set, parent id, navigation) for POST
     key: int | None = None
     count_hint: int | None = None  # datastream id whose raw count answers $count
+    series: bool = False  # the observations of one datastream: in time order unless $orderby says otherwise
+    feature: int | None = None  # FeaturesOfInterest(feature)/Observations: see _prepared
     path_ids: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -81,7 +84,9 @@ def resolve(path: str) -> Target:
         raise StaNotFound(f"there is no entity set {segs[0]!r}")
     ent = E.ENTITIES[m0.group(1)]
     target = Target(ent, lambda a: true(), single=False)
+    plain = False  # the target is exactly the entity with id target.key (the first segment)
     if m0.group(2) is not None:
+        plain = True
         k = _key(m0.group(2))
         target = Target(ent, lambda a, k=k: a.id == k, single=True, key=k, path_ids=[(ent.plural, k)])  # type: ignore[misc]
     for seg in segs[1:]:
@@ -106,14 +111,16 @@ def resolve(path: str) -> Target:
             child_ent = E.entity(nav.target)
             parent_ent, parent_cons = target.ent, target.cons
 
-            def cons(c: E.Alias, pe: E.EntityDef = parent_ent, pc: Cons = parent_cons, nv: E.Nav = nav) -> Any:
-                p = pe.alias()
-                return exists(select(literal(1)).select_from(p).where(pc(p), nv.link(p, c)))
-
+            cons = _navigation(parent_ent, parent_cons, nav, target.key if plain else None)
             parent = (parent_ent.plural, target.key, name) if target.key is not None else None
-            hint = target.key if (parent_ent.plural == "Datastreams" and name == "Observations") else None
+            hint = target.key if (plain and parent_ent.plural == "Datastreams" and name == "Observations") else None
             single = not nav.many
-            new = Target(child_ent, cons, single, parent=parent, count_hint=hint, path_ids=target.path_ids)
+            series = _series(parent_ent, name)
+            new = Target(
+                child_ent, cons, single, parent=parent, count_hint=hint, series=series, path_ids=target.path_ids
+            )
+            if plain and parent_ent.plural == "FeaturesOfInterest" and name == "Observations":
+                new.feature = target.key
             if key is not None:
                 k = _key(key)
                 new = Target(
@@ -126,13 +133,47 @@ def resolve(path: str) -> Target:
                 )
             elif single:
                 new.key = None
-            target = new
+            target, plain = new, False
             continue
         if name in target.ent.props and key is None:
             target.prop = name
             continue
         raise StaNotFound(f"{target.ent.name} has no property or navigation {name!r}")
     return target
+
+
+def _navigation(parent_ent: E.EntityDef, parent_cons: Cons, nav: E.Nav, key: int | None) -> Cons:
+    """The condition on a child alias for the children of one parent reached by ``nav``.
+
+    Written on the child's own key columns, so that both databases plan it from an index on the
+    filtered key: ``/Datastreams(1)/Observations`` is ``datastream_id = 1``. A parent known only by a
+    longer path (``/Things(1)/Datastreams(2)/Observations``) is one uncorrelated scalar subquery,
+    evaluated once (no row: no children). Never a correlated ``EXISTS`` per child row.
+    """
+
+    def parent_id() -> Any:
+        if key is not None:
+            return key
+        p = parent_ent.alias()
+        return select(p.id).where(parent_cons(p)).limit(1).correlate(None).scalar_subquery()
+
+    if nav.by_parent_id is not None:
+        by_parent_id = nav.by_parent_id
+        return lambda c: by_parent_id(c, parent_id())
+    if nav.child_id_of is not None:
+        child_id_of = nav.child_id_of
+
+        def to_one(c: E.Alias) -> Any:
+            p = parent_ent.alias()
+            return c.id == select(child_id_of(p)).where(parent_cons(p)).limit(1).correlate(None).scalar_subquery()
+
+        return to_one
+
+    def linked(c: E.Alias) -> Any:  # pragma: no cover - every navigation has one of the two above
+        p = parent_ent.alias()
+        return exists(select(literal(1)).select_from(p).where(parent_cons(p), nav.link(p, c)))
+
+    return linked
 
 
 @dataclass
@@ -161,7 +202,16 @@ def bounded(ctx: Ctx) -> AbstractContextManager[None]:
     return bounded_time(ctx.session, ctx.budget)
 
 
-def _order(ent: E.EntityDef, a: E.Alias, opts: Options, dialect: str) -> list[Any]:
+def _series(parent: E.EntityDef, nav_name: str) -> bool:
+    return nav_name == "Observations" and parent.plural in ("Datastreams", "MultiDatastreams")
+
+
+def _order(ent: E.EntityDef, a: E.Alias, opts: Options, dialect: str, *, series: bool = False) -> list[Any]:
+    """``$orderby`` then the id. The observations of one datastream come in time order by default:
+    the index on (datastream, time) answers both the condition and the order, where an order by id
+    alone would scan the table in id order (or sort every observation of the datastream)."""
+    if series and not opts.orderby:
+        return [a.phenomenon_us.asc(), a.id.asc()]
     out = []
     t = Translator(ent, a, dialect)
     for node, desc in opts.orderby:
@@ -228,14 +278,36 @@ def _where(ctx: Ctx, ent: E.EntityDef, a: E.Alias, opts: Options) -> ColumnEleme
     return Translator(ent, a, ctx.dialect).condition(opts.filter)
 
 
+def _prepared(ctx: Ctx, target: Target) -> Target:
+    """``FeaturesOfInterest(id)/Observations``: the feature's datastreams are read first (a few rows),
+    so that both planners see the observations' condition as values of indexed columns and estimate
+    it from their statistics (a subquery of unknown size is planned as a scan of every observation)."""
+    if target.feature is None:
+        return target
+    k = target.feature
+    ds = ctx.rows(select(m.Datastream.id).where(m.Datastream.default_foi_id == k))
+    mds = ctx.rows(select(m.MultiDatastream.id).where(m.MultiDatastream.default_foi_id == k))
+
+    def cons(o: E.Alias) -> Any:
+        return or_(
+            o.foi_id == k,
+            and_(o.datastream_id.in_([r[0] for r in ds]), o.foi_id.is_(None)),
+            and_(o.multi_datastream_id.in_([r[0] for r in mds]), o.foi_id.is_(None)),
+        )
+
+    return replace(target, cons=cons, feature=None)
+
+
 def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str, str], path: str) -> dict[str, Any]:
+    target = _prepared(ctx, target)
     ent = target.ent
     a = ent.alias()
     where = and_(target.cons(a), _where(ctx, ent, a, opts))
     top = DEFAULT_TOP if opts.top is None else opts.top
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
-    stmt = stmt.select_from(a).where(where).order_by(*_order(ent, a, opts, ctx.dialect))
+    order = _order(ent, a, opts, ctx.dialect, series=target.series)
+    stmt = stmt.select_from(a).where(where).order_by(*order)
     rows = ctx.rows(stmt.limit(top + 1).offset(opts.skip))
     more = top > 0 and len(rows) > top  # $top=0 asks for no entities: no next page either
     rows = rows[:top]
@@ -243,7 +315,7 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     build = _builder(ctx, ent, spans, opts, navs)
     items = [build(r) for r in rows]
     parents = (
-        select(a.id).where(where).order_by(*_order(ent, a, opts, ctx.dialect)).limit(top).offset(opts.skip)
+        select(a.id).where(where).order_by(*order).limit(top).offset(opts.skip)
         if len(rows) > 500  # a long list of ids is cheaper to select again than to bind
         else None
     )
@@ -269,6 +341,7 @@ def _by_id(items: list[dict[str, Any]], ids: list[int]) -> dict[int, list[dict[s
 
 
 def count(ctx: Ctx, target: Target, opts: Options) -> int:
+    target = _prepared(ctx, target)
     if target.count_hint is not None and opts.filter is None:
         latest = ctx.session.get(Latest, target.count_hint)
         return int(latest.raw_count) if latest else 0
@@ -304,10 +377,12 @@ def read_property(ctx: Ctx, target: Target) -> Any:
 
 
 def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
+    target = _prepared(ctx, target)
     ent = target.ent
     a = ent.alias()
     top = DEFAULT_TOP if opts.top is None else opts.top
-    stmt = select(a.id).where(target.cons(a), _where(ctx, ent, a, opts)).order_by(a.id).limit(top).offset(opts.skip)
+    order = _order(ent, a, Options(), ctx.dialect, series=target.series)
+    stmt = select(a.id).where(target.cons(a), _where(ctx, ent, a, opts)).order_by(*order).limit(top).offset(opts.skip)
     links = [{"@iot.selfLink": f"{ctx.base}/{ent.plural}({r[0]})"} for r in ctx.rows(stmt)]
     return links[0] if target.single and links else {"value": links}
 
@@ -330,17 +405,11 @@ def _expand(
             _expand_latest(ctx, by_id, id_set, sub, navs)
             continue
         cols, spans = E.columns(child_ent, c, props)
+        series = _series(ent, nav_name)
         where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
-        order = _order(child_ent, c, sub, ctx.dialect)
         top = DEFAULT_TOP if sub.top is None else sub.top
         if nav.many:
-            rn = func.row_number().over(partition_by=p.id, order_by=order).label("rn")
-            inner = select(p.id.label("pid"), *cols, rn).select_from(c).join(p, true()).where(where).subquery()
-            stmt = (
-                select(inner)
-                .where(inner.c.rn > sub.skip, inner.c.rn <= sub.skip + top + 1)
-                .order_by(inner.c.pid, inner.c.rn)
-            )
+            stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), cols, series=series, id_set=id_set, top=top)
         else:
             stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where).order_by(p.id)
         # At most one row more than the response has room for (besides each parent's look-ahead row):
@@ -377,6 +446,58 @@ def _expand(
                     item[nav_name] = child_items[0]
         if sub.expand:
             _expand(ctx, child_ent, children_by_id, sub)
+
+
+def _first_children(
+    ctx: Ctx,
+    ent: E.EntityDef,
+    nav: E.Nav,
+    child_ent: E.EntityDef,
+    sub: Options,
+    aliases: tuple[E.Alias, E.Alias],
+    cols: list[Any],
+    *,
+    series: bool,
+    id_set: Any,
+    top: int,
+) -> Any:
+    """The first ``$skip + $top + 1`` children of every parent in one query, as rows of (parent id,
+    the child's columns, its rank), each parent's read from the index on the child's key in order and
+    stopped after those rows (never every child of a parent ranked to keep a few).
+
+    PostgreSQL: a ``LATERAL`` subquery per parent. SQLite (no ``LATERAL``): the ranked window of the
+    children whose ids a correlated subquery lists (each a ``LIMIT`` on the index, then found by id).
+    """
+    p, c = aliases
+    first = sub.skip + top + 1
+    if ctx.dialect == "postgresql":
+        rank = func.row_number().over(order_by=_order(child_ent, c, sub, ctx.dialect, series=series)).label("rn")
+        per_parent = (
+            select(*cols, rank)
+            .select_from(c)
+            .where(nav.link(p, c), _where(ctx, child_ent, c, sub))
+            .order_by(*_order(child_ent, c, sub, ctx.dialect, series=series))
+            .limit(first)
+            .lateral()
+        )
+        return (
+            select(p.id.label("pid"), per_parent)
+            .select_from(p)
+            .join(per_parent, true())
+            .where(p.id.in_(id_set), per_parent.c.rn > sub.skip)
+            .order_by(p.id, per_parent.c.rn)
+        )
+    c2 = child_ent.alias()
+    first_ids = (
+        select(c2.id)
+        .where(nav.link(p, c2), _where(ctx, child_ent, c2, sub))
+        .order_by(*_order(child_ent, c2, sub, ctx.dialect, series=series))
+        .limit(first)
+    )
+    where = and_(p.id.in_(id_set), nav.link(p, c), c.id.in_(first_ids))
+    ranked = func.row_number().over(partition_by=p.id, order_by=_order(child_ent, c, sub, ctx.dialect, series=series))
+    inner = select(p.id.label("pid"), *cols, ranked.label("rn")).select_from(c).join(p, true()).where(where).subquery()
+    return select(inner).where(inner.c.rn > sub.skip).order_by(inner.c.pid, inner.c.rn)
 
 
 # Where each Observation property is found when the observation is read from sensing_latest (the
@@ -464,7 +585,11 @@ def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:
 def _count_children(
     ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, id_set: Any
 ) -> dict[int, int]:
-    """``$count`` inside ``$expand``: the children of every parent counted in one grouped query."""
+    """``$count`` inside ``$expand``: the children of every parent counted in one grouped query (the
+    observations of datastreams without a filter: the running counts kept by ingest)."""
+    if ent.plural == "Datastreams" and child.plural == "Observations" and sub.filter is None:
+        stmt = select(Latest.datastream_id, Latest.raw_count).where(Latest.datastream_id.in_(id_set))
+        return {pid: int(n) for pid, n in ctx.rows(stmt)}
     p, c = ent.alias(), child.alias()
     stmt = (
         select(p.id, func.count())
@@ -478,6 +603,7 @@ def _count_children(
 
 def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     """Observations grouped per datastream as ``components`` + ``dataArray`` (the dataArray extension)."""
+    target = _prepared(ctx, target)
     ent = target.ent
     a = ent.alias()
     comps = [n for n in (opts.select or ["id", "phenomenonTime", "result"]) if n in ent.props]
@@ -487,7 +613,7 @@ def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
         select(a.datastream_id, *cols)
         .select_from(a)
         .where(target.cons(a), _where(ctx, ent, a, opts))
-        .order_by(*_order(ent, a, opts, ctx.dialect))
+        .order_by(*_order(ent, a, opts, ctx.dialect, series=target.series))
         .limit(top)
         .offset(opts.skip)
     )

@@ -120,6 +120,10 @@ class Translator:
         json_path: list[str] = []
         while segs:
             seg = segs.pop(0)
+            to_one = ent.navs[seg].child_id_of if seg in ent.navs else None
+            if to_one is not None and len(segs) == 1 and segs[0] in ("id", "@iot.id"):
+                # ``Datastream/id``: this row's own foreign key (planned from its index), not an EXISTS
+                return self._scalar(Val(to_one(alias), "num", wrappers), scalar=scalar)
             if seg in ent.navs:
                 nav = ent.navs[seg]
                 if scalar and nav.many:
@@ -146,13 +150,17 @@ class Translator:
                 expr = self._json_get(expr, json_path)
                 kind = "any"
             v = Val(expr, kind, wrappers, point, alias if (ent.name == "Observation" and name == "result") else None)
-            if scalar and wrappers:
-                sub = expr
-                for child, link in reversed(wrappers):
-                    sub = select(sub).select_from(child).where(link).limit(1).scalar_subquery()
-                return Val(sub, kind)
-            return v
+            return self._scalar(v, scalar=scalar)
         raise StaQueryError("$filter: empty property path")
+
+    def _scalar(self, v: Val, *, scalar: bool) -> Val:
+        """In ``$orderby`` a value across to-one links is a correlated scalar subquery."""
+        if not scalar or not v.wrappers:
+            return v
+        sub = v.expr
+        for child, link in reversed(v.wrappers):
+            sub = select(sub).select_from(child).where(link).limit(1).scalar_subquery()
+        return Val(sub, v.kind)
 
     def _json_get(self, expr: ColumnElement[Any], keys: list[str]) -> ColumnElement[Any]:
         if self.pg:
