@@ -5,16 +5,16 @@ those without one whose datastream's default feature it is. The second part is p
 (stream, time) indexes; ``ix_sensing_observation_foi`` plans the first (before, every observation was
 read). Partial: most observations have no feature of their own, and ingest of those pays nothing.
 
-Revision ID: 0017
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02 23:50:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
