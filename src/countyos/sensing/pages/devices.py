@@ -144,6 +144,12 @@ FIELD_LABELS = {
     "minutes": N_("For at least (minutes)"),
     "per": N_("Period"),
     "intervals": N_("Reporting intervals"),
+    # fields of the whole rule (rules.check)
+    "name": N_("Name"),
+    "severity": N_("Severity"),
+    "target": N_("Applies to"),
+    "dedupe_seconds": N_("Dedupe window (seconds)"),
+    "condition": N_("Condition"),
 }
 EXAMPLE = {"type": "duration", "seconds": 600, "of": {"type": "threshold", "op": ">", "value": 3.0, "clear": 2.8}}
 
@@ -275,5 +281,14 @@ def rule_save(
         saved = rules.save(session, actor=a.actor, data=data, rule_id=rid)
     except CountyError as exc:
         session.rollback()
-        return again(getattr(exc, "errors", [{"field": "", "message": exc.message}]))
+        found = getattr(exc, "errors", None) or [{"field": "", "message": exc.message}]
+        return again(
+            [
+                {
+                    "field": translate(request, FIELD_LABELS[e["field"]]) if e["field"] in FIELD_LABELS else e["field"],
+                    "message": translate(request, e["message"]),
+                }
+                for e in found
+            ]
+        )
     return redirect(f"/sensing/rules/{saved.id}", translate(request, "Rule saved"))
