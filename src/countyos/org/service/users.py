@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
@@ -98,6 +99,24 @@ def names_of_holders(
     if department_id is not None:
         stmt = stmt.where(User.department_id == department_id)
     return [PersonName(id=row.id, display_name=row.display_name) for row in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class Colleague:
+    """Who acted, as people read it on a timeline or in the audit log: name and department."""
+
+    id: int
+    display_name: str
+    department_id: int | None
+
+
+def colleagues(session: Session, *, user_ids: Iterable[int | None]) -> dict[int, Colleague]:
+    """The names (and departments) of these users, by id; unknown ids are left out."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name, User.department_id).where(User.id.in_(ids)))
+    return {r.id: Colleague(id=r.id, display_name=r.display_name, department_id=r.department_id) for r in rows}
 
 
 def holders_of_role(session: Session, *, role_id: int) -> list[User]:
