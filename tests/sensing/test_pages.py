@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from countyos.core.clock import utcnow
 from countyos.sensing.models import Alarm, AlarmState
-from countyos.sensing.service import rules
 from countyos.sensing.pages.devices import EXAMPLE
+from countyos.sensing.service import rules
 from tests.factories import csrf_from, login, person
 from tests.sensing.conftest import FACTORY
 from tests.sensing.formfields import form_defaults

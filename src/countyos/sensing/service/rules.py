@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.errors import NotFound, ValidationFailed
-from countyos.core.i18n import N_
 from countyos.core.hotcache import HotCache
+from countyos.core.i18n import N_
 from countyos.org.service import audit
 from countyos.sensing.models import Datastream, Latest, Rule, RuleState, Severity, Thing
 from countyos.sensing.service import engine
