@@ -15,6 +15,7 @@ from countyos.core.errors import CountyError, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.core.settings import get_settings
+from countyos.org.pages import audit_names
 from countyos.org.service import audit, roles, tokens, users
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
@@ -197,6 +198,8 @@ def audit_page(
             "export_query": export_query,
             "verify": None,
             "results": RESULT_LABELS,
+            "action_name": audit_names.action_name,
+            "targets": audit_names.target_names(session, rows),
         },
     )
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
+from countyos.org.service import audit
 from countyos.sensing import flows
 from countyos.sensing.models import Alarm, AlarmObservation, AlarmState, Datastream, Latest, Rule, Thing
 from countyos.sensing.pages import conditions
@@ -353,3 +354,28 @@ def rule_save(
             ]
         )
     return redirect(f"/sensing/rules/{saved.id}", translate(request, "Rule saved"))
+
+
+audit.name_codes(
+    actions={
+        "sensing.alarm.raise": N_("Alarm raised"),
+        "sensing.alarm.acknowledge": N_("Alarm acknowledged"),
+        "sensing.alarm.clear": N_("Alarm cleared"),
+        "sensing.device.register": N_("Device registered"),
+        "sensing.device_token_failed": N_("Device token refused"),
+        "sensing.retention.update": N_("Retention class changed"),
+        "sensing.rule.save": N_("Alarm rule saved"),
+        "sensing.token.issue": N_("Device token issued"),
+        "sensing.token.revoke": N_("Device token revoked"),
+        "sensing.sta.create": N_("SensorThings entity created"),
+        "sensing.sta.update": N_("SensorThings entity changed"),
+        "sensing.sta.delete": N_("SensorThings entity deleted"),
+        "auth.basic_failed": N_("SensorThings sign-in refused"),
+    },
+    targets={
+        "alarm": N_("Alarm"),
+        "rule": N_("Alarm rule"),
+        "thing": N_("Device"),
+        "retention_class": N_("Retention class"),
+    },
+)
