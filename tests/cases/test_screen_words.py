@@ -55,3 +55,67 @@ def test_timeline_shows_names_and_departments_not_roles(client, db, world):
     assert f"{intake_name} · 县城市运行管理中心" in texts
     assert f"{world.intake.username} (intake)" not in page.text and "(intake)" not in page.text
     assert raw_marks(texts, codes=CODES) == []
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def _citizen_form(client, world) -> dict[str, str]:
+    page = client.get("/report")
+    return {
+        "csrf_token": csrf_from(page.text),
+        "category_id": str(world.cat_garbage),
+        "description": "路口垃圾没人清",
+        "lon": "119.27",
+        "lat": "28.59",
+        "address": "妙高街道北街 12 号",
+        "name": "王先生",
+    }
+
+
+def test_citizen_form_error_sits_by_its_field_and_keeps_what_was_typed(client, db, world):
+    data = _citizen_form(client, world)
+    bad = client.post("/report", data={**data, "phone": "12ab"})
+    assert bad.status_code == 422
+    texts = visible_text(bad.text)
+    assert "请填写手机号或带区号的固定电话" in texts and "not a phone number" not in bad.text
+    assert 'id="error-phone"' in bad.text and "登录" not in texts
+    fields = __import__("tests.sensing.formfields", fromlist=["form_defaults"]).form_defaults(bad.text, "report-form")
+    assert (fields["description"], fields["address"], fields["name"], fields["phone"]) == (
+        "路口垃圾没人清",
+        "妙高街道北街 12 号",
+        "王先生",
+        "12ab",
+    )
+    assert fields["category_id"] == str(world.cat_garbage)
+    # a form the browser should not have sent (no category) is the same form again, not a bare error page
+    nocat = client.post("/report", data={**data, "category_id": "", "phone": ""})
+    assert nocat.status_code == 422 and 'id="error-category_id"' in nocat.text
+    assert "路口垃圾没人清" in nocat.text and "登录" not in visible_text(nocat.text)
+    _in_english(client)
+    data = _citizen_form(client, world)
+    bad = client.post("/report", data={**data, "phone": "12ab"})
+    assert "Enter a mobile number or a landline number with its area code" in visible_text(bad.text)
+
+
+def test_more_photos_than_kept_are_refused_with_a_message(client, db, world):
+    from countyos.cases.models import Case
+
+    page = client.get("/report")
+    assert "最多 3 张" in " ".join(visible_text(page.text))
+    data = _citizen_form(client, world)
+    files = [("photos", (f"p{i}.jpg", _jpeg(), "image/jpeg")) for i in range(5)]
+    r = client.post("/report", data=data, files=files)
+    assert r.status_code == 422
+    assert "最多只能上传 3 张照片，您选择了 5 张" in visible_text(r.text)
+    with db.reading() as s:
+        assert s.query(Case).count() == 0
+    r = client.post("/report", data=data, files=files[:3], follow_redirects=False)
+    assert r.status_code == 303

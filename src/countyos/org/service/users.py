@@ -14,6 +14,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import FieldCipher, mask_phone
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from countyos.core.i18n import N_
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
 from countyos.org.models import Role, User, UserSession, role_permission, user_role
@@ -148,7 +149,7 @@ def _set_phone(user: User, phone: str | None) -> None:
         raise ValidationFailed(
             "The phone number %(phone)s is not valid",
             phone=mask_phone(phone),
-            errors=[{"field": "phone", "message": "11-digit mobile or area-code number"}],
+            errors=[{"field": "phone", "message": N_("Enter a mobile number or a landline number with its area code")}],
         )
     user.phone_enc = cipher().encrypt(phone) if phone else None
     user.phone_index = cipher().blind_index(phone) if phone else None
