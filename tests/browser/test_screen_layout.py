@@ -55,3 +55,23 @@ def test_case_page_map_is_beside_the_facts_not_over_the_header(browsing: Browsin
     for a, b in ((header, map_), (header, facts), (facts, map_), (header, canvas), (facts, canvas)):
         assert not _overlap(a, b), boxes
     assert page.problems.take() == []
+
+
+WIDTHS_JS = """() => {
+  const doc = document.documentElement, wrap = document.querySelector('#eval-table').closest('.table-wrap');
+  const r = wrap.getBoundingClientRect();
+  return {page: doc.scrollWidth, screen: doc.clientWidth, wrapRight: r.right, wrapScroll: wrap.scrollWidth,
+          wrapClient: wrap.clientWidth, overflow: getComputedStyle(wrap).overflowX};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, PHONE], ids=["1366", "phone"])
+def test_evaluation_table_scrolls_inside_its_box(browsing: Browsing, viewport: dict[str, int]) -> None:
+    page = browsing.as_user("shift", viewport=viewport)
+    page.goto("/cases/evaluation?subject=department")
+    w = page.evaluate(WIDTHS_JS)
+    shoot(page, f"evaluation-{viewport['width']}")
+    assert w["page"] <= w["screen"] + 1, w  # the page itself is never wider than the screen
+    assert w["wrapRight"] <= w["screen"] + 1, w
+    assert w["overflow"] == "auto", w
+    assert page.problems.take() == []
