@@ -9,23 +9,28 @@ from html.parser import HTMLParser
 
 class _Text(HTMLParser):
     SKIP = frozenset({"script", "style", "template", "datalist", "textarea"})
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.skipping = 0
-        self.main = 0
+        self.stack: list[tuple[str, bool]] = []  # open elements: (tag, hidden from this check)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
+        if tag in self.VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        # "code-ref": codes a person has to type elsewhere (API scopes, JSON keys), shown on purpose
+        self.stack.append((tag, tag in self.SKIP or "code-ref" in classes))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self.skipping:
-            self.skipping -= 1
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
 
     def handle_data(self, data: str) -> None:
-        if not self.skipping and data.strip():
+        if data.strip() and not any(hidden for _, hidden in self.stack):
             self.parts.append(data.strip())
 
 

@@ -22,6 +22,13 @@ from countyos.web.templating import redirect, templates, translate
 
 router = APIRouter()
 
+# Permission families other than everyday operations, as the roles page marks them.
+FAMILY_LABELS = {
+    "ops": N_("Operations"),
+    "system": N_("System administration"),
+    "security": N_("Security administration"),
+    "audit": N_("Audit"),
+}
 RESULT_LABELS = {"success": N_("success"), "failure": N_("failure"), "denied": N_("denied")}
 
 
@@ -34,7 +41,12 @@ def roles_page(request: Request, session: ReadSession, a: Annotated[Auth, Depend
     return templates(request).render(
         request,
         "org/roles.html",
-        {"roles": roles.list_roles(session), "by_domain": by_domain, "family_of": roles.family_of},
+        {
+            "roles": roles.list_roles(session),
+            "by_domain": by_domain,
+            "family_of": roles.family_of,
+            "family_labels": FAMILY_LABELS,
+        },
     )
 
 
