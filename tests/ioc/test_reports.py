@@ -67,9 +67,12 @@ def test_weekly_report_pdf_and_excel_hold_the_indicators(db, history, tmp_path):
     wb = load_workbook(io.BytesIO(xlsx))
     sheet = wb.worksheets[0]
     values = {r[0].value: r[1].value for r in sheet.iter_rows(min_row=3) if r[0].value}
-    assert values["期间上报"] == str(expected["cases_period"].count)
+    assert values["期间上报"] == expected["cases_period"].count  # a number, not text
     closure = expected["closure_rate"].rate
-    assert values["结案率"] == ("—" if closure is None else f"{closure:.1f}%")
+    assert values["结案率"] == ("—" if closure is None else pytest.approx(float(f"{closure:.1f}") / 100))
+    if closure is not None:
+        cell = next(r[1] for r in sheet.iter_rows(min_row=3) if r[0].value == "结案率")
+        assert cell.number_format == "0.0%"
     assert len(wb.worksheets) >= 7
     days = wb.worksheets[1]
     assert sum(r[1].value for r in days.iter_rows(min_row=2)) == expected["cases_period"].count
@@ -110,8 +113,8 @@ def test_state_figures_compare_with_the_state_the_previous_report_recorded(db, h
     assert "对比上期报告记录的状态" in html and html.count(overdue.change) >= 1
     xlsx = load_workbook(io.BytesIO(reports.render_xlsx(data))).worksheets[0]
     row = next(r for r in xlsx.iter_rows(min_row=3, values_only=True) if r[0] == "已超期")
-    # a change starts with its sign, which a spreadsheet would read as a formula: it is kept as text
-    assert row[1:4] == (overdue.value, overdue.previous, "'" + overdue.change)
+    # figures are numbers; a change starts with its sign, which a spreadsheet would read as a formula: text
+    assert row[1:4] == (int(overdue.value), int(overdue.previous), "'" + overdue.change)
 
 
 @time_machine.travel(NOW, tick=False)

@@ -8,9 +8,11 @@ from sqlalchemy import select
 
 from countyos.core.clock import utcnow
 from countyos.sensing.models import Alarm, AlarmState
+from countyos.sensing.pages.devices import EXAMPLE
 from countyos.sensing.service import rules
 from tests.factories import csrf_from, login, person
 from tests.sensing.conftest import FACTORY
+from tests.sensing.formfields import form_defaults
 
 
 def test_pages_render_and_alarm_console_acknowledges(client, db, sensors):
@@ -120,3 +122,24 @@ def test_rule_form_writes_the_json_rule_and_reads_it_back(client, db, sensors):
     )
     with db.reading() as s:
         assert rules.list_rules(s)[-1].condition == {"type": "rate", "op": ">", "value": 0.5, "per_seconds": 3600}
+
+
+def test_new_rule_form_saves_with_its_defaults(client, db, sensors):
+    """The form as offered (only a name typed) is a valid rule: no Python object repr in a field."""
+    admin = person(db, ["data_admin", "dispatcher"])
+    login(client, admin)
+    page = client.get("/sensing/rules/new")
+    assert "built-in method" not in page.text and "0x" not in page.text
+    fields = form_defaults(page.text, "rule-form")
+    assert (fields["mode"], fields["c_kind"], fields["c_op"]) == ("form", "threshold", ">")
+    assert (fields["c_value"], fields["c_clear"], fields["c_minutes"]) == ("3", "2.8", "10")
+    untargeted = client.post("/sensing/rules/save", data={**fields, "name": "默认规则"})
+    assert untargeted.status_code == 422
+    assert "适用于：数据流、观测属性或设备类型" in untargeted.text.replace(": ", "：")
+    assert form_defaults(untargeted.text, "rule-form")["c_clear"] == "2.8"  # what was typed is kept
+    chosen = {**fields, "name": "默认规则", "datastream_id": str(sensors.level)}
+    r = client.post("/sensing/rules/save", data=chosen, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with db.reading() as s:
+        rule = rules.list_rules(s)[-1]
+        assert (rule.name, rule.condition) == ("默认规则", EXAMPLE)

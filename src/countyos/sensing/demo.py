@@ -18,7 +18,7 @@ from countyos.core.clock import utcnow
 from countyos.org.service import tokens, users
 from countyos.sensing import signals
 from countyos.sensing.models import Health, Thing
-from countyos.sensing.service import devices, retention, rules, store
+from countyos.sensing.service import devices, health, retention, rules, store
 from countyos.sensing.service.times import DAY_US, to_us
 
 HISTORY_DAYS = 21
@@ -125,6 +125,7 @@ def load(session: Session, ctx: Any) -> None:
         thing.health = Health.UNKNOWN if spec.device_key == SILENT else Health.ONLINE
     with store.paused_gc():
         stored = store.store(session, np.concatenate(ds_all), np.concatenate(t_all), np.concatenate(v_all))
+    health.refresh_status(session, datastream_ids=stored.touched)  # battery and signal on the devices
     for r in RULES:
         rules.save(session, actor=actor, data=r)
     # A machine account for SensorThings clients, an API token, and a gateway token for devices.

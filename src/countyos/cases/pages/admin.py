@@ -8,6 +8,7 @@ from fastapi import Depends, File, Form, Request, UploadFile
 from starlette.responses import Response
 
 from countyos.cases import api, flows
+from countyos.cases.pages import labels
 from countyos.cases.pages.nostore import page_router
 from countyos.cases.service import categories, routing
 from countyos.core.errors import CountyError
@@ -124,6 +125,7 @@ def categories_page(
             "kind": kind,
             "kinds": list(CategoryKind),
             "defaults": categories.limits_of(session, category_id=None),
+            **labels.ALL,
         },
     )
 
@@ -152,6 +154,7 @@ def category_page(
             "areas": categories.AREA_CLASSES,
             "units": [str(u) for u in TimeUnit],
             "priorities": [str(p) for p in Priority],
+            **labels.ALL,
         },
     )
 

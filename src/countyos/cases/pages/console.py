@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from countyos.cases import flows, lifecycle
 from countyos.cases.lifecycle import Action
 from countyos.cases.models import Case, Satisfaction, SupervisionLevel
+from countyos.cases.pages import labels
 from countyos.cases.pages.nostore import form_data, page_router
 from countyos.cases.schemas import ActionIn
 from countyos.cases.service import cases, people, routing, timers, transitions
@@ -21,7 +22,7 @@ from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
-from countyos.org.service import departments
+from countyos.org.service import departments, users
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
@@ -50,7 +51,7 @@ QUEUES: list[tuple[str, str, dict[str, Any]]] = [
     ("yellow", N_("Due soon"), {"level": "yellow"}),
     ("reported", N_("To accept"), {"state": "reported"}),
     ("accepted", N_("To register"), {"state": "accepted,verifying"}),
-    ("registered", "To dispatch", {"state": "registered"}),
+    ("registered", N_("To dispatch"), {"state": "registered"}),
     ("handling", N_("With departments"), {"state": "dispatched,handling,extension_requested,suspension_requested"}),
     (
         "approvals",
@@ -238,6 +239,8 @@ def _detail_page(
     allowed = transitions.allowed_actions(session, a.actor, case)
     sug = routing.suggest(session, category=case.category, township_code=case.township_code, grid_code=case.grid_code)
     inspectors = people.holders(session, permission="case.inspect")
+    timeline = cases.timeline(session, case_id=case.id)
+    deps = _dep_names(session)
     return templates(request).render(
         request,
         "cases/detail.html",
@@ -249,14 +252,15 @@ def _detail_page(
             "action_labels": lifecycle.ACTION_LABELS,
             "allowed": allowed,
             "fields": {str(k): v for k, v in ACTION_FIELDS.items()},
-            "timeline": cases.timeline(session, case_id=case.id),
+            "timeline": timeline,
+            "actors": _actors(session, timeline, deps),
             "photos": cases.attachments(session, case_id=case.id),
             "can_publish": a.actor.can("case.intake"),
             "reporters": cases.reporters(session, case_id=case.id),
             "masked": people.masked,
             "mask_name": people.mask_name,
-            "deps": _dep_names(session),
-            "departments": sorted(_dep_names(session).items(), key=lambda kv: kv[1]),
+            "deps": deps,
+            "departments": sorted(deps.items(), key=lambda kv: kv[1]),
             "suggested": sug.department_id if sug else None,
             "inspectors": inspectors,
             "satisfactions": list(Satisfaction),
@@ -266,9 +270,19 @@ def _detail_page(
             "sat_labels": lifecycle.SATISFACTION_LABELS,
             "sup_labels": lifecycle.SUPERVISION_LABELS,
             "form": form,
+            **labels.ALL,
         },
         status_code=status_code,
     )
+
+
+def _actors(session: Any, timeline: list[Any], deps: dict[int, str]) -> dict[int, str]:
+    """Who acted on each event, as people read it: "display name · department"."""
+    found = users.colleagues(session, user_ids=(e.actor_id for e in timeline))
+    return {
+        uid: f"{p.display_name} · {deps[p.department_id]}" if p.department_id in deps else p.display_name
+        for uid, p in found.items()
+    }
 
 
 @dataclass

@@ -15,6 +15,7 @@ from countyos.cases.schemas import ActionIn
 from countyos.cases.service import attachments, cases, categories, transitions
 from countyos.core.actor import Actor
 from countyos.core.errors import CountyError, NotFound, RateLimited, ValidationFailed
+from countyos.core.i18n import N_
 from countyos.web.deps import ReadSession, WriteSession, client_ip, public
 from countyos.web.ratelimit import SlidingWindowLimiter
 from countyos.web.templating import redirect, templates, translate
@@ -22,6 +23,7 @@ from countyos.web.templating import redirect, templates, translate
 router = page_router()
 Public = Annotated[Any, Depends(public)]
 MAX_PHOTOS = 3
+POSITION_AS_NUMBERS = N_("Enter the longitude and latitude as numbers")
 REPORTS_PER_MINUTE = 6  # per client address: enough for a person, not for a script
 
 
@@ -35,9 +37,26 @@ def _limit(request: Request) -> None:
         raise RateLimited(retry_after=retry)
 
 
-def _form_context(session: Any, values: dict[str, Any], error: str | None = None, errors: Any = None) -> dict[str, Any]:
+def _form_context(
+    session: Any, values: dict[str, Any], error: str | None = None, field_errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The citizen's form; FIELD_ERRORS (field → message in the interface language) sit by their field."""
     cats = categories.list_categories(session, reportable=True, public=True)
-    return {"categories": cats, "values": values, "error": error, "errors": errors or []}
+    return {
+        "categories": cats,
+        "values": values,
+        "error": error,
+        "field_errors": field_errors or {},
+        "max_photos": MAX_PHOTOS,
+    }
+
+
+def _field_errors(request: Request, exc: CountyError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for e in getattr(exc, "errors", None) or []:
+        field = "lon" if e.get("field") == "lat" else str(e.get("field") or "")
+        found.setdefault(field, translate(request, str(e.get("message") or "")))
+    return found
 
 
 @router.get("/report")
@@ -50,8 +69,8 @@ def report_submit(
     request: Request,
     session: WriteSession,
     _: Public,
-    category_id: Annotated[int, Form()],
-    description: Annotated[str, Form(max_length=4000)],
+    category_id: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
     lon: Annotated[str, Form()] = "",
     lat: Annotated[str, Form()] = "",
     crs: Annotated[str, Form()] = "wgs84",
@@ -63,7 +82,7 @@ def report_submit(
     """A citizen's report: position from the phone (or typed), photos, contact kept encrypted."""
     _limit(request)
     values = {
-        "category_id": category_id,
+        "category_id": int(category_id) if category_id.strip().isdigit() else None,
         "description": description,
         "lon": lon,
         "lat": lat,
@@ -73,19 +92,40 @@ def report_submit(
     }
     actor = Actor(id=None, name="citizen", ip=client_ip(request))
     try:
+        chosen = [up for up in photos or [] if up.filename]
+        problems = []
+        if values["category_id"] is None:
+            problems.append({"field": "category_id", "message": N_("Choose the kind of problem")})
+        if not description.strip():
+            problems.append({"field": "description", "message": N_("Describe the problem")})
+        elif len(description) > cases.MAX_DESCRIPTION:
+            problems.append({"field": "description", "message": N_("The description is too long")})
+        if len(chosen) > MAX_PHOTOS:
+            problems.append(
+                {
+                    "field": "photos",
+                    "message": translate(
+                        request, N_("At most %(n)s photos; you chose %(chosen)s"), n=MAX_PHOTOS, chosen=len(chosen)
+                    ),
+                }
+            )
+        if problems:
+            raise ValidationFailed("Please correct the report", errors=problems)
         try:
             lon_f, lat_f = float(lon), float(lat)
         except ValueError as exc:
-            raise ValidationFailed("Please give the position (use the button, or type longitude and latitude)") from exc
+            raise ValidationFailed(
+                "Please give the position (use the button, or type longitude and latitude)",
+                errors=[{"field": "lon", "message": POSITION_AS_NUMBERS}],
+            ) from exc
         att_ids = []
-        for up in (photos or [])[:MAX_PHOTOS]:
-            if up.filename:
-                data = up.file.read(attachments.MAX_BYTES + 1)
-                photo = attachments.store(session, actor=actor, data=data, name=up.filename, public=True)
-                att_ids.append(photo.id)
+        for up in chosen:
+            data = up.file.read(attachments.MAX_BYTES + 1)
+            photo = attachments.store(session, actor=actor, data=data, name=up.filename or "", public=True)
+            att_ids.append(photo.id)
         new = cases.NewCase(
             channel=Channel.WEB,
-            category_id=category_id,
+            category_id=int(category_id),
             description=description,
             lon=lon_f,
             lat=lat_f,
@@ -95,7 +135,7 @@ def report_submit(
             attachment_ids=att_ids,
             reporter=cases.ReporterIn(name=name or None, phone=phone or None),
         )
-        cat = categories.get(session, category_id=category_id)
+        cat = categories.get(session, category_id=int(category_id))
         if not cat.public:
             raise NotFound("Category %(id)s does not exist", id=category_id)
         _case, reporter, _ = cases.create(session, actor=actor, new=new)
@@ -104,7 +144,7 @@ def report_submit(
         return templates(request).render(
             request,
             "cases/report.html",
-            _form_context(session, values, exc.message, getattr(exc, "errors", [])),
+            _form_context(session, values, exc.message, _field_errors(request, exc)),
             status_code=exc.status,
         )
     return redirect(

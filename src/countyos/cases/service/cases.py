@@ -19,6 +19,7 @@ from countyos.cases.service import categories, duplicates, location, people, rou
 from countyos.core.actor import Actor
 from countyos.core.clock import to_local, utcnow
 from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.i18n import N_
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
 from countyos.org.service import audit
@@ -91,12 +92,14 @@ def _validate(new: NewCase) -> list[dict[str, str]]:
     if new.description and len(new.description) > MAX_DESCRIPTION:
         errors.append({"field": "description", "message": f"at most {MAX_DESCRIPTION} characters"})
     if new.lon is None or new.lat is None:
-        errors.append({"field": "lat", "message": "a position (longitude and latitude) is required"})
+        errors.append({"field": "lat", "message": N_("a position (longitude and latitude) is required")})
     r = new.reporter
     if r.phone and not PHONE_RE.match(r.phone.strip()):
-        errors.append({"field": "phone", "message": "not a phone number"})
+        errors.append(
+            {"field": "phone", "message": N_("Enter a mobile number or a landline number with its area code")}
+        )
     if r.email and not EMAIL_RE.match(r.email.strip()):
-        errors.append({"field": "email", "message": "not an e-mail address"})
+        errors.append({"field": "email", "message": N_("not an e-mail address")})
     if new.idempotency_key is not None and not (8 <= len(new.idempotency_key) <= 80):
         errors.append({"field": "idempotency_key", "message": "8–80 characters"})
     return errors

@@ -13,6 +13,7 @@ from countyos.core.i18n import N_
 from countyos.core.tabular import XLSX_MEDIA_TYPE
 from countyos.ioc.models import ReportKind
 from countyos.ioc.service import reports
+from countyos.org.service import audit
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
@@ -65,3 +66,9 @@ def report_file(session: ReadSession, a: Reporter, report_id: int, fmt: str) -> 
             row.xlsx, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'}
         )
     raise ValidationFailed(N_("Choose pdf or xlsx"))
+
+
+audit.name_codes(
+    actions={"ioc.report.generate": N_("Operations report generated")},
+    targets={"ioc_report": N_("Operations report")},
+)

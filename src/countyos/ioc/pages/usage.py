@@ -16,7 +16,7 @@ from countyos.ioc.service import usage
 from countyos.org.service import roles
 from countyos.web.deps import Auth, ReadSession, require
 from countyos.web.nav import NavItem
-from countyos.web.templating import templates
+from countyos.web.templating import templates, translate
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,6 +28,36 @@ def _day(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+# Modules as counted by ``core.usage.module_of`` (first path segment, or the one after /api/v1).
+MODULE_LABELS = {
+    "home": N_("Home page"),
+    "account": N_("My account"),
+    "admin": N_("System administration"),
+    "login": N_("Sign-in"),
+    "logout": N_("Sign-in"),
+    "cases": N_("Cases"),
+    "case-attachments": N_("Case photos"),
+    "case-categories": N_("Categories and time limits"),
+    "case-evaluation": N_("Evaluation"),
+    "case-routing": N_("Routing table"),
+    "m": N_("Mobile patrol"),
+    "r": N_("Citizen's case page"),
+    "report": N_("Citizen reports"),
+    "open311": N_("Open311 apps"),
+    "sensing": N_("Sensing"),
+    "sta": N_("SensorThings API"),
+    "ioc": N_("Operations view"),
+    "geo": N_("Spatial data"),
+    "usage": N_("Platform usage"),
+    "users": N_("Users"),
+    "departments": N_("Departments"),
+    "roles": N_("Roles and permissions"),
+    "tokens": N_("API tokens"),
+    "audit": N_("Audit log"),
+    "me": N_("My account"),
+}
 
 
 @router.get("/usage")
@@ -48,7 +78,9 @@ def usage_page(
     role_names = {ro.code: ro.display_name(request.state.locale) for ro in roles.list_roles(session)}
     chart = {
         "days": [d.isoformat() for d in r.days],
-        "series": [{"name": m, "data": r.by_module_day[m]} for m in r.modules],
+        "series": [
+            {"name": translate(request, MODULE_LABELS.get(m, m)), "data": r.by_module_day[m]} for m in r.modules
+        ],
     }
     return templates(request).render(
         request,
@@ -59,6 +91,7 @@ def usage_page(
             "until": u,
             "error": error,
             "role_names": role_names,
+            "module_labels": MODULE_LABELS,
             "chart_json": json.dumps(chart, ensure_ascii=False),
         },
     )

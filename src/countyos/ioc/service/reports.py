@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -292,6 +293,28 @@ def render_pdf(data: ReportData, locale: str = "zh_CN") -> bytes:
     return out
 
 
+_INTEGER = re.compile(r"^-?\d+$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+_PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
+
+
+def _figures_as_numbers(ws: Any, *, first_row: int, columns: tuple[int, ...]) -> None:
+    """The indicators' figures are formatted text ("12", "85.9%"); Excel gets them as numbers
+    (12, 0.859 shown as 85.9%) so they can be summed and charted. Other text ("—") stays text."""
+    for row in ws.iter_rows(min_row=first_row):
+        for c in (row[i] for i in columns if i < len(row)):
+            v = c.value
+            if not isinstance(v, str):
+                continue
+            if _INTEGER.match(v):
+                c.value = int(v)
+            elif _DECIMAL.match(v):
+                c.value = float(v)
+            elif m := _PERCENT.match(v):
+                c.value = float(m.group(1)) / 100
+                c.number_format = "0.0%"
+
+
 def render_xlsx(data: ReportData, locale: str = "zh_CN") -> bytes:
     g = i18n.gettext
     with i18n.use_locale(locale):
@@ -310,6 +333,7 @@ def render_xlsx(data: ReportData, locale: str = "zh_CN") -> bytes:
         append_row(ws, [state_note(data)])
         for c in ws[2]:
             c.font = Font(bold=True)
+        _figures_as_numbers(ws, first_row=3, columns=(1, 2))
 
         def sheet(title: str, headers: list[str], rows: list[list[Any]]) -> Any:
             s = wb.create_sheet(g(title)[:31])

@@ -15,12 +15,20 @@ from countyos.core.errors import CountyError, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.core.settings import get_settings
+from countyos.org.pages import audit_names
 from countyos.org.service import audit, roles, tokens, users
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
 router = APIRouter()
 
+# Permission families other than everyday operations, as the roles page marks them.
+FAMILY_LABELS = {
+    "ops": N_("Operations"),
+    "system": N_("System administration"),
+    "security": N_("Security administration"),
+    "audit": N_("Audit"),
+}
 RESULT_LABELS = {"success": N_("success"), "failure": N_("failure"), "denied": N_("denied")}
 
 
@@ -33,7 +41,12 @@ def roles_page(request: Request, session: ReadSession, a: Annotated[Auth, Depend
     return templates(request).render(
         request,
         "org/roles.html",
-        {"roles": roles.list_roles(session), "by_domain": by_domain, "family_of": roles.family_of},
+        {
+            "roles": roles.list_roles(session),
+            "by_domain": by_domain,
+            "family_of": roles.family_of,
+            "family_labels": FAMILY_LABELS,
+        },
     )
 
 
@@ -197,6 +210,8 @@ def audit_page(
             "export_query": export_query,
             "verify": None,
             "results": RESULT_LABELS,
+            "action_name": audit_names.action_name,
+            "targets": audit_names.target_names(session, rows),
         },
     )
 

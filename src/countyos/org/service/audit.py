@@ -38,6 +38,17 @@ from countyos.org.models import AuditEvent, AuditHead, AuditResult
 
 GENESIS = "0" * 64
 
+# What the audit log page shows for action and target codes: English message ids, filled by each
+# domain's pages for its own codes (``name_codes``); a code without a name is shown as itself.
+ACTION_NAMES: dict[str, str] = {}
+TARGET_NAMES: dict[str, str] = {}
+
+
+def name_codes(*, actions: dict[str, str] | None = None, targets: dict[str, str] | None = None) -> None:
+    """Register the message ids naming audit action and target codes (at import of a pages module)."""
+    ACTION_NAMES.update(actions or {})
+    TARGET_NAMES.update(targets or {})
+
 
 def _key() -> bytes:
     return _chain_key(get_settings().secret_key.get_secret_value())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
@@ -13,6 +14,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import FieldCipher, mask_phone
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from countyos.core.i18n import N_
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
 from countyos.org.models import Role, User, UserSession, role_permission, user_role
@@ -100,6 +102,24 @@ def names_of_holders(
     return [PersonName(id=row.id, display_name=row.display_name) for row in session.execute(stmt)]
 
 
+@dataclass(frozen=True)
+class Colleague:
+    """Who acted, as people read it on a timeline or in the audit log: name and department."""
+
+    id: int
+    display_name: str
+    department_id: int | None
+
+
+def colleagues(session: Session, *, user_ids: Iterable[int | None]) -> dict[int, Colleague]:
+    """The names (and departments) of these users, by id; unknown ids are left out."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name, User.department_id).where(User.id.in_(ids)))
+    return {r.id: Colleague(id=r.id, display_name=r.display_name, department_id=r.department_id) for r in rows}
+
+
 def holders_of_role(session: Session, *, role_id: int) -> list[User]:
     return list(session.scalars(select(User).join(user_role).where(user_role.c.role_id == role_id)))
 
@@ -129,7 +149,7 @@ def _set_phone(user: User, phone: str | None) -> None:
         raise ValidationFailed(
             "The phone number %(phone)s is not valid",
             phone=mask_phone(phone),
-            errors=[{"field": "phone", "message": "11-digit mobile or area-code number"}],
+            errors=[{"field": "phone", "message": N_("Enter a mobile number or a landline number with its area code")}],
         )
     user.phone_enc = cipher().encrypt(phone) if phone else None
     user.phone_index = cipher().blind_index(phone) if phone else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,18 +12,46 @@ from starlette.responses import Response
 
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
+from countyos.org.service import audit
 from countyos.sensing import flows
 from countyos.sensing.models import Alarm, AlarmObservation, AlarmState, Datastream, Latest, Rule, Thing
+from countyos.sensing.pages import conditions
 from countyos.sensing.service import alarms, devices, rule_builder, rules
-from countyos.sensing.service.times import iso
+from countyos.sensing.service.times import from_us
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
 router = APIRouter(include_in_schema=False)
 
 HEALTH_LABELS = {"online": N_("Online"), "offline": N_("Offline"), "unknown": N_("Unknown")}
-STATE_LABELS = {"active": N_("Active"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
+STATE_LABELS = {"active": N_("Alarm active"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
+DEVICE_CLASS_LABELS = {
+    "river_gauge": N_("River gauge"),
+    "rain_gauge": N_("Rain gauge"),
+    "air_station": N_("Air quality station"),
+    "manhole": N_("Manhole cover"),
+    "street_light": N_("Street light"),
+    "soil": N_("Soil moisture station"),
+    "visitor_counter": N_("Visitor counter"),
+}
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
+
+
+def _status(session: Any, thing_ids: list[int]) -> dict[int, dict[str, float]]:
+    """Battery and signal of each device from its latest readings (what its charts show), so the
+    figure on the page never lags behind the chart; the copy on the device row is the fallback."""
+    out: dict[int, dict[str, float]] = {}
+    if not thing_ids:
+        return out
+    rows = session.execute(
+        select(Datastream.thing_id, Datastream.metric, Latest.result)
+        .join(Latest, Latest.datastream_id == Datastream.id)
+        .where(Datastream.thing_id.in_(thing_ids), Datastream.metric.in_(["battery", "signal"]))
+    )
+    for thing_id, metric, value in rows:
+        if value is not None:
+            out.setdefault(thing_id, {})[metric] = value
+    return out
 
 
 @router.get("/sensing")
@@ -43,8 +72,10 @@ def device_list(
             "things": things,
             "open_alarms": open_alarms,
             "counts": devices.counts_by_health(session),
+            "status": _status(session, [t.id for t in things]),
             "classes": devices.retention_classes(session),
             "health_labels": HEALTH_LABELS,
+            "class_labels": DEVICE_CLASS_LABELS,
         },
     )
 
@@ -69,11 +100,13 @@ def device_detail(
             "thing": thing,
             "streams": streams,
             "latest": latest,
-            "iso": iso,
+            "status": _status(session, [thing.id]),
+            "at_us": from_us,
             "alarms": recent,
             "health_labels": HEALTH_LABELS,
             "state_labels": STATE_LABELS,
             "severity_labels": SEVERITY_LABELS,
+            "class_labels": DEVICE_CLASS_LABELS,
             "tokens": devices.tokens_of(session, thing_id=thing.id) if a.actor.can("sensing.write") else [],
         },
     )
@@ -86,13 +119,13 @@ def alarm_console(
     states = ["active", "acknowledged"] if state == "open" else ([state] if state in STATE_LABELS else None)
     rows = alarms.list_alarms(session, states=states)
     things = {t.id: t for t in session.scalars(select(Thing).where(Thing.id.in_({r.thing_id for r in rows})))}
-    raised_by: dict[int, list[tuple[int, str | None, float | None]]] = {}
+    raised_by: dict[int, list[tuple[int, datetime, float | None]]] = {}
     for o in session.scalars(
         select(AlarmObservation)
         .where(AlarmObservation.alarm_id.in_([r.id for r in rows]))
         .order_by(AlarmObservation.phenomenon_us)
     ):
-        raised_by.setdefault(o.alarm_id, []).append((o.observation_id, iso(o.phenomenon_us), o.result))
+        raised_by.setdefault(o.alarm_id, []).append((o.observation_id, from_us(o.phenomenon_us), o.result))
     return templates(request).render(
         request,
         "sensing/alarms.html",
@@ -131,8 +164,36 @@ def alarm_action(
 
 @router.get("/sensing/rules")
 def rule_list(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("sensing.read"))]) -> Response:
+    from countyos.sensing.models import ObservedProperty
+
+    found = rules.list_rules(session)
+    streams = {
+        ds_id: (name, unit)
+        for ds_id, name, unit in session.execute(
+            select(Datastream.id, Datastream.name, Datastream.unit_symbol).where(
+                Datastream.id.in_({r.datastream_id for r in found if r.datastream_id})
+            )
+        )
+    }
+    props = {
+        p.id: p.name
+        for p in session.scalars(
+            select(ObservedProperty).where(
+                ObservedProperty.id.in_({r.observed_property_id for r in found if r.observed_property_id})
+            )
+        )
+    }
     return templates(request).render(
-        request, "sensing/rules.html", {"rules": rules.list_rules(session), "severity_labels": SEVERITY_LABELS}
+        request,
+        "sensing/rules.html",
+        {
+            "rules": found,
+            "streams": streams,
+            "properties": props,
+            "describe": conditions.describe,
+            "severity_labels": SEVERITY_LABELS,
+            "class_labels": DEVICE_CLASS_LABELS,
+        },
     )
 
 
@@ -144,6 +205,12 @@ FIELD_LABELS = {
     "minutes": N_("For at least (minutes)"),
     "per": N_("Period"),
     "intervals": N_("Reporting intervals"),
+    # fields of the whole rule (rules.check)
+    "name": N_("Name"),
+    "severity": N_("Severity"),
+    "target": N_("Applies to"),
+    "dedupe_seconds": N_("Dedupe window (seconds)"),
+    "condition": N_("Condition"),
 }
 EXAMPLE = {"type": "duration", "seconds": 600, "of": {"type": "threshold", "op": ">", "value": 3.0, "clear": 2.8}}
 
@@ -189,6 +256,7 @@ def _form_context(
             )
         ),
         "device_classes": sorted({c for c in session.scalars(select(Thing.device_class)) if c}),
+        "class_labels": DEVICE_CLASS_LABELS,
         "categories": [(c.service_code, c.name) for c in categories.list_categories(session, reportable=True)],
     }
 
@@ -275,5 +343,39 @@ def rule_save(
         saved = rules.save(session, actor=a.actor, data=data, rule_id=rid)
     except CountyError as exc:
         session.rollback()
-        return again(getattr(exc, "errors", [{"field": "", "message": exc.message}]))
+        found = getattr(exc, "errors", None) or [{"field": "", "message": exc.message}]
+        return again(
+            [
+                {
+                    "field": translate(request, FIELD_LABELS[e["field"]]) if e["field"] in FIELD_LABELS else e["field"],
+                    "message": translate(request, e["message"]),
+                }
+                for e in found
+            ]
+        )
     return redirect(f"/sensing/rules/{saved.id}", translate(request, "Rule saved"))
+
+
+audit.name_codes(
+    actions={
+        "sensing.alarm.raise": N_("Alarm raised"),
+        "sensing.alarm.acknowledge": N_("Alarm acknowledged"),
+        "sensing.alarm.clear": N_("Alarm cleared"),
+        "sensing.device.register": N_("Device registered"),
+        "sensing.device_token_failed": N_("Device token refused"),
+        "sensing.retention.update": N_("Retention class changed"),
+        "sensing.rule.save": N_("Alarm rule saved"),
+        "sensing.token.issue": N_("Device token issued"),
+        "sensing.token.revoke": N_("Device token revoked"),
+        "sensing.sta.create": N_("SensorThings entity created"),
+        "sensing.sta.update": N_("SensorThings entity changed"),
+        "sensing.sta.delete": N_("SensorThings entity deleted"),
+        "auth.basic_failed": N_("SensorThings sign-in refused"),
+    },
+    targets={
+        "alarm": N_("Alarm"),
+        "rule": N_("Alarm rule"),
+        "thing": N_("Device"),
+        "retention_class": N_("Retention class"),
+    },
+)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from countyos.core.actor import Actor
 from countyos.core.errors import NotFound, ValidationFailed
 from countyos.core.hotcache import HotCache
+from countyos.core.i18n import N_
 from countyos.org.service import audit
 from countyos.sensing.models import Datastream, Latest, Rule, RuleState, Severity, Thing
 from countyos.sensing.service import engine
@@ -47,13 +48,13 @@ def list_rules(session: Session) -> list[Rule]:
 def check(data: dict[str, Any]) -> None:
     errors = [{"field": "condition", "message": e} for e in engine.validate(data.get("condition"))]
     if not (data.get("name") or "").strip():
-        errors.append({"field": "name", "message": "a name is required"})
+        errors.append({"field": "name", "message": N_("a name is required")})
     if data.get("severity") not in {str(s) for s in Severity}:
-        errors.append({"field": "severity", "message": "critical, major, minor or warning"})
+        errors.append({"field": "severity", "message": N_("critical, major, minor or warning")})
     if not (data.get("datastream_id") or data.get("observed_property_id") or data.get("device_class")):
-        errors.append({"field": "target", "message": "a datastream, an observed property or a device class"})
+        errors.append({"field": "target", "message": N_("a datastream, an observed property or a device class")})
     if int(data.get("dedupe_seconds") or 0) < 0:
-        errors.append({"field": "dedupe_seconds", "message": "0 or more seconds"})
+        errors.append({"field": "dedupe_seconds", "message": N_("0 or more seconds")})
     if errors:
         raise ValidationFailed("Please correct the rule", errors=errors)
 

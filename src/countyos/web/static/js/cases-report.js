@@ -13,4 +13,14 @@
       status.textContent = "±" + Math.round(pos.coords.accuracy) + " m";
     }, function (err) { status.textContent = err.message; }, { enableHighAccuracy: true, timeout: 15000 });
   });
+  // At most data-max photos are kept: say so as soon as more are chosen, before anything is uploaded.
+  var photos = document.getElementById("photos");
+  if (photos && photos.dataset.max) {
+    photos.addEventListener("change", function () {
+      var max = parseInt(photos.dataset.max, 10);
+      var n = photos.files ? photos.files.length : 0;
+      photos.setCustomValidity(n > max ? photos.dataset.tooMany.replace("{n}", String(n)) : "");
+      photos.reportValidity();
+    });
+  }
 })();
