@@ -18,6 +18,7 @@ from sqlalchemy import select
 from countyos.cases import jobs
 from countyos.cases.lifecycle import Action, State
 from countyos.cases.models import Case, CaseEvent, Notification
+from countyos.cases.schemas import ActionIn
 from countyos.cases.service import timers, transitions
 from countyos.core.clock import utcnow
 from countyos.core.workcal import calendar
@@ -29,9 +30,7 @@ CST = ZoneInfo("Asia/Shanghai")
 
 def act(db, w: World, who, cid: int, action: Action, **kw) -> Case:
     with db.unit_of_work() as s:
-        return transitions.apply(
-            s, actor=w.actor(db, who), case_id=cid, data=transitions.ActionInput(action=action, **kw)
-        )
+        return transitions.apply(s, actor=w.actor(db, who), case_id=cid, data=ActionIn(action=action, **kw))
 
 
 def dispatched(db, w: World) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from countyos import domains
 from countyos.cases.models import CategoryKind, Channel
+from countyos.cases.schemas import ActionIn
 from countyos.cases.service import cases, categories, routing, transitions
 from countyos.core.actor import Actor
 from countyos.core.db import Database
@@ -209,7 +210,7 @@ def dispatched_case(db: Database, w: World, reporter: Person, category_id: int, 
     cid = new_case(db, w, reporter, category_id, point)
     for p, action in ((w.intake, Action.ACCEPT), (w.shift, Action.REGISTER), (w.dispatcher, Action.DISPATCH)):
         with db.unit_of_work() as s:
-            transitions.apply(s, actor=w.actor(db, p), case_id=cid, data=transitions.ActionInput(action=action))
+            transitions.apply(s, actor=w.actor(db, p), case_id=cid, data=ActionIn(action=action))
     return cid
 
 

@@ -71,9 +71,6 @@ class StaleCase(Conflict):
         return {"current_version": self.current_version} if self.current_version is not None else {}
 
 
-ActionInput = ActionIn  # the former name of the same model
-
-
 def acting_roles(session: Session, actor: Actor, case: Case) -> list[Role]:
     """The actor's roles that apply to this case (object level: a handler only for its department's
     case, an inspector only for the task given to them or a case of their grid)."""
