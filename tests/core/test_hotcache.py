@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from countyos.core.hotcache import HotCache
@@ -19,6 +20,7 @@ def _name(session, dep_id: int) -> str | None:
     )
 
 
+@pytest.mark.committed  # a reader and a writer on connections of their own
 def test_a_reader_in_an_old_snapshot_does_not_fill_the_cache_after_a_write(db):
     dep_id = department(db, "旧名称")
     CACHE.clear()

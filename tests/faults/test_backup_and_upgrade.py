@@ -115,8 +115,30 @@ def test_backup_while_the_server_is_busy_restores_a_consistent_county(county, ne
 # --- upgrade from the first release -------------------------------------------------------------
 
 
+# Columns later migrations add to the org tables. The first release's data is written with today's
+# services, which read and write them, so they are there while it is written and dropped after.
+LATER_ORG_COLUMNS = {"org_user": ("failed_mfa", "INTEGER NOT NULL DEFAULT 0"), "org_audit_head": ("mac", "VARCHAR(64)")}
+# Grants migration 0010 takes back from the built-in operational roles (the account list is the
+# administrators'): (role code, permission code).
+REVOKED_BY_0010 = "user.read"
+
+
 def first_release_data(url: str) -> dict[str, str]:
     """What a county had in the first release (org only): returns the second factor's secret."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as c:
+        for table, (column, ddl) in LATER_ORG_COLUMNS.items():
+            c.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+    try:
+        return _write_first_release_data(url)
+    finally:
+        with engine.begin() as c:
+            for table, (column, _) in LATER_ORG_COLUMNS.items():
+                c.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        engine.dispose()
+
+
+def _write_first_release_data(url: str) -> dict[str, str]:
     db = Database(url)
     try:
         with db.unit_of_work() as s:
@@ -170,12 +192,45 @@ def first_release_data(url: str) -> dict[str, str]:
         db.dispose()
 
 
-def org_rows(url: str) -> dict[str, list[tuple]]:
+def org_rows(url: str, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every org table's rows; with ``columns``, only those columns of those tables (what an older
+    schema had), so that columns added by the upgrade are left out of the comparison."""
     engine = create_engine(url, poolclass=NullPool)
     try:
-        names = sorted(n for n in inspect(engine).get_table_names() if n.startswith("org_"))
+        found = inspect(engine)
+        names = sorted(n for n in found.get_table_names() if n.startswith("org_"))
+        out = {}
         with engine.connect() as c:
-            return {n: sorted((tuple(r) for r in c.execute(text(f'SELECT * FROM "{n}"'))), key=repr) for n in names}
+            for n in names:
+                cols = (columns or {}).get(n) or [col["name"] for col in found.get_columns(n)]
+                sql = "SELECT " + ", ".join(f'"{x}"' for x in cols) + f' FROM "{n}"'
+                out[n] = sorted((tuple(r) for r in c.execute(text(sql))), key=repr)
+        return out
+    finally:
+        engine.dispose()
+
+
+def org_columns(url: str) -> dict[str, list[str]]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        found = inspect(engine)
+        names = [n for n in found.get_table_names() if n.startswith("org_")]
+        return {n: [col["name"] for col in found.get_columns(n)] for n in names}
+    finally:
+        engine.dispose()
+
+
+def role_grants_revoked(url: str) -> set[tuple]:
+    """The (role_id, permission_code) rows of the grants migration 0010 takes back."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as c:
+            sql = text(
+                "SELECT rp.role_id, rp.permission_code FROM org_role_permission rp"
+                " JOIN org_role r ON r.id = rp.role_id"
+                " WHERE rp.permission_code = :code AND r.code NOT IN ('sysadmin', 'secadmin', 'auditadmin')"
+            )
+            return {tuple(r) for r in c.execute(sql, {"code": REVOKED_BY_0010})}
     finally:
         engine.dispose()
 
@@ -185,15 +240,21 @@ def test_upgrade_from_the_first_release_keeps_everything_working(new_database, s
     result = countyos(url, "db", "upgrade", "0001")
     assert result.exit_code == 0 and "0001" in result.output, result.output
     first = first_release_data(url)
+    first_columns = org_columns(url)
     before = org_rows(url)
+    revoked = role_grants_revoked(url)
 
     result = countyos(url, "db", "upgrade")
     assert result.exit_code == 0, result.output
-    after = org_rows(url)
+    after = org_rows(url, first_columns)
+    assert not role_grants_revoked(url)
     for table, rows in before.items():
         if table == "org_audit_head":
             continue  # the chain's head moves on with every record
-        if table in ("org_permission", "org_role_permission", "org_audit_event"):
+        if table == "org_role_permission":
+            lost = [r for r in rows if r not in after[table]]
+            assert {tuple(r[:2]) for r in lost} == revoked, "grants other than 0010's were lost"
+        elif table in ("org_permission", "org_audit_event"):
             assert all(r in after[table] for r in rows), f"rows of {table} were lost"  # the catalog grew
         else:
             assert after[table] == rows, f"{table} changed in the upgrade"

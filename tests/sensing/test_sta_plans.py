@@ -150,6 +150,7 @@ def _full_scans(db: Database, statement: str, parameters: Any) -> list[str]:
     return found
 
 
+@pytest.mark.committed  # listens to the engine's statements: needs the real engine
 def test_every_common_read_is_planned_from_an_index(client, db, loaded, statements):
     failures = []
     for path, params in _reads(loaded):
@@ -164,6 +165,7 @@ def test_every_common_read_is_planned_from_an_index(client, db, loaded, statemen
         pytest.fail("\n\n".join(failures))
 
 
+@pytest.mark.committed  # listens to the engine's statements: needs the real engine
 def test_navigation_by_a_parent_id_is_a_plain_key_condition(client, db, loaded, statements):
     w = loaded.world
     r = client.get(
