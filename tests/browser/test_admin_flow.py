@@ -94,12 +94,14 @@ def test_auditor_sees_both_creations_in_the_audit_log(browsing: Browsing, create
     page = browsing.as_user("auditor")
     page.goto("/admin/audit")
     table = page.locator("#audit-table")
-    expect(table).to_contain_text("department.create")
-    expect(table).to_contain_text("user.create")
+    # actions and objects by their names, never as codes ("department.create", "user 12")
+    expect(table).to_contain_text("新建部门")
+    expect(table).to_contain_text("新建用户")
+    expect(table).not_to_contain_text("department.create")
 
     page.fill("input[name=action]", "department.create")
     page.click("form.filters button[type=submit]")
-    row = table.locator("tbody tr", has_text=f"department {created.department_id}")
+    row = table.locator("tbody tr", has_text=f"部门 {created.department_name}")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("sysadmin")  # the actor
     expect(row).to_contain_text("127.0.0.1")
@@ -108,7 +110,7 @@ def test_auditor_sees_both_creations_in_the_audit_log(browsing: Browsing, create
 
     page.fill("input[name=action]", "user.create")
     page.click("form.filters button[type=submit]")
-    row = table.locator("tbody tr", has_text=f"user {created.user_id}")
+    row = table.locator("tbody tr", has_text=f"用户 {created.display_name}")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("sysadmin")
     row.locator("summary").click()
