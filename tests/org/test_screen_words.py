@@ -17,7 +17,7 @@ def test_audit_log_shows_action_names_and_object_names(client, db):
     page = client.get("/admin/audit?limit=500")
     texts = visible_text(page.text)
     assert "登录成功" in texts and "auth.login" not in texts
-    assert "用户创建" in texts and f"用户 测试{clerk.username}" in texts
+    assert "新建用户" in texts and f"用户 测试{clerk.username}" in texts
     assert "部门 县水利局" in texts
     assert not any(t.startswith("user ") for t in texts)
     # the collapsed "details" column keeps the stored JSON for auditors (code-ref); the rest reads as words
