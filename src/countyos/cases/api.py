@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from pydantic import ValidationError as PydanticValidationError
+from starlette.datastructures import FormData
 from starlette.responses import FileResponse, Response
 
 from countyos.cases import flows, schemas
@@ -111,6 +113,56 @@ def act(case_id: PathId, body: schemas.ActionIn, session: WriteSession, a: Reade
     return flows.case_out(session, case, a.actor)
 
 
+async def _posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+MULTIPART_ACTION = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "description": "The fields of ActionIn and PhotoStampIn as form fields, and the photos",
+                    "properties": {
+                        "action": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "comment": {"type": "string"},
+                        "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "photo_lon": {"type": "number"},
+                        "photo_lat": {"type": "number"},
+                        "photo_accuracy": {"type": "number"},
+                        "photo_taken_at": {"type": "string", "format": "date-time"},
+                    },
+                    "required": ["action"],
+                }
+            }
+        },
+        "required": True,
+    }
+}
+
+
+@router.post("/cases/{case_id}/actions/multipart", response_model=schemas.CaseOut, openapi_extra=MULTIPART_ACTION)
+def act_multipart(
+    case_id: PathId, session: WriteSession, a: Reader, form: Annotated[FormData, Depends(_posted_form)]
+) -> schemas.CaseOut:
+    """Take an action with photos (处置反馈, 核查): the fields of ``ActionIn`` as form fields, the photos as
+    ``photos`` files (JPEG, PNG, WebP; at most 6, 9 attachments in all) and optionally where and when they
+    were taken (``photo_lon``, ``photo_lat``, ``photo_accuracy``, ``photo_taken_at``; the photos' EXIF wins).
+    A category that requires a photo at this step refuses the action without one (422, field ``photos``)."""
+    try:
+        data = flows.action_from_form(form)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(
+            "Please correct the marked fields",
+            errors=[{"field": str(e["loc"][0]) if e["loc"] else "", "message": e["msg"]} for e in exc.errors()],
+        ) from exc
+    files, stamp = flows.photos_from_form(form)
+    case = flows.act_with_photos(session, actor=a.actor, case_id=case_id, data=data, files=files, stamp=stamp)
+    return flows.case_out(session, case, a.actor)
+
+
 @router.post("/cases/{case_id}/keep-apart", response_model=schemas.CaseOut)
 def keep_apart(
     case_id: PathId,
@@ -143,11 +195,29 @@ def reveal_contact(
 
 
 @router.post("/case-attachments", status_code=201)
-def upload_attachment(session: WriteSession, a: Reader, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    """Upload a photo or PDF (private: staff who may read the case it is attached to see it)."""
+def upload_attachment(
+    session: WriteSession,
+    a: Reader,
+    file: Annotated[UploadFile, File()],
+    stamp: Annotated[schemas.PhotoStampIn, Form()],
+) -> dict[str, Any]:
+    """Upload a photo or PDF (private: staff who may read the case it is attached to see it), optionally
+    with where and when it was taken (the photo's EXIF wins). The action that names it in
+    ``attachment_ids`` gives it its stage: feedback, check, or else the report."""
     data = file.file.read(attachments.MAX_BYTES + 1)
-    att = attachments.store(session, actor=a.actor, data=data, name=file.filename)
-    return {"id": att.id, "media_type": att.media_type, "size": att.size, "sha256": att.sha256, "public": att.public}
+    taken = attachments.Stamp(stamp.photo_lon, stamp.photo_lat, stamp.photo_accuracy, stamp.photo_taken_at)
+    att = attachments.store(session, actor=a.actor, data=data, name=file.filename, stamp=taken)
+    return {
+        "id": att.id,
+        "media_type": att.media_type,
+        "size": att.size,
+        "sha256": att.sha256,
+        "public": att.public,
+        "taken_at": att.taken_at.isoformat() if att.taken_at else None,
+        "lon": att.lon,
+        "lat": att.lat,
+        "position_source": att.position_source,
+    }
 
 
 @router.get("/case-attachments/{attachment_id}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
 
 from countyos.cases import lifecycle, schemas
 from countyos.cases.models import Attachment, Case, Category, Channel, Priority
@@ -13,6 +15,7 @@ from countyos.cases.service import attachments, cases, categories, people, timer
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import NotFound, ValidationFailed
+from countyos.core.i18n import N_
 
 
 def category_for(session: Session, *, category_id: int | None, service_code: str | None) -> Category:
@@ -199,3 +202,67 @@ def work_order_rows(session: Session, *, actor: Actor, rows: list[dict[str, Any]
             }
         )
     return report_rows
+
+
+# -- actions from a form (the pages and the API's multipart variant) -----------------------------------
+
+LIST_FIELDS = frozenset({"co_department_ids", "attachment_ids"})
+MAX_ATTACHMENTS = 9  # of one action, uploaded with it or before
+
+
+def action_from_form(form: FormData) -> schemas.ActionIn:
+    """The API's model from a posted form: the same field names; empty fields are left out
+    (a pydantic ``ValidationError`` for a wrong one)."""
+    raw: dict[str, Any] = {}
+    for name in schemas.ActionIn.model_fields:
+        if name in LIST_FIELDS:
+            values = [v for v in form.getlist(name) if isinstance(v, str) and v.strip()]
+            if values:
+                raw[name] = values
+            continue
+        value = form.get(name)
+        if isinstance(value, str) and value.strip():
+            raw[name] = value.strip() if name != "comment" else value
+    return schemas.ActionIn.model_validate(raw)
+
+
+def photos_from_form(form: FormData) -> tuple[list[tuple[bytes, str | None]], attachments.Stamp]:
+    """The photos of a posted form (its ``photos`` files, at most ``MAX_ACTION_PHOTOS`` + 1 read, each
+    up to one byte more than the limit, which ``attachments.store`` refuses) and the browser's stamp."""
+    uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    files = [(f.file.read(attachments.MAX_BYTES + 1), f.filename) for f in uploads[: attachments.MAX_ACTION_PHOTOS + 1]]
+    if len(uploads) > len(files):
+        files.append((b"", None))  # counted, not read: store_photos refuses more than the maximum
+    raw = {k: v.strip() for k in schemas.PhotoStampIn.model_fields if isinstance(v := form.get(k), str) and v.strip()}
+    try:
+        stamp = schemas.PhotoStampIn.model_validate(raw)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(
+            "The position or time of the photos is not valid",
+            errors=[{"field": "photos", "message": N_("Not valid")}],
+        ) from exc
+    return files, attachments.Stamp(stamp.photo_lon, stamp.photo_lat, stamp.photo_accuracy, stamp.photo_taken_at)
+
+
+def act_with_photos(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    data: schemas.ActionIn,
+    files: list[tuple[bytes, str | None]],
+    stamp: attachments.Stamp | None = None,
+) -> Case:
+    """One action with the photos sent beside it (stored first, then claimed by the action for its stage)."""
+    cases.get_visible(session, actor=actor, case_id=case_id)
+    if files:
+        if len(files) + len(data.attachment_ids) > MAX_ATTACHMENTS:
+            raise ValidationFailed(
+                "At most %(n)s photos; you chose %(chosen)s",
+                n=MAX_ATTACHMENTS,
+                chosen=len(files) + len(data.attachment_ids),
+                errors=[{"field": "photos", "message": N_("Too many photos")}],
+            )
+        stored = attachments.store_photos(session, actor=actor, files=files, stamp=stamp)
+        data = data.model_copy(update={"attachment_ids": [*data.attachment_ids, *(p.id for p in stored)]})
+    return transitions.apply(session, actor=actor, case_id=case_id, data=data)

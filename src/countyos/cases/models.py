@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,6 +85,24 @@ class Satisfaction(StrEnum):
     VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
 
 
+class AttachmentStage(StrEnum):
+    """When a photo was taken in the case's life: before the work (the report) or after it."""
+
+    REPORT = "report"  # 上报: the problem as found (before)
+    FEEDBACK = "feedback"  # 处置反馈: the handler's result (after)
+    CHECK = "check"  # 核查: the inspector's look on the ground (after)
+
+
+AFTER_STAGES = frozenset({AttachmentStage.FEEDBACK, AttachmentStage.CHECK})
+
+
+class PositionSource(StrEnum):
+    """Where a photo's position came from."""
+
+    EXIF = "exif"  # the camera's GPS tags in the file
+    DEVICE = "device"  # the browser's geolocation when the photo was chosen
+
+
 class SupervisionLevel(StrEnum):
     URGE = "urge"  # 催办
     SUPERVISE = "supervise"  # 督办
@@ -111,6 +130,9 @@ class Category(Base):
     default_priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10), default=Priority.NORMAL)
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # Open311 service definition
     public: Mapped[bool] = mapped_column(Boolean, default=True)  # listed as an Open311 service
+    # Evidence: a photo is required with the handler's feedback (处置反馈) / the inspector's check (核查).
+    feedback_photo_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    check_photo_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -335,6 +357,24 @@ class Attachment(Base):
     public_token: Mapped[str] = mapped_column(String(43), unique=True, default=attachment_token)
     uploaded_by: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Evidence: the stage of the case it documents (report = before; feedback, check = after), when it
+    # was taken and where (the camera's EXIF GPS, or the browser's position when it was chosen).
+    stage: Mapped[AttachmentStage] = mapped_column(
+        StrEnumType(AttachmentStage, 10), default=AttachmentStage.REPORT, server_default=AttachmentStage.REPORT.value
+    )
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    position_source: Mapped[PositionSource | None] = mapped_column(StrEnumType(PositionSource, 8))
+
+    @property
+    def is_after(self) -> bool:
+        return self.stage in AFTER_STAGES
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
 
 
 class DispatchRecord(Base):

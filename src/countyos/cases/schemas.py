@@ -94,6 +94,17 @@ class ActionIn(BaseModel):
     crs: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = "wgs84"
 
 
+class PhotoStampIn(BaseModel):
+    """When and where photos were taken, as the browser says (its geolocation; the time they were
+    chosen). Sent beside the photos of an action or an upload; the photos' own EXIF wins over it."""
+
+    model_config = ConfigDict(extra="forbid")
+    photo_lon: float | None = Field(None, ge=-180, le=180, description="the browser's longitude (WGS-84)")
+    photo_lat: float | None = Field(None, ge=-90, le=90, description="the browser's latitude (WGS-84)")
+    photo_accuracy: float | None = Field(None, ge=0, le=100_000, description="its accuracy in metres")
+    photo_taken_at: Moment | None = Field(None, description="when the photos were taken (with a time zone)")
+
+
 class PublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     public: bool = Field(description="true: shown with the public record of the request; false: staff only")
@@ -175,6 +186,8 @@ class CategoryOut(BaseModel):
     close_condition: str | None
     default_priority: str
     public: bool
+    feedback_photo_required: bool = False
+    check_photo_required: bool = False
 
 
 class CategoryIn(BaseModel):
@@ -202,6 +215,8 @@ class CategoryPatch(BaseModel):
     attributes: list[dict[str, Any]] | None = None
     public: bool | None = None
     is_active: bool | None = None
+    feedback_photo_required: bool | None = Field(None, description="a photo is needed with the handler's feedback")
+    check_photo_required: bool | None = Field(None, description="a photo is needed with the inspector's check")
 
 
 class LimitIn(BaseModel):

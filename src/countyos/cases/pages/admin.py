@@ -169,6 +169,8 @@ def category_save(
     close_condition: Annotated[str, Form(max_length=2000)] = "",
     default_priority: Annotated[str, Form()] = "normal",
     public: Annotated[str, Form()] = "",
+    feedback_photo_required: Annotated[str, Form()] = "",
+    check_photo_required: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         categories.update(
@@ -180,6 +182,8 @@ def category_save(
                 "close_condition": close_condition.strip() or None,
                 "default_priority": default_priority,
                 "public": public == "1",
+                "feedback_photo_required": feedback_photo_required == "1",
+                "check_photo_required": check_photo_required == "1",
             },
         )
     except (CountyError, ValueError) as exc:

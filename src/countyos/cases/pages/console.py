@@ -14,10 +14,9 @@ from starlette.responses import JSONResponse, Response
 from countyos.cases import flows, lifecycle
 from countyos.cases.lifecycle import Action
 from countyos.cases.models import Case, Satisfaction, SupervisionLevel
-from countyos.cases.pages import labels
+from countyos.cases.pages import evidence, labels, mobile
 from countyos.cases.pages.nostore import form_data, page_router
-from countyos.cases.schemas import ActionIn
-from countyos.cases.service import cases, people, routing, timers, transitions
+from countyos.cases.service import attachments, cases, duplicates, people, routing, timers, transitions
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound, ValidationFailed
 from countyos.core.i18n import N_
@@ -220,19 +219,60 @@ ACTION_FIELDS: dict[Action, tuple[str, ...]] = {
     Action.SUPERVISE: ("level", "comment"),
     Action.MERGE: ("target", "comment"),
     Action.RELOCATE: ("position", "comment"),
+    Action.FEEDBACK: ("photos", "comment"),
+    Action.CHECK_PASS: ("photos", "comment"),
+    Action.CHECK_FAIL: ("photos", "comment"),
 }
+
+# Keyboard shortcuts of the case page (never while typing in a field): a key opens the form of the
+# first of its actions the person may take now. The dispatcher's frequent actions come first.
+SHORTCUTS: tuple[tuple[str, tuple[Action, ...]], ...] = (
+    ("a", (Action.ACCEPT,)),
+    ("g", (Action.REGISTER,)),
+    ("d", (Action.DISPATCH, Action.REDISPATCH)),
+    ("r", (Action.APPROVE_RETURN, Action.REQUEST_RETURN)),
+    ("x", (Action.REJECT,)),
+    ("v", (Action.SEND_VERIFY, Action.VERIFY)),
+    ("k", (Action.SEND_CHECK, Action.CHECK_PASS)),
+    ("f", (Action.FEEDBACK,)),
+    ("l", (Action.CLOSE,)),
+    ("m", (Action.MERGE,)),
+    ("s", (Action.SUPERVISE,)),
+    ("c", (Action.COMMENT,)),
+)
+
+
+def shortcuts_for(allowed: list[str]) -> dict[str, str]:
+    """Action → key for the actions allowed now (each key to the first of its actions allowed)."""
+    out: dict[str, str] = {}
+    for key, actions in SHORTCUTS:
+        first = next((str(a) for a in actions if str(a) in allowed and str(a) not in out), None)
+        if first is not None:
+            out[first] = key
+    return out
 
 
 @router.get("/cases/{case_id:int}")
 def detail(
-    request: Request, case_id: int, session: ReadSession, a: Annotated[Auth, Depends(require("case.read"))]
+    request: Request,
+    case_id: int,
+    session: ReadSession,
+    a: Annotated[Auth, Depends(require("case.read"))],
+    act: Annotated[str | None, Query(max_length=24)] = None,
 ) -> Response:
+    """The case page; ``act`` opens that action's form (the buttons' link when scripts are off)."""
     case = cases.get_visible(session, actor=a.actor, case_id=case_id)
-    return _detail_page(request, session, a, case)
+    return _detail_page(request, session, a, case, opened=act)
 
 
 def _detail_page(
-    request: Request, session: Any, a: Auth, case: Case, form: ActionForm | None = None, status_code: int = 200
+    request: Request,
+    session: Any,
+    a: Auth,
+    case: Case,
+    form: ActionForm | None = None,
+    status_code: int = 200,
+    opened: str | None = None,
 ) -> Response:
     """The case page; FORM is an action form sent back with what was typed and its errors."""
     now = utcnow()
@@ -241,6 +281,10 @@ def _detail_page(
     inspectors = people.holders(session, permission="case.inspect")
     timeline = cases.timeline(session, case_id=case.id)
     deps = _dep_names(session)
+    if form is not None:
+        opened = form.action
+    elif opened not in allowed:
+        opened = allowed[0] if allowed else None
     return templates(request).render(
         request,
         "cases/detail.html",
@@ -251,11 +295,16 @@ def _detail_page(
             "labels": lifecycle.LABELS,
             "action_labels": lifecycle.ACTION_LABELS,
             "allowed": allowed,
+            "opened": opened,
+            "shortcuts": shortcuts_for(allowed),
             "fields": {str(k): v for k, v in ACTION_FIELDS.items()},
+            "photo_needed": {x: attachments.required_stage(case.category, x) is not None for x in allowed},
             "timeline": timeline,
             "actors": _actors(session, timeline, deps),
-            "photos": cases.attachments(session, case_id=case.id),
+            "evidence": attachments.before_after(session, case_id=case.id),
+            **evidence.context(),
             "can_publish": a.actor.can("case.intake"),
+            "related": duplicates.related(session, case=case, visible=cases.visibility(session, a.actor), now=now),
             "reporters": cases.reporters(session, case_id=case.id),
             "masked": people.masked,
             "mask_name": people.mask_name,
@@ -293,6 +342,7 @@ class ActionForm:
     values: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
+    case_id: int | None = None
 
 
 # A pydantic error's type → a message a person reads beside the field.
@@ -310,22 +360,6 @@ FIELD_MESSAGES = {
     "literal_error": N_("Not one of the choices"),
     "bool_parsing": N_("Not one of the choices"),
 }
-LIST_FIELDS = frozenset({"co_department_ids", "attachment_ids"})
-
-
-def action_from_form(form: FormData) -> ActionIn:
-    """The API's model from a page form: the same field names; empty fields are left out."""
-    raw: dict[str, Any] = {}
-    for name in ActionIn.model_fields:
-        if name in LIST_FIELDS:
-            values = [v for v in form.getlist(name) if isinstance(v, str) and v.strip()]
-            if values:
-                raw[name] = values
-            continue
-        value = form.get(name)
-        if isinstance(value, str) and value.strip():
-            raw[name] = value.strip() if name != "comment" else value
-    return ActionIn.model_validate(raw)
 
 
 @router.post("/cases/{case_id:int}/act")
@@ -336,17 +370,17 @@ def act(
     a: Annotated[Auth, Depends(require("case.read"))],
     form: Annotated[FormData, Depends(form_data)],
 ) -> Response:
-    """One action from a page (the console's one-click dispatch, the detail page's forms, the mobile
-    tasks), parsed by the API's model. On the detail page a wrong field is shown beside it, with what
-    was typed; the console and the mobile pages answer with a message."""
+    """One action from a page (the console's one-click dispatch, the case page's forms, the mobile
+    tasks), parsed by the API's model, with the photos sent beside it. A wrong field is shown beside
+    it with what was typed (the case page and the phone's task page); the console answers with a message."""
     back = str(form.get("back") or "")
     url = back if back.startswith("/cases") or back.startswith("/m/") else None
     typed = {k: v for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf_token", "back")}
-    sent = ActionForm(action=str(form.get("action") or ""), values=typed)
+    sent = ActionForm(action=str(form.get("action") or ""), values=typed, case_id=case_id)
     try:
         cases.get_visible(session, actor=a.actor, case_id=case_id)
         try:
-            data = action_from_form(form)
+            data = flows.action_from_form(form)
         except PydanticValidationError as exc:
             sent.errors = {
                 str(e["loc"][0]): translate(request, FIELD_MESSAGES.get(e["type"], N_("Not valid")))
@@ -354,7 +388,8 @@ def act(
                 if e["loc"]
             }
             raise ValidationFailed("Please correct the marked fields") from exc
-        case = transitions.apply(session, actor=a.actor, case_id=case_id, data=data)
+        files, stamp = flows.photos_from_form(form)
+        case = flows.act_with_photos(session, actor=a.actor, case_id=case_id, data=data, files=files, stamp=stamp)
     except CountyError as exc:
         session.rollback()
         for e in getattr(exc, "errors", None) or []:
@@ -362,10 +397,12 @@ def act(
                 sent.errors.setdefault(str(e["field"]), translate(request, str(e.get("message") or N_("Not valid"))))
         if url is None and isinstance(exc, NotFound):
             raise
+        sent.message = exc.message
+        if url is not None and url.startswith("/m/tasks") and not isinstance(exc, NotFound):
+            return mobile.tasks_page(request, session, a, form=sent, status_code=exc.status)
         if url is not None:
             detail = "; ".join(sent.errors.values())
             return redirect(url, flash=exc.message + (f" ({detail})" if detail else ""), kind="error")
-        sent.message = exc.message
         current = cases.get_visible(session, actor=a.actor, case_id=case_id)
         return _detail_page(request, session, a, current, form=sent, status_code=exc.status)
     return redirect(

@@ -11,8 +11,9 @@ from starlette.responses import Response
 
 from countyos.cases import lifecycle
 from countyos.cases.models import Case
+from countyos.cases.pages import evidence
 from countyos.cases.pages.nostore import page_router
-from countyos.cases.service import categories, location, notify, timers
+from countyos.cases.service import attachments, categories, location, notify, timers
 from countyos.core.clock import utcnow
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, public, require
 from countyos.web.templating import templates
@@ -44,6 +45,12 @@ def service_worker(_: Annotated[Any, Depends(public)]) -> Response:
 @router.get("/m/tasks")
 def tasks(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("case.inspect"))]) -> Response:
     """Verification and check tasks given to me, or open on my grids."""
+    return tasks_page(request, session, a)
+
+
+def tasks_page(request: Request, session: Any, a: Auth, form: Any = None, status_code: int = 200) -> Response:
+    """The inspector's tasks, each with its photos before the work and after it; FORM is a task's form
+    sent back with what was typed and the message of each wrong field (``console.ActionForm``)."""
     assert a.actor.id is not None
     grids = location.grids_of_worker(session, user_id=a.actor.id)
     conds = [Case.assignee_id == a.actor.id]
@@ -61,7 +68,16 @@ def tasks(request: Request, session: ReadSession, a: Annotated[Auth, Depends(req
     return templates(request).render(
         request,
         "cases/mobile_tasks.html",
-        {"rows": rows, "labels": lifecycle.LABELS, "levels": {c.id: str(timers.level(c, now)) for c in rows}},
+        {
+            "rows": rows,
+            "labels": lifecycle.LABELS,
+            "levels": {c.id: str(timers.level(c, now)) for c in rows},
+            "evidence_of": {c.id: attachments.before_after(session, case_id=c.id) for c in rows},
+            "photo_needed": {c.id: c.category.check_photo_required for c in rows},
+            "form": form,
+            **evidence.context(),
+        },
+        status_code=status_code,
     )
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from countyos.cases import lifecycle
 from countyos.cases.lifecycle import Action, Role
 from countyos.cases.models import Channel, Satisfaction
+from countyos.cases.pages import evidence
 from countyos.cases.pages.nostore import page_router
 from countyos.cases.schemas import ActionIn
 from countyos.cases.service import attachments, cases, categories, transitions
@@ -177,7 +178,9 @@ def reporter_page(request: Request, token: str, session: ReadSession, _: Public)
             "can_rate": case.state == lifecycle.State.CLOSED,
             "satisfactions": list(Satisfaction),
             "sat_labels": lifecycle.SATISFACTION_LABELS,
-            "photos": cases.attachments(session, case_id=case.id, public=True),
+            # public photos only: the reporter's own, and the after-photos staff published
+            "evidence": attachments.before_after(session, case_id=case.id, public=True),
+            **evidence.context(lambda p, thumb: f"/r/{token}/photo/{p.id}" + ("" if thumb else "?thumb=false")),
         },
     )
 

@@ -7,6 +7,11 @@ An attachment is private: staff who may read its case see it. It is public only 
 it with a public report (web form, Open311) or staff published it (``publish``, audited); the public
 URL names it by its random ``public_token``.
 
+Evidence: every attachment knows its ``stage`` — the report (before the work), the handler's feedback or
+the inspector's check (after it) — set when an action claims it, and optionally when and where it was
+taken: the camera's EXIF (read from the header, never decoded) wins over the browser's position sent
+with the upload. A category may require a photo at feedback and/or check (``required_stage``).
+
 Images are bounded before a pixel is decoded: the header gives the size, a JPEG is decoded at reduced
 scale (``draft``), other formats only up to ``MAX_PIXELS``, and at most ``DECODE_SLOTS`` decode at once.
 """
@@ -16,15 +21,21 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from countyos.cases.models import Attachment
+from countyos.cases.lifecycle import Action
+from countyos.cases.models import AFTER_STAGES, Attachment, AttachmentStage, Category, PositionSource
 from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
 from countyos.core.errors import NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
 from countyos.org.service import audit
 
@@ -75,15 +86,52 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """When and where a photo was taken, as the browser says (its geolocation, the time it was chosen)."""
+
+    lon: float | None = None
+    lat: float | None = None
+    accuracy_m: float | None = None
+    taken_at: datetime | None = None
+
+
+# The stage a photo documents, by the action that attaches it; anything else documents the problem.
+STAGE_OF_ACTION: dict[Action, AttachmentStage] = {
+    Action.FEEDBACK: AttachmentStage.FEEDBACK,
+    Action.CHECK_PASS: AttachmentStage.CHECK,
+    Action.CHECK_FAIL: AttachmentStage.CHECK,
+}
+PHOTO_REQUIRED = N_("This category needs a photo")
+MAX_ACTION_PHOTOS = 6  # photos uploaded with one action (the action takes at most 9 attachments in all)
+
+
+def required_stage(category: Category, action: Action | str) -> AttachmentStage | None:
+    """The stage for which CATEGORY needs a photo when ACTION is taken (None: no photo needed)."""
+    stage = STAGE_OF_ACTION.get(Action(action))
+    if stage is AttachmentStage.FEEDBACK and category.feedback_photo_required:
+        return stage
+    if stage is AttachmentStage.CHECK and category.check_photo_required:
+        return stage
+    return None
+
+
 def path_for(sha256: str, thumb: bool = False) -> Path:
     base = get_settings().attachments_dir / sha256[:2] / sha256[2:4] / sha256
     return base.with_name(sha256 + ".thumb.jpg") if thumb else base
 
 
 def store(
-    session: Session, *, actor: Actor | None, data: bytes, name: str | None = None, public: bool = False
+    session: Session,
+    *,
+    actor: Actor | None,
+    data: bytes,
+    name: str | None = None,
+    public: bool = False,
+    stamp: Stamp | None = None,
 ) -> Attachment:
-    """Keep an upload (private unless PUBLIC: the reporter's own photo of a public report); audited."""
+    """Keep an upload (private unless PUBLIC: the reporter's own photo of a public report); audited.
+    STAMP is the browser's word on when and where it was taken; the photo's EXIF wins over it."""
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge("A file may be at most %(mb)s MB", mb=MAX_BYTES // 1_000_000)
     if not data:
@@ -95,8 +143,15 @@ def store(
     target = path_for(digest)
     width = height = None
     has_thumb = False
+    taken = stamp or Stamp()
+    source = PositionSource.DEVICE if taken.lon is not None and taken.lat is not None else None
     if media_type in IMAGE_TYPES:
         width, height, has_thumb = _image(data, digest)
+        exif = read_exif(data) if media_type == "image/jpeg" or media_type == "image/webp" else Stamp()
+        if exif.lon is not None and exif.lat is not None:
+            taken, source = Stamp(exif.lon, exif.lat, None, exif.taken_at or taken.taken_at), PositionSource.EXIF
+        elif exif.taken_at is not None:
+            taken = Stamp(taken.lon, taken.lat, taken.accuracy_m, exif.taken_at)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
@@ -112,6 +167,11 @@ def store(
         has_thumbnail=has_thumb,
         public=public,
         uploaded_by=actor.name if actor else None,
+        taken_at=taken.taken_at,
+        lon=taken.lon if source else None,
+        lat=taken.lat if source else None,
+        accuracy_m=taken.accuracy_m if source is PositionSource.DEVICE else None,
+        position_source=source,
     )
     session.add(att)
     session.flush()
@@ -124,6 +184,87 @@ def store(
         detail={"sha256": digest, "media_type": media_type, "size": len(data), "public": public},
     )
     return att
+
+
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 36867, 36881
+EARLIEST_PHOTO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def read_exif(data: bytes) -> Stamp:
+    """When and where the camera says the photo was taken (EXIF ``DateTimeOriginal`` and GPS tags),
+    read from the header without decoding a pixel. Anything missing, malformed or impossible (outside
+    the globe, before 2000, more than a day ahead) is left out."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return Stamp()
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            exif = im.getexif()
+            gps = exif.get_ifd(GPS_IFD)
+            sub = exif.get_ifd(EXIF_IFD)
+            lon = _gps_degrees(gps.get(4), gps.get(3), 180)
+            lat = _gps_degrees(gps.get(2), gps.get(1), 90)
+            taken_at = _exif_time(sub.get(DATETIME_ORIGINAL) or exif.get(306), sub.get(OFFSET_TIME_ORIGINAL))
+    except Exception:  # a damaged EXIF block: the photo itself was already checked
+        return Stamp()
+    if lon is None or lat is None:
+        lon = lat = None
+    return Stamp(lon, lat, None, taken_at)
+
+
+def _gps_degrees(value: Any, ref: Any, limit: float) -> float | None:
+    try:
+        d, m, s = (float(x) for x in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    degrees = d + m / 60 + s / 3600
+    if str(ref).strip().upper() in ("S", "W"):
+        degrees = -degrees
+    return round(degrees, 7) if -limit <= degrees <= limit and degrees == degrees else None
+
+
+def _exif_time(value: Any, offset: Any) -> datetime | None:
+    """EXIF's ``YYYY:MM:DD HH:MM:SS`` in its own offset, or else the county's time zone, as UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        local = datetime.strptime(value.strip()[:19], "%Y:%m:%d %H:%M:%S")
+        if isinstance(offset, str) and len(offset.strip()) == 6:
+            at = datetime.fromisoformat(local.isoformat() + offset.strip())
+        else:
+            at = local.replace(tzinfo=ZoneInfo(get_settings().timezone))
+        at = at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return at if EARLIEST_PHOTO <= at <= utcnow() + timedelta(days=1) else None
+
+
+EVIDENCE_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+def store_photos(
+    session: Session, *, actor: Actor, files: list[tuple[bytes, str | None]], stamp: Stamp | None = None
+) -> list[Attachment]:
+    """The photos sent with an action (JPEG, PNG or WebP, at most ``MAX_ACTION_PHOTOS``), each kept by
+    ``store`` (bounded, audited); they join the case when the action claims them."""
+    if len(files) > MAX_ACTION_PHOTOS:
+        raise ValidationFailed(
+            "At most %(n)s photos; you chose %(chosen)s",
+            n=MAX_ACTION_PHOTOS,
+            chosen=len(files),
+            errors=[{"field": "photos", "message": N_("Too many photos")}],
+        )
+    out = []
+    for data, name in files:
+        if len(data) <= MAX_BYTES and sniff(data) not in EVIDENCE_TYPES:
+            raise ValidationFailed(
+                "Only photos (JPEG, PNG, WebP) can be sent with this step",
+                errors=[{"field": "photos", "message": N_("Not a JPEG, PNG or WebP photo")}],
+            )
+        out.append(store(session, actor=actor, data=data, name=name, stamp=stamp))
+    return out
 
 
 def _image(data: bytes, digest: str) -> tuple[int | None, int | None, bool]:
@@ -192,8 +333,16 @@ def get(session: Session, *, attachment_id: int) -> Attachment:
     return att
 
 
-def claim(session: Session, *, actor: Actor | None, attachment_id: int, case_id: int) -> Attachment:
+def claim(
+    session: Session,
+    *,
+    actor: Actor | None,
+    attachment_id: int,
+    case_id: int,
+    stage: AttachmentStage = AttachmentStage.REPORT,
+) -> Attachment:
     """Attach an upload to a case: only one not yet on another case, and only by the person who uploaded it.
+    A new file of the case documents STAGE; a file already on the case keeps its stage.
 
     An upload not yet attached is visible to its uploader alone; without this check anybody who guessed
     its id could carry somebody else's photo into a case of their own.
@@ -206,8 +355,29 @@ def claim(session: Session, *, actor: Actor | None, attachment_id: int, case_id:
         or (att.case_id is None and att.uploaded_by != uploader)
     ):
         raise ValidationFailed("Attachment %(id)s does not exist or belongs to another case", id=attachment_id)
+    if att.case_id is None:
+        att.stage = stage
     att.case_id = case_id
     return att
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A case's files, before the work (the report) and after it (feedback, check), oldest first."""
+
+    before: list[Attachment]
+    after: list[Attachment]
+
+
+def before_after(session: Session, *, case_id: int, public: bool = False) -> Evidence:
+    """The case's files split by stage; PUBLIC: only the published ones (the citizen's page)."""
+    stmt = select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)
+    if public:
+        stmt = stmt.where(Attachment.public.is_(True))
+    rows = list(session.scalars(stmt))
+    return Evidence(
+        before=[a for a in rows if a.stage not in AFTER_STAGES], after=[a for a in rows if a.stage in AFTER_STAGES]
+    )
 
 
 def get_public(session: Session, *, token: str) -> Attachment:

@@ -211,6 +211,8 @@ _CATEGORY_FIELDS = {
     "attributes",
     "public",
     "is_active",
+    "feedback_photo_required",
+    "check_photo_required",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
@@ -122,3 +122,78 @@ def find_for(session: Session, *, case: Case) -> Suspected | None:
         return None
     _, cid, number = min(near)
     return Suspected(cid, number)
+
+
+# -- related cases (the case page) -------------------------------------------------------------------
+
+NEARBY_RADIUS_M = 100.0
+NEARBY_WINDOW = timedelta(days=30)
+MAX_RELATED = 20  # of each kind on the case page
+
+
+@dataclass(frozen=True)
+class Related:
+    """The cases a dispatcher looks at beside one case: the one it is suspected to duplicate, those
+    suspected to duplicate it, the one it was merged into, those merged into it, and open cases of any
+    category at the same place (within ``NEARBY_RADIUS_M``) reported in the last ``NEARBY_WINDOW``."""
+
+    duplicate_of: Case | None
+    suspected_duplicates: list[Case]
+    merged_into: Case | None
+    merged_in: list[Case]
+    nearby: list[tuple[Case, float]]
+
+    def __bool__(self) -> bool:
+        return bool(self.duplicate_of or self.suspected_duplicates or self.merged_into or self.merged_in or self.nearby)
+
+
+def related(
+    session: Session,
+    *,
+    case: Case,
+    visible: ColumnElement[bool] | None,
+    now: datetime,
+    radius_m: float = NEARBY_RADIUS_M,
+    window: timedelta = NEARBY_WINDOW,
+) -> Related:
+    """The related cases the viewer may see (VISIBLE: their visibility clause, None for all)."""
+
+    def seen(*conds: ColumnElement[bool]) -> list[Case]:
+        stmt = select(Case).where(*conds)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        return list(session.scalars(stmt.order_by(Case.reported_at.desc(), Case.id.desc()).limit(MAX_RELATED)))
+
+    def one(case_id: int | None) -> Case | None:
+        found = seen(Case.id == case_id) if case_id is not None else []
+        return found[0] if found else None
+
+    nearby: list[tuple[Case, float]] = []
+    listed = {case.duplicate_of_id, case.merged_into_id}
+    suspected = seen(Case.duplicate_of_id == case.id)
+    merged_in = seen(Case.merged_into_id == case.id)
+    listed |= {c.id for c in suspected + merged_in}
+    if case.lon is not None and case.lat is not None:
+        dlat, dlon = _half_box(case.lat, radius_m)
+        box = seen(
+            Case.id != case.id,
+            Case.is_open.is_(True),
+            Case.merged_into_id.is_(None),
+            Case.reported_at >= now - window,
+            Case.lat.between(case.lat - dlat, case.lat + dlat),
+            Case.lon.between(case.lon - dlon, case.lon + dlon),
+        )
+        for other in box:
+            if other.id in listed or other.lon is None or other.lat is None:
+                continue
+            d = distance_m(case.lon, case.lat, other.lon, other.lat)
+            if d <= radius_m:
+                nearby.append((other, d))
+        nearby.sort(key=lambda t: (t[1], t[0].id))
+    return Related(
+        duplicate_of=one(case.duplicate_of_id),
+        suspected_duplicates=suspected,
+        merged_into=one(case.merged_into_id),
+        merged_in=merged_in,
+        nearby=nearby,
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from countyos.cases import lifecycle
 from countyos.cases.lifecycle import STATE_STEP, Action, Role, State
 from countyos.cases.models import (
+    AttachmentStage,
     Case,
     DispatchRecord,
     Reporter,
@@ -203,8 +204,19 @@ def _effects(
     session: Session, actor: Actor, case: Case, data: ActionIn, role: Role, now: datetime, ctx: dict[str, Any]
 ) -> None:
     a = data.action
-    for att_id in data.attachment_ids:
-        attachments.claim(session, actor=actor, attachment_id=att_id, case_id=case.id)
+    stage = attachments.STAGE_OF_ACTION.get(a, AttachmentStage.REPORT)
+    claimed = [
+        attachments.claim(session, actor=actor, attachment_id=att_id, case_id=case.id, stage=stage)
+        for att_id in data.attachment_ids
+    ]
+    needed = attachments.required_stage(case.category, a)
+    if needed is not None and not any(att.is_image and att.stage is needed for att in claimed):
+        raise ValidationFailed(
+            "This category needs a photo with this step; add one",
+            errors=[{"field": "photos", "message": attachments.PHOTO_REQUIRED}],
+        )
+    if claimed:
+        ctx["stage"] = str(stage)
     if a is Action.ACCEPT:
         case.accepted_at = now
     elif a is Action.SELF_CLOSE:

@@ -47,8 +47,8 @@ async function load() {
       map.on("click", (e) => {
         pick.querySelector("[name=lon]").value = e.lngLat.lng.toFixed(6);
         pick.querySelector("[name=lat]").value = e.lngLat.lat.toFixed(6);
-        const details = pick.closest("details");
-        if (details) details.open = true;
+        const panel = pick.closest("[data-action-panel]");
+        if (panel) openPanel(panel.dataset.actionPanel, false);
         if (!marker) marker = new maplibregl.Marker({ color: "#2563eb" });
         marker.setLngLat(e.lngLat).addTo(map);
       });
@@ -65,4 +65,70 @@ async function load() {
   });
 }
 
+// The case page's actions: each button opens its form inline (no page jump; the link is the fallback
+// without scripts), and keyboard shortcuts open the dispatcher's frequent ones — never while typing.
+function openPanel(action, focus = true) {
+  document.querySelectorAll("[data-action-panel]").forEach((p) => {
+    const mine = p.dataset.actionPanel === action;
+    p.hidden = !mine;
+    const btn = document.getElementById(`act-${p.dataset.actionPanel}`);
+    if (btn) {
+      btn.setAttribute("aria-expanded", mine ? "true" : "false");
+      btn.classList.toggle("secondary", !mine);
+    }
+    if (mine && focus) {
+      const first = p.querySelector("select, input:not([type=hidden]), textarea, button");
+      if (first) first.focus({ preventScroll: true });
+      p.scrollIntoView({ block: "nearest" });
+    }
+  });
+}
+
+function closePanels() {
+  document.querySelectorAll("[data-action-panel]").forEach((p) => { p.hidden = true; });
+  document.querySelectorAll(".action-open").forEach((b) => {
+    b.setAttribute("aria-expanded", "false");
+    b.classList.add("secondary");
+  });
+}
+
+function typing(target) {
+  if (!target || !(target instanceof Element)) return false;
+  return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+}
+
+function actions() {
+  const bar = document.querySelector(".action-bar");
+  if (!bar) return;
+  bar.querySelectorAll(".action-open").forEach((btn) => {
+    btn.addEventListener("click", (e) => {
+      e.preventDefault();
+      const panel = document.getElementById(btn.getAttribute("aria-controls"));
+      if (panel && !panel.hidden) closePanels();
+      else openPanel(btn.dataset.action);
+    });
+  });
+  const help = document.getElementById("shortcut-help");
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e.target)) return;
+    if (e.key === "Escape") {
+      if (help && help.open) help.close();
+      else closePanels();
+      return;
+    }
+    if (e.key === "?") {
+      if (help && !help.open) help.showModal();
+      e.preventDefault();
+      return;
+    }
+    if (help && help.open) return;
+    const btn = bar.querySelector(`.action-open[data-key="${CSS.escape(e.key.toLowerCase())}"]`);
+    if (btn) {
+      e.preventDefault();
+      openPanel(btn.dataset.action);
+    }
+  });
+}
+
+actions();
 load();
