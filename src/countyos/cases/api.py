@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 from starlette.responses import FileResponse, Response
@@ -199,14 +199,14 @@ def upload_attachment(
     session: WriteSession,
     a: Reader,
     file: Annotated[UploadFile, File()],
-    stamp: Annotated[schemas.PhotoStampIn, Form()],
+    form: Annotated[FormData, Depends(_posted_form)],
 ) -> dict[str, Any]:
     """Upload a photo or PDF (private: staff who may read the case it is attached to see it), optionally
     with where and when it was taken (the photo's EXIF wins). The action that names it in
     ``attachment_ids`` gives it its stage: feedback, check, or else the report."""
     data = file.file.read(attachments.MAX_BYTES + 1)
-    taken = attachments.Stamp(stamp.photo_lon, stamp.photo_lat, stamp.photo_accuracy, stamp.photo_taken_at)
-    att = attachments.store(session, actor=a.actor, data=data, name=file.filename, stamp=taken)
+    stamp = flows.stamp_from(form)  # photo_lon, photo_lat, photo_accuracy, photo_taken_at (PhotoStampIn)
+    att = attachments.store(session, actor=a.actor, data=data, name=file.filename, stamp=stamp)
     return {
         "id": att.id,
         "media_type": att.media_type,

@@ -233,15 +233,23 @@ def photos_from_form(form: FormData) -> tuple[list[tuple[bytes, str | None]], at
     files = [(f.file.read(attachments.MAX_BYTES + 1), f.filename) for f in uploads[: attachments.MAX_ACTION_PHOTOS + 1]]
     if len(uploads) > len(files):
         files.append((b"", None))  # counted, not read: store_photos refuses more than the maximum
+    return files, stamp_from(form)
+
+
+def stamp_from(form: FormData) -> attachments.Stamp:
+    """Where and when the photos of a form were taken, as the browser says (``schemas.PhotoStampIn``)."""
     raw = {k: v.strip() for k in schemas.PhotoStampIn.model_fields if isinstance(v := form.get(k), str) and v.strip()}
     try:
         stamp = schemas.PhotoStampIn.model_validate(raw)
     except PydanticValidationError as exc:
         raise ValidationFailed(
             "The position or time of the photos is not valid",
-            errors=[{"field": "photos", "message": N_("Not valid")}],
+            errors=[
+                {"field": "photos", "message": N_("Not valid"), "detail": str(e["loc"][0]) if e["loc"] else ""}
+                for e in exc.errors()
+            ],
         ) from exc
-    return files, attachments.Stamp(stamp.photo_lon, stamp.photo_lat, stamp.photo_accuracy, stamp.photo_taken_at)
+    return attachments.Stamp(stamp.photo_lon, stamp.photo_lat, stamp.photo_accuracy, stamp.photo_taken_at)
 
 
 def act_with_photos(
