@@ -207,6 +207,7 @@ def work_order_rows(session: Session, *, actor: Actor, rows: list[dict[str, Any]
 # -- actions from a form (the pages and the API's multipart variant) -----------------------------------
 
 LIST_FIELDS = frozenset({"co_department_ids", "attachment_ids"})
+NOT_VALID = N_("Not valid")
 MAX_ATTACHMENTS = 9  # of one action, uploaded with it or before
 
 
@@ -245,7 +246,7 @@ def stamp_from(form: FormData) -> attachments.Stamp:
         raise ValidationFailed(
             "The position or time of the photos is not valid",
             errors=[
-                {"field": "photos", "message": N_("Not valid"), "detail": str(e["loc"][0]) if e["loc"] else ""}
+                {"field": "photos", "message": NOT_VALID, "detail": str(e["loc"][0]) if e["loc"] else ""}
                 for e in exc.errors()
             ],
         ) from exc
@@ -269,7 +270,7 @@ def act_with_photos(
                 "At most %(n)s photos; you chose %(chosen)s",
                 n=MAX_ATTACHMENTS,
                 chosen=len(files) + len(data.attachment_ids),
-                errors=[{"field": "photos", "message": N_("Too many photos")}],
+                errors=[{"field": "photos", "message": attachments.TOO_MANY_PHOTOS}],
             )
         stored = attachments.store_photos(session, actor=actor, files=files, stamp=stamp)
         data = data.model_copy(update={"attachment_ids": [*data.attachment_ids, *(p.id for p in stored)]})

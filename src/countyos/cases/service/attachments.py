@@ -103,6 +103,8 @@ STAGE_OF_ACTION: dict[Action, AttachmentStage] = {
     Action.CHECK_FAIL: AttachmentStage.CHECK,
 }
 PHOTO_REQUIRED = N_("This category needs a photo")
+TOO_MANY_PHOTOS = N_("Too many photos")
+NOT_A_PHOTO = N_("Not a JPEG, PNG or WebP photo")
 MAX_ACTION_PHOTOS = 6  # photos uploaded with one action (the action takes at most 9 attachments in all)
 
 
@@ -254,14 +256,14 @@ def store_photos(
             "At most %(n)s photos; you chose %(chosen)s",
             n=MAX_ACTION_PHOTOS,
             chosen=len(files),
-            errors=[{"field": "photos", "message": N_("Too many photos")}],
+            errors=[{"field": "photos", "message": TOO_MANY_PHOTOS}],
         )
     out = []
     for data, name in files:
         if len(data) <= MAX_BYTES and sniff(data) not in EVIDENCE_TYPES:
             raise ValidationFailed(
                 "Only photos (JPEG, PNG, WebP) can be sent with this step",
-                errors=[{"field": "photos", "message": N_("Not a JPEG, PNG or WebP photo")}],
+                errors=[{"field": "photos", "message": NOT_A_PHOTO}],
             )
         out.append(store(session, actor=actor, data=data, name=name, stamp=stamp))
     return out

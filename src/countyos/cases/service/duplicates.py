@@ -170,7 +170,7 @@ def related(
 
     nearby: list[tuple[Case, float]] = []
     listed = {case.duplicate_of_id, case.merged_into_id}
-    suspected = seen(Case.duplicate_of_id == case.id)
+    suspected = seen(Case.duplicate_of_id == case.id, Case.merged_into_id.is_(None))
     merged_in = seen(Case.merged_into_id == case.id)
     listed |= {c.id for c in suspected + merged_in}
     if case.lon is not None and case.lat is not None:
