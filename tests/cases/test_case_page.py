@@ -26,7 +26,7 @@ def test_related_cases_duplicates_merged_and_same_place(db, world):
     act(db, world.intake, merged, Action.MERGE, now - timedelta(minutes=10), target_case_id=main)
     near, _ = report(db, world, category=world.cat_garbage, lon=NEAR, at=now - timedelta(days=3))
     far, _ = report(db, world, category=world.cat_garbage, lon=FAR, at=now - timedelta(days=3))
-    old, _ = report(db, world, category=world.cat_garbage, lon=NEAR, at=now - timedelta(days=40))
+    too_old, _ = report(db, world, category=world.cat_garbage, lon=NEAR, at=now - timedelta(days=40))
     closed, _ = report(db, world, category=world.cat_stall, lon=NEAR, at=now - timedelta(days=2))
     act(db, world.intake, closed, Action.SELF_CLOSE, now - timedelta(days=1))
     with db.reading() as s:
@@ -35,6 +35,7 @@ def test_related_cases_duplicates_merged_and_same_place(db, world):
         assert [c.id for c in rel.suspected_duplicates] == [dup]
         assert [c.id for c in rel.merged_in] == [merged]
         assert [(c.id, round(d)) for c, d in rel.nearby] == [(near, 55)]  # not far, old, closed, or listed above
+        assert too_old not in {c.id for c, _ in rel.nearby}
         other = duplicates.related(s, case=s.get(Case, dup), visible=None, now=now)
         assert other.duplicate_of is not None and other.duplicate_of.id == main
         gone = duplicates.related(s, case=s.get(Case, merged), visible=None, now=now)
@@ -60,7 +61,7 @@ def test_case_page_lists_related_cases_as_links(client, db, world):
     login(client, world.dispatcher)
     page = client.get(f"/cases/{main}").text
     related = page[page.index('id="related"') : page.index('id="timeline"')]
-    assert f'href="/cases/{near}"' in related and "55 m" in related
+    assert f'href="/cases/{near}"' in related and re.search(r"55 (m|米)", related)
 
 
 def test_shortcuts_pick_the_first_allowed_action_of_each_key():

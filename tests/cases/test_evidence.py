@@ -202,7 +202,7 @@ def test_case_page_refuses_feedback_without_photo_beside_the_field_and_keeps_the
     detail = client.get(f"/cases/{cid}").text
     after = detail[detail.index('id="evidence-after"') : detail.index('id="actions"')]
     assert len(ids) == 2 and all(f'id="photo-{i}"' in after for i in ids)
-    assert "No photo yet" not in after
+    assert '<p class="muted">' not in after  # no "no photo yet"
 
 
 def test_too_many_or_wrong_photos_are_refused_beside_the_field(client, db, world):
