@@ -180,7 +180,7 @@ def reporter_page(request: Request, token: str, session: ReadSession, _: Public)
             "sat_labels": lifecycle.SATISFACTION_LABELS,
             # public photos only: the reporter's own, and the after-photos staff published
             "evidence": attachments.before_after(session, case_id=case.id, public=True),
-            **evidence.context(lambda p, thumb: f"/r/{token}/photo/{p.id}" + ("" if thumb else "?thumb=false")),
+            **evidence.context(lambda p, thumb: f"/r/{token}/photo/{p.id}"),  # thumbnails only: no EXIF
         },
     )
 
