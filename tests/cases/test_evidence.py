@@ -341,6 +341,9 @@ def test_api_takes_an_action_with_photos_as_multipart(client, db, world):
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "feedback"
     detail = client.get(f"/api/v1/cases/{cid}", headers=hdr).json()
+    assert [(x["stage"], x["lon"], x["position_source"]) for x in detail["attachments"]] == [
+        ("feedback", 119.3, "device")
+    ]
     assert (
         detail["timeline"][-1]["context"]["stage"] == "feedback" and len(detail["timeline"][-1]["attachment_ids"]) == 1
     )

@@ -84,10 +84,12 @@ def case_detail(session: Session, case: Case, actor: Actor) -> schemas.CaseDetai
         }
         for r in cases.reporters(session, case_id=case.id)
     ]
+    files = cases.attachments(session, case_id=case.id)
     return schemas.CaseDetailOut(
         **base.model_dump(),
         timeline=[schemas.EventOut.model_validate(e) for e in cases.timeline(session, case_id=case.id)],
-        attachment_ids=[a.id for a in cases.attachments(session, case_id=case.id)],
+        attachment_ids=[a.id for a in files],
+        attachments=[schemas.AttachmentOut.model_validate(a) for a in files],
         reporters=reps,
     )
 

@@ -166,9 +166,25 @@ class CaseOut(BaseModel):
     allowed_actions: list[str] = Field(default_factory=list)
 
 
+class AttachmentOut(BaseModel):
+    """A file of a case: its stage (report = before; feedback, check = after), when and where it was taken."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    media_type: str
+    stage: str
+    public: bool
+    taken_at: datetime | None
+    lon: float | None
+    lat: float | None
+    accuracy_m: float | None
+    position_source: str | None
+
+
 class CaseDetailOut(CaseOut):
     timeline: list[EventOut]
     attachment_ids: list[int]
+    attachments: list[AttachmentOut] = Field(default_factory=list)
     reporters: list[dict[str, Any]]
 
 
