@@ -41,7 +41,10 @@ function combobox(input, list, { load, render, pick }) {
     list.hidden = !list.children.length;
     input.setAttribute("aria-expanded", list.hidden ? "false" : "true");
   };
-  const refresh = debounce(async () => { show(...(await load(input.value.trim()))); }, 150);
+  const refresh = debounce(async () => {
+    const found = await load(input.value.trim());
+    if (document.activeElement === input) show(...found); // the clerk moved on: no list over the next field
+  }, 150);
   input.addEventListener("input", refresh);
   input.addEventListener("focus", () => { if (!items.length) refresh(); });
   input.addEventListener("blur", () => setTimeout(close, 100));
@@ -214,3 +217,16 @@ form?.addEventListener("submit", () => {
   const b = document.getElementById("intake-submit");
   if (b) setTimeout(() => { b.disabled = true; }, 0); // one case per call, even if the key is pressed twice
 });
+
+// the callback's way and time matter only when a callback is wanted
+const callback = document.getElementById("callback_needed");
+function callbackFields() {
+  ["callback_way", "callback_time"].forEach((id) => {
+    const el = document.getElementById(id);
+    if (el) el.disabled = !callback.checked;
+  });
+}
+if (callback) {
+  callback.addEventListener("change", callbackFields);
+  callbackFields();
+}
