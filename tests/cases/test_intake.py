@@ -168,6 +168,16 @@ def test_a_call_taken_at_the_desk_is_an_accepted_case_with_its_work_order(client
     # the same key again (a second Ctrl+Enter) makes no second case
     again = client.post("/cases/intake", data=form, follow_redirects=False)
     assert again.headers["location"] == r.headers["location"]
+    # the API's case shows them too
+    wo_out = client.get(f"/api/v1/cases/{case_id}").json()["work_order"]
+    assert wo_out == {
+        "order_no": "GD202612030001",
+        "called_at": "2026-12-03T01:30:00Z",
+        "demand_type": "consult",
+        "callback_needed": True,
+        "callback_way": "sms",
+        "callback_time": "工作日下午",
+    }
     # the case page shows the work-order facts
     page = client.get(f"/cases/{case_id}")
     facts = re.search(r'<dd id="case-work-order">(.*?)</dd>', page.text, re.S)

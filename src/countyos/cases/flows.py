@@ -86,6 +86,7 @@ def case_detail(session: Session, case: Case, actor: Actor) -> schemas.CaseDetai
         timeline=[schemas.EventOut.model_validate(e) for e in cases.timeline(session, case_id=case.id)],
         attachment_ids=[a.id for a in cases.attachments(session, case_id=case.id)],
         reporters=reps,
+        work_order=schemas.WorkOrderOut.model_validate(case.work_order) if case.work_order else None,
     )
 
 

@@ -174,10 +174,23 @@ class CaseOut(BaseModel):
     allowed_actions: list[str] = Field(default_factory=list)
 
 
+class WorkOrderOut(BaseModel):
+    """The 12345 work-order facts of a case (工单号, 来电时间, 诉求类型, 回访要求)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    order_no: str | None
+    called_at: datetime | None
+    demand_type: DemandType
+    callback_needed: bool
+    callback_way: CallbackWay | None
+    callback_time: str | None
+
+
 class CaseDetailOut(CaseOut):
     timeline: list[EventOut]
     attachment_ids: list[int]
     reporters: list[dict[str, Any]]
+    work_order: WorkOrderOut | None = None
 
 
 class CategoryOut(BaseModel):
