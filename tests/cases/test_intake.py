@@ -110,6 +110,8 @@ def test_search_api_is_bounded(client, db, world):
 def _desk_form(client, **kw) -> dict[str, str]:
     page = client.get("/cases/intake")
     assert page.status_code == 200
+    # the time of the call defaults to now, in the county's time and a Chinese format
+    assert re.search(r'id="called_at" name="called_at" type="text"[^>]*value="\d{4}-\d\d-\d\d \d\d:\d\d"', page.text)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert key and csrf
@@ -128,7 +130,7 @@ def test_a_call_taken_at_the_desk_is_an_accepted_case_with_its_work_order(client
         category_id=str(world.cat_garbage),
         description="菜场门口垃圾堆了三天",
         order_no="GD202612030001",
-        called_at="2026-12-03T09:30",
+        called_at="2026-12-03 09:30",
         demand_type="consult",
         callback_needed="1",
         callback_way="sms",
@@ -196,6 +198,7 @@ def test_errors_are_shown_beside_their_fields_and_everything_typed_is_kept(clien
         order_no="GD-1",
         callback_needed="1",
         callback_time="晚上八点后",
+        called_at="2026-12-03 08:05",
     )
     r = client.post("/cases/intake", data=form, headers={"Accept-Language": "zh-CN"})
     assert r.status_code == 422
@@ -203,6 +206,7 @@ def test_errors_are_shown_beside_their_fields_and_everything_typed_is_kept(clien
         assert f'id="error-{field}"' in r.text, field
     assert re.search(r'<p class="field-error" role="alert" id="error-category_id">请选择类别</p>', r.text)
     assert "路灯不亮，晚上很黑</textarea>" in r.text
+    assert re.search(r'id="called_at" name="called_at" type="text"[^>]*value="2026-12-03 08:05"', r.text)
     assert 'value="李四"' in r.text and 'value="12ab"' in r.text and 'value="晚上八点后"' in r.text
     assert 'id="callback_needed" name="callback_needed" value="1" checked' in r.text
     # a value of the wrong type: the model's error, beside its field, in the interface language

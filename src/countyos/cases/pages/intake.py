@@ -61,7 +61,7 @@ def intake_from_form(form: FormData) -> IntakeIn:
 
 
 def _now_local() -> str:
-    return to_local(utcnow(), get_settings().timezone).strftime("%Y-%m-%dT%H:%M")
+    return to_local(utcnow(), get_settings().timezone).strftime("%Y-%m-%d %H:%M")
 
 
 def _desk(
