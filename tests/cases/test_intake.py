@@ -216,6 +216,18 @@ def test_errors_are_shown_beside_their_fields_and_everything_typed_is_kept(clien
         headers={"Accept-Language": "zh-CN"},
     )
     assert r.status_code == 422 and 'id="error-lon"' in r.text and "不是数字" in r.text
+    # a masked number is no number for a new call
+    r = client.post(
+        "/cases/intake",
+        data={
+            **form,
+            "caller_phone": "138****1234",
+            "lon": "119.27",
+            "lat": "28.59",
+            "category_id": str(world.cat_stall),
+        },
+    )
+    assert r.status_code == 422 and 'id="error-caller_phone"' in r.text
     with db.reading() as s:
         assert s.scalar(select(WorkOrder).where(WorkOrder.order_no == "GD-1")) is None
 
@@ -339,6 +351,21 @@ def test_a_web_message_is_accepted_with_the_clerks_category_and_position(client,
     # accepted: no longer waiting, and not accepted twice
     assert f'href="/cases/intake?message={msg_id}"' not in client.get("/cases/intake").text
     assert client.get(f"/cases/intake?message={msg_id}").status_code == 404
+    # a message without a number: the clerk adds the one the sender gave on the phone
+    quiet_id, _ = report(db, world, channel=Channel.OPEN311, at=datetime.now(UTC))
+    with db.unit_of_work() as s:
+        s.scalars(select(Reporter).where(Reporter.case_id == quiet_id)).one().phone_enc = None
+    r = client.post(
+        "/cases/intake",
+        data={**form, "message_case_id": str(quiet_id), "caller_phone": "0578-8123456", "caller_name": "周"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    with db.reading() as s:
+        rep = s.scalars(select(Reporter).where(Reporter.case_id == quiet_id)).one()
+        assert (rep.name, people.decrypt(rep.phone_enc)) == ("周", "05788123456")
+        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "case.intake.classify")).all()[-1]
+        assert ev.detail["caller_phone"] == "changed" and "0578" not in str(ev.detail)
     again = client.post("/cases/intake", data=form)
     assert again.status_code == 409
 

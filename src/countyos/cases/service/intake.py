@@ -135,7 +135,8 @@ def _check(session: Session, data: IntakeIn) -> tuple[list[dict[str, str]], tupl
     if not (data.description or "").strip():
         errors.append({"field": "description", "message": N_("Describe the problem")})
     phone = (data.caller_phone or "").strip()
-    if phone and "*" not in phone and not cases.PHONE_RE.match(phone):
+    shown_masked = data.message_case_id is not None and "*" in phone  # a message's number as shown, unchanged
+    if phone and not shown_masked and not cases.PHONE_RE.match(phone):
         errors.append(
             {"field": "caller_phone", "message": N_("Enter a mobile number or a landline number with its area code")}
         )
@@ -249,6 +250,19 @@ def accept_message(session: Session, *, actor: Actor, data: IntakeIn, now: datet
     if data.priority is not None and data.priority != case.priority:
         changes["priority"] = {"from": str(case.priority), "to": str(data.priority)}
         case.priority = data.priority
+    rep = first_reporter(session, case_id=case.id)
+    typed_phone = normalise_phone(data.caller_phone)
+    if (
+        rep is not None
+        and typed_phone
+        and "*" not in typed_phone
+        and rep.phone_index != people.blind_index(typed_phone)
+    ):
+        rep.phone_enc, rep.phone_index = people.encrypt(typed_phone), people.blind_index(typed_phone)
+        changes["caller_phone"] = "changed"  # never the number itself
+    if rep is not None and data.caller_name and "*" not in data.caller_name and data.caller_name.strip() != rep.name:
+        rep.name = data.caller_name.strip()[:60]
+        changes["caller_name"] = "changed"
     _work_order(session, actor=actor, case=case, data=data, now=now)
     session.flush()
     if changes:
