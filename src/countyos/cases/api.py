@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
@@ -12,7 +13,18 @@ from starlette.responses import FileResponse, Response
 
 from countyos.cases import flows, schemas
 from countyos.cases.models import CategoryKind, Channel, Step
-from countyos.cases.service import attachments, cases, categories, evaluation, notify, people, routing, transitions
+from countyos.cases.service import (
+    attachments,
+    cases,
+    categories,
+    category_search,
+    evaluation,
+    intake,
+    notify,
+    people,
+    routing,
+    transitions,
+)
 from countyos.core.errors import NotFound, ValidationFailed
 from countyos.core.paging import MAX_LIMIT, Paged, PageParams
 from countyos.core.tabular import XLSX_MEDIA_TYPE, to_xlsx
@@ -254,6 +266,28 @@ def list_categories(
     ]
 
 
+@router.get("/case-categories/search")
+def search_categories(
+    session: ReadSession,
+    _: Reader,
+    q: Annotated[str, Query(max_length=category_search.MAX_QUERY)] = "",
+    limit: Annotated[int, Query(ge=1, le=category_search.MAX_RESULTS)] = category_search.DEFAULT_RESULTS,
+) -> list[dict[str, Any]]:
+    """Reportable categories by name, pinyin initials ("ljdf" → 垃圾堆放), pinyin or keywords; those
+    used most in the county's cases of the last 90 days first. An empty ``q`` lists the most used."""
+    return [
+        {
+            "id": h.id,
+            "name": h.name,
+            "parent_name": h.parent_name,
+            "service_code": h.service_code,
+            "initials": h.initials,
+            "uses": h.uses,
+        }
+        for h in category_search.search(session, q=q, limit=limit)
+    ]
+
+
 @router.post("/case-categories", response_model=schemas.CategoryOut, status_code=201)
 def create_category(
     body: schemas.CategoryIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.configure"))]
@@ -444,6 +478,15 @@ WORK_ORDER_COLUMNS = {
     "citizen_phone": "citizen_phone",
     "紧急程度": "urgency",
     "urgency": "urgency",
+    "来电时间": "called_at",
+    "called_at": "called_at",
+    "回访要求": "callback_needed",
+    "是否回访": "callback_needed",
+    "callback_needed": "callback_needed",
+    "回访方式": "callback_way",
+    "callback_way": "callback_way",
+    "回访时间": "callback_time",
+    "callback_time": "callback_time",
 }
 DEMAND_TYPES = {
     "咨询": "consult",
@@ -451,8 +494,11 @@ DEMAND_TYPES = {
     "投诉": "complaint",
     "举报": "report",
     "意见建议": "suggestion",
+    "建议": "suggestion",
     "表扬": "praise",
 }
+CALLBACK_NEEDED = {"是": True, "需要": True, "需回访": True, "否": False, "不需要": False, "无需回访": False}
+CALLBACK_WAYS = {"电话": "phone", "电话回访": "phone", "短信": "sms", "短信回访": "sms"}
 URGENCY = {"一般": "normal", "紧急": "urgent", "特急": "critical"}
 MAX_IMPORT_ROWS = 5000
 
@@ -478,9 +524,13 @@ def read_work_order_sheet(data: bytes) -> list[dict[str, Any]]:
         rec: dict[str, Any] = {}
         for k, v in zip(keys, values, strict=False):
             if k and v is not None and str(v).strip() != "":
-                rec[k] = v if k in ("lon", "lat") else str(v).strip()
+                rec[k] = v if k in ("lon", "lat") or (k == "called_at" and isinstance(v, datetime)) else str(v).strip()
         rec["demand_type"] = DEMAND_TYPES.get(rec.get("demand_type", ""), rec.get("demand_type", "complaint"))
         rec["urgency"] = URGENCY.get(rec.get("urgency", ""), rec.get("urgency", "normal"))
+        if "callback_needed" in rec:
+            rec["callback_needed"] = CALLBACK_NEEDED.get(rec["callback_needed"], rec["callback_needed"])
+        if "callback_way" in rec:
+            rec["callback_way"] = CALLBACK_WAYS.get(rec["callback_way"], rec["callback_way"])
         out.append(rec)
         if len(out) > MAX_IMPORT_ROWS:
             raise ValidationFailed("At most %(n)s rows per file", n=MAX_IMPORT_ROWS)
@@ -525,6 +575,70 @@ def import_work_orders(
         "duplicates": sum(r["status"] == "duplicate" for r in report),
         "errors": sum(r["status"] == "error" for r in report),
     }
+
+
+# -- intake desk ----------------------------------------------------------------------------------
+
+IntakeAuth = Annotated[Auth, Depends(require("case.intake"))]
+
+
+@router.post("/intake", response_model=schemas.CaseOut, status_code=201)
+def take_call(body: schemas.IntakeIn, session: WriteSession, a: IntakeAuth) -> schemas.CaseOut:
+    """A call taken at the intake desk becomes an accepted 12345 case with its work-order facts; with
+    ``message_case_id`` a web/Open311 message is accepted with the clerk's category and position."""
+    case = intake.take(session, actor=a.actor, data=body)
+    return flows.case_out(session, case, a.actor)
+
+
+@router.post("/intake/callers")
+def caller_cases(body: schemas.CallerIn, session: WriteSession, a: IntakeAuth) -> list[dict[str, Any]]:
+    """The caller's past cases, by the phone number's keyed index (audited as a personal-data read)."""
+    return [
+        {
+            "id": p.id,
+            "number": p.number,
+            "title": p.title,
+            "state": p.state,
+            "category_name": p.category_name,
+            "reported_at": p.reported_at,
+            "is_open": p.is_open,
+        }
+        for p in intake.past_cases(session, actor=a.actor, phone=body.phone)
+    ]
+
+
+@router.get("/intake/messages", response_model=Paged[schemas.CaseOut])
+def waiting_messages(session: ReadSession, a: IntakeAuth) -> Paged[schemas.CaseOut]:
+    """Messages from the web and Open311 waiting at the desk to be accepted, oldest first."""
+    rows, total = intake.message_queue(session)
+    return Paged(
+        items=[flows.case_out(session, c, a.actor) for c in rows], total=total, limit=intake.MAX_QUEUE, offset=0
+    )
+
+
+@router.get("/case-phrases")
+def list_phrases(session: ReadSession, _: IntakeAuth, category_id: QueryId = None) -> list[dict[str, Any]]:
+    """Stock phrases (常用语): the global ones and the category's."""
+    return [
+        {"id": p.id, "text": p.text, "category_id": p.category_id, "position": p.position}
+        for p in intake.phrases(session, category_id=category_id)
+    ]
+
+
+@router.post("/case-phrases", status_code=201)
+def add_phrase(
+    body: schemas.PhraseIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.configure"))]
+) -> dict[str, Any]:
+    p = intake.add_phrase(session, actor=a.actor, text=body.text, category_id=body.category_id, position=body.position)
+    return {"id": p.id, "text": p.text, "category_id": p.category_id, "position": p.position}
+
+
+@router.delete("/case-phrases/{phrase_id}", status_code=204)
+def remove_phrase(
+    phrase_id: PathId, session: WriteSession, a: Annotated[Auth, Depends(require("case.configure"))]
+) -> Response:
+    intake.remove_phrase(session, actor=a.actor, phrase_id=phrase_id)
+    return Response(status_code=204)
 
 
 # -- evaluation -----------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from countyos.cases.service import categories, people, routing, timers
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.demo import DEMO_PASSWORD, DemoContext
+from countyos.core.errors import CountyError
 from countyos.core.workcal import TimeUnit, calendar
 from countyos.org.service import audit, roles, tokens, users
 
@@ -190,6 +191,97 @@ def _setup(session: Session, ctx: DemoContext) -> dict[str, Category]:
     return cats
 
 
+# The intake desk: a local category found by its pinyin initials (ljdf), stock phrases, and callers
+# whose numbers bring up their past cases; two web messages wait to be accepted.
+STOCK_PHRASES: list[tuple[str | None, str]] = [
+    (None, "来电人要求尽快处理，处理后回复。"),
+    (None, "来电人不愿透露姓名。"),
+    (None, "来电人反映该问题已持续多日。"),
+    ("06010", "现场垃圾较多，有异味，影响周边居民生活。"),
+    ("09006", "早晚高峰占道经营，影响行人和车辆通行。"),
+    ("01002", "井盖缺失或破损，存在安全隐患，请尽快处置。"),
+]
+DEMO_CALLERS = [("张伟", "13857812345", 3), ("李芳", "13905781234", 2)]
+DEMO_MESSAGES: list[tuple[str, str | None, str, str]] = [
+    ("赵敏", "13705785678", "06042", "小区门口的垃圾箱满了好几天，一直没人清运。"),
+    ("钱多多", None, "09009", "学校门口早上总有车辆乱停，孩子进出很危险。"),
+]
+
+
+def _intake_desk(session: Session, ctx: DemoContext, cats: dict[str, Category]) -> None:
+    from countyos.cases.models import DemandType, StockPhrase, WorkOrder
+    from countyos.cases.service import cases as case_service
+
+    dumped = categories.create(
+        session,
+        actor=ACTOR,
+        kind=CategoryKind.LOCAL,
+        code="001",
+        name="垃圾堆放",
+        keywords="乱倒垃圾 偷倒 建筑垃圾 装修垃圾",
+        audit_it=False,
+    )
+    enforcement = ctx.department_ids.get("县综合行政执法局")
+    if enforcement is not None:
+        routing.save_rule(session, actor=ACTOR, category_id=dumped.id, department_id=enforcement)
+    for position, (code, text_) in enumerate(STOCK_PHRASES):
+        cat = cats.get(code) if code else None
+        if code and cat is None:
+            cat = categories.get_by_code(session, kind=CategoryKind.MATTER, code=code)
+        session.add(StockPhrase(category_id=cat.id if cat else None, text=text_, position=position, updated_by="demo"))
+    # callers: their earlier 12345 calls are cases of the year's history
+    hotline = list(
+        session.scalars(select(Case).where(Case.channel == Channel.HOTLINE).order_by(Case.reported_at.desc()).limit(40))
+    )
+    kinds = list(DemandType)
+    used = 0
+    for name, phone, n in DEMO_CALLERS:
+        for case in hotline[used : used + n]:
+            rep = session.scalar(select(Reporter).where(Reporter.case_id == case.id).limit(1))
+            if rep is not None:
+                rep.name = name
+                rep.phone_enc = people.encrypt(phone)
+                rep.phone_index = people.blind_index(phone)
+            session.add(
+                WorkOrder(
+                    case_id=case.id,
+                    order_no=case.external_id,
+                    called_at=case.reported_at,
+                    demand_type=kinds[used % 5],
+                    callback_needed=used % 2 == 0,
+                )
+            )
+            used += 1
+    placed = session.execute(
+        select(Case.lon, Case.lat).where(Case.lon.is_not(None), Case.channel == Channel.WEB).limit(len(DEMO_MESSAGES))
+    ).all()
+    for (sender, sender_phone, code, words), (lon, lat) in zip(DEMO_MESSAGES, placed, strict=False):
+        cat = categories.get_by_code(session, kind=CategoryKind.MATTER, code=code)
+        if cat is None:
+            continue
+        try:  # a point the county's own lookup refuses is left out
+            with session.begin_nested():
+                case_service.create(
+                    session,
+                    actor=Actor(id=None, name="citizen"),
+                    new=case_service.NewCase(
+                        channel=Channel.WEB,
+                        category_id=cat.id,
+                        description=words,
+                        lon=lon,
+                        lat=lat,
+                        public_report=True,
+                        reporter=case_service.ReporterIn(name=sender, phone=sender_phone),
+                    ),
+                )
+        except CountyError:
+            continue
+    session.flush()
+    ctx.notes.append(
+        "Intake desk: /cases/intake (user intake); caller 13857812345 has past cases; try the category search ljdf."
+    )
+
+
 def _township_code(session: Session, name: str) -> str | None:
     from countyos.geo.models import Division, DivisionLevel
 
@@ -250,6 +342,7 @@ def load(session: Session, ctx: DemoContext) -> None:
     workers = _grid_workers(session, ctx)
     n = generate_history(session, ctx, cats, workers, end=utcnow())
     audit.record(session, actor=ACTOR, action="case.demo.history", detail={"cases": n})
+    _intake_desk(session, ctx, cats)
     ctx.notes.append(f"Cases: {n} over the last year (console: /cases, evaluation: /cases/evaluation).")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from countyos.cases import lifecycle, schemas
-from countyos.cases.models import Attachment, Case, Category, Channel, Priority
+from countyos.cases.models import Attachment, Case, Category, Channel, Priority, WorkOrder
 from countyos.cases.service import attachments, cases, categories, people, timers, transitions
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
@@ -91,6 +91,7 @@ def case_detail(session: Session, case: Case, actor: Actor) -> schemas.CaseDetai
         attachment_ids=[a.id for a in files],
         attachments=[schemas.AttachmentOut.model_validate(a) for a in files],
         reporters=reps,
+        work_order=schemas.WorkOrderOut.model_validate(case.work_order) if case.work_order else None,
     )
 
 
@@ -169,9 +170,22 @@ def work_order(session: Session, *, actor: Actor, order: schemas.WorkOrderIn) ->
         idempotency_key=f"12345:{order.order_no}",
         public_report=True,
         reporter=cases.ReporterIn(name=order.citizen_name, phone=order.citizen_phone),
-        context={"order_no": order.order_no, "demand_type": order.demand_type},
+        context={"order_no": order.order_no, "demand_type": str(order.demand_type)},
     )
     case, _, created = cases.create(session, actor=actor, new=new)
+    if created:  # the work-order facts, as the intake desk keeps them (诉求类型, 来电时间, 回访要求)
+        session.add(
+            WorkOrder(
+                case_id=case.id,
+                order_no=order.order_no,
+                called_at=order.called_at,
+                demand_type=order.demand_type,
+                callback_needed=order.callback_needed,
+                callback_way=order.callback_way if order.callback_needed else None,
+                callback_time=(order.callback_time or "").strip() or None if order.callback_needed else None,
+            )
+        )
+        session.flush()
     return case, created
 
 

@@ -109,6 +109,24 @@ class SupervisionLevel(StrEnum):
     LISTED = "listed"  # 挂牌督办
 
 
+class DemandType(StrEnum):
+    """诉求类型 of a 12345 work order or a call taken at the intake desk."""
+
+    CONSULT = "consult"  # 咨询
+    HELP = "help"  # 求助
+    COMPLAINT = "complaint"  # 投诉
+    REPORT = "report"  # 举报
+    SUGGESTION = "suggestion"  # 建议
+    PRAISE = "praise"  # 表扬 (12345 imports only)
+
+
+class CallbackWay(StrEnum):
+    """How the caller wants to be called back (回访方式)."""
+
+    PHONE = "phone"  # 电话
+    SMS = "sms"  # 短信
+
+
 class Category(Base):
     """One class of problem: a GB/T 47678.5 component or matter class, a 12345 class or a local one."""
 
@@ -274,10 +292,43 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship(lazy="joined")
+    work_order: Mapped[WorkOrder | None] = relationship(lazy="select", uselist=False, viewonly=True)
 
     # Optimistic locking: every UPDATE says WHERE version = <the version read>; ``transitions.apply``
     # raises the version by exactly one per action (the generator is ours, not SQLAlchemy's).
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
+
+
+class WorkOrder(Base):
+    """The 12345 work-order facts of a case (1:1): 工单号, 来电时间, 诉求类型, 回访要求.
+
+    Written by the intake desk (a call or an accepted web message) and by the 12345 import."""
+
+    __tablename__ = "case_work_order"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_case.id", ondelete="CASCADE"), primary_key=True)
+    order_no: Mapped[str | None] = mapped_column(String(50), index=True)  # 工单号
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 来电时间
+    demand_type: Mapped[DemandType] = mapped_column(StrEnumType(DemandType, 12), default=DemandType.COMPLAINT)
+    callback_needed: Mapped[bool] = mapped_column(Boolean, default=False)  # 回访要求
+    callback_way: Mapped[CallbackWay | None] = mapped_column(StrEnumType(CallbackWay, 8))
+    callback_time: Mapped[str | None] = mapped_column(String(60))  # preferred time, as the caller said it
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))  # the clerk
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StockPhrase(Base):
+    """常用语: a sentence the intake desk inserts into a description; for one category or all (NULL)."""
+
+    __tablename__ = "case_stock_phrase"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("case_category.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Reporter(Base):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from countyos.cases.lifecycle import Action
-from countyos.cases.models import Priority, Satisfaction, SupervisionLevel
+from countyos.cases.models import CallbackWay, DemandType, Priority, Satisfaction, SupervisionLevel
 from countyos.core.settings import get_settings
 from countyos.core.workcal import TimeUnit
 
@@ -45,6 +45,25 @@ def moment(value: Any) -> datetime:
     if isinstance(value, date):
         return local_midnight(value)
     raise ValueError("not a date (YYYY-MM-DD) or a date-time with a time zone")
+
+
+def local_moment(value: Any) -> Any:
+    """A date-time typed on a page (``2026-12-03T09:30``, no zone) is the county's local time; empty is None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "T", 1)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError("not a date and time") from exc
+        value = parsed
+    if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+        try:
+            return value.replace(tzinfo=ZoneInfo(get_settings().timezone)).astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("the date-time is outside the calendar") from exc
+    return moment(value)
 
 
 # Every date or date-time in the query of a cases route.
@@ -181,11 +200,24 @@ class AttachmentOut(BaseModel):
     position_source: str | None
 
 
+class WorkOrderOut(BaseModel):
+    """The 12345 work-order facts of a case (工单号, 来电时间, 诉求类型, 回访要求)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    order_no: str | None
+    called_at: datetime | None
+    demand_type: DemandType
+    callback_needed: bool
+    callback_way: CallbackWay | None
+    callback_time: str | None
+
+
 class CaseDetailOut(CaseOut):
     timeline: list[EventOut]
     attachment_ids: list[int]
     attachments: list[AttachmentOut] = Field(default_factory=list)
     reporters: list[dict[str, Any]]
+    work_order: WorkOrderOut | None = None
 
 
 class CategoryOut(BaseModel):
@@ -272,7 +304,7 @@ class WorkOrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order_no: str = Field(min_length=4, max_length=50, description="工单编号")
     category_code: str = Field(description="12345 classification code (or an Open311 service_code)")
-    demand_type: Literal["consult", "help", "complaint", "report", "suggestion", "praise"] = "complaint"
+    demand_type: DemandType = DemandType.COMPLAINT
     title: str | None = Field(None, max_length=200)
     content: str = Field(min_length=1, max_length=4000)
     address: str | None = Field(None, max_length=256)
@@ -282,9 +314,52 @@ class WorkOrderIn(BaseModel):
     citizen_name: str | None = Field(None, max_length=60)
     citizen_phone: str | None = Field(None, max_length=20)
     urgency: Literal["normal", "urgent", "critical"] = "normal"
+    called_at: Annotated[datetime | None, BeforeValidator(local_moment)] = Field(None, description="来电时间")
+    callback_needed: bool = Field(False, description="回访要求: the citizen wants to be called back")
+    callback_way: CallbackWay | None = None
+    callback_time: str | None = Field(None, max_length=60, description="preferred time of the callback")
 
 
 class SchemeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     weights: dict[str, float] = Field(description='indicator → weight, e.g. {"closure_rate": 0.3}')
     grades: list[tuple[str, float]] | None = Field(None, description='[["A", 90], ["B", 75], …]')
+
+
+class IntakeIn(BaseModel):
+    """A call taken at the intake desk (受理台), or a web message accepted there: the ONE shape of the
+    API body and the desk's form. Without ``lon``/``lat`` the address is placed by the county's own
+    place names (the case says it was placed by address)."""
+
+    model_config = ConfigDict(extra="forbid")
+    caller_name: str | None = Field(None, max_length=60)
+    caller_phone: str | None = Field(None, max_length=20)
+    address: str | None = Field(None, max_length=256)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    category_id: Id | None = None
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    priority: Priority | None = None
+    order_no: str | None = Field(None, max_length=50, description="工单号")
+    called_at: Annotated[datetime | None, BeforeValidator(local_moment)] = Field(
+        None, description="来电时间 (a time without a zone is the county's local time)"
+    )
+    demand_type: DemandType = DemandType.COMPLAINT
+    callback_needed: bool = False
+    callback_way: CallbackWay | None = None
+    callback_time: str | None = Field(None, max_length=60)
+    message_case_id: Id | None = Field(None, description="accept this web message (a reported case) instead")
+    idempotency_key: str | None = Field(None, min_length=8, max_length=80)
+
+
+class CallerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(min_length=3, max_length=20)
+
+
+class PhraseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=300)
+    category_id: Id | None = None
+    position: int = Field(0, ge=0, le=999)

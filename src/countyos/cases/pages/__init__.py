@@ -5,17 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from countyos.cases import open311
-from countyos.cases.pages import admin, console, evaluation, mobile, public
+from countyos.cases.pages import admin, console, evaluation, intake, mobile, public
 from countyos.core.i18n import N_
 from countyos.web.nav import NavItem
 
 router = APIRouter(include_in_schema=False)
-for _module in (admin, evaluation, mobile, public, console):
+for _module in (admin, evaluation, intake, mobile, public, console):
     router.include_router(_module.router)
 EARLY_ROUTERS = [open311.router]
 
 CASES = N_("Cases")
 NAV = [
+    NavItem(CASES, N_("Intake desk"), "/cases/intake", "case.intake", order=99),
     NavItem(CASES, N_("Dispatcher console"), "/cases", "case.read_all", order=100),
     NavItem(CASES, N_("Department inbox"), "/cases/inbox", "case.handle", order=101),
     NavItem(CASES, N_("My tasks"), "/m/tasks", "case.inspect", order=102),
@@ -26,4 +27,5 @@ NAV = [
     NavItem(CASES, N_("12345 import"), "/cases/hotline", "case.hotline", order=107),
     NavItem(CASES, N_("Categories and time limits"), "/cases/categories", "case.configure", order=108),
     NavItem(CASES, N_("Messages"), "/cases/notifications", "case.read", order=109),
+    NavItem(CASES, N_("Stock phrases"), "/cases/intake/phrases", "case.configure", order=110),
 ]

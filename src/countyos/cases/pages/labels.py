@@ -4,7 +4,7 @@ channels). Templates look a code up here and translate it; a code never shows as
 from __future__ import annotations
 
 from countyos.cases import lifecycle
-from countyos.cases.models import CategoryKind, Channel, Priority, Step
+from countyos.cases.models import CallbackWay, CategoryKind, Channel, DemandType, Priority, Step
 from countyos.core.i18n import N_
 from countyos.core.workcal import TimeUnit
 from countyos.org.service import audit
@@ -42,18 +42,36 @@ CHANNEL_LABELS: dict[str, str] = {
     Channel.STAFF: N_("Operations centre staff"),
     Channel.IOT: N_("Sensing alarm"),
 }
+DEMAND_LABELS: dict[str, str] = {
+    DemandType.CONSULT: N_("Enquiry"),
+    DemandType.HELP: N_("Request for help"),
+    DemandType.COMPLAINT: N_("Complaint"),
+    DemandType.REPORT: N_("Tip-off"),
+    DemandType.SUGGESTION: N_("Suggestion"),
+    DemandType.PRAISE: N_("Praise"),
+}
+CALLBACK_LABELS: dict[str, str] = {
+    CallbackWay.PHONE: N_("By phone"),
+    CallbackWay.SMS: N_("By text message"),
+}
 ALL = {
     "step_labels": STEP_LABELS,
     "unit_labels": UNIT_LABELS,
     "kind_labels": KIND_LABELS,
     "priority_labels": PRIORITY_LABELS,
     "channel_labels": CHANNEL_LABELS,
+    "demand_labels": DEMAND_LABELS,
+    "callback_labels": CALLBACK_LABELS,
 }
 
 # The audit log names the cases domain's codes: every lifecycle action ("case.dispatch") and the rest.
 audit.name_codes(
     actions={
         **{f"case.{code}": label for code, label in lifecycle.ACTION_LABELS.items()},
+        "case.caller.lookup": N_("Caller's past cases looked up by phone number"),
+        "case.intake.classify": N_("Message categorised and placed at the intake desk"),
+        "case.phrase.add": N_("Stock phrase added"),
+        "case.phrase.remove": N_("Stock phrase removed"),
         "case.attachment.publish": N_("Case photo published or withdrawn"),
         "case.attachment.upload": N_("Case photo uploaded"),
         "case.category.create": N_("Category created"),
@@ -73,6 +91,8 @@ audit.name_codes(
     targets={
         "case": N_("Case"),
         "case_attachment": N_("Case photo"),
+        "case_stock_phrase": N_("Stock phrase"),
+        "caller": N_("Caller"),
         "case_category": N_("Category"),
         "case_eval_scheme": N_("Evaluation scheme"),
         "case_routing_rule": N_("Routing rule"),
