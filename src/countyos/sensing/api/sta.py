@@ -32,6 +32,7 @@ from countyos.sensing import flows
 from countyos.sensing.service.sta import basic
 from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta import links as L
+from countyos.sensing.service.sta import observations as O
 from countyos.sensing.service.sta import query as Q
 from countyos.sensing.service.sta import read as R
 from countyos.sensing.service.sta import write as W
@@ -239,8 +240,12 @@ def post(
             raise StaQueryError("POST to a collection, e.g. /Things or /Things(1)/Datastreams")
         rid = writer.create(target.ent.plural, body, target.parent)
         flows.after_sta_write(session, writer.created, writer.batches)
-        ctx = R.Ctx(session, base, session.get_bind().dialect.name)
-        created = R.read_entity(ctx, R.resolve(f"{target.ent.plural}({rid})"), Q.Options())
+        written = writer.observations.get(rid) if target.ent.plural == "Observations" else None
+        if written is not None:  # an observation's body is what was written: no read-back
+            created = O.as_json(base, rid, written)
+        else:
+            ctx = R.Ctx(session, base, session.get_bind().dialect.name)
+            created = R.read_entity(ctx, R.resolve(f"{target.ent.plural}({rid})"), Q.Options())
         return _json(created, status=201, headers={"Location": f"{base}/{target.ent.plural}({rid})"})
     except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
         raise _translate(exc) from exc
