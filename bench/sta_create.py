@@ -11,8 +11,8 @@ other round, so that load from other programs slows them alike):
 - a single create, ``POST /sta/v1.1/Datastreams(id)/Observations``.
 
 Every request writes new observations (its own times), so nothing is a repeat. Prints req/s,
-p50/p99 in ms and the ratio CreateObservations / ingest (target ≥ 0.5); writes
-``bench/results/sta_create.json``.
+p50/p99 in ms, the server's CPU time per request, and the ratio CreateObservations / ingest in
+req/s and in server CPU (target ≥ 0.5); writes ``bench/results/sta_create.json``.
 
     .venv/bin/python bench/sta_create.py                 # SQLite (about a minute and a half)
     COUNTYOS_BENCH_PG_URL=postgresql+psycopg://countyos:countyos@127.0.0.1:5432/db .venv/bin/python bench/sta_create.py
@@ -40,7 +40,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest_http import start_server
+from ingest_http import cpu_seconds, start_server
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sta_create.json"
 ROWS = 100
@@ -123,7 +123,7 @@ def iso_ms(ms: int) -> str:
 def run(
     client: httpx.Client, make: Callable[[int], tuple[str, bytes, dict[str, str]]], n: int, flight: int
 ) -> tuple[float, list[float]]:
-    """``n`` requests, ``flight`` at a time; → (seconds, latencies in ms)."""
+    """``n`` requests, ``flight`` at a time; → (wall seconds, latencies in ms)."""
     lat: list[float] = []
 
     def one(k: int) -> None:
@@ -185,12 +185,15 @@ def measure(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
                 run(client, fn, 4, 2)
             for flight in FLIGHTS:
                 spent: dict[str, list[float]] = {k: [] for k in make}
+                cpu: dict[str, float] = dict.fromkeys(make, 0.0)
                 lat: dict[str, list[float]] = {k: [] for k in make}
                 n_of = {k: (args.batches if k != "single" else args.singles) * flight for k in make}
                 for r in range(args.rounds):
                     order = list(make) if r % 2 == 0 else list(reversed(make))
                     for name in order:
+                        before = cpu_seconds(server.pid)
                         seconds, ms = run(client, make[name], n_of[name], flight)
+                        cpu[name] += cpu_seconds(server.pid) - before
                         spent[name].append(seconds)
                         lat[name] += ms
                 row = {}
@@ -201,9 +204,13 @@ def measure(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
                         "req_per_s": round(total / sum(spent[name]), 1),
                         "p50_ms": round(statistics.median(ordered), 1),
                         "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
+                        "server_cpu_ms": round(cpu[name] / total * 1000, 2),
                     }
                 row["create_observations_vs_ingest"] = round(
                     row["CreateObservations"]["req_per_s"] / row["ingest"]["req_per_s"], 2
+                )
+                row["create_observations_vs_ingest_cpu"] = round(
+                    row["ingest"]["server_cpu_ms"] / row["CreateObservations"]["server_cpu_ms"], 2
                 )
                 out[str(flight)] = row
                 print(f"{label} {flight:>2} in flight: " + _line(row), flush=True)
@@ -215,18 +222,23 @@ def measure(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def _line(row: dict[str, Any]) -> str:
     parts = [
-        f"{name} {row[name]['req_per_s']} req/s (p50 {row[name]['p50_ms']} ms, p99 {row[name]['p99_ms']} ms)"
+        f"{name} {row[name]['req_per_s']} req/s (p50 {row[name]['p50_ms']}, p99 {row[name]['p99_ms']} ms; "
+        f"server CPU {row[name]['server_cpu_ms']} ms)"
         for name in ("CreateObservations", "ingest", "single")
     ]
-    return "; ".join(parts) + f"; CreateObservations/ingest {row['create_observations_vs_ingest']}"
+    return (
+        "\n    ".join(["", *parts])
+        + f"\n    CreateObservations / ingest: {row['create_observations_vs_ingest']} in req/s, "
+        f"{row['create_observations_vs_ingest_cpu']} in server CPU"
+    )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--devices", type=int, default=4)
-    p.add_argument("--batches", type=int, default=6, help="100-row requests per round and request in flight")
+    p.add_argument("--batches", type=int, default=8, help="100-row requests per round and request in flight")
     p.add_argument("--singles", type=int, default=25, help="single creates per round and request in flight")
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     results: dict[str, Any] = {"rows_per_request": ROWS, "in_flight": list(FLIGHTS), "rounds": args.rounds}
     with tempfile.TemporaryDirectory(prefix="sta-create-") as tmp:

@@ -182,9 +182,18 @@ def _loaded(user: User) -> User:
     return user
 
 
+class NotKept(Exception):
+    """The caller is not in the cache (asked with :func:`not_kept` as the check)."""
+
+
+def not_kept() -> Outcome:
+    raise NotKept
+
+
 def basic_principal(session: Session, *, username: str, password: str, check_fn: Callable[[], Outcome]) -> Principal:
     """The kept caller of these Basic credentials, or ``check_fn()`` (the full check) to find it; a
-    :class:`Refused` carries a refusal's outcome."""
+    :class:`Refused` carries a refusal's outcome. With :func:`not_kept` as the check: only a kept
+    caller, else :class:`NotKept` (no query: what the event loop may ask)."""
     digest = hmac.new(_KEY, password.encode(), hashlib.sha256).digest()
 
     def load() -> Principal:
@@ -197,11 +206,14 @@ def basic_principal(session: Session, *, username: str, password: str, check_fn:
     return PRINCIPALS.get(session, ("basic", username.strip().lower(), digest), load)
 
 
-def bearer_principal(session: Session, *, plain: str) -> Principal:
+def bearer_principal(session: Session, *, plain: str, kept_only: bool = False) -> Principal:
     """The kept caller of an API token (:class:`Refused` when it is unknown, revoked, expired or its
-    account disabled: the request then takes the full path, which audits the refusal)."""
+    account disabled: the request then takes the full path, which audits the refusal). With
+    ``kept_only``: :class:`NotKept` instead of a query."""
 
     def load() -> Principal:
+        if kept_only:
+            raise NotKept
         tok = tokens.resolve(session, plain=plain)
         if tok is None:
             raise Refused()
