@@ -125,6 +125,26 @@ def parse(body: dict[str, Any], info: StreamInfo, now: int) -> Parsed:
     )
 
 
+def plain_row(row: list[Any], at_time: int, at_result: int, info: StreamInfo, now: int) -> Parsed | None:
+    """The common ``dataArray`` row — an instant with its zone and a number in range — checked
+    without building a body (None: anything else, which :func:`parse` checks)."""
+    t, v = row[at_time], row[at_result]
+    if type(t) is not str or len(t) > _MAX_INSTANT or "/" in t or type(v) not in (float, int):
+        return None
+    try:
+        start = parse_iso(t)
+    except (ValueError, OverflowError):
+        return None
+    if (
+        start > now + FUTURE_SKEW_US
+        or start < EARLIEST_US
+        or (info.valid_min is not None and v < info.valid_min)
+        or (info.valid_max is not None and v > info.valid_max)
+    ):
+        return None
+    return Parsed(info.id, start, None, v, True)
+
+
 def row_body(components: list[str], row: list[Any]) -> tuple[dict[str, Any], int | None]:
     """A ``dataArray`` row as an observation body, and the feature of interest it names by id
     (a :class:`StaInvalid` when that is not an id)."""

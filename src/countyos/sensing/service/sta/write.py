@@ -508,16 +508,20 @@ class Writer:
                 continue
             ref = group["Datastream"]
             info = streams.by_id(self.s, ref.get("@iot.id", ref.get("id")))
+            plain = len(comps) == 2 and set(comps) == {"phenomenonTime", "result"}
+            it, iv = (comps.index("phenomenonTime"), comps.index("result")) if plain else (0, 0)
             for row in group["dataArray"]:
                 out.append("error")
-                if info is None or not isinstance(row, list) or len(row) != len(comps):
+                if info is None or type(row) is not list or len(row) != len(comps):
                     continue
-                try:
-                    obs, foi = O.row_body(comps, row)
-                    p = O.parse(obs, info, now)
-                except StaInvalid:
-                    continue
-                p.foi_id = foi
+                p = O.plain_row(row, it, iv, info, now) if plain else None
+                if p is None:
+                    try:
+                        obs, foi = O.row_body(comps, row)
+                        p = O.parse(obs, info, now)
+                    except StaInvalid:
+                        continue
+                    p.foi_id = foi
                 rows.append(p)
                 at.append(len(out) - 1)
         if not rows:
