@@ -6,10 +6,9 @@ hash is checked against a dummy), so neither user names nor account states can b
 
 Argon2 takes tens of milliseconds, too long for every request of a device that sends a reading each
 second, so a correct check is remembered for ``CACHE_TTL_S``. The memory is keyed by the account's
-current password hash, read with the account on every request: a password change, in this process
-or another, ends it at once, and a lock, a disable or a role change applies on the next request
-because they are read from the account, never from the memory. The password itself is kept only as
-an HMAC under a key that lives in this process.
+current password hash, read with the account whenever the full check runs: a password change ends
+it, and a lock, a disable or a role change is read from the account, never from the memory. The
+password itself is kept only as an HMAC under a key that lives in this process.
 
 What a request needs of its caller (the account, its roles and permissions; for an API token also
 the token's scopes and expiry) is kept in :data:`PRINCIPALS` and :data:`TOKEN_PRINCIPALS`, hot caches
