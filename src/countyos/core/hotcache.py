@@ -75,6 +75,10 @@ class HotCache(Generic[V]):
                 self._values[key] = (now + self.ttl, value)
         return value
 
+    def written_by(self, session: Session) -> bool:
+        """True when ``session`` has written one of the tables (its changes are not committed yet)."""
+        return bool(self.tables & session.info.get(_DIRTY_KEY, set()))
+
     def clear(self) -> None:
         with self._lock:
             self._emptied_at = _next_write()

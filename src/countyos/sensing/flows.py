@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from countyos.cases.models import Case, Channel, Priority
@@ -19,7 +19,7 @@ from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, ValidationFailed
 from countyos.sensing.models import Alarm, AlarmKind, AlarmState, Datastream, Severity, Thing
-from countyos.sensing.service import alarms, devices, health, rules, store
+from countyos.sensing.service import alarms, health, rules, store, streams
 from countyos.sensing.service.ingest import ItemError, Prepared
 from countyos.sensing.service.times import from_us, now_us, to_us
 
@@ -51,15 +51,24 @@ def ingest(session: Session, prepared: Prepared, *, now: int | None = None) -> I
     if not len(prepared):
         return out
     with store.paused_gc():
-        stored = store.store(session, *prepared.columns(), reported_us=now)
+        stored = store.store(session, *prepared.columns(), reported_us=now, defer_shared=True)
     out.stored, out.duplicates, out.batch = stored.inserted, stored.duplicates, stored
     if stored.inserted:
         at = from_us(now)
-        for thing_id in health.reported(session, thing_ids=prepared.things, at=at):
-            clear_offline(session, thing_id=thing_id, at=at)
-        health.refresh_status(session, datastream_ids=stored.touched)
         out.alarms = apply_firings(session, rules.evaluate(session, stored), at=at)
+        shared_rows_last(session, thing_ids=prepared.things, datastream_ids=stored.touched, at=at)
     return out
+
+
+def shared_rows_last(session: Session, *, thing_ids: set[int], datastream_ids: list[int], at: datetime) -> None:
+    """The rows every writer of these datastreams and devices updates, as the last writes of the
+    transaction and in a fixed order: rollups and latest values (``store.settle``), then the devices'
+    last seen and health, then battery and signal. On PostgreSQL their locks are held from here to the
+    commit only, so concurrent batches of one datastream do not queue for each other's whole work."""
+    store.settle(session)
+    for thing_id in health.reported(session, thing_ids=thing_ids, at=at):
+        clear_offline(session, thing_id=thing_id, at=at)
+    health.refresh_status(session, datastream_ids=datastream_ids)
 
 
 # --- alarms from rules and device health -----------------------------------------------------------
@@ -237,13 +246,10 @@ def after_sta_write(
     if batches:
         at = utcnow()
         ds_ids = sorted({d for b in batches for d in b.touched})
-        things = set(session.scalars(select(Datastream.thing_id).where(Datastream.id.in_(ds_ids))))
-        not_online = devices.last_seen(session, thing_ids=things, at=at)
-        for thing_id in health.back_online(session, thing_ids=not_online, now=at) if not_online else []:
-            clear_offline(session, thing_id=thing_id, at=at)
-        health.refresh_status(session, datastream_ids=ds_ids)
+        things = {info.thing_id for d in ds_ids if (info := streams.by_id(session, d)) is not None}
         for b in batches:
             apply_firings(session, rules.evaluate(session, b), at=at)
+        shared_rows_last(session, thing_ids=things, datastream_ids=ds_ids, at=at)
     if created and _notifiers:
         session.info.setdefault("sensing_created", []).extend(created)
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from countyos.core.clock import utcnow
 from countyos.core.errors import (
     Conflict,
     CountyError,
@@ -26,18 +32,19 @@ from countyos.core.errors import (
 )
 from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
-from countyos.org.service import auth as org_auth
 from countyos.org.service import users
 from countyos.sensing import flows
 from countyos.sensing.service.sta import basic
 from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta import links as L
+from countyos.sensing.service.sta import observations as O
 from countyos.sensing.service.sta import query as Q
 from countyos.sensing.service.sta import read as R
 from countyos.sensing.service.sta import write as W
 from countyos.sensing.service.sta.parser import StaQueryError
 from countyos.sensing.service.store import paused_gc
-from countyos.web.deps import Auth, ReadSession, WriteSession, client_ip, get_db, public, require
+from countyos.web import sidewrites
+from countyos.web.deps import TOUCH_EVERY, Auth, ReadSession, WriteSession, client_ip, get_db, public, require
 from countyos.web.ratelimit import SlidingWindowLimiter
 
 PREFIX = "/sta/v1.1"
@@ -84,14 +91,65 @@ def credential_failures(request: Request) -> SlidingWindowLimiter:
 _limiter_lock = threading.Lock()
 
 
-def basic_auth(request: Request) -> None:
-    """HTTP Basic of a machine account → the request's caller.
+async def sta_auth(request: Request) -> None:
+    """The request's caller: a kept one (``basic.PRINCIPALS``) is known here on the event loop,
+    without a query or a hop to the thread pool; any other goes through :func:`basic_auth`."""
+    header = request.headers.get("authorization", "")
+    scheme = header[:7].lower()
+    if scheme.startswith("bearer "):
+        with _no_query(request) as s:
+            try:
+                principal = basic.bearer_principal(s, plain=header[7:].strip(), kept_only=True)
+            except (basic.NotKept, basic.Refused):
+                principal = None
+        if principal is not None:
+            _known(request, principal)
+            return
+    elif scheme.startswith("basic "):
+        try:
+            username, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            username = password = ""
+        if username:
+            with _no_query(request) as s:
+                try:
+                    principal = basic.basic_principal(s, username=username, password=password, check_fn=basic.not_kept)
+                except basic.NotKept:
+                    principal = None
+            if principal is not None:
+                request.state.locale = principal.user.locale
+                request.state.auth = Auth(actor=principal.actor(client_ip(request)), user=principal.user)
+                return
+    else:
+        return
+    await run_in_threadpool(basic_auth, request)
 
-    A refused attempt is audited and counts toward the account's lockout and the client address's
-    limit of refused credentials per minute; over that limit an address gets 429 before any check.
+
+@contextmanager
+def _no_query(request: Request) -> Iterator[Session]:
+    """A session only to ask the caches (which never query for it)."""
+    s = get_db(request).session()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def basic_auth(request: Request) -> None:
+    """HTTP Basic of a machine account, or an API token, → the request's caller.
+
+    Accepted credentials are kept in ``basic.PRINCIPALS`` (emptied by any write to accounts, roles or
+    tokens), so a device that writes every second is known without a query. A refused Basic attempt
+    is audited and counts toward the account's lockout and the client address's limit of refused
+    credentials per minute; over that limit an address gets 429 before any check. A token that is
+    not accepted here takes the common path (``web.deps.current_auth``), which audits the refusal.
     """
     header = request.headers.get("authorization", "")
-    if not header.lower().startswith("basic "):
+    scheme = header[:7].lower()
+    if scheme.startswith("bearer "):
+        _bearer(request, header[7:].strip())
+        return
+    if not scheme.startswith("basic "):
         return
     request.state.auth = None
     ip = client_ip(request)
@@ -101,8 +159,9 @@ def basic_auth(request: Request) -> None:
         raise NotAuthenticated("The Basic credentials are not readable") from exc
     limiter = credential_failures(request)
     db = get_db(request)
-    s = db.session()
-    try:
+    checked: list[basic.Outcome] = []  # the full check, when it ran
+
+    def check() -> basic.Outcome:
         user = users.get_by_username(s, username=username)
         if user is not None and not basic.usable(user) and basic.remembered(user, password):
             outcome = basic.Outcome(user, user)  # checked lately against this very password hash
@@ -113,23 +172,58 @@ def basic_auth(request: Request) -> None:
                     "Too many sign-in attempts from this address; wait %(s)s seconds", s=wait, retry_after=wait
                 )
             outcome = basic.check(s, username=username, password=password)
-        if outcome.user is not None:
-            actor = org_auth.actor_for(outcome.user, ip)
-            request.state.locale = outcome.user.locale
-    finally:
-        s.close()  # expunges without expiring: the user stays readable for this request
-    if outcome.user is None:
+        checked.append(outcome)
+        return outcome
+
+    s = db.session()
+    try:
+        principal = basic.basic_principal(s, username=username, password=password, check_fn=check)
+    except basic.Refused as refused:
+        assert refused.outcome is not None
+        s.close()
         limiter.hit(ip or "unknown")
         with db.unit_of_work() as w:
-            basic.record_failure(w, outcome=outcome, username=username, ip=ip)
-        raise NotAuthenticated("The user name or password is wrong, or it is not a machine account")
-    if outcome.hashed and outcome.user.failed_logins:
+            basic.record_failure(w, outcome=refused.outcome, username=username, ip=ip)
+        raise NotAuthenticated("The user name or password is wrong, or it is not a machine account") from None
+    finally:
+        s.close()  # expunges without expiring: the user stays readable for this request
+    if checked and checked[0].hashed and principal.user.failed_logins:
         with db.unit_of_work() as w:
-            basic.record_success(w, user_id=outcome.user.id)
-    request.state.auth = Auth(actor=actor, user=outcome.user)
+            basic.record_success(w, user_id=principal.user.id)
+    request.state.locale = principal.user.locale
+    request.state.auth = Auth(actor=principal.actor(ip), user=principal.user)
 
 
-router = APIRouter(prefix=PREFIX, tags=["sensorthings"], dependencies=[Depends(basic_auth)])
+def _bearer(request: Request, plain: str) -> None:
+    """A kept API token → the caller, its last use handed to the side writer at most once a minute."""
+    db = get_db(request)
+    s = db.session()
+    try:
+        principal = basic.bearer_principal(s, plain=plain)
+    except basic.Refused:
+        return
+    finally:
+        s.close()
+    _known(request, principal)
+
+
+def _known(request: Request, principal: basic.Principal) -> None:
+    """A token's caller: its last use handed to the side writer at most once a minute."""
+    assert principal.token_id is not None
+    db = get_db(request)
+    now = utcnow()
+    last = _token_touched.get(principal.token_id)
+    if last is None or now - last > TOUCH_EVERY:
+        _token_touched[principal.token_id] = now
+        sidewrites.for_app(request.app.state, db).token_used(principal.token_id, now)
+    request.state.locale = principal.user.locale
+    request.state.auth = Auth(actor=principal.actor(client_ip(request)), user=principal.user)
+
+
+_token_touched: dict[int, datetime] = {}  # when this process last handed a token's use over
+
+
+router = APIRouter(prefix=PREFIX, tags=["sensorthings"], dependencies=[Depends(sta_auth)])
 
 
 def _base(request: Request) -> str:
@@ -239,8 +333,12 @@ def post(
             raise StaQueryError("POST to a collection, e.g. /Things or /Things(1)/Datastreams")
         rid = writer.create(target.ent.plural, body, target.parent)
         flows.after_sta_write(session, writer.created, writer.batches)
-        ctx = R.Ctx(session, base, session.get_bind().dialect.name)
-        created = R.read_entity(ctx, R.resolve(f"{target.ent.plural}({rid})"), Q.Options())
+        written = writer.observations.get(rid) if target.ent.plural == "Observations" else None
+        if written is not None:  # an observation's body is what was written: no read-back
+            created = O.as_json(base, rid, written)
+        else:
+            ctx = R.Ctx(session, base, session.get_bind().dialect.name)
+            created = R.read_entity(ctx, R.resolve(f"{target.ent.plural}({rid})"), Q.Options())
         return _json(created, status=201, headers={"Location": f"{base}/{target.ent.plural}({rid})"})
     except (StaQueryError, R.StaNotFound, W.StaInvalid, W.StaMissing, W.StaConflict) as exc:
         raise _translate(exc) from exc

@@ -5,7 +5,7 @@ datastreams when it has them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, case, select, update
 from sqlalchemy.orm import Session
@@ -53,30 +53,44 @@ def back_online(session: Session, *, thing_ids: list[int], now: datetime | None 
 
 def reported(session: Session, *, thing_ids: set[int], at: datetime) -> list[int]:
     """These things reported at ``at``: each one's last seen moves and every one that was not online
-    is online from ``at`` on, in one UPDATE after one SELECT (Core statements: the ORM's
-    synchronisation would cost more than the statements); returns those that were offline (their
-    offline alarms clear). What :func:`devices.last_seen` and :func:`back_online` do together."""
+    is online from ``at`` on, in one UPDATE (a Core statement: the ORM's synchronisation would cost
+    more than the statement); returns those that were not online (their offline alarms clear). What
+    :func:`devices.last_seen` and :func:`back_online` do together.
+
+    The statement returns each thing's ``health_changed_at`` after the update: it is ``at`` exactly
+    when the thing was not online before, so no SELECT is needed to know which ones changed."""
     if not thing_ids:
         return []
     ids = sorted(thing_ids)
     things = cast(Table, Thing.__table__)
-    conn = session.connection()
-    not_online = conn.execute(
-        select(things.c.id, things.c.health).where(things.c.id.in_(ids), things.c.health != Health.ONLINE.value)
-    ).all()
     changed = things.c.health != Health.ONLINE.value
-    values: dict[str, Any] = {"last_seen_at": at, "updated_at": things.c.updated_at}
-    if not_online:
-        values |= {
-            "health": Health.ONLINE.value,
-            "health_changed_at": case((changed, at), else_=things.c.health_changed_at),
-        }
-    conn.execute(update(things).where(things.c.id.in_(ids)).values(values))
+    rows = (
+        session.connection()
+        .execute(
+            update(things)
+            .where(things.c.id.in_(ids))
+            .values(
+                last_seen_at=at,
+                updated_at=things.c.updated_at,
+                health=Health.ONLINE.value,
+                health_changed_at=case((changed, at), else_=things.c.health_changed_at),
+            )
+            .returning(things.c.id, things.c.health_changed_at)
+        )
+        .all()
+    )
+    came_back = sorted(i for i, when in rows if when is not None and _same_instant(when, at))
     if session.identity_map:  # objects of these things loaded earlier in the session read the new values
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Thing) and obj.id in thing_ids:
                 session.expire(obj, ["last_seen_at", "health", "health_changed_at"])
-    return [i for i, h in not_online if h == Health.OFFLINE.value]
+    return came_back
+
+
+def _same_instant(a: datetime, b: datetime) -> bool:
+    if a.tzinfo is None:  # a driver that hands back naive UTC
+        a = a.replace(tzinfo=b.tzinfo)
+    return a == b
 
 
 def refresh_status(session: Session, *, datastream_ids: list[int]) -> None:
@@ -90,13 +104,15 @@ def refresh_status(session: Session, *, datastream_ids: list[int]) -> None:
         .join(Latest, Latest.datastream_id == Datastream.id)
         .where(Datastream.id.in_(datastream_ids), Datastream.metric.in_(list(STATUS_METRICS)))
     ).all()
+    things = cast(Table, Thing.__table__)
+    conn = session.connection()  # Core: a reading is not a change of the device's description
     for thing_id, metric, value in rows:
         if metric is None:
             continue
-        session.execute(
-            update(Thing)
-            .where(Thing.id == thing_id)
-            .values({STATUS_METRICS[metric]: value, "updated_at": Thing.updated_at})
+        conn.execute(
+            update(things)
+            .where(things.c.id == thing_id)
+            .values({STATUS_METRICS[metric]: value, "updated_at": things.c.updated_at})
         )
 
 

@@ -11,7 +11,18 @@
 Observations older than a datastream's latest value are checked against the table (one range query
 per datastream); newer ones cannot exist yet, so the common case costs no read. If a concurrent
 writer on PostgreSQL stored the same observation between that check and the insert, the insert skips
-it (``ON CONFLICT DO NOTHING``), the skipped ids are found, and the rollups stay exact.
+it (``ON CONFLICT DO NOTHING``), the skipped ids are found, and the rollups stay exact. A batch of
+one observation is one ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (no read first).
+
+Shared rows last. The rollup buckets and the latest value of a datastream are rows that every writer
+of that datastream updates; on PostgreSQL a writer holds their locks until it commits, so concurrent
+batches queue on them for whatever their transactions still do after step 3. With
+``defer_shared=True`` steps 3 and 4 are only noted on the session, and :func:`settle` applies every
+batch noted in the transaction at once, as the last writes before the commit: one upsert per rollup
+level and one of the latest values, in a fixed order (minute, hour, day, latest; each by datastream
+and bucket), so two writers of the same datastreams never wait for each other in a cycle and the
+locks are held only for the commit. A ``before_commit`` hook settles what a caller left, so nothing
+noted is ever lost; a rollback forgets it with the rows.
 """
 
 from __future__ import annotations
@@ -20,10 +31,11 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from countyos.sensing.service import rollups
@@ -103,7 +115,11 @@ def store(
     values: NDArray[np.float64] | list[float],
     *,
     reported_us: int | None = None,
+    foi_ids: list[int | None] | None = None,
+    defer_shared: bool = False,
 ) -> Stored:
+    """Store a batch; ``foi_ids[i]`` is row i's feature of interest (None: its datastream's default).
+    With ``defer_shared`` the rollups and latest values wait for :func:`settle` (see above)."""
     ds = np.asarray(datastream_ids, dtype=np.int64)
     t = np.asarray(times, dtype=np.int64)
     v = np.asarray(values, dtype=np.float64)
@@ -115,6 +131,9 @@ def store(
     conn = session.connection()
     dialect = conn.dialect.name
     reported_us = reported_us or now_us()
+    with_foi = foi_ids is not None and any(f is not None for f in foi_ids)
+    if n == 1:
+        return _store_one(session, out, foi_ids[0] if with_foi and foi_ids else None, reported_us, defer_shared)
 
     # Sort by (datastream, time); within the batch the first of equal keys wins.
     order = np.lexsort((np.arange(n), t, ds))
@@ -152,21 +171,27 @@ def store(
     results: list[float | None] = nv.tolist()
     if not finite.all():
         results = [x if ok else None for x, ok in zip(results, finite.tolist(), strict=True)]
+    cols: list[list[Any]] = [nds.tolist(), nt.tolist(), results]
+    names = "datastream_id, phenomenon_us, result"
+    if with_foi:
+        assert foi_ids is not None
+        cols.append([foi_ids[i] for i in new_pos.tolist()])
+        names += ", foi_id"
     if dialect == "sqlite":
         # Writers are exclusive and repeats were removed above, so a plain INSERT cannot conflict and
         # SQLite numbers the rows consecutively after the current maximum (no id column to send).
         conn.exec_driver_sql(
-            "INSERT INTO sensing_observation (datastream_id, phenomenon_us, result) VALUES (?, ?, ?)",
-            list(zip(nds.tolist(), nt.tolist(), results, strict=True)),
+            f"INSERT INTO sensing_observation ({names}) VALUES ({_ph(dialect, len(cols))})",
+            list(zip(*cols, strict=True)),
         )
         top = int(conn.exec_driver_sql("SELECT MAX(id) FROM sensing_observation").scalar() or 0)
         new_ids = np.arange(top - m + 1, top + 1, dtype=np.int64)
     else:
         new_ids = allocate_ids(session, m)
         cur = conn.exec_driver_sql(
-            "INSERT INTO sensing_observation (id, datastream_id, phenomenon_us, result) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            list(zip(new_ids.tolist(), nds.tolist(), nt.tolist(), results, strict=True)),
+            f"INSERT INTO sensing_observation (id, {names}) VALUES ({_ph(dialect, len(cols) + 1)}) "
+            "ON CONFLICT DO NOTHING",
+            list(zip(new_ids.tolist(), *cols, strict=True)),
         )
         if cur.rowcount is not None and 0 <= cur.rowcount < m:
             # A concurrent writer stored some of these first: keep only the rows that are ours.
@@ -184,10 +209,87 @@ def store(
     out.inserted = m
     if m == 0:
         return out
-    rollups.merge(session, rollups.aggregate(nds[finite], nt[finite], nv[finite]))
-    _move_latest(session, dialect, nds, nt, nv, new_ids, reported_us)
     out.touched = np.unique(nds).tolist()
+    _shared(session, nds, nt, nv, new_ids, reported_us, defer_shared)
     return out
+
+
+def _store_one(session: Session, out: Stored, foi_id: int | None, reported_us: int, defer: bool) -> Stored:
+    """One observation: the unique key decides whether it is new, in the INSERT itself."""
+    conn = session.connection()
+    ph = _ph(conn.dialect.name, 4)
+    value = float(out.values[0])
+    row = conn.exec_driver_sql(
+        f"INSERT INTO sensing_observation (datastream_id, phenomenon_us, result, foi_id) VALUES ({ph}) "
+        "ON CONFLICT DO NOTHING RETURNING id",
+        (int(out.datastream_ids[0]), int(out.times[0]), value if np.isfinite(value) else None, foi_id),
+    ).first()
+    if row is None:
+        out.duplicates = 1
+        return out
+    out.ids[0] = int(row[0])
+    out.inserted = 1
+    out.touched = [int(out.datastream_ids[0])]
+    _shared(session, out.datastream_ids, out.times, out.values, out.ids.copy(), reported_us, defer)
+    return out
+
+
+# --- the shared rows: rollups and latest values --------------------------------------------------
+
+_PENDING = "sensing_pending_shared"
+_Rows = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], int]
+
+
+def _shared(
+    session: Session,
+    ds: NDArray[np.int64],
+    t: NDArray[np.int64],
+    v: NDArray[np.float64],
+    ids: NDArray[np.int64],
+    reported_us: int,
+    defer: bool,
+) -> None:
+    if defer:
+        session.info.setdefault(_PENDING, []).append((ds, t, v, ids, reported_us))
+    else:
+        _apply_shared(session, [(ds, t, v, ids, reported_us)])
+
+
+def pending(session: Session) -> bool:
+    """Whether batches of this transaction still wait for :func:`settle`."""
+    return bool(session.info.get(_PENDING))
+
+
+def settle(session: Session) -> None:
+    """Apply the rollups and latest values of every batch stored with ``defer_shared`` in this
+    transaction: one statement per rollup level and one for the latest values, whatever the number
+    of batches. Call it as the last write of the transaction (the commit does it otherwise)."""
+    batches: list[_Rows] | None = session.info.pop(_PENDING, None)
+    if batches:
+        _apply_shared(session, batches)
+
+
+def _apply_shared(session: Session, batches: list[_Rows]) -> None:
+    if len(batches) == 1:
+        ds, t, v, ids, reported_us = batches[0]
+    else:
+        ds, t, v, ids = (np.concatenate([b[k] for b in batches]) for k in range(4))
+        reported_us = max(b[4] for b in batches)
+    finite = np.isfinite(v)
+    rollups.merge(session, rollups.aggregate(ds[finite], t[finite], v[finite]))
+    _move_latest(session, session.connection().dialect.name, ds, t, v, ids, reported_us)
+
+
+@event.listens_for(Session, "before_commit")
+def _settle_before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        settle(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, _previous: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
 
 
 def _move_latest(

@@ -6,10 +6,19 @@ hash is checked against a dummy), so neither user names nor account states can b
 
 Argon2 takes tens of milliseconds, too long for every request of a device that sends a reading each
 second, so a correct check is remembered for ``CACHE_TTL_S``. The memory is keyed by the account's
-current password hash, read with the account on every request: a password change, in this process
-or another, ends it at once, and a lock, a disable or a role change applies on the next request
-because they are read from the account, never from the memory. The password itself is kept only as
-an HMAC under a key that lives in this process.
+current password hash, read with the account whenever the full check runs: a password change ends
+it, and a lock, a disable or a role change is read from the account, never from the memory. The
+password itself is kept only as an HMAC under a key that lives in this process.
+
+What a request needs of its caller (the account, its roles and permissions; for an API token also
+the token's scopes and expiry) is kept in :data:`PRINCIPALS` and :data:`TOKEN_PRINCIPALS`, hot caches
+over the account, role (and token) tables keyed by the user name and the password's HMAC (Basic) or
+the token's hash (Bearer), so a device that writes every second costs no query to be known. Only
+accepted credentials are kept; a refusal always takes the full path (lockout, audit). A write to
+those tables in this process — a changed password, a lock, a disabled account, a role change, a
+revoked token — empties the cache at once (the next request is checked from the database), a write in
+another process within ``PRINCIPAL_TTL_S`` seconds (as API tokens everywhere,
+``org.service.tokens.identify``).
 """
 
 from __future__ import annotations
@@ -19,14 +28,18 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.org.models import AuditResult, User
-from countyos.org.service import audit, passwords, users
+from countyos.core.crypto import token_hash
+from countyos.core.hotcache import HotCache
+from countyos.org.models import ApiToken, AuditResult, Role, User, role_permission, user_role
+from countyos.org.service import audit, passwords, tokens, users
 from countyos.org.service import auth as org_auth
 
 CACHE_TTL_S = 300.0
@@ -125,3 +138,89 @@ def record_success(session: Session, *, user_id: int) -> None:
     if user is not None and user.failed_logins:
         user.failed_logins = 0
         session.flush()
+
+
+# --- accepted credentials, kept ----------------------------------------------------------------------
+
+PRINCIPAL_TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An accepted caller: the account (detached, its roles and their permissions loaded), and for a
+    token the permissions it carries, its id and expiry."""
+
+    user: User
+    permissions: frozenset[str]
+    token_id: int | None = None
+    expires_at: datetime | None = None
+
+    def actor(self, ip: str | None) -> Actor:
+        return org_auth.actor_for(self.user, ip, via_token=self.token_id is not None, permissions=self.permissions)
+
+
+class Refused(Exception):
+    """Credentials that were not accepted (never kept): ``outcome`` says why (Basic)."""
+
+    def __init__(self, outcome: Outcome | None = None) -> None:
+        super().__init__(outcome.reason if outcome else "refused")
+        self.outcome = outcome
+
+
+_ACCOUNT_TABLES = (User.__tablename__, Role.__tablename__, user_role.name, role_permission.name)
+PRINCIPALS: HotCache[Principal] = HotCache("sensorthings callers", tables=_ACCOUNT_TABLES, ttl=PRINCIPAL_TTL_S)
+# Tokens apart: a token's last use is written (at most once a minute) and empties only this one.
+TOKEN_PRINCIPALS: HotCache[Principal] = HotCache(
+    "sensorthings tokens", tables=(*_ACCOUNT_TABLES, ApiToken.__tablename__), ttl=PRINCIPAL_TTL_S
+)
+
+
+def _loaded(user: User) -> User:
+    """Load what the request reads of the account before its session closes (it is shared after)."""
+    _ = user.role_codes, user.permission_codes, user.locale
+    return user
+
+
+class NotKept(Exception):
+    """The caller is not in the cache (asked with :func:`not_kept` as the check)."""
+
+
+def not_kept() -> Outcome:
+    raise NotKept
+
+
+def basic_principal(session: Session, *, username: str, password: str, check_fn: Callable[[], Outcome]) -> Principal:
+    """The kept caller of these Basic credentials, or ``check_fn()`` (the full check) to find it; a
+    :class:`Refused` carries a refusal's outcome. With :func:`not_kept` as the check: only a kept
+    caller, else :class:`NotKept` (no query: what the event loop may ask)."""
+    digest = hmac.new(_KEY, password.encode(), hashlib.sha256).digest()
+
+    def load() -> Principal:
+        outcome = check_fn()
+        if outcome.user is None:
+            raise Refused(outcome)
+        user = _loaded(outcome.user)
+        return Principal(user, frozenset(user.permission_codes))
+
+    return PRINCIPALS.get(session, ("basic", username.strip().lower(), digest), load)
+
+
+def bearer_principal(session: Session, *, plain: str, kept_only: bool = False) -> Principal:
+    """The kept caller of an API token (:class:`Refused` when it is unknown, revoked, expired or its
+    account disabled: the request then takes the full path, which audits the refusal). With
+    ``kept_only``: :class:`NotKept` instead of a query."""
+
+    def load() -> Principal:
+        if kept_only:
+            raise NotKept
+        tok = tokens.resolve(session, plain=plain)
+        if tok is None:
+            raise Refused()
+        return Principal(_loaded(tok.user), tokens.effective_permissions(tok), tok.id, tok.expires_at)
+
+    if not plain.startswith(tokens.TOKEN_PREFIX):
+        raise Refused()
+    found = TOKEN_PRINCIPALS.get(session, token_hash(plain), load)
+    if found.expires_at is not None and found.expires_at <= utcnow():
+        raise Refused()
+    return found

@@ -2,11 +2,14 @@
 with the standard's cascades, and ``CreateObservations`` (the dataArray extension).
 
 Observations go through the same write path as every other ingest channel (:mod:`..store`), so they
-are deduplicated, rolled up and move the latest value. Every other entity write is audited.
+are deduplicated, rolled up and move the latest value; those of a Datastream are checked against the
+ingest cache and stored together (:mod:`.observations`): a ``CreateObservations`` request is one
+statement per table, whatever its number of rows. Every other entity write is audited.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import jsonpatch
@@ -22,6 +25,8 @@ from countyos.sensing import models as m
 from countyos.sensing.service import geometry, rollups, store, streams
 from countyos.sensing.service.sta import bodies as B
 from countyos.sensing.service.sta import entities as E
+from countyos.sensing.service.sta import observations as O
+from countyos.sensing.service.sta.errors import StaConflict, StaInvalid, StaMissing, bounded, checked
 from countyos.sensing.service.sta.parser import StaQueryError
 from countyos.sensing.service.times import (
     EARLIEST_US,
@@ -34,30 +39,10 @@ from countyos.sensing.service.times import (
     to_us,
 )
 
+__all__ = ["StaConflict", "StaInvalid", "StaMissing", "Writer", "apply_json_patch"]
 
-class StaInvalid(ValueError):
-    """The body is not a valid entity (400 with this message; ``errors`` names the wrong fields)."""
-
-    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.errors = errors or []
-
-
-def _checked(check: Any, *args: Any, **kwargs: Any) -> None:
-    """Run a :mod:`.bodies` check, as :class:`StaInvalid` naming the wrong fields."""
-    try:
-        check(*args, **kwargs)
-    except B.BodyInvalid as exc:
-        raise StaInvalid(str(exc), exc.errors) from exc
-
-
-def _bounded(body: Any) -> None:
-    if not B.depth_within(body):
-        raise StaInvalid(f"the body is nested deeper than {B.MAX_DEPTH} levels")
-
-
-class StaMissing(LookupError):
-    pass
+_checked = checked
+_bounded = bounded
 
 
 # JSON property → model attribute for the plain fields of each entity set.
@@ -133,6 +118,7 @@ class Writer:
         self.actor = actor
         self.created: list[tuple[str, int]] = []
         self.batches: list[store.Stored] = []  # observations stored (for rules and device health)
+        self.observations: dict[int, O.Parsed] = {}  # what single creates wrote (their 201 body)
         self._count = 0  # entities created by this request (bounded: B.MAX_ENTITIES)
 
     # --- helpers --------------------------------------------------------------------------------
@@ -365,6 +351,7 @@ class Writer:
 
     # --- observations ---------------------------------------------------------------------------
     def _default_foi(self, stream: Any) -> int:
+        """The datastream's default feature of interest, made from its thing's location the first time."""
         if stream.default_foi_id:
             return int(stream.default_foi_id)
         thing = self.s.get(m.Thing, stream.thing_id)
@@ -381,7 +368,15 @@ class Writer:
         self.s.add(foi)
         self.s.flush()
         stream.default_foi_id = foi.id
+        self.s.flush()
         return int(foi.id)
+
+    def _stream_default_foi(self, info: streams.StreamInfo) -> int:
+        if info.default_foi_id:
+            return info.default_foi_id
+        stream = self.s.get(m.Datastream, info.id)
+        assert stream is not None
+        return self._default_foi(stream)
 
     def create_observation(self, body: Any) -> int:
         """One observation (HTTP or the MQTT create extension); the body is checked first."""
@@ -394,11 +389,43 @@ class Writer:
         ds_ref, mds_ref = body.get("Datastream"), body.get("MultiDatastream")
         if (ds_ref is None) == (mds_ref is None):
             raise StaInvalid("an Observation needs exactly one of Datastream or MultiDatastream")
-        plural = "Datastreams" if ds_ref is not None else "MultiDatastreams"
-        sid = self._ref_id(plural, ds_ref if ds_ref is not None else mds_ref)
-        if sid is None:
+        if mds_ref is not None:
+            return self._create_multi_observation(body, mds_ref)
+        sid = ds_ref.get("@iot.id", ds_ref.get("id")) if isinstance(ds_ref, dict) else None
+        if not isinstance(sid, int) or isinstance(sid, bool):
             raise StaInvalid("refer to the Datastream by its @iot.id")
-        stream = self.s.get(self._model(plural), sid)
+        info = streams.by_id(self.s, sid)
+        if info is None:
+            raise StaMissing(f"Datastream {sid} does not exist")
+        p = O.parse(body, info, now_us())
+        foi = body.get("FeatureOfInterest")
+        if foi is not None:
+            fid = foi.get("@iot.id", foi.get("id")) if isinstance(foi, dict) and self._is_ref(foi) else None
+            if fid is not None:
+                if not isinstance(fid, int) or isinstance(fid, bool) or not O.feature_exists(self.s, fid):
+                    raise StaMissing(f"FeatureOfInterest {fid} does not exist")
+                p.foi_id = fid
+            else:
+                p.foi_id = self._entity("FeaturesOfInterest", foi)
+        default = info.default_foi_id if p.foi_id is not None else self._stream_default_foi(info)
+        stored = O.store_rows(self.s, [p], default_foi={sid: default}, reported_us=now_us())
+        oid = int(stored.ids[0])
+        if oid < 0:
+            raise StaConflict(f"Datastream {sid} has an observation at {body.get('phenomenonTime')} already")
+        self.batches.append(stored)
+        self.created.append(("Observations", oid))
+        self.observations[oid] = p
+        return oid
+
+    @staticmethod
+    def _is_ref(value: dict[str, Any]) -> bool:
+        return "@iot.id" in value or set(value) == {"id"}
+
+    def _create_multi_observation(self, body: dict[str, Any], ref: Any) -> int:
+        sid = self._ref_id("MultiDatastreams", ref)
+        if sid is None:
+            raise StaInvalid("refer to the MultiDatastream by its @iot.id")
+        stream = self.s.get(m.MultiDatastream, sid)
         assert stream is not None  # _ref_id checked it exists
         if "result" not in body:
             raise StaInvalid("an Observation needs result")
@@ -418,44 +445,21 @@ class Writer:
             foi_id = self._entity("FeaturesOfInterest", body["FeatureOfInterest"])
         default_foi = self._default_foi(stream)
         result = body["result"]
-        numeric = isinstance(result, int | float) and not isinstance(result, bool)
-        if plural == "MultiDatastreams":
-            if not isinstance(result, list) or len(result) != len(stream.units):
-                raise StaInvalid(f"the result must be a list of {len(stream.units)} values")
-            oid = self._insert_multi(sid, start, foi_id if foi_id != default_foi else None)
-            rollups.merge_multi(self.s, multi_datastream_id=sid, times=[start], results=[result])
-        else:
-            info = streams.by_id(self.s, sid)
-            if (
-                numeric
-                and info is not None
-                and (
-                    (info.valid_min is not None and result < info.valid_min)
-                    or (info.valid_max is not None and result > info.valid_max)
-                )
-            ):
-                raise StaInvalid("the result is outside the plausible range of this Datastream")
-            with store.paused_gc():
-                stored = store.store(self.s, [sid], [start], [float(result) if numeric else float("nan")])
-            oid = int(stored.ids[0])
-            if oid >= 0:
-                self.batches.append(stored)
-            if oid < 0:
-                raise StaConflict(f"Datastream {sid} has an observation at {body.get('phenomenonTime')} already")
-            if foi_id is not None and foi_id != default_foi:
-                self.s.execute(update(m.Observation).where(m.Observation.id == oid).values(foi_id=foi_id))
+        if not isinstance(result, list) or len(result) != len(stream.units):
+            raise StaInvalid(f"the result must be a list of {len(stream.units)} values")
+        oid = self._insert_multi(sid, start, foi_id if foi_id != default_foi else None)
+        rollups.merge_multi(self.s, multi_datastream_id=sid, times=[start], results=[result])
         extra = {
             "phenomenon_end_us": end,
             "result_time_us": result_time,
-            "result_json": None if numeric and plural == "Datastreams" else result,
+            "result_json": result,
             "result_quality": body.get("resultQuality"),
             "valid_start_us": valid[0],
             "valid_end_us": valid[1],
             "parameters": body.get("parameters"),
         }
-        if any(v is not None for v in extra.values()):
-            self.s.add(m.ObservationExtra(observation_id=oid, **extra))
-            self.s.flush()
+        self.s.add(m.ObservationExtra(observation_id=oid, **extra))
+        self.s.flush()
         self.created.append(("Observations", oid))
         return oid
 
@@ -488,26 +492,85 @@ class Writer:
                 raise StaInvalid(str(B.BodyInvalid(errors)), errors) from exc
         if sum(len(group["dataArray"]) for group in body) > B.MAX_DATA_ARRAY_ROWS:
             raise StaInvalid(f"one request may carry at most {B.MAX_DATA_ARRAY_ROWS} dataArray rows")
+        return self._data_arrays(body, base)
+
+    def _data_arrays(self, body: list[dict[str, Any]], base: str) -> list[str]:
+        """Every row checked on its own ("error" when it does not fit), then the good rows of every
+        Datastream group stored together; MultiDatastream rows (rare) one by one."""
         out: list[str] = []
+        now = now_us()
+        rows: list[O.Parsed] = []
+        at: list[int] = []  # position in ``out`` of each of ``rows``
         for group in body:
             comps = group["components"]
-            stream = {k: group[k] for k in ("Datastream", "MultiDatastream") if k in group}
+            if "MultiDatastream" in group:
+                out += self._multi_rows(group, comps, base)
+                continue
+            ref = group["Datastream"]
+            info = streams.by_id(self.s, ref.get("@iot.id", ref.get("id")))
+            plain = len(comps) == 2 and set(comps) == {"phenomenonTime", "result"}
+            it, iv = (comps.index("phenomenonTime"), comps.index("result")) if plain else (0, 0)
             for row in group["dataArray"]:
-                if not isinstance(row, list) or len(row) != len(comps):
-                    out.append("error")
+                out.append("error")
+                if info is None or type(row) is not list or len(row) != len(comps):
                     continue
-                obs: dict[str, Any] = dict(stream)
-                for name, value in zip(comps, row, strict=True):
-                    if name in ("FeatureOfInterest/id", "FeatureOfInterest/@iot.id"):
-                        obs["FeatureOfInterest"] = {"@iot.id": value}
-                    else:
-                        obs[name] = value
-                try:
-                    with self.s.begin_nested():
-                        oid = self.create_observation(obs)
-                    out.append(f"{base}/Observations({oid})")
-                except (StaInvalid, StaMissing, StaConflict, StaQueryError):
-                    out.append("error")
+                p = O.plain_row(row, it, iv, info, now) if plain else None
+                if p is None:
+                    try:
+                        obs, foi = O.row_body(comps, row)
+                        p = O.parse(obs, info, now)
+                    except StaInvalid:
+                        continue
+                    p.foi_id = foi
+                rows.append(p)
+                at.append(len(out) - 1)
+        if not rows:
+            return out
+        known = O.existing_features(self.s, {p.foi_id for p in rows if p.foi_id is not None})
+        defaults: dict[int, int | None] = {}
+        for ds in sorted({p.datastream_id for p in rows}):
+            info = streams.by_id(self.s, ds)
+            assert info is not None
+            defaults[ds] = info.default_foi_id
+            if info.default_foi_id is None and any(p.foi_id is None for p in rows if p.datastream_id == ds):
+                # without a feature to fall back to, only the rows that name one can be stored
+                with contextlib.suppress(StaInvalid):
+                    defaults[ds] = self._stream_default_foi(info)
+        keep = [
+            i
+            for i, p in enumerate(rows)
+            if (p.foi_id in known if p.foi_id is not None else defaults[p.datastream_id] is not None)
+        ]
+        if not keep:
+            return out
+        rows, at = [rows[i] for i in keep], [at[i] for i in keep]
+        stored = O.store_rows(self.s, rows, default_foi=defaults, reported_us=now)
+        for pos, oid in zip(at, stored.ids.tolist(), strict=True):
+            if oid >= 0:
+                out[pos] = f"{base}/Observations({oid})"
+                self.created.append(("Observations", oid))
+        if stored.inserted:
+            self.batches.append(stored)
+        return out
+
+    def _multi_rows(self, group: dict[str, Any], comps: list[str], base: str) -> list[str]:
+        out: list[str] = []
+        for row in group["dataArray"]:
+            if not isinstance(row, list) or len(row) != len(comps):
+                out.append("error")
+                continue
+            obs: dict[str, Any] = {"MultiDatastream": group["MultiDatastream"]}
+            for name, value in zip(comps, row, strict=True):
+                if name in ("FeatureOfInterest/id", "FeatureOfInterest/@iot.id"):
+                    obs["FeatureOfInterest"] = {"@iot.id": value}
+                else:
+                    obs[name] = value
+            try:
+                with self.s.begin_nested():
+                    oid = self.create_observation(obs)
+                out.append(f"{base}/Observations({oid})")
+            except (StaInvalid, StaMissing, StaConflict, StaQueryError):
+                out.append("error")
         return out
 
     # --- update ---------------------------------------------------------------------------------
@@ -667,10 +730,6 @@ class Writer:
         store.refresh_latest(self.s, datastream_ids=sorted(per_stream))
         for mds, times in multi.items():  # after the rows are gone: their rollups are computed again without them
             rollups.rebuild_multi(self.s, multi_datastream_id=mds, start_us=min(times), end_us=max(times))
-
-
-class StaConflict(ValueError):
-    pass
 
 
 def apply_json_patch(doc: dict[str, Any], ops: Any) -> dict[str, Any]:
