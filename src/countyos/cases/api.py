@@ -111,6 +111,17 @@ def act(case_id: PathId, body: schemas.ActionIn, session: WriteSession, a: Reade
     return flows.case_out(session, case, a.actor)
 
 
+@router.post("/cases/batch", response_model=schemas.BatchOut)
+def batch(request: Request, body: schemas.BatchIn, session: WriteSession, a: Reader) -> schemas.BatchOut:
+    """The same action on up to 100 cases. Each case is checked by the transition table and your roles
+    on it, audited, and refused alone (the others go on); ``results`` says per case what happened,
+    ``done``/``refused`` how many. Always 200 when the body is valid."""
+    from countyos.core import i18n
+
+    with i18n.use_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE)):
+        return flows.batch(session, actor=a.actor, body=body)
+
+
 @router.post("/cases/{case_id}/keep-apart", response_model=schemas.CaseOut)
 def keep_apart(
     case_id: PathId,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from countyos.cases import open311
-from countyos.cases.pages import admin, console, evaluation, mobile, public
+from countyos.cases.pages import admin, batch, console, evaluation, mobile, public
 from countyos.core.i18n import N_
 from countyos.web.nav import NavItem
 
 router = APIRouter(include_in_schema=False)
-for _module in (admin, evaluation, mobile, public, console):
+for _module in (admin, evaluation, mobile, public, batch, console):
     router.include_router(_module.router)
 EARLY_ROUTERS = [open311.router]
 
