@@ -324,3 +324,12 @@ class BatchOut(BaseModel):
     done: int
     refused: int
     results: list[BatchResultOut]
+
+
+class WorkflowSettingsIn(BaseModel):
+    """The switches of the case workflow that the case administrator changes (page form and API)."""
+
+    model_config = ConfigDict(extra="forbid")
+    auto_check: bool = Field(
+        False, description="Send handled cases for checking to the grid's inspector at once (off: the manual step)"
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from countyos.cases import open311
-from countyos.cases.pages import admin, batch, console, evaluation, mobile, public
+from countyos.cases.pages import admin, batch, console, evaluation, mobile, public, settings
 from countyos.core.i18n import N_
 from countyos.web.nav import NavItem
 
 router = APIRouter(include_in_schema=False)
-for _module in (admin, evaluation, mobile, public, batch, console):
+for _module in (admin, evaluation, mobile, public, batch, settings, console):
     router.include_router(_module.router)
 EARLY_ROUTERS = [open311.router]
 
@@ -26,4 +26,5 @@ NAV = [
     NavItem(CASES, N_("12345 import"), "/cases/hotline", "case.hotline", order=107),
     NavItem(CASES, N_("Categories and time limits"), "/cases/categories", "case.configure", order=108),
     NavItem(CASES, N_("Messages"), "/cases/notifications", "case.read", order=109),
+    NavItem(CASES, N_("Workflow rules"), "/cases/settings", "case.configure", order=110),
 ]
