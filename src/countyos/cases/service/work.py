@@ -171,25 +171,27 @@ ENTERS: dict[str, tuple[Role, ...]] = {
 }
 
 
-def urgent_for(session: Session, *, actor: Actor, events: Iterable[tuple[int, str]]) -> set[int]:
-    """Of the (case id, action) pairs of the live feed, the cases that are urgent or critical AND that
-    the action puts into one of this person's queues (a new report for the operations centre, a
-    dispatch or a rework for the department's handlers); only cases the person may see."""
+def urgent_for(session: Session, *, actor: Actor, events: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Of the (case id, action) pairs of the live feed, those whose case is urgent or critical AND whose
+    action puts it into one of this person's queues (a new report for the operations centre, a dispatch
+    or a rework for the department's handlers); only cases the person may see."""
     roles = set(roles_of(actor.permissions))
-    wanted = {cid for cid, action in events if roles & set(ENTERS.get(action, ()))}
-    if not wanted:
+    pairs = [(cid, action) for cid, action in events if roles & set(ENTERS.get(action, ()))]
+    if not pairs:
         return set()
-    stmt = select(Case.id, Case.department_id).where(Case.id.in_(wanted), Case.priority.in_(URGENT_PRIORITIES))
+    stmt = select(Case.id, Case.department_id).where(
+        Case.id.in_({cid for cid, _ in pairs}), Case.priority.in_(URGENT_PRIORITIES)
+    )
     vis = visibility(session, actor)
     if vis is not None:
         stmt = stmt.where(vis)
-    found = dict(session.execute(stmt).tuples().all())
+    found: dict[int, int | None] = {cid: dep for cid, dep in session.execute(stmt).all()}
     out = set()
-    for cid, action in events:
+    for cid, action in pairs:
         if cid not in found:
             continue
-        need = set(ENTERS.get(action, ())) & roles
+        need = set(ENTERS[action]) & roles
         if need == {Role.HANDLER} and (actor.department_id is None or found[cid] != actor.department_id):
             continue
-        out.add(cid)
+        out.add((cid, action))
     return out

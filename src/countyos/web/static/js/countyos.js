@@ -15,6 +15,14 @@
     var c = e.target.closest("[data-confirm]");
     if (c && !window.confirm(c.dataset.confirm)) { e.preventDefault(); }
   });
+  // Urgent notices (alerts.js) on every signed-in page.
+  if (document.querySelector(".topbar-right")) {
+    var me = document.querySelector('script[src^="/static/js/countyos.js"]');
+    var al = document.createElement("script");
+    al.src = "/static/js/alerts.js" + (me && me.src.indexOf("?") > 0 ? me.src.slice(me.src.indexOf("?")) : "");
+    al.defer = true;
+    document.head.appendChild(al);
+  }
   // Auto-submit filter forms when a select changes.
   document.addEventListener("change", function (e) {
     if (e.target.matches("form.filters select")) e.target.form.requestSubmit();
