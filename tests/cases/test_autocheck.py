@@ -50,7 +50,11 @@ def test_switched_on_a_handled_case_goes_to_the_grids_inspector(client, db, worl
     grid_of.append(world.inspector.id)
     csrf = login(client, world.shift)  # the case administrator (case.configure)
     page = client.get("/cases/settings")
-    assert page.status_code == 200 and 'id="auto_check"' in page.text and "checked" not in page.text.split('id="auto_check"')[1][:20]
+    assert (
+        page.status_code == 200
+        and 'id="auto_check"' in page.text
+        and "checked" not in page.text.split('id="auto_check"')[1][:20]
+    )
     r = client.post("/cases/settings", data={"csrf_token": csrf, "auto_check": "1"}, follow_redirects=False)
     assert r.status_code == 303
     with db.reading() as s:
@@ -58,7 +62,7 @@ def test_switched_on_a_handled_case_goes_to_the_grids_inspector(client, db, worl
         audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "case.setting")).one()
         assert audit.detail == {"from": False, "to": True}
     cid = _handled(db, world)
-    state, _, _ = act(db, world.handler, cid, Action.FEEDBACK, _now())
+    act(db, world.handler, cid, Action.FEEDBACK, _now())
     with db.reading() as s:
         case = s.get(Case, cid)
         assert case.state == State.CHECKING and case.assignee_id == world.inspector.id

@@ -48,7 +48,9 @@ def test_dispatcher_opens_a_case_from_an_active_alarm(client, db, sensors):
     assert f'href="/sensing/alarms/{aid}/case"' in console.text
     form = client.get(f"/sensing/alarms/{aid}/case")
     assert form.status_code == 200 and 'id="alarm-case-form"' in form.text
-    r = client.post(f"/sensing/alarms/{aid}/case", data={"csrf_token": csrf, "category_id": str(cat_id)}, follow_redirects=False)
+    r = client.post(
+        f"/sensing/alarms/{aid}/case", data={"csrf_token": csrf, "category_id": str(cat_id)}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     with db.reading() as s:
         alarm = s.get(Alarm, aid)
@@ -58,7 +60,10 @@ def test_dispatcher_opens_a_case_from_an_active_alarm(client, db, sensors):
         assert case.external_id == f"alarm:{aid}" and case.category_id == cat_id
         first = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).first()
         assert first.context["alarm_id"] == aid and first.actor_id is not None
-        assert s.scalar(select(AlarmEvent.note).where(AlarmEvent.alarm_id == aid, AlarmEvent.action == "open_case")) == case.number
+        assert (
+            s.scalar(select(AlarmEvent.note).where(AlarmEvent.alarm_id == aid, AlarmEvent.action == "open_case"))
+            == case.number
+        )
         audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "sensing.alarm.open_case")).one()
         assert audit.detail["case"] == case.number
     # a second time is refused: the alarm has its case

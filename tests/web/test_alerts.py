@@ -13,10 +13,12 @@ from countyos.cases.service import cases
 from countyos.ioc.service import live
 from countyos.sensing.models import AlarmKind, Severity, Thing
 from countyos.sensing.service import alarms
-from tests.cases.conftest import _fake_geo, actor_of, world  # noqa: F401  (fixtures)
+from tests.cases.conftest import actor_of
 from tests.cases.test_lifecycle import act
 from tests.factories import login, person
 from tests.ioc.conftest import settle
+
+pytestmark = pytest.mark.usefixtures("fake_geo")
 
 
 def _urgent(db, world, priority=Priority.URGENT) -> tuple[int, str]:
@@ -25,9 +27,13 @@ def _urgent(db, world, priority=Priority.URGENT) -> tuple[int, str]:
             s,
             actor=actor_of(db, world.inspector),
             new=cases.NewCase(
-                channel=Channel.GRID, category_id=world.cat_manhole, lon=119.27, lat=28.59, priority=priority,
+                channel=Channel.GRID,
+                category_id=world.cat_manhole,
+                lon=119.27,
+                lat=28.59,
+                priority=priority,
                 title="主干道井盖缺失",
-            ),  # fmt: skip
+            ),
         )
         return case.id, case.number
 
@@ -80,9 +86,16 @@ def test_critical_alarm_reaches_those_who_acknowledge_alarms(client, db, world):
         s.flush()
         for sev in (Severity.CRITICAL, Severity.MINOR):
             alarms.raise_alarm(
-                s, kind=AlarmKind.RULE if sev == Severity.CRITICAL else AlarmKind.OFFLINE, thing_id=t.id, datastream_id=None, rule_id=None,
-                severity=sev, title=f"水位 {sev}", value=3.5, dedupe_seconds=60,
-            )  # fmt: skip
+                s,
+                kind=AlarmKind.RULE if sev == Severity.CRITICAL else AlarmKind.OFFLINE,
+                thing_id=t.id,
+                datastream_id=None,
+                rule_id=None,
+                severity=sev,
+                title=f"水位 {sev}",
+                value=3.5,
+                dedupe_seconds=60,
+            )
     settle(db)
     login(client, world.dispatcher)  # alarm.ack
     got = _frames(client, start)

@@ -56,7 +56,13 @@ def test_new_user_service_refusal_is_beside_the_phone_field(client, db):
     csrf = login(client, admin)
     r = client.post(
         "/admin/users/new",
-        data={"csrf_token": csrf, "username": "lisi", "display_name": "李四", "password": "Temp@pass2026x", "phone": "abc"},
+        data={
+            "csrf_token": csrf,
+            "username": "lisi",
+            "display_name": "李四",
+            "password": "Temp@pass2026x",
+            "phone": "abc",
+        },
     )
     assert r.status_code == 422
     assert 'id="error-phone"' in r.text and 'value="abc"' in r.text and 'value="李四"' in r.text
@@ -66,10 +72,16 @@ def test_user_edit_keeps_what_was_typed(client, db):
     admin = person(db, ["sysadmin"])
     other = person(db, ["handler"])
     csrf = login(client, admin)
-    r = client.post(f"/admin/users/{other.id}", data={"csrf_token": csrf, "display_name": "王五", "phone": "not-a-phone"})
+    r = client.post(
+        f"/admin/users/{other.id}", data={"csrf_token": csrf, "display_name": "王五", "phone": "not-a-phone"}
+    )
     assert r.status_code == 422
     assert 'value="王五"' in r.text and 'value="not-a-phone"' in r.text and 'id="error-phone"' in r.text
     r = client.post(f"/admin/users/{other.id}", data={"csrf_token": csrf, "display_name": "", "phone": ""})
     assert r.status_code == 422 and 'id="error-display_name"' in r.text
-    r = client.post(f"/admin/users/{other.id}", data={"csrf_token": csrf, "display_name": "王五", "phone": ""}, follow_redirects=False)
+    r = client.post(
+        f"/admin/users/{other.id}",
+        data={"csrf_token": csrf, "display_name": "王五", "phone": ""},
+        follow_redirects=False,
+    )
     assert r.status_code == 303

@@ -7,13 +7,15 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import event
 
 from countyos.cases.lifecycle import Action
 from countyos.cases.models import Case, Priority
-from tests.cases.conftest import _fake_geo, world  # noqa: F401  (fixtures)
 from tests.cases.test_lifecycle import act, report
 from tests.factories import login
+
+pytestmark = pytest.mark.usefixtures("fake_geo")
 
 
 def _now():

@@ -17,4 +17,14 @@ def queues(session: Any, actor: Actor, now: datetime) -> list[WorkQueue]:
     if not actor.can("alarm.ack"):
         return []
     n, critical = alarms.waiting_counts(session)
-    return [WorkQueue("alarms", SECTION, N_("Alarms to acknowledge"), "/sensing/alarms?state=active", n, urgent=critical, order=200)]
+    return [
+        WorkQueue(
+            "alarms",
+            SECTION,
+            N_("Alarms to acknowledge"),
+            "/sensing/alarms?state=active",
+            n,
+            urgent=critical,
+            order=200,
+        )
+    ]

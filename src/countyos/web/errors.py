@@ -82,7 +82,12 @@ FIELD_MESSAGES = {
 
 
 # Short words some services put in ``errors[].message`` → the message id shown for them.
-PLAIN_WORDS = {"required": N_("Required"), "invalid": N_("Not valid"), "unknown": N_("Not one of the choices"), "value out of range": N_("Out of range")}
+PLAIN_WORDS = {
+    "required": N_("Required"),
+    "invalid": N_("Not valid"),
+    "unknown": N_("Not one of the choices"),
+    "value out of range": N_("Out of range"),
+}
 
 
 def field_messages(request: Request, errors: list[dict[str, Any]]) -> list[dict[str, str]]:

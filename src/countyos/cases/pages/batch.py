@@ -64,7 +64,11 @@ def batch(
     """Apply one action to the ticked cases; the same list is shown again with each case's result."""
     queue = str(form.get("queue") or "all")
     q = str(form.get("q") or "")[:60] or None
-    typed = {k: str(v) for k, v in form.multi_items() if isinstance(v, str) and k in ("action", "department_id", "comment", "level")}
+    typed = {
+        k: str(v)
+        for k, v in form.multi_items()
+        if isinstance(v, str) and k in ("action", "department_id", "comment", "level")
+    }
     errors: dict[str, str] = {}
     outcome = None
     try:

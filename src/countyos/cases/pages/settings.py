@@ -20,7 +20,9 @@ from countyos.web.templating import redirect, templates, translate
 router = page_router()
 
 
-def _page(request: Request, session: ReadSession | WriteSession, *, error: str | None = None, status_code: int = 200) -> Response:
+def _page(
+    request: Request, session: ReadSession | WriteSession, *, error: str | None = None, status_code: int = 200
+) -> Response:
     return templates(request).render(
         request,
         "cases/settings.html",
@@ -34,7 +36,9 @@ def _page(request: Request, session: ReadSession | WriteSession, *, error: str |
 
 
 @router.get("/cases/settings")
-def settings_page(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("case.configure"))]) -> Response:
+def settings_page(
+    request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("case.configure"))]
+) -> Response:
     """Optional workflow rules (off by default): the automatic checking rule."""
     return _page(request, session)
 
@@ -51,7 +55,9 @@ def save_settings(
     except PydanticValidationError:
         return _page(request, session, error=translate(request, N_("Not valid")), status_code=422)
     autocheck.set_enabled(session, actor=a.actor, enabled=body.auto_check)
-    message = N_("Handled cases now go to the grid's inspector for checking") if body.auto_check else N_(
-        "Handled cases now wait for the manual step to send them for checking"
+    message = (
+        N_("Handled cases now go to the grid's inspector for checking")
+        if body.auto_check
+        else N_("Handled cases now wait for the manual step to send them for checking")
     )
     return redirect("/cases/settings", flash=translate(request, message))

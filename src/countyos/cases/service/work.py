@@ -58,7 +58,9 @@ QUEUE_SPECS: tuple[QueueSpec, ...] = (
         (S.SUSPENSION_REQUESTED, S.VOID_REQUESTED),
         "/cases?queue=approvals",
     ),
-    QueueSpec("send_check", N_("Handled cases to send for checking"), Role.INTAKE, (S.FEEDBACK,), "/cases?queue=feedback"),
+    QueueSpec(
+        "send_check", N_("Handled cases to send for checking"), Role.INTAKE, (S.FEEDBACK,), "/cases?queue=feedback"
+    ),
     QueueSpec("close", N_("Checked cases to close"), Role.SHIFT_LEADER, (S.CHECKED,), "/cases?queue=checked"),
     QueueSpec("sign", N_("Cases to sign for"), Role.HANDLER, (S.DISPATCHED,), "/cases/inbox", "department"),
     QueueSpec(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from countyos.cases.models import CategoryKind
