@@ -44,7 +44,7 @@ def test_api_dispatches_each_case_and_refuses_the_one_the_state_does_not_allow(c
     by_id = {x["case_id"]: x for x in body["results"]}
     assert by_id[a]["ok"] and by_id[a]["state"] == "dispatched"
     assert by_id[c]["ok"] is False and by_id[c]["code"] == "transition_not_allowed"
-    assert by_id[c]["message"] == "Not possible in its current state"
+    assert by_id[c]["message"] == "当前状态下不能执行"  # in the person's language (zh_CN)
     with db.reading() as s:
         assert s.get(Case, a).department_id == world.works and s.get(Case, b).state == "dispatched"
         assert s.get(Case, c).state == "reported"
@@ -101,7 +101,7 @@ def test_console_batch_form_dispatches_two_and_shows_each_result(client, db, wor
         },
     )
     assert r.status_code == 200
-    assert "2 of 3 cases done" in r.text and "1 refused" in r.text
+    assert "3 件中已完成 2 件" in r.text and "1 件未执行" in r.text
     assert f'data-case="{c}" data-ok="false"' in r.text
     with db.reading() as s:
         assert [s.get(Case, x).state for x in (a, b, c)] == ["dispatched", "dispatched", "reported"]
@@ -114,5 +114,5 @@ def test_console_batch_form_keeps_what_was_typed_when_nothing_is_ticked(client, 
         data={"csrf_token": csrf, "queue": "all", "action": "supervise", "level": "listed", "comment": "抓紧"},
     )
     assert r.status_code == 422
-    assert "Tick at least one case" in r.text
+    assert "请至少勾选一件案件" in r.text
     assert 'value="抓紧"' in r.text and '<option value="listed" selected>' in r.text

@@ -68,7 +68,7 @@ def test_dispatcher_opens_a_case_from_an_active_alarm(client, db, sensors):
         assert audit.detail["case"] == case.number
     # a second time is refused: the alarm has its case
     again = client.post(f"/sensing/alarms/{aid}/case", data={"csrf_token": csrf, "category_id": str(cat_id)})
-    assert again.status_code == 409 and "already has case" in again.text
+    assert again.status_code == 409 and "该告警已有案件" in again.text
     with db.reading() as s:
         assert len(s.scalars(select(Case).where(Case.external_id == f"alarm:{aid}")).all()) == 1
 

@@ -41,7 +41,7 @@
       else values.push([el.name, el.value, null]);
     });
     try {
-      sessionStorage.setItem(KEEP, JSON.stringify({ path: location.pathname + location.search, action: f.getAttribute("action") || "", values: values }));
+      sessionStorage.setItem(KEEP, JSON.stringify({ path: location.pathname + location.search, action: f.getAttribute("action") || "", values: values, at: Date.now() }));
     } catch (err) { /* storage full or private mode */ }
   }, true);
   var refused = document.querySelector("[data-form-refused]");
@@ -59,7 +59,10 @@
   function restoreForm() {
     var kept;
     try { kept = JSON.parse(sessionStorage.getItem(KEEP) || "null"); } catch (err) { kept = null; }
-    if (!kept || !kept.restore || kept.path !== location.pathname + location.search) return;
+    if (!kept || kept.path !== location.pathname + location.search) return;
+    // back from the error page, or sent back to the same page with an error message (post/redirect/get)
+    var refusedHere = document.querySelector(".flash-error") && Date.now() - (kept.at || 0) < 120000;
+    if (!kept.restore && !refusedHere) return;
     sessionStorage.removeItem(KEEP);
     var form = Array.prototype.filter.call(document.forms, function (f) { return (f.getAttribute("action") || "") === kept.action; })[0];
     if (!form) return;
