@@ -99,3 +99,37 @@ def test_dispatcher_sees_counts_gets_the_urgent_notice_and_batch_dispatches(brow
     assert page.problems.take() == []
     assert grid.problems.take() == []
     assert shift.problems.take() == []
+
+
+def test_a_refused_form_comes_back_with_what_was_typed(browsing: Browsing) -> None:
+    """A form answered with an error (here the routing table's, sent back to the same page) is filled in
+    again; the generic error page of a refused form offers the way back, never 登录."""
+    page = browsing.as_user("dispatch")
+    page.goto("/cases/routing")
+    form = page.locator("form[action='/cases/routing']")
+    form.locator("select[name=department_id]").select_option(label="县水利局")
+    form.locator("select[name=co_department_ids]").select_option(label="县水利局")  # refused: the same
+    form.locator("input[name=township_code]").fill("331123001")
+    form.locator("input[name=note]").fill("汛期由水利局牵头")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".flash-error")).to_be_visible()
+    form = page.locator("form[action='/cases/routing']")
+    expect(form.locator("input[name=note]")).to_have_value("汛期由水利局牵头")
+    expect(form.locator("input[name=township_code]")).to_have_value("331123001")
+    # a refusal answered by the generic error page: the person's shell, the way back, the form intact
+    page.goto("/cases/routing")
+    form = page.locator("form[action='/cases/routing']")
+    form.locator("input[name=note]").fill("很长的说明" * 50)  # beyond the note's bound (200)
+    form.locator("input[name=note]").evaluate("el => el.removeAttribute('maxlength')")
+    form.locator("input[name=note]").fill("很长的说明" * 50)
+    form.locator("input[name=township_code]").fill("331123100")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#error-card")).to_be_visible()
+    expect(page.locator(".topbar")).to_be_visible()
+    expect(page.locator("#error-card a[href='/login']")).to_have_count(0)
+    page.click("#back-to-form")
+    expect(page).to_have_url(re.compile(r"/cases/routing$"))
+    form = page.locator("form[action='/cases/routing']")
+    expect(form.locator("input[name=township_code]")).to_have_value("331123100")
+    expect(form.locator("#error-note")).to_be_visible()
+    page.problems.take()  # the refused post is an HTTP 422 on purpose
