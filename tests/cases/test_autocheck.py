@@ -88,3 +88,13 @@ def test_only_the_case_administrator_switches_it(client, db, world):
     assert client.get("/cases/settings").status_code == 403
     r = client.post("/cases/settings", data={"csrf_token": csrf, "auto_check": "1"})
     assert r.status_code == 403
+
+
+def test_the_api_reads_and_switches_the_rule(client, db, world):
+    h = {"X-CSRF-Token": login(client, world.shift)}
+    assert client.get("/api/v1/case-settings").json() == {"auto_check": False}
+    r = client.put("/api/v1/case-settings", json={"auto_check": True}, headers=h)
+    assert r.status_code == 200 and r.json() == {"auto_check": True}
+    with db.reading() as s:
+        assert autocheck.is_enabled(s)
+    assert client.put("/api/v1/case-settings", json={"auto_check": "maybe"}, headers=h).status_code == 422

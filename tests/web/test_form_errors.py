@@ -85,3 +85,9 @@ def test_user_edit_keeps_what_was_typed(client, db):
         follow_redirects=False,
     )
     assert r.status_code == 303
+
+
+def test_a_signed_in_person_on_a_missing_page_is_not_offered_login(client, db):
+    login(client, person(db, ["handler"]))
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and 'class="topbar"' in r.text and 'href="/login"' not in r.text

@@ -202,6 +202,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not wants_json(request):
+            await _resolve_caller(request)
         if exc.status_code == 404:
             return problem_response(request, NotFound("There is nothing at %(path)s", path=request.url.path))
         if exc.status_code == 405:
