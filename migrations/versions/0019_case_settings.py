@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         'case_setting',
         sa.Column('key', sa.String(length=40), nullable=False),
-        sa.Column('value', sa.JSON(), nullable=True),
+        sa.Column('value', sa.JSON(), nullable=False),
         sa.Column('updated_by', sa.String(length=100), nullable=True),
         sa.Column('updated_at', countyos.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('key', name=op.f('pk_case_setting')),
