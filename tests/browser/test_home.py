@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Browsing
+from tests.browser.conftest import Browsing, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +38,7 @@ def test_dispatcher_sees_counts_gets_the_urgent_notice_and_batch_dispatches(brow
     expect(page.locator("#work-queues")).to_be_visible()
     expect(page.locator('[data-queue="dispatch"]')).to_be_visible()
     to_dispatch = _count(page, "dispatch")
+    shoot(page, "home-dispatcher")
     # the count is the list's count
     page.click('[data-queue="dispatch"] a')
     expect(page).to_have_url(re.compile(r"/cases\?queue=registered$"))
@@ -58,6 +59,7 @@ def test_dispatcher_sees_counts_gets_the_urgent_notice_and_batch_dispatches(brow
     number = made["body"]["number"]
     notice = page.locator(".alert-notice", has_text=number)
     expect(notice).to_be_visible(timeout=15_000)
+    shoot(page, "home-urgent-notice")
     expect(notice).to_contain_text("新的紧急案件")
     assert int(page.locator("body").get_attribute("data-alert-tone") or "0") >= 1
     # muting is remembered in this browser
@@ -92,6 +94,7 @@ def test_dispatcher_sees_counts_gets_the_urgent_notice_and_batch_dispatches(brow
     results = page.locator("#batch-results")
     expect(results).to_be_visible()
     expect(results).to_contain_text("2 件中已完成 2 件")
+    shoot(page, "console-batch-results")
     for cid in (first, second):
         expect(results.locator(f'li[data-case="{cid}"][data-ok="true"]')).to_have_count(1)
     page.goto(f"/cases/{first}")

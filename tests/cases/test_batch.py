@@ -116,3 +116,19 @@ def test_console_batch_form_keeps_what_was_typed_when_nothing_is_ticked(client, 
     assert r.status_code == 422
     assert "请至少勾选一件案件" in r.text
     assert 'value="抓紧"' in r.text and '<option value="listed" selected>' in r.text
+
+
+def test_inbox_batch_sign_for_the_departments_cases(client, db, world):
+    a, b = _registered(db, world), _registered(db, world)
+    for cid in (a, b):
+        act(db, world.dispatcher, cid, Action.DISPATCH, _now())
+    csrf = login(client, world.handler)
+    page = client.get("/cases/inbox")
+    assert 'id="batch-form"' in page.text and '<option value="sign"' in page.text
+    assert '<option value="dispatch"' not in page.text  # only the actions a handler may take
+    r = client.post(
+        "/cases/batch", data={"csrf_token": csrf, "queue": "inbox", "action": "sign", "case_ids": [f"{a}:4", f"{b}:4"]}
+    )
+    assert r.status_code == 200 and "2 件中已完成 2 件" in r.text
+    with db.reading() as s:
+        assert [s.get(Case, x).state for x in (a, b)] == ["handling", "handling"]
