@@ -24,10 +24,32 @@
   function showBell() {
     if (!bell) return;
     var m = muted();
-    bell.textContent = m ? "🔕" : "🔔";
+    drawBell(m);
     bell.setAttribute("aria-pressed", m ? "true" : "false");
     bell.title = m ? words.unmute : words.mute;
     bell.setAttribute("aria-label", bell.title);
+  }
+  // A drawn bell (no emoji font is needed), crossed out when muted.
+  function drawBell(isMuted) {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    var paths = ["M6 17h12l-1.6-2.2V10a4.4 4.4 0 0 0-8.8 0v4.8z", "M10 19.5a2 2 0 0 0 4 0"];
+    if (isMuted) paths.push("M4 4l16 16");
+    paths.forEach(function (d) {
+      var p = document.createElementNS(NS, "path");
+      p.setAttribute("d", d);
+      p.setAttribute("fill", "none");
+      p.setAttribute("stroke", "currentColor");
+      p.setAttribute("stroke-width", "1.8");
+      p.setAttribute("stroke-linecap", "round");
+      p.setAttribute("stroke-linejoin", "round");
+      svg.appendChild(p);
+    });
+    bell.replaceChildren(svg);
   }
   function makeBell() {
     bell = document.createElement("button");
