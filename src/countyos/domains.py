@@ -9,14 +9,21 @@ A domain may provide any of these modules; the application picks up what is ther
 - ``commands``: ``app``, a Typer group added to the ``countyos`` CLI
 - ``demo``: ``load(session, ctx)`` that adds the domain's part of the demonstration county
 - ``jobs``: ``JOBS``, scheduled work run by the in-process scheduler or ``countyos worker``
+- ``home``: ``queues(session, actor, now)``, the person's queues of that domain for the home page
+  (``core.work.WorkQueue``: count, overdue, nearly due, urgent, the link to the filtered list); one
+  grouped count query per domain, scoped by the person's permissions
 """
 
 from __future__ import annotations
 
 import importlib
+from datetime import datetime
 from types import ModuleType
+from typing import Any
 
+from countyos.core.actor import Actor
 from countyos.core.permissions import PermissionSpec, RoleSpec
+from countyos.core.work import WorkQueue
 
 # Order matters: a domain comes after the domains it builds on.
 DOMAINS: tuple[str, ...] = ("org", "geo", "cases", "sensing", "ioc")
@@ -55,3 +62,9 @@ def all_grants() -> dict[str, list[str]]:
 def load_models() -> None:
     """Import every domain's models so that the metadata is complete (migrations, tests)."""
     modules("models")
+
+
+def home_queues(session: Any, actor: Actor, now: datetime) -> list[WorkQueue]:
+    """Every domain's queues of this person with something in them (or always shown), overdue first."""
+    out = [q for m in modules("home") for q in m.queues(session, actor, now)]
+    return sorted(out, key=lambda q: q.sort_key)

@@ -175,6 +175,38 @@ def act_multipart(
     return flows.case_out(session, case, a.actor)
 
 
+@router.post("/cases/batch", response_model=schemas.BatchOut)
+def batch(request: Request, body: schemas.BatchIn, session: WriteSession, a: Reader) -> schemas.BatchOut:
+    """The same action on up to 100 cases. Each case is checked by the transition table and your roles
+    on it, audited, and refused alone (the others go on); ``results`` says per case what happened,
+    ``done``/``refused`` how many. Always 200 when the body is valid."""
+    from countyos.core import i18n
+
+    with i18n.use_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE)):
+        return flows.batch(session, actor=a.actor, body=body)
+
+
+@router.get("/case-settings", response_model=schemas.WorkflowSettingsIn)
+def workflow_settings(
+    session: ReadSession, _: Annotated[Auth, Depends(require("case.configure"))]
+) -> schemas.WorkflowSettingsIn:
+    """The optional workflow rules (the same switches as the page ``/cases/settings``)."""
+    from countyos.cases.service import autocheck
+
+    return schemas.WorkflowSettingsIn(auto_check=autocheck.is_enabled(session))
+
+
+@router.put("/case-settings", response_model=schemas.WorkflowSettingsIn)
+def save_workflow_settings(
+    body: schemas.WorkflowSettingsIn, session: WriteSession, a: Annotated[Auth, Depends(require("case.configure"))]
+) -> schemas.WorkflowSettingsIn:
+    """Switch the optional workflow rules (audited as ``case.setting``)."""
+    from countyos.cases.service import autocheck
+
+    autocheck.set_enabled(session, actor=a.actor, enabled=body.auto_check)
+    return schemas.WorkflowSettingsIn(auto_check=autocheck.is_enabled(session))
+
+
 @router.post("/cases/{case_id}/keep-apart", response_model=schemas.CaseOut)
 def keep_apart(
     case_id: PathId,

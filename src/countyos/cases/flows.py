@@ -291,3 +291,25 @@ def act_with_photos(
         stored = attachments.store_photos(session, actor=actor, files=files, stamp=stamp)
         data = data.model_copy(update={"attachment_ids": [*data.attachment_ids, *(p.id for p in stored)]})
     return transitions.apply(session, actor=actor, case_id=case_id, data=data)
+
+
+def batch(session: Session, *, actor: Actor, body: schemas.BatchIn) -> schemas.BatchOut:
+    """The same action on several cases, each checked, audited and refused on its own; the messages in
+    the current locale."""
+    from countyos.cases.service import batch as batches
+    from countyos.core.i18n import gettext
+
+    results = [
+        schemas.BatchResultOut(
+            case_id=o.case_id,
+            number=o.number,
+            ok=o.ok,
+            state=o.state,
+            state_label=gettext(label) if (label := batches.state_label(o.state)) else None,
+            code=o.code,
+            message=gettext(o.message, **o.params) if o.message else None,
+        )
+        for o in batches.apply(session, actor=actor, body=body)
+    ]
+    done = sum(1 for r in results if r.ok)
+    return schemas.BatchOut(done=done, refused=len(results) - done, results=results)

@@ -492,3 +492,15 @@ class EvaluationScheme(Base):
     weights: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     grades: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)  # [["A", 90], ["B", 75], …]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CaseSetting(Base):
+    """A switch or value of the case workflow that the case administrator changes on a page (data, not
+    code): ``auto_check`` sends handled cases for checking to the grid's inspector."""
+
+    __tablename__ = "case_setting"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from countyos.cases.lifecycle import Action
 from countyos.cases.models import CallbackWay, DemandType, Priority, Satisfaction, SupervisionLevel
@@ -363,3 +363,79 @@ class PhraseIn(BaseModel):
     text: str = Field(min_length=1, max_length=300)
     category_id: Id | None = None
     position: int = Field(0, ge=0, le=999)
+
+
+MAX_BATCH = 100
+# The actions a list may apply to several cases at once (each case still checked by the table).
+BATCH_ACTIONS = frozenset(
+    {
+        Action.ACCEPT,
+        Action.REJECT,
+        Action.REGISTER,
+        Action.DISPATCH,
+        Action.REDISPATCH,
+        Action.SIGN,
+        Action.APPROVE_RETURN,
+        Action.REFUSE_RETURN,
+        Action.APPROVE_EXTENSION,
+        Action.REFUSE_EXTENSION,
+        Action.SEND_CHECK,
+        Action.CLOSE,
+        Action.REQUEST_VOID,
+        Action.APPROVE_VOID,
+        Action.REFUSE_VOID,
+        Action.MERGE,
+        Action.SUPERVISE,
+        Action.COMMENT,
+    }
+)
+
+
+class BatchIn(ActionIn):
+    """The same action on several cases: ``ActionIn``'s fields, applied to each case on its own
+    (checked by the transition table, audited, refused alone); ``versions[i]`` is the version of
+    ``case_ids[i]`` the caller saw (optional)."""
+
+    case_ids: list[Id] = Field(min_length=1, max_length=MAX_BATCH)
+    versions: list[int] | None = Field(None, max_length=MAX_BATCH)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> BatchIn:
+        if self.action not in BATCH_ACTIONS:
+            raise ValueError("this action is taken on one case at a time")
+        if self.versions is not None and len(self.versions) != len(self.case_ids):
+            raise ValueError("versions must give one version per case id")
+        if len(set(self.case_ids)) != len(self.case_ids):
+            raise ValueError("a case id is repeated")
+        return self
+
+    def for_case(self, index: int) -> ActionIn:
+        data = self.model_dump(exclude={"case_ids", "versions", "attachment_ids"})
+        data["version"] = self.versions[index] if self.versions is not None else None
+        return ActionIn.model_validate(data)
+
+
+class BatchResultOut(BaseModel):
+    case_id: int
+    number: str | None = None
+    ok: bool
+    state: str | None = None
+    state_label: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class BatchOut(BaseModel):
+    done: int
+    refused: int
+    results: list[BatchResultOut]
+
+
+class WorkflowSettingsIn(BaseModel):
+    """The switches of the case workflow that the case administrator changes (page form and API)."""
+
+    model_config = ConfigDict(extra="forbid")
+    auto_check: bool = Field(
+        False, description="Send handled cases for checking to the grid's inspector at once (off: the manual step)"
+    )

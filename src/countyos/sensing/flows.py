@@ -18,7 +18,8 @@ from countyos.cases.service import cases, categories
 from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, ValidationFailed
-from countyos.sensing.models import Alarm, AlarmKind, AlarmState, Datastream, Severity, Thing
+from countyos.org.service import audit
+from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Datastream, Severity, Thing
 from countyos.sensing.service import alarms, health, rules, store, streams
 from countyos.sensing.service.ingest import ItemError, Prepared
 from countyos.sensing.service.times import from_us, now_us, to_us
@@ -165,10 +166,22 @@ def health_sweep(session: Session, *, now: datetime | None = None) -> list[int]:
 # --- the link to the cases domain --------------------------------------------------------------------
 
 
-def open_case(session: Session, *, alarm: Alarm, category_code: str, thing: Thing) -> None:
+def open_case(
+    session: Session,
+    *,
+    alarm: Alarm,
+    category_code: str,
+    thing: Thing,
+    actor: Actor | None = None,
+    raise_errors: bool = False,
+) -> None:
     """Open a case at the device's location through the cases domain, linked both ways: the case's
-    external id and first timeline entry name the alarm (its cause), the alarm keeps the case id."""
+    external id and first timeline entry name the alarm (its cause), the alarm keeps the case id.
+    ACTOR is the person who asked for it (else the sensing rule); RAISE_ERRORS: a refusal is raised
+    instead of kept on the alarm."""
     if thing.lon is None or thing.lat is None:
+        if raise_errors:
+            raise ValidationFailed("The device has no position, so the case cannot be placed")
         alarm.case_error = "the device has no location"
         return
     try:
@@ -178,7 +191,7 @@ def open_case(session: Session, *, alarm: Alarm, category_code: str, thing: Thin
                 raise ValidationFailed("There is no category with service code %(code)s", code=category_code)
             case, _, _ = cases.create(
                 session,
-                actor=Actor(id=None, name="sensing"),
+                actor=actor or Actor(id=None, name="sensing"),
                 new=cases.NewCase(
                     channel=Channel.IOT,
                     category_id=cat.id,
@@ -201,8 +214,55 @@ def open_case(session: Session, *, alarm: Alarm, category_code: str, thing: Thin
         alarm.case_id, alarm.case_number, alarm.case_error = case.id, case.number, None
         alarm.context = {**(alarm.context or {}), "case_id": case.id, "case_number": case.number}
     except CountyError as exc:
+        if raise_errors:
+            raise
         alarm.case_error = str(exc.message)[:300]
     session.flush()
+
+
+def open_case_from_alarm(session: Session, *, actor: Actor, alarm_id: int, category_id: int) -> Alarm:
+    """A person opens a case from an active alarm that has none ("open a case from this alarm"):
+    through the same alarm→case path as a rule (category chosen, place, title and description from
+    the alarm), linked both ways, audited; refused when the alarm has a case or is cleared."""
+    from countyos.core.errors import Conflict
+
+    alarm = alarms.get(session, alarm_id=alarm_id)
+    if alarm.case_id is not None:
+        raise Conflict("This alarm already has case %(number)s", number=alarm.case_number or str(alarm.case_id))
+    if alarm.state == AlarmState.CLEARED:
+        raise Conflict("Only an alarm that is still open can open a case")
+    thing = session.get(Thing, alarm.thing_id)
+    if thing is None:
+        raise ValidationFailed("The device of this alarm no longer exists")
+    cat = categories.get(session, category_id=category_id)
+    if cat.is_group or not cat.is_active:
+        raise ValidationFailed(
+            "Category %(name)s cannot be reported; choose one of its sub-categories",
+            name=cat.name,
+            errors=[{"field": "category_id", "message": "Choose one of its sub-categories"}],
+        )
+    open_case(session, alarm=alarm, category_code=cat.service_code, thing=thing, actor=actor, raise_errors=True)
+    session.add(
+        AlarmEvent(
+            alarm_id=alarm.id,
+            at=utcnow(),
+            action="open_case",
+            from_state=str(alarm.state),
+            to_state=str(alarm.state),
+            actor_name=actor.name,
+            note=alarm.case_number,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="sensing.alarm.open_case",
+        target_type="alarm",
+        target_id=alarm.id,
+        detail={"case": alarm.case_number, "category": cat.service_code},
+    )
+    session.flush()
+    return alarm
 
 
 def note_on_case(session: Session, *, alarm: Alarm, actor: Actor, text: str) -> None:

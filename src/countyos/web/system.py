@@ -9,8 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import RedirectResponse, Response
 
-from countyos import __version__
+from countyos import __version__, domains
 from countyos.core import i18n
+from countyos.core.clock import utcnow
 from countyos.org.service import audit, users
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, public, require
 from countyos.web.templating import templates
@@ -54,6 +55,9 @@ def metrics(request: Request, _: Annotated[Auth, Depends(require("system.manage"
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, session: ReadSession, a: Annotated[Auth, Depends(authenticated)]) -> Response:
+    """The person's work: each queue of theirs with its count, overdue and nearly due first, each
+    linking to the list of the same cases or alarms; then the modules their roles open."""
+    queues = domains.home_queues(session, a.actor, utcnow())
     status = None
     if a.actor.can("system.manage"):
         settings = request.app.state.settings
@@ -65,7 +69,7 @@ def home(request: Request, session: ReadSession, a: Annotated[Auth, Depends(auth
             "job_errors": dict(scheduler.last_error) if scheduler else {},
             "jobs": len(scheduler.jobs) if scheduler else 0,
         }
-    return templates(request).render(request, "home.html", {"status": status})
+    return templates(request).render(request, "home.html", {"status": status, "queues": queues})
 
 
 @router.post("/lang", include_in_schema=False)

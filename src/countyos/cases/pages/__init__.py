@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from countyos.cases import open311
-from countyos.cases.pages import admin, console, evaluation, intake, mobile, public
+from countyos.cases.pages import admin, batch, console, evaluation, intake, mobile, public, settings
 from countyos.core.i18n import N_
 from countyos.web.nav import NavItem
 
 router = APIRouter(include_in_schema=False)
-for _module in (admin, evaluation, intake, mobile, public, console):
+for _module in (admin, evaluation, intake, mobile, public, batch, settings, console):
     router.include_router(_module.router)
 EARLY_ROUTERS = [open311.router]
 
@@ -28,4 +28,5 @@ NAV = [
     NavItem(CASES, N_("Categories and time limits"), "/cases/categories", "case.configure", order=108),
     NavItem(CASES, N_("Messages"), "/cases/notifications", "case.read", order=109),
     NavItem(CASES, N_("Stock phrases"), "/cases/intake/phrases", "case.configure", order=110),
+    NavItem(CASES, N_("Workflow rules"), "/cases/settings", "case.configure", order=111),
 ]

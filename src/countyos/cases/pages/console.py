@@ -58,6 +58,8 @@ QUEUES: list[tuple[str, str, dict[str, Any]]] = [
         {"state": "return_requested,extension_requested,suspension_requested,void_requested"},
     ),
     ("checking", N_("To check and close"), {"state": "feedback,checking,checked"}),
+    ("feedback", N_("To send for checking"), {"state": "feedback"}),
+    ("checked", N_("To close"), {"state": "checked"}),
     ("duplicates", N_("Suspected duplicates"), {"duplicates": True}),
     ("closed", N_("Closed"), {"open": False}),
 ]
@@ -79,7 +81,10 @@ def _list_page(
     offset: int,
     template: str = "cases/console.html",
     extra: dict[str, Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
+    from countyos.cases.pages.batch import offered_actions
+
     now = utcnow()
     rows, total = cases.list_cases(session, actor=a.actor, f=f, page=PageParams(limit, offset), now=now)
     deps = _dep_names(session)
@@ -105,9 +110,14 @@ def _list_page(
         "can_dispatch": a.actor.can("case.dispatch"),
         "base_query": urlencode({"queue": queue, **({"q": f.q} if f.q else {})}),
         "q": f.q or "",
+        "batch_actions": offered_actions(a.actor),
+        "sup_levels": lifecycle.SUPERVISION_LABELS,
+        "batch": None,
+        "batch_errors": {},
+        "batch_typed": {},
     }
     ctx.update(extra or {})
-    return templates(request).render(request, template, ctx)
+    return templates(request).render(request, template, ctx, status_code=status_code)
 
 
 @router.get("/cases")

@@ -184,6 +184,10 @@ def apply(
         detail={"from": str(before_state), "to": str(target), "role": str(role), **_audit_context(context)},
     )
     _notify(session, case, data.action, now)
+    if data.action is Action.FEEDBACK:  # the optional automatic checking rule (off by default)
+        from countyos.cases.service import autocheck
+
+        case = autocheck.after_feedback(session, case=case, now=now) or case
     return case
 
 
@@ -191,7 +195,7 @@ def _audit_context(context: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in context.items()
-        if k in ("department_id", "overridden", "extension", "level", "into", "result", "from", "to")
+        if k in ("department_id", "overridden", "extension", "level", "into", "result", "from", "to", "rule")
     }
 
 

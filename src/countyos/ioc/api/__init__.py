@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from countyos.ioc.api import live, ops, usage
+from countyos.ioc.api import alerts, live, ops, usage
 
 router = APIRouter()
-for _module in (usage, ops, live):
+for _module in (usage, ops, live, alerts):
     router.include_router(_module.router)

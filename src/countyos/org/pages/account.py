@@ -115,6 +115,9 @@ def my_token_revoke(
     return redirect("/account/tokens", flash=translate(request, "Token %(name)s revoked", name=tok.name))
 
 
+PASSWORD_FIELDS = {"current": "current", "new": "new", "password": "new", "confirm": "confirm"}
+
+
 @router.get("/account/password")
 def password_form(request: Request, a: Annotated[Auth, Depends(PASSWORD_STAGES)]) -> Response:
     return templates(request).render(request, "org/password.html", {"forced": a.stage != SessionStage.FULL})
@@ -133,7 +136,7 @@ def password_submit(
     user = users.get(session, user_id=a.user.id)
     try:
         if new != confirm:
-            raise ValidationFailed("The two new passwords differ")
+            raise ValidationFailed("The two new passwords differ", errors=[{"field": "confirm", "message": "differs"}])
         auth.change_password(session, actor=a.actor, user=user, current=current, new=new)
     except ValidationFailed as exc:
         session.commit()  # keep the audit record of a failed attempt
@@ -144,7 +147,15 @@ def password_submit(
         return templates(request).render(
             request,
             "org/password.html",
-            {"forced": a.stage != SessionStage.FULL, "error": exc.message, "errors": exc.errors},
+            {
+                "forced": a.stage != SessionStage.FULL,
+                "error": exc.message,
+                "errors": exc.errors,
+                # the message beside the field it is about (passwords are never sent back)
+                "field_errors": {
+                    PASSWORD_FIELDS.get(str(e.get("field")), "new"): exc.message for e in exc.errors or [{}]
+                },
+            },
             status_code=422,
         )
     auth.end_all_sessions(session, user_id=user.id, except_id=user_session.id if user_session else None)

@@ -7,6 +7,8 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from pydantic import ValidationError as PydanticValidationError
+from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from countyos.core.clock import utcnow
@@ -14,7 +16,9 @@ from countyos.core.errors import CountyError, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.org.models import DepartmentKind
+from countyos.org.schemas import UserIn, UserPatch
 from countyos.org.service import departments, mfa, roles, users
+from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
@@ -79,54 +83,58 @@ def user_new(request: Request, session: ReadSession, a: Annotated[Auth, Depends(
     )
 
 
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_form)]
+
+
 @router.post("/admin/users/new")
 def user_create(
-    request: Request,
-    session: WriteSession,
-    a: Annotated[Auth, Depends(require("user.write"))],
-    username: Annotated[str, Form(max_length=40)],
-    display_name: Annotated[str, Form(max_length=60)],
-    password: Annotated[str, Form(max_length=200)],
-    department_id: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form(max_length=20)] = "",
+    request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("user.write"))], form: PostedForm
 ) -> Response:
+    """A new person from the form, parsed by the API's model; on any error the form comes back with
+    what was typed (never the password) and each message beside its field."""
+    values = forms.typed(form, ("username", "display_name", "password", "department_id", "phone"))
     try:
+        body = forms.parse(UserIn, {**values, "department_id": values["department_id"] or None}, empty_is_none=False)
         user = users.create(
             session,
             actor=a.actor,
-            username=username,
-            display_name=display_name,
-            password=password,
-            department_id=_opt_int(department_id),
-            phone=phone or None,
+            username=body.username,
+            display_name=body.display_name,
+            password=body.password,
+            department_id=body.department_id,
+            phone=body.phone or None,
         )
-    except CountyError as exc:
+    except (CountyError, PydanticValidationError) as exc:
         session.rollback()
+        errors = forms.field_errors(request, exc)
+        values.pop("password")
         return templates(request).render(
             request,
             "org/user_new.html",
             {
                 "departments": departments.all_active(session),
-                "error": exc.message,
-                "errors": getattr(exc, "errors", []),
-                "values": defaultdict(
-                    str,
-                    {
-                        "username": username,
-                        "display_name": display_name,
-                        "department_id": department_id,
-                        "phone": phone,
-                    },
-                ),
+                "error": errors.pop("", None) or translate(request, "Please correct the marked fields"),
+                "field_errors": errors,
+                "values": defaultdict(str, values),
             },
-            status_code=exc.status,
+            status_code=exc.status if isinstance(exc, CountyError) else 422,
         )
     return redirect(f"/admin/users/{user.id}", flash=translate(request, "User %(name)s created", name=user.username))
 
 
-@router.get("/admin/users/{user_id}")
-def user_detail(
-    request: Request, user_id: int, session: ReadSession, a: Annotated[Auth, Depends(require("user.read"))]
+def _user_page(
+    request: Request,
+    session: ReadSession | WriteSession,
+    user_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    field_errors: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     user = users.get(session, user_id=user_id)
     return templates(request).render(
@@ -138,8 +146,19 @@ def user_detail(
             "departments": departments.all_active(session),
             "roles": roles.list_roles(session),
             "locked": bool(user.locked_until and user.locked_until > utcnow()),
+            "values": values,
+            "field_errors": field_errors or {},
+            "error": error,
         },
+        status_code=status_code,
     )
+
+
+@router.get("/admin/users/{user_id}")
+def user_detail(
+    request: Request, user_id: int, session: ReadSession, a: Annotated[Auth, Depends(require("user.read"))]
+) -> Response:
+    return _user_page(request, session, user_id)
 
 
 @router.post("/admin/users/{user_id}")
@@ -148,20 +167,33 @@ def user_update(
     user_id: int,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("user.write"))],
-    display_name: Annotated[str, Form(max_length=60)],
-    department_id: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form(max_length=20)] = "",
+    form: PostedForm,
 ) -> Response:
-    dep = _opt_int(department_id)
-    users.update(
-        session,
-        actor=a.actor,
-        user_id=user_id,
-        display_name=display_name,
-        department_id=dep,
-        clear_department=dep is None,
-        phone=phone if phone else None,
-    )
+    values = forms.typed(form, ("display_name", "department_id", "phone"))
+    try:
+        body = forms.parse(UserPatch, {**values, "department_id": values["department_id"] or None}, empty_is_none=False)
+        dep = body.department_id
+        users.update(
+            session,
+            actor=a.actor,
+            user_id=user_id,
+            display_name=body.display_name,
+            department_id=dep,
+            clear_department=dep is None,
+            phone=body.phone or None,
+        )
+    except (CountyError, PydanticValidationError) as exc:
+        session.rollback()
+        errors = forms.field_errors(request, exc)
+        return _user_page(
+            request,
+            session,
+            user_id,
+            values=values,
+            field_errors=errors,
+            error=errors.pop("", None) or translate(request, "Please correct the marked fields"),
+            status_code=exc.status if isinstance(exc, CountyError) else 422,
+        )
     return redirect(f"/admin/users/{user_id}", flash=translate(request, "Saved"))
 
 

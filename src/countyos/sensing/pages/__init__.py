@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from countyos.core.i18n import N_
 from countyos.sensing import bridge
 from countyos.sensing.api import sta
-from countyos.sensing.pages import devices
+from countyos.sensing.pages import alarm_case, devices
 from countyos.web.nav import NavItem
 
 
@@ -62,6 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(lifespan=lifespan)
 router.include_router(sta.router)
+router.include_router(alarm_case.router)  # before devices' /sensing/alarms/{id}/{action}
 router.include_router(devices.router)
 
 SENSING = N_("Sensing")

@@ -193,3 +193,15 @@ def list_alarms(session: Session, *, states: list[str] | None = None, limit: int
     if states:
         stmt = stmt.where(Alarm.state.in_(states))
     return list(session.scalars(stmt))
+
+
+def waiting_counts(session: Session) -> tuple[int, int]:
+    """Active (not yet acknowledged) alarms, and how many of them are critical: one grouped query."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(Alarm.severity, func.count()).where(Alarm.state == AlarmState.ACTIVE).group_by(Alarm.severity)
+    ).all()
+    total = sum(int(n) for _, n in rows)
+    critical = sum(int(n) for sev, n in rows if sev == Severity.CRITICAL)
+    return total, critical

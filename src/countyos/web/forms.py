@@ -1,0 +1,60 @@
+"""The shared pattern of page forms: the form's fields go through the API's Pydantic model; a refusal
+comes back as (field → message in the interface language) beside each field, with what was typed.
+
+    values = typed(form, ("display_name", "phone"))
+    try:
+        body = parse(UserPatch, values)
+        service.update(..., **body.model_dump())
+    except (PydanticValidationError, CountyError) as exc:
+        session.rollback()
+        return render(..., {"values": values, "errors": field_errors(request, exc)}, status_code=422)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from starlette.datastructures import FormData
+
+from countyos.core import i18n
+from countyos.core.errors import CountyError
+from countyos.web.errors import FIELD_MESSAGES, PLAIN_WORDS
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def typed(form: FormData, names: Iterable[str]) -> dict[str, str]:
+    """What the person typed in these fields (strings, as sent; missing ones as "")."""
+    out = {}
+    for name in names:
+        value = form.get(name)
+        out[name] = value if isinstance(value, str) else ""
+    return out
+
+
+def parse(model: type[M], values: dict[str, Any], *, empty_is_none: bool = True) -> M:
+    """The model from the typed values; an empty field is left out (the model's default)."""
+    data = {k: v for k, v in values.items() if not (empty_is_none and isinstance(v, str) and not v.strip())}
+    return model.model_validate(data)
+
+
+def field_errors(request: Request, exc: Exception) -> dict[str, str]:
+    """Field → message in the interface language, from a Pydantic or a ``core.errors`` refusal; a
+    refusal without a field is under "" (shown at the top of the form)."""
+    out: dict[str, str] = {}
+    with i18n.use_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE)):
+        if isinstance(exc, PydanticValidationError):
+            for e in exc.errors():
+                name = str(e["loc"][0]) if e["loc"] else ""
+                out.setdefault(name, i18n.gettext(FIELD_MESSAGES.get(e["type"], "Not valid")))
+        elif isinstance(exc, CountyError):
+            for e in getattr(exc, "errors", None) or []:
+                message = str(e.get("message") or "Not valid")
+                out.setdefault(str(e.get("field") or ""), i18n.gettext(PLAIN_WORDS.get(message, message)))
+            if not out:
+                out[""] = exc.message
+    return out
