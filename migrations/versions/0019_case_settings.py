@@ -11,7 +11,7 @@ from alembic import op
 import countyos.core.db
 
 revision = '0019'
-down_revision = '0013'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
