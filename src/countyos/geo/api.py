@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from shapely.geometry import shape
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from countyos.core.errors import PayloadTooLarge, ValidationFailed
 from countyos.core.i18n import N_, gettext
+from countyos.core.settings import get_settings
 from countyos.geo import flows, schemas
-from countyos.geo.service import components, crs, features, grids, lookup, packaged, validate
-from countyos.web.deps import Auth, ReadSession, WriteSession, require
+from countyos.geo.service import basemap, components, crs, divisions, features, grids, lookup, packaged, validate
+from countyos.geo.service import search as search_service
+from countyos.web.deps import Auth, ReadSession, WriteSession, public, require
 
 router = APIRouter(prefix="/geo", tags=["geo"])
 
@@ -147,15 +149,83 @@ def convert(
     return schemas.ConvertOut(lon=round(x, 8), lat=round(y, 8), crs=crs.normalize_crs(to))
 
 
+KIND_NAMES = {
+    "county": N_("County"),
+    "township": N_("Township"),
+    "village": N_("Village"),
+    "grid": N_("Grid"),
+    "component": N_("Component"),
+    "address": N_("Address"),
+}
+
+
 @router.get("/search", response_model=list[schemas.SearchHit])
 def search(
     session: ReadSession,
-    _: Read,
-    q: Annotated[str, Query(min_length=1, max_length=50)],
-    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    a: Annotated[Auth | None, Depends(public)],
+    q: Annotated[str, Query(min_length=1, max_length=search_service.MAX_QUERY)],
+    limit: Annotated[int, Query(ge=1, le=search_service.MAX_RESULTS)] = 10,
 ) -> list[schemas.SearchHit]:
-    """Divisions, grids and components by code prefix or name."""
-    return [schemas.SearchHit(**h.__dict__) for h in features.search(session, q, limit=limit)]
+    """Places and addresses of the county by name or code, best first: divisions, free-text addresses
+    (placed in the village they name) and, with ``geo.read``, grids and components."""
+    operational = a is not None and a.actor.can("geo.read")
+    hits = search_service.search(session, q=q, limit=limit, operational=operational)
+    return [
+        schemas.SearchHit(
+            kind=h.kind,
+            kind_name=gettext(KIND_NAMES[h.kind]),
+            code=h.code,
+            name=h.name,
+            path=h.path,
+            lon=h.lon,
+            lat=h.lat,
+            precise=h.precise,
+            approximate=h.approximate,
+            bbox=h.bbox,
+        )
+        for h in hits
+    ]
+
+
+@router.get("/basemap", response_model=schemas.BasemapOut)
+def basemap_config(session: ReadSession, a: Annotated[Auth | None, Depends(public)]) -> schemas.BasemapOut:
+    """The map base layer every map draws (tiles on this server) and whether the caller may draw the
+    boundary overlays."""
+    cfg = basemap.config(get_settings())
+    county = divisions.the_county(session)
+    return schemas.BasemapOut(
+        source=cfg.source,
+        tiles=cfg.tiles,
+        crs=cfg.crs,
+        min_zoom=cfg.min_zoom,
+        max_zoom=cfg.max_zoom,
+        attribution=cfg.attribution,
+        bounds=cfg.bounds,
+        county_bbox=(county.minx, county.miny, county.maxx, county.maxy) if county is not None else None,
+        overlays=a is not None and a.actor.can("geo.read"),
+    )
+
+
+TILE_CACHE = "public, max-age=86400, stale-while-revalidate=604800"
+
+
+@router.get("/tiles/{z}/{x}/{y}.png", name="geo_tile")
+def tile(
+    request: Request,
+    z: Annotated[int, Path(ge=0, le=basemap.MAX_ZOOM)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    _: Annotated[Auth | None, Depends(public)],
+) -> Response:
+    """One base-layer tile (XYZ). 204 where the source has no tile (outside the county), 404 outside its
+    zooms or the world; cached by browsers for a day, revalidated by ETag."""
+    t = basemap.get_tile(get_settings(), z, x, y)
+    if t is None:
+        return Response(status_code=204, headers={"Cache-Control": TILE_CACHE})
+    headers = {"Cache-Control": TILE_CACHE, "ETag": t.etag}
+    if request.headers.get("if-none-match") == t.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(t.data, media_type=t.media_type, headers=headers)
 
 
 @router.get("/classes", response_model=list[schemas.ComponentClassOut])

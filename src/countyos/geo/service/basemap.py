@@ -432,7 +432,7 @@ def render(
                 img = Image.new("RGB", (size, size), OUTSIDE)
                 draw = ImageDraw.Draw(img)
 
-                def px(coords: Any, ox: int = ox, oy: int = oy) -> list[tuple[float, float]]:
+                def px(coords: Any, ox: int = ox, oy: int = oy, scale: float = scale) -> list[tuple[float, float]]:
                     a = np.asarray(coords)
                     return list(map(tuple, a * scale - (ox, oy)))
 
@@ -558,7 +558,8 @@ def _place_labels(
     if z >= 9:
         wanted += [(n, p, True, 13 if z < 12 else 15) for n, p in zip(town_names, town_points, strict=True)]
     if z >= 12:
-        wanted += [(_label_name(n), p, False, 11 if z < 14 else 13) for n, p in zip(village_names, village_points, strict=True)]
+        size = 11 if z < 14 else 13
+        wanted += [(_label_name(n), p, False, size) for n, p in zip(village_names, village_points, strict=True)]
     placed: list[tuple[float, float, float, float]] = []
     out: list[tuple[str, float, float, bool, int]] = []
     for text, point, is_bold, size in wanted:
