@@ -187,6 +187,23 @@ def search(
     ]
 
 
+# The words of the map pick that every position input gets (web/static/js/position-pick.js).
+PICK_LABELS = {
+    "search": N_("Search an address or place"),
+    "search_hint": N_("Village, community, street or landmark"),
+    "results": N_("Places found"),
+    "no_results": N_("No place of the county matches"),
+    "locate": N_("Use my location"),
+    "locating": N_("Finding your location…"),
+    "located": N_("Location found (±%(m)s m)"),
+    "locate_failed": N_("Your location is not available: pick the place on the map"),
+    "map": N_("Map: click or drag the marker to set the position"),
+    "hint": N_("Search, use your location, or click the map: the position is filled in for you."),
+    "picked": N_("Position set on the map"),
+    "outside": N_("This point is outside the county"),
+}
+
+
 @router.get("/basemap", response_model=schemas.BasemapOut)
 def basemap_config(session: ReadSession, a: Annotated[Auth | None, Depends(public)]) -> schemas.BasemapOut:
     """The map base layer every map draws (tiles on this server) and whether the caller may draw the
@@ -203,6 +220,7 @@ def basemap_config(session: ReadSession, a: Annotated[Auth | None, Depends(publi
         bounds=cfg.bounds,
         county_bbox=(county.minx, county.miny, county.maxx, county.maxy) if county is not None else None,
         overlays=a is not None and a.actor.can("geo.read"),
+        labels={k: gettext(v) for k, v in PICK_LABELS.items()},
     )
 
 

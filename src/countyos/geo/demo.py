@@ -34,7 +34,7 @@ class DemoContext(Protocol):
 
 
 GRID_CELL_M = 1000.0
-DEMO_MAX_ZOOM = 15  # ≈ 3 300 tiles, 3 MB, 15 s
+DEMO_MAX_ZOOM = 14  # ≈ 920 tiles, 1.5 MB, 3 s of CPU (`countyos geo basemap` goes to 15 and beyond)
 SEED = 331123
 
 # (class code, how many, owning department, where): "core" = around township seats, "road" = along roads,

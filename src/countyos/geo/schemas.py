@@ -151,3 +151,4 @@ class BasemapOut(BaseModel):
     bounds: tuple[float, float, float, float] | None  # of the tiles, when known
     county_bbox: tuple[float, float, float, float] | None  # of the county, when set up
     overlays: bool  # the caller may read the boundary collections (geo.read)
+    labels: dict[str, str]  # words of the map pick (position-pick.js) in the interface language

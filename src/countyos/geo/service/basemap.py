@@ -478,7 +478,7 @@ def render(
                             stroke_width=2 * SS,
                             stroke_fill=HALO,
                         )
-                out = img.reduce(SS).quantize(colors=96, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+                out = img.reduce(SS).quantize(colors=64, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
                 buf = io.BytesIO()
                 out.save(buf, "PNG", optimize=False, compress_level=6)
                 batch.append((z, tx, (1 << z) - 1 - ty, buf.getvalue()))
