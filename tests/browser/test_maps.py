@@ -28,7 +28,8 @@ class Traffic:
         self.urls.append(req.url)
 
     def foreign(self, origin: str) -> list[str]:
-        return [u for u in self.urls if urlsplit(u).scheme in ("http", "https", "ws", "wss") and not u.startswith(origin)]
+        web = ("http", "https", "ws", "wss")
+        return [u for u in self.urls if urlsplit(u).scheme in web and not u.startswith(origin)]
 
     def png_tiles(self) -> int:
         return sum(1 for status, kind in self.tiles if status == 200 and kind == "image/png")
@@ -45,7 +46,7 @@ def _wait_tiles(page: Page, traffic: Traffic, at_least: int = 2) -> None:
 def test_sensing_map_draws_base_tiles_and_boundaries_from_countyos_only(browsing, server):  # noqa: F811
     page = browsing.as_user("leader")
     traffic = Traffic(page)
-    page.goto("/sensing/devices")
+    page.goto("/sensing")
     page.wait_for_selector("#sensing-map[data-boundaries]", timeout=60_000)
     counts = json.loads(page.get_attribute("#sensing-map", "data-boundaries"))
     assert counts["county"] == 1 and counts["townships"] == 20 and counts["villages"] == 214 and counts["grids"] > 1000
@@ -57,6 +58,7 @@ def test_sensing_map_draws_base_tiles_and_boundaries_from_countyos_only(browsing
         return canvas.width > 0 && canvas.height > 0;
     }""")
     assert drawn
+    assert page.get_attribute("#sensing-map", "data-map-error") is None
     shoot(page, "maps-sensing-basemap")
     assert traffic.foreign(server.url) == []
     assert page.problems.take() == []
@@ -108,6 +110,7 @@ def test_citizen_report_form_search_and_map_click_fill_the_position(browsing, se
     page.wait_for_function(f"() => document.querySelector('#lon').value !== '{lon:.6f}'")
     lon2, lat2 = float(page.input_value("#lon")), float(page.input_value("#lat"))
     assert (lon2, lat2) != (lon, lat) and 118.5 < lon2 < 119.8 and 28.0 < lat2 < 29.0
+    assert page.get_attribute("#report-position [data-position-map]", "data-map-error") is None
     shoot(page, "maps-report-pick")
     assert traffic.foreign(server.url) == []
     assert page.problems.take() == []

@@ -128,7 +128,7 @@ export async function createMap(container, options = {}) {
     ...rest } = options;
   registerGlyphs();
   const sources = {};
-  const layers = [{ id: "background", type: "background", paint: { "background-color": dark ? "#0f172a" : "#e5e9ee" } }];
+  const layers = [{ id: "background", type: "background", paint: { "background-color": dark ? "#0f172a" : "#dee2e7" } }];
   if (cfg.tiles) {
     sources.basemap = { type: "raster", tiles: [cfg.tiles], tileSize: 256, minzoom: cfg.min_zoom, maxzoom: cfg.max_zoom,
       attribution: cfg.attribution || "" };
@@ -150,6 +150,9 @@ export async function createMap(container, options = {}) {
     ...rest,
   });
   container.dataset.basemap = cfg.source;
+  // A tile that cannot be loaded (a phone without signal) leaves the background showing; the error is
+  // kept on the element instead of the console.
+  map.on("error", (e) => { container.dataset.mapError = String((e && e.error && e.error.message) || "error"); });
   const wanted = cfg.overlays ? boundaries.filter((b) => ALL_BOUNDARIES.includes(b)) : [];
   let resolveLoaded;
   const boundariesLoaded = new Promise((resolve) => { resolveLoaded = resolve; });

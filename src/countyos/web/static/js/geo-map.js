@@ -133,7 +133,7 @@ function wireControls(map, labels) {
       const li = document.createElement("li");
       const b = document.createElement("button");
       b.type = "button";
-      b.textContent = `${h.name} · ${h.kind_name}${h.path.length ? " · " + h.path.join(" › ") : ""}${h.approximate ? " · " + labels.approximate : ""}`;
+      b.textContent = `${h.name} ${h.code} · ${h.kind_name}${h.path.length ? " · " + h.path.join(" › ") : ""}${h.approximate ? " · " + labels.approximate : ""}`;
       b.addEventListener("click", () => {
         const [x0, y0, x1, y1] = h.bbox;
         if (x0 === x1 && y0 === y1) map.flyTo({ center: BM.toMap([x0, y0]), zoom: 16 });

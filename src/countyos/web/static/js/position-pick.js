@@ -196,5 +196,7 @@ if (wrappers.length) {
   css("/static/css/geo-map.css");
   import("/static/js/basemap.js").then((bm) => {
     for (const w of wrappers) enhance(w, bm).catch((err) => { w.dataset.positionPickError = String(err); });
+  }).catch((err) => {  // offline before the map code arrived: the plain inputs still work
+    for (const w of wrappers) w.dataset.positionPickError = String(err);
   });
 }
