@@ -105,6 +105,7 @@ def test_config_reports_local_tiles_and_overlays_by_permission(client, db, rende
     anon = client.get("/api/v1/geo/basemap").json()
     assert anon["source"] == "local" and anon["tiles"] == "/api/v1/geo/tiles/{z}/{x}/{y}.png"
     assert (anon["min_zoom"], anon["max_zoom"], anon["crs"], anon["overlays"]) == (8, 11, "cgcs2000", False)
+    assert anon["labelled"] is True and set(anon["labels"]) >= {"search", "locate", "no_results", "map"}
     assert anon["county_bbox"][0] == pytest.approx(float(anon["bounds"][0]), abs=1e-3)
     p = person(db, ["handler"])
     reader = {"Authorization": f"Bearer {token_for(db, p, ['geo.read'])}"}

@@ -20,7 +20,7 @@ def test_exact_name_as_people_write_it_comes_first_with_path_and_point(client, d
     first = hits[0]
     assert first["kind"] == "village" and first["code"] == "331123106226" and first["name"] == "石练村委会"
     assert first["path"] == ["遂昌县", "石练镇"] and first["precise"] is False and first["approximate"] is True
-    assert first["kind_name"] in ("Village", "村/社区")
+    assert first["kind_name"] in ("Village", "村（社区）")
     with db.reading() as s:  # the point lies inside the village it names
         assert locate(s, lon=first["lon"], lat=first["lat"]).village_code == "331123106226"
     assert set(first) == {
@@ -63,3 +63,33 @@ def test_results_and_query_are_bounded(client, reader):
     assert client.get("/api/v1/geo/search?q=", headers=reader).status_code == 422
     assert client.get("/api/v1/geo/search", params={"q": "%_%"}, headers=reader).json() == []  # LIKE escaped
     assert client.get("/api/v1/geo/search", params={"q": "火星基地"}, headers=reader).json() == []
+
+
+def test_components_are_places_for_readers_with_a_surveyed_point(client, db, reader):
+    from shapely.geometry import Point
+
+    from countyos.core.actor import Actor
+    from countyos.geo.service import components
+
+    with db.unit_of_work() as s:
+        town = locate(s, lon=119.2700, lat=28.5900)
+        c = components.create(
+            s,
+            actor=Actor(id=None, name="test"),
+            item=components.ComponentIn(class_code="03001", geom=Point(119.2700, 28.5900), name="北街公共厕所"),
+        )
+        code = c.code
+    hits = client.get("/api/v1/geo/search", params={"q": "北街公共厕所"}, headers=reader).json()
+    first = hits[0]
+    assert (first["kind"], first["code"], first["precise"]) == ("component", code, True)
+    assert (first["lon"], first["lat"]) == (119.27, 28.59)
+    assert first["path"] == ["遂昌县", town.township_name, town.village_name]
+    public = client.get("/api/v1/geo/search", params={"q": "北街公共厕所"}).json()
+    assert all(h["kind"] != "component" for h in public)
+
+
+def test_kinds_are_named_in_the_interface_language(client, reader):
+    zh = client.get("/api/v1/geo/search?q=石练", headers=reader).json()
+    assert [h["kind_name"] for h in zh[:2]] == ["乡镇（街道）", "村（社区）"]
+    en = client.get("/api/v1/geo/search?q=石练&lang=en").json()  # a citizen who chose English
+    assert [h["kind_name"] for h in en[:2]] == ["Township", "Village"]

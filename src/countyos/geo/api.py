@@ -14,7 +14,7 @@ from shapely.geometry import shape
 from starlette.responses import JSONResponse, Response
 
 from countyos.core.errors import PayloadTooLarge, ValidationFailed
-from countyos.core.i18n import N_, gettext
+from countyos.core.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from countyos.core.settings import get_settings
 from countyos.geo import flows, schemas
 from countyos.geo.service import basemap, components, crs, divisions, features, grids, lookup, packaged, validate
@@ -149,6 +149,15 @@ def convert(
     return schemas.ConvertOut(lon=round(x, 8), lat=round(y, 8), crs=crs.normalize_crs(to))
 
 
+def _locale(request: Request) -> str:
+    return str(getattr(request.state, "locale", DEFAULT_LOCALE))
+
+
+def _labels(locale: str) -> dict[str, str]:
+    with use_locale(locale):
+        return {k: gettext(v) for k, v in PICK_LABELS.items()}
+
+
 KIND_NAMES = {
     "county": N_("County"),
     "township": N_("Township"),
@@ -161,6 +170,7 @@ KIND_NAMES = {
 
 @router.get("/search", response_model=list[schemas.SearchHit])
 def search(
+    request: Request,
     session: ReadSession,
     a: Annotated[Auth | None, Depends(public)],
     q: Annotated[str, Query(min_length=1, max_length=search_service.MAX_QUERY)],
@@ -170,21 +180,22 @@ def search(
     (placed in the village they name) and, with ``geo.read``, grids and components."""
     operational = a is not None and a.actor.can("geo.read")
     hits = search_service.search(session, q=q, limit=limit, operational=operational)
-    return [
-        schemas.SearchHit(
-            kind=h.kind,
-            kind_name=gettext(KIND_NAMES[h.kind]),
-            code=h.code,
-            name=h.name,
-            path=h.path,
-            lon=h.lon,
-            lat=h.lat,
-            precise=h.precise,
-            approximate=h.approximate,
-            bbox=h.bbox,
-        )
-        for h in hits
-    ]
+    with use_locale(_locale(request)):
+        return [
+            schemas.SearchHit(
+                kind=h.kind,
+                kind_name=gettext(KIND_NAMES[h.kind]),
+                code=h.code,
+                name=h.name,
+                path=h.path,
+                lon=h.lon,
+                lat=h.lat,
+                precise=h.precise,
+                approximate=h.approximate,
+                bbox=h.bbox,
+            )
+            for h in hits
+        ]
 
 
 # The words of the map pick that every position input gets (web/static/js/position-pick.js).
@@ -205,7 +216,9 @@ PICK_LABELS = {
 
 
 @router.get("/basemap", response_model=schemas.BasemapOut)
-def basemap_config(session: ReadSession, a: Annotated[Auth | None, Depends(public)]) -> schemas.BasemapOut:
+def basemap_config(
+    request: Request, session: ReadSession, a: Annotated[Auth | None, Depends(public)]
+) -> schemas.BasemapOut:
     """The map base layer every map draws (tiles on this server) and whether the caller may draw the
     boundary overlays."""
     cfg = basemap.config(get_settings())
@@ -218,9 +231,10 @@ def basemap_config(session: ReadSession, a: Annotated[Auth | None, Depends(publi
         max_zoom=cfg.max_zoom,
         attribution=cfg.attribution,
         bounds=cfg.bounds,
+        labelled=cfg.labelled,
         county_bbox=(county.minx, county.miny, county.maxx, county.maxy) if county is not None else None,
         overlays=a is not None and a.actor.can("geo.read"),
-        labels={k: gettext(v) for k, v in PICK_LABELS.items()},
+        labels=_labels(_locale(request)),
     )
 
 

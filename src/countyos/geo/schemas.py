@@ -150,5 +150,6 @@ class BasemapOut(BaseModel):
     attribution: str
     bounds: tuple[float, float, float, float] | None  # of the tiles, when known
     county_bbox: tuple[float, float, float, float] | None  # of the county, when set up
+    labelled: bool  # the tiles carry township and village names
     overlays: bool  # the caller may read the boundary collections (geo.read)
     labels: dict[str, str]  # words of the map pick (position-pick.js) in the interface language

@@ -69,6 +69,7 @@ class BasemapConfig:
     max_zoom: int
     attribution: str
     bounds: tuple[float, float, float, float] | None  # of the tile set (lon/lat), when known
+    labelled: bool = False  # the tiles carry township and village names (maps then skip their own)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def config(settings: Settings) -> BasemapConfig:
             max_zoom=_int(meta.get("maxzoom"), MAX_ZOOM),
             attribution=settings.map_tile_attribution or meta.get("attribution", ""),
             bounds=_bounds(meta.get("bounds")),
+            labelled=meta.get("labels") == "township,village",
         )
     return BasemapConfig(
         source="none", tiles=None, crs="cgcs2000", min_zoom=0, max_zoom=MAX_ZOOM, attribution="", bounds=None
@@ -500,6 +502,7 @@ def render(
             "bounds": ",".join(f"{v:.6f}" for v in lon_bounds),
             "center": f"{(lon_bounds[0] + lon_bounds[2]) / 2:.6f},{(lon_bounds[1] + lon_bounds[3]) / 2:.6f},{z0 + 2}",
             "attribution": "CountyOS",
+            "labels": "township,village",
             "description": "Rendered by CountyOS from the county's own boundaries and place names (CGCS2000)",
         }
         con.executemany("INSERT INTO metadata VALUES (?, ?)", list(meta.items()))

@@ -51,6 +51,8 @@ async function setup() {
       const [county, townships, villages, grids, components] = await Promise.all(
         ["counties", "townships", "villages", "grids", "components"].map(fetchAll));
       addLayers(map, { county, townships, villages, grids, components });
+      // names already drawn in the base layer's tiles are not drawn twice
+      for (const id of NAMES_IN_TILES) if (BM.config.labelled) map.setLayoutProperty(id, "visibility", "none");
       el.dataset.counts = JSON.stringify({
         townships: townships.features.length, villages: villages.features.length,
         grids: grids.features.length, components: components.features.length,
@@ -100,6 +102,8 @@ function addLayers(map, data) {
   label("townships-label", "townships", "name", 14, 0, "#0b3b75");
 }
 
+const NAMES_IN_TILES = ["townships-label", "villages-label"];
+
 const LAYER_GROUPS = {
   townships: ["townships-fill", "townships-hatch", "townships-line", "townships-label"],
   villages: ["villages-fill", "villages-line", "villages-label"],
@@ -111,7 +115,10 @@ function wireControls(map, labels) {
   document.getElementById("geo-layers")?.addEventListener("change", (e) => {
     const group = LAYER_GROUPS[e.target.dataset.layer];
     if (!group) return;
-    for (const id of group) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", e.target.checked ? "visible" : "none");
+    for (const id of group) {
+      if (!map.getLayer(id) || (BM.config.labelled && NAMES_IN_TILES.includes(id))) continue;
+      map.setLayoutProperty(id, "visibility", e.target.checked ? "visible" : "none");
+    }
   });
   document.getElementById("geo-legend")?.addEventListener("change", () => {
     const off = [...document.querySelectorAll("#geo-legend input:not(:checked)")].map((i) => i.dataset.class);
