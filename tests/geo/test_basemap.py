@@ -60,6 +60,38 @@ def test_render_writes_the_county_tiles_with_metadata_and_audit(db, rendered):
     assert detail["tiles"] == rendered.tiles and detail["max_zoom"] == 11
 
 
+def test_outside_the_county_tiles_are_transparent(db, rendered):
+    """Every tile that reaches past the county's boundary shows the map's own background there (a
+    self-touching approximate boundary must not fill the outside)."""
+    import math
+
+    from shapely.geometry import box
+
+    def lonlat_box(z: int, x: int, y: int):
+        n = 1 << z
+
+        def lat(row: float) -> float:
+            return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+        return box(x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y))
+
+    with db.reading() as s:
+        c = divisions.the_county(s)
+        assert c is not None
+        county = c.geom
+    checked = 0
+    for z, x, tms_y, data in _tiles(rendered.path):
+        tile = lonlat_box(z, x, (1 << z) - 1 - tms_y)
+        outside = tile.difference(county).area / tile.area
+        if outside < 0.05:
+            continue
+        alpha = Image.open(io.BytesIO(data)).convert("RGBA").getchannel("A")
+        transparent = alpha.histogram()[0] / (256 * 256)
+        assert transparent > outside * 0.5, (z, x, tms_y, outside, transparent)
+        checked += 1
+    assert checked > 10
+
+
 def test_render_bounds_tiles_by_dropping_high_zooms(db, county, tmp_path):
     from countyos.core.actor import Actor
 

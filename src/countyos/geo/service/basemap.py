@@ -35,7 +35,7 @@ import httpx
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -248,7 +248,7 @@ def get_tile(settings: Settings, z: int, x: int, y: int, *, fetch: Fetcher | Non
 # --- rendering an MBTiles file from the county's own records -------------------------------------
 
 SS = 2  # supersampling: drawn at 512 px, reduced to 256 (smooth lines and text)
-OUTSIDE = (222, 226, 231)
+OUTSIDE = (222, 226, 231, 0)  # transparent: maps show their own background outside the county
 LAND = [(246, 243, 232), (240, 244, 230), (246, 238, 230), (236, 242, 236), (243, 240, 234), (238, 240, 230)]
 GRID_LINE = (214, 208, 192)
 VILLAGE_LINE = (170, 162, 146)
@@ -315,7 +315,11 @@ class _Layer:
 
 def _load(session: Session) -> tuple[BaseGeometry, _Layer, _Layer, _Layer]:
     def merc(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, _merc)
+        g = shapely.transform(g, _merc)
+        if not g.is_valid:  # a self-touching boundary would fill the tile's outside when drawn
+            parts = [p for p in shapely.get_parts(shapely.make_valid(g)) if p.geom_type == "Polygon"]
+            g = MultiPolygon(parts) if len(parts) != 1 else parts[0]
+        return g
 
     county = session.scalars(select(Division).where(Division.level == DivisionLevel.COUNTY)).first()
     if county is None:
@@ -431,7 +435,7 @@ def render(
                 ox, oy = tx * size, ty * size
                 world = box(tx / (1 << z), ty / (1 << z), (tx + 1) / (1 << z), (ty + 1) / (1 << z))
                 pad = world.buffer(8 / scale)
-                img = Image.new("RGB", (size, size), OUTSIDE)
+                img = Image.new("RGBA", (size, size), OUTSIDE)
                 draw = ImageDraw.Draw(img)
 
                 def px(coords: Any, ox: int = ox, oy: int = oy, scale: float = scale) -> list[tuple[float, float]]:
@@ -480,7 +484,11 @@ def render(
                             stroke_width=2 * SS,
                             stroke_fill=HALO,
                         )
-                out = img.reduce(SS).quantize(colors=64, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+                out = img.reduce(SS)
+                if out.getchannel("A").getextrema()[0] == 255:  # wholly inside: 64 colours are plenty
+                    out = out.convert("RGB").quantize(
+                        colors=64, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+                    )  # (at the county's edge the quantizer would blur the transparent outside)
                 buf = io.BytesIO()
                 out.save(buf, "PNG", optimize=False, compress_level=6)
                 batch.append((z, tx, (1 << z) - 1 - ty, buf.getvalue()))

@@ -134,8 +134,8 @@ export async function createMap(container, options = {}) {
       attribution: cfg.attribution || "" };
     if (cfg.bounds) sources.basemap.bounds = cfg.bounds;
     layers.push({ id: "basemap", type: "raster", source: "basemap",
-      // on the wall screen the tiles are darkened, and their names left to the view's own labels
-      paint: dark ? { "raster-brightness-max": 0.35, "raster-saturation": -0.6 } : {} });
+      // on the wall screen the tiles are drawn inverted: dark land, light lines and names
+      paint: dark ? { "raster-brightness-min": 0.85, "raster-brightness-max": 0.06, "raster-saturation": -0.5 } : {} });
   }
   const box = bounds || (cfg.county_bbox ? [[cfg.county_bbox[0], cfg.county_bbox[1]], [cfg.county_bbox[2], cfg.county_bbox[3]]] : null);
   const view = center

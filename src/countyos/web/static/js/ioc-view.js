@@ -182,7 +182,7 @@ async function setupMap() {
   map.addLayer({ id: "ioc-county-line", type: "line", source: "county", paint: { "line-color": WALL ? "#e2e8f0" : "#111827", "line-width": 2.2 } });
   map.addLayer({ id: "ioc-townships-label", type: "symbol", source: "townships",
     layout: { "text-field": ["get", "name"], "text-font": FONT, "text-size": WALL ? 15 : 12,
-      visibility: BM.config.labelled && !WALL ? "none" : "visible" },  // the tiles carry the names
+      visibility: BM.config.labelled ? "none" : "visible" },  // the tiles carry the names
     paint: { "text-color": ink, "text-halo-color": WALL ? "#0f172a" : "#ffffff", "text-halo-width": 1.5 } });
   map.addLayer({ id: "ioc-components", type: "circle", source: "components", minzoom: 9, layout: { visibility: "none" }, paint: {
     "circle-radius": 3, "circle-color": ["match", ["get", "status"], ...Object.entries(COMPONENT).flat(), "#94a3b8"],
