@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from countyos.geo.service import basemap, divisions
+from countyos.geo.service import basemap, divisions, tilerender
 from countyos.org.models import AuditEvent
 from tests.factories import person, token_for
 
@@ -24,7 +24,7 @@ def rendered(db, county, tmp_path, settings, monkeypatch):
 
     path = tmp_path / "basemap.mbtiles"
     with db.unit_of_work() as s:
-        report = basemap.render(s, actor=Actor(id=None, name=ACTOR_NAME), path=path, min_zoom=8, max_zoom=11)
+        report = tilerender.render(s, actor=Actor(id=None, name=ACTOR_NAME), path=path, min_zoom=8, max_zoom=11)
     monkeypatch.setattr(settings, "map_mbtiles", path)
     monkeypatch.setattr(settings, "map_tile_url", None)
     return report
@@ -53,7 +53,7 @@ def test_render_writes_the_county_tiles_with_metadata_and_audit(db, rendered):
     assert img.format == "PNG" and img.size == (256, 256)
     assert len(img.convert("RGB").getcolors(65536) or []) > 5
     # only tiles touching the county: the rows of zoom 11 lie inside the county's tile range
-    c0, r0, c1, r1 = basemap.tile_range((x0, y0, x1, y1), 11)
+    c0, r0, c1, r1 = tilerender.tile_range((x0, y0, x1, y1), 11)
     assert all(c0 <= r[1] <= c1 and r0 <= (1 << 11) - 1 - r[2] <= r1 for r in rows if r[0] == 11)
     with db.reading() as s:
         detail = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "geo.basemap.render")).all()[-1]
@@ -97,7 +97,9 @@ def test_render_bounds_tiles_by_dropping_high_zooms(db, county, tmp_path):
 
     path = tmp_path / "small.mbtiles"
     with db.unit_of_work() as s:
-        r = basemap.render(s, actor=Actor(id=None, name=ACTOR_NAME), path=path, min_zoom=8, max_zoom=12, max_tiles=20)
+        r = tilerender.render(
+            s, actor=Actor(id=None, name=ACTOR_NAME), path=path, min_zoom=8, max_zoom=12, max_tiles=20
+        )
     assert r.max_zoom < 12 and r.dropped_zooms[-1] == 12 and r.tiles <= 20
     assert basemap.read_metadata(path)["maxzoom"] == str(r.max_zoom)
 

@@ -18,7 +18,7 @@ from countyos.core.errors import CountyError
 from countyos.core.settings import get_settings
 from countyos.geo import flows
 from countyos.geo.models import DivisionLevel
-from countyos.geo.service import basemap, divisions, grids, lookup, packaged, validate
+from countyos.geo.service import basemap, divisions, grids, lookup, packaged, tilerender, validate
 from countyos.geo.service.importing import ImportReport
 
 NAME = "geo"
@@ -193,7 +193,7 @@ def basemap_cmd(
     settings = get_settings()
     path = output or basemap.local_path(settings)
     with _session() as s:
-        r = basemap.render(s, actor=ACTOR, path=path, min_zoom=min_zoom, max_zoom=max_zoom, max_tiles=max_tiles)
+        r = tilerender.render(s, actor=ACTOR, path=path, min_zoom=min_zoom, max_zoom=max_zoom, max_tiles=max_tiles)
     typer.echo(
         f"{r.tiles} tiles, zoom {r.min_zoom}–{r.max_zoom}, {r.bytes / 1e6:.1f} MB in {r.seconds:.1f} s: {r.path}"
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from countyos.core.actor import Actor
 from countyos.core.settings import get_settings
 from countyos.geo.models import Division, DivisionKind, DivisionLevel
-from countyos.geo.service import basemap, components, divisions, grids
+from countyos.geo.service import basemap, components, divisions, grids, tilerender
 from countyos.geo.service.importing import FeatureRow
 from countyos.org.service import departments
 
@@ -168,7 +168,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             grids.update(session, actor=actor, code=code, worker_ids=[worker])
     # The base layer every map draws, rendered from these records: the demo needs no internet.
     settings = get_settings()
-    basemap.render(session, actor=actor, path=basemap.local_path(settings), min_zoom=8, max_zoom=DEMO_MAX_ZOOM)
+    tilerender.render(session, actor=actor, path=basemap.local_path(settings), min_zoom=8, max_zoom=DEMO_MAX_ZOOM)
     ctx.notes.append(
         f"Map: {report.imported} components on {grids.count(session)} grids of "
         f"{divisions.require_county(session).name} at /geo/map (boundaries below county level are "
