@@ -151,6 +151,8 @@ export async function createMap(container, options = {}) {
     ...rest,
   });
   container.dataset.basemap = cfg.source;
+  // a map made inside a closed <details> or a hidden panel has no size yet: follow its box
+  if (window.ResizeObserver) new ResizeObserver(() => map.resize()).observe(container);
   // A tile that cannot be loaded (a phone without signal) leaves the background showing; the error is
   // kept on the element instead of the console.
   map.on("error", (e) => { container.dataset.mapError = String((e && e.error && e.error.message) || "error"); });
