@@ -130,3 +130,24 @@ def test_patrol_report_on_a_phone_has_the_map_pick(browsing, server):  # noqa: F
     assert float(page.input_value("#m-lon")) > 118 and page.input_value("#m-address") == "妙高街道"
     assert page.input_value("#m-crs") == "wgs84"  # the map pick writes WGS-84
     assert page.problems.take() == []
+
+
+def test_case_page_correct_position_form_has_the_map_pick(browsing, server):  # noqa: F811
+    import sqlite3
+
+    db_path = server.env["COUNTYOS_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(db_path) as con:
+        (case_id,) = con.execute("SELECT id FROM case_case WHERE state = 'accepted' ORDER BY id LIMIT 1").fetchone()
+    page = browsing.as_user("dispatch")
+    page.goto(f"/cases/{case_id}")
+    form = page.locator("form[data-position-pick]")
+    page.evaluate("() => { document.querySelector('form[data-position-pick]').closest('details').open = true; }")
+    form.locator("[data-position-map][data-ready='1']").wait_for(timeout=60_000)
+    assert form.locator("[data-position-map]").bounding_box()["height"] > 150  # sized although made closed
+    q = form.locator("[data-position-search]")
+    q.fill("妙高街道")
+    form.locator("[role=option]").first.wait_for()
+    q.press("Enter")
+    assert float(form.locator("[name=lon]").input_value()) > 118.6
+    assert float(form.locator("[name=lat]").input_value()) > 28.2
+    assert page.problems.take() == []
