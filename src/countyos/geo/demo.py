@@ -168,7 +168,13 @@ def load(session: Session, ctx: DemoContext) -> None:
             grids.update(session, actor=actor, code=code, worker_ids=[worker])
     # The base layer every map draws, rendered from these records: the demo needs no internet.
     settings = get_settings()
-    tilerender.render(session, actor=actor, path=basemap.local_path(settings), min_zoom=8, max_zoom=DEMO_MAX_ZOOM)
+    base = tilerender.render(
+        session, actor=actor, path=basemap.local_path(settings), min_zoom=8, max_zoom=DEMO_MAX_ZOOM
+    )
+    ctx.notes.append(
+        f"Base layer: {base.tiles} map tiles (zoom {base.min_zoom}–{base.max_zoom}) drawn from the county's own "
+        f"records into {base.path}; every map works without internet (`countyos geo basemap` redraws it)."
+    )
     ctx.notes.append(
         f"Map: {report.imported} components on {grids.count(session)} grids of "
         f"{divisions.require_county(session).name} at /geo/map (boundaries below county level are "
