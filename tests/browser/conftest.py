@@ -57,7 +57,7 @@ class Server:
             cwd=self.env["COUNTYOS_DATA_DIR"],
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=300,  # the demo county takes a minute or more on a busy machine
         )
         assert done.returncode == 0, f"countyos {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout

@@ -202,7 +202,9 @@ def test_map_page(client, db, county):
     assert "天地图" not in r.headers["content-security-policy"]
 
 
-def test_map_page_allows_the_configured_tile_server(client, db, county, monkeypatch):
+def test_map_page_keeps_the_tile_server_and_its_key_on_the_server(client, db, county, monkeypatch):
+    """Tiles of a configured server are fetched by CountyOS (/api/v1/geo/tiles): the page's
+    Content-Security-Policy stays 'self' and neither the host nor the key reaches the browser."""
     from countyos.core.settings import reset_settings
 
     monkeypatch.setenv("COUNTYOS_MAP_TILE_URL", "https://t0.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}&tk=KEY")
@@ -211,6 +213,8 @@ def test_map_page_allows_the_configured_tile_server(client, db, county, monkeypa
     login(client, p)
     r = client.get("/geo/map")
     csp = r.headers["content-security-policy"]
-    assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn" in csp
-    assert "connect-src 'self' https://t0.tianditu.gov.cn" in csp
-    assert "tianditu" in r.text
+    assert "img-src 'self' data: blob:;" in csp and "connect-src 'self';" in csp
+    assert "tianditu" not in r.text and "tk=KEY" not in r.text
+    cfg = client.get("/api/v1/geo/basemap").json()
+    assert cfg["source"] == "remote" and cfg["tiles"] == "/api/v1/geo/tiles/{z}/{x}/{y}.png"
+    assert "tianditu" not in r.text + str(cfg)

@@ -107,3 +107,20 @@ def test_grid_generate_needs_exactly_one_size(db, args):
     assert geo("bootstrap", "--county", "331123").exit_code == 0
     r = grid(*args)
     assert r.exit_code == 2 and "二者选一" in r.output
+
+
+def test_basemap_renders_the_county_into_an_mbtiles_file(db, tmp_path):
+    from countyos.geo.service import basemap
+
+    out = tmp_path / "base.mbtiles"
+    r = geo("basemap", "--output", str(out))
+    assert r.exit_code == 2 and "countyos geo bootstrap" in r.output  # no county yet
+    assert geo("bootstrap", "--county", "331123").exit_code == 0
+    r = geo("basemap", "--output", str(out), "--min-zoom", "8", "--max-zoom", "10")
+    assert r.exit_code == 0, r.output
+    meta = basemap.read_metadata(out)
+    assert (meta["minzoom"], meta["maxzoom"], meta["labels"]) == ("8", "10", "township,village")
+    assert "zoom 8–10" in r.output and str(out) in r.output
+    r = geo("basemap", "--output", str(out), "--min-zoom", "8", "--max-zoom", "12", "--max-tiles", "15")
+    assert r.exit_code == 0 and "--max-tiles" in r.output
+    assert int(basemap.read_metadata(out)["maxzoom"]) < 12

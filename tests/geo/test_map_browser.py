@@ -31,8 +31,12 @@ def test_map_shows_all_layers_of_the_demo_county(browsing):  # noqa: F811
         for (const id of ids) out[id] = m.queryRenderedFeatures({layers: [id]}).length;
         return out;
     }""")
-    for layer in ("county-line", "townships-line", "townships-label", "villages-line", "grids-fill"):
+    for layer in ("county-line", "townships-line", "villages-line", "grids-fill"):
         assert drawn[layer] > 0, (layer, drawn)
+    # the demo's base layer carries the township and village names: they are not drawn twice
+    assert page.get_attribute("#geo-map", "data-basemap") == "local"
+    assert drawn["townships-label"] == 0
+    assert page.evaluate("() => window.countyosMap.getLayoutProperty('townships-label', 'visibility')") == "none"
     path = shoot(page, "geo-map-county", docs="geo-map.png")
     assert path.stat().st_size > 50_000  # a drawn map, not a blank canvas
     # zoom into the seat of 妙高街道 (where the demo's components are densest): grid codes and

@@ -66,10 +66,20 @@ class Settings(BaseSettings):
     sta_max_query_length: int = Field(16_384, ge=1_024)  # characters of all query options together
     sta_query_seconds: float = Field(20.0, gt=0)  # database time of one read request
 
-    # Map basemap: none by default (GeoJSON layers only, works offline). A raster tile URL template with
-    # {z}/{x}/{y}, e.g. 天地图 with the county's key, is shown under the layers when set.
+    # Map base layer (geo.service.basemap, docs/geo.md "Base layer"), always served by CountyOS itself
+    # at /api/v1/geo/tiles/{z}/{x}/{y}.png, so browsers never reach another origin:
+    # - a local MBTiles file (default <data_dir>/basemap.mbtiles, written by `countyos geo basemap`
+    #   from the county's own records; `countyos demo` makes one): works without internet;
+    # - or an upstream XYZ/WMTS template with {z}/{x}/{y} (the county's tile server, 天地图 with its
+    #   key), fetched by the server and kept in <data_dir>/tilecache.mbtiles. `map_tile_crs` says
+    #   the coordinate system of its pictures: 天地图 is CGCS2000 (≈ WGS-84, no shift); GCJ-02 sources
+    #   (高德/腾讯) get every overlay shifted to match.
     map_tile_url: str | None = None
+    map_tile_crs: Literal["wgs84", "cgcs2000", "gcj02"] = "cgcs2000"
     map_tile_attribution: str = ""
+    map_tile_min_zoom: int = Field(0, ge=0, le=22)
+    map_tile_max_zoom: int = Field(18, ge=0, le=22)
+    map_mbtiles: Path | None = None  # default: <data_dir>/basemap.mbtiles
 
     # Notifications beyond the in-app inbox (cases.service.notify), as data: which kinds of message
     # (assigned, yellow, red, supervision, status) also go out on which channels, and where to.

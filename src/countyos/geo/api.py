@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from shapely.geometry import shape
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from countyos.core.errors import PayloadTooLarge, ValidationFailed
-from countyos.core.i18n import N_, gettext
+from countyos.core.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
+from countyos.core.settings import get_settings
 from countyos.geo import flows, schemas
-from countyos.geo.service import components, crs, features, grids, lookup, packaged, validate
-from countyos.web.deps import Auth, ReadSession, WriteSession, require
+from countyos.geo.service import basemap, components, crs, divisions, features, grids, lookup, packaged, validate
+from countyos.geo.service import search as search_service
+from countyos.web.deps import Auth, ReadSession, WriteSession, public, require
 
 router = APIRouter(prefix="/geo", tags=["geo"])
 
@@ -147,15 +149,115 @@ def convert(
     return schemas.ConvertOut(lon=round(x, 8), lat=round(y, 8), crs=crs.normalize_crs(to))
 
 
+def _locale(request: Request) -> str:
+    return str(getattr(request.state, "locale", DEFAULT_LOCALE))
+
+
+def _labels(locale: str) -> dict[str, str]:
+    with use_locale(locale):
+        return {k: gettext(v) for k, v in PICK_LABELS.items()}
+
+
+KIND_NAMES = {
+    "county": N_("County"),
+    "township": N_("Township"),
+    "village": N_("Village"),
+    "grid": N_("Grid"),
+    "component": N_("Component"),
+    "address": N_("Address"),
+}
+
+
 @router.get("/search", response_model=list[schemas.SearchHit])
 def search(
+    request: Request,
     session: ReadSession,
-    _: Read,
-    q: Annotated[str, Query(min_length=1, max_length=50)],
-    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    a: Annotated[Auth | None, Depends(public)],
+    q: Annotated[str, Query(min_length=1, max_length=search_service.MAX_QUERY)],
+    limit: Annotated[int, Query(ge=1, le=search_service.MAX_RESULTS)] = 10,
 ) -> list[schemas.SearchHit]:
-    """Divisions, grids and components by code prefix or name."""
-    return [schemas.SearchHit(**h.__dict__) for h in features.search(session, q, limit=limit)]
+    """Places and addresses of the county by name or code, best first: divisions, free-text addresses
+    (placed in the village they name) and, with ``geo.read``, grids and components."""
+    operational = a is not None and a.actor.can("geo.read")
+    hits = search_service.search(session, q=q, limit=limit, operational=operational)
+    with use_locale(_locale(request)):
+        return [
+            schemas.SearchHit(
+                kind=h.kind,
+                kind_name=gettext(KIND_NAMES[h.kind]),
+                code=h.code,
+                name=h.name,
+                path=h.path,
+                lon=h.lon,
+                lat=h.lat,
+                precise=h.precise,
+                approximate=h.approximate,
+                bbox=h.bbox,
+            )
+            for h in hits
+        ]
+
+
+# The words of the map pick that every position input gets (web/static/js/position-pick.js).
+PICK_LABELS = {
+    "search": N_("Search an address or place"),
+    "search_hint": N_("Village, community, street or landmark"),
+    "results": N_("Places found"),
+    "no_results": N_("No place of the county matches"),
+    "locate": N_("Use my location"),
+    "locating": N_("Finding your location…"),
+    "located": N_("Location found (±%(m)s m)"),
+    "locate_failed": N_("Your location is not available: pick the place on the map"),
+    "map": N_("Map: click or drag the marker to set the position"),
+    "hint": N_("Search, use your location, or click the map: the position is filled in for you."),
+    "picked": N_("Position set on the map"),
+    "outside": N_("This point is outside the county"),
+}
+
+
+@router.get("/basemap", response_model=schemas.BasemapOut)
+def basemap_config(
+    request: Request, session: ReadSession, a: Annotated[Auth | None, Depends(public)]
+) -> schemas.BasemapOut:
+    """The map base layer every map draws (tiles on this server) and whether the caller may draw the
+    boundary overlays."""
+    cfg = basemap.config(get_settings())
+    county = divisions.the_county(session)
+    return schemas.BasemapOut(
+        source=cfg.source,
+        tiles=cfg.tiles,
+        crs=cfg.crs,
+        min_zoom=cfg.min_zoom,
+        max_zoom=cfg.max_zoom,
+        attribution=cfg.attribution,
+        bounds=cfg.bounds,
+        labelled=cfg.labelled,
+        county_bbox=(county.minx, county.miny, county.maxx, county.maxy) if county is not None else None,
+        overlays=a is not None and a.actor.can("geo.read"),
+        labels=_labels(_locale(request)),
+    )
+
+
+TILE_CACHE = "public, max-age=86400, stale-while-revalidate=604800"
+
+
+@router.get("/tiles/{z}/{x}/{y}.png", name="geo_tile")
+def tile(
+    request: Request,
+    z: Annotated[int, Path(ge=0, le=basemap.MAX_ZOOM)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    _: Annotated[Auth | None, Depends(public)],
+) -> Response:
+    """One base-layer tile (XYZ). 204 where the source has no tile (outside the county), 404 outside its
+    zooms or the world; cached by browsers for a day, revalidated by ETag."""
+    t = basemap.get_tile(get_settings(), z, x, y)
+    if t is None:
+        return Response(status_code=204, headers={"Cache-Control": TILE_CACHE})
+    headers = {"Cache-Control": TILE_CACHE, "ETag": t.etag}
+    if request.headers.get("if-none-match") == t.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(t.data, media_type=t.media_type, headers=headers)
 
 
 @router.get("/classes", response_model=list[schemas.ComponentClassOut])

@@ -18,7 +18,7 @@ from countyos.core.errors import CountyError
 from countyos.core.settings import get_settings
 from countyos.geo import flows
 from countyos.geo.models import DivisionLevel
-from countyos.geo.service import divisions, grids, lookup, packaged, validate
+from countyos.geo.service import basemap, divisions, grids, lookup, packaged, tilerender, validate
 from countyos.geo.service.importing import ImportReport
 
 NAME = "geo"
@@ -175,6 +175,36 @@ def counties_cmd(search: Annotated[str, typer.Argument(help="Part of a name or a
         typer.echo(f"{c}  {n}" + ("" if c in with_boundary else "  (no packaged boundary: use --boundary)"))
     if not found:
         typer.echo("No county matches.")
+
+
+@app.command("basemap")
+def basemap_cmd(
+    output: Annotated[
+        Path | None, typer.Option(help="MBTiles file to write (default: the configured map_mbtiles)")
+    ] = None,
+    min_zoom: Annotated[int, typer.Option(min=0, max=18)] = 8,
+    max_zoom: Annotated[int, typer.Option(min=0, max=18)] = 15,
+    max_tiles: Annotated[
+        int, typer.Option(min=1, max=200_000, help="Bound on the tiles written; higher zooms are dropped past it")
+    ] = basemap.DEFAULT_MAX_TILES,
+) -> None:
+    """Render the county's base layer (land by township, boundaries, place names) into an MBTiles file
+    that CountyOS serves at /api/v1/geo/tiles — no internet or tile server needed."""
+    settings = get_settings()
+    path = output or basemap.local_path(settings)
+    with _session() as s:
+        r = tilerender.render(s, actor=ACTOR, path=path, min_zoom=min_zoom, max_zoom=max_zoom, max_tiles=max_tiles)
+    typer.echo(
+        f"{r.tiles} tiles, zoom {r.min_zoom}–{r.max_zoom}, {r.bytes / 1e6:.1f} MB in {r.seconds:.1f} s: {r.path}"
+    )
+    if r.dropped_zooms:
+        typer.secho(
+            f"Zooms {r.dropped_zooms[0]}–{r.dropped_zooms[-1]} left out (more than {max_tiles} tiles); "
+            "raise --max-tiles to include them.",
+            fg="yellow",
+        )
+    if settings.map_tile_url:
+        typer.secho("Note: map_tile_url is set, so maps use that server instead of this file.", fg="yellow")
 
 
 @grid_app.command("generate")

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
+from countyos.core.settings import get_settings
 from countyos.geo.models import Division, DivisionKind, DivisionLevel
-from countyos.geo.service import components, divisions, grids
+from countyos.geo.service import basemap, components, divisions, grids, tilerender
 from countyos.geo.service.importing import FeatureRow
 from countyos.org.service import departments
 
@@ -33,6 +34,7 @@ class DemoContext(Protocol):
 
 
 GRID_CELL_M = 1000.0
+DEMO_MAX_ZOOM = 14  # ≈ 920 tiles, 1.5 MB, 3 s of CPU (`countyos geo basemap` goes to 15 and beyond)
 SEED = 331123
 
 # (class code, how many, owning department, where): "core" = around township seats, "road" = along roads,
@@ -164,6 +166,15 @@ def load(session: Session, ctx: DemoContext) -> None:
     if worker is not None:
         for code in _grids_of_township(session, towns.get("妙高街道", ""))[:12]:
             grids.update(session, actor=actor, code=code, worker_ids=[worker])
+    # The base layer every map draws, rendered from these records: the demo needs no internet.
+    settings = get_settings()
+    base = tilerender.render(
+        session, actor=actor, path=basemap.local_path(settings), min_zoom=8, max_zoom=DEMO_MAX_ZOOM
+    )
+    ctx.notes.append(
+        f"Base layer: {base.tiles} map tiles (zoom {base.min_zoom}–{base.max_zoom}) drawn from the county's own "
+        f"records into {base.path}; every map works without internet (`countyos geo basemap` redraws it)."
+    )
     ctx.notes.append(
         f"Map: {report.imported} components on {grids.count(session)} grids of "
         f"{divisions.require_county(session).name} at /geo/map (boundaries below county level are "

@@ -129,8 +129,27 @@ class ImportReportOut(BaseModel):
 
 
 class SearchHit(BaseModel):
-    kind: str  # county | township | village | grid | component
+    kind: str  # county | township | village | grid | component | address
+    kind_name: str  # the kind in the interface language
     code: str
-    name: str | None
+    name: str
+    path: list[str]  # county › township › village names above the place
+    lon: float  # a point inside the place (CGCS2000 ≈ WGS-84)
+    lat: float
+    precise: bool  # a surveyed point (component) rather than an area
     approximate: bool = False
     bbox: tuple[float, float, float, float]
+
+
+class BasemapOut(BaseModel):
+    source: str  # remote | local | none
+    tiles: str | None  # tile URL template on this server, None without a base layer
+    crs: str  # wgs84 | cgcs2000 | gcj02: the coordinate system the tile pictures are drawn in
+    min_zoom: int
+    max_zoom: int
+    attribution: str
+    bounds: tuple[float, float, float, float] | None  # of the tiles, when known
+    county_bbox: tuple[float, float, float, float] | None  # of the county, when set up
+    labelled: bool  # the tiles carry township and village names
+    overlays: bool  # the caller may read the boundary collections (geo.read)
+    labels: dict[str, str]  # words of the map pick (position-pick.js) in the interface language

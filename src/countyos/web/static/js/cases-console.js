@@ -1,6 +1,6 @@
 // Cases map: the console's queue (GeoJSON from /cases/map.geojson) or one case's point, beside the list.
-// Clicking a point opens the case. No inline scripts (CSP); no outside tiles unless the county adds them.
-import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
+// Clicking a point opens the case. Base layer and boundaries from basemap.js. No inline scripts (CSP).
+import { createMap, maplibregl } from "/static/js/basemap.js";
 
 const el = document.getElementById("cases-map");
 const COLORS = ["match", ["get", "level"], "red", "#dc2626", "yellow", "#f59e0b", "paused", "#64748b", "#16a34a"];
@@ -23,13 +23,8 @@ async function load() {
     if (!r.ok) return;
     data = await r.json();
   }
-  const map = new maplibregl.Map({
-    container: el,
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef2f6" } }] },
-    center: data.features.length ? data.features[0].geometry.coordinates : [119.27, 28.59],
-    zoom: 12,
-    attributionControl: false,
-  });
+  const { map, points, fromMap } = await createMap(el, data.features.length ? { center: data.features[0].geometry.coordinates, zoom: 12 } : {});
+  data = points(data);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   map.on("load", () => {
     map.addSource("cases", { type: "geojson", data });
@@ -45,8 +40,10 @@ async function load() {
     if (pick && el.dataset.point) {
       let marker = null;
       map.on("click", (e) => {
-        pick.querySelector("[name=lon]").value = e.lngLat.lng.toFixed(6);
-        pick.querySelector("[name=lat]").value = e.lngLat.lat.toFixed(6);
+        const [lon, lat] = fromMap([e.lngLat.lng, e.lngLat.lat]);
+        pick.querySelector("[name=lon]").value = lon.toFixed(6);
+        pick.querySelector("[name=lat]").value = lat.toFixed(6);
+        pick.querySelector("[name=lat]").dispatchEvent(new Event("change", { bubbles: true }));
         const panel = pick.closest("[data-action-panel]");
         if (panel) openPanel(panel.dataset.actionPanel, false);
         if (!marker) marker = new maplibregl.Marker({ color: "#2563eb" });

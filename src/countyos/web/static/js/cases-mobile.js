@@ -1,7 +1,8 @@
 // Grid worker's patrol report that works without signal. Each report is saved in IndexedDB with an
 // idempotency key first, then sent: photos to /api/v1/case-attachments (their ids are remembered so a
 // retry does not upload them again), then the report to /api/v1/cases with the same key, so a retry
-// after a lost answer returns the case created the first time instead of a duplicate.
+// after a lost answer returns the case created the first time instead of a duplicate. The position comes
+// from the map pick (position-pick.js: GPS, a search over the county's places, or a tap on the map).
 (function () {
   "use strict";
   var DB = "countyos-cases", STORE = "outbox";
@@ -103,17 +104,6 @@
     }).then(function () { syncing = false; return refresh(); });
   }
 
-  document.getElementById("m-locate").addEventListener("click", function () {
-    var st = document.getElementById("m-locate-status");
-    if (!navigator.geolocation) { st.textContent = "—"; return; }
-    st.textContent = "…";
-    navigator.geolocation.getCurrentPosition(function (pos) {
-      document.getElementById("m-lon").value = pos.coords.longitude.toFixed(6);
-      document.getElementById("m-lat").value = pos.coords.latitude.toFixed(6);
-      st.textContent = "±" + Math.round(pos.coords.accuracy) + " m";
-    }, function (err) { st.textContent = err.message; }, { enableHighAccuracy: true, timeout: 20000 });
-  });
-
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var fd = new FormData(form);
@@ -123,6 +113,7 @@
       body: {
         category_id: parseInt(fd.get("category_id"), 10),
         description: fd.get("description") || null,
+        address: fd.get("address") || null,
         lon: parseFloat(fd.get("lon")),
         lat: parseFloat(fd.get("lat")),
         crs: fd.get("crs") || "wgs84",

@@ -1,7 +1,7 @@
 // County map (geo): county → township → village → grid layers with labels, components by class,
-// click for details, search by code or name. GeoJSON from /api/v1/geo only; a raster basemap is
-// added when the county configured a tile URL template. No inline scripts (CSP).
-import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
+// click for details, search by name or code. GeoJSON from /api/v1/geo only, over the base layer that
+// every map shares (basemap.js: tiles served by CountyOS). No inline scripts (CSP).
+import { createMap, fetchCollection, maplibregl } from "/static/js/basemap.js";
 
 const API = "/api/v1/geo";
 const el = document.getElementById("geo-map");
@@ -15,21 +15,6 @@ const FONT = ["Noto Sans CJK SC"];
 
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-}
-
-async function fetchAll(collection) {
-  // Follow the OGC "next" links until every feature of the collection is loaded.
-  let url = `${API}/collections/${collection}/items?limit=10000`;
-  const features = [];
-  while (url) {
-    const r = await fetch(url, { headers: { Accept: "application/geo+json" }, credentials: "same-origin" });
-    if (!r.ok) throw new Error(`${collection}: HTTP ${r.status}`);
-    const body = await r.json();
-    features.push(...body.features);
-    const next = (body.links || []).find((l) => l.rel === "next");
-    url = next ? next.href : null;
-  }
-  return { type: "FeatureCollection", features };
 }
 
 function hatchImage() {
@@ -46,31 +31,16 @@ function hatchImage() {
   return { width: size, height: size, data };
 }
 
-function setup() {
+let BM = null;
+
+async function setup() {
   if (!el) return;
   const labels = JSON.parse(el.dataset.labels || "{}");
   const bbox = JSON.parse(el.dataset.bbox || "null");
-  const tileUrl = el.dataset.tileUrl || "";
-
-  // Glyphs are drawn by the browser from its own CJK font: the glyph "server" always declines, and
-  // MapLibre then renders every character locally. Nothing is fetched from outside.
-  maplibregl.addProtocol("countyos-glyphs", async () => { throw new Error("local glyphs only"); });
-
-  const sources = {};
-  const layers = [{ id: "background", type: "background", paint: { "background-color": "#eef2f6" } }];
-  if (tileUrl) {
-    sources.basemap = { type: "raster", tiles: [tileUrl], tileSize: 256, attribution: el.dataset.tileAttribution || "" };
-    layers.push({ id: "basemap", type: "raster", source: "basemap" });
-  }
-  const map = new maplibregl.Map({
-    container: el,
-    style: { version: 8, glyphs: "countyos-glyphs://{fontstack}/{range}", sources, layers },
-    bounds: bbox ? [[bbox[0], bbox[1]], [bbox[2], bbox[3]]] : undefined,
-    fitBoundsOptions: { padding: 20 },
-    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
-    attributionControl: tileUrl ? {} : false,
-    fadeDuration: 0,
-  });
+  // the boundaries are drawn here (fills, hatching, labels, details), so none from basemap.js
+  BM = await createMap(el, { boundaries: [], bounds: bbox ? [[bbox[0], bbox[1]], [bbox[2], bbox[3]]] : null });
+  const map = BM.map;
+  const fetchAll = (name) => fetchCollection(name, BM.config.crs);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   window.countyosMap = map;
@@ -81,6 +51,8 @@ function setup() {
       const [county, townships, villages, grids, components] = await Promise.all(
         ["counties", "townships", "villages", "grids", "components"].map(fetchAll));
       addLayers(map, { county, townships, villages, grids, components });
+      // names already drawn in the base layer's tiles are not drawn twice
+      for (const id of NAMES_IN_TILES) if (BM.config.labelled) map.setLayoutProperty(id, "visibility", "none");
       el.dataset.counts = JSON.stringify({
         townships: townships.features.length, villages: villages.features.length,
         grids: grids.features.length, components: components.features.length,
@@ -108,7 +80,7 @@ function addLayers(map, data) {
     paint: { "fill-pattern": "hatch", "fill-opacity": 0.35 } });
   map.addLayer({ id: "grids-fill", type: "fill", source: "grids",
     paint: { "fill-color": ["match", ["get", "area_class"], "A", AREA_COLORS.A, "B", AREA_COLORS.B, AREA_COLORS.C],
-      "fill-opacity": 0.45 } });
+      "fill-opacity": 0.3 } });
   map.addLayer({ id: "villages-fill", type: "fill", source: "villages",
     paint: { "fill-color": "#ffffff", "fill-opacity": 0.01 } });
   map.addLayer({ id: "grids-line", type: "line", source: "grids", minzoom: 10,
@@ -130,6 +102,8 @@ function addLayers(map, data) {
   label("townships-label", "townships", "name", 14, 0, "#0b3b75");
 }
 
+const NAMES_IN_TILES = ["townships-label", "villages-label"];
+
 const LAYER_GROUPS = {
   townships: ["townships-fill", "townships-hatch", "townships-line", "townships-label"],
   villages: ["villages-fill", "villages-line", "villages-label"],
@@ -141,7 +115,10 @@ function wireControls(map, labels) {
   document.getElementById("geo-layers")?.addEventListener("change", (e) => {
     const group = LAYER_GROUPS[e.target.dataset.layer];
     if (!group) return;
-    for (const id of group) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", e.target.checked ? "visible" : "none");
+    for (const id of group) {
+      if (!map.getLayer(id) || (BM.config.labelled && NAMES_IN_TILES.includes(id))) continue;
+      map.setLayoutProperty(id, "visibility", e.target.checked ? "visible" : "none");
+    }
   });
   document.getElementById("geo-legend")?.addEventListener("change", () => {
     const off = [...document.querySelectorAll("#geo-legend input:not(:checked)")].map((i) => i.dataset.class);
@@ -163,11 +140,11 @@ function wireControls(map, labels) {
       const li = document.createElement("li");
       const b = document.createElement("button");
       b.type = "button";
-      b.textContent = `${h.name || ""} ${h.code}${h.approximate ? " · " + labels.approximate : ""}`;
+      b.textContent = `${h.name} ${h.code} · ${h.kind_name}${h.path.length ? " · " + h.path.join(" › ") : ""}${h.approximate ? " · " + labels.approximate : ""}`;
       b.addEventListener("click", () => {
         const [x0, y0, x1, y1] = h.bbox;
-        if (x0 === x1 && y0 === y1) map.flyTo({ center: [x0, y0], zoom: 16 });
-        else map.fitBounds([[x0, y0], [x1, y1]], { padding: 40, maxZoom: 16 });
+        if (x0 === x1 && y0 === y1) map.flyTo({ center: BM.toMap([x0, y0]), zoom: 16 });
+        else map.fitBounds([BM.toMap([x0, y0]), BM.toMap([x1, y1])], { padding: 40, maxZoom: 16 });
       });
       li.appendChild(b);
       list.appendChild(li);
@@ -203,7 +180,8 @@ async function showDetails(map, e, labels) {
     const p = f.properties;
     html += `<dt>${esc(lab)}</dt><dd>${esc(p.name)} <span class="muted">${esc(p.code)}</span>${p.approximate ? ` <span class="geo-approx">${esc(labels.approximate)}</span>` : ""}</dd>`;
   }
-  html += row("WGS-84", `${e.lngLat.lng.toFixed(6)}, ${e.lngLat.lat.toFixed(6)}`) + "</dl>";
+  const [lon, lat] = BM.fromMap([e.lngLat.lng, e.lngLat.lat]);
+  html += row("WGS-84", `${lon.toFixed(6)}, ${lat.toFixed(6)}`) + "</dl>";
   body.classList.remove("muted");
   body.classList.add("geo-details");
   body.innerHTML = html;

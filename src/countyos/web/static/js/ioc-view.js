@@ -2,7 +2,7 @@
 // Every number, chart point, ranking row and map feature links to the list of the records it counts
 // (/ioc/list?…, built by the server). Data from /api/v1/ioc/* and geo's collections; live events from
 // /api/v1/ioc/stream (server-sent events; the browser reconnects by itself). No inline scripts (CSP).
-import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
+import { basemapConfig, createMap, maplibregl } from "/static/js/basemap.js";
 
 const root = document.getElementById("ioc");
 const L = JSON.parse(root?.dataset.labels || "{}");
@@ -31,8 +31,11 @@ async function getJSON(url) {
   return r.json();
 }
 
+let BM = null;  // the base layer (basemap.js): points() and fromMap() follow the tiles' coordinate system
+
 async function fetchAll(collection) {
-  let url = `/api/v1/geo/collections/${collection}/items?limit=10000`;
+  const crs = (await basemapConfig()).crs === "gcj02" ? "&crs=gcj02" : "";
+  let url = `/api/v1/geo/collections/${collection}/items?limit=10000${crs}`;
   const features = [];
   while (url) {
     const body = await getJSON(url);
@@ -151,19 +154,11 @@ function emptyFC() { return { type: "FeatureCollection", features: [] }; }
 async function setupMap() {
   const el = document.getElementById("ioc-map");
   if (!el) return;
-  maplibregl.addProtocol("countyos-glyphs", async () => { throw new Error("local glyphs only"); });
   const counties = await fetchAll("counties").catch(() => emptyFC());
-  const bbox = counties.features.length ? featureBBox(counties.features[0]) : null;
-  map = new maplibregl.Map({
-    container: el,
-    style: { version: 8, glyphs: "countyos-glyphs://{fontstack}/{range}", sources: {},
-      layers: [{ id: "background", type: "background", paint: { "background-color": WALL ? "#0f172a" : "#eef2f6" } }] },
-    bounds: bbox || undefined,
-    fitBoundsOptions: { padding: 16 },
-    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
-    attributionControl: false,
-    fadeDuration: 0,
-  });
+  // village boundaries and the base layer from basemap.js (fitted to the county); county, townships
+  // and grids are drawn here, coloured by their cases
+  BM = await createMap(el, { boundaries: ["villages"], dark: WALL, padding: 16 });
+  map = BM.map;
   window.countyosIocMap = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   await new Promise((resolve) => map.on("load", resolve));
@@ -186,7 +181,8 @@ async function setupMap() {
   map.addLayer({ id: "ioc-townships-line", type: "line", source: "townships", paint: { "line-color": ink, "line-width": 1.4 } });
   map.addLayer({ id: "ioc-county-line", type: "line", source: "county", paint: { "line-color": WALL ? "#e2e8f0" : "#111827", "line-width": 2.2 } });
   map.addLayer({ id: "ioc-townships-label", type: "symbol", source: "townships",
-    layout: { "text-field": ["get", "name"], "text-font": FONT, "text-size": WALL ? 15 : 12 },
+    layout: { "text-field": ["get", "name"], "text-font": FONT, "text-size": WALL ? 15 : 12,
+      visibility: BM.config.labelled ? "none" : "visible" },  // the tiles carry the names
     paint: { "text-color": ink, "text-halo-color": WALL ? "#0f172a" : "#ffffff", "text-halo-width": 1.5 } });
   map.addLayer({ id: "ioc-components", type: "circle", source: "components", minzoom: 9, layout: { visibility: "none" }, paint: {
     "circle-radius": 3, "circle-color": ["match", ["get", "status"], ...Object.entries(COMPONENT).flat(), "#94a3b8"],
@@ -218,26 +214,20 @@ async function setupMap() {
   map.once("idle", () => { el.dataset.ready = "1"; });
 }
 
-function featureBBox(f) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  const walk = (c) => { if (typeof c[0] === "number") { x0 = Math.min(x0, c[0]); y0 = Math.min(y0, c[1]); x1 = Math.max(x1, c[0]); y1 = Math.max(y1, c[1]); } else c.forEach(walk); };
-  walk(f.geometry.coordinates);
-  return [[x0, y0], [x1, y1]];
-}
-
 let componentStatus = {};
 async function refreshComponents() {
   const data = await getJSON(`${API}/map/components?${QUERY}`);  // the scope's components, as points
   componentStatus = data.status;
-  map.getSource("components").setData({ type: "FeatureCollection", features: data.features });
+  map.getSource("components").setData(BM.points({ type: "FeatureCollection", features: data.features }));
   document.getElementById("ioc-map").dataset.components = String(data.features.length);
 }
 
 // west,south,east,north of what the map shows: the server sends only the open cases inside it
 function viewBox() {
   const b = map.getBounds();
+  const [w, s] = BM.fromMap([b.getWest(), b.getSouth()]), [e, n] = BM.fromMap([b.getEast(), b.getNorth()]);
   const lon = (v) => Math.max(-180, Math.min(180, v)).toFixed(5), lat = (v) => Math.max(-90, Math.min(90, v)).toFixed(5);
-  return [lon(b.getWest()), lat(b.getSouth()), lon(b.getEast()), lat(b.getNorth())].join(",");
+  return [lon(w), lat(s), lon(e), lat(n)].join(",");
 }
 
 let casesSeq = 0;
@@ -246,7 +236,7 @@ async function refreshCases() {
   const seq = ++casesSeq;
   const cases = await getJSON(`${API}/map/cases?${QUERY}&bbox=${viewBox()}`);
   if (seq !== casesSeq) return;  // a later move asked again
-  map.getSource("cases").setData(cases);
+  map.getSource("cases").setData(BM.points(cases));
   const note = document.getElementById("ioc-map-note");
   if (note) note.textContent = cases.total > cases.shown ? t("shown_of").replace("%(shown)s", cases.shown).replace("%(total)s", cases.total) : "";
   document.getElementById("ioc-map").dataset.cases = String(cases.features.length);
@@ -267,7 +257,7 @@ async function refreshMap() {
     }
     map.getSource("grids").setData(geom.grids);
   }
-  map.getSource("devices").setData(devices);
+  map.getSource("devices").setData(BM.points(devices));
   const el = document.getElementById("ioc-map");
   el.dataset.devices = String(devices.features.length);
   el.dataset.alarmed = String(devices.features.filter((f) => f.properties.alarm).length);

@@ -1,6 +1,7 @@
 // Device map (sensing): every device as a point coloured by its state (online, offline, unknown),
-// from /api/v1/sensing/devices; click for the device page. GeoJSON only, no tile server (CSP: no inline scripts).
-import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
+// from /api/v1/sensing/devices, over the county's base layer and boundaries (basemap.js); click for the
+// device page. No inline scripts (CSP).
+import { createMap, maplibregl } from "/static/js/basemap.js";
 
 const el = document.getElementById("sensing-map");
 const COLORS = { online: "#16a34a", offline: "#dc2626", unknown: "#9ca3af" };
@@ -11,14 +12,9 @@ async function main() {
   const r = await fetch(el.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } });
   if (!r.ok) return;
   const body = await r.json();
-  const data = body.features;
-  const map = new maplibregl.Map({
-    container: el,
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#f1f5f9" } }] },
-    center: [119.27, 28.59],
-    zoom: 9,
-    attributionControl: false,
-  });
+  const { map, points } = await createMap(el);
+  const data = points(body.features);
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.on("load", () => {
     map.addSource("devices", { type: "geojson", data });
     map.addLayer({
