@@ -1,6 +1,6 @@
 // The intake desk: the caller's past cases by phone, place and category search with the keyboard,
 // stock phrases, a map to place the problem, Ctrl+Enter to accept. No inline scripts (CSP).
-import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
+import { createMap, maplibregl } from "/static/js/basemap.js";
 
 const form = document.getElementById("intake-form");
 const csrf = () => document.body.dataset.csrf || "";
@@ -86,34 +86,38 @@ const latIn = document.getElementById("lat");
 const status = document.getElementById("position-status");
 let map = null;
 let marker = null;
+let toMap = (p) => p;
+let fromMap = (p) => p;
 
 function setPosition(lon, lat, name) {
   lonIn.value = Number(lon).toFixed(6);
   latIn.value = Number(lat).toFixed(6);
   status.textContent = status.dataset.picked.replace("{place}", name || status.dataset.map);
   if (map) {
+    const at = toMap([Number(lon), Number(lat)]);
     if (!marker) marker = new maplibregl.Marker({ color: "#2563eb" });
-    marker.setLngLat([Number(lon), Number(lat)]).addTo(map);
-    map.easeTo({ center: [Number(lon), Number(lat)], zoom: Math.max(map.getZoom(), 13), duration: 300 });
+    marker.setLngLat(at).addTo(map);
+    map.easeTo({ center: at, zoom: Math.max(map.getZoom(), 13), duration: 300 });
   }
   lonIn.dispatchEvent(new Event("change", { bubbles: true }));
 }
 
-if (mapEl) {
+async function startMap() {
+  // the county's base layer and boundaries (basemap.js); positions are kept in WGS-84
   const start = lonIn.value && latIn.value ? [Number(lonIn.value), Number(latIn.value)] : JSON.parse(mapEl.dataset.center);
-  map = new maplibregl.Map({
-    container: mapEl,
-    style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#eef2f6" } }] },
-    center: start,
-    zoom: 12,
-    attributionControl: false,
-  });
+  const made = await createMap(mapEl, { center: start, zoom: 12, boundaries: ["county", "townships", "villages"] });
+  ({ map, toMap, fromMap } = made);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   if (lonIn.value && latIn.value) {
-    marker = new maplibregl.Marker({ color: "#2563eb" }).setLngLat(start).addTo(map);
+    marker = new maplibregl.Marker({ color: "#2563eb" }).setLngLat(toMap(start)).addTo(map);
   }
-  map.on("click", (e) => setPosition(e.lngLat.lng, e.lngLat.lat, null));
+  map.on("click", (e) => {
+    const [lon, lat] = fromMap([e.lngLat.lng, e.lngLat.lat]);
+    setPosition(lon, lat, null);
+  });
 }
+
+if (mapEl) startMap();
 
 // -- address ---------------------------------------------------------------------------------------
 const address = document.getElementById("address");

@@ -7,6 +7,8 @@
 //  - "use my location" (the browser's position, WGS-84).
 // lon/lat are always written in WGS-84/CGCS2000 (a "crs" select or input in the same form is set to
 // wgs84). Without JavaScript the plain inputs still work. No inline scripts or styles (CSP).
+// A wrapper already marked data-position-pick-ready (the intake desk, which has its own search and
+// map in the desk layout) is left alone.
 
 const wrappers = [...document.querySelectorAll("[data-position-pick]")];
 
