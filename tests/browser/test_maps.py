@@ -139,9 +139,8 @@ def test_case_page_correct_position_form_has_the_map_pick(browsing, server):  # 
     with sqlite3.connect(db_path) as con:
         (case_id,) = con.execute("SELECT id FROM case_case WHERE state = 'accepted' ORDER BY id LIMIT 1").fetchone()
     page = browsing.as_user("dispatch")
-    page.goto(f"/cases/{case_id}")
-    form = page.locator("form[data-position-pick]")
-    page.evaluate("() => { document.querySelector('form[data-position-pick]').closest('details').open = true; }")
+    page.goto(f"/cases/{case_id}?act=relocate")  # the correct-position form open inline
+    form = page.locator("#form-relocate form[data-position-pick]")
     form.locator("[data-position-map][data-ready='1']").wait_for(timeout=60_000)
     assert form.locator("[data-position-map]").bounding_box()["height"] > 150  # sized although made closed
     q = form.locator("[data-position-search]")
