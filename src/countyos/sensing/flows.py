@@ -19,7 +19,7 @@ from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, ValidationFailed
 from countyos.sensing.models import Alarm, AlarmKind, AlarmState, Datastream, Severity, Thing
-from countyos.sensing.service import alarms, devices, health, rules, store
+from countyos.sensing.service import alarms, devices, health, labels, rules, store
 from countyos.sensing.service.ingest import ItemError, Prepared
 from countyos.sensing.service.times import from_us, now_us, to_us
 
@@ -139,7 +139,7 @@ def health_sweep(session: Session, *, now: datetime | None = None) -> list[int]:
             datastream_id=None,
             rule_id=None,
             severity=Severity.MAJOR,
-            title=f"设备离线 Device offline · {thing.name}",
+            title=labels.offline_title(thing.name),
             value=None,
             dedupe_seconds=3600,
             context={
