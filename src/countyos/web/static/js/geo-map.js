@@ -64,6 +64,7 @@ function setup() {
   }
   const map = new maplibregl.Map({
     container: el,
+    locale: JSON.parse(el.dataset.mapLocale || "{}"),
     style: { version: 8, glyphs: "countyos-glyphs://{fontstack}/{range}", sources, layers },
     bounds: bbox ? [[bbox[0], bbox[1]], [bbox[2], bbox[3]]] : undefined,
     fitBoundsOptions: { padding: 20 },

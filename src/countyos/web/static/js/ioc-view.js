@@ -166,6 +166,7 @@ async function setupMap() {
   const bbox = counties.features.length ? featureBBox(counties.features[0]) : null;
   map = new maplibregl.Map({
     container: el,
+    locale: JSON.parse(el.dataset.mapLocale || "{}"),
     style: { version: 8, glyphs: "countyos-glyphs://{fontstack}/{range}", sources: {},
       layers: [{ id: "background", type: "background", paint: { "background-color": WALL ? "#0f172a" : "#eef2f6" } }] },
     bounds: bbox || undefined,

@@ -14,6 +14,7 @@ async function main() {
   const data = body.features;
   const map = new maplibregl.Map({
     container: el,
+    locale: JSON.parse(el.dataset.mapLocale || "{}"),
     style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#f1f5f9" } }] },
     center: [119.27, 28.59],
     zoom: 9,
