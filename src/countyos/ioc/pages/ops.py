@@ -20,8 +20,9 @@ from countyos.ioc.api.ops import NarrowQ, narrow_of, scope_of
 from countyos.ioc.service import indicators as ind
 from countyos.ioc.service import places, records
 from countyos.ioc.service.scope import PERIODS, Narrow, Scope, resolve
+from countyos.org.service import audit
 from countyos.sensing.service import ioc_queries as sensing_q
-from countyos.sensing.service.labels import alarm_title, device_class_label
+from countyos.sensing.service.labels import ALARM_ACTION_LABELS, alarm_title, device_class_label
 from countyos.web.deps import Auth, ReadSession, require
 from countyos.web.templating import templates, translate
 
@@ -356,6 +357,8 @@ def alarm_page(request: Request, session: ReadSession, a: View, alarm_id: int) -
             "thing_name": names.get(alarm.thing_id, ""),
             "labels": records,
             "alarm_title": alarm_title,
+            "action_labels": ALARM_ACTION_LABELS,
+            "actor_label": audit.actor_label,
         },
     )
 

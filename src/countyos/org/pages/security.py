@@ -228,6 +228,7 @@ def audit_page(
             "results": RESULT_LABELS,
             "action_name": audit_names.action_name,
             "targets": audit_names.target_names(session, rows),
+            "actors": audit_names.actor_names(session, rows),
         },
     )
 

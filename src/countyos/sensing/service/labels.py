@@ -12,6 +12,16 @@ DEVICE_CLASS_LABELS = {
     "street_light": N_("Street light"),
     "soil": N_("Soil moisture station"),
     "visitor_counter": N_("Visitor counter"),
+    "gateway": N_("Gateway"),
+}
+# What happened to an alarm (AlarmEvent.action).
+ALARM_ACTION_LABELS = {
+    "raise": N_("Alarm raised"),
+    "repeat": N_("Raised again while open"),
+    "reraise": N_("Raised again after clearing"),
+    "acknowledge": N_("Acknowledged"),
+    "clear": N_("Cleared"),
+    "comment": N_("Note added"),
 }
 
 
