@@ -155,8 +155,8 @@ def page_routes(server: Server) -> list[Pattern]:
     for r in api_routes(app):
         if "GET" not in r.methods or r.path.startswith(SKIP_PREFIXES) or r.path.endswith(SKIP_SUFFIXES):
             continue
-        if ".{" in r.path or (r.route.include_in_schema and r.path.startswith("/api")):
-            continue  # a file in a chosen format
+        if ".{" in r.path:
+            continue  # a file in a chosen format (/ioc/list.{fmt})
         out.append(_pattern(r.path))
     assert len(out) > 20, [p.path for p in out]
     return out
@@ -288,9 +288,20 @@ def _walk_one(browsing: Browsing, server: Server, username: str, lang: str, rout
         path = _fill(p, db_path)
         if path:
             todo.append(path)
+    try:
+        _walk_pages(page, todo, routes, names=names, lang=lang, who=f"{username}/{lang}", walk=walk)
+    finally:
+        if lang != "zh_CN":
+            _switch_language(page, "zh_CN")  # the account's language as the demo county has it
+        page.context.close()
+
+
+def _walk_pages(
+    page: Page, todo: list[str], routes: list[Pattern], *, names: frozenset[str], lang: str, who: str, walk: Walk
+) -> None:
+    """Breadth first from TODO: each page read, its links queued, at most SAMPLES_PER_ROUTE per route."""
     done: set[str] = set()
     per_route: dict[str, int] = {}
-    who = f"{username}/{lang}"
     while todo:
         path = todo.pop(0)
         if path in done:
@@ -311,9 +322,6 @@ def _walk_one(browsing: Browsing, server: Server, username: str, lang: str, rout
             clean = href.split("#")[0]
             if clean and clean not in done and not urlsplit(clean).path.startswith(SKIP_PREFIXES):
                 todo.append(clean)
-    if lang != "zh_CN":
-        _switch_language(page, "zh_CN")  # the account's language as the demo county has it
-    page.context.close()
 
 
 def _switch_language(page: Page, lang: str) -> None:
