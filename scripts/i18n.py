@@ -1,7 +1,8 @@
 """Translation catalogs: extract message ids from code and templates, merge into the .po files.
 
     python scripts/i18n.py update   # extract + merge (new ids appear untranslated in zh_CN)
-    python scripts/i18n.py check    # exit 1 listing every id without a zh_CN translation
+    python scripts/i18n.py check    # exit 1 listing every gap: an id used in code or templates that
+                                    # is not in the zh_CN catalog, and every untranslated or fuzzy entry
 
 English is the source language (message ids); the ``en`` catalog stays empty on purpose.
 """
@@ -92,13 +93,38 @@ def update() -> None:
     print("catalogs updated; translate the empty msgstr entries in", LOCALES / "zh_CN")
 
 
+def _key(message_id: object) -> str:
+    """A message id as one string (a plural entry's id is the pair singular, plural)."""
+    return " | ".join(message_id) if isinstance(message_id, tuple | list) else str(message_id)
+
+
+def _translated(string: object) -> bool:
+    if isinstance(string, tuple | list):
+        return bool(string) and all(s and str(s).strip() for s in string)
+    return bool(string and str(string).strip())
+
+
+def gaps(pot: Path = POT, po: Path = LOCALES / "zh_CN" / "LC_MESSAGES" / "messages.po") -> list[str]:
+    """What keeps the Chinese interface from being whole, one line each:
+
+    - ``missing:`` an id used in code or templates (in POT) that the zh_CN catalog does not hold;
+    - ``untranslated:`` a zh_CN entry with an empty translation (or an empty plural form);
+    - ``fuzzy:`` a zh_CN entry marked fuzzy (a guess that the interface does not show).
+    """
+    with pot.open("rb") as f:
+        wanted = {_key(m.id) for m in read_po(f) if m.id}
+    with po.open("rb") as f:
+        entries = [m for m in read_po(f, locale="zh_CN") if m.id]
+    held = {_key(m.id) for m in entries}
+    out = [f"missing: {k}" for k in sorted(wanted - held)]
+    out += [f"untranslated: {_key(m.id)}" for m in entries if not _translated(m.string)]
+    out += [f"fuzzy: {_key(m.id)}" for m in entries if m.fuzzy and _translated(m.string)]
+    return out
+
+
 def missing() -> list[str]:
     extract()
-    with POT.open("rb") as f:
-        wanted = {m.id for m in read_po(f) if m.id}
-    with (LOCALES / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        have = {m.id for m in read_po(f, locale="zh_CN") if m.id and m.string and not m.fuzzy}
-    return sorted(str(i) for i in wanted - have)
+    return gaps()
 
 
 def main() -> int:
@@ -106,10 +132,10 @@ def main() -> int:
     if cmd == "update":
         update()
         return 0
-    gaps = missing()
-    for m in gaps:
-        print("untranslated:", m)
-    return 1 if gaps else 0
+    found = missing()
+    for line in found:
+        print(line)
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -295,7 +295,7 @@ def _open311_app(session: Session, ctx: DemoContext) -> None:
         code="open311_app",
         name="Open311 上报应用",
         name_en="Open311 reporting app",
-        description="第三方上报应用（Open311 api_key）",
+        description="第三方上报应用（Open311 接口密钥）",
         permission_codes=["case.open311"],
     )
     app_user = users.create(

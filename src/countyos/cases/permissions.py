@@ -24,7 +24,7 @@ PERMISSIONS = [
     PermissionSpec("case.evaluate", N_("View evaluation indicators and export them")),
     PermissionSpec("case.pii", N_("See reporters' unmasked contact details")),
     PermissionSpec("case.hotline", N_("Import and submit 12345 work orders")),
-    PermissionSpec("case.open311", N_("Post Open311 service requests (reporting apps' api_key)")),
+    PermissionSpec("case.open311", N_("Post Open311 service requests (reporting apps' API key)")),
 ]
 
 _READ = ["case.read"]

@@ -20,7 +20,7 @@ from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, ValidationFailed
 from countyos.org.service import audit
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmState, Datastream, Severity, Thing
-from countyos.sensing.service import alarms, health, rules, store, streams
+from countyos.sensing.service import alarms, health, labels, rules, store, streams
 from countyos.sensing.service.ingest import ItemError, Prepared
 from countyos.sensing.service.times import from_us, now_us, to_us
 
@@ -149,7 +149,7 @@ def health_sweep(session: Session, *, now: datetime | None = None) -> list[int]:
             datastream_id=None,
             rule_id=None,
             severity=Severity.MAJOR,
-            title=f"设备离线 Device offline · {thing.name}",
+            title=labels.offline_title(thing.name),
             value=None,
             dedupe_seconds=3600,
             context={

@@ -6,6 +6,7 @@ Each domain keeps its templates in ``<domain>/templates/<domain>/``; the web she
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,24 @@ def _as_text_n(singular: str, plural: str, n: int) -> Markup:
     return escape(i18n.ngettext(singular, plural, n))
 
 
+# The words MapLibre draws itself (button titles, the map's accessible name), in the reader's language.
+MAP_WORDS = {
+    "Map.Title": i18n.N_("Map"),
+    "NavigationControl.ZoomIn": i18n.N_("Zoom in"),
+    "NavigationControl.ZoomOut": i18n.N_("Zoom out"),
+    "NavigationControl.ResetBearing": i18n.N_("Reset bearing to north"),
+    "FullscreenControl.Enter": i18n.N_("Enter fullscreen"),
+    "FullscreenControl.Exit": i18n.N_("Exit fullscreen"),
+    "GeolocateControl.FindMyLocation": i18n.N_("Find my location"),
+    "AttributionControl.ToggleAttribution": i18n.N_("Toggle attribution"),
+}
+
+
+def _map_locale() -> str:
+    """``locale`` for ``new maplibregl.Map`` as JSON (put it in a data attribute of the map element)."""
+    return json.dumps({k: i18n.gettext(v) for k, v in MAP_WORDS.items()}, ensure_ascii=False)
+
+
 def build_environment(domains: list[str]) -> Environment:
     dirs = [str(_PKG / "web" / "templates")] + [
         str(_PKG / d / "templates") for d in domains if (_PKG / d / "templates").is_dir()
@@ -72,6 +91,7 @@ def build_environment(domains: list[str]) -> Environment:
     env.filters["dt"] = _fmt_dt
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     env.globals["version"] = __version__
+    env.globals["map_locale"] = _map_locale
     return env
 
 

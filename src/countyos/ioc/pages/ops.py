@@ -14,12 +14,15 @@ from countyos.cases.service import ioc_queries as cases_q
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
+from countyos.core.settings import get_settings
 from countyos.core.tabular import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from countyos.ioc.api.ops import NarrowQ, narrow_of, scope_of
 from countyos.ioc.service import indicators as ind
 from countyos.ioc.service import places, records
 from countyos.ioc.service.scope import PERIODS, Narrow, Scope, resolve
+from countyos.org.service import audit
 from countyos.sensing.service import ioc_queries as sensing_q
+from countyos.sensing.service.labels import ALARM_ACTION_LABELS, alarm_title, device_class_label
 from countyos.web.deps import Auth, ReadSession, require
 from countyos.web.templating import templates, translate
 
@@ -126,6 +129,7 @@ def _view(request: Request, session: Any, a: Auth, *, wall: bool, params: dict[s
             "layers": LAYERS,
             "labels_json": _labels(request),
             "now": now,
+            "tz": get_settings().timezone,
             "can_report": a.actor.can("ioc.report"),
         },
     )
@@ -352,6 +356,9 @@ def alarm_page(request: Request, session: ReadSession, a: View, alarm_id: int) -
             "events": events,
             "thing_name": names.get(alarm.thing_id, ""),
             "labels": records,
+            "alarm_title": alarm_title,
+            "action_labels": ALARM_ACTION_LABELS,
+            "actor_label": audit.actor_label,
         },
     )
 
@@ -363,5 +370,10 @@ def device_page(request: Request, session: ReadSession, a: View, thing_id: int) 
     return templates(request).render(
         request,
         "ioc/device.html",
-        {"thing": thing, "alarms": records.to_records(session, "alarms", alarms, utcnow()), "labels": records},
+        {
+            "thing": thing,
+            "alarms": records.to_records(session, "alarms", alarms, utcnow()),
+            "labels": records,
+            "class_label": device_class_label,
+        },
     )

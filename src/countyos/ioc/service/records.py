@@ -16,6 +16,7 @@ from countyos.core.i18n import N_
 from countyos.geo.models import STATUS_ZH
 from countyos.org.service import departments
 from countyos.sensing.service import ioc_queries as sensing_q
+from countyos.sensing.service.labels import alarm_title
 
 PRIORITY_LABELS = {"normal": N_("Normal"), "urgent": N_("Urgent"), "critical": N_("Critical")}
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
@@ -71,7 +72,7 @@ def alarm_records(session: Session, rows: list[Any]) -> list[Record]:
             "alarms",
             a.id,
             f"#{a.id}",
-            a.title,
+            alarm_title(a.title),
             names.get(a.thing_id, ""),
             SEVERITY_LABELS.get(a.severity, a.severity),
             ALARM_STATES.get(a.state, a.state),

@@ -77,3 +77,22 @@ def target_names(session: Any, rows: list[Any]) -> dict[tuple[str, str], tuple[s
         name = known.get(key) or (f"#{e.target_id}" if e.target_id else "")
         out[key] = (audit.TARGET_NAMES.get(e.target_type, ""), name)
     return out
+
+
+def actor_names(session: Any, rows: list[Any]) -> dict[int, tuple[str, str]]:
+    """Audit row seq → (who, kind): ``person`` — a person by their name (the row may keep the user
+    name they logged in with); ``label`` — a message id naming a system actor, translated when shown;
+    ``typed`` — a name as it was typed (a refused login's user name, shown as a code)."""
+    ids = {e.actor_id for e in rows if e.actor_id is not None}
+    people: dict[int, str] = {}
+    if ids:
+        people = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    out: dict[int, tuple[str, str]] = {}
+    for e in rows:
+        if e.actor_id is not None and e.actor_id in people:
+            out[e.seq] = (people[e.actor_id], "person")
+        elif (label := audit.actor_label(e.actor_name)) is not None:
+            out[e.seq] = (label, "label")
+        else:
+            out[e.seq] = (e.actor_name or "—", "typed" if e.actor_name else "person")
+    return out

@@ -29,7 +29,22 @@ FAMILY_LABELS = {
     "security": N_("Security administration"),
     "audit": N_("Audit"),
 }
-RESULT_LABELS = {"success": N_("success"), "failure": N_("failure"), "denied": N_("denied")}
+RESULT_LABELS = {"success": N_("Succeeded"), "failure": N_("Failed"), "denied": N_("Refused")}
+# What the permissions of each group are about (the part of the permission code before the dot).
+GROUP_LABELS = {
+    "alarm": N_("Alarms"),
+    "audit": N_("Audit log"),
+    "case": N_("Cases"),
+    "department": N_("Departments"),
+    "geo": N_("Spatial data"),
+    "ioc": N_("Operations view"),
+    "role": N_("Roles and permissions"),
+    "sensing": N_("Sensing"),
+    "system": N_("System"),
+    "token": N_("API tokens"),
+    "usage": N_("Platform usage"),
+    "user": N_("Users"),
+}
 
 
 @router.get("/admin/roles")
@@ -46,6 +61,7 @@ def roles_page(request: Request, session: ReadSession, a: Annotated[Auth, Depend
             "by_domain": by_domain,
             "family_of": roles.family_of,
             "family_labels": FAMILY_LABELS,
+            "group_labels": GROUP_LABELS,
         },
     )
 
@@ -212,6 +228,7 @@ def audit_page(
             "results": RESULT_LABELS,
             "action_name": audit_names.action_name,
             "targets": audit_names.target_names(session, rows),
+            "actors": audit_names.actor_names(session, rows),
         },
     )
 

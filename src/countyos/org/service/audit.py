@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import constant_time_equals, derive_key, sm3_hmac
+from countyos.core.i18n import N_
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
 from countyos.org.models import AuditEvent, AuditHead, AuditResult
@@ -42,6 +43,27 @@ GENESIS = "0" * 64
 # domain's pages for its own codes (``name_codes``); a code without a name is shown as itself.
 ACTION_NAMES: dict[str, str] = {}
 TARGET_NAMES: dict[str, str] = {}
+
+
+# Actors that are not people (``Actor(id=None, name=...)``): what the pages call them.
+ACTOR_NAMES: dict[str, str] = {
+    "system": N_("System (automatic)"),
+    "schedule": N_("Scheduled job"),
+    "demo": N_("Demonstration data"),
+    "cli": N_("Command line"),
+    "anonymous": N_("Anonymous visitor"),
+    "citizen": N_("Citizen"),
+    "reporter": N_("Reporter"),
+    "device": N_("Device"),
+    "mqtt": N_("MQTT bridge"),
+    "sensing": N_("Sensing"),
+    "simulate": N_("Simulator"),
+}
+
+
+def actor_label(name: str | None) -> str | None:
+    """The message id naming a non-person actor, or None for a person's (or an unknown) name."""
+    return ACTOR_NAMES.get(name or "")
 
 
 def name_codes(*, actions: dict[str, str] | None = None, targets: dict[str, str] | None = None) -> None:

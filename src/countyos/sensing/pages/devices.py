@@ -17,6 +17,7 @@ from countyos.sensing import flows
 from countyos.sensing.models import Alarm, AlarmObservation, AlarmState, Datastream, Latest, Rule, Thing
 from countyos.sensing.pages import conditions
 from countyos.sensing.service import alarms, devices, rule_builder, rules
+from countyos.sensing.service.labels import DEVICE_CLASS_LABELS, alarm_title
 from countyos.sensing.service.times import from_us
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
@@ -25,15 +26,6 @@ router = APIRouter(include_in_schema=False)
 
 HEALTH_LABELS = {"online": N_("Online"), "offline": N_("Offline"), "unknown": N_("Unknown")}
 STATE_LABELS = {"active": N_("Alarm active"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
-DEVICE_CLASS_LABELS = {
-    "river_gauge": N_("River gauge"),
-    "rain_gauge": N_("Rain gauge"),
-    "air_station": N_("Air quality station"),
-    "manhole": N_("Manhole cover"),
-    "street_light": N_("Street light"),
-    "soil": N_("Soil moisture station"),
-    "visitor_counter": N_("Visitor counter"),
-}
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
 
 
@@ -136,6 +128,7 @@ def alarm_console(
             "state": state,
             "state_labels": STATE_LABELS,
             "severity_labels": SEVERITY_LABELS,
+            "alarm_title": alarm_title,
         },
     )
 

@@ -147,6 +147,8 @@ export async function createMap(container, options = {}) {
     localIdeographFontFamily: LOCAL_FONTS,
     attributionControl: cfg.attribution ? { compact: true } : false,
     fadeDuration: 0,
+    // the map's own words (zoom buttons, "Map") in the interface language, from the page (base.html)
+    locale: JSON.parse(container.dataset.mapLocale || document.documentElement.dataset.mapLocale || "{}"),
     ...view,
     ...rest,
   });

@@ -8,6 +8,16 @@ const root = document.getElementById("ioc");
 const L = JSON.parse(root?.dataset.labels || "{}");
 const QUERY = root?.dataset.query || "";
 const WALL = root?.dataset.wall === "1";
+const TZ = root?.dataset.tz || "Asia/Shanghai";
+const CLOCK_PARTS = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
+// Times read the same before and after a live update, in the county's time zone: 2026-12-02 14:05.
+function countyTime(when, withDate = true) {
+  const p = Object.fromEntries(CLOCK_PARTS.formatToParts(new Date(when)).map((x) => [x.type, x.value]));
+  const time = `${p.hour}:${p.minute}`;
+  return withDate ? `${p.year}-${p.month}-${p.day} ${time}` : time;
+}
 const API = "/api/v1/ioc";
 const FONT = ["Noto Sans CJK SC"];
 const STEP_COLORS = {
@@ -64,7 +74,7 @@ async function refreshTiles() {
     a.classList.toggle("negative", tile.negative && tile.count > 0);
   }
   const clock = document.getElementById("ioc-clock");
-  if (clock) clock.textContent = new Date(data.at).toLocaleString();
+  if (clock) clock.textContent = countyTime(data.at);
 }
 
 // --- charts ------------------------------------------------------------------------------------
@@ -315,7 +325,7 @@ function addToFeed(kind, ev) {
   const li = document.createElement("li");
   li.className = `ioc-feed-item ${kind}` + (ev.severity ? ` sev-${ev.severity}` : "") + (ev.priority && ev.priority !== "normal" ? " urgent" : "");
   const at = new Date(ev.at);
-  li.innerHTML = `<span class="time">${esc(at.toLocaleTimeString())}</span> <span class="kind">${esc(t(kind))}</span> ` +
+  li.innerHTML = `<span class="time">${esc(countyTime(at, false))}</span> <span class="kind">${esc(t(kind))}</span> ` +
     `<a href="${esc(ev.url)}">${esc(ev.title)}</a> <span class="muted">${esc(ev.ref)}${ev.township ? " · " + esc(ev.township) : ""}</span>`;
   list.prepend(li);
   while (list.children.length > 50) list.lastChild.remove();

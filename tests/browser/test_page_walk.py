@@ -1,0 +1,402 @@
+"""Every page every built-in role can reach, in zh-CN and in English, read as a person sees it.
+
+The pages come from the application's own GET routes (path parameters filled from the demo county:
+one case, one device, one alarm, one user, one department …) plus every same-site link found on
+the pages walked, so a new screen is walked as soon as it has a route. On each page the text a person
+sees is read in the browser — the ``innerText`` of visible elements, and the ``placeholder``,
+``title``, ``aria-label``, option labels and button values of visible controls — and the walk fails
+listing page and text for any of: a message id left in English in the Chinese interface, an enum
+value, a snake_case or dotted code, raw JSON, an object repr, ``None``/``null``/``undefined``, an
+ISO/UTC timestamp, or a translated Chinese message in the English interface.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import importlib
+import pkgutil
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
+import countyos
+from countyos import domains
+from countyos.app import create_app
+from countyos.core.i18n import LOCALE_DIR
+from countyos.core.settings import Settings
+from countyos.org.demo import PEOPLE
+from countyos.web.routes import api_routes
+from tests.browser.conftest import Browsing, Server
+from tests.web.visible import DOTTED_CODE, JSON_LIKE, REPR, SNAKE
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = ("zh_CN", "en")
+# Not pages: machine interfaces, files, the login steps and the shell's own endpoints.
+SKIP_PREFIXES = ("/api/", "/sta/", "/static", "/open311", "/login", "/logout", "/lang", "/healthz", "/metrics")
+SKIP_SUFFIXES = (".geojson", ".xlsx", ".csv", ".json", ".js", ".pdf", "/stream", "/export")
+SAMPLES_PER_ROUTE = 2  # instances of one route pattern a role walks (e.g. two case pages)
+PAGE_BUDGET_S = 600.0  # the whole walk, every role and language (~3 min on an idle 2-core machine)
+
+# One demo record per path parameter, by name. A parameter not listed here is filled from the
+# links on the walked pages (a route nobody links to and nobody can fill fails the coverage check).
+PARAMETERS = {
+    "case_id": "SELECT id FROM case_case ORDER BY lon IS NULL, id LIMIT 1",
+    "thing_id": "SELECT id FROM sensing_thing ORDER BY id LIMIT 1",
+    "alarm_id": "SELECT id FROM sensing_alarm ORDER BY id LIMIT 1",
+    "user_id": "SELECT id FROM org_user ORDER BY id LIMIT 1",
+    "department_id": "SELECT id FROM org_department ORDER BY id LIMIT 1",
+    "category_id": "SELECT id FROM case_category WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1",
+    "rule_id": "SELECT id FROM sensing_rule ORDER BY id LIMIT 1",
+    "token": "SELECT public_token FROM case_reporter ORDER BY id LIMIT 1",
+}
+
+# Text a person sees on purpose that looks like a code: keep this short and say why.
+ALLOWED = {
+    "CountyOS",  # the product's name
+    "SensorThings",  # the OGC standard's name, shown with its link
+}
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]00:?00)\b")
+NOTHING = re.compile(r"\b(?:None|null|undefined|NaN|Invalid Date|\[object Object\])\b")
+# Two English words in a row in the Chinese interface: a message left untranslated. Acronyms and
+# standard names (upper-case or with digits) are not words here.
+ENGLISH = re.compile(r"\b[A-Za-z][a-z]{2,}\s+[a-z]{2,}\b")
+LOWER_WORDS = re.compile(r"[a-z]{3,}(?: [a-z]+)*")  # "user", "case": a code or an id, not a name
+
+# What a person sees: visible text of each element (split into lines and cells), and the words a
+# browser shows from attributes of visible elements.
+SEEN_JS = r"""() => {
+  const out = [];
+  const visible = (el) => el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}) &&
+                          !el.closest('.code-ref');
+  const root = document.body;
+  const text = root.innerText || '';
+  const hidden = [...root.querySelectorAll('.code-ref')].map(e => e.innerText);
+  let rest = text;
+  for (const h of hidden) if (h) rest = rest.split(h).join('\n');
+  for (const line of rest.split(/[\n\t]+/)) if (line.trim()) out.push(line.trim());
+  const words = '[placeholder], [title], [aria-label], option, optgroup, input[type=submit], input[type=button]';
+  for (const el of root.querySelectorAll(words)) {
+    const host = el.tagName === 'OPTION' || el.tagName === 'OPTGROUP' ? el.closest('select') : el;
+    if (!host || !visible(host)) continue;
+    for (const a of ['placeholder', 'title', 'aria-label']) {
+      const v = el.getAttribute(a); if (v && v.trim()) out.push(v.trim());
+    }
+    if (el.tagName === 'OPTION') out.push((el.label || el.text || '').trim());
+    if (el.tagName === 'OPTGROUP' && el.label) out.push(el.label.trim());
+    if (el.tagName === 'INPUT' && el.value) out.push(el.value.trim());
+  }
+  return out.filter(Boolean);
+}"""
+
+# Scripts fill parts of some pages after the load (htmx fragments, live values): wait until no
+# request has finished for 150 ms (an open live stream never finishes, so it does not hold the walk).
+SETTLED_JS = """() => new Promise((resolve) => {
+  const start = performance.now(); let count = -1, since = start;
+  const tick = () => {
+    const n = performance.getEntriesByType('resource').length, now = performance.now();
+    if (n !== count) { count = n; since = now; }
+    if (now - since >= 150 || now - start > 1500) resolve(true); else setTimeout(tick, 30);
+  };
+  tick();
+})"""
+
+LINKS_JS = """() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))
+  .filter(h => h.startsWith('/') && !h.startsWith('//'))"""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One GET route, as a regular expression over concrete paths."""
+
+    path: str
+    regex: re.Pattern[str]
+    params: tuple[str, ...]
+
+
+@dataclass
+class Walk:
+    seen: dict[str, set[str]] = field(default_factory=dict)  # route pattern -> "role/lang" that saw it
+    findings: list[str] = field(default_factory=list)
+    pages: int = 0
+
+
+def _pattern(path: str) -> Pattern:
+    params = tuple(re.findall(r"\{([a-z_]+)(?::[a-z]+)?\}", path))
+    regex = ""
+    for part in re.split(r"(\{[a-z_]+(?::[a-z]+)?\})", path):
+        if part.startswith("{"):
+            regex += r"(\d+)" if part.endswith(":int}") else r"([^/]+)"
+        else:
+            regex += re.escape(part)
+    return Pattern(path, re.compile(regex + "$"), params)
+
+
+def page_routes(server: Server) -> list[Pattern]:
+    """The application's GET routes that can be pages, from the app itself."""
+    app = create_app(Settings(env="dev", database_url=server.env["COUNTYOS_DATABASE_URL"], run_jobs=False))
+    out = []
+    for r in api_routes(app):
+        if "GET" not in r.methods or r.path.startswith(SKIP_PREFIXES) or r.path.endswith(SKIP_SUFFIXES):
+            continue
+        if ".{" in r.path:
+            continue  # a file in a chosen format (/ioc/list.{fmt})
+        out.append(_pattern(r.path))
+    assert len(out) > 20, [p.path for p in out]
+    return out
+
+
+def _fill(pattern: Pattern, db_path: str) -> str | None:
+    path = pattern.path
+    con = sqlite3.connect(db_path)
+    try:
+        for name in pattern.params:
+            if name not in PARAMETERS:
+                return None
+            row = con.execute(PARAMETERS[name]).fetchone()
+            if row is None:
+                return None
+            path = re.sub(r"\{" + name + r"(?::[a-z]+)?\}", str(row[0]), path)
+    finally:
+        con.close()
+    return path
+
+
+@cache
+def _catalogue() -> tuple[frozenset[str], frozenset[str]]:
+    """English message ids (two words or more) and their Chinese translations (two characters or more)."""
+    from babel.messages.pofile import read_po
+
+    with (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale="zh_CN")
+    ids, chinese = set(), set()
+    for m in catalog:
+        if not m.id or not isinstance(m.id, str) or not isinstance(m.string, str):
+            continue
+        if "%" not in m.id and m.string and m.string != m.id:
+            ids.add(m.id)
+        if m.string and "%" not in m.string and len(HAN.findall(m.string)) >= 2 and m.string != m.id:
+            chinese.add(m.string)
+    return frozenset(ids), frozenset(chinese)
+
+
+@cache
+def _enum_values() -> frozenset[str]:
+    """Every StrEnum value of the product's models: codes people should never read."""
+    values: set[str] = set()
+    for mod in pkgutil.walk_packages(countyos.__path__, "countyos."):
+        if not mod.name.endswith(("models", "lifecycle", "schemas")):
+            continue
+        with contextlib.suppress(Exception):
+            module = importlib.import_module(mod.name)
+            for obj in vars(module).values():
+                if isinstance(obj, type) and issubclass(obj, enum.StrEnum) and obj is not enum.StrEnum:
+                    values.update(str(v.value) for v in obj if re.fullmatch(r"[a-z][a-z0-9_.]*", str(v.value)))
+    # device classes are codes too (rows of the device catalogue, not an enum)
+    from countyos.sensing.service.labels import DEVICE_CLASS_LABELS
+    from countyos.sensing.signals import KINDS
+
+    return frozenset(values | set(DEVICE_CLASS_LABELS) | set(KINDS))
+
+
+def raw_codes(texts: list[str], lang: str, *, names: frozenset[str] = frozenset()) -> list[str]:
+    """The texts a person should never read in the interface language LANG, with the reason.
+    NAMES: names of records (categories, departments, places, devices, people), which are data and
+    read the same in both languages."""
+    ids, chinese = _catalogue()
+    enums = _enum_values()
+    found = []
+    for t in dict.fromkeys(texts):
+        if t in ALLOWED or t in names:
+            continue
+        why = None
+        if REPR.search(t):
+            why = "object repr"
+        elif JSON_LIKE.search(t) or (re.fullmatch(r"\{.*\}|\[.*\]", t) and '":' in t):
+            why = "raw JSON"
+        elif ISO_TIME.search(t):
+            why = "ISO/UTC timestamp"
+        elif NOTHING.search(t) and not (lang == "en" and t in ids):
+            why = "empty value shown as a word"
+        elif t in enums:
+            why = "enum value or code"
+        elif SNAKE.search(t):
+            why = "snake_case code"
+        elif DOTTED_CODE.fullmatch(t):
+            why = "dotted code"
+        elif lang == "zh_CN" and (t in ids or ENGLISH.search(t) or LOWER_WORDS.fullmatch(t)):
+            why = "English in the Chinese interface"
+        elif lang == "en" and t in chinese:
+            why = "Chinese message in the English interface"
+        if why:
+            found.append(f"{why}: {t!r}")
+    return found
+
+
+NAMES_SQL = (
+    "SELECT name FROM case_category",
+    "SELECT name FROM org_department",
+    "SELECT name FROM geo_division",
+    "SELECT name FROM sensing_thing",
+    "SELECT display_name FROM org_user",
+    "SELECT name FROM org_role",
+    "SELECT name FROM sensing_observed_property",  # SensorThings entities, named by the operator
+)
+
+
+def _record_names(db_path: str) -> frozenset[str]:
+    """Names of the demo county's records: data, the same in both interface languages."""
+    con = sqlite3.connect(db_path)
+    try:
+        return frozenset(str(n) for sql in NAMES_SQL for (n,) in con.execute(sql) if n)
+    finally:
+        con.close()
+
+
+def _accounts() -> dict[str, str]:
+    """The demo account of each built-in role."""
+    first: dict[str, str] = {}
+    for username, _name, roles, _dep in PEOPLE:
+        for role in roles:
+            first.setdefault(role, username)
+    return first
+
+
+def _walk_one(browsing: Browsing, server: Server, username: str, lang: str, routes: list[Pattern], walk: Walk) -> None:
+    db_path = server.env["COUNTYOS_DATABASE_URL"].removeprefix("sqlite:///")
+    names = _record_names(db_path)
+    page = browsing.as_user(username)
+    _switch_language(page, lang)
+    todo: list[str] = ["/"]
+    for p in routes:
+        path = _fill(p, db_path)
+        if path:
+            todo.append(path)
+    try:
+        _walk_pages(page, todo, routes, names=names, lang=lang, who=f"{username}/{lang}", walk=walk)
+    finally:
+        if lang != "zh_CN":
+            _switch_language(page, "zh_CN")  # the account's language as the demo county has it
+        page.context.close()
+
+
+def _walk_pages(
+    page: Page, todo: list[str], routes: list[Pattern], *, names: frozenset[str], lang: str, who: str, walk: Walk
+) -> None:
+    """Breadth first from TODO: each page read, its links queued, at most SAMPLES_PER_ROUTE per route."""
+    done: set[str] = set()
+    per_route: dict[str, int] = {}
+    while todo:
+        path = todo.pop(0)
+        if path in done:
+            continue
+        done.add(path)
+        route = next((p for p in routes if p.regex.match(urlsplit(path).path)), None)
+        if route is None or per_route.get(route.path, 0) >= SAMPLES_PER_ROUTE:
+            continue
+        texts, links = _read(page, path)
+        if texts is None:
+            continue
+        per_route[route.path] = per_route.get(route.path, 0) + 1
+        walk.seen.setdefault(route.path, set()).add(who)
+        walk.pages += 1
+        walk.findings += [f"{who} {path}: {f}" for f in raw_codes(texts, lang, names=names)]
+        for href in links:
+            clean = href.split("#")[0]
+            if clean and clean not in done and not urlsplit(clean).path.startswith(SKIP_PREFIXES):
+                todo.append(clean)
+
+
+def _switch_language(page: Page, lang: str) -> None:
+    """As a person does: the language buttons in the page header (remembered on the account)."""
+    page.goto("/")
+    if page.locator("html").get_attribute("lang") != lang.replace("_", "-"):
+        page.click(f"button[name=locale][value={lang}]")
+        page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == lang.replace("_", "-")
+
+
+def _read(page: Page, path: str) -> tuple[list[str] | None, list[str]]:
+    """Open PATH; the text a person sees and the links, or None when it is not an HTML page the
+    account may see."""
+    try:
+        response = page.goto(path, wait_until="load")
+    except PlaywrightError as exc:  # a file download, not a page
+        if "Download is starting" in str(exc):
+            return None, []
+        raise
+    if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+        return None, []
+    if urlsplit(page.url).path != urlsplit(path).path:
+        return None, []  # sent elsewhere (the login, or a page of its own kind)
+    with contextlib.suppress(PlaywrightError):
+        page.evaluate(SETTLED_JS)
+    page.problems.take()  # type: ignore[attr-defined]  # the render tests look at those
+    return page.evaluate(SEEN_JS), page.evaluate(LINKS_JS)
+
+
+@pytest.fixture(scope="module")
+def walked(browsing_session: Browsing, server: Server) -> Iterator[tuple[Walk, list[Pattern]]]:
+    routes = page_routes(server)
+    walk = Walk()
+    accounts = _accounts()
+    started = time.monotonic()
+    for role in domains.all_roles():
+        assert role.code in accounts, f"the demo county has no account with the built-in role {role.code}"
+        for lang in LANGUAGES:
+            _walk_one(browsing_session, server, accounts[role.code], lang, routes, walk)
+    walk_time = time.monotonic() - started
+    yield walk, routes
+    assert walk_time < PAGE_BUDGET_S, f"the walk took {walk_time:.0f} s for {walk.pages} pages"
+
+
+def test_every_page_reads_as_words_in_both_languages(walked: tuple[Walk, list[Pattern]]) -> None:
+    walk, _routes = walked
+    assert walk.pages >= 100, walk.pages
+    assert walk.findings == [], f"{len(walk.findings)} texts nobody should read:\n" + "\n".join(walk.findings)
+
+
+def test_the_walk_reaches_every_page_route(walked: tuple[Walk, list[Pattern]]) -> None:
+    walk, routes = walked
+    missing = [p.path for p in routes if p.path not in walk.seen and not p.path.startswith(NOT_WALKED)]
+    assert missing == [], "page routes no role reached (fill their path parameters in PARAMETERS):\n" + "\n".join(
+        missing
+    )
+
+
+# Pages the walk cannot open as a signed-in person: the service worker script and the photo files.
+NOT_WALKED = ("/m/sw.js", "/r/{token}/photo/", "/account/mfa")
+
+
+def test_raw_codes_are_found() -> None:
+    """The checks themselves: each kind of raw text is caught, people's words are not."""
+    assert raw_codes(["<built-in method clear of dict object at 0x7f3a2c>"], "zh_CN") == [
+        "object repr: '<built-in method clear of dict object at 0x7f3a2c>'"
+    ]
+    assert raw_codes(['{"gt": 3}'], "en") == ["raw JSON: '{\"gt\": 3}'"]
+    assert raw_codes(["2026-12-02T06:05:00Z"], "en") == ["ISO/UTC timestamp: '2026-12-02T06:05:00Z'"]
+    assert raw_codes(["None"], "zh_CN") == ["empty value shown as a word: 'None'"]
+    assert raw_codes(["step_limit_kind"], "zh_CN") == ["snake_case code: 'step_limit_kind'"]
+    assert raw_codes(["auth.login"], "en") == ["dotted code: 'auth.login'"]
+    assert raw_codes(["To dispatch"], "zh_CN") == ["English in the Chinese interface: 'To dispatch'"]
+    assert raw_codes(["manhole"], "en") == ["enum value or code: 'manhole'"]
+    assert raw_codes(["派遣员 陈芳", "2026-12-02 14:05", "12月2日 14:05", "CountyOS", "PM2.5"], "zh_CN") == []
+    assert raw_codes(["Log out", "Case 20261202-0001"], "en") == []
+    assert raw_codes(["退出"], "en") == ["Chinese message in the English interface: '退出'"]
+    assert raw_codes(["Map", "user"], "zh_CN") == [
+        "English in the Chinese interface: 'Map'",
+        "English in the Chinese interface: 'user'",
+    ]
+    assert raw_codes(["None."], "en") == []  # the English word, where nothing is listed
+    assert raw_codes(["路灯"], "en", names=frozenset({"路灯"})) == []  # a category's name is data
