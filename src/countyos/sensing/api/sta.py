@@ -197,7 +197,7 @@ def _read(ctx: R.Ctx, path: str, params: dict[str, str]) -> Response:
     if opts.result_format == "dataArray":
         return _json(R.data_array(ctx, target, opts))
     if target.single:
-        return _json(R.read_entity(ctx, target, opts))
+        return _json(R.read_entity(ctx, target, opts, query=params))
     return _json(R.read_collection(ctx, target, opts, query=params, path=path))
 
 
