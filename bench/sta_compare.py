@@ -22,6 +22,8 @@ Request kinds (the issue's table), each against every server:
 - ``filter``: ``GET /Observations?$filter=result gt X and phenomenonTime ge T``
 - ``ingest_batch`` (CountyOS only): the same 100 rows through the HTTP ingest endpoint, the
   reference for ``create_batch``.
+- ``http_floor`` (CountyOS only): ``GET /healthz``, the least one request costs in the same server
+  (uvicorn, the middleware, the router): the ceiling of any route in it.
 
 The floor: the same rows fetched (or written) by plain SQL through psycopg on CountyOS's PostgreSQL
 database, by the same number of clients in flight (one connection each), no HTTP and no JSON; the
@@ -53,7 +55,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 import uuid
@@ -72,7 +73,8 @@ PG = "postgresql://countyos:countyos@127.0.0.1:5432"
 COS_PG_DB = "countyos_bench_sta"
 PEER_DB = "countyos_bench_sta_peer"
 MINUTE_US = 60_000_000
-KINDS = ["navigation", "create_batch", "create_one", "expand", "filter", "ingest_batch"]
+KINDS = ["navigation", "create_batch", "create_one", "expand", "filter", "ingest_batch", "http_floor"]
+COUNTYOS_ONLY = {"ingest_batch", "http_floor"}
 READS = {"navigation", "expand", "filter"}
 TARGETS = ["peer", "countyos_pg", "countyos_sqlite", "floor", "floor_sqlite"]
 
@@ -239,13 +241,15 @@ def prepare_countyos(url: str, times: list[int], values: list[float]) -> dict[st
     }
 
 
+UVICORN = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
+
+
 def start_countyos(name: str, url: str, info: dict[str, Any]) -> Server:
     port = free_port()
     env = dict(os.environ, COUNTYOS_DATABASE_URL=url, COUNTYOS_RUN_JOBS="false", COUNTYOS_ENV="dev")
     env["PYTHONPATH"] = str(ROOT / "src")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "countyos.app:create_app", "--factory", "--host", "127.0.0.1"]
-        + ["--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [*UVICORN, "countyos.app:create_app", "--factory", "--port", str(port)],
         env=env,
         cwd=ROOT,
     )
@@ -378,8 +382,7 @@ def prepare_peer(workdir: Path, port: int, times: list[int], values: list[float]
 def start_peer(workdir: Path, port: int, info: dict[str, Any]) -> Server:
     log = open(workdir / "peer.log", "ab")  # noqa: SIM115 - the server's own log, kept while it runs
     proc = subprocess.Popen(
-        [info["py"], "-m", "uvicorn", "benchpeer_asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--log-level", "warning", "--no-access-log"],
+        [info["py"], *UVICORN[1:], "benchpeer_asgi:application", "--port", str(port)],
         env=info["env"],
         cwd=workdir,
         stdout=log,
@@ -407,6 +410,8 @@ def request_spec(kind: str, srv: Server, x: float, t_us: int) -> dict[str, Any]:
     headers = {}
     if name != "peer" and kind != "ingest_batch":
         headers["Authorization"] = f"Bearer {info['token']}"
+    if kind == "http_floor":
+        return {"method": "GET", "path": "/healthz", "headers": {}}
     if kind == "navigation":
         path = f"{srv.prefix}/Datastreams({ref(name, info['big'])})/Observations"
         path += "?" + quote("$top=100&$orderby=phenomenonTime desc", safe="$&=")
@@ -572,6 +577,7 @@ def summary(
     }
 
 
+INSERT = "INSERT INTO sensing_observation (id, datastream_id, phenomenon_us, result) VALUES (:id, :ds, :t, :v)"
 # The floor: the least SQL the answer needs, run by CONC clients (threads, one connection each).
 FLOOR = {
     "navigation": [
@@ -812,7 +818,7 @@ def main() -> int:
             for conc in concs:
                 for kind in kinds:
                     for target in targets:
-                        if kind == "ingest_batch" and not target.startswith("countyos"):
+                        if kind in COUNTYOS_ONLY and not target.startswith("countyos"):
                             continue
                         if target.startswith("floor") and kind not in FLOOR:
                             continue
@@ -852,7 +858,8 @@ def main() -> int:
             "concurrency": concs,
             "peer": "django-ogc-sensorthings 1.2.0 (uvicorn, one process, Django ORM on PostgreSQL)",
             "countyos": "uvicorn, one process, SQLite file / PostgreSQL",
-            "floor": "hand-written SQL for the same rows through psycopg (PostgreSQL) or sqlite3, same clients in flight",
+            "floor": "hand-written SQL for the same rows through psycopg (PostgreSQL) or sqlite3, "
+            "same clients in flight",
             "filter": {"x": x, "t": iso(t_filter)},
             "cores": os.cpu_count(),
             "load_average_after": round(os.getloadavg()[0], 1),
