@@ -273,6 +273,8 @@ INSTALLED_APPS = [
     "sensorthings.versions.v1_1.backends.django",
     "sensorthings.versions.v1_1.extensions.dataarray",
 ]
+# Django's default: a connection per request (under ASGI each request's thread would otherwise keep
+# one open connection for good, and a few thousand requests exhaust the server's max_connections).
 DATABASES = {{
     "default": {{
         "ENGINE": "django.db.backends.postgresql",
@@ -281,7 +283,7 @@ DATABASES = {{
         "PASSWORD": "countyos",
         "HOST": "127.0.0.1",
         "PORT": 5432,
-        "CONN_MAX_AGE": 600,
+        "CONN_MAX_AGE": 0,
     }}
 }}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
