@@ -25,6 +25,8 @@ Request kinds (the issue's table), each against every server:
 - ``http_floor`` (CountyOS only): ``GET /healthz``, the least one request costs in the same server
   (uvicorn, the middleware, the router): the ceiling of any route in it.
 
+Statuses 598 (no answer within ``--timeout``) and 599 (connection lost) are the load process's own.
+
 The floor: the same rows fetched (or written) by plain SQL through psycopg on CountyOS's PostgreSQL
 database, by the same number of clients in flight (one connection each), no HTTP and no JSON; the
 statements are written by hand as the least a server has to run for the answer (see ``FLOOR``
@@ -530,7 +532,9 @@ async def _http_load(job: dict[str, Any]) -> dict[str, Any]:
         while time.perf_counter() < stop_at:
             t = time.perf_counter()
             try:
-                status, data, close = await one(reader, writer)
+                status, data, close = await asyncio.wait_for(one(reader, writer), job["timeout"])
+            except TimeoutError:  # counted as a failure; the connection is dropped and made anew
+                status, data, close = 598, f"no answer within {job['timeout']} s".encode(), True
             except (asyncio.IncompleteReadError, ConnectionError):
                 status, data, close = 599, b"connection lost", True
             if measuring:
@@ -758,6 +762,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=5.0, help="measured seconds per kind, server and concurrency")
     ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take (then: status 598)")
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--targets", default=",".join(TARGETS))
@@ -768,7 +773,7 @@ def main() -> int:
         return load_main(args.load_job)
     if args.quick:
         args.observations = min(args.observations, 50_000)
-        args.rounds, args.seconds, args.warmup = 1, 2.0, 0.5
+        args.rounds, args.seconds, args.warmup = 1, 1.5, 0.3
     concs = [int(c) for c in args.concurrency.split(",")]
     kinds = [k for k in args.kinds.split(",") if k]
     targets = [t for t in args.targets.split(",") if t]
@@ -830,6 +835,7 @@ def main() -> int:
                             "concurrency": conc,
                             "seconds": args.seconds,
                             "warmup": args.warmup,
+                            "timeout": args.timeout,
                             "t0_us": next_t[target],
                         }
                         if target.startswith("floor"):
