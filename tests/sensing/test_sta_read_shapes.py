@@ -108,3 +108,28 @@ def test_the_kept_statements_are_bounded(client, world: StaWorld, monkeypatch: p
         r = client.get(f"{STA}/Datastreams({world.level})/Observations", params={"$top": str(top)})
         assert len(r.json()["value"]) == min(top, 6)
     assert len(R._plans) <= 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "row"),
+    [
+        ("time", (1_780_000_000_000_000,)),
+        ("time", (None,)),
+        ("time", (1_780_000_000_000_000, None)),
+        ("time", (1_780_000_000_000_000, 1_780_000_060_500_000)),
+        ("time", (1_780_000_000_000_000, 1_780_000_000_000_000)),
+        ("interval", (1_780_000_000_000_000, None)),
+        ("interval", (1_780_000_000_000_000, 1_780_000_001_000_000)),
+        ("interval", (None, None)),
+        ("num", (2.5, None)),
+        ("num", (None, {"state": "open"})),
+        ("num", (None, None)),
+    ],
+)
+def test_a_converter_made_once_per_query_says_what_the_general_one_says(kind: str, row: tuple) -> None:
+    from countyos.sensing.service.sta import entities as E
+
+    prop = E.Prop(lambda a: a.id, kind)
+    padded = (0, *row, 0)  # the property's columns in the middle of a row
+    convert = R._converter(prop, 1, 1 + len(row))
+    assert convert(padded) == E.to_json_value(prop, list(row))

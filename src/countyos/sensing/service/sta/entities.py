@@ -12,7 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, FromClause, Select, and_, any_, func, literal_column, null, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    any_,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 
@@ -110,10 +123,21 @@ def _extra(name: str) -> Callable[[Alias], ColumnElement[Any]]:
     return expr
 
 
+def _observed(stream_col: str, a: Alias) -> list[ColumnElement[Any]]:
+    """A datastream without a latest value has no observations: its first and last time are then
+    known without probing the observations' index in every monthly partition (PostgreSQL evaluates
+    this condition once, before the partitions). Every stored observation leaves a latest value
+    (``store.store``; deletions re-point it, retention keeps it)."""
+    if stream_col != "datastream_id":
+        return []
+    return [exists(select(literal_column("1")).where(m.Latest.datastream_id == a.id))]
+
+
 def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
     def expr(a: Alias) -> ColumnElement[Any]:
         o = aliased(m.Observation)
-        return select(func.min(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        first = select(func.min(o.phenomenon_us)).where(getattr(o, stream_col) == a.id, *_observed(stream_col, a))
+        return first.scalar_subquery()
 
     return expr
 
@@ -121,7 +145,8 @@ def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
 def _phen_end(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
     def expr(a: Alias) -> ColumnElement[Any]:
         o = aliased(m.Observation)
-        return select(func.max(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        last = select(func.max(o.phenomenon_us)).where(getattr(o, stream_col) == a.id, *_observed(stream_col, a))
+        return last.scalar_subquery()
 
     return expr
 

@@ -44,7 +44,7 @@ from countyos.sensing.service.sta.limits import Budget, bounded_time
 from countyos.sensing.service.sta.parser import Path, StaQueryError
 from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
 from countyos.sensing.service.sta.sql import Translator
-from countyos.sensing.service.times import iso_many
+from countyos.sensing.service.times import interval, iso, iso_many
 
 MAX_PATH_SEGMENTS = 12
 _MAX_ID = 2**63 - 1
@@ -322,7 +322,7 @@ def _builder(
     id_at = spans[0][1]
     prefix = f"{ctx.base}/{ent.plural}("
     plain: list[tuple[str, int]] = []
-    special: list[tuple[str, E.Prop, int, int]] = []
+    special: list[tuple[str, Callable[[Any], Any]]] = []
     for name, start, end in spans:
         if name == "id":
             continue
@@ -330,9 +330,8 @@ def _builder(
         if end - start == 1 and prop.kind in ("id", "str", "num", "json", "geo"):
             plain.append((name, start))
         else:
-            special.append((name, prop, start, end))
+            special.append((name, _converter(prop, start, end)))
     links = [(f"{nav}@iot.navigationLink", f"/{nav}") for nav in navs if nav not in opts.expand]
-    to_json = E.to_json_value
 
     def build(row: Any) -> dict[str, Any]:
         rid = row[id_at]
@@ -340,13 +339,29 @@ def _builder(
         out: dict[str, Any] = {"@iot.id": rid, "@iot.selfLink": self_link} if with_id else {}
         for name, i in plain:
             out[name] = row[i]
-        for name, prop, start, end in special:
-            out[name] = to_json(prop, list(row[start:end]))
+        for name, convert in special:
+            out[name] = convert(row)
         for key, suffix in links:
             out[key] = self_link + suffix
         return out
 
     return build
+
+
+def _converter(prop: E.Prop, start: int, end: int) -> Callable[[Any], Any]:
+    """A row's value of one property as JSON (``entities.to_json_value``), specialised once per query
+    for the common kinds: times and intervals in µs, a number or the JSON of another result."""
+    second = start + 1
+    if prop.kind == "time" and end - start == 1:
+        return lambda row: iso(row[start])
+    if prop.kind == "time" and end - start == 2:
+        return lambda row: iso(row[start]) if row[second] is None else interval(row[start], row[second])
+    if prop.kind == "interval" and end - start == 2:
+        return lambda row: interval(row[start], row[second])
+    if prop.kind == "num" and end - start == 2:
+        return lambda row: row[start] if row[second] is None else row[second]
+    to_json = E.to_json_value
+    return lambda row: to_json(prop, list(row[start:end]))
 
 
 def _entity_json(
