@@ -133,3 +133,35 @@ def test_a_converter_made_once_per_query_says_what_the_general_one_says(kind: st
     padded = (0, *row, 0)  # the property's columns in the middle of a row
     convert = R._converter(prop, 1, 1 + len(row))
     assert convert(padded) == E.to_json_value(prop, list(row))
+
+
+@pytest.mark.committed  # listens to the engine's statements: needs the real engine
+def test_a_datastreams_time_is_read_only_when_it_has_observations(client, world: StaWorld, db: Database) -> None:
+    import warnings
+
+    from sqlalchemy import event
+    from sqlalchemy.exc import SAWarning
+
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, many) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SAWarning)  # a guard not correlated to its datastream warns
+            direct = client.get(f"{STA}/Datastreams", params={"$orderby": "id"}).json()["value"]
+            things = client.get(f"{STA}/Things", params={"$expand": "Datastreams($orderby=id)", "$orderby": "id"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    expanded = [d for t in things.json()["value"] for d in t["Datastreams"]]
+    for streams in (direct, expanded):
+        times = {d["@iot.id"]: d.get("phenomenonTime") for d in streams}
+        assert times == {
+            world.level: "2026-05-01T00:00:00Z/2026-05-01T05:00:00Z",
+            world.battery: None,
+            world.rainfall: "2026-05-02T10:00:00Z/2026-05-02T12:00:00Z",
+        }
+    reads = [s for s in seen if "sensing_datastream" in s and "min(" in s]
+    assert len(reads) == 2 and all("sensing_latest" in s for s in reads)

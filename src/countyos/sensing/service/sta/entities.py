@@ -130,7 +130,8 @@ def _observed(stream_col: str, a: Alias) -> list[ColumnElement[Any]]:
     (``store.store``; deletions re-point it, retention keeps it)."""
     if stream_col != "datastream_id":
         return []
-    return [exists(select(literal_column("1")).where(m.Latest.datastream_id == a.id))]
+    # correlate_except: the datastream sits two query levels up (around the min/max subquery)
+    return [exists(select(literal_column("1")).where(m.Latest.datastream_id == a.id).correlate_except(m.Latest))]
 
 
 def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
