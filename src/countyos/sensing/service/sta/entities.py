@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     and_,
     any_,
+    case,
     exists,
     func,
     literal_column,
@@ -123,22 +124,23 @@ def _extra(name: str) -> Callable[[Alias], ColumnElement[Any]]:
     return expr
 
 
-def _observed(stream_col: str, a: Alias) -> list[ColumnElement[Any]]:
-    """A datastream without a latest value has no observations: its first and last time are then
-    known without probing the observations' index in every monthly partition (PostgreSQL evaluates
-    this condition once, before the partitions). Every stored observation leaves a latest value
-    (``store.store``; deletions re-point it, retention keeps it)."""
+def _if_observed(stream_col: str, a: Alias, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """VALUE only for a datastream with a latest value: one without has no observations, and its
+    first and last time are then known without probing the observations' index in every monthly
+    partition (PostgreSQL). A CASE, so that the min/max stays a plain subquery that both databases
+    answer from one end of the (datastream, time) index. Every stored observation leaves a latest
+    value (``store.store``; deletions re-point it, retention keeps it)."""
     if stream_col != "datastream_id":
-        return []
-    # correlate_except: the datastream sits two query levels up (around the min/max subquery)
-    return [exists(select(literal_column("1")).where(m.Latest.datastream_id == a.id).correlate_except(m.Latest))]
+        return value
+    observed = exists(select(literal_column("1")).where(m.Latest.datastream_id == a.id).correlate_except(m.Latest))
+    return case((observed, value), else_=null())
 
 
 def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
     def expr(a: Alias) -> ColumnElement[Any]:
         o = aliased(m.Observation)
-        first = select(func.min(o.phenomenon_us)).where(getattr(o, stream_col) == a.id, *_observed(stream_col, a))
-        return first.scalar_subquery()
+        first = select(func.min(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        return _if_observed(stream_col, a, first)
 
     return expr
 
@@ -146,8 +148,8 @@ def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
 def _phen_end(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
     def expr(a: Alias) -> ColumnElement[Any]:
         o = aliased(m.Observation)
-        last = select(func.max(o.phenomenon_us)).where(getattr(o, stream_col) == a.id, *_observed(stream_col, a))
-        return last.scalar_subquery()
+        last = select(func.max(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        return _if_observed(stream_col, a, last)
 
     return expr
 
