@@ -12,7 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, FromClause, Select, and_, any_, func, literal_column, null, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    any_,
+    case,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 
@@ -110,10 +124,23 @@ def _extra(name: str) -> Callable[[Alias], ColumnElement[Any]]:
     return expr
 
 
+def _if_observed(stream_col: str, a: Alias, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """VALUE only for a datastream with a latest value: one without has no observations, and its
+    first and last time are then known without probing the observations' index in every monthly
+    partition (PostgreSQL). A CASE, so that the min/max stays a plain subquery that both databases
+    answer from one end of the (datastream, time) index. Every stored observation leaves a latest
+    value (``store.store``; deletions re-point it, retention keeps it)."""
+    if stream_col != "datastream_id":
+        return value
+    observed = exists(select(literal_column("1")).where(m.Latest.datastream_id == a.id).correlate_except(m.Latest))
+    return case((observed, value), else_=null())
+
+
 def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
     def expr(a: Alias) -> ColumnElement[Any]:
         o = aliased(m.Observation)
-        return select(func.min(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        first = select(func.min(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        return _if_observed(stream_col, a, first)
 
     return expr
 
@@ -121,7 +148,8 @@ def _phen_start(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
 def _phen_end(stream_col: str) -> Callable[[Alias], ColumnElement[Any]]:
     def expr(a: Alias) -> ColumnElement[Any]:
         o = aliased(m.Observation)
-        return select(func.max(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        last = select(func.max(o.phenomenon_us)).where(getattr(o, stream_col) == a.id).scalar_subquery()
+        return _if_observed(stream_col, a, last)
 
     return expr
 

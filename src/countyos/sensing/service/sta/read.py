@@ -14,13 +14,26 @@ kept by ingest instead of counting millions of rows.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
 
 from countyos.sensing import models as m
@@ -31,7 +44,7 @@ from countyos.sensing.service.sta.limits import Budget, bounded_time
 from countyos.sensing.service.sta.parser import Path, StaQueryError
 from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
 from countyos.sensing.service.sta.sql import Translator
-from countyos.sensing.service.times import iso_many
+from countyos.sensing.service.times import interval, iso, iso_many
 
 MAX_PATH_SEGMENTS = 12
 _MAX_ID = 2**63 - 1
@@ -59,6 +72,16 @@ class Target:
     series: bool = False  # the observations of one datastream: in time order unless $orderby says otherwise
     feature: int | None = None  # FeaturesOfInterest(feature)/Observations: see _prepared
     path_ids: list[tuple[str, int]] = field(default_factory=list)
+    shape: str = ""  # the path with its ids as #: requests of one shape share their statements
+    binds: dict[str, int] = field(default_factory=dict)  # the ids of the path, by bind parameter name
+
+
+def _bind(binds: dict[str, int], k: int) -> BindParameter[int]:
+    """The id of a path segment as a named bind parameter (``sta_k0``, ``sta_k1`` …), so that a
+    statement built for one request serves the next one of the same shape with other ids."""
+    name = f"sta_k{len(binds)}"
+    binds[name] = k
+    return bindparam(name, k, type_=BigInteger())
 
 
 def _key(text: str) -> int:
@@ -83,12 +106,21 @@ def resolve(path: str) -> Target:
     if m0 is None or m0.group(1) not in E.ENTITIES:
         raise StaNotFound(f"there is no entity set {segs[0]!r}")
     ent = E.ENTITIES[m0.group(1)]
-    target = Target(ent, lambda a: true(), single=False)
+    binds: dict[str, int] = {}
+    target = Target(ent, lambda a: true(), single=False, binds=binds)
     plain = False  # the target is exactly the entity with id target.key (the first segment)
     if m0.group(2) is not None:
         plain = True
         k = _key(m0.group(2))
-        target = Target(ent, lambda a, k=k: a.id == k, single=True, key=k, path_ids=[(ent.plural, k)])  # type: ignore[misc]
+        b = _bind(binds, k)
+        target = Target(
+            ent,
+            lambda a, b=b: a.id == b,  # type: ignore[misc]
+            single=True,
+            key=k,
+            path_ids=[(ent.plural, k)],
+            binds=binds,
+        )
     for seg in segs[1:]:
         if seg == "$value":
             if target.prop is None:
@@ -111,25 +143,35 @@ def resolve(path: str) -> Target:
             child_ent = E.entity(nav.target)
             parent_ent, parent_cons = target.ent, target.cons
 
-            cons = _navigation(parent_ent, parent_cons, nav, target.key if plain else None)
+            pkey = _bind(binds, target.key) if plain and target.key is not None else None
+            cons = _navigation(parent_ent, parent_cons, nav, pkey)
             parent = (parent_ent.plural, target.key, name) if target.key is not None else None
             hint = target.key if (plain and parent_ent.plural == "Datastreams" and name == "Observations") else None
             single = not nav.many
             series = _series(parent_ent, name)
             new = Target(
-                child_ent, cons, single, parent=parent, count_hint=hint, series=series, path_ids=target.path_ids
+                child_ent,
+                cons,
+                single,
+                parent=parent,
+                count_hint=hint,
+                series=series,
+                path_ids=target.path_ids,
+                binds=binds,
             )
             if plain and parent_ent.plural == "FeaturesOfInterest" and name == "Observations":
                 new.feature = target.key
             if key is not None:
                 k = _key(key)
+                b = _bind(binds, k)
                 new = Target(
                     child_ent,
-                    lambda c, k=k, inner=cons: and_(c.id == k, inner(c)),  # type: ignore[misc]
+                    lambda c, b=b, inner=cons: and_(c.id == b, inner(c)),  # type: ignore[misc]
                     True,
                     parent=parent,
                     key=k,
                     path_ids=[*target.path_ids, (child_ent.plural, k)],
+                    binds=binds,
                 )
             elif single:
                 new.key = None
@@ -139,10 +181,14 @@ def resolve(path: str) -> Target:
             target.prop = name
             continue
         raise StaNotFound(f"{target.ent.name} has no property or navigation {name!r}")
+    target.shape = _SHAPE.sub("(#)", "/".join(segs))
     return target
 
 
-def _navigation(parent_ent: E.EntityDef, parent_cons: Cons, nav: E.Nav, key: int | None) -> Cons:
+_SHAPE = re.compile(r"\((?:\d+|'[^']*')\)")
+
+
+def _navigation(parent_ent: E.EntityDef, parent_cons: Cons, nav: E.Nav, key: BindParameter[int] | None) -> Cons:
     """The condition on a child alias for the children of one parent reached by ``nav``.
 
     Written on the child's own key columns, so that both databases plan it from an index on the
@@ -187,14 +233,51 @@ class Ctx:
         if self.dialect == "sqlite":  # geometry functions of $filter (shapely) on this connection
             geometry.register_sqlite(self.session.connection().connection.dbapi_connection)
 
-    def rows(self, stmt: Any) -> list[Any]:
+    def rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Core rows of a statement (no ORM result processing), within the time budget."""
         self.budget.check_time()
-        return list(self.session.connection().execute(stmt).all())
+        return self.session.connection().execute(stmt, params).all()  # type: ignore[return-value]
 
     def scalar(self, stmt: Any) -> Any:
         self.budget.check_time()
         return self.session.scalar(stmt)
+
+
+# Statements by query shape: (kind, dialect, path with its ids as #, the query options, …) → what
+# was built for the first request of that shape. Path ids, id lists and row limits are bind
+# parameters given at execution, so a statement object serves every request of its shape, and
+# SQLAlchemy finds its compiled form from the key memoised on that object. A query with now() is
+# never kept (its time is a literal). Bounded: the oldest half goes when it is full.
+PLANS_MAX = 1024
+_plans: dict[tuple[Any, ...], Any] = {}
+_plans_lock = threading.Lock()
+
+
+def plan(key: tuple[Any, ...] | None, make: Callable[[], Any]) -> Any:
+    if key is None:
+        return make()
+    got = _plans.get(key)
+    if got is None:
+        got = make()
+        with _plans_lock:
+            if len(_plans) >= PLANS_MAX:
+                for old in list(_plans)[: PLANS_MAX // 2]:
+                    del _plans[old]
+            _plans[key] = got
+    return got
+
+
+def clear_plans() -> None:
+    with _plans_lock:
+        _plans.clear()
+
+
+def _query_key(ctx: Ctx, target: Target, query: dict[str, str], opts: Options) -> tuple[Any, ...] | None:
+    if target.feature is not None or not target.shape:
+        return None
+    if any("now(" in v.lower() for v in query.values()):
+        return None
+    return (ctx.dialect, target.shape, tuple(query.items()), opts.top, opts.skip, DEFAULT_TOP)
 
 
 def bounded(ctx: Ctx) -> AbstractContextManager[None]:
@@ -239,7 +322,7 @@ def _builder(
     id_at = spans[0][1]
     prefix = f"{ctx.base}/{ent.plural}("
     plain: list[tuple[str, int]] = []
-    special: list[tuple[str, E.Prop, int, int]] = []
+    special: list[tuple[str, Callable[[Any], Any]]] = []
     for name, start, end in spans:
         if name == "id":
             continue
@@ -247,9 +330,8 @@ def _builder(
         if end - start == 1 and prop.kind in ("id", "str", "num", "json", "geo"):
             plain.append((name, start))
         else:
-            special.append((name, prop, start, end))
+            special.append((name, _converter(prop, start, end)))
     links = [(f"{nav}@iot.navigationLink", f"/{nav}") for nav in navs if nav not in opts.expand]
-    to_json = E.to_json_value
 
     def build(row: Any) -> dict[str, Any]:
         rid = row[id_at]
@@ -257,13 +339,29 @@ def _builder(
         out: dict[str, Any] = {"@iot.id": rid, "@iot.selfLink": self_link} if with_id else {}
         for name, i in plain:
             out[name] = row[i]
-        for name, prop, start, end in special:
-            out[name] = to_json(prop, list(row[start:end]))
+        for name, convert in special:
+            out[name] = convert(row)
         for key, suffix in links:
             out[key] = self_link + suffix
         return out
 
     return build
+
+
+def _converter(prop: E.Prop, start: int, end: int) -> Callable[[Any], Any]:
+    """A row's value of one property as JSON (``entities.to_json_value``), specialised once per query
+    for the common kinds: times and intervals in µs, a number or the JSON of another result."""
+    second = start + 1
+    if prop.kind == "time" and end - start == 1:
+        return lambda row: iso(row[start])
+    if prop.kind == "time" and end - start == 2:
+        return lambda row: iso(row[start]) if row[second] is None else interval(row[start], row[second])
+    if prop.kind == "interval" and end - start == 2:
+        return lambda row: interval(row[start], row[second])
+    if prop.kind == "num" and end - start == 2:
+        return lambda row: row[start] if row[second] is None else row[second]
+    to_json = E.to_json_value
+    return lambda row: to_json(prop, list(row[start:end]))
 
 
 def _entity_json(
@@ -298,8 +396,15 @@ def _prepared(ctx: Ctx, target: Target) -> Target:
     return replace(target, cons=cons, feature=None)
 
 
-def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str, str], path: str) -> dict[str, Any]:
-    target = _prepared(ctx, target)
+@dataclass(frozen=True)
+class _Collection:
+    stmt: Any
+    parents: Any  # the ids of the page as a subquery (for expanding many parents)
+    spans: list[tuple[str, int, int]]
+    navs: list[str]
+
+
+def _collection_plan(ctx: Ctx, target: Target, opts: Options) -> _Collection:
     ent = target.ent
     a = ent.alias()
     where = and_(target.cons(a), _where(ctx, ent, a, opts))
@@ -307,19 +412,27 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
     order = _order(ent, a, opts, ctx.dialect, series=target.series)
-    stmt = stmt.select_from(a).where(where).order_by(*order)
-    rows = ctx.rows(stmt.limit(top + 1).offset(opts.skip))
+    stmt = stmt.select_from(a).where(where).order_by(*order).limit(top + 1).offset(opts.skip)
+    parents = select(a.id).where(where).order_by(*order).limit(top).offset(opts.skip)
+    return _Collection(stmt, parents, spans, navs)
+
+
+def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str, str], path: str) -> dict[str, Any]:
+    key = _query_key(ctx, target, query, opts)
+    target = _prepared(ctx, target)
+    ent = target.ent
+    top = DEFAULT_TOP if opts.top is None else opts.top
+    p = plan(None if key is None else ("collection", *key), lambda: _collection_plan(ctx, target, opts))
+    spans = p.spans
+    rows = ctx.rows(p.stmt, target.binds)
     more = top > 0 and len(rows) > top  # $top=0 asks for no entities: no next page either
     rows = rows[:top]
     ctx.budget.take(len(rows))
-    build = _builder(ctx, ent, spans, opts, navs)
+    build = _builder(ctx, ent, spans, opts, p.navs)
     items = [build(r) for r in rows]
-    parents = (
-        select(a.id).where(where).order_by(*order).limit(top).offset(opts.skip)
-        if len(rows) > 500  # a long list of ids is cheaper to select again than to bind
-        else None
-    )
-    _expand(ctx, ent, _by_id(items, [r[spans[0][1]] for r in rows]), opts, parents)
+    # a long list of ids is cheaper to select again than to bind
+    parents = p.parents if len(rows) > 500 else None
+    _expand(ctx, ent, _by_id(items, [r[spans[0][1]] for r in rows]), opts, parents, key=key, binds=target.binds)
     out: dict[str, Any] = {}
     if opts.count:
         out["@iot.count"] = count(ctx, target, opts)
@@ -350,17 +463,25 @@ def count(ctx: Ctx, target: Target, opts: Options) -> int:
     return int(ctx.scalar(stmt) or 0)
 
 
-def read_entity(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
+def _entity_plan(target: Target, opts: Options) -> _Collection:
     ent = target.ent
     a = ent.alias()
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
-    row = ctx.session.execute(stmt.select_from(a).where(target.cons(a)).limit(1)).first()
-    if row is None:
+    return _Collection(stmt.select_from(a).where(target.cons(a)).limit(1), None, spans, navs)
+
+
+def read_entity(ctx: Ctx, target: Target, opts: Options, *, query: dict[str, str] | None = None) -> dict[str, Any]:
+    ent = target.ent
+    key = _query_key(ctx, target, query, opts) if query is not None else None
+    p = plan(None if key is None else ("entity", *key), lambda: _entity_plan(target, opts))
+    rows = ctx.rows(p.stmt, target.binds)
+    if not rows:
         raise StaNotFound(f"{ent.name} not found")
+    row = rows[0]
     ctx.budget.take(1)
-    item = _entity_json(ctx, ent, row, spans, opts, navs)
-    _expand(ctx, ent, {row[spans[0][1]]: [item]}, opts)
+    item = _entity_json(ctx, ent, row, p.spans, opts, p.navs)
+    _expand(ctx, ent, {row[p.spans[0][1]]: [item]}, opts, key=key, binds=target.binds)
     return item
 
 
@@ -387,8 +508,44 @@ def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     return links[0] if target.single and links else {"value": links}
 
 
+@dataclass(frozen=True)
+class _Level:
+    stmt: Any  # the children of the parents sta_ids (or of the subquery of parents), sta_limit rows at most
+    spans: list[tuple[str, int, int]]  # shifted by one: column 0 is the parent id
+    navs: list[str]
+    counts: Any  # the grouped $count, or None
+
+
+def _level_plan(ctx: Ctx, ent: E.EntityDef, nav_name: str, sub: Options, parents: Any, *, latest: bool) -> _Level | Any:
+    nav = ent.navs[nav_name]
+    child_ent = E.entity(nav.target)
+    id_set: Any = select(parents.subquery().c[0]) if parents is not None else bindparam("sta_ids", expanding=True)
+    props, navs = _names(child_ent, sub)
+    if latest:
+        return _latest_plan(id_set, sub)
+    p, c = ent.alias(), child_ent.alias()
+    cols, spans = E.columns(child_ent, c, props)
+    series = _series(ent, nav_name)
+    where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
+    top = DEFAULT_TOP if sub.top is None else sub.top
+    if nav.many:
+        stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), cols, series=series, id_set=id_set, top=top)
+    else:
+        stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where).order_by(p.id)
+    counts = _count_children_stmt(ctx, ent, nav, child_ent, sub, id_set) if nav.many and sub.count else None
+    shifted = [(n, s + 1, e + 1) for n, s, e in spans]
+    return _Level(stmt.limit(bindparam("sta_limit", type_=BigInteger())), shifted, navs, counts)
+
+
 def _expand(
-    ctx: Ctx, ent: E.EntityDef, by_id: dict[int, list[dict[str, Any]]], opts: Options, parents: Any = None
+    ctx: Ctx,
+    ent: E.EntityDef,
+    by_id: dict[int, list[dict[str, Any]]],
+    opts: Options,
+    parents: Any = None,
+    *,
+    key: tuple[Any, ...] | None = None,
+    binds: dict[str, int] | None = None,
 ) -> None:
     """Add the expanded navigation properties to ``by_id`` (parent id → its JSON objects): one query
     per navigation property for all parents, then one per level below for all children."""
@@ -398,24 +555,18 @@ def _expand(
     for nav_name, sub in opts.expand.items():
         nav = ent.navs[nav_name]
         child_ent = E.entity(nav.target)
-        p, c = ent.alias(), child_ent.alias()
-        props, navs = _names(child_ent, sub)
-        id_set: Any = select(parents.subquery().c[0]) if parents is not None else ids
-        if _latest_only(ent, nav_name, sub):
-            _expand_latest(ctx, by_id, id_set, sub, navs)
+        latest = _latest_only(ent, nav_name, sub)
+        level_key = None if key is None else ("level", *key, nav_name, parents is not None)
+        lp = plan(level_key, lambda: _level_plan(ctx, ent, nav_name, sub, parents, latest=latest))  # noqa: B023
+        params: dict[str, Any] = dict(binds or {}) if parents is not None else {"sta_ids": ids}
+        if latest:
+            _expand_latest(ctx, by_id, lp, params, sub, key=level_key)
             continue
-        cols, spans = E.columns(child_ent, c, props)
-        series = _series(ent, nav_name)
-        where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
         top = DEFAULT_TOP if sub.top is None else sub.top
-        if nav.many:
-            stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), cols, series=series, id_set=id_set, top=top)
-        else:
-            stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where).order_by(p.id)
         # At most one row more than the response has room for (besides each parent's look-ahead row):
         # reaching the limit means the response would be too large, whatever the rows are.
         limit = ctx.budget.room + len(ids) + 1
-        rows = ctx.rows(stmt.limit(limit))
+        rows = ctx.rows(lp.stmt, {**params, "sta_limit": limit})
         if len(rows) >= limit:
             ctx.budget.take(limit)  # raises, naming the limit
         grouped: dict[int, list[Any]] = {}
@@ -423,9 +574,9 @@ def _expand(
             grouped.setdefault(r[0], []).append(r)
         keep = top if nav.many else 1
         ctx.budget.take(sum(min(len(grouped.get(pid, ())), keep) * len(objs) for pid, objs in by_id.items()))
-        counts = _count_children(ctx, ent, nav, child_ent, sub, id_set) if nav.many and sub.count else {}
-        shifted = [(n, s + 1, e + 1) for n, s, e in spans]
-        build = _builder(ctx, child_ent, shifted, sub, navs)
+        counts = _count_children(ctx, lp.counts, params) if lp.counts is not None else {}
+        shifted = lp.spans
+        build = _builder(ctx, child_ent, shifted, sub, lp.navs)
         children_by_id: dict[int, list[dict[str, Any]]] = {}
         for pid, objs in by_id.items():
             children = grouped.get(pid, [])
@@ -445,7 +596,7 @@ def _expand(
                 elif child_items:
                     item[nav_name] = child_items[0]
         if sub.expand:
-            _expand(ctx, child_ent, children_by_id, sub)
+            _expand(ctx, child_ent, children_by_id, sub, key=level_key)
 
 
 def _first_children(
@@ -513,15 +664,17 @@ _LATEST_COLUMNS: dict[str, Callable[[Any], list[Any]]] = {
 }
 
 
-def _expand_latest(
-    ctx: Ctx, by_id: dict[int, list[dict[str, Any]]], id_set: Any, sub: Options, navs: list[str]
-) -> None:
-    """``Observations($top=1;$orderby=phenomenonTime desc)`` of many datastreams: one read of
-    ``sensing_latest`` (one narrow row per datastream, kept by ingest), never the observations table,
-    and the common JSON (whole-second times, numeric results) built column-wise."""
+@dataclass(frozen=True)
+class _Latest:
+    stmt: Any
+    spans: list[tuple[str, int, int]]
+    navs: list[str]
+
+
+def _latest_plan(id_set: Any, sub: Options) -> _Latest:
     ent = E.ENTITIES["Observations"]
     x = aliased(ObservationExtra)
-    props, _ = _names(ent, sub)
+    props, navs = _names(ent, sub)
     cols: list[Any] = [Latest.datastream_id]
     spans: list[tuple[str, int, int]] = []
     for name in props:
@@ -534,7 +687,24 @@ def _expand_latest(
         .outerjoin(x, x.observation_id == Latest.observation_id)
         .where(Latest.datastream_id.in_(id_set), Latest.observation_id > 0)
     )
-    rows = ctx.rows(stmt)  # Core rows: no ORM result processing; at most one per datastream
+    return _Latest(stmt, spans, navs)
+
+
+def _expand_latest(
+    ctx: Ctx,
+    by_id: dict[int, list[dict[str, Any]]],
+    lp: _Latest,
+    params: dict[str, Any],
+    sub: Options,
+    *,
+    key: tuple[Any, ...] | None,
+) -> None:
+    """``Observations($top=1;$orderby=phenomenonTime desc)`` of many datastreams: one read of
+    ``sensing_latest`` (one narrow row per datastream, kept by ingest), never the observations table,
+    and the common JSON (whole-second times, numeric results) built column-wise."""
+    ent = E.ENTITIES["Observations"]
+    spans, navs = lp.spans, lp.navs
+    rows = ctx.rows(lp.stmt, params)  # Core rows: no ORM result processing; at most one per datastream
     ctx.budget.take(sum(len(by_id.get(r[0], ())) for r in rows))
     extra_at = [i for name, lo, hi in spans for i in range(lo + 1, hi) if name in ("phenomenonTime", "result")]
     plain = {name for name, _, _ in spans} <= {"id", "phenomenonTime", "result"} and not any(
@@ -553,9 +723,9 @@ def _expand_latest(
             i = at["result"]
             for obj, r in zip(objs, rows, strict=True):
                 obj["result"] = r[i]
-        for key, suffix in [(f"{n}@iot.navigationLink", f"/{n}") for n in navs if n not in sub.expand]:
+        for link_key, suffix in [(f"{n}@iot.navigationLink", f"/{n}") for n in navs if n not in sub.expand]:
             for obj, o in zip(objs, oids, strict=True):
-                obj[key] = f"{prefix}{o}){suffix}"
+                obj[link_key] = f"{prefix}{o}){suffix}"
     else:
         build = _builder(ctx, ent, spans, sub, navs)
         objs = [build(r) for r in rows]
@@ -570,7 +740,7 @@ def _expand_latest(
             parent["Observations"] = [mine]
             placed.setdefault(oid, []).append(mine)
     if sub.expand:
-        _expand(ctx, ent, placed, sub)
+        _expand(ctx, ent, placed, sub, key=key)
 
 
 def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:
@@ -582,23 +752,23 @@ def _latest_only(ent: E.EntityDef, nav_name: str, sub: Options) -> bool:
     return desc and isinstance(node, Path) and node.segments == ("phenomenonTime",)
 
 
-def _count_children(
-    ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, id_set: Any
-) -> dict[int, int]:
+def _count_children_stmt(ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.EntityDef, sub: Options, id_set: Any) -> Any:
     """``$count`` inside ``$expand``: the children of every parent counted in one grouped query (the
     observations of datastreams without a filter: the running counts kept by ingest)."""
     if ent.plural == "Datastreams" and child.plural == "Observations" and sub.filter is None:
-        stmt = select(Latest.datastream_id, Latest.raw_count).where(Latest.datastream_id.in_(id_set))
-        return {pid: int(n) for pid, n in ctx.rows(stmt)}
+        return select(Latest.datastream_id, Latest.raw_count).where(Latest.datastream_id.in_(id_set))
     p, c = ent.alias(), child.alias()
-    stmt = (
+    return (
         select(p.id, func.count())
         .select_from(c)
         .join(p, true())
         .where(p.id.in_(id_set), nav.link(p, c), _where(ctx, child, c, sub))
         .group_by(p.id)
     )
-    return {pid: int(n) for pid, n in ctx.rows(stmt)}
+
+
+def _count_children(ctx: Ctx, stmt: Any, params: dict[str, Any]) -> dict[int, int]:
+    return {pid: int(n) for pid, n in ctx.rows(stmt, params)}
 
 
 def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
