@@ -8,7 +8,7 @@ from sqlalchemy.pool import NullPool
 
 from countyos.core import migrate
 
-EVIDENCE, BEFORE = "0016", "0013"
+EVIDENCE, BEFORE = "0014", "0013"
 
 
 def test_existing_attachments_become_report_photos(new_database) -> None:

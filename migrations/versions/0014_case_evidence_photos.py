@@ -8,7 +8,7 @@
 - ``case_category.feedback_photo_required``, ``check_photo_required``: the category needs a photo with
   the handler's feedback (处置反馈) / the inspector's check (核查); false for every existing category.
 
-Revision ID: 0016
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-03 04:00:00
 """
@@ -16,7 +16,7 @@ Create Date: 2026-12-03 04:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """cases: settings of the workflow as data (``case_setting``), first the automatic checking rule
 
-Revision ID: 0019
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03 04:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import countyos.core.db
 
-revision = '0019'
-down_revision = '0017'
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@
   the clerk who took the call.
 - ``case_stock_phrase``: 常用语 of the intake desk, global (category NULL) or for one category.
 
-Revision ID: 0017
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 04:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import countyos.core.db
 
-revision = '0017'
-down_revision = '0016'
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
