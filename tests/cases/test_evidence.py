@@ -384,3 +384,30 @@ def test_api_upload_with_a_position_then_action_by_id(client, db, world):
     assert r.status_code == 200
     with db.reading() as s:
         assert s.get(Attachment, body["id"]).stage is AttachmentStage.FEEDBACK
+
+
+def test_on_site_verification_takes_photos_of_the_problem_as_found(client, db, world):
+    """A call gives no photo: the inspector sent to verify it photographs the problem, which is the
+    case's "before" photo; the category's check rule does not apply to verification."""
+    cid, _ = report(db, world)
+    require_photos(db, world.cat_manhole, check=True)
+    act(db, world.intake, cid, Action.ACCEPT, T0 + timedelta(minutes=5))
+    act(db, world.intake, cid, Action.SEND_VERIFY, T0 + timedelta(minutes=6), assignee_id=world.inspector.id)
+    csrf = login(client, world.inspector)
+    page = client.get("/m/tasks")
+    assert page.status_code == 200
+    assert f'id="photos-task-{cid}"' in page.text and f'id="needs-photo-task-{cid}"' not in page.text
+    with db.reading() as s:
+        version = s.get(Case, cid).version
+    form = {"csrf_token": csrf, "action": "verify", "result": "1", "version": version, "back": "/m/tasks"}
+    ok = client.post(
+        f"/cases/{cid}/act",
+        data=form,
+        files=[("photos", ("v.jpg", jpeg(gps=True), "image/jpeg"))],
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == "/m/tasks"
+    with db.reading() as s:
+        assert s.get(Case, cid).state == State.ACCEPTED
+        stages = s.scalars(select(Attachment.stage).where(Attachment.case_id == cid)).all()
+    assert list(stages) == [AttachmentStage.REPORT]

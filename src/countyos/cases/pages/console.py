@@ -222,7 +222,7 @@ ACTION_FIELDS: dict[Action, tuple[str, ...]] = {
     Action.REDISPATCH: ("department", "comment"),
     Action.SEND_VERIFY: ("assignee", "comment"),
     Action.SEND_CHECK: ("assignee", "comment"),
-    Action.VERIFY: ("result", "comment"),
+    Action.VERIFY: ("result", "photos", "comment"),  # the problem as found on the ground (before)
     Action.REQUEST_EXTENSION: ("amount", "comment"),
     Action.APPROVE_EXTENSION: ("comment",),
     Action.RATE: ("satisfaction", "comment"),

@@ -73,7 +73,7 @@ def tasks_page(request: Request, session: Any, a: Auth, form: Any = None, status
             "labels": lifecycle.LABELS,
             "levels": {c.id: str(timers.level(c, now)) for c in rows},
             "evidence_of": {c.id: attachments.before_after(session, case_id=c.id) for c in rows},
-            "photo_needed": {c.id: c.category.check_photo_required for c in rows},
+            "photo_needed": {c.id: c.category.check_photo_required and c.state == "checking" for c in rows},
             "form": form,
             **evidence.context(),
         },
