@@ -321,6 +321,34 @@ def test_citizen_sees_public_photos_only_before_and_after(client, db, world):
     assert client.get(f"/r/{token}/photo/{after}").status_code == 200
 
 
+def test_the_public_gets_published_photos_without_their_exif(client, db, world):
+    """Staff keep the original with the phone's GPS and time as evidence; the reporter's page and the
+    Open311 media URL serve a copy without any metadata."""
+    from countyos.cases.models import Reporter
+
+    cid = handling(db, world)
+    after = upload(db, world.handler, jpeg(gps=True))
+    act(db, world.handler, cid, Action.FEEDBACK, T0 + timedelta(hours=1), attachment_ids=[after])
+    with db.unit_of_work() as s:
+        attachments.publish(s, actor=actor_of(db, world.intake), attachment_id=after, public=True)
+        s.add(Reporter(case_id=cid, original_case_id=cid, channel=Channel.WEB, public_token="t" * 32))
+        case = s.get(Case, cid)
+        case.channel, case.public_report = Channel.WEB, True  # a citizen's report, listed in Open311
+    with db.reading() as s:
+        att = s.get(Attachment, after)
+        original = attachments.path_for(att.sha256).read_bytes()
+        media_token = att.public_token
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the evidence kept
+    served = [
+        client.get(f"/r/{'t' * 32}/photo/{after}?thumb=false"),
+        client.get(f"/open311/v2/media/{media_token}"),
+    ]
+    for r in served:
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+        im = Image.open(io.BytesIO(r.content))
+        assert (im.size, dict(im.getexif()), im.info.get("exif")) == ((64, 48), {}, None)
+
+
 # -- API ---------------------------------------------------------------------------------------------
 
 

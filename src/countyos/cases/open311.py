@@ -558,9 +558,10 @@ def get_request(
 
 @router.get("/media/{token}")
 def media(token: str, session: ReadSession, _: Public) -> Response:
-    """A published file of a published request (the thumbnail-free original), named by its random token."""
+    """A published file of a published request, named by its random token (a photo as a copy without EXIF)."""
     att = attachments.get_public(session, token=token)
     case = cases.get(session, case_id=att.case_id) if att.case_id is not None else None
     if case is None or not is_published(case):
         raise NotFound("This file does not exist or is not public")
-    return FileResponse(attachments.path_for(att.sha256), media_type=att.media_type)
+    path, media_type = attachments.public_file(att)  # a photo without its EXIF (position, camera)
+    return FileResponse(path, media_type=media_type)

@@ -241,7 +241,7 @@ def public_photo(token: str, attachment_id: int, session: ReadSession, _: Public
     att = attachments.get(session, attachment_id=attachment_id)
     if att.case_id != case.id or not att.public:
         raise NotFound("Attachment %(id)s does not exist", id=attachment_id)
-    use_thumb = thumb and att.has_thumbnail
-    return FileResponse(
-        attachments.path_for(att.sha256, thumb=use_thumb), media_type="image/jpeg" if use_thumb else att.media_type
-    )
+    if thumb and att.has_thumbnail:
+        return FileResponse(attachments.path_for(att.sha256, thumb=True), media_type="image/jpeg")
+    path, media_type = attachments.public_file(att)  # a photo without its EXIF (position, camera)
+    return FileResponse(path, media_type=media_type)

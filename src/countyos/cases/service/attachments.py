@@ -41,6 +41,7 @@ from countyos.org.service import audit
 
 MAX_BYTES = 10_000_000
 THUMB_SIZE = (320, 320)
+PUBLIC_SIZE = (1600, 1600)  # the copy the public is served of a published photo
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 # Decoding costs 3–4 bytes a pixel. PNG, WebP and GIF decode in full, so they stay below 24 megapixels
 # (~100 MB at most while the thumbnail is made). A JPEG is decoded at 1/8 scale (``draft``), so the
@@ -326,6 +327,41 @@ def _thumbnail(data: bytes, digest: str) -> None:
         buf = io.BytesIO()
         thumb.save(buf, "JPEG", quality=80)
         out.write_bytes(buf.getvalue())
+
+
+def public_file(att: Attachment) -> tuple[Path, str]:
+    """The file and media type the public is served for a published attachment. A photo's original
+    keeps its EXIF (the phone's GPS track, the time, the camera), which stays evidence for staff; the
+    public gets a copy of at most 1600 px re-encoded without any metadata, made once on first use
+    with the same bounded decode as the thumbnail. Other files are served as stored."""
+    original = path_for(att.sha256)
+    if not att.has_thumbnail:  # not an image this process could decode
+        return original, att.media_type
+    out = original.with_name(att.sha256 + ".public.jpg")
+    if out.exists():
+        return out, "image/jpeg"
+    from PIL import Image, ImageOps
+
+    if not _decoding.acquire(timeout=DECODE_WAIT_S):
+        raise ServiceUnavailable("Too many photos are being processed; please try again in a minute")
+    try:
+        with Image.open(original) as im:
+            im.draft("RGB", PUBLIC_SIZE)  # JPEG: decode at a reduced scale straight away
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise _too_large(width * height, MAX_PIXELS)
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+            pic = ImageOps.exif_transpose(im).convert("RGB")
+            pic.thumbnail(PUBLIC_SIZE)
+        buf = io.BytesIO()
+        pic.save(buf, "JPEG", quality=85)  # no exif= argument: nothing of the original's metadata
+    finally:
+        _decoding.release()
+    part = out.with_name(out.name + f".{threading.get_ident()}.part")
+    part.write_bytes(buf.getvalue())
+    part.replace(out)  # atomic: a concurrent reader sees the whole file or none
+    return out, "image/jpeg"
 
 
 def get(session: Session, *, attachment_id: int) -> Attachment:
