@@ -266,3 +266,13 @@ def test_local_category_extension(client, db, world):
     c = client.post("/api/v1/cases", json={"service_code": "L0101", **POINT}, headers=h(db, world.inspector))
     assert c.status_code == 201 and c.json()["category_name"] == "电动车违规充电"
     assert client.get("/open311/v2/services/L0101.json").status_code == 200
+
+
+def test_a_category_patch_refuses_null_for_what_a_category_always_has(client, db, world):
+    hdr = h(db, world.shift)
+    for field in ("default_priority", "public", "name"):
+        r = client.patch(f"/api/v1/case-categories/{world.cat_garbage}", json={field: None}, headers=hdr)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field]
+    r = client.patch(f"/api/v1/case-categories/{world.cat_garbage}", json={"close_condition": None}, headers=hdr)
+    assert r.status_code == 200 and r.json()["close_condition"] is None

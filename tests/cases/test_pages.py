@@ -187,6 +187,20 @@ def test_routing_and_hotline_pages(client, db, world):
     )
     assert r.status_code == 200 and "331123001" in r.text
     assert client.get("/cases/hotline").status_code == 403
+    # a wrong township code: the form again with what was typed and the message beside the field
+    bad = client.post(
+        "/cases/routing",
+        data={
+            "csrf_token": csrf,
+            "department_id": str(world.water),
+            "township_code": "33112",
+            "co_department_ids": [str(world.water)],
+            "note": "夜间水务",
+        },
+    )
+    assert bad.status_code == 422 and 'id="error-township_code"' in bad.text
+    assert 'value="33112"' in bad.text and 'value="夜间水务"' in bad.text
+    assert bad.text.count(f'<option value="{world.water}" selected>') == 2  # department and co-handler kept
 
 
 def test_category_conditions_and_limits_are_edited_on_pages(client, db, world):
@@ -223,7 +237,29 @@ def test_category_conditions_and_limits_are_edited_on_pages(client, db, world):
         f"/cases/categories/{world.cat_garbage}/limits",
         data={"csrf_token": csrf, "step": "handle", "area_class": "Z", "amount": "4", "unit": "working_hours"},
     )
-    assert "flash-error" in bad.text
+    assert bad.status_code == 422 and 'id="error-limit-area_class"' in bad.text
+    # what was typed comes back, each message beside its field, in the interface language
+    bad = client.post(
+        f"/cases/categories/{world.cat_garbage}/limits",
+        data={"csrf_token": csrf, "step": "check", "area_class": "B", "amount": "0", "unit": "hours"},
+    )
+    assert bad.status_code == 422 and 'id="error-limit-amount"' in bad.text
+    assert 'value="0"' in bad.text and '<option value="check" selected>' in bad.text
+    assert "<option selected>B</option>" in bad.text and '<option value="hours" selected>' in bad.text
+    message = re.search(r'id="error-limit-amount">([^<]*)<', bad.text).group(1)
+    assert message and not re.search(r"[A-Za-z]{4,}", message), message
+    long = "很" * 2001
+    bad = client.post(
+        f"/cases/categories/{world.cat_garbage}",
+        data={
+            "csrf_token": csrf,
+            "register_condition": long,
+            "close_condition": "扫净",
+            "default_priority": "critical",
+        },
+    )
+    assert bad.status_code == 422 and 'id="error-settings-register_condition"' in bad.text
+    assert long in bad.text and "扫净" in bad.text and '<option value="critical" selected>' in bad.text
 
 
 def test_in_app_messages_page(client, db, world):

@@ -91,3 +91,37 @@ def test_a_signed_in_person_on_a_missing_page_is_not_offered_login(client, db):
     login(client, person(db, ["handler"]))
     r = client.get("/no/such/page")
     assert r.status_code == 404 and 'class="topbar"' in r.text and 'href="/login"' not in r.text
+
+
+def test_new_role_form_keeps_what_was_typed_and_marks_the_code(client, db):
+    security = person(db, ["secadmin"])
+    csrf = login(client, security)
+    r = client.post(
+        "/admin/roles/new",
+        data={"csrf_token": csrf, "code": "Bad Code", "name": "夜间巡查", "description": "夜里巡查的人"},
+    )
+    assert r.status_code == 422
+    assert 'id="error-role-code"' in r.text and 'id="error-role-name"' not in r.text
+    assert 'value="Bad Code"' in r.text and 'value="夜间巡查"' in r.text and 'value="夜里巡查的人"' in r.text
+    message = re.search(r'id="error-role-code">([^<]*)<', r.text).group(1)
+    assert message and not re.search(r"[A-Za-z]{4,}", message), message  # Chinese, not pydantic English
+
+
+def test_token_form_keeps_what_was_typed_and_marks_the_field(client, db):
+    admin = person(db, ["sysadmin"])
+    machine = person(db, ["intake"], is_machine=True)
+    csrf = login(client, admin)
+    r = client.post(
+        "/admin/tokens",
+        data={
+            "csrf_token": csrf,
+            "name": "热线系统",
+            "user_id": str(machine.id),
+            "scopes": "case.intake",
+            "days": "9999",
+        },
+    )
+    assert r.status_code == 422
+    assert 'id="error-token-days"' in r.text and 'value="9999"' in r.text
+    assert 'value="热线系统"' in r.text and 'value="case.intake"' in r.text
+    assert f'<option value="{machine.id}" selected>' in r.text

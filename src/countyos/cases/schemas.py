@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from countyos.cases.lifecycle import Action
 from countyos.cases.models import CallbackWay, DemandType, Priority, Satisfaction, SupervisionLevel
@@ -245,8 +246,8 @@ class CategoryIn(BaseModel):
     parent_id: int | None = None
     description: str | None = None
     keywords: str | None = Field(None, max_length=200)
-    register_condition: str | None = None
-    close_condition: str | None = None
+    register_condition: str | None = Field(None, max_length=2000)
+    close_condition: str | None = Field(None, max_length=2000)
     default_priority: Priority = Priority.NORMAL
     attributes: list[dict[str, Any]] = Field(default_factory=list)
     public: bool = True
@@ -257,14 +258,31 @@ class CategoryPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = None
     keywords: str | None = Field(None, max_length=200)
-    register_condition: str | None = None
-    close_condition: str | None = None
+    register_condition: str | None = Field(None, max_length=2000)
+    close_condition: str | None = Field(None, max_length=2000)
     default_priority: Priority | None = None
     attributes: list[dict[str, Any]] | None = None
     public: bool | None = None
     is_active: bool | None = None
     feedback_photo_required: bool | None = Field(None, description="a photo is needed with the handler's feedback")
     check_photo_required: bool | None = Field(None, description="a photo is needed with the inspector's check")
+
+    @field_validator(
+        "name",
+        "default_priority",
+        "attributes",
+        "public",
+        "is_active",
+        "feedback_photo_required",
+        "check_photo_required",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """Left out means unchanged; null is refused for what a category always has."""
+        if value is None:
+            raise PydanticCustomError("missing", "Field required")
+        return value
 
 
 class LimitIn(BaseModel):

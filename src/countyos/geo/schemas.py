@@ -138,7 +138,7 @@ class SearchHit(BaseModel):
     lat: float
     precise: bool  # a surveyed point (component) rather than an area
     approximate: bool = False
-    bbox: tuple[float, float, float, float]
+    bbox: list[float] = Field(min_length=4, max_length=4)  # west, south, east, north
 
 
 class BasemapOut(BaseModel):
@@ -148,8 +148,8 @@ class BasemapOut(BaseModel):
     min_zoom: int
     max_zoom: int
     attribution: str
-    bounds: tuple[float, float, float, float] | None  # of the tiles, when known
-    county_bbox: tuple[float, float, float, float] | None  # of the county, when set up
+    bounds: list[float] | None = Field(min_length=4, max_length=4)  # of the tiles, when known
+    county_bbox: list[float] | None = Field(min_length=4, max_length=4)  # of the county, when set up
     labelled: bool  # the tiles carry township and village names
     overlays: bool  # the caller may read the boundary collections (geo.read)
     labels: dict[str, str]  # words of the map pick (position-pick.js) in the interface language

@@ -135,6 +135,21 @@ class TokenIn(BaseModel):
     expires_at: datetime | None = None
 
 
+class TokenFormIn(BaseModel):
+    """The token form of the administration page: scopes as typed (space or comma separated) and the
+    validity in days (0: no expiry)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=80)
+    user_id: int
+    scopes: str = Field(min_length=1, max_length=2000)
+    days: int = Field(365, ge=0, le=3650)
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.replace(",", " ").split() if s]
+
+
 class TokenOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -13,9 +13,9 @@ comes back as (field → message in the interface language) beside each field, w
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
@@ -25,6 +25,13 @@ from countyos.core.errors import CountyError
 from countyos.web.errors import FIELD_MESSAGES, PLAIN_WORDS
 
 M = TypeVar("M", bound=BaseModel)
+
+
+async def _posted(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted)]  # the posted form of a page route (sync routes too)
 
 
 def typed(form: FormData, names: Iterable[str]) -> dict[str, str]:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, File, Form, Request, UploadFile
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from countyos.cases import api, flows
 from countyos.cases.pages import labels
 from countyos.cases.pages.nostore import page_router
+from countyos.cases.schemas import CategoryPatch, LimitIn, RuleIn
 from countyos.cases.service import categories, routing
 from countyos.core.errors import CountyError
 from countyos.org.service import audit, departments
+from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
+from countyos.web.forms import PostedForm
 from countyos.web.templating import redirect, templates, translate
 
 router = page_router()
@@ -27,6 +34,10 @@ def _opt_int(v: str | None) -> int | None:
 def routing_page(
     request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("case.routing"))]
 ) -> Response:
+    return _routing_page(request, session)
+
+
+def _routing_page(request: Request, session: Session, *, form: Refused | None = None, status: int = 200) -> Response:
     deps = {d.id: d.name for d in departments.all_active(session)}
     cats = categories.list_categories(session)
     return templates(request).render(
@@ -39,36 +50,30 @@ def routing_page(
             "cats": {c.id: c for c in cats},
             "categories": cats,
             "overrides": routing.override_report(session),
+            "form": form or Refused.empty(),
         },
+        status_code=status,
     )
+
+
+ROUTING_FIELDS = ("category_id", "township_code", "grid_code", "department_id", "note")
 
 
 @router.post("/cases/routing")
 def routing_save(
-    request: Request,
-    session: WriteSession,
-    a: Annotated[Auth, Depends(require("case.routing"))],
-    department_id: Annotated[int, Form()],
-    category_id: Annotated[str, Form()] = "",
-    township_code: Annotated[str, Form(max_length=9)] = "",
-    grid_code: Annotated[str, Form(max_length=15)] = "",
-    co_department_ids: Annotated[list[int] | None, Form()] = None,
-    note: Annotated[str, Form(max_length=200)] = "",
+    request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("case.routing"))], form: PostedForm
 ) -> Response:
+    """A routing rule from the form, parsed by the API's model; on an error the form comes back with
+    what was typed and each message beside its field."""
+    values = forms.typed(form, ROUTING_FIELDS)
+    co = [v for v in form.getlist("co_department_ids") if isinstance(v, str) and v.strip()]
     try:
-        routing.save_rule(
-            session,
-            actor=a.actor,
-            department_id=department_id,
-            category_id=_opt_int(category_id),
-            township_code=township_code.strip() or None,
-            grid_code=grid_code.strip() or None,
-            co_department_ids=co_department_ids or [],
-            note=note or None,
-        )
-    except CountyError as exc:
+        body = forms.parse(RuleIn, {**values, "co_department_ids": co})
+        routing.save_rule(session, actor=a.actor, **body.model_dump())
+    except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        return redirect("/cases/routing", flash=exc.message, kind="error")
+        refused = Refused.of(request, exc, {**values, "co_department_ids": co})
+        return _routing_page(request, session, form=refused, status=refused.status)
     return redirect("/cases/routing", flash=translate(request, "Saved"))
 
 
@@ -134,6 +139,12 @@ def categories_page(
 def category_page(
     request: Request, category_id: int, session: ReadSession, a: Annotated[Auth, Depends(require("case.configure"))]
 ) -> Response:
+    return _category_page(request, session, category_id)
+
+
+def _category_page(
+    request: Request, session: Session, category_id: int, *, form: Refused | None = None, status: int = 200
+) -> Response:
     from countyos.cases.models import Priority, Step
     from countyos.core.workcal import TimeUnit
 
@@ -154,9 +165,15 @@ def category_page(
             "areas": categories.AREA_CLASSES,
             "units": [str(u) for u in TimeUnit],
             "priorities": [str(p) for p in Priority],
+            "form": form or Refused.empty(),
             **labels.ALL,
         },
+        status_code=status,
     )
+
+
+CATEGORY_TEXT_FIELDS = ("register_condition", "close_condition", "default_priority")
+CATEGORY_FLAGS = ("public", "feedback_photo_required", "check_photo_required")
 
 
 @router.post("/cases/categories/{category_id:int}")
@@ -165,31 +182,30 @@ def category_save(
     category_id: int,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.configure"))],
-    register_condition: Annotated[str, Form(max_length=2000)] = "",
-    close_condition: Annotated[str, Form(max_length=2000)] = "",
-    default_priority: Annotated[str, Form()] = "normal",
-    public: Annotated[str, Form()] = "",
-    feedback_photo_required: Annotated[str, Form()] = "",
-    check_photo_required: Annotated[str, Form()] = "",
+    form: PostedForm,
 ) -> Response:
+    """A category's conditions, priority and photo rules, parsed by the API's model; on an error the
+    form comes back with what was typed and each message beside its field."""
+    values = forms.typed(form, CATEGORY_TEXT_FIELDS)
+    flags = {name: form.get(name) == "1" for name in CATEGORY_FLAGS}
     try:
-        categories.update(
-            session,
-            actor=a.actor,
-            category_id=category_id,
-            changes={
-                "register_condition": register_condition.strip() or None,
-                "close_condition": close_condition.strip() or None,
-                "default_priority": default_priority,
-                "public": public == "1",
-                "feedback_photo_required": feedback_photo_required == "1",
-                "check_photo_required": check_photo_required == "1",
-            },
+        body = CategoryPatch.model_validate(
+            {
+                "register_condition": values["register_condition"].strip() or None,
+                "close_condition": values["close_condition"].strip() or None,
+                "default_priority": values["default_priority"] or "normal",
+                **flags,
+            }
         )
-    except (CountyError, ValueError) as exc:
+        categories.update(session, actor=a.actor, category_id=category_id, changes=body.model_dump(exclude_unset=True))
+    except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        return redirect(f"/cases/categories/{category_id}", flash=str(getattr(exc, "message", exc)), kind="error")
+        refused = Refused.of(request, exc, {**values, **{k: "1" if v else "" for k, v in flags.items()}}, "settings")
+        return _category_page(request, session, category_id, form=refused, status=refused.status)
     return redirect(f"/cases/categories/{category_id}", flash=translate(request, "Saved"))
+
+
+LIMIT_FIELDS = ("step", "area_class", "amount", "unit")
 
 
 @router.post("/cases/categories/{category_id:int}/limits")
@@ -198,25 +214,47 @@ def category_limit(
     category_id: int,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("case.configure"))],
-    step: Annotated[str, Form()],
-    area_class: Annotated[str, Form()],
-    amount: Annotated[float, Form()],
-    unit: Annotated[str, Form()],
+    form: PostedForm,
 ) -> Response:
+    """One time limit of a category (step × area class), parsed by the API's model."""
     from countyos.cases.models import Step
-    from countyos.core.workcal import TimeUnit
 
+    values = forms.typed(form, LIMIT_FIELDS)
     try:
+        body = forms.parse(LimitIn, values)
         categories.set_limit(
             session,
             actor=a.actor,
             category_id=category_id,
-            area_class=area_class,
-            step=Step(step),
-            amount=amount,
-            unit=TimeUnit(unit),
+            area_class=body.area_class,
+            step=Step(body.step),
+            amount=body.amount,
+            unit=body.unit,
         )
-    except (CountyError, ValueError) as exc:
+    except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        return redirect(f"/cases/categories/{category_id}", flash=str(getattr(exc, "message", exc)), kind="error")
+        refused = Refused.of(request, exc, values, "limit")
+        return _category_page(request, session, category_id, form=refused, status=refused.status)
     return redirect(f"/cases/categories/{category_id}", flash=translate(request, "Saved"))
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refused form of these pages: which form, what was typed, each message beside its field (and
+    one without a field at the top)."""
+
+    which: str
+    values: Mapping[str, object]
+    errors: dict[str, str]
+    error: str | None
+    status: int = 422
+
+    @classmethod
+    def empty(cls) -> Refused:
+        return cls("", {}, {}, None, 200)
+
+    @classmethod
+    def of(cls, request: Request, exc: Exception, values: Mapping[str, object], which: str = "") -> Refused:
+        errors = forms.field_errors(request, exc)
+        top = errors.pop("", None) or translate(request, "Please correct the marked fields")
+        return cls(which, values, errors, top, exc.status if isinstance(exc, CountyError) else 422)

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from pydantic import ValidationError as PydanticValidationError
-from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from countyos.core.clock import utcnow
@@ -83,11 +82,7 @@ def user_new(request: Request, session: ReadSession, a: Annotated[Auth, Depends(
     )
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_form)]
+PostedForm = forms.PostedForm
 
 
 @router.post("/admin/users/new")

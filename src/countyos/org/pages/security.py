@@ -9,14 +9,18 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from countyos.core.errors import CountyError, ValidationFailed
+from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.core.settings import get_settings
 from countyos.org.pages import audit_names
+from countyos.org.schemas import RoleIn, TokenFormIn
 from countyos.org.service import audit, roles, tokens, users
+from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.templating import redirect, templates, translate
 
@@ -49,6 +53,12 @@ GROUP_LABELS = {
 
 @router.get("/admin/roles")
 def roles_page(request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("role.read"))]) -> Response:
+    return _roles_page(request, session)
+
+
+def _roles_page(
+    request: Request, session: Session, *, role_form: dict[str, object] | None = None, status: int = 200
+) -> Response:
     perms = roles.list_permissions(session)
     by_domain: dict[str, list[object]] = {}
     for p in perms:
@@ -62,7 +72,9 @@ def roles_page(request: Request, session: ReadSession, a: Annotated[Auth, Depend
             "family_of": roles.family_of,
             "family_labels": FAMILY_LABELS,
             "group_labels": GROUP_LABELS,
+            "role_form": role_form or {"values": defaultdict(str), "errors": {}, "error": None},
         },
+        status_code=status,
     )
 
 
@@ -84,41 +96,72 @@ def role_permissions(
 
 @router.post("/admin/roles/new")
 def role_create(
-    request: Request,
-    session: WriteSession,
-    a: Annotated[Auth, Depends(require("role.write"))],
-    code: Annotated[str, Form(max_length=40)],
-    name: Annotated[str, Form(max_length=60)],
-    name_en: Annotated[str, Form(max_length=60)] = "",
-    description: Annotated[str, Form(max_length=300)] = "",
+    request: Request, session: WriteSession, a: Annotated[Auth, Depends(require("role.write"))], form: forms.PostedForm
 ) -> Response:
-    import re
-
+    """A new role from the form, parsed by the API's model; on an error the page comes back with what
+    was typed and each message beside its field."""
+    values = forms.typed(form, ROLE_FIELDS)
     try:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
-            raise ValidationFailed("Role codes are lower-case letters, digits and '_'")
+        body = forms.parse(RoleIn, values)
         role = roles.create(
             session,
             actor=a.actor,
-            code=code,
-            name=name,
-            name_en=name_en or None,
-            description=description or None,
+            code=body.code,
+            name=body.name,
+            name_en=body.name_en,
+            description=body.description,
             permission_codes=[],
         )
-    except CountyError as exc:
+    except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        return redirect("/admin/roles", flash=exc.message, kind="error")
+        return _roles_page(request, session, role_form=_refused(request, exc, values), status=_status(exc))
     return redirect("/admin/roles", flash=translate(request, "Role %(role)s created", role=role.name))
+
+
+ROLE_FIELDS = ("code", "name", "name_en", "description")
+TOKEN_FIELDS = ("name", "user_id", "scopes", "days")
+
+
+def _refused(request: Request, exc: Exception, values: dict[str, str]) -> dict[str, object]:
+    errors = forms.field_errors(request, exc)
+    return {
+        "values": defaultdict(str, values),
+        "errors": errors,
+        "error": errors.pop("", None) or translate(request, "Please correct the marked fields"),
+    }
+
+
+def _status(exc: Exception) -> int:
+    return exc.status if isinstance(exc, CountyError) else 422
 
 
 @router.get("/admin/tokens")
 def tokens_page(
     request: Request, session: ReadSession, a: Annotated[Auth, Depends(require("token.manage"))]
 ) -> Response:
+    return _tokens_page(request, session)
+
+
+def _tokens_page(
+    request: Request,
+    session: Session,
+    *,
+    token_form: dict[str, object] | None = None,
+    new: tuple[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     machines = list(session.scalars(users.query(users.UserFilter(active=True, machine=True))))
     return templates(request).render(
-        request, "org/tokens.html", {"tokens": tokens.list_tokens(session), "accounts": machines, "new_token": None}
+        request,
+        "org/tokens.html",
+        {
+            "tokens": tokens.list_tokens(session),
+            "accounts": machines,
+            "new_token": new[1] if new else None,
+            "new_name": new[0] if new else None,
+            "token_form": token_form or {"values": defaultdict(str, days="365"), "errors": {}, "error": None},
+        },
+        status_code=status,
     )
 
 
@@ -127,32 +170,27 @@ def token_create(
     request: Request,
     session: WriteSession,
     a: Annotated[Auth, Depends(require("token.manage"))],
-    name: Annotated[str, Form(max_length=80)],
-    user_id: Annotated[int, Form()],
-    scopes: Annotated[str, Form(max_length=2000)],
-    days: Annotated[int, Form(ge=0, le=3650)] = 365,
+    form: forms.PostedForm,
 ) -> Response:
+    """A token for a machine account from the form, parsed by the API's model (scopes space or comma
+    separated, validity in days); on an error the form comes back with what was typed."""
     from countyos.core.clock import utcnow
 
-    scope_list = [s.strip() for s in scopes.replace(",", " ").split() if s.strip()]
+    values = forms.typed(form, TOKEN_FIELDS)
     try:
+        body = forms.parse(TokenFormIn, values)
         tok, plain = tokens.create(
             session,
             actor=a.actor,
-            name=name,
-            user_id=user_id,
-            scopes=scope_list,
-            expires_at=utcnow() + timedelta(days=days) if days else None,
+            name=body.name,
+            user_id=body.user_id,
+            scopes=body.scope_list,
+            expires_at=utcnow() + timedelta(days=body.days) if body.days else None,
         )
-    except CountyError as exc:
+    except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        return redirect("/admin/tokens", flash=exc.message, kind="error")
-    machines = list(session.scalars(users.query(users.UserFilter(active=True, machine=True))))
-    return templates(request).render(
-        request,
-        "org/tokens.html",
-        {"tokens": tokens.list_tokens(session), "accounts": machines, "new_token": plain, "new_name": tok.name},
-    )
+        return _tokens_page(request, session, token_form=_refused(request, exc, values), status=_status(exc))
+    return _tokens_page(request, session, new=(tok.name, plain))
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
