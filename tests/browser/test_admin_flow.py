@@ -103,7 +103,7 @@ def test_auditor_sees_both_creations_in_the_audit_log(browsing: Browsing, create
     page.click("form.filters button[type=submit]")
     row = table.locator("tbody tr", has_text=f"部门 {created.department_name}")
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("sysadmin")  # the actor
+    expect(row).to_contain_text("系统管理员 钱进")  # the actor, by name
     expect(row).to_contain_text("127.0.0.1")
     row.locator("summary").click()
     expect(row.locator("pre")).to_contain_text(created.department_name)
@@ -112,7 +112,7 @@ def test_auditor_sees_both_creations_in_the_audit_log(browsing: Browsing, create
     page.click("form.filters button[type=submit]")
     row = table.locator("tbody tr", has_text=f"用户 {created.display_name}")
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("sysadmin")
+    expect(row).to_contain_text("系统管理员 钱进")
     row.locator("summary").click()
     expect(row.locator("pre")).to_contain_text(created.username)
 

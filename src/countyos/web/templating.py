@@ -67,6 +67,8 @@ MAP_WORDS = {
     "FullscreenControl.Exit": i18n.N_("Exit fullscreen"),
     "GeolocateControl.FindMyLocation": i18n.N_("Find my location"),
     "AttributionControl.ToggleAttribution": i18n.N_("Toggle attribution"),
+    "Marker.Title": i18n.N_("Map marker"),
+    "Popup.Close": i18n.N_("Close popup"),
 }
 
 

@@ -50,6 +50,7 @@ MODULE_LABELS = {
     "sta": N_("SensorThings API"),
     "ioc": N_("Operations view"),
     "geo": N_("Spatial data"),
+    "alerts": N_("Urgent notices"),
     "usage": N_("Platform usage"),
     "users": N_("Users"),
     "departments": N_("Departments"),
