@@ -8,8 +8,9 @@
 #   3. static checks: translation completeness, ruff (lint and format), mypy, import-linter
 #   4. PostgreSQL 15 on 127.0.0.1 with a test role, a test database and a PostGIS template database;
 #      a Mosquitto broker on 127.0.0.1:1883
-#   5. pytest on SQLite, on PostgreSQL (browser tests excluded), then the browser tests (headless
-#      Chromium through Playwright) on SQLite
+#   5. pytest on SQLite and on PostgreSQL (browser tests excluded; side by side when the machine has
+#      two cores or more, the PostgreSQL run's output printed when it ends), then the browser tests
+#      (headless Chromium through Playwright) on SQLite
 # It is idempotent: what is already installed or running is reused. Every step runs even when an
 # earlier check failed; the summary at the end lists each step and the exit code is non-zero when
 # any step failed. Extra arguments are passed to every pytest run (e.g. `scripts/test.sh -k backup`).
@@ -20,6 +21,7 @@
 #   COUNTYOS_TEST_PG_DB         keep using this test database instead of a new one per run
 #   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 20); a test
 #                               running longer than 5 minutes prints every thread's stack (faulthandler)
+#   COUNTYOS_TEST_SERIAL=1      run the SQLite and PostgreSQL suites one after the other
 #   SUITE_BUDGET_MIN            the whole run should stay under this many minutes (default 25); the
 #                               summary warns when it did not (each pytest run prints its time and
 #                               its 15 slowest tests)
@@ -311,6 +313,42 @@ EOF
 # ---------------------------------------------------------------------------------------------
 PYTEST_TOTALS=""
 
+# pytest_took LABEL SECONDS: prints the run's time and keeps its totals line for the summary.
+pytest_took() {
+    local label=$1 took=$2 log="$ARTIFACTS/pytest-$1.log"
+    printf '==> pytest %s took %dm%02ds\n' "$label" $((took / 60)) $((took % 60))
+    PYTEST_TOTALS+="  pytest $label ($((took / 60))m$(printf '%02d' $((took % 60)))s): $(grep -E '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')\n"
+}
+
+# start_background_pytest LABEL [env(1) arguments] -- PYTEST ARGS...: run_pytest in the background
+# (its output only in $ARTIFACTS/pytest-LABEL.log until finish_background_pytest prints it).
+start_background_pytest() {
+    BG_LABEL=$1
+    BG_T0=$(date +%s)
+    (run_pytest "$@" >/dev/null 2>&1) &
+    BG_PID=$!
+}
+
+# finish_background_pytest STEP_NAME: waits for it, prints its output and records it as a step.
+finish_background_pytest() {
+    local name=$1 rc took
+    wait "$BG_PID"
+    rc=$?
+    took=$(($(date +%s) - BG_T0))
+    say "$name"
+    cat "$ARTIFACTS/pytest-$BG_LABEL.log"
+    pytest_took "$BG_LABEL" "$took"
+    STEP_NAMES+=("$name")
+    STEP_TIMES+=("$took")
+    if [ "$rc" -eq 0 ]; then
+        STEP_RESULTS+=("ok")
+    else
+        STEP_RESULTS+=("FAILED (exit $rc)")
+        FAILED=1
+        warn "step failed: $name (exit $rc)"
+    fi
+}
+
 # run_pytest LABEL [env(1) arguments: NAME=VALUE, -u NAME...] -- PYTEST ARGS...
 # Prints the slowest tests and the run's wall-clock time (also kept for the summary).
 run_pytest() {
@@ -326,8 +364,7 @@ run_pytest() {
         2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     took=$(($(date +%s) - t0))
-    printf '==> pytest %s took %dm%02ds\n' "$label" $((took / 60)) $((took % 60))
-    PYTEST_TOTALS+="  pytest $label ($((took / 60))m$(printf '%02d' $((took % 60)))s): $(grep -E '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')\n"
+    pytest_took "$label" "$took"
     case "$rc" in
         0) return 0 ;;
         5) warn "pytest $label collected no tests"; return 5 ;;
@@ -358,11 +395,18 @@ main() {
     run_step "PostgreSQL $PG_VERSION + PostGIS on 127.0.0.1" postgres_up || PG_OK=0
     run_step "Mosquitto on 127.0.0.1:$MQTT_PORT" mosquitto_up
 
-    run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
-    if [ "$PG_OK" -eq 1 ]; then
-        run_step "pytest on PostgreSQL" run_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" -- -m "not browser"
+    if [ "$PG_OK" -eq 1 ] && [ "$(nproc)" -ge 2 ] && [ "${COUNTYOS_TEST_SERIAL:-0}" != 1 ]; then
+        # Side by side: each run is one Python process; the two backends share nothing but the machine.
+        start_background_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" -- -m "not browser"
+        run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
+        finish_background_pytest "pytest on PostgreSQL (alongside SQLite)"
     else
-        STEP_NAMES+=("pytest on PostgreSQL"); STEP_RESULTS+=("FAILED (no server)"); STEP_TIMES+=(0); FAILED=1
+        run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
+        if [ "$PG_OK" -eq 1 ]; then
+            run_step "pytest on PostgreSQL" run_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" -- -m "not browser"
+        else
+            STEP_NAMES+=("pytest on PostgreSQL"); STEP_RESULTS+=("FAILED (no server)"); STEP_TIMES+=(0); FAILED=1
+        fi
     fi
     run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
 
@@ -370,5 +414,6 @@ main() {
     return "$FAILED"
 }
 
-trap drop_run_database EXIT
+stop_background() { if [ -n "${BG_PID:-}" ]; then kill "$BG_PID" 2>/dev/null; fi; return 0; }
+trap 'stop_background; drop_run_database' EXIT
 main "$@"; exit $?

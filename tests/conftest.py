@@ -217,6 +217,14 @@ def cases_world_baseline() -> Baseline:
 
 
 @pytest.fixture(scope="session")
+def sta_world_baseline() -> Baseline:
+    """Two Things with their Datastreams and Observations (``tests/sensing/sta_world.py``)."""
+    from tests.sensing.sta_world import BASELINE
+
+    return BASELINE
+
+
+@pytest.fixture(scope="session")
 def ioc_history_baseline() -> Baseline:
     """The cases county with a generated history (``tests/ioc/conftest.py``)."""
     from tests.ioc.conftest import BASELINE

@@ -54,6 +54,7 @@ def test_report_to_rating(browsing: Browsing, server) -> None:  # noqa: F811
     # 1. the grid worker reports on the phone, first without signal
     grid = browsing.as_user("grid", viewport=PHONE)
     grid.goto("/m/report")
+    expect(grid.locator("#m-position [data-position-map] canvas")).to_be_visible()  # opened with signal
     grid.context.set_offline(True)
     grid.select_option("#m-category", str(cat_id))
     grid.fill("#m-description", "垃圾桶旁堆了大量生活垃圾")

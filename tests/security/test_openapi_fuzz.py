@@ -11,6 +11,7 @@ reaches past "not found". ``COUNTYOS_SCALE`` sets the number of examples per ope
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -27,6 +28,13 @@ from schemathesis.openapi import from_asgi
 
 from tests.factories import person, token_for
 from tests.security.world import World, ops_permissions
+
+# Imported now, while the test process has one thread: schemathesis loads these lazily on the first
+# schema, and CPython 3.11 before 3.11.8 keeps the AST builder's recursion counter in shared state, so
+# a lazy import (whose source pytest rewrites) racing a server thread's own parse raises "AST
+# constructor recursion depth mismatch" (python/cpython#106905).
+for _module in ("schemathesis.specs.openapi.definitions", "schemathesis.specs.openapi.schemas"):
+    importlib.import_module(_module)
 
 EXAMPLES = {"ci": 8, "full": 40, "long": 250}.get(os.environ.get("COUNTYOS_SCALE", "ci"), 8)
 # Endpoints that never end by design (Server-Sent Events) cannot be fuzzed request by request.

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from countyos.core.db import Database
 from countyos.core.settings import reset_settings
-from tests.sensing.sta_helpers import machine
-from tests.sensing.sta_world import STA, StaWorld, build
+from tests.harness import Baseline, Harness
+from tests.sensing.sta_world import STA, StaWorld
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def sta(client, db) -> StaWorld:
-    return build(client, machine(db))
+def sta(db: Database, harness: Harness, sta_world_baseline: Baseline) -> StaWorld:
+    """The shared SensorThings world (committed once; this test's changes roll back)."""
+    world: StaWorld = harness.value(sta_world_baseline, db=db)
+    return world
 
 
 def _bad(client, url: str, words: str) -> dict:

@@ -10,6 +10,8 @@ from countyos.core.actor import Actor
 from countyos.core.db import Database
 from countyos.sensing.service import devices
 from countyos.sensing.service.devices import DeviceSpec, MetricSpec
+from tests.harness import Baseline, Harness
+from tests.sensing.sta_world import StaWorld
 
 FACTORY = Actor(id=None, name="factory")
 
@@ -56,3 +58,10 @@ def sensors(db: Database) -> Devices:
         _, gt = devices.issue_token(s, actor=FACTORY, thing_id=g.id, name="gauge")
         _, rt = devices.issue_token(s, actor=FACTORY, thing_id=r.id, name="rain")
         return Devices(g.id, r.id, ds["water_level"], ds["battery"], rain_ds.id, gt, rt)
+
+
+@pytest.fixture
+def sta(db: Database, harness: Harness, sta_world_baseline: Baseline) -> StaWorld:
+    """The shared SensorThings world (committed once; this test's changes roll back)."""
+    world: StaWorld = harness.value(sta_world_baseline, db=db)
+    return world

@@ -11,6 +11,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from countyos.core.db import Database
+from tests.harness import Baseline
+
 STA = "/sta/v1.1"
 MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 
@@ -93,3 +96,17 @@ def build(client: TestClient, headers: dict[str, str]) -> StaWorld:
         ids.append(r.json()["@iot.id"])
     streams = {d["name"]: d["@iot.id"] for d in client.get(f"{STA}/Datastreams").json()["value"]}
     return StaWorld(ids[0], ids[1], streams["水位"], streams["电量"], streams["降雨量"])
+
+
+def _committed(db: Database, _built: dict[str, Any]) -> StaWorld:
+    """The world committed once per run (the read tests share it; each test's changes roll back)."""
+    from countyos.app import create_app
+    from countyos.core.settings import get_settings
+    from tests.sensing.sta_helpers import machine
+
+    headers = machine(db)
+    with TestClient(create_app(get_settings(), db), base_url="http://testserver") as client:
+        return build(client, headers)
+
+
+BASELINE = Baseline("sensorthings world", _committed)

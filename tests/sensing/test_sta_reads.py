@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.sensing.sta_helpers import machine
-from tests.sensing.sta_world import STA, StaWorld, build
+from tests.sensing.sta_world import STA
 
 NAMES = ["_north", "north", "n_rth", "100% rain", "100 rain", "a/b\\c", "a/b", "North_"]
 
@@ -60,11 +60,6 @@ def test_text_functions_compare_two_properties(client, named, db):
     client.post(f"{STA}/Things", json={"name": "abcXdef", "description": "abc_"}, headers=headers)
     assert _names(client, "startswith(name, description)") == ["abc_def"]
     assert _names(client, "contains(name, description)") == ["abc_def"]
-
-
-@pytest.fixture
-def sta(client, db) -> StaWorld:
-    return build(client, machine(db))
 
 
 def _query(link: str) -> dict[str, list[str]]:

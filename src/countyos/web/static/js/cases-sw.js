@@ -1,8 +1,11 @@
-// Service worker for the grid worker's pages (/m/): keeps the report page, its script and styles so
-// the page opens without signal. Reports themselves wait in IndexedDB (cases-mobile.js), not here.
-var CACHE = "countyos-mobile-v1";
+// Service worker for the grid worker's pages (/m/): keeps the report page, its scripts, styles and the
+// map's code so the page opens without signal (the base-map tiles already seen stay in the browser's
+// cache). Reports themselves wait in IndexedDB (cases-mobile.js), not here.
+var CACHE = "countyos-mobile-v2";
 var SHELL = ["/m/report", "/static/js/cases-mobile.js", "/static/css/cases.css", "/static/css/countyos.css",
-  "/static/js/countyos.js", "/static/vendor/htmx.min.js"];
+  "/static/js/countyos.js", "/static/vendor/htmx.min.js", "/static/js/position-pick.js", "/static/js/basemap.js",
+  "/static/vendor/maplibre-gl.mjs", "/static/vendor/maplibre-gl-shared.mjs", "/static/vendor/maplibre-gl-worker.mjs",
+  "/static/vendor/maplibre-gl.css"];
 
 self.addEventListener("install", function (e) {
   e.waitUntil(caches.open(CACHE).then(function (c) {
