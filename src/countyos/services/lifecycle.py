@@ -203,7 +203,7 @@ ACTION_LABELS: dict[str, str] = {
     A.START_SPECIAL: N_("Start a special procedure"),
     A.END_SPECIAL: N_("End the special procedure"),
     A.DELIVER: N_("Deliver the result"),
-    A.WITHDRAW: N_("Withdraw"),
+    A.WITHDRAW: N_("Withdraw the application"),
     A.LAPSE: N_("Treat as withdrawn (corrections not made in time)"),
     A.SUPERVISE: N_("Supervise"),
     A.COMMENT: N_("Comment"),
@@ -217,18 +217,18 @@ ROLE_LABELS: dict[str, str] = {
     R.SUPERVISOR: N_("Supervisor"),
 }
 
-DECISION_LABELS: dict[str, str] = {Decision.GRANTED: N_("Granted"), Decision.DENIED: N_("Refused")}
-STEP_STATUS_LABELS: dict[str, str] = {StepStatus.PENDING: N_("To do"), StepStatus.DONE: N_("Done")}
+DECISION_LABELS: dict[str, str] = {Decision.GRANTED: N_("Granted"), Decision.DENIED: N_("Not granted")}
+STEP_STATUS_LABELS: dict[str, str] = {StepStatus.PENDING: N_("To do"), StepStatus.DONE: N_("Handled")}
 DELIVERY_LABELS: dict[str, str] = {
     DeliveryMethod.WINDOW: N_("Collected at the window"),
     DeliveryMethod.EXPRESS: N_("Sent by express post"),
     DeliveryMethod.ELECTRONIC: N_("Delivered electronically"),
 }
 CLOCK_LABELS: dict[str, str] = {
-    Clock.NOT_STARTED: N_("Not started"),
-    Clock.RUNNING: N_("Running"),
-    Clock.STOPPED: N_("Stopped"),
-    Clock.ENDED: N_("Ended"),
+    Clock.NOT_STARTED: N_("Clock not started"),
+    Clock.RUNNING: N_("Clock running"),
+    Clock.STOPPED: N_("Clock stopped"),
+    Clock.ENDED: N_("Clock ended"),
 }
 
 

@@ -60,7 +60,7 @@ FIELD_LABELS: dict[str, str] = {
     "yyyy": N_("Year (4 digits)"),
     "yy": N_("Year (2 digits)"),
     "mm": N_("Month"),
-    "dd": N_("Day"),
+    "dd": N_("Day of month"),
     "yyyymmdd": N_("Date (8 digits)"),
     "seq": N_("Sequence number"),
 }
