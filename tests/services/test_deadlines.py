@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from countyos.core.workcal import WorkCalendar, YearOverride
 from countyos.services import deadlines
@@ -22,9 +24,12 @@ def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=CST)
 
 
+_CAL = WorkCalendar()
+
+
 @pytest.fixture(scope="module")
 def cal() -> WorkCalendar:
-    return WorkCalendar()
+    return _CAL
 
 
 def due(cal: WorkCalendar, start: datetime, amount: int, unit: TimeLimitUnit) -> datetime:
@@ -202,3 +207,39 @@ def test_inputs_are_bounded() -> None:
         )
     with pytest.raises(ValueError, match="fraction"):
         deadlines.level(deadline(Limit(1, WD), accepted_at=at(2026, 12, 3), now=at(2026, 12, 4)), warn_fraction=0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.integers(min_value=0, max_value=60 * 24 * 640),
+    amount=st.integers(min_value=0, max_value=40),
+    unit=st.sampled_from(list(TimeLimitUnit)),
+    pauses=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=60 * 24 * 10), st.integers(min_value=0, max_value=60 * 24 * 12)),
+        max_size=4,
+    ),
+)
+def test_pauses_push_the_due_time_by_exactly_their_length(
+    start: int, amount: int, unit: TimeLimitUnit, pauses: list[tuple[int, int]]
+) -> None:
+    cal = _CAL
+    accepted = at(2026, 1, 1) + timedelta(minutes=start)
+    intervals, t = [], accepted
+    for gap, length in pauses:  # one after another, never overlapping
+        a = t + timedelta(minutes=gap)
+        intervals.append(Interval(a, a + timedelta(minutes=length)))
+        t = a + timedelta(minutes=length)
+    limit = Limit(amount, unit)
+
+    def measure(a: datetime, b: datetime) -> timedelta:
+        return cal.working_time_between(a, b) if unit is WD else b - a
+
+    paused = sum((measure(i.start, i.end) for i in intervals if i.end is not None), timedelta(0))
+    d = deadline(limit, accepted_at=accepted, now=t, special=intervals, cal=cal)
+    base = base_due(accepted, limit, cal=cal)
+    assert d.budget == measure(accepted, base)
+    assert measure(accepted, d.due_at) == d.budget + paused
+    assert d.due_at >= base
+    assert d.used == max(measure(accepted, t) - paused, timedelta(0))
+    assert d.stopped is False
+    assert (d.due_at == base) is (paused == timedelta(0))

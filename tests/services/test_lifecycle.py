@@ -141,6 +141,7 @@ def test_every_state_action_role_and_code_has_a_label() -> None:
     assert set(lifecycle.CLOCK_LABELS) == {c.value for c in Clock}
     assert set(lifecycle.CLOCK) == set(State)
     assert lifecycle.STEP_STATUS_CODES == {lifecycle.StepStatus.PENDING: "1", lifecycle.StepStatus.DONE: "2"}
+    assert lifecycle.STEP_BUSINESS_ACTIONS == {A.PASS: "通过", A.RETURN: "退回", A.STEP_OTHER: "其他"}
     with i18n.use_locale("zh_CN"):
         for label in [*lifecycle.LABELS.values(), *lifecycle.ACTION_LABELS.values(), *lifecycle.ROLE_LABELS.values()]:
             assert i18n.gettext(label) != label, label

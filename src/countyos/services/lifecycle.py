@@ -89,9 +89,6 @@ class StepStatus(StrEnum):
     DONE = "done"  # 2 已办
 
 
-STEP_STATUS_CODES: dict[StepStatus, str] = {StepStatus.PENDING: "1", StepStatus.DONE: "2"}
-
-
 class DeliveryMethod(StrEnum):
     """How the result reaches the applicant (表8 是否快递寄送结果, 表15 物流)."""
 
@@ -173,6 +170,11 @@ CLOCK: dict[State, Clock] = {
     S.DELIVERED: Clock.ENDED,
     S.WITHDRAWN: Clock.ENDED,
 }
+
+# Exchange values at the edges (exports, provincial connectors), like ``codes.NATIONAL``: 表7 环节办理状态
+# codes and 业务动作 in the standard's own words.
+STEP_STATUS_CODES: dict[StepStatus, str] = {StepStatus.PENDING: "1", StepStatus.DONE: "2"}
+STEP_BUSINESS_ACTIONS: dict[Action, str] = {A.PASS: "通过", A.RETURN: "退回", A.STEP_OTHER: "其他"}
 
 # Actions that need a ``Decision`` (准予/不予) when they lead to DECIDED.
 DECIDING_ACTIONS = frozenset({A.ACCEPT_IMMEDIATE, A.PASS})
