@@ -123,7 +123,8 @@ def test_a_citizen_reaches_only_their_own_request_through_its_token(client, db, 
     assert [r["service_request_id"] for r in resolved] == [mine]
     page = client.get(f"/r/{my_token}")
     assert page.status_code == 200 and mine in page.text and theirs not in page.text
-    assert client.get(f"/r/{my_token[:-1]}x").status_code == 404
+    other_last = "x" if my_token[-1] != "x" else "y"  # one character changed (a random token may end in x)
+    assert client.get(f"/r/{my_token[:-1]}{other_last}").status_code == 404
     # the public listing never shows who reported or how to reach them
     listing = client.get("/open311/v2/requests.json").text
     for secret in ("13900002222", "13900003333", "x@y.cn", "敏"):
