@@ -8,6 +8,7 @@ import re
 import sqlite3
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import Browsing, shoot
 
@@ -52,37 +53,35 @@ def test_a_phone_call_is_taken_at_the_intake_desk(browsing: Browsing) -> None:
     # the caller's number brings up their past cases, each linking to its case page
     page.fill("#caller_phone", CALLER)
     page.wait_for_selector("#past-cases li a[href^='/cases/']", timeout=10_000)
-    past = page.locator("#past-cases li a")
-    assert past.count() == 3
-    assert "此号码曾来电（3 件）" in page.locator("#past-cases").inner_text()
+    expect(page.locator("#past-cases li a")).to_have_count(3)
+    expect(page.locator("#past-cases")).to_contain_text("此号码曾来电（3 件）")
     page.fill("#caller_name", "张伟")
 
     # the address: search the county's own places and pick one with the keyboard
     page.fill("#address", "东红")
     page.wait_for_selector("#address-results li[role=option]", timeout=10_000)
-    first_place = page.locator("#address-results li[role=option]").first.inner_text()
-    assert "东红" in first_place
+    expect(page.locator("#address-results li[role=option]").first).to_contain_text("东红")
     page.press("#address", "Enter")
     page.wait_for_function("() => document.getElementById('lon').value !== ''")
-    assert page.locator("#position-status").inner_text().startswith("已定位：")
+    expect(page.locator("#position-status")).to_have_text(re.compile(r"^已定位："))
     page.fill("#address", page.input_value("#address") + "12号门口")
 
     # the category by its pinyin initials; arrows and Enter choose it
     page.fill("#category-q", "ljdf")
     page.wait_for_selector("#category-results li[role=option]", timeout=10_000)
-    assert page.locator("#category-results li[role=option]").first.inner_text().startswith("垃圾堆放")
+    expect(page.locator("#category-results li[role=option]").first).to_have_text(re.compile(r"^垃圾堆放"))
     page.press("#category-q", "ArrowDown")
     page.press("#category-q", "ArrowUp")
     page.press("#category-q", "Enter")
-    assert page.locator("#category-chosen").inner_text() == "已选：垃圾堆放"
+    expect(page.locator("#category-chosen")).to_have_text("已选：垃圾堆放")
 
     # what the caller says, then a stock phrase by a click
     page.fill("#description", "路口有人偷倒装修垃圾")
-    assert page.locator("#phrases .phrase", has_text="现场垃圾较多").is_hidden()  # another category's phrase
+    expect(page.locator("#phrases .phrase", has_text="现场垃圾较多")).to_be_hidden()  # another category's phrase
     page.locator("#phrases .phrase", has_text="来电人要求尽快处理").click()
     page.keyboard.press("Alt+2")  # the second phrase offered
-    assert (
-        page.input_value("#description") == "路口有人偷倒装修垃圾，来电人要求尽快处理，处理后回复。来电人不愿透露姓名。"
+    expect(page.locator("#description")).to_have_value(
+        "路口有人偷倒装修垃圾，来电人要求尽快处理，处理后回复。来电人不愿透露姓名。"
     )
     page.fill("#order_no", "GD20261203-0815")
     page.select_option("#demand_type", "report")
