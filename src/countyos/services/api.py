@@ -113,9 +113,7 @@ def export_matters(session: ReadSession, a: Manager) -> Response:
 
 
 @router.get("/matters/{matter_id}", response_model=schemas.MatterOut)
-def get_matter(
-    matter_id: PathId, session: ReadSession, a: Anyone, versions: bool = False
-) -> schemas.MatterOut:
+def get_matter(matter_id: PathId, session: ReadSession, a: Anyone, versions: bool = False) -> schemas.MatterOut:
     """A matter's guide (its current version); managers also see drafts and, with ``versions=true``,
     every version."""
     if _can_manage(a):
@@ -129,9 +127,7 @@ def create_matter(body: schemas.MatterIn, session: WriteSession, a: Manager) -> 
 
 
 @router.put("/matters/{matter_id}", response_model=schemas.MatterOut)
-def edit_matter(
-    matter_id: PathId, body: schemas.MatterIn, session: WriteSession, a: Manager
-) -> schemas.MatterOut:
+def edit_matter(matter_id: PathId, body: schemas.MatterIn, session: WriteSession, a: Manager) -> schemas.MatterOut:
     """A new version of the matter (none when nothing changed)."""
     matter, _changed = catalogue.edit(session, actor=a.actor, matter_id=matter_id, data=body)
     return matter_out(session, matter)

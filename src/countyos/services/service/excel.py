@@ -216,13 +216,13 @@ class CellError(ValueError):
 # -- export ---------------------------------------------------------------------------------------
 
 
-def _export_value(kind: str, value: Any, dep_names: dict[int, str]) -> Any:
+def _export_value(kind: str, value: Any, dep_names: dict[int, str], enum: type[StrEnum] | None = None) -> Any:
     if value is None:
         return None
-    if kind == ENUM:
-        return codes.standard_name(value)
-    if kind == ENUMS:
-        return "、".join(codes.standard_name(v) for v in value)
+    if kind in (ENUM, ENUMS):
+        assert enum is not None
+        items = value if kind == ENUMS else [value]
+        return "、".join(codes.standard_name(enum(v)) for v in items)
     if kind == BOOL:
         return "是" if value else "否"
     if kind == DEPARTMENT:
@@ -256,8 +256,8 @@ def export_workbook(session: Session, matters: Iterable[Matter] | None = None) -
         append_row(
             ms,
             [
-                _export_value(kind, values[f] if f in values else getattr(v, f), dep_names)
-                for _, f, kind, _e in MATTER_COLUMNS
+                _export_value(kind, values[f] if f in values else getattr(v, f), dep_names, enum)
+                for _, f, kind, enum in MATTER_COLUMNS
             ],
         )
         for mat in v.materials:
@@ -410,13 +410,14 @@ _STEP_HEADERS = {f: h for h, f, _k in STEP_COLUMNS}
 
 @dataclass
 class _Pending:
+    sheet: str
     row: int
     code: str
     name: str
     values: dict[str, Any]
     status: MatterStatus | None
-    step_rows: list[int] = field(default_factory=list)
-    material_rows: list[int] = field(default_factory=list)
+    step_rows: list[tuple[str, int]] = field(default_factory=list)
+    material_rows: list[tuple[str, int]] = field(default_factory=list)
     bad: bool = False
     data: MatterIn | None = None
 
@@ -428,8 +429,9 @@ def _locate(p: _Pending, loc: tuple[Any, ...]) -> tuple[str, int, str | None]:
         rows = p.step_rows if name == "steps" else p.material_rows
         headers = _STEP_HEADERS if name == "steps" else _MATERIAL_HEADERS
         if loc[1] < len(rows):
-            return (STEP_SHEET if name == "steps" else MATERIAL_SHEET, rows[loc[1]], headers.get(str(loc[-1])))
-    return MATTER_SHEET, p.row, _FIELD_HEADERS.get(name)
+            sheet, row = rows[loc[1]]
+            return sheet, row, headers.get(str(loc[-1]))
+    return p.sheet, p.row, _FIELD_HEADERS.get(name)
 
 
 def import_workbook(session: Session, *, actor: Actor, data: bytes, skip_bad_rows: bool = False) -> ImportReport:
@@ -453,7 +455,7 @@ def import_workbook(session: Session, *, actor: Actor, data: bytes, skip_bad_row
             before = len(report.problems)
             rec = _record(sheet, values, MATTER_COLUMNS, deps, problem)
             code = str(rec.get("code") or "")
-            p = _Pending(row, code, str(rec.get("name") or ""), rec, rec.pop("status", None))
+            p = _Pending(sheet.title, row, code, str(rec.get("name") or ""), rec, rec.pop("status", None))
             p.bad = len(report.problems) > before
             if not code:
                 report.problems.append(Problem(sheet.title, row, "实施编码", N_("Required")))
@@ -497,7 +499,7 @@ def import_workbook(session: Session, *, actor: Actor, data: bytes, skip_bad_row
                     )
                 else:
                     target.values.setdefault(kind, []).append(rec)
-                    getattr(target, key).append(row)
+                    getattr(target, key).append((sheet.title, row))
                     target.bad = target.bad or bool(sub_problems)
                 report.problems.extend(sub_problems)
 
@@ -521,7 +523,8 @@ def import_workbook(session: Session, *, actor: Actor, data: bytes, skip_bad_row
                 sheet_name, row, column = _locate(p, tuple(_loc(str(err.get("field") or ""))))
                 report.problems.append(Problem(sheet_name, row, column, str(err.get("message") or N_("Not valid"))))
 
-    report.problems.sort(key=lambda pr: (pr.sheet != MATTER_SHEET, pr.sheet, pr.row))
+    sheet_order = {s.title: i for i, s in enumerate(sheets)}
+    report.problems.sort(key=lambda pr: (sheet_order.get(pr.sheet, 0), pr.row))
     if report.problems and not skip_bad_rows:
         report.rows = [RowResult(p.row, p.code, p.name, "skipped") for p in order]
         return report
