@@ -38,8 +38,9 @@ def test_guide_shows_materials_limits_fees_places_phones_steps(client, db, shop)
     page = client.get(f"/services/matters/{mid}")
     assert page.status_code == 200
     text = page.text
-    for expected in ("食品经营许可（新办）", "5 个工作日", "20 个工作日", "《收费标准》每件 10 元", "县政务服务中心二楼 12 号窗口",
-                     "0578-8123456", "食品经营许可申请书", "审查决定", "测试市场监督管理局", "无需到现场"):  # fmt: skip
+    for expected in ("食品经营许可（新办）", "5 个工作日", "20 个工作日", "《收费标准》每件 10 元",
+                     "县政务服务中心二楼 12 号窗口", "0578-8123456", "食品经营许可申请书", "审查决定",
+                     "测试市场监督管理局", "无需到现场"):  # fmt: skip
         assert expected in text, expected
     with db.unit_of_work() as s:
         catalogue.withdraw(s, actor=ADMIN, matter_id=mid)
@@ -61,8 +62,8 @@ def test_staff_edit_form_makes_a_new_version_and_keeps_what_was_typed(client, db
          "scope": "none", "department_id": str(shop.market), "online": "1", "step-0-department_id": str(shop.centre),
          "step-1-department_id": str(shop.market), "mat-0-required": "1", "mat-1-required": "1"}
     )  # fmt: skip
-    data = list(form.items()) + [("audiences", "enterprise"), ("audiences", "other_org"), ("handling_forms", "window"),
-                                 ("handling_forms", "online_pc")]  # fmt: skip
+    data = [*form.items(), ("audiences", "enterprise"), ("audiences", "other_org"), ("handling_forms", "window"),
+            ("handling_forms", "online_pc")]  # fmt: skip
     # the same guide: nothing changed
     r = client.post(f"/services/admin/matters/{mid}", content=_encode(data), headers=_form, follow_redirects=False)
     assert r.status_code == 303

@@ -178,7 +178,7 @@ def test_reimport_with_changes_makes_a_new_version(db, shop) -> None:
     changed[11] = 3
     with db.unit_of_work() as s:
         report = excel.import_workbook(
-            s, actor=ADMIN, data=_standard_workbook([changed, ROW[:3] + ["Y"] + ROW[4:]], [], [])
+            s, actor=ADMIN, data=_standard_workbook([changed, [*ROW[:3], "Y", *ROW[4:]]], [], [])
         )
         assert [r.result for r in report.rows] == ["new_version", "created"]
         m = catalogue.get_by_code(s, code="11331123MB1234567X-001")
