@@ -107,7 +107,7 @@ def load(session: Session, ctx: DemoContext) -> None:
                 "level": "county",
                 "body_name": dep_name,
                 "body_uscc": dep_uscc,
-                "legal_basis": f"《{name}》相关法律法规及{dep_name}权责清单",
+                "legal_basis": f"依据{dep_name}权责清单所列法律、法规和规章",
                 "legal_limit": row["legal"],
                 "promised_limit": promised,
                 "promised_limit_note": "当场办结" if immediate else "自受理之日起计算，特别程序时间不计入",

@@ -86,6 +86,11 @@ def _dep_names(session: Session) -> dict[int, str]:
     return {d.id: d.name for d in departments.all_active(session)}
 
 
+def _opt_id(value: str) -> int | None:
+    """A department id from a query (an empty choice of a select is "")."""
+    return int(value) if value.isdigit() and 1 <= int(value) <= MAX_ID else None
+
+
 def _choice(value: str, allowed: Mapping[str, object]) -> str | None:
     return value if value in allowed else None
 
@@ -100,7 +105,7 @@ def catalogue_page(
     _: Anyone,
     q: Annotated[str, Query(max_length=40)] = "",
     theme: Annotated[str, Query(max_length=100)] = "",
-    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    department_id: Annotated[str, Query(max_length=10)] = "",
     audience: Annotated[str, Query(max_length=20)] = "",
     large: Annotated[bool, Query()] = False,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
@@ -109,13 +114,13 @@ def catalogue_page(
     f = search.MatterFilter(
         q=q or None,
         theme=theme or None,
-        department_id=department_id,
+        department_id=_opt_id(department_id),
         audience=_choice(audience, codes.LABELS[Audience]),
         status=MatterStatus.PUBLISHED,
     )
     rows, total = search.search(session, f, PageParams(limit=PUBLIC_PAGE, offset=offset))
     deps = _dep_names(session)
-    query = {"q": q, "theme": theme, "department_id": department_id or "", "audience": audience}
+    query = {"q": q, "theme": theme, "department_id": department_id, "audience": audience}
     return templates(request).render(
         request,
         "services/catalogue.html",
@@ -165,7 +170,7 @@ def admin_list(
     q: Annotated[str, Query(max_length=40)] = "",
     status: Annotated[str, Query(max_length=12)] = "",
     matter_type: Annotated[str, Query(max_length=24)] = "",
-    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    department_id: Annotated[str, Query(max_length=10)] = "",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:
     st = _choice(status, STATUS_LABELS)
@@ -173,11 +178,11 @@ def admin_list(
         q=q or None,
         status=MatterStatus(st) if st else None,
         matter_type=_choice(matter_type, codes.LABELS[MatterType]),
-        department_id=department_id,
+        department_id=_opt_id(department_id),
     )
     rows, total = search.search(session, f, PageParams(limit=ADMIN_PAGE, offset=offset))
     deps = _dep_names(session)
-    query = {"q": q, "status": status, "matter_type": matter_type, "department_id": department_id or ""}
+    query = {"q": q, "status": status, "matter_type": matter_type, "department_id": department_id}
     return templates(request).render(
         request,
         "services/admin_list.html",
