@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("matter_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("created_at", countyos.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("matter_type", sa.String(length=24), nullable=False),
@@ -72,6 +73,9 @@ def upgrade() -> None:
         sa.Column("online", sa.Boolean(), nullable=False),
         sa.Column("special_procedure", sa.Text(), nullable=True),
         sa.Column("department_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["org_user.id"], name=op.f("fk_services_matter_version_created_by_id_org_user")
+        ),
         sa.ForeignKeyConstraint(
             ["department_id"], ["org_department.id"], name=op.f("fk_services_matter_version_department_id_org_department")
         ),

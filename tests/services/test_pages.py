@@ -52,7 +52,8 @@ def test_guide_shows_materials_limits_fees_places_phones_steps(client, db, shop)
 def test_staff_edit_form_makes_a_new_version_and_keeps_what_was_typed(client, db, shop) -> None:
     with db.unit_of_work() as s:
         mid = catalogue.create(s, actor=ADMIN, data=guide(shop)).id
-    login(client, person(db, ["services_admin"]))
+    admin = person(db, ["services_admin"])
+    login(client, admin)
     page = client.get(f"/services/admin/matters/{mid}")
     assert page.status_code == 200 and 'name="step-1-name" maxlength="100" value="审查决定"' in page.text
     csrf = csrf_from(page.text)
@@ -89,6 +90,8 @@ def test_staff_edit_form_makes_a_new_version_and_keeps_what_was_typed(client, db
     with db.reading() as s:
         assert catalogue.get(s, matter_id=mid).status == MatterStatus.PUBLISHED
     assert client.get("/services/admin/matters", params={"q": "", "status": "", "department_id": ""}).status_code == 200
+    versions = client.get(f"/services/admin/matters/{mid}").text.split('id="matter-versions"')[1]
+    assert f"测试{admin.username}" in versions  # the person who saved version 2, by name
 
 
 _form = {"content-type": "application/x-www-form-urlencoded"}

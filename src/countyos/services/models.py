@@ -64,7 +64,8 @@ class MatterVersion(Base):
     matter_id: Mapped[int] = mapped_column(ForeignKey("services_matter.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, … per matter
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(100))  # the person's name (or a non-person actor)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))  # who saved it (a person)
+    created_by: Mapped[str | None] = mapped_column(String(100))  # the actor's name (a non-person: demo, cli)
 
     name: Mapped[str] = mapped_column(String(200), index=True)  # 事项名称
     matter_type: Mapped[MatterType] = mapped_column(StrEnumType(MatterType, 24))  # 事项类型 (A.1)

@@ -22,10 +22,10 @@ from starlette.responses import Response
 from countyos.core.errors import CountyError, PayloadTooLarge
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
-from countyos.org.service import audit, departments
+from countyos.org.service import audit, departments, users
 from countyos.services import codes
 from countyos.services.codes import Audience, HandlingForm, MatterType
-from countyos.services.models import Matter, MatterStatus
+from countyos.services.models import Matter, MatterStatus, MatterVersion
 from countyos.services.schemas import MAX_ID, MatterIn
 from countyos.services.service import catalogue, excel, search
 from countyos.web import forms
@@ -284,12 +284,13 @@ def _edit_page(
 ) -> Response:
     deps = _dep_names(session)
     values = form.values if form else _values_of(matter)
+    versions = catalogue.versions(session, matter_id=matter.id) if matter else []
     return templates(request).render(
         request,
         "services/admin_edit.html",
         {
             "m": matter,
-            "versions": catalogue.versions(session, matter_id=matter.id) if matter else [],
+            "versions": versions,
             "actions": catalogue.actions_of(matter) if matter else [],
             "v": values,
             "errors": form.errors if form else {},
@@ -297,10 +298,24 @@ def _edit_page(
             "departments": sorted(deps.items(), key=lambda t: t[1]),
             "deps": deps,
             "extra_rows": EXTRA_ROWS,
+            "saved_by": _saved_by(request, session, versions),
             **LABELS,
         },
         status_code=status,
     )
+
+
+def _saved_by(request: Request, session: Session, versions: list[MatterVersion]) -> dict[int, str]:
+    """Version id → who saved it, as people read it: a person's name, or what a non-person actor is."""
+    people = users.colleagues(session, user_ids=[v.created_by_id for v in versions])
+    out = {}
+    for v in versions:
+        if v.created_by_id in people:
+            out[v.id] = people[v.created_by_id].display_name
+        else:
+            label = audit.actor_label(v.created_by)
+            out[v.id] = translate(request, label) if label else ""
+    return out
 
 
 def _refused(request: Request, exc: Exception, values: dict[str, Any]) -> Refused:

@@ -137,7 +137,7 @@ class VersionOut(BaseModel):
     id: int
     number: int
     created_at: datetime
-    created_by: str | None
+    created_by_id: int | None
     name: str
     matter_type: MatterType
     level: Level

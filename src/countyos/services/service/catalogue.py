@@ -128,6 +128,7 @@ def _new_version(session: Session, matter: Matter, data: MatterIn, actor: Actor)
         matter_id=matter.id,
         number=matter.version_count,
         created_at=utcnow(),
+        created_by_id=actor.id,
         created_by=actor.name,
         **{name: getattr(data, name) for name in VERSION_FIELDS},
     )
