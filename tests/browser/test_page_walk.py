@@ -259,6 +259,9 @@ NAMES_SQL = (
     "SELECT display_name FROM org_user",
     "SELECT name FROM org_role",
     "SELECT name FROM sensing_observed_property",  # SensorThings entities, named by the operator
+    "SELECT name FROM services_matter_version",  # the service catalogue: matters, steps, materials
+    "SELECT name FROM services_matter_step",
+    "SELECT name FROM services_matter_material",
 )
 
 

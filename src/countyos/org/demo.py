@@ -31,6 +31,7 @@ DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
     ("妙高街道北街社区居民委员会", DepartmentKind.VILLAGE, "妙高街道办事处"),
     ("大柘镇大田村村民委员会", DepartmentKind.VILLAGE, "大柘镇人民政府"),
     ("县城市运营有限公司", DepartmentKind.OPERATOR, None),
+    ("县政务服务中心", DepartmentKind.DEPARTMENT, None),
 ]
 
 # (username, name, roles, department)
@@ -47,6 +48,7 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("sysadmin", "系统管理员 钱进", ["sysadmin"], "县城市运营有限公司"),
     ("secadmin", "安全管理员 冯丽", ["secadmin"], "县城市运营有限公司"),
     ("auditor", "审计管理员 何静", ["auditadmin"], "县城市运行管理中心"),
+    ("zwfw", "政务服务管理员 林静", ["services_admin"], "县政务服务中心"),
 ]
 
 

@@ -294,3 +294,167 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "cross_county": N_("Across counties"),
     },
 }
+
+
+# The standard's Chinese names of each member (Appendix A and 表4 wording), read and written by the
+# Excel exchange; imports also accept the national code and the aliases in ``ALIASES``.
+STANDARD_NAMES: dict[type[StrEnum], dict[str, str]] = {
+    MatterType: {
+        "administrative_power": "行政权力事项",
+        "licensing": "行政许可",
+        "penalty": "行政处罚",
+        "coercion": "行政强制",
+        "levy": "行政征收",
+        "benefit": "行政给付",
+        "inspection": "行政检查",
+        "confirmation": "行政确认",
+        "reward": "行政奖励",
+        "adjudication": "行政裁决",
+        "other_power": "其他类别事项",
+        "internal": "政府内部审批",
+        "public_service": "公共服务事项",
+    },
+    Level: {
+        "national": "国家级",
+        "province": "省级",
+        "city": "市级",
+        "county": "县级",
+        "township": "镇（乡、街道）级",
+        "village": "村（社区）级",
+        "tiered": "分级管理",
+    },
+    BodyNature: {"statutory": "法定机关", "authorised": "授权组织", "entrusted": "受委托组织", "other": "其他"},
+    Audience: {
+        "person": "自然人",
+        "enterprise": "企业法人",
+        "institution": "事业法人",
+        "social_org": "社会组织法人",
+        "authority": "行政机关",
+        "other_org": "其他组织",
+    },
+    HandlingForm: {
+        "window": "窗口办理",
+        "online_pc": "电脑端网上办理",
+        "online_mobile": "移动端网上申请",
+        "post": "快递申请",
+        "other": "其他",
+    },
+    ApplicationKind: {"immediate": "即办件", "promised": "承诺件", "other": "其他"},
+    SpecialProcedure: {"extension": "延长审批", "other": "除延长审批之外的情况"},
+    Satisfaction: {
+        "very_satisfied": "非常满意",
+        "satisfied": "满意",
+        "fairly_satisfied": "基本满意",
+        "dissatisfied": "不满意",
+        "very_dissatisfied": "非常不满意",
+    },
+    RatingChannel: {
+        "pc": "PC端",
+        "mobile": "移动服务端",
+        "qr_code": "二维码",
+        "hall_tablet": "政务大厅平板电脑",
+        "hall_terminal": "政务大厅其他终端",
+        "phone": "电话",
+        "sms": "短信",
+    },
+    TimeLimitUnit: {"working_days": "工作日", "natural_days": "自然日"},
+    Scope: {
+        "none": "不通办",
+        "nationwide": "全国通办",
+        "cross_province": "跨省通办",
+        "cross_city": "跨市通办",
+        "cross_county": "跨县通办",
+    },
+}
+
+# Other spellings seen in county and provincial catalogues (full-width brackets are normalised first).
+ALIASES: dict[type[StrEnum], dict[str, str]] = {
+    MatterType: {"公共服务": "public_service", "其他行政权力": "other_power", "其他权力": "other_power"},
+    Level: {
+        "国家": "national",
+        "省": "province",
+        "市": "city",
+        "县": "county",
+        "区县级": "county",
+        "县（市、区）级": "county",
+        "乡镇级": "township",
+        "乡镇（街道）级": "township",
+        "镇级": "township",
+        "乡级": "township",
+        "街道级": "township",
+        "村级": "village",
+        "社区级": "village",
+        "村（居）级": "village",
+    },
+    BodyNature: {"法定": "statutory", "授权": "authorised", "受委托": "entrusted", "委托组织": "entrusted"},
+    Audience: {
+        "个人": "person",
+        "公民": "person",
+        "企业": "enterprise",
+        "法人": "enterprise",
+        "事业单位": "institution",
+        "社会组织": "social_org",
+        "机关": "authority",
+        "非法人企业": "other_org",
+        "个体工商户": "other_org",
+    },
+    HandlingForm: {
+        "窗口": "window",
+        "网上办理": "online_pc",
+        "网上申请": "online_pc",
+        "网办": "online_pc",
+        "移动端": "online_mobile",
+        "移动端办理": "online_mobile",
+        "快递": "post",
+        "邮寄": "post",
+        "邮寄申请": "post",
+    },
+    ApplicationKind: {"即办": "immediate", "承诺": "promised"},
+    TimeLimitUnit: {
+        "工作日": "working_days",
+        "个工作日": "working_days",
+        "天": "natural_days",
+        "日": "natural_days",
+        "自然日": "natural_days",
+        "个自然日": "natural_days",
+    },
+    Scope: {
+        "无": "none",
+        "否": "none",
+        "全国": "nationwide",
+        "跨省": "cross_province",
+        "跨市": "cross_city",
+        "跨县": "cross_county",
+        "跨区县": "cross_county",
+    },
+}
+
+
+def _normal(text: str) -> str:
+    return "".join(text.split()).replace("(", "（").replace(")", "）")
+
+
+def from_name_or_code(kind: type[E], text: str) -> E:
+    """The member of KIND written as its national code ("01"), its standard name ("行政许可"), an
+    alias, or its stored value; ValueError when it is none of them."""
+    t = _normal(text)
+    if not t:
+        raise ValueError("empty")
+    if kind in NATIONAL:
+        for member, c in NATIONAL[kind].items():
+            if c == t or (t.isdigit() and c.isdigit() and int(c) == int(t)):
+                return kind(member)
+    for value, name in STANDARD_NAMES.get(kind, {}).items():
+        if _normal(name) == t:
+            return kind(value)
+    alias = ALIASES.get(kind, {}).get(t)
+    if alias is not None:
+        return kind(alias)
+    try:
+        return kind(t.lower())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a member of {kind.__name__}") from None
+
+
+def standard_name(value: StrEnum) -> str:
+    return STANDARD_NAMES[type(value)][value.value]

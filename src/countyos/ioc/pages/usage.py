@@ -47,6 +47,7 @@ MODULE_LABELS = {
     "report": N_("Citizen reports"),
     "open311": N_("Open311 apps"),
     "sensing": N_("Sensing"),
+    "services": N_("Government services"),
     "sta": N_("SensorThings API"),
     "ioc": N_("Operations view"),
     "geo": N_("Spatial data"),

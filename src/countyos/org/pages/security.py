@@ -44,6 +44,7 @@ GROUP_LABELS = {
     "ioc": N_("Operations view"),
     "role": N_("Roles and permissions"),
     "sensing": N_("Sensing"),
+    "services": N_("Government services"),
     "system": N_("System"),
     "token": N_("API tokens"),
     "usage": N_("Platform usage"),

@@ -1,0 +1,1 @@
+"""Services of the services domain (catalogue, Excel exchange)."""
