@@ -150,7 +150,18 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     with db.reading() as s:
         alarm_id = s.scalar(select(Alarm.id).order_by(Alarm.id.desc()))
         assert s.scalar(select(Reporter.id).where(Reporter.public_token == reporter_token)) is not None
+    # A government service matter whose guide carries the payload everywhere a person reads text.
+    from tests.services.conftest import Shop, guide
+
+    body = guide(Shop(market=w.works, centre=w.centre)).model_dump(mode="json")
+    for key in ("name", "legal_basis", "accept_conditions", "place", "hours", "result_name", "theme", "body_name"):
+        body[key] = PAYLOAD
+    body["steps"][0]["name"] = PAYLOAD
+    body["materials"][0].update(name=PAYLOAD, issuer=PAYLOAD, note=PAYLOAD)
+    matter = ok(client.post("/api/v1/services/matters", json=body, headers=ops), 201)
+    ok(client.post(f"/api/v1/services/matters/{matter['id']}/publish", headers=ops))
     return {
+        "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
         "user_id": [w.handler_works.id],
         "department_id": [w.works],
