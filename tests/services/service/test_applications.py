@@ -130,7 +130,15 @@ def test_the_whole_path_from_an_agent_to_delivery(db, shop) -> None:
             result={"decision": "granted", "result_name": "食品经营许可证", "result_number": "JY13311250001234"},
         )
         assert app.state == "decided" and app.decision == "granted" and app.result_number == "JY13311250001234"
-        app = do(s, a["window"], app, Action.DELIVER, sp_end + timedelta(hours=3), method="express", tracking_number="SF1234567890")
+        app = do(
+            s,
+            a["window"],
+            app,
+            Action.DELIVER,
+            sp_end + timedelta(hours=3),
+            method="express",
+            tracking_number="SF1234567890",
+        )
         assert app.state == "delivered" and app.tracking_number == "SF1234567890"
         app_id, number = app.id, app.number
     with db.reading() as s:
@@ -170,7 +178,9 @@ def test_an_immediate_matter_is_concluded_at_acceptance(db, shop) -> None:
     with db.unit_of_work() as s:
         mid = published(s, shop, code="11331123MB0000001-002", application_kind="immediate", promised_limit=0)
         app = apps.create(s, actor=a["window"], data=new(mid, materials_of(s, mid)), now=T0)
-        app = do(s, a["window"], app, Action.ACCEPT_IMMEDIATE, T0, result={"decision": "granted", "result_name": "证明"})
+        app = do(
+            s, a["window"], app, Action.ACCEPT_IMMEDIATE, T0, result={"decision": "granted", "result_name": "证明"}
+        )
         assert app.state == "decided" and app.decision == "granted" and app.decided_at == T0
         assert app.receipt_number is not None and apps.steps_of(s, app) == []
 
@@ -223,6 +233,8 @@ def test_personal_fields_are_encrypted_and_masked(db, shop) -> None:
         assert apps.shown_id_number(a["agent"], app) == "331***********123X"
         assert apps.shown_phone(a["agent"], app) == "139****1234"
         # a department's handler without a step in the matter does not see it at all
-        stranger = Actor(id=a["agent"].id + 1000, name="他人", permissions=frozenset({apps.HANDLE}), department_id=999999)
+        stranger = Actor(
+            id=a["agent"].id + 1000, name="他人", permissions=frozenset({apps.HANDLE}), department_id=999999
+        )
         with pytest.raises(NotFound):
             apps.get(s, actor=stranger, application_id=app.id)
