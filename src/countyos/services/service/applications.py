@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.crypto import mask_phone
+from countyos.core.crypto import FieldCipher, mask_phone
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from countyos.core.i18n import N_, gettext
 from countyos.org.service import audit
@@ -87,7 +87,7 @@ class ActionForbidden(PermissionDenied):
 # ── people, crypto ───────────────────────────────────────────────────────────────────────────────────
 
 
-def _cipher():  # the cases domain's field cipher (SM4-GCM + keyed blind index), one key per county
+def _cipher() -> FieldCipher:  # the cases domain's field cipher (SM4-GCM + keyed blind index), one key per county
     from countyos.cases.service import people
 
     return people.cipher()
@@ -653,9 +653,9 @@ def _effects(
         app.delivery_method, app.tracking_number, app.delivered_at = str(data.method), data.tracking_number, now
         detail["method"] = str(data.method)
     elif action in (Action.WITHDRAW, Action.LAPSE):
-        for s in steps_of(session, app):
-            if s.status == StepStatus.PENDING:
-                s.ended_at = now
+        for st in steps_of(session, app):
+            if st.status == StepStatus.PENDING:
+                st.ended_at = now
 
 
 def _pending_step(session: Session, app: Application) -> ApplicationStep:
