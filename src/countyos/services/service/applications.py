@@ -80,6 +80,11 @@ class ActionForbidden(PermissionDenied):
         super().__init__(message, **params)
         self.allowed, self.state = allowed, current_state
 
+    @property
+    def message(self) -> str:
+        """The message in the current locale, its action label translated too."""
+        return gettext(self.message_id, **{k: gettext(str(v)) for k, v in self.params.items()})
+
     def extra(self) -> dict[str, Any]:
         return {"state": self.state, "allowed_actions": self.allowed}
 
