@@ -100,11 +100,15 @@ def test_the_whole_path_from_an_agent_to_delivery(db, shop) -> None:
         limit = deadlines.Limit(5, "working_days")
         assert app.due_at == deadlines.base_due(accepted, limit)
         first_due = app.due_at
-        # the market's handler cannot act on the centre's step
-        with pytest.raises(PermissionDenied):
+        # the market's handler cannot act on the centre's step (nor see it before it reaches the market)
+        with pytest.raises(NotFound):
             do(s, a["market"], app, Action.PASS, accepted + timedelta(hours=1), opinion="同意")
         app = do(s, a["centre"], app, Action.PASS, accepted + timedelta(hours=1), opinion="材料齐全，同意")
         assert app.step == 1
+        # and the centre's handler, who sees it, cannot act on the market's step: 403 with nothing allowed
+        with pytest.raises(PermissionDenied) as denied:
+            do(s, a["centre"], app, Action.PASS, accepted + timedelta(hours=2), opinion="同意")
+        assert denied.value.extra() == {"state": "in_progress", "allowed_actions": []}
         # special procedure (现场核查) stops the clock; the due time moves by its length
         sp_start = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # Wed 09:00
         sp_end = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # Fri 09:00: two working days later
@@ -238,3 +242,52 @@ def test_personal_fields_are_encrypted_and_masked(db, shop) -> None:
         )
         with pytest.raises(NotFound):
             apps.get(s, actor=stranger, application_id=app.id)
+
+
+def test_returns_go_back_a_step_and_from_the_first_to_the_applicant(db, shop) -> None:
+    a = actors(db, shop)
+    with db.unit_of_work() as s:
+        mid = published(s, shop)
+        app = apps.create(s, actor=a["agent"], data=new(mid, materials_of(s, mid), consent=CONSENT), now=T0)
+        # the market's handler sees nothing before the application reaches its step
+        with pytest.raises(NotFound):
+            apps.get(s, actor=a["market"], application_id=app.id)
+        app = do(s, a["window"], app, Action.ACCEPT, T0)
+        app = do(s, a["centre"], app, Action.PASS, T0 + timedelta(hours=1), opinion="同意")
+        assert apps.get(s, actor=a["market"], application_id=app.id) is app
+        app = do(s, a["market"], app, Action.RETURN, T0 + timedelta(hours=2), opinion="请核对经营场所")
+        assert app.state == "in_progress" and app.step == 0
+        app = do(s, a["centre"], app, Action.RETURN, T0 + timedelta(hours=3), opinion="请补充平面图")
+        assert app.state == "supplement_requested" and app.step == 0
+        with pytest.raises(TransitionNotAllowed):
+            do(s, a["centre"], app, Action.PASS, T0 + timedelta(hours=4), opinion="同意")
+        back = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # Monday: the count restarts in full
+        app = do(s, a["agent"], app, Action.RESUBMIT, back)
+        assert app.state == "in_progress" and app.step == 0 and app.clock_started_at == back
+        assert app.due_at == deadlines.base_due(back, deadlines.Limit(5, "working_days"))
+        steps = apps.steps_of(s, app)
+        assert [(st.name, st.status, st.action) for st in steps] == [
+            ("受理", "done", "pass"),
+            ("审查决定", "done", "return"),
+            ("受理", "done", "return"),
+            ("受理", "pending", None),
+        ]
+        app = do(s, a["agent"], app, Action.WITHDRAW, back + timedelta(hours=1), note="申请人不再办理")
+        assert app.state == "withdrawn" and app.closed_at == back + timedelta(hours=1)
+        assert apps.steps_of(s, app)[-1].ended_at == back + timedelta(hours=1)
+
+
+def test_an_applicant_applies_online_for_online_matters_only(db, shop) -> None:
+    p = factories.person(db)
+    me = Actor(id=p.id, name="申请人", permissions=frozenset())
+    with db.unit_of_work() as s:
+        online = published(s, shop)
+        offline = published(s, shop, code="11331123MB0000001-003", online=False)
+        app = apps.create(s, actor=me, data=new(online, materials_of(s, online)), now=T0)
+        assert app.applicant_user_id == p.id and app.source == "online_pc" and app.submitted_role == "applicant"
+        assert apps.shown_id_number(me, app) == "33112519600101123X"  # their own record
+        assert apps.allowed_actions(s, me, app) == ["withdraw"]
+        rows, total = apps.listing(s, actor=me)
+        assert total == 1 and rows == [app]
+        with pytest.raises(ValidationFailed):
+            apps.create(s, actor=me, data=new(offline, materials_of(s, offline)), now=T0)

@@ -202,8 +202,11 @@ def roles_on(session: Session, actor: Actor, app: Application) -> list[Role]:
 def may_read(session: Session, actor: Actor, app: Application) -> bool:
     if actor.can(WINDOW) or actor.can(SUPERVISE) or roles_on(session, actor, app):
         return True
-    if actor.can(HANDLE) and actor.department_id is not None:
-        return actor.department_id in {s.department_id for s in version_of(session, app).steps}
+    if actor.can(HANDLE) and actor.department_id is not None:  # once it has reached one of the department's steps
+        reached = select(ApplicationStep.id).where(
+            ApplicationStep.application_id == app.id, ApplicationStep.department_id == actor.department_id
+        )
+        return session.scalar(reached.limit(1)) is not None
     return False
 
 
