@@ -76,6 +76,7 @@ def test_agent_submits_window_accepts_departments_handle(client, db, shop, matte
     assert r.status_code == 200 and r.json()["missing_materials"] == []
     r = client.post(f"{url}/actions/accept", json={"version": r.json()["version"]}, headers=window)
     assert r.status_code == 200 and r.json()["state"] == "in_progress" and r.json()["receipt_number"]
+    assert r.json()["clock"] == "running" and r.json()["due_level"] == "green" and r.json()["due_at"]
     v = r.json()["version"]
     # the market's handler may not act on the centre's step (it has not reached the market: not found)
     r = client.post(f"{url}/actions/pass", json={"version": v, "opinion": "同意"}, headers=market)
@@ -107,6 +108,7 @@ def test_agent_submits_window_accepts_departments_handle(client, db, shop, matte
     assert r.status_code == 422  # express needs its tracking number
     tl = client.get(f"{url}/timeline", headers=agent).json()
     assert [e["action"] for e in tl] == ["submit", "request_correction", "resubmit", "accept", "pass", "pass"]
+    assert tl[1]["detail"] == {"missing": ["营业执照"]} and tl[1]["role"] == "window"
     # list: filters are bounded; the agent sees what they submitted
     assert client.get(API, params={"state": "decided"}, headers=agent).json()["total"] == 1
     assert client.get(API, params={"limit": 100000}, headers=agent).status_code == 422

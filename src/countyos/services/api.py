@@ -15,10 +15,10 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from countyos.core.errors import PayloadTooLarge, ValidationFailed
-from countyos.core.i18n import N_
+from countyos.core.i18n import N_, gettext
 from countyos.core.paging import MAX_LIMIT, Paged, PageParams
 from countyos.core.tabular import XLSX_MEDIA_TYPE
-from countyos.services import lifecycle, schemas
+from countyos.services import deadlines, lifecycle, schemas
 from countyos.services.codes import Audience, MatterType, TimeLimitUnit
 from countyos.services.lifecycle import Action, Role, State
 from countyos.services.models import Application, Matter, MatterStatus
@@ -219,11 +219,16 @@ def application_out(session: Any, actor: Any, app: Application) -> schemas.Appli
         tracking_number=app.tracking_number,
         delivered_at=app.delivered_at,
         clock=lifecycle.clock(app.state),
+        due_level=deadlines.level(d) if (d := applications.deadline(session, app)) is not None else None,
         allowed_actions=[Action(a) for a in applications.allowed_actions(session, actor, app)],
         materials=[schemas.ApplicationMaterialOut.model_validate(m) for m in app.materials],
         steps=[
             schemas.ApplicationStepOut.model_validate(s).model_copy(
-                update={"handler_name": names.get(s.handler_id), "department_name": names.get(("d", s.department_id))}
+                update={
+                    "name": gettext(s.name),
+                    "handler_name": names.get(s.handler_id),
+                    "department_name": names.get(("d", s.department_id)),
+                }
             )
             for s in applications.steps_of(session, app)
         ],

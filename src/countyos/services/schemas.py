@@ -4,7 +4,7 @@ all parse ``MatterIn``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +19,7 @@ from countyos.services.codes import (
     SpecialProcedure,
     TimeLimitUnit,
 )
+from countyos.services.deadlines import Level as DueLevel
 from countyos.services.lifecycle import Action, Clock, Decision, DeliveryMethod, Role, State, StepStatus
 from countyos.services.models import ConsentWay, IdType, MaterialForm, MatterStatus
 
@@ -421,6 +422,7 @@ class EventOut(BaseModel):
     to_state: State
     step: int | None
     note: str | None
+    detail: dict[str, Any]  # e.g. the missing materials of a 一次性告知, the receipt number, the due time moved
 
 
 class ApplicationSummary(BaseModel):
@@ -465,6 +467,7 @@ class ApplicationOut(ApplicationSummary):
     tracking_number: str | None
     delivered_at: datetime | None
     clock: Clock
+    due_level: DueLevel | None  # green, yellow (80 % used), red (overdue) or stopped, while the clock counts
     allowed_actions: list[Action]
     materials: list[ApplicationMaterialOut]
     steps: list[ApplicationStepOut]

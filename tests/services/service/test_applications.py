@@ -291,3 +291,17 @@ def test_an_applicant_applies_online_for_online_matters_only(db, shop) -> None:
         assert total == 1 and rows == [app]
         with pytest.raises(ValidationFailed):
             apps.create(s, actor=me, data=new(offline, materials_of(s, offline)), now=T0)
+
+
+def test_a_matter_without_steps_is_decided_by_its_department(db, shop) -> None:
+    a = actors(db, shop)
+    with db.unit_of_work() as s:
+        mid = published(s, shop, code="11331123MB0000001-004", steps=[])
+        app = apps.create(s, actor=a["window"], data=new(mid, materials_of(s, mid)), now=T0)
+        app = do(s, a["window"], app, Action.ACCEPT, T0)
+        (step,) = apps.steps_of(s, app)
+        assert (step.name, step.department_id) == ("Review and decision", shop.market)
+        with pytest.raises(NotFound):
+            do(s, a["centre"], app, Action.PASS, T0, opinion="同意")
+        app = do(s, a["market"], app, Action.PASS, T0, opinion="不符合条件", result={"decision": "denied"})
+        assert app.state == "decided" and app.decision == "denied" and app.result_name is None

@@ -167,8 +167,10 @@ def timeline(session: Session, *, application_id: int) -> list[ApplicationEvent]
 def current_step_department(session: Session, app: Application) -> int | None:
     if app.step is None:
         return None
-    steps = version_of(session, app).steps
-    return steps[app.step].department_id if app.step < len(steps) else None
+    version = version_of(session, app)
+    if app.step < len(version.steps):
+        return version.steps[app.step].department_id
+    return version.department_id  # a matter without steps: its responsible department decides
 
 
 def roles_on(session: Session, actor: Actor, app: Application) -> list[Role]:
@@ -353,7 +355,11 @@ def recompute_due(session: Session, app: Application) -> None:
 
 
 def deadline(session: Session, app: Application, *, now: datetime | None = None) -> deadlines.Deadline | None:
-    if app.clock_started_at is None:
+    """The limit's state now while the clock runs or is stopped (None before 受理 and once it ended)."""
+    if app.clock_started_at is None or lifecycle.clock(app.state) in (
+        lifecycle.Clock.NOT_STARTED,
+        lifecycle.Clock.ENDED,
+    ):
         return None
     return deadlines.deadline(
         limit_of(version_of(session, app)),
@@ -679,7 +685,7 @@ def _open_step(session: Session, app: Application, version: MatterVersion, posit
         ApplicationStep(
             application_id=app.id,
             position=position,
-            name=ms.name if ms else gettext(N_("Review and decision")),
+            name=ms.name if ms else N_("Review and decision"),  # a message id, translated when shown
             department_id=ms.department_id if ms else version.department_id,
             status=str(StepStatus.PENDING),
             started_at=now,
