@@ -316,8 +316,8 @@ def _dept_short(session: Session, department_id: int | None) -> str:
     from countyos.org.models import Department
 
     dep = session.get(Department, department_id) if department_id else None
-    name = (dep.name if dep else "政务服务").removeprefix("县").replace(" ", "")
-    return name[:10] or "政务服务"
+    name = "".join(ch for ch in (dep.name if dep else "") if not ch.isspace() and ch not in "{}#")
+    return name.removeprefix("县")[:10] or "政务服务"
 
 
 def _number(session: Session, rule: str, at: datetime, **values: str) -> str:
