@@ -149,6 +149,12 @@ def upgrade() -> None:
         sa.Column("form", sa.String(length=12), nullable=True),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("received_at", countyos.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attachment_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["attachment_id"],
+            ["case_attachment.id"],
+            name=op.f("fk_services_application_material_attachment_id_case_attachment"),
+        ),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["services_application.id"],

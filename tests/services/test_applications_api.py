@@ -168,3 +168,34 @@ def test_concurrent_actions_exactly_one_wins(db, shop, matter) -> None:
         assert app.version == version + 1 and app.state in ("in_progress", "rejected")
         events = apps.timeline(s, application_id=app_id)
         assert [e.action for e in events] == ["submit", "accept" if app.state == "in_progress" else "reject"]
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_material_files_are_kept_private_and_only_before_acceptance(client, db, shop, matter) -> None:
+    agent = h(db, person(db, ["services_agent"]), [apps.AGENT])
+    window = h(db, person(db, ["services_window"]), [apps.WINDOW])
+    consent = {"given_by": "蓝水生", "way": "in_person", "at": "2026-01-01T09:00:00+08:00"}
+    app = client.post(API, json=body(matter, n=1, consent=consent), headers=agent).json()
+    second = matter["materials"][1]
+    url = f"{API}/{app['id']}/materials/{second}/file"
+    r = client.post(url, files={"file": ("licence.pdf", PDF, "application/pdf")}, headers=agent)
+    assert r.status_code == 200, r.text
+    assert r.json()["received"] is True and r.json()["form"] == "electronic" and r.json()["attachment_id"]
+    assert client.get(f"{API}/{app['id']}", headers=window).json()["missing_materials"] == []
+    got = client.get(url, headers=window)
+    assert got.status_code == 200 and got.content == PDF and got.headers["content-type"] == "application/pdf"
+    assert client.get(url, headers=h(db, person(db, ["services_agent"]), [apps.AGENT])).status_code == 404
+    bad = client.post(url, files={"file": ("x.exe", b"MZ\x90\x00", "application/octet-stream")}, headers=agent)
+    assert bad.status_code == 422
+    assert (
+        client.post(
+            f"{API}/{app['id']}/materials/999999/file", files={"file": ("a.pdf", PDF)}, headers=agent
+        ).status_code
+        == 404
+    )
+    r = client.post(f"{API}/{app['id']}/actions/accept", json={"version": app["version"]}, headers=window)
+    assert r.status_code == 200
+    late = client.post(url, files={"file": ("again.pdf", PDF, "application/pdf")}, headers=agent)
+    assert late.status_code == 409

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, File, Path, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from countyos.core.errors import PayloadTooLarge, ValidationFailed
 from countyos.core.i18n import N_, gettext
@@ -335,3 +335,40 @@ def application_action(
         raise RequestValidationError(exc.errors(include_url=False)) from exc
     app = applications.act(session, actor=a.actor, application_id=application_id, action=action, data=data)
     return application_out(session, a.actor, app)
+
+
+@router.post(
+    "/applications/{application_id}/materials/{material_id}/file", response_model=schemas.ApplicationMaterialOut
+)
+def upload_material_file(
+    application_id: PathId,
+    material_id: PathId,
+    session: WriteSession,
+    a: Person,
+    file: Annotated[UploadFile, File()],
+) -> schemas.ApplicationMaterialOut:
+    """A scan or the electronic file of one material (photo or PDF, at most 10 MB); it counts as received."""
+    data = file.file.read(applications.MAX_FILE_BYTES + 1)
+    if len(data) > applications.MAX_FILE_BYTES:
+        raise PayloadTooLarge()
+    row = applications.attach_material(
+        session,
+        actor=a.actor,
+        application_id=application_id,
+        material_id=material_id,
+        data=data,
+        name=(file.filename or "")[:200] or None,
+    )
+    return schemas.ApplicationMaterialOut.model_validate(row)
+
+
+@router.get("/applications/{application_id}/materials/{material_id}/file", response_class=Response)
+def get_material_file(application_id: PathId, material_id: PathId, session: ReadSession, a: Person) -> Response:
+    path, media_type, _name = applications.material_file(
+        session, actor=a.actor, application_id=application_id, material_id=material_id
+    )
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers={"Cache-Control": "no-store", "Content-Disposition": "attachment"},
+    )

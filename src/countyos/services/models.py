@@ -262,6 +262,8 @@ class ApplicationMaterial(Base):
     form: Mapped[MaterialForm | None] = mapped_column(StrEnumType(MaterialForm, 12))
     count: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 附件实体: a scan or the electronic material, kept by the attachment store (private, never on a case)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("case_attachment.id"))
 
 
 class ApplicationStep(Base):

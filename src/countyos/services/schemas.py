@@ -384,6 +384,7 @@ class ApplicationMaterialOut(BaseModel):
     form: MaterialForm | None
     count: int
     received_at: datetime | None
+    attachment_id: int | None  # the file: GET …/applications/{id}/materials/{material_id}/file
 
 
 class ApplicationStepOut(BaseModel):

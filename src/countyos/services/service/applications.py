@@ -32,6 +32,7 @@ from countyos.services.models import (
     ApplicationMaterial,
     ApplicationSpecial,
     ApplicationStep,
+    MaterialForm,
     Matter,
     MatterStatus,
     MatterVersion,
@@ -59,6 +60,7 @@ PII = "services.application.pii"
 
 STAFF = (WINDOW, HANDLE, SUPERVISE)
 MAX_PAGE = 200
+MAX_FILE_BYTES = 10_000_000  # the attachment store's own bound
 
 
 class StaleApplication(Conflict):
@@ -730,3 +732,66 @@ def _event(
             detail=detail,
         )
     )
+
+
+# ── material files ───────────────────────────────────────────────────────────────────────────────────
+
+# States in which the materials may still change (before acceptance, or while a 补正 is awaited).
+MATERIAL_STATES = frozenset({State.DRAFT, State.SUBMITTED, State.CORRECTION_REQUESTED, State.SUPPLEMENT_REQUESTED})
+_FILERS = frozenset({Role.APPLICANT, Role.AGENT, Role.WINDOW})
+
+
+def _material(app: Application, material_id: int) -> ApplicationMaterial:
+    row = next((m for m in app.materials if m.material_id == material_id), None)
+    if row is None:
+        raise NotFound(N_("This material is not on the matter's list"))
+    return row
+
+
+def attach_material(
+    session: Session,
+    *,
+    actor: Actor,
+    application_id: int,
+    material_id: int,
+    data: bytes,
+    name: str | None = None,
+    now: datetime | None = None,
+) -> ApplicationMaterial:
+    """Keep a scan or the electronic file of one material (a photo or a PDF, checked by its header);
+    the material counts as received (electronic unless a form was recorded). Only the applicant, their
+    agent or a window clerk, and only while the materials may still change."""
+    from countyos.cases.service import attachments
+
+    now = now or utcnow()
+    app = get(session, actor=actor, application_id=application_id)
+    if not _FILERS & set(roles_on(session, actor, app)):
+        raise PermissionDenied(N_("Only the applicant, their agent or a window clerk may add material files"))
+    if State(app.state) not in MATERIAL_STATES:
+        raise Conflict(N_("The materials of this application can no longer change"))
+    row = _material(app, material_id)
+    att = attachments.store(session, actor=actor, data=data, name=name)
+    row.attachment_id = att.id
+    if not row.received:
+        row.received, row.form, row.count, row.received_at = True, MaterialForm.ELECTRONIC, 1, now
+    audit.record(
+        session,
+        actor=actor,
+        action="services.application.material_file",
+        target_type="services_application",
+        target_id=app.number,
+        detail={"material": row.name, "attachment_id": att.id, "media_type": att.media_type, "size": att.size},
+    )
+    return row
+
+
+def material_file(session: Session, *, actor: Actor, application_id: int, material_id: int) -> tuple[str, str, str]:
+    """(path, media type, file name) of a material's file, for whoever may read the application."""
+    from countyos.cases.service import attachments
+
+    app = get(session, actor=actor, application_id=application_id)
+    row = _material(app, material_id)
+    if row.attachment_id is None:
+        raise NotFound(N_("This material has no file"))
+    att = attachments.get(session, attachment_id=row.attachment_id)
+    return str(attachments.path_for(att.sha256)), att.media_type, att.name or row.name
