@@ -32,6 +32,7 @@ DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
     ("大柘镇大田村村民委员会", DepartmentKind.VILLAGE, "大柘镇人民政府"),
     ("县城市运营有限公司", DepartmentKind.OPERATOR, None),
     ("县政务服务中心", DepartmentKind.DEPARTMENT, None),
+    ("县市场监督管理局", DepartmentKind.DEPARTMENT, None),
 ]
 
 # (username, name, roles, department)
@@ -49,6 +50,9 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("secadmin", "安全管理员 冯丽", ["secadmin"], "县城市运营有限公司"),
     ("auditor", "审计管理员 何静", ["auditadmin"], "县城市运行管理中心"),
     ("zwfw", "政务服务管理员 林静", ["services_admin"], "县政务服务中心"),
+    ("window", "窗口人员 黄丽", ["services_window"], "县政务服务中心"),
+    ("agent", "代办员 蓝建华", ["services_agent"], "大柘镇大田村村民委员会"),
+    ("scjg", "市场监管局审批人员 许文", ["services_handler"], "县市场监督管理局"),
 ]
 
 

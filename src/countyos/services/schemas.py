@@ -4,7 +4,7 @@ all parse ``MatterIn``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -16,9 +16,12 @@ from countyos.services.codes import (
     Level,
     MatterType,
     Scope,
+    SpecialProcedure,
     TimeLimitUnit,
 )
-from countyos.services.models import MatterStatus
+from countyos.services.deadlines import Level as DueLevel
+from countyos.services.lifecycle import Action, Clock, Decision, DeliveryMethod, Role, State, StepStatus
+from countyos.services.models import ConsentWay, IdType, MaterialForm, MatterStatus
 
 MAX_ID = 2**31 - 1
 MAX_STEPS = 30
@@ -223,3 +226,250 @@ class ImportReportOut(BaseModel):
     skipped: int
     rows: list[ImportRowOut]
     problems: list[ImportProblemOut]
+
+
+# ── Applications (办件) ──────────────────────────────────────────────────────────────────────────────
+
+MAX_NOTE = 2000
+Note = Annotated[str, Field(max_length=MAX_NOTE)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MaterialReceivedIn(_In):
+    """One material of the matter version's list as the window or the applicant hands it in."""
+
+    material_id: Id
+    received: bool = True
+    form: MaterialForm | None = None
+    count: int = Field(default=1, ge=0, le=99)
+
+
+class ConsentIn(_In):
+    """The applicant's recorded consent to an agent's submission (who, when, how)."""
+
+    given_by: str = Field(min_length=1, max_length=100)
+    way: ConsentWay
+    at: datetime
+    note: str | None = Field(default=None, max_length=500)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("give the time with its time zone")
+        return v
+
+
+class ApplicationIn(_In):
+    """A new application (表5): online by the applicant, at a window, or by an agent with consent."""
+
+    matter_id: Id
+    applicant_name: str = Field(min_length=1, max_length=200)
+    applicant_kind: Audience = Audience.PERSON
+    id_type: IdType = IdType.RESIDENT_ID
+    id_number: str = Field(min_length=2, max_length=18, pattern=r"^[0-9A-Za-z()\-]+$")
+    phone: str | None = Field(default=None, max_length=20, pattern=r"^\+?[0-9\-]{5,20}$")
+    address: str | None = Field(default=None, max_length=300)
+    source: HandlingForm | None = None  # 申报来源; default from who submits (window / online)
+    consent: ConsentIn | None = None
+    materials: list[MaterialReceivedIn] = Field(default_factory=list, max_length=MAX_MATERIALS)
+    draft: bool = False  # keep as a draft instead of submitting
+
+    @field_validator("applicant_name", "address", mode="before")
+    @classmethod
+    def _s(cls, v: object) -> object:
+        return _strip(v)
+
+
+class ActionBase(_In):
+    """Every action carries the version the caller saw (of two concurrent actions exactly one wins)."""
+
+    version: int = Field(ge=1, le=MAX_ID)
+    note: Note | None = None
+
+
+class PlainActionIn(ActionBase):
+    """submit, accept, withdraw, lapse, supervise, comment: nothing but the version and a note."""
+
+
+class ResubmitIn(ActionBase):
+    materials: list[MaterialReceivedIn] = Field(default_factory=list, max_length=MAX_MATERIALS)
+
+
+class RejectIn(ActionBase):
+    reason: str = Field(min_length=1, max_length=MAX_NOTE)
+
+
+class ResultIn(_In):
+    """办结 result: the decision and, when granted, the certificate (结果证照)."""
+
+    decision: Decision
+    result_name: str | None = Field(default=None, max_length=200)
+    result_number: str | None = Field(default=None, max_length=100)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> ResultIn:
+        for v in (self.valid_from, self.valid_until):
+            if v is not None and v.tzinfo is None:
+                raise ValueError("give the time with its time zone")
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("the validity ends before it starts")
+        return self
+
+
+class ImmediateIn(ActionBase):
+    """即办件: accepted and concluded at once."""
+
+    result: ResultIn
+
+
+class StepActionIn(ActionBase):
+    """A step's 业务动作 (通过/退回/其他) with the handler's opinion; the last step's 通过 carries the result."""
+
+    opinion: str = Field(min_length=1, max_length=MAX_NOTE)
+    result: ResultIn | None = None
+
+
+class StartSpecialIn(ActionBase):
+    kind: SpecialProcedure
+    reason: str = Field(min_length=1, max_length=MAX_NOTE)
+
+
+class EndSpecialIn(ActionBase):
+    result: str = Field(min_length=1, max_length=MAX_NOTE)
+
+
+class DeliverIn(ActionBase):
+    method: DeliveryMethod
+    tracking_number: str | None = Field(default=None, max_length=50, pattern=r"^[0-9A-Za-z\-]+$")
+
+    @model_validator(mode="after")
+    def _tracking(self) -> DeliverIn:
+        if self.method is DeliveryMethod.EXPRESS and not self.tracking_number:
+            raise ValueError("express delivery needs the tracking number")
+        return self
+
+
+ACTION_MODELS: dict[Action, type[ActionBase]] = {
+    Action.SUBMIT: PlainActionIn,
+    Action.REQUEST_CORRECTION: PlainActionIn,
+    Action.RESUBMIT: ResubmitIn,
+    Action.ACCEPT: PlainActionIn,
+    Action.ACCEPT_IMMEDIATE: ImmediateIn,
+    Action.REJECT: RejectIn,
+    Action.PASS: StepActionIn,
+    Action.RETURN: StepActionIn,
+    Action.STEP_OTHER: StepActionIn,
+    Action.START_SPECIAL: StartSpecialIn,
+    Action.END_SPECIAL: EndSpecialIn,
+    Action.DELIVER: DeliverIn,
+    Action.WITHDRAW: PlainActionIn,
+    Action.LAPSE: PlainActionIn,
+    Action.SUPERVISE: PlainActionIn,
+    Action.COMMENT: PlainActionIn,
+}
+
+
+class ApplicationMaterialOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    material_id: int
+    name: str
+    required: bool
+    received: bool
+    form: MaterialForm | None
+    count: int
+    received_at: datetime | None
+    attachment_id: int | None  # the file: GET …/applications/{id}/materials/{material_id}/file
+
+
+class ApplicationStepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    position: int
+    name: str
+    department_id: int | None
+    department_name: str | None = None
+    status: StepStatus
+    action: Action | None
+    handler_name: str | None = None
+    opinion: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class SpecialOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: SpecialProcedure
+    reason: str
+    started_at: datetime
+    ended_at: datetime | None
+    result: str | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor_name: str
+    role: Role
+    action: Action
+    from_state: State | None
+    to_state: State
+    step: int | None
+    note: str | None
+    detail: dict[str, Any]  # e.g. the missing materials of a 一次性告知, the receipt number, the due time moved
+
+
+class ApplicationSummary(BaseModel):
+    id: int
+    number: str
+    matter_id: int
+    matter_name: str
+    applicant_name: str
+    state: State
+    step: int | None
+    version: int
+    submitted_at: datetime | None
+    accepted_at: datetime | None
+    due_at: datetime | None
+    department_id: int | None
+
+
+class ApplicationOut(ApplicationSummary):
+    matter_version: int
+    applicant_kind: Audience
+    id_type: IdType
+    id_number: str  # masked without services.application.pii
+    phone: str | None  # masked without services.application.pii
+    address: str | None
+    source: HandlingForm
+    submitted_role: Role
+    submitted_by_name: str | None
+    consent_by: str | None
+    consent_way: ConsentWay | None
+    consent_at: datetime | None
+    corrections: int
+    missing_materials: list[str]
+    receipt_number: str | None
+    rejection_reason: str | None
+    decided_at: datetime | None
+    decision: Decision | None
+    result_name: str | None
+    result_number: str | None
+    result_valid_from: datetime | None
+    result_valid_until: datetime | None
+    delivery_method: DeliveryMethod | None
+    tracking_number: str | None
+    delivered_at: datetime | None
+    clock: Clock
+    due_level: DueLevel | None  # green, yellow (80 % used), red (overdue) or stopped, while the clock counts
+    allowed_actions: list[Action]
+    materials: list[ApplicationMaterialOut]
+    steps: list[ApplicationStepOut]
+    specials: list[SpecialOut]
