@@ -262,6 +262,9 @@ NAMES_SQL = (
     "SELECT name FROM services_matter_version",  # the service catalogue: matters, steps, materials
     "SELECT name FROM services_matter_step",
     "SELECT name FROM services_matter_material",
+    "SELECT issuer FROM services_matter_material",  # 出具机构 as the catalogue states it (e.g. 申请人)
+    "SELECT body_name FROM services_matter_version",
+    "SELECT theme FROM services_matter_version",
 )
 
 
