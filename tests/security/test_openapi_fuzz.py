@@ -132,7 +132,8 @@ def fuzz(db, client, app, w: World, user, permissions: list[str]) -> tuple[dict[
         try:
             run()
         except (Exception, BaseExceptionGroup) as exc:  # every failing operation, listed in the assertion
-            failures[op.label] = f"{type(exc).__name__}: {str(exc)[:1500]}"
+            inner = "".join(f"\n  {type(e).__name__}: {e}" for e in getattr(exc, "exceptions", ()))
+            failures[op.label] = f"{type(exc).__name__}: {str(exc)[:1500]}{inner[:3000]}"
         ensure_token()
     return failures, succeeded
 
