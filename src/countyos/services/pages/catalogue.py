@@ -1,4 +1,4 @@
-"""HTML pages of the services domain.
+"""The matter catalogue's pages.
 
 Public, phone first and without login: ``/services`` (search the catalogue) and
 ``/services/matters/{id}`` (a published matter's guide); ``?large=1`` is the large-font (适老) mode.
@@ -26,6 +26,7 @@ from countyos.org.service import audit, departments, users
 from countyos.services import codes
 from countyos.services.codes import Audience, HandlingForm, MatterType
 from countyos.services.models import Matter, MatterStatus, MatterVersion
+from countyos.services.pages.common import SERVICES
 from countyos.services.schemas import MAX_ID, MatterIn
 from countyos.services.service import catalogue, excel, search
 from countyos.web import forms
@@ -42,7 +43,6 @@ PUBLIC_PAGE = 20
 ADMIN_PAGE = 50
 EXTRA_ROWS = 3  # empty step and material rows offered by the form
 
-SERVICES = N_("Government services")
 NAV = [
     NavItem(SERVICES, N_("Service matters"), "/services/admin/matters", MANAGE, order=120),
     NavItem(SERVICES, N_("Import matters"), "/services/admin/import", MANAGE, order=121),

@@ -1,14 +1,10 @@
-"""JSON API of the services domain under /api/v1/services: the matter catalogue.
-
-Published matters are public; drafts, withdrawn matters, versions and every write need
-``services.catalogue.manage``.
-"""
+"""Applications (办件) under /api/v1/services/applications: create, list, read, act, materials."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Path, Query, UploadFile
+from fastapi import APIRouter, Body, File, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
@@ -16,164 +12,19 @@ from starlette.responses import FileResponse, Response
 
 from countyos.core.errors import PayloadTooLarge, ValidationFailed
 from countyos.core.i18n import N_, gettext
-from countyos.core.paging import MAX_LIMIT, Paged, PageParams
-from countyos.core.tabular import XLSX_MEDIA_TYPE
+from countyos.core.paging import Paged
 from countyos.services import deadlines, lifecycle, schemas
-from countyos.services.codes import Audience, MatterType, TimeLimitUnit
+from countyos.services.api.common import Page, PathId, Person
 from countyos.services.lifecycle import Action, Role, State
-from countyos.services.models import Application, Matter, MatterStatus
-from countyos.services.service import applications, catalogue, excel, search
-from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, public, require
+from countyos.services.models import Application
+from countyos.services.service import applications
+from countyos.web.deps import ReadSession, WriteSession
 
-router = APIRouter(prefix="/services", tags=["services"])
-MANAGE = "services.catalogue.manage"
-Manager = Annotated[Auth, Depends(require(MANAGE))]
-Anyone = Annotated[Auth | None, Depends(public)]
-PathId = Annotated[int, Path(ge=1, le=schemas.MAX_ID)]
-
-
-def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0
-) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
-
-
-Page = Annotated[PageParams, Depends(page_params)]
-
-
-def _can_manage(a: Auth | None) -> bool:
-    return a is not None and a.actor.can(MANAGE)
-
-
-def summary(e: search.Entry) -> schemas.MatterSummary:
-    return schemas.MatterSummary(
-        id=e.id,
-        code=e.code,
-        basic_code=e.basic_code,
-        status=e.status,
-        version=e.version,
-        name=e.name,
-        matter_type=MatterType(e.matter_type),
-        theme=e.theme,
-        department_id=e.department_id,
-        audiences=[Audience(a) for a in e.audiences],
-        promised_limit=e.promised_limit,
-        promised_limit_unit=TimeLimitUnit(e.promised_limit_unit),
-        online=e.online,
-    )
-
-
-def matter_out(session: Any, m: Matter, *, with_versions: bool = False) -> schemas.MatterOut:
-    return schemas.MatterOut(
-        id=m.id,
-        code=m.code,
-        basic_code=m.basic_code,
-        status=m.status,
-        published_at=m.published_at,
-        withdrawn_at=m.withdrawn_at,
-        current=schemas.VersionOut.model_validate(catalogue.current(m)),
-        versions=[schemas.VersionOut.model_validate(v) for v in catalogue.versions(session, matter_id=m.id)]
-        if with_versions
-        else None,
-    )
-
-
-@router.get("/matters", response_model=Paged[schemas.MatterSummary])
-def list_matters(
-    session: ReadSession,
-    a: Anyone,
-    page: Page,
-    q: Annotated[str | None, Query(max_length=40)] = None,
-    theme: Annotated[str | None, Query(max_length=100)] = None,
-    department_id: Annotated[int | None, Query(ge=1, le=schemas.MAX_ID)] = None,
-    audience: Audience | None = None,
-    matter_type: MatterType | None = None,
-    status: MatterStatus | None = None,
-) -> Paged[schemas.MatterSummary]:
-    """Search the catalogue: name, pinyin initials or full pinyin, code; theme, department, audience,
-    matter type. The public sees published matters only; managers may ask for any status."""
-    if not _can_manage(a):
-        status = MatterStatus.PUBLISHED
-    f = search.MatterFilter(
-        q=q,
-        theme=theme,
-        department_id=department_id,
-        audience=str(audience) if audience else None,
-        matter_type=str(matter_type) if matter_type else None,
-        status=status,
-    )
-    rows, total = search.search(session, f, page)
-    return Paged(items=[summary(e) for e in rows], total=total, limit=page.limit, offset=page.offset)
-
-
-@router.get("/matters/export.xlsx", response_class=Response)
-def export_matters(session: ReadSession, a: Manager) -> Response:
-    """The whole catalogue as Excel with the standard's Chinese headers (the import reads it back)."""
-    return Response(
-        excel.export_workbook(session),
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": 'attachment; filename="matters.xlsx"'},
-    )
-
-
-@router.get("/matters/{matter_id}", response_model=schemas.MatterOut)
-def get_matter(matter_id: PathId, session: ReadSession, a: Anyone, versions: bool = False) -> schemas.MatterOut:
-    """A matter's guide (its current version); managers also see drafts and, with ``versions=true``,
-    every version."""
-    if _can_manage(a):
-        return matter_out(session, catalogue.get(session, matter_id=matter_id), with_versions=versions)
-    return matter_out(session, catalogue.get_published(session, matter_id=matter_id))
-
-
-@router.post("/matters", response_model=schemas.MatterOut, status_code=201)
-def create_matter(body: schemas.MatterIn, session: WriteSession, a: Manager) -> schemas.MatterOut:
-    return matter_out(session, catalogue.create(session, actor=a.actor, data=body))
-
-
-@router.put("/matters/{matter_id}", response_model=schemas.MatterOut)
-def edit_matter(matter_id: PathId, body: schemas.MatterIn, session: WriteSession, a: Manager) -> schemas.MatterOut:
-    """A new version of the matter (none when nothing changed)."""
-    matter, _changed = catalogue.edit(session, actor=a.actor, matter_id=matter_id, data=body)
-    return matter_out(session, matter)
-
-
-@router.post("/matters/{matter_id}/publish", response_model=schemas.MatterOut)
-def publish_matter(matter_id: PathId, session: WriteSession, a: Manager) -> schemas.MatterOut:
-    return matter_out(session, catalogue.publish(session, actor=a.actor, matter_id=matter_id))
-
-
-@router.post("/matters/{matter_id}/withdraw", response_model=schemas.MatterOut)
-def withdraw_matter(matter_id: PathId, session: WriteSession, a: Manager) -> schemas.MatterOut:
-    return matter_out(session, catalogue.withdraw(session, actor=a.actor, matter_id=matter_id))
-
-
-@router.post("/matters/import", response_model=schemas.ImportReportOut)
-def import_matters(
-    session: WriteSession,
-    a: Manager,
-    file: Annotated[UploadFile, File()],
-    skip_bad_rows: Annotated[bool, Query()] = False,
-) -> dict[str, Any]:
-    """Import a catalogue workbook (the standard's Chinese headers); the per-row report. A bad row
-    rejects the whole file unless ``skip_bad_rows``."""
-    data = file.file.read(excel.MAX_FILE_BYTES + 1)
-    if len(data) > excel.MAX_FILE_BYTES:
-        raise PayloadTooLarge()
-    report = excel.import_workbook(session, actor=a.actor, data=data, skip_bad_rows=skip_bad_rows)
-    if not report.applied:
-        raise ValidationFailed(
-            N_("The file has bad rows; nothing was imported"),
-            errors=[
-                {"field": p.column or "", "sheet": p.sheet, "row": p.row, "message": p.message}
-                for p in report.problems[:500]
-            ],
-        )
-    return report.as_dict()
+router = APIRouter()
 
 
 # ── Applications (办件) ──────────────────────────────────────────────────────────────────────────────
 
-Person = Annotated[Auth, Depends(authenticated)]
 MAX_ACTION_BODY_KEYS = 20
 
 

@@ -1,0 +1,11 @@
+"""JSON API of the services domain under /api/v1/services (one module per part, composed here)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from countyos.services.api import applications, matters
+
+router = APIRouter(prefix="/services", tags=["services"])
+for _module in (matters, applications):
+    router.include_router(_module.router)

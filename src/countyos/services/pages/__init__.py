@@ -1,0 +1,14 @@
+"""HTML pages of the services domain (one module per part, composed here with their navigation)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from countyos.services.pages import catalogue
+from countyos.web.nav import NavItem
+
+router = APIRouter(include_in_schema=False)
+NAV: list[NavItem] = []
+for _module in (catalogue,):
+    router.include_router(_module.router)
+    NAV.extend(_module.NAV)
