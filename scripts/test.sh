@@ -67,16 +67,21 @@ run_step() {
     t0=$(date +%s)
     "$@"
     rc=$?
-    STEP_NAMES+=("$name")
-    STEP_TIMES+=("$(($(date +%s) - t0))")
-    if [ "$rc" -eq 0 ]; then
+    record_step "$name" "$(($(date +%s) - t0))" "$rc"
+    return "$rc"
+}
+
+# record_step NAME SECONDS EXIT_CODE: keeps a step's result for the summary.
+record_step() {
+    STEP_NAMES+=("$1")
+    STEP_TIMES+=("$2")
+    if [ "$3" -eq 0 ]; then
         STEP_RESULTS+=("ok")
     else
-        STEP_RESULTS+=("FAILED (exit $rc)")
+        STEP_RESULTS+=("FAILED (exit $3)")
         FAILED=1
-        warn "step failed: $name (exit $rc)"
+        warn "step failed: $1 (exit $3)"
     fi
-    return "$rc"
 }
 
 summary() {
@@ -338,15 +343,7 @@ finish_background_pytest() {
     say "$name"
     cat "$ARTIFACTS/pytest-$BG_LABEL.log"
     pytest_took "$BG_LABEL" "$took"
-    STEP_NAMES+=("$name")
-    STEP_TIMES+=("$took")
-    if [ "$rc" -eq 0 ]; then
-        STEP_RESULTS+=("ok")
-    else
-        STEP_RESULTS+=("FAILED (exit $rc)")
-        FAILED=1
-        warn "step failed: $name (exit $rc)"
-    fi
+    record_step "$name" "$took" "$rc"
 }
 
 # run_pytest LABEL [env(1) arguments: NAME=VALUE, -u NAME...] -- PYTEST ARGS...
