@@ -1,7 +1,7 @@
 """Category search of the intake desk: by name, pinyin initials ("ljdf" → 垃圾堆放), full pinyin and
 keywords, the categories this county used most in its recent cases first.
 
-The pinyin of a name is worked out once per name (``_pinyin``, memoised for the process); the list of
+The pinyin of a name is worked out once per name (``core.namesearch.pinyin_of``, memoised for the process); the list of
 reportable categories with their pinyin is kept in memory and dropped when a category is written
 (``core.hotcache``). The use counts are read from the cases of the last ``RECENT_DAYS`` days (one
 grouped count on the ``(category_id, reported_at)`` index) and kept a minute.
@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from countyos.cases.models import Case, Category
+from countyos.core import namesearch
 from countyos.core.clock import utcnow
 from countyos.core.hotcache import HotCache
+from countyos.core.namesearch import pinyin_of
 
 MAX_QUERY = 40  # characters of a search
 MAX_RESULTS = 50
@@ -52,25 +52,13 @@ class Hit:
     uses: int  # cases of the last RECENT_DAYS days
 
 
-@lru_cache(maxsize=8192)
-def _pinyin(text: str) -> tuple[str, str]:
-    """(initials, full pinyin) of a name, letters and digits only, lower case; other characters kept."""
-    syllables = [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="default")]
-    letters = [re.sub(r"[^0-9a-z]", "", s) for s in syllables]
-    return "".join(s[:1] for s in letters if s), "".join(letters)
-
-
-def pinyin_of(text: str) -> tuple[str, str]:
-    return _pinyin(text)
-
-
 def _entries(session: Session) -> list[Entry]:
     rows = session.scalars(
         select(Category).where(Category.is_active.is_(True), Category.is_group.is_(False)).order_by(Category.id)
     )
     out = []
     for c in rows:
-        initials, spelled = _pinyin(c.name)
+        initials, spelled = pinyin_of(c.name)
         words = tuple(w for w in _SPLIT.split(c.keywords or "") if w)
         out.append(
             Entry(
@@ -107,22 +95,11 @@ def recent_uses(session: Session, *, days: int = RECENT_DAYS) -> dict[int, int]:
 
 def _quality(e: Entry, q: str, q_lower: str) -> int | None:
     """How well the entry matches (lower is better), or None when it does not."""
-    if e.name == q:
-        return 0
-    if e.name.startswith(q) or e.initials == q_lower:
-        return 1
-    if q_lower.isascii() and q_lower.isalnum():
-        if e.initials.startswith(q_lower) or e.spelled.startswith(q_lower):
-            return 2
-        if q_lower in e.initials or (len(q_lower) >= 3 and q_lower in e.spelled):
-            return 4
-    if q in e.name:
-        return 3
-    if any(q in w for w in e.keywords) or (e.parent_name and q in e.parent_name):
-        return 5
-    if q.upper() == e.service_code:
-        return 0
-    return None
+    return namesearch.best(
+        namesearch.name_quality(e.name, e.initials, e.spelled, q, q_lower),
+        0 if q.upper() == e.service_code else None,
+        5 if any(q in w for w in e.keywords) or (e.parent_name and q in e.parent_name) else None,
+    )
 
 
 def search(session: Session, *, q: str, limit: int = DEFAULT_RESULTS) -> list[Hit]:

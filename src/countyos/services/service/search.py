@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from countyos.cases.service.category_search import pinyin_of
+from countyos.core import namesearch
 from countyos.core.hotcache import HotCache
+from countyos.core.namesearch import pinyin_of
 from countyos.core.paging import PageParams
 from countyos.services.models import Matter, MatterStatus, MatterVersion
 
@@ -90,22 +91,12 @@ def index(session: Session) -> list[Entry]:
 
 def _quality(e: Entry, q: str, q_lower: str) -> int | None:
     """How well the entry matches Q (lower is better), or None."""
-    if e.name == q or e.code.lower() == q_lower:
-        return 0
-    if e.name.startswith(q) or e.initials == q_lower:
-        return 1
-    if q_lower.isascii() and q_lower.isalnum():
-        if e.initials.startswith(q_lower) or e.spelled.startswith(q_lower):
-            return 2
-        if q_lower in e.initials or (len(q_lower) >= 3 and q_lower in e.spelled):
-            return 4
-        if e.basic_code and e.basic_code.lower() == q_lower:
-            return 0
-    if q in e.name:
-        return 3
-    if e.theme and q in e.theme:
-        return 5
-    return None
+    codes = {e.code.lower(), e.basic_code.lower()} if e.basic_code else {e.code.lower()}
+    return namesearch.best(
+        namesearch.name_quality(e.name, e.initials, e.spelled, q, q_lower),
+        0 if q_lower in codes else None,
+        5 if e.theme and q in e.theme else None,
+    )
 
 
 def search(session: Session, f: MatterFilter, page: PageParams) -> tuple[list[Entry], int]:
