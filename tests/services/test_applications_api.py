@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import select
 
 from countyos.core.actor import Actor
+from countyos.org.models import AuditEvent
 from countyos.services.lifecycle import Action
 from countyos.services.schemas import ACTION_MODELS, ApplicationIn
 from countyos.services.service import applications as apps
@@ -179,10 +181,17 @@ def test_material_files_are_kept_private_and_only_before_acceptance(client, db, 
     consent = {"given_by": "蓝水生", "way": "in_person", "at": "2026-01-01T09:00:00+08:00"}
     app = client.post(API, json=body(matter, n=1, consent=consent), headers=agent).json()
     second = matter["materials"][1]
+    second_name = client.get(f"{API}/{app['id']}", headers=window).json()["materials"][1]["name"]
     url = f"{API}/{app['id']}/materials/{second}/file"
     r = client.post(url, files={"file": ("licence.pdf", PDF, "application/pdf")}, headers=agent)
     assert r.status_code == 200, r.text
     assert r.json()["received"] is True and r.json()["form"] == "electronic" and r.json()["attachment_id"]
+    with db.reading() as s:  # one record says what the file is; none calls it a case attachment
+        kept = s.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("%.%file%") | AuditEvent.action.like("case.attachment.%"))
+        )
+        recorded = [(e.action, e.target_id, (e.detail or {}).get("material")) for e in kept]
+    assert recorded == [("services.application.material_file", app["number"], second_name)]
     assert client.get(f"{API}/{app['id']}", headers=window).json()["missing_materials"] == []
     got = client.get(url, headers=window)
     assert got.status_code == 200 and got.content == PDF and got.headers["content-type"] == "application/pdf"

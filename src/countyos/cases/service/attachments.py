@@ -132,8 +132,10 @@ def store(
     name: str | None = None,
     public: bool = False,
     stamp: Stamp | None = None,
+    audited: bool = True,
 ) -> Attachment:
-    """Keep an upload (private unless PUBLIC: the reporter's own photo of a public report); audited.
+    """Keep an upload (private unless PUBLIC: the reporter's own photo of a public report); audited as a
+    case attachment unless the caller writes its own record of what the file is (``audited=False``).
     STAMP is the browser's word on when and where it was taken; the photo's EXIF wins over it."""
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge("A file may be at most %(mb)s MB", mb=MAX_BYTES // 1_000_000)
@@ -178,6 +180,8 @@ def store(
     )
     session.add(att)
     session.flush()
+    if not audited:
+        return att
     audit.record(
         session,
         actor=actor,

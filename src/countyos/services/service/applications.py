@@ -770,7 +770,7 @@ def attach_material(
     if State(app.state) not in MATERIAL_STATES:
         raise Conflict(N_("The materials of this application can no longer change"))
     row = _material(app, material_id)
-    att = attachments.store(session, actor=actor, data=data, name=name)
+    att = attachments.store(session, actor=actor, data=data, name=name, audited=False)  # audited below
     row.attachment_id = att.id
     if not row.received:
         row.received, row.form, row.count, row.received_at = True, MaterialForm.ELECTRONIC, 1, now
@@ -780,7 +780,13 @@ def attach_material(
         action="services.application.material_file",
         target_type="services_application",
         target_id=app.number,
-        detail={"material": row.name, "attachment_id": att.id, "media_type": att.media_type, "size": att.size},
+        detail={
+            "material": row.name,
+            "attachment_id": att.id,
+            "sha256": att.sha256,
+            "media_type": att.media_type,
+            "size": att.size,
+        },
     )
     return row
 
