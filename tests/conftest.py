@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,8 +118,14 @@ def db(request: pytest.FixtureRequest, harness: Harness, settings: Settings) -> 
 
 
 @pytest.fixture
-def app(db: Database, settings: Settings):
-    return create_app(settings, db)
+def app(db: Database, settings: Settings) -> Iterator[Any]:
+    application = create_app(settings, db)
+    yield application
+    # A TestClient made without ``with`` runs no shutdown: write what the side writer keeps while the
+    # test's database is still there, or its thread retries against a closed connection until exit.
+    writer = getattr(application.state, "side_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 @pytest.fixture
