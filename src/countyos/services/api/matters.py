@@ -17,7 +17,7 @@ from countyos.core.paging import Paged
 from countyos.core.tabular import XLSX_MEDIA_TYPE
 from countyos.services import schemas
 from countyos.services.api.common import Anyone, Manager, Page, PathId, can_manage
-from countyos.services.codes import Audience, MatterType, TimeLimitUnit
+from countyos.services.codes import Audience, MatterType
 from countyos.services.models import Matter, MatterStatus
 from countyos.services.service import catalogue, excel, search
 from countyos.web.deps import ReadSession, WriteSession
@@ -26,21 +26,7 @@ router = APIRouter()
 
 
 def summary(e: search.Entry) -> schemas.MatterSummary:
-    return schemas.MatterSummary(
-        id=e.id,
-        code=e.code,
-        basic_code=e.basic_code,
-        status=e.status,
-        version=e.version,
-        name=e.name,
-        matter_type=MatterType(e.matter_type),
-        theme=e.theme,
-        department_id=e.department_id,
-        audiences=[Audience(a) for a in e.audiences],
-        promised_limit=e.promised_limit,
-        promised_limit_unit=TimeLimitUnit(e.promised_limit_unit),
-        online=e.online,
-    )
+    return schemas.MatterSummary.model_validate(e, from_attributes=True)
 
 
 def matter_out(session: Any, m: Matter, *, with_versions: bool = False) -> schemas.MatterOut:
