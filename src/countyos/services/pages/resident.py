@@ -329,6 +329,8 @@ def _detail_page(
             "app": app,
             "v": version,
             "events": _timeline(session, app),
+            "handled": applications.steps_of(session, app),
+            "dep_names": _dep_names(session),
             "step_name": _step_name(version, app),
             "steps": {i: s.name for i, s in enumerate(version.steps)},
             "missing": missing,
@@ -347,6 +349,12 @@ def _detail_page(
         },
         status_code=status,
     )
+
+
+def _dep_names(session: Session) -> dict[int, str]:
+    from countyos.org.service import departments
+
+    return {d.id: d.name for d in departments.all_active(session)}
 
 
 @router.get("/services/my/{application_id}")
