@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from countyos.core.actor import Actor
 from countyos.core.errors import PermissionDenied
-from countyos.org.models import AuditEvent
+from countyos.org.models import AuditEvent, User
 from countyos.services.lifecycle import Action
 from countyos.services.models import Application, ApplicationEvent
 from countyos.services.pages import resident
@@ -160,6 +160,7 @@ def test_a_refused_form_keeps_what_was_typed_and_leaves_nothing(client, db, matt
     assert 'value="33112319580315002X!!"' in r.text and 'value="大柘镇&lt;大田村&gt;"' in r.text
     assert '<option value="uscc" selected>' in r.text and "checked" not in r.text.split('id="declare"')[1][:40]
     assert count(db) == 0 and count(db, ApplicationEvent) == 0
+    assert 'id="svc-files-again"' in r.text  # files cannot come back: the form says to choose them again
     # a file over the bound, and a kind of applicant the matter is not for
     monkeypatch.setattr(apps, "MAX_FILE_BYTES", 1000)
     r = client.post(url, data=form(page.text, applicant_kind="person"),
@@ -304,3 +305,23 @@ def test_next_step_words_cover_every_state() -> None:
 
     assert set(resident.NEXT_STEP) == {str(s) for s in State}
     assert set(resident.ID_TYPE_LABELS) == {str(t) for t in resident.IdType}
+
+
+def test_the_demo_has_an_applicant_account_with_its_own_applications(db) -> None:
+    from countyos.core.demo import DemoContext
+    from countyos.org import demo as org_demo
+    from countyos.services import demo
+
+    assert ("resident", "张秀英", ["resident"], "") in org_demo.PEOPLE
+    ctx = DemoContext()
+    with db.unit_of_work() as s:
+        org_demo.load(s, ctx)
+        demo.load(s, ctx)
+    (note,) = [n for u, _p, n in ctx.accounts if u == "resident"]
+    assert note.startswith("resident  applicant account") and "/services/my" in note
+    with db.reading() as s:
+        rows = s.scalars(select(Application).where(Application.applicant_user_id == ctx.user_ids["resident"])).all()
+        assert sorted((a.applicant_name, a.state, a.submitted_role) for a in rows) == [
+            ("张秀英", "correction_requested", "applicant"), ("张秀英", "in_progress", "applicant")]  # fmt: skip
+        user = s.get(User, ctx.user_ids["resident"])
+        assert user.department_id is None and [r.code for r in user.roles] == ["resident"]
