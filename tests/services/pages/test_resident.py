@@ -305,6 +305,9 @@ def test_next_step_words_cover_every_state() -> None:
 
     assert set(resident.NEXT_STEP) == {str(s) for s in State}
     assert set(resident.ID_TYPE_LABELS) == {str(t) for t in resident.IdType}
+    # every write on an application has a name in the audit log
+    assert set(resident.APPLICATION_AUDIT) == {f"services.application.{a}" for a in Action} | {
+        "services.application.create", "services.application.material_file"}  # fmt: skip
 
 
 def test_the_demo_has_an_applicant_account_with_its_own_applications(db) -> None:
