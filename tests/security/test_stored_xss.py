@@ -160,6 +160,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     body["materials"][0].update(name=PAYLOAD, issuer=PAYLOAD, note=PAYLOAD)
     matter = ok(client.post("/api/v1/services/matters", json=body, headers=ops), 201)
     ok(client.post(f"/api/v1/services/matters/{matter['id']}/publish", headers=ops))
+    application_id = _online_application(db, w, matter["id"])
     return {
         "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
@@ -172,7 +173,30 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
         "code": [w.grid_a],
+        "application_id": [application_id],
     }
+
+
+def _online_application(db, w, matter_id: int) -> int:
+    """An application made online by ops_all's own account (the applicant's pages show it), its
+    applicant name, address and the window's 一次性告知 carrying the payload."""
+    from countyos.core.actor import Actor
+    from countyos.services.lifecycle import Action
+    from countyos.services.schemas import ApplicationIn, PlainActionIn
+    from countyos.services.service import applications
+
+    applicant = Actor(id=w.ops_all.id, name="申请人", permissions=frozenset({applications.APPLY}))
+    window = Actor(id=w.ops_all.id, name="窗口", permissions=frozenset({applications.WINDOW}))
+    with db.unit_of_work() as s:
+        app = applications.create(
+            s,
+            actor=applicant,
+            data=ApplicationIn(matter_id=matter_id, applicant_name=PAYLOAD, id_number="33112319580315002X",
+                               address=PAYLOAD),
+        )  # fmt: skip
+        data = PlainActionIn(version=app.version, note=PAYLOAD)
+        applications.act(s, actor=window, application_id=app.id, action=Action.REQUEST_CORRECTION, data=data)
+        return app.id
 
 
 PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
@@ -239,6 +263,7 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/sensing/devices/{world.gauge}",  # device name
         "/sensing/rules",  # rule name
         "/admin/audit",  # what the audit log recorded
+        f"/services/my/{ids['application_id'][0]}",  # the applicant's own application
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

@@ -53,6 +53,7 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("window", "窗口人员 黄丽", ["services_window"], "县政务服务中心"),
     ("agent", "代办员 蓝建华", ["services_agent"], "大柘镇大田村村民委员会"),
     ("scjg", "市场监管局审批人员 许文", ["services_handler"], "县市场监督管理局"),
+    ("resident", "张秀英", ["resident"], ""),  # a villager of 大柘镇大田村: the applicant account, no department
 ]
 
 
@@ -87,12 +88,14 @@ def load(session: Session, ctx: DemoContext) -> None:
             display_name=name,
             password=DEMO_PASSWORD,
             role_codes=role_codes,
-            department_id=ctx.department_ids[dep_name],
+            department_id=ctx.department_ids[dep_name] if dep_name else None,
             phone=f"1380571{n:04d}",
             must_change_password=False,
         )
         ctx.user_ids[username] = user.id
         note = "/".join(role_codes)
+        if role_codes == ["resident"]:
+            note += "  applicant account: apply online at /services, follow at /services/my"
         if role_codes[0] in ("sysadmin", "secadmin", "auditadmin"):
             secret = pyotp.random_base32()
             user.totp_secret_enc = cipher().encrypt(secret)

@@ -145,7 +145,64 @@ def load(session: Session, ctx: DemoContext) -> None:
             catalogue.edit(
                 session, actor=ACTOR, matter_id=matter.id, data=data.model_copy(update={"promised_limit": 3})
             )
+    _resident_applications(session, ctx)
     ctx.notes.append(
         f"Services: {len(rows)} matters; public catalogue /services (try the pinyin initials spjy), "
         "staff /services/admin/matters (user zwfw)."
     )
+
+
+# The demo applicant's own applications (account ``resident``, 张秀英 of 大柘镇大田村): one waiting for
+# corrected materials after the window's 一次性告知, one being handled by the department.
+RESIDENT_APPLICATIONS = (("残疾人两项补贴申请", 6, True), ("城乡居民养老保险待遇申领", 3, False))
+
+
+def _resident_applications(session: Session, ctx: DemoContext) -> None:
+    from datetime import timedelta
+
+    from countyos.core.clock import utcnow
+    from countyos.services.lifecycle import Action
+    from countyos.services.models import Matter
+    from countyos.services.schemas import ApplicationIn, MaterialReceivedIn, PlainActionIn
+    from countyos.services.service import applications
+
+    if "resident" not in ctx.user_ids or "window" not in ctx.user_ids:
+        return
+    me = Actor(id=ctx.user_ids["resident"], name="张秀英", permissions=frozenset({applications.APPLY}))
+    window = Actor(
+        id=ctx.user_ids["window"],
+        name="窗口人员 黄丽",
+        permissions=frozenset({applications.WINDOW, applications.PII}),
+        department_id=ctx.department_ids.get(CENTRE),
+    )
+    for name, days_ago, correction in RESIDENT_APPLICATIONS:
+        matter = next((m for m in catalogue.all_matters(session) if catalogue.current(m).name == name), None)
+        if not isinstance(matter, Matter) or matter.status != "published":
+            continue
+        version = catalogue.current(matter)
+        given = version.materials[:-1] if correction else version.materials
+        at = utcnow() - timedelta(days=days_ago)
+        app = applications.create(
+            session,
+            actor=me,
+            data=ApplicationIn(
+                matter_id=matter.id,
+                applicant_name="张秀英",
+                id_number="33112319580315002X",
+                phone="13805710099",
+                address="遂昌县大柘镇大田村 18 号",
+                source="online_mobile",
+                materials=[MaterialReceivedIn(material_id=m.id, form="electronic") for m in given],
+            ),
+            now=at,
+        )
+        action = Action.REQUEST_CORRECTION if correction else Action.ACCEPT
+        note = "请补充上传所缺材料的清晰照片" if correction else None
+        applications.act(
+            session,
+            actor=window,
+            application_id=app.id,
+            action=action,
+            data=PlainActionIn(version=app.version, note=note),
+            now=at + timedelta(hours=3),
+        )

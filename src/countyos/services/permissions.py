@@ -23,6 +23,10 @@ PERMISSIONS = [
     PermissionSpec("services.application.handle", N_("Handle the steps of applications that reach one's department")),
     PermissionSpec("services.application.supervise", N_("Supervise every application and its time limits")),
     PermissionSpec("services.application.pii", N_("See applicants' ID numbers and phone numbers unmasked")),
+    PermissionSpec(
+        "services.application.apply",
+        N_("Apply online for government service matters and follow or withdraw one's own applications"),
+    ),
 ]
 
 ROLES = [
@@ -32,6 +36,12 @@ ROLES = [
     ),
     RoleSpec("services_agent", "代办员", "Village or township agent", "经申请人同意代为提交办件（帮办代办）"),
     RoleSpec("services_handler", "审批人员", "Approval officer", "办理本部门环节的办件（通过、退回、特别程序）"),
+    RoleSpec(
+        "resident",
+        "办事群众",
+        "Resident or enterprise applicant",
+        "群众或企业在网上申办政务服务事项，查看本人办件进度、补正材料和撤回申请",
+    ),
 ]
 
 GRANTS: dict[str, list[str]] = {
@@ -39,4 +49,5 @@ GRANTS: dict[str, list[str]] = {
     "services_window": ["services.application.window", "services.application.pii"],
     "services_agent": ["services.application.agent"],
     "services_handler": ["services.application.handle"],
+    "resident": ["services.application.apply"],
 }

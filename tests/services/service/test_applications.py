@@ -279,9 +279,11 @@ def test_returns_go_back_a_step_and_from_the_first_to_the_applicant(db, shop) ->
 
 def test_an_applicant_applies_online_for_online_matters_only(db, shop) -> None:
     p = factories.person(db)
-    me = Actor(id=p.id, name="申请人", permissions=frozenset())
+    me = Actor(id=p.id, name="申请人", permissions=frozenset({apps.APPLY}))
     with db.unit_of_work() as s:
         online = published(s, shop)
+        with pytest.raises(PermissionDenied):  # an account without the resident's permission
+            apps.create(s, actor=Actor(id=p.id, name="申请人", permissions=frozenset()), data=new(online, []), now=T0)
         offline = published(s, shop, code="11331123MB0000001-003", online=False)
         app = apps.create(s, actor=me, data=new(online, materials_of(s, online)), now=T0)
         assert app.applicant_user_id == p.id and app.source == "online_pc" and app.submitted_role == "applicant"

@@ -57,6 +57,7 @@ AGENT = "services.application.agent"
 HANDLE = "services.application.handle"
 SUPERVISE = "services.application.supervise"
 PII = "services.application.pii"
+APPLY = "services.application.apply"
 
 STAFF = (WINDOW, HANDLE, SUPERVISE)
 MAX_PAGE = 200
@@ -415,6 +416,8 @@ def create(session: Session, *, actor: Actor, data: ApplicationIn, now: datetime
     role = _submitter_role(actor)
     if role is Role.APPLICANT and actor.id is None:
         raise PermissionDenied(N_("Log in to apply"))
+    if role is Role.APPLICANT and not actor.can(APPLY):
+        raise PermissionDenied(N_("Your account may not apply online"))
     if role is Role.APPLICANT and not version.online:
         raise ValidationFailed(
             N_("This matter cannot be applied for online; apply at the window"),
