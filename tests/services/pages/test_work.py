@@ -1,0 +1,260 @@
+"""The application page: what it shows (PII masked), each action from its forms (state changes, one
+timeline row each), stale versions and disallowed actions as messages, another department's 404."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from countyos.core.actor import Actor
+from countyos.services.lifecycle import Action
+from countyos.services.schemas import ACTION_MODELS, ApplicationIn
+from countyos.services.service import applications as apps
+from countyos.services.service import catalogue
+from tests import factories
+from tests.factories import Person, csrf_from, login
+from tests.services.conftest import ADMIN, Shop, guide
+
+T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # Tuesday 10:00 county time
+
+
+@dataclass
+class World:
+    shop: Shop
+    matter_id: int
+    window: Person
+    centre: Person
+    market: Person
+    other: Person  # a handler of a department no step belongs to
+    supervisor: Person
+    agent: Person
+    actors: dict[str, Actor]
+
+
+def _actor(p: Person, perms: set[str], dep: int | None) -> Actor:
+    return Actor(id=p.id, name=f"测试{p.username}", permissions=frozenset(perms), department_id=dep)
+
+
+@pytest.fixture
+def world(db, shop) -> World:
+    other_dep = factories.department(db, "测试民政局")
+    window = factories.person(db, ["services_window"], department_id=shop.centre)
+    centre = factories.person(db, ["services_handler"], department_id=shop.centre)
+    market = factories.person(db, ["services_handler"], department_id=shop.market)
+    other = factories.person(db, ["services_handler"], department_id=other_dep)
+    supervisor = factories.person(db, ["services_admin"])
+    agent = factories.person(db, ["services_agent"], department_id=shop.centre)
+    with db.unit_of_work() as s:
+        m = catalogue.create(s, actor=ADMIN, data=guide(shop))
+        catalogue.publish(s, actor=ADMIN, matter_id=m.id)
+        mid = m.id
+    actors = {
+        "window": _actor(window, {apps.WINDOW, apps.PII}, shop.centre),
+        "centre": _actor(centre, {apps.HANDLE}, shop.centre),
+        "market": _actor(market, {apps.HANDLE}, shop.market),
+        "agent": _actor(agent, {apps.AGENT}, shop.centre),
+    }
+    return World(shop, mid, window, centre, market, other, supervisor, agent, actors)
+
+
+def submit(db, w: World, *, by: str = "window", complete: bool = True, name: str = "蓝水生", at=T0) -> int:
+    with db.unit_of_work() as s:
+        mats = [m.id for m in catalogue.current(catalogue.get(s, matter_id=w.matter_id)).materials]
+        data = {
+            "matter_id": w.matter_id,
+            "applicant_name": name,
+            "id_number": "33112519600101123X",
+            "phone": "13905781234",
+            "address": "大柘镇大田村 12 号",
+            "materials": [{"material_id": m, "form": "original", "count": 1} for m in (mats if complete else mats[:1])],
+        }
+        if by == "agent":
+            data["consent"] = {"given_by": name, "way": "signed_form", "at": "2026-11-30T08:00:00+08:00"}
+        return apps.create(s, actor=w.actors[by], data=ApplicationIn.model_validate(data), now=at).id
+
+
+def act(db, w: World, app_id: int, who: str, action: Action, at=T0, **body) -> None:
+    with db.unit_of_work() as s:
+        app = s.get(apps.Application, app_id)
+        data = ACTION_MODELS[action].model_validate({"version": app.version, **body})
+        apps.act(s, actor=w.actors[who], application_id=app_id, action=action, data=data, now=at)
+
+
+def accepted(db, w: World, **kw) -> int:
+    app_id = submit(db, w, **kw)
+    act(db, w, app_id, "window", Action.ACCEPT)
+    return app_id
+
+
+def state_of(db, app_id: int) -> tuple[str, int | None, int, int]:
+    """(state, step, version, timeline rows)."""
+    with db.reading() as s:
+        app = s.get(apps.Application, app_id)
+        return app.state, app.step, app.version, len(apps.timeline(s, application_id=app_id))
+
+
+def post(client: TestClient, app_id: int, action: str, **fields: str):
+    page = client.get(f"/services/applications/{app_id}", params={"act": action})
+    assert page.status_code == 200, page.text
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version, "no action form on the page"
+    data = {"csrf_token": csrf_from(page.text), "action": action, "version": version.group(1), **fields}
+    return client.post(f"/services/applications/{app_id}/act", data=data, follow_redirects=False)
+
+
+def test_the_page_shows_the_application_and_masks_pii_without_the_permission(client, db, world) -> None:
+    app_id = submit(db, world, by="agent")
+    act(db, world, app_id, "window", Action.ACCEPT, T0 + timedelta(minutes=10))
+    login(client, world.centre)
+    page = client.get(f"/services/applications/{app_id}")
+    assert page.status_code == 200
+    text = page.text
+    with db.reading() as s:
+        app = s.get(apps.Application, app_id)
+        number, receipt = app.number, app.receipt_number
+    for expected in (number, receipt, "食品经营许可（新办）", "版本 1", "蓝水生", "331***********123X", "139****1234",
+                     "办理中", "测试政务服务中心", "待办", "签字授权委托书", f"测试{world.agent.username}",
+                     "2026-12-08 17:30", "食品经营许可申请书", "原件", "受理", "审查决定"):  # fmt: skip
+        assert expected in text, expected
+    assert "33112519600101123X" not in text and "13905781234" not in text and "大田村" not in text
+    assert f'href="/services/applications/{app_id}/receipt"' in text
+    assert re.findall(r'id="act-(\w+)"', text) == ["pass", "return", "step_other", "start_special", "comment"]
+    client.post("/logout", data={"csrf_token": csrf_from(text)})
+    login(client, world.window)  # the window clerk holds services.application.pii
+    text = client.get(f"/services/applications/{app_id}").text
+    assert "33112519600101123X" in text and "13905781234" in text and "大田村" in text
+
+
+def test_another_departments_handler_gets_404_and_an_empty_inbox(client, db, world) -> None:
+    app_id = accepted(db, world)
+    login(client, world.other)
+    assert client.get(f"/services/applications/{app_id}").status_code == 404
+    r = client.post(f"/services/applications/{app_id}/act", data={"action": "pass", "version": "2",
+                    "opinion": "同意", "csrf_token": csrf_from(client.get("/services/inbox").text)})  # fmt: skip
+    assert r.status_code == 404
+    assert state_of(db, app_id)[0] == "in_progress"
+    page = client.get("/services/inbox")
+    assert page.status_code == 200 and f"/services/applications/{app_id}" not in page.text
+    assert client.get("/services/applications/999999").status_code == 404
+
+
+def test_each_step_action_from_the_page_changes_state_and_writes_one_timeline_row(client, db, world) -> None:
+    app_id = accepted(db, world)
+    login(client, world.centre)
+    before = state_of(db, app_id)
+    r = post(client, app_id, "step_other", opinion="等待现场照片")
+    assert r.status_code == 303
+    after = state_of(db, app_id)
+    assert after[:2] == ("in_progress", 0) and after[3] == before[3] + 1
+    r = post(client, app_id, "pass", opinion="材料齐全，同意", note="转市场监管局")
+    assert r.status_code == 303 and r.headers["location"] == f"/services/applications/{app_id}"
+    assert state_of(db, app_id)[:2] == ("in_progress", 1) and state_of(db, app_id)[3] == before[3] + 2
+    # the centre still sees it (its step is done) but may do nothing on the market's step
+    page = client.get(f"/services/applications/{app_id}")
+    assert "材料齐全，同意" in page.text and 'id="nothing-to-do"' in page.text
+    client.post("/logout", data={"csrf_token": csrf_from(page.text)})
+    login(client, world.market)
+    r = post(client, app_id, "start_special", kind="other", reason="现场核查", expected_days="3")
+    assert r.status_code == 303
+    assert state_of(db, app_id)[0] == "special_procedure" and state_of(db, app_id)[3] == before[3] + 3
+    page = client.get(f"/services/applications/{app_id}")
+    assert "现场核查" in page.text and "预计需要 3 天" in page.text and "听证、检验、检测或鉴定" in page.text
+    r = post(client, app_id, "end_special", special_result="核查合格")
+    assert r.status_code == 303 and state_of(db, app_id)[:2] == ("in_progress", 1)
+    r = post(client, app_id, "return", opinion="请补充营业执照复印件")
+    assert r.status_code == 303 and state_of(db, app_id)[:2] == ("in_progress", 0)
+    assert state_of(db, app_id)[3] == before[3] + 5
+
+
+def test_the_last_step_decides_and_the_window_delivers_by_express(client, db, world) -> None:
+    app_id = accepted(db, world)
+    act(db, world, app_id, "centre", Action.PASS, opinion="同意")
+    login(client, world.market)
+    page = client.get(f"/services/applications/{app_id}", params={"act": "pass"})
+    assert 'name="decision"' in page.text and 'value="食品经营许可证"' in page.text  # the matter's result name
+    rows = state_of(db, app_id)[3]
+    r = post(client, app_id, "pass", opinion="准予许可", decision="granted", result_name="食品经营许可证",
+             result_number="JY13311250001234", valid_from="2026-12-03", valid_until="2031-12-02")  # fmt: skip
+    assert r.status_code == 303
+    with db.reading() as s:
+        app = s.get(apps.Application, app_id)
+        assert (app.state, app.decision, app.result_number) == ("decided", "granted", "JY13311250001234")
+        assert app.result_valid_from == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)  # 00:00 county time
+        assert app.result_valid_until is not None and app.result_valid_until.date().isoformat() == "2031-12-02"
+    assert state_of(db, app_id)[3] == rows + 1
+    page = client.get(f"/services/applications/{app_id}")
+    assert "准予" in page.text and f'href="/services/applications/{app_id}/certificate.pdf"' in page.text
+    assert "2026-12-03 – 2031-12-02" in page.text
+    client.post("/logout", data={"csrf_token": csrf_from(page.text)})
+    login(client, world.window)
+    # express without the tracking number: the message beside the field, what was typed kept
+    r = post(client, app_id, "deliver", method="express", note="寄到大田村")
+    assert r.status_code == 422
+    assert 'id="error-deliver-tracking_number"' in r.text and "快递寄送需要填写快递单号" in r.text
+    assert "寄到大田村" in r.text and state_of(db, app_id)[0] == "decided"
+    r = post(client, app_id, "deliver", method="express", tracking_number="SF1234567890")
+    assert r.status_code == 303
+    with db.reading() as s:
+        app = s.get(apps.Application, app_id)
+        assert (app.state, app.delivery_method, app.tracking_number) == ("delivered", "express", "SF1234567890")
+    page = client.get(f"/services/applications/{app_id}")
+    assert "快递寄送" in page.text and "SF1234567890" in page.text
+    assert state_of(db, app_id)[3] == rows + 2
+
+
+def test_a_stale_version_comes_back_as_a_message_with_what_is_allowed(client, db, world) -> None:
+    app_id = accepted(db, world)
+    login(client, world.centre)
+    page = client.get(f"/services/applications/{app_id}", params={"act": "pass"})
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    act(db, world, app_id, "centre", Action.COMMENT, note="someone else first")
+    r = client.post(f"/services/applications/{app_id}/act", data={"csrf_token": csrf_from(page.text),
+                    "action": "pass", "version": version, "opinion": "同意"})  # fmt: skip
+    assert r.status_code == 409
+    assert "被他人修改" in r.text and "您现在可以：通过本环节" in r.text
+    assert ">同意</textarea>" in r.text  # what was typed is kept
+    assert state_of(db, app_id)[:2] == ("in_progress", 0)
+
+
+def test_a_disallowed_action_comes_back_as_a_message(client, db, world) -> None:
+    app_id = accepted(db, world)
+    login(client, world.centre)
+    csrf = csrf_from(client.get(f"/services/applications/{app_id}").text)
+    version = str(state_of(db, app_id)[2])
+    r = client.post(f"/services/applications/{app_id}/act",
+                    data={"csrf_token": csrf, "action": "deliver", "version": version, "method": "window"})  # fmt: skip
+    assert r.status_code == 409 and 'id="action-refused"' in r.text
+    assert "您现在可以：通过本环节、退回本环节、其他环节操作、开始特别程序、备注" in r.text
+    r = client.post(f"/services/applications/{app_id}/act",
+                    data={"csrf_token": csrf, "action": "accept", "version": version})  # fmt: skip
+    assert r.status_code == 409 and "受理" in r.text
+    r = client.post(f"/services/applications/{app_id}/act",
+                    data={"csrf_token": csrf, "action": "explode", "version": version})  # fmt: skip
+    assert r.status_code == 404
+    assert state_of(db, app_id)[:3] == ("in_progress", 0, int(version))
+
+
+def test_supervise_comment_lapse_and_withdraw_from_the_page(client, db, world) -> None:
+    late = accepted(db, world)
+    login(client, world.supervisor)
+    rows = state_of(db, late)[3]
+    assert post(client, late, "supervise", note="请加快办理").status_code == 303
+    assert post(client, late, "comment", note="已电话提醒").status_code == 303
+    assert state_of(db, late)[0] == "in_progress" and state_of(db, late)[3] == rows + 2
+    text = client.get(f"/services/applications/{late}").text
+    assert "请加快办理" in text and "督办" in text
+    incomplete = submit(db, world, complete=False)
+    act(db, world, incomplete, "window", Action.REQUEST_CORRECTION)
+    assert f'href="/services/applications/{incomplete}/notice"' in client.get(
+        f"/services/applications/{incomplete}").text  # fmt: skip
+    assert post(client, incomplete, "lapse", note="逾期未补正").status_code == 303
+    assert state_of(db, incomplete)[0] == "withdrawn"
+    client.post("/logout", data={"csrf_token": csrf_from(text)})
+    mine = submit(db, world, by="agent")
+    login(client, world.agent)
+    assert post(client, mine, "withdraw", note="申请人不再需要").status_code == 303
+    assert state_of(db, mine)[0] == "withdrawn"
