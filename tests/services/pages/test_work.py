@@ -162,7 +162,7 @@ def test_each_step_action_from_the_page_changes_state_and_writes_one_timeline_ro
     assert r.status_code == 303
     assert state_of(db, app_id)[0] == "special_procedure" and state_of(db, app_id)[3] == before[3] + 3
     page = client.get(f"/services/applications/{app_id}")
-    assert "现场核查" in page.text and "预计需要 3 天" in page.text and "听证、检验、检测或鉴定" in page.text
+    assert "现场核查" in page.text and "预计需要 3 天" in page.text and "听证、检验、检测、鉴定等" in page.text
     r = post(client, app_id, "end_special", special_result="核查合格")
     assert r.status_code == 303 and state_of(db, app_id)[:2] == ("in_progress", 1)
     r = post(client, app_id, "return", opinion="请补充营业执照复印件")
@@ -215,7 +215,7 @@ def test_a_stale_version_comes_back_as_a_message_with_what_is_allowed(client, db
     r = client.post(f"/services/applications/{app_id}/act", data={"csrf_token": csrf_from(page.text),
                     "action": "pass", "version": version, "opinion": "同意"})  # fmt: skip
     assert r.status_code == 409
-    assert "被他人修改" in r.text and "您现在可以：通过本环节" in r.text
+    assert "被他人修改" in r.text and "您现在可以：通过、退回、其他、启动特别程序、意见" in r.text
     assert ">同意</textarea>" in r.text  # what was typed is kept
     assert state_of(db, app_id)[:2] == ("in_progress", 0)
 
@@ -228,7 +228,7 @@ def test_a_disallowed_action_comes_back_as_a_message(client, db, world) -> None:
     r = client.post(f"/services/applications/{app_id}/act",
                     data={"csrf_token": csrf, "action": "deliver", "version": version, "method": "window"})  # fmt: skip
     assert r.status_code == 409 and 'id="action-refused"' in r.text
-    assert "您现在可以：通过本环节、退回本环节、其他环节操作、开始特别程序、备注" in r.text
+    assert "您现在可以：通过、退回、其他、启动特别程序、意见" in r.text
     r = client.post(f"/services/applications/{app_id}/act",
                     data={"csrf_token": csrf, "action": "accept", "version": version})  # fmt: skip
     assert r.status_code == 409 and "受理" in r.text

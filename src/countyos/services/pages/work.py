@@ -165,6 +165,7 @@ def _page(
             "matter_code": session.get(Matter, app.matter_id).code,  # type: ignore[union-attr]
             "clock": str(lifecycle.clock(app.state)),
             "steps": steps,
+            "upcoming": _upcoming(app, version, steps),
             "specials": specials,
             "events": events,
             "missing": [m.name for m in applications.missing_materials(app)],
@@ -181,6 +182,14 @@ def _page(
         },
         status_code=status_code,
     )
+
+
+def _upcoming(app: Application, version: Any, steps: list[Any]) -> list[tuple[int, Any]]:
+    """The matter's steps the application has not reached yet (while it is still open)."""
+    if not lifecycle.is_open(app.state):
+        return []
+    reached = max((s.position for s in steps), default=-1)
+    return [(i, ms) for i, ms in enumerate(version.steps) if i > reached]
 
 
 def _remaining(d: deadlines.Deadline, unit: codes.TimeLimitUnit) -> tuple[str, float]:
