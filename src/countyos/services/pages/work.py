@@ -31,8 +31,8 @@ from countyos.services.models import Application, ConsentWay, IdType, MaterialFo
 from countyos.services.schemas import MAX_ID
 from countyos.services.service import applications
 from countyos.web import forms
-from countyos.web.errors import FIELD_MESSAGES
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated
+from countyos.web.errors import FIELD_MESSAGES
 from countyos.web.forms import PostedForm
 from countyos.web.nav import NavItem
 from countyos.web.templating import redirect, templates, translate
@@ -121,7 +121,9 @@ def last_step_pending(session: Session, app: Application) -> bool:
     return app.state == State.IN_PROGRESS and app.step is not None and app.step + 1 >= steps
 
 
-def _people(session: Session, app: Application, steps: list[Any], events: list[Any], specials: list[Any]) -> dict:
+def _people(
+    session: Session, app: Application, steps: list[Any], events: list[Any], specials: list[Any]
+) -> dict[int, str]:
     ids = [app.submitted_by_id, *(s.handler_id for s in steps), *(e.actor_id for e in events)]
     ids += [s.started_by_id for s in specials]
     return {uid: p.display_name for uid, p in users.colleagues(session, user_ids=ids).items()}
@@ -268,7 +270,9 @@ def translate_later(message: str, **params: Any) -> str:
 def _field(name: str, message: str) -> ValidationFailed:
     from countyos.core.i18n import gettext
 
-    return ValidationFailed(N_("Please correct the marked fields"), errors=[{"field": name, "message": gettext(message)}])
+    return ValidationFailed(
+        N_("Please correct the marked fields"), errors=[{"field": name, "message": gettext(message)}]
+    )
 
 
 def _field_of(loc: tuple[Any, ...], action: Action) -> str:
@@ -344,9 +348,7 @@ def act(request: Request, application_id: int, session: WriteSession, a: Staff, 
         current = applications.get(session, actor=a.actor, application_id=application_id)
         allowed = applications.allowed_actions(session, a.actor, current)
         sent.message = exc.message
-        if isinstance(exc, applications.StaleApplication | applications.ActionForbidden) or exc.status == 409:
-            sent.message = f"{exc.message} {_allowed_message(request, allowed)}"
-        elif sent.action not in allowed:
+        if exc.status in (403, 409) or sent.action not in allowed:  # stale, forbidden, not in this state
             sent.message = f"{exc.message} {_allowed_message(request, allowed)}"
         return _page(request, session, a, current, form=sent, status_code=exc.status)
     state = translate(request, lifecycle.LABELS[app.state])

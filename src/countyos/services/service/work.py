@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
@@ -22,7 +23,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.paging import PageParams
 from countyos.core.settings import get_settings
-from countyos.services import deadlines, lifecycle
+from countyos.services import deadlines
 from countyos.services.lifecycle import State, StepStatus
 from countyos.services.models import Application, ApplicationStep
 from countyos.services.service import applications
@@ -32,7 +33,10 @@ MAX_TALLY = 1000  # the home page computes due levels for at most this many wait
 STEP_WAITING = (State.IN_PROGRESS, State.SPECIAL_PROCEDURE)  # a step stays 待办 while a procedure runs
 
 
-def _search(stmt: Select[tuple[Application]], q: str | None) -> Select[tuple[Application]]:
+Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
+
+
+def _search(stmt: Q, q: str | None) -> Q:
     q = (q or "").strip()[:MAX_QUERY]
     if not q:
         return stmt
@@ -44,13 +48,13 @@ def _search(stmt: Select[tuple[Application]], q: str | None) -> Select[tuple[App
     )
 
 
-def _page(session: Session, stmt: Select[tuple[Application]], page: PageParams) -> tuple[list[Application], int]:
+def _page(session: Session, stmt: Select[Any], page: PageParams) -> tuple[list[Application], int]:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     limit = min(page.limit, applications.MAX_PAGE)
     return list(session.scalars(stmt.limit(limit).offset(page.offset))), total
 
 
-def _todo_stmt(department_id: int) -> Select[tuple[Application]]:
+def _todo_stmt(department_id: int) -> Select[Any]:
     at_step = exists().where(
         ApplicationStep.application_id == Application.id,
         ApplicationStep.department_id == department_id,
@@ -89,7 +93,7 @@ def done(
     )
     if matter_id is not None:
         stmt = stmt.where(Application.matter_id == matter_id)
-    stmt = _search(stmt, q)  # type: ignore[arg-type]
+    stmt = _search(stmt, q)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.execute(
         stmt.order_by(ApplicationStep.ended_at.desc(), ApplicationStep.id.desc())
@@ -178,7 +182,7 @@ def todo_tally(session: Session, *, actor: Actor, now: datetime) -> Tally | None
     waiting = session.scalars(
         stmt.where(Application.state == str(State.IN_PROGRESS)).order_by(Application.due_at).limit(MAX_TALLY)
     )
-    levels = [level(session, a, now) for a in waiting]
+    levels = [level(session, app, now) for app in waiting]
     return Tally(count, levels.count(deadlines.Level.RED), levels.count(deadlines.Level.YELLOW))
 
 
@@ -196,4 +200,3 @@ def overdue_tally(session: Session, *, actor: Actor, now: datetime) -> Tally | N
         return None
     n = session.scalar(select(func.count()).select_from(Application).where(overdue_clause(now))) or 0
     return Tally(n, overdue=n)
-
