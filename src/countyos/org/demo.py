@@ -53,6 +53,7 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("window", "窗口人员 黄丽", ["services_window"], "县政务服务中心"),
     ("agent", "代办员 蓝建华", ["services_agent"], "大柘镇大田村村民委员会"),
     ("scjg", "市场监管局审批人员 许文", ["services_handler"], "县市场监督管理局"),
+    ("zxsp", "政务服务中心审批人员 陈敏", ["services_handler"], "县政务服务中心"),
 ]
 
 
