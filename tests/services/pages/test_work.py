@@ -131,6 +131,12 @@ def test_a_stale_version_comes_back_as_a_message_with_what_is_allowed(client, db
     assert "被他人修改" in r.text and "您现在可以：通过、退回、其他、启动特别程序、意见" in r.text
     assert ">同意</textarea>" in r.text  # what was typed is kept
     assert state_of(db, app_id)[:2] == ("in_progress", 0)
+    # the page now carries the current version: sending again after reading it goes through
+    current = re.search(r'name="version" value="(\d+)"', r.text).group(1)  # type: ignore[union-attr]
+    assert int(current) == state_of(db, app_id)[2] != int(version)
+    again = client.post(f"/services/applications/{app_id}/act", data={"csrf_token": csrf_from(page.text),
+                        "action": "pass", "version": current, "opinion": "同意"}, follow_redirects=False)  # fmt: skip
+    assert again.status_code == 303 and state_of(db, app_id)[:2] == ("in_progress", 1)
 
 
 def test_a_disallowed_action_comes_back_as_a_message(client, db, world) -> None:
