@@ -177,3 +177,22 @@ def test_supervise_comment_lapse_and_withdraw_from_the_page(client, db, world) -
     login(client, world.agent)
     assert post(client, mine, "withdraw", note="申请人不再需要").status_code == 303
     assert state_of(db, mine)[0] == "withdrawn"
+
+
+def test_wrong_fields_come_back_beside_the_field_with_what_was_typed(client, db, world) -> None:
+    app_id = accepted(db, world)
+    act(db, world, app_id, "centre", Action.PASS, opinion="同意")
+    login(client, world.market)
+    r = post(client, app_id, "start_special", kind="other", reason="现场核查", expected_days="999")
+    assert r.status_code == 422 and 'id="error-start_special-expected_days"' in r.text
+    assert "请填写 1 到 365 之间的整数天数" in r.text and ">现场核查</textarea>" in r.text
+    r = post(client, app_id, "pass", opinion="", decision="granted", result_number="JY1", valid_from="2026-02-30")
+    assert r.status_code == 422 and 'id="error-pass-valid_from"' in r.text and "不是有效日期" in r.text
+    assert 'value="JY1"' in r.text
+    r = post(
+        client, app_id, "pass", opinion="准予", decision="granted", valid_from="2026-12-03", valid_until="2026-12-01"
+    )
+    assert r.status_code == 422 and 'id="error-pass-valid_until"' in r.text and "有效期截止日期早于起始日期" in r.text
+    r = post(client, app_id, "pass", opinion="", decision="granted")
+    assert r.status_code == 422 and 'id="error-pass-opinion"' in r.text
+    assert state_of(db, app_id)[:2] == ("in_progress", 1)
