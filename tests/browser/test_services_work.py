@@ -94,7 +94,7 @@ def test_two_departments_pass_their_steps_then_the_window_delivers_by_express(br
     market.fill("#form-pass [name=valid_until]", "2031-12-02")
     market.click("#do-pass")
     market.wait_for_load_state()
-    expect(market.locator("#application-state")).to_have_text("办结")
+    expect(market.locator("#application-state")).to_have_text("已办结")
     expect(market.locator("#decision")).to_have_text("准予")
     expect(market.locator("#certificate-number")).to_have_text("JY13311250001234")
     expect(market.locator("#certificate-link")).to_have_attribute(
@@ -108,11 +108,11 @@ def test_two_departments_pass_their_steps_then_the_window_delivers_by_express(br
     # the window delivers by express post with the tracking number
     window.goto(f"/services/applications/{app_id}")
     window.click("#act-deliver")
-    window.select_option("#form-deliver [name=method]", "express")
+    window.select_option("#form-deliver [name=delivery]", "express")
     window.click("#do-deliver")  # no tracking number: the message beside the field, nothing changed
     window.wait_for_load_state()
     expect(window.locator("#error-deliver-tracking_number")).to_have_text("快递寄送需要填写快递单号")
-    expect(window.locator("#application-state")).to_have_text("办结")
+    expect(window.locator("#application-state")).to_have_text("已办结")
     window.fill("#form-deliver [name=tracking_number]", "SF1234567890")
     window.click("#do-deliver")
     window.wait_for_load_state()

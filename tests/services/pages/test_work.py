@@ -105,11 +105,11 @@ def test_the_last_step_decides_and_the_window_delivers_by_express(client, db, wo
     client.post("/logout", data={"csrf_token": csrf_from(page.text)})
     login(client, world.window)
     # express without the tracking number: the message beside the field, what was typed kept
-    r = post(client, app_id, "deliver", method="express", note="寄到大田村")
+    r = post(client, app_id, "deliver", delivery="express", note="寄到大田村")
     assert r.status_code == 422
     assert 'id="error-deliver-tracking_number"' in r.text and "快递寄送需要填写快递单号" in r.text
     assert "寄到大田村" in r.text and state_of(db, app_id)[0] == "decided"
-    r = post(client, app_id, "deliver", method="express", tracking_number="SF1234567890")
+    r = post(client, app_id, "deliver", delivery="express", tracking_number="SF1234567890")
     assert r.status_code == 303
     with db.reading() as s:
         app = s.get(apps.Application, app_id)
@@ -145,7 +145,7 @@ def test_a_disallowed_action_comes_back_as_a_message(client, db, world) -> None:
     csrf = csrf_from(client.get(f"/services/applications/{app_id}").text)
     version = str(state_of(db, app_id)[2])
     r = client.post(f"/services/applications/{app_id}/act",
-                    data={"csrf_token": csrf, "action": "deliver", "version": version, "method": "window"})  # fmt: skip
+                    data={"csrf_token": csrf, "action": "deliver", "version": version, "delivery": "window"})  # fmt: skip
     assert r.status_code == 409 and 'id="action-refused"' in r.text
     assert "您现在可以：通过、退回、其他、启动特别程序、意见" in r.text
     r = client.post(f"/services/applications/{app_id}/act",

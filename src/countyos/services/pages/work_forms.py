@@ -28,12 +28,12 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     Action.STEP_OTHER: ("opinion",),
     Action.START_SPECIAL: ("kind", "reason", "expected_days"),
     Action.END_SPECIAL: ("special_result",),
-    Action.DELIVER: ("method", "tracking_number"),
+    Action.DELIVER: ("delivery", "tracking_number"),  # not "method": a form's own property
     Action.REJECT: ("reason",),
     Action.ACCEPT_IMMEDIATE: RESULT_FIELDS,
     Action.RESUBMIT: ("materials",),
 }
-FORM_NAMES = ("opinion", "kind", "reason", "expected_days", "special_result", "method", "tracking_number", "note",
+FORM_NAMES = ("opinion", "kind", "reason", "expected_days", "special_result", "delivery", "tracking_number", "note",
               *RESULT_FIELDS)  # fmt: skip
 MAX_EXPECTED_DAYS = 365
 ACTION_NAMES = frozenset(str(a) for a in schemas.ACTION_MODELS)
@@ -77,7 +77,7 @@ def body_of(
     if action is Action.END_SPECIAL:
         body["result"] = v.get("special_result")
     if action is Action.DELIVER:
-        body.update(method=v.get("method"), tracking_number=v.get("tracking_number"))
+        body.update(method=v.get("delivery"), tracking_number=v.get("tracking_number"))
     if action is Action.REJECT:
         body["reason"] = v.get("reason")
     if action is Action.ACCEPT_IMMEDIATE or (action is Action.PASS and concludes):
@@ -103,6 +103,8 @@ def _field_of(loc: tuple[Any, ...], action: Action) -> str:
     """The form field of a model's error location (the result's fields sit at the top of the form)."""
     if not loc:
         return ""
+    if loc[0] == "method":
+        return "delivery"
     if loc[0] == "result" and action is Action.END_SPECIAL:
         return "special_result"
     if loc[0] == "result" and len(loc) > 1:
