@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from countyos.core.actor import Actor
 from countyos.services.lifecycle import Action
+from countyos.services.schemas import ApplicationIn
 from countyos.services.service import applications as apps
+from countyos.services.service import catalogue
 from tests.factories import csrf_from, login
 from tests.services.work_world import T0, World, accepted, act, make_world, post, state_of, submit
 
@@ -144,8 +147,8 @@ def test_a_disallowed_action_comes_back_as_a_message(client, db, world) -> None:
     login(client, world.centre)
     csrf = csrf_from(client.get(f"/services/applications/{app_id}").text)
     version = str(state_of(db, app_id)[2])
-    r = client.post(f"/services/applications/{app_id}/act",
-                    data={"csrf_token": csrf, "action": "deliver", "version": version, "delivery": "window"})  # fmt: skip
+    wrong = {"csrf_token": csrf, "action": "deliver", "version": version, "delivery": "window"}
+    r = client.post(f"/services/applications/{app_id}/act", data=wrong)
     assert r.status_code == 409 and 'id="action-refused"' in r.text
     assert "您现在可以：通过、退回、其他、启动特别程序、意见" in r.text
     r = client.post(f"/services/applications/{app_id}/act",
@@ -196,3 +199,17 @@ def test_wrong_fields_come_back_beside_the_field_with_what_was_typed(client, db,
     r = post(client, app_id, "pass", opinion="", decision="granted")
     assert r.status_code == 422 and 'id="error-pass-opinion"' in r.text
     assert state_of(db, app_id)[:2] == ("in_progress", 1)
+
+
+def test_the_timeline_names_people_and_non_person_actors(client, db, world) -> None:
+    demo = Actor(id=None, name="demo", permissions=frozenset({apps.WINDOW}))
+    with db.unit_of_work() as s:
+        mats = [m.id for m in catalogue.current(catalogue.get(s, matter_id=world.matter_id)).materials]
+        data = ApplicationIn.model_validate({"matter_id": world.matter_id, "applicant_name": "蓝水生",
+            "id_number": "33112519600101123X", "materials": [{"material_id": m} for m in mats]})  # fmt: skip
+        app_id = apps.create(s, actor=demo, data=data, now=T0).id
+    act(db, world, app_id, "window", Action.ACCEPT)
+    login(client, world.window)
+    timeline = client.get(f"/services/applications/{app_id}").text.split('id="timeline"')[1]
+    who = re.findall(r'<span class="who">([^<]*)</span>', timeline)
+    assert who == ["演示数据", f"测试{world.window.username}"]

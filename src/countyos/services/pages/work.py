@@ -20,7 +20,7 @@ from starlette.responses import Response
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound, ValidationFailed
 from countyos.core.i18n import N_
-from countyos.org.service import departments, users
+from countyos.org.service import audit, departments, users
 from countyos.services import codes, deadlines, lifecycle, schemas
 from countyos.services.lifecycle import Action, Decision, DeliveryMethod, State
 from countyos.services.models import Application, ConsentWay, IdType, MaterialForm, Matter
@@ -36,6 +36,14 @@ from countyos.web.templating import redirect, templates, translate
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Auth, Depends(authenticated)]  # whether they may read it is the application's business
 NAV: list[NavItem] = []
+audit.name_codes(
+    actions={
+        "services.application.create": N_("Application created"),
+        "services.application.material_file": N_("Application material file added"),
+        **{f"services.application.{a}": label for a, label in lifecycle.ACTION_LABELS.items()},
+    },
+    targets={"services_application": N_("Application")},
+)
 
 ID_TYPE_LABELS = {
     IdType.RESIDENT_ID: N_("Resident identity card"),
@@ -125,6 +133,7 @@ def _page(
             "v": version,
             "deps": _dep_names(session),
             "people": _people(session, app, steps, events, specials),
+            "actors": _actors(request, session, events),
             "id_number": applications.shown_id_number(a.actor, app),
             "phone": applications.shown_phone(a.actor, app),
             "sees_pii": applications.sees_pii(a.actor, app),
@@ -151,6 +160,19 @@ def _page(
         },
         status_code=status_code,
     )
+
+
+def _actors(request: Request, session: Session, events: list[Any]) -> dict[int, str]:
+    """Event id → who acted, as people read it: a person's name, or what a non-person actor is."""
+    people = users.colleagues(session, user_ids=[e.actor_id for e in events])
+    out = {}
+    for e in events:
+        if e.actor_id in people:
+            out[e.id] = people[e.actor_id].display_name
+        else:
+            label = audit.actor_label(e.actor_name)
+            out[e.id] = translate(request, label) if label else e.actor_name
+    return out
 
 
 def _upcoming(app: Application, version: Any, steps: list[Any]) -> list[tuple[int, Any]]:
