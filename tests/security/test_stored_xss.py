@@ -160,6 +160,24 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     body["materials"][0].update(name=PAYLOAD, issuer=PAYLOAD, note=PAYLOAD)
     matter = ok(client.post("/api/v1/services/matters", json=body, headers=ops), 201)
     ok(client.post(f"/api/v1/services/matters/{matter['id']}/publish", headers=ops))
+    # An application (办件) whose applicant, address, materials, opinion and timeline note carry it.
+    from countyos.services.models import MatterMaterial
+
+    with db.reading() as s:  # the matter API does not show its materials' ids
+        mats = list(s.scalars(select(MatterMaterial.id).where(MatterMaterial.version_id == matter["current"]["id"])))
+    application = ok(
+        client.post(
+            "/api/v1/services/applications",
+            json={"matter_id": matter["id"], "applicant_name": PAYLOAD, "id_number": "33112519600101123X",
+                  "address": PAYLOAD, "materials": [{"material_id": m, "form": "original", "count": 1} for m in mats]},
+            headers=ops,
+        ),
+        201,
+    )  # fmt: skip
+    app_url = f"/api/v1/services/applications/{application['id']}/actions"
+    version = ok(client.post(f"{app_url}/comment", json={"version": application["version"], "note": PAYLOAD},
+                             headers=ops))["version"]  # fmt: skip
+    ok(client.post(f"{app_url}/accept", json={"version": version}, headers=ops))
     application_id = _online_application(db, w, matter["id"])
     return {
         "matter_id": [matter["id"]],
@@ -173,7 +191,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
         "code": [w.grid_a],
-        "application_id": [application_id],
+        "application_id": [application["id"], application_id],  # made at a window; made online by the applicant
     }
 
 
@@ -263,7 +281,8 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/sensing/devices/{world.gauge}",  # device name
         "/sensing/rules",  # rule name
         "/admin/audit",  # what the audit log recorded
-        f"/services/my/{ids['application_id'][0]}",  # the applicant's own application
+        f"/services/my/{ids['application_id'][1]}",  # the applicant's own application
+        f"/services/applications/{ids['application_id'][0]}",  # applicant, address, the timeline's note
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

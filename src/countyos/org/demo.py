@@ -54,6 +54,7 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("agent", "代办员 蓝建华", ["services_agent"], "大柘镇大田村村民委员会"),
     ("scjg", "市场监管局审批人员 许文", ["services_handler"], "县市场监督管理局"),
     ("resident", "张秀英", ["resident"], ""),  # a villager of 大柘镇大田村: the applicant account, no department
+    ("zxsp", "政务服务中心审批人员 陈敏", ["services_handler"], "县政务服务中心"),
 ]
 
 
