@@ -23,6 +23,10 @@ PERMISSIONS = [
     PermissionSpec("services.application.handle", N_("Handle the steps of applications that reach one's department")),
     PermissionSpec("services.application.supervise", N_("Supervise every application and its time limits")),
     PermissionSpec("services.application.pii", N_("See applicants' ID numbers and phone numbers unmasked")),
+    PermissionSpec(
+        "services.statistics.read",
+        N_("See the statistics of applications by department, township and period, and the records behind them"),
+    ),
 ]
 
 ROLES = [
@@ -35,8 +39,9 @@ ROLES = [
 ]
 
 GRANTS: dict[str, list[str]] = {
-    "services_admin": ["services.catalogue.manage", "services.application.supervise"],
+    "services_admin": ["services.catalogue.manage", "services.application.supervise", "services.statistics.read"],
     "services_window": ["services.application.window", "services.application.pii"],
     "services_agent": ["services.application.agent"],
     "services_handler": ["services.application.handle"],
+    "leader": ["services.statistics.read"],
 }
