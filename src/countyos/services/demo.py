@@ -78,7 +78,7 @@ def matters() -> list[dict[str, Any]]:
         return list(tomllib.load(f)["matter"])
 
 
-def load(session: Session, ctx: DemoContext) -> None:
+def load(session: Session, ctx: DemoContext, *, applications: bool = True) -> None:
     deps = _departments(session, ctx)
     centre_id = deps[CENTRE][0]
     rows = matters()
@@ -149,3 +149,7 @@ def load(session: Session, ctx: DemoContext) -> None:
         f"Services: {len(rows)} matters; public catalogue /services (try the pinyin initials spjy), "
         "staff /services/admin/matters (user zwfw)."
     )
+    if applications:
+        from countyos.services import demo_applications
+
+        demo_applications.load(session, ctx)  # a year of applications (the ratings of them are connected there)
