@@ -6,9 +6,9 @@ over from there."""
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select

@@ -504,9 +504,10 @@ class Run:
             decision = Decision.GRANTED if rng.random() < 0.94 else Decision.DENIED
             if not self.act(Action.ACCEPT, t, self._window(), Role.WINDOW, effects=accepted):
                 return
-            t = self.steps(t, decision)
-            if t is None:
+            concluded = self.steps(t, decision)
+            if concluded is None:
                 return
+            t = concluded
         self.deliver(t)
 
     def steps(self, t: datetime, decision: Decision) -> datetime | None:

@@ -216,6 +216,8 @@ def application_slice(session: Session, scope: Scope, narrow: Narrow) -> service
     places = (
         _once(session, ("app_places", town), lambda: services_q.places_of_division(session, town)) if town else None
     )
+    if places == ():
+        places = (0,)  # no township department is placed in that division: no application (ids start at 1)
     return services_q.AppSlice(start, end, narrow.department_id, places)
 
 
