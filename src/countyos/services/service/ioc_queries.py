@@ -78,7 +78,11 @@ MEASURES: dict[str, Any] = {
     "immediate": lambda s, now: [*_accepted(s), Application.decided_at == Application.accepted_at],
     "concluded": lambda s, now: _concluded(s),
     "on_time": lambda s, now: [*_concluded(s), _ON_TIME],
-    "late": lambda s, now: [*_concluded(s), Application.due_at.is_not(None), Application.decided_at > Application.due_at],
+    "late": lambda s, now: [
+        *_concluded(s),
+        Application.due_at.is_not(None),
+        Application.decided_at > Application.due_at,
+    ],
     "online": lambda s, now: [*_population(s), Application.source.in_(ONLINE)],
     "rejected": lambda s, now: [*_population(s), Application.state == str(State.REJECTED)],
     "open": lambda s, now: _backlog(s, now),
@@ -144,9 +148,7 @@ def townships(session: Session) -> dict[int, tuple[str, tuple[int, ...]]]:
 
 def places_of_division(session: Session, code: str) -> tuple[int, ...]:
     """The township departments placed in a geo division (its code) and their villages."""
-    return tuple(
-        i for tid, (_n, ids) in townships(session).items() for i in ids if _division(session, tid) == code
-    )
+    return tuple(i for tid, (_n, ids) in townships(session).items() for i in ids if _division(session, tid) == code)
 
 
 def _division(session: Session, department_id: int) -> str | None:

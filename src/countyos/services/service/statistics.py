@@ -189,9 +189,7 @@ class Statistics:
     trend: list[tuple[str, Figures]]  # (YYYY-MM, figures of that month), the 12 months ending with the period
 
 
-def _collect(
-    session: Session, s: q.AppSlice, now: datetime, key: Any
-) -> tuple[dict[Any, Figures], Figures]:
+def _collect(session: Session, s: q.AppSlice, now: datetime, key: Any) -> tuple[dict[Any, Figures], Figures]:
     """Figures of the slice grouped by ``key(fact)`` (None: not grouped) and in total."""
     groups: dict[Any, Figures] = defaultdict(Figures)
     total = Figures()

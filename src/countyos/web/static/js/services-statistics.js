@@ -11,8 +11,8 @@
     var chart = window.echarts.init(el);
     chart.setOption({
       tooltip: { trigger: "axis" },
-      legend: { data: [labels.submitted, labels.immediate_rate, labels.on_time_rate, labels.online_rate] },
-      grid: { left: 50, right: 50, bottom: 40, top: 40 },
+      legend: { top: 0, data: [labels.submitted, labels.immediate_rate, labels.on_time_rate, labels.online_rate] },
+      grid: { left: 50, right: 50, bottom: 30, top: 50 },
       xAxis: { type: "category", data: d.months },
       yAxis: [{ type: "value", minInterval: 1 }, { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }],
       series: [
