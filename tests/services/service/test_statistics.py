@@ -174,7 +174,7 @@ def test_by_township_the_windows_and_village_agents_count_for_their_township(db,
         assert sorted(by[w.town].figures.ids["submitted"]) == ids(w, "a2", "a4")
         assert sorted(by[w.town].figures.ids["rejected"]) == ids(w, "a4")
         assert sorted(by[None].figures.ids["submitted"]) == ids(w, "a1", "a3", "a5")  # centre and online
-        assert by[None].name == "County service centre and online"
+        assert by[None].name == st.CENTRE_AND_ONLINE
         # a slice of one township and of the centre gives the same ids as its row
         town = st.slice_of(s, p=stats.period, township_id=w.town)
         assert sorted(q.ids(s, measure="submitted", s=town, now=NOW)) == ids(w, "a2", "a4")

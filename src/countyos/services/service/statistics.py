@@ -50,12 +50,6 @@ RATES: dict[str, tuple[str, str]] = {
     "on_time_rate": ("on_time", "concluded"),
     "online_rate": ("online", "submitted"),
 }
-RATE_LABELS: dict[str, str] = {
-    "immediate_rate": N_("Concluded on the spot"),
-    "on_time_rate": N_("Concluded on time"),
-    "online_rate": N_("Submitted online"),
-    "visits": N_("Average visits in person"),
-}
 CENTRE_AND_ONLINE = N_("County service centre and online")
 NO_DEPARTMENT = N_("No responsible department")
 
@@ -176,7 +170,7 @@ class Figures:
 @dataclass
 class Row:
     key: int | None  # department or township id; None: no department / the county centre and online
-    name: str
+    name: str  # a message id when ``key`` is None
     figures: Figures
 
 
@@ -198,16 +192,11 @@ def _collect(session: Session, s: q.AppSlice, now: datetime, key: Any) -> tuple[
             total.ids[measure].append(fact[0])
             if measure == "submitted":
                 total.visits += int(fact[4] or 0)
-            k = key(fact)
-            if k is not _SKIP:
-                g = groups[k]
-                g.ids[measure].append(fact[0])
-                if measure == "submitted":
-                    g.visits += int(fact[4] or 0)
+            g = groups[key(fact)]
+            g.ids[measure].append(fact[0])
+            if measure == "submitted":
+                g.visits += int(fact[4] or 0)
     return groups, total
-
-
-_SKIP = object()
 
 
 def place_of(towns: dict[int, tuple[str, tuple[int, ...]]]) -> dict[int, int]:
@@ -247,10 +236,10 @@ def compute(
     if group == "department":
         groups, total = _collect(session, s, now, lambda f: f[1])
         names = {d.id: d.name for d in departments.all_active(session)}
-        rows = [Row(k, names.get(k, "") if k is not None else gettext(NO_DEPARTMENT), g) for k, g in groups.items()]
+        rows = [Row(k, names.get(k, "") if k is not None else NO_DEPARTMENT, g) for k, g in groups.items()]
     else:
         groups, total = _collect(session, s, now, lambda f: where.get(f[2]))
-        rows = [Row(k, towns[k][0] if k is not None else gettext(CENTRE_AND_ONLINE), g) for k, g in groups.items()]
+        rows = [Row(k, towns[k][0] if k is not None else CENTRE_AND_ONLINE, g) for k, g in groups.items()]
         rows += [Row(t, name, Figures()) for t, (name, _ids) in towns.items() if t not in groups]
     rows.sort(key=lambda r: (-r.figures.count("submitted"), r.key is None, r.name))
     return Statistics(p, group, total, rows, trend(session, p=p, s=s, now=now))
@@ -275,11 +264,6 @@ def trend(session: Session, *, p: Period, s: q.AppSlice, now: datetime) -> list[
     zone = ZoneInfo(tz())
     groups, _total = _collect(session, ts, now, lambda f: f[3].astimezone(zone).strftime("%Y-%m") if f[3] else None)
     return [(m.strftime("%Y-%m"), groups.get(m.strftime("%Y-%m"), Figures())) for m in months]
-
-
-def month_period(key: str) -> Period:
-    """The month period of a trend key (YYYY-MM)."""
-    return period("month", on=f"{key}-01")
 
 
 def measures_of(name: str) -> Iterable[str]:
