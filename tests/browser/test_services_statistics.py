@@ -46,6 +46,15 @@ def test_statistics_chart_and_a_number_opening_its_applications(browsing: Browsi
     page.goto("/services/statistics?period=year&by=township")
     expect(page.locator("#stats-table tbody")).to_contain_text("大柘镇人民政府")
     expect(page.locator("#stats-table tbody")).to_contain_text("县政务服务中心和网上申请")
+    town = page.locator("#stats-table tbody tr", has_text="大柘镇人民政府").locator("a[data-figure=submitted]")
+    n_town = int(town.inner_text())
+    assert n_town > 0
+    # the operations view's township filter counts the same applications (its window and villages' agents)
+    page.goto("/ioc")
+    code = page.locator("select[name=township] option", has_text="大柘镇").first.get_attribute("value")
+    assert code
+    page.goto(f"/ioc/list?source=applications&measure=submitted&period=year&township={code}")
+    expect(page.locator("#ioc-list-total")).to_have_text(str(n_town))
     assert page.problems.take() == []  # type: ignore[attr-defined]
 
 

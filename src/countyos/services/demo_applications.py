@@ -696,9 +696,30 @@ def write(session: Session, sims: list[Sim], counters: dict[str, int]) -> list[i
     return out
 
 
+def place_townships(session: Session) -> None:
+    """Give each township department the code of its division (妙高街道办事处 → 妙高街道) when it has only the
+    county's, so that the operations view's township filter finds the applications of its windows."""
+    from countyos.core.actor import Actor
+    from countyos.geo.service import divisions
+    from countyos.org.service import departments
+
+    county = divisions.the_county(session)
+    if county is None:
+        return
+    kids = divisions.children(session, parent_code=county.code)
+    for dep in session.scalars(select(Department).where(Department.kind == DepartmentKind.TOWNSHIP)):
+        if dep.division_code not in (None, county.code):
+            continue
+        match = next((d for d in kids if d.name and dep.name.startswith(d.name)), None)
+        if match is not None:
+            departments.update(session, actor=Actor(id=None, name="demo"), department_id=dep.id,
+                               changes={"division_code": match.code})  # fmt: skip
+
+
 def load(session: Session, ctx: DemoContext, *, now: datetime | None = None) -> list[int]:
     """Add the year of applications to the demo county; the ids of the new applications."""
     now = now or utcnow()
+    place_townships(session)
     w = world(session)
     sims, counters = simulate(w, now=now)
     ids = write(session, sims, counters)
