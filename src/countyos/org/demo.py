@@ -33,6 +33,8 @@ DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
     ("县城市运营有限公司", DepartmentKind.OPERATOR, None),
     ("县政务服务中心", DepartmentKind.DEPARTMENT, None),
     ("县市场监督管理局", DepartmentKind.DEPARTMENT, None),
+    ("云峰街道长濂村村民委员会", DepartmentKind.VILLAGE, "云峰街道办事处"),
+    ("北界镇红星坪村村民委员会", DepartmentKind.VILLAGE, "北界镇人民政府"),
 ]
 
 # (username, name, roles, department)
@@ -55,6 +57,14 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("scjg", "市场监管局审批人员 许文", ["services_handler"], "县市场监督管理局"),
     ("resident", "张秀英", ["resident"], ""),  # a villager of 大柘镇大田村: the applicant account, no department
     ("zxsp", "政务服务中心审批人员 陈敏", ["services_handler"], "县政务服务中心"),
+    ("window_mg", "妙高街道便民服务中心 窗口人员 毛晓燕", ["services_window"], "妙高街道办事处"),
+    ("window_yf", "云峰街道便民服务中心 窗口人员 张丽萍", ["services_window"], "云峰街道办事处"),
+    ("window_bj", "北界镇便民服务中心 窗口人员 吴建平", ["services_window"], "北界镇人民政府"),
+    ("window_dz", "大柘镇便民服务中心 窗口人员 叶秀英", ["services_window"], "大柘镇人民政府"),
+    ("agent_bj", "代办员 刘春生", ["services_agent"], "北界镇红星坪村村民委员会"),
+    ("agent_yf", "代办员 周美兰", ["services_agent"], "云峰街道长濂村村民委员会"),
+    ("agent_mg", "代办员 郑丽华", ["services_agent"], "妙高街道北街社区居民委员会"),
+    ("zwzx", "政务服务中心审批人员 徐敏", ["services_handler"], "县政务服务中心"),
 ]
 
 

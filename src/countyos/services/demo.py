@@ -78,7 +78,7 @@ def matters() -> list[dict[str, Any]]:
         return list(tomllib.load(f)["matter"])
 
 
-def load(session: Session, ctx: DemoContext) -> None:
+def load(session: Session, ctx: DemoContext, *, applications: bool = True) -> None:
     deps = _departments(session, ctx)
     centre_id = deps[CENTRE][0]
     rows = matters()
@@ -145,11 +145,15 @@ def load(session: Session, ctx: DemoContext) -> None:
             catalogue.edit(
                 session, actor=ACTOR, matter_id=matter.id, data=data.model_copy(update={"promised_limit": 3})
             )
-    _resident_applications(session, ctx)
     ctx.notes.append(
         f"Services: {len(rows)} matters; public catalogue /services (try the pinyin initials spjy), "
         "staff /services/admin/matters (user zwfw)."
     )
+    if applications:
+        from countyos.services import demo_applications
+
+        demo_applications.load(session, ctx)  # a year of applications (the ratings of them are connected there)
+    _resident_applications(session, ctx)  # after the year: they take the next numbers
 
 
 # The demo applicant's own applications (account ``resident``, 张秀英 of 大柘镇大田村): one waiting for

@@ -27,6 +27,10 @@ PERMISSIONS = [
         "services.application.apply",
         N_("Apply online for government service matters and follow or withdraw one's own applications"),
     ),
+    PermissionSpec(
+        "services.statistics.read",
+        N_("See the statistics of applications by department, township and period, and the records behind them"),
+    ),
 ]
 
 ROLES = [
@@ -45,9 +49,10 @@ ROLES = [
 ]
 
 GRANTS: dict[str, list[str]] = {
-    "services_admin": ["services.catalogue.manage", "services.application.supervise"],
+    "services_admin": ["services.catalogue.manage", "services.application.supervise", "services.statistics.read"],
     "services_window": ["services.application.window", "services.application.pii"],
     "services_agent": ["services.application.agent"],
     "services_handler": ["services.application.handle"],
     "resident": ["services.application.apply"],
+    "leader": ["services.statistics.read"],
 }

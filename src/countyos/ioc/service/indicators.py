@@ -30,8 +30,9 @@ from countyos.ioc.service import places
 from countyos.ioc.service.scope import Narrow, Scope, period_bounds, today
 from countyos.sensing.models import Severity
 from countyos.sensing.service import ioc_queries as sensing_q
+from countyos.services.service import ioc_queries as services_q
 
-SOURCES = ("cases", "alarms", "devices", "components")
+SOURCES = ("cases", "alarms", "devices", "components", "applications")
 T = TypeVar("T")
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -39,6 +40,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "alarms": tuple(sensing_q.ALARM_MEASURES),
     "devices": tuple(sensing_q.DEVICE_MEASURES),
     "components": ("components", *(f"status_{s}" for s in ComponentStatus)),
+    "applications": tuple(services_q.MEASURES),
 }
 
 # What each measure's list is called (list page titles, feed, reports).
@@ -73,6 +75,7 @@ MEASURE_LABELS: dict[str, str] = {
     "components.status_lost": N_("Lost components"),
     "components.status_abandoned": N_("Abandoned components"),
     "components.status_removed": N_("Removed components"),
+    **{f"applications.{m}": label for m, label in services_q.LABELS.items()},
 }
 
 
@@ -122,6 +125,16 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     Indicator("devices_online", N_("Devices online"), "devices", "online", whole="devices",
               hint=N_("Devices reporting within their expected interval ÷ all devices")),
+    # 一网通办 (services.service.ioc_queries)
+    Indicator("applications_today", N_("Applications today"), "applications", "submitted", window="today",
+              hint=N_("Government service applications submitted today")),
+    Indicator("applications_open", N_("Applications in progress"), "applications", "open",
+              hint=N_("Submitted and not yet concluded, rejected or withdrawn")),
+    Indicator("applications_overdue", N_("Overdue applications"), "applications", "overdue", negative=True,
+              hint=N_("Being processed and past the promised time")),
+    Indicator("applications_immediate", N_("Concluded on the spot this month"), "applications", "immediate",
+              whole="accepted", window="month",
+              hint=N_("Applications of this month concluded at the moment of acceptance ÷ accepted")),
 )  # fmt: skip
 
 BY_CODE = {i.code: i for i in INDICATORS}
@@ -193,6 +206,21 @@ def sensing_slice(session: Session, scope: Scope, narrow: Narrow, *, devices: bo
     return sensing_q.SensingSlice(start, end, things, codes)
 
 
+def application_slice(session: Session, scope: Scope, narrow: Narrow) -> services_q.AppSlice | None:
+    """Applications of the scope: submitted at the township's windows and its villages' agents; None
+    when a case category is chosen (no application belongs to one)."""
+    if scope.category_id is not None:
+        return None
+    start, end = narrow.window(scope.start, scope.end)
+    town = scope.township_code
+    places = (
+        _once(session, ("app_places", town), lambda: services_q.places_of_division(session, town)) if town else None
+    )
+    if places == ():
+        places = (0,)  # no township department is placed in that division: no application (ids start at 1)
+    return services_q.AppSlice(start, end, narrow.department_id, places)
+
+
 def component_filter(session: Session, scope: Scope, measure: str) -> geo_components.ComponentFilter | None:
     """Components of the scope's township; with a category, those of its component class (管理部件
     categories carry the class code: a major class ``01`` or a class ``01001``). None when the chosen
@@ -231,6 +259,9 @@ def count(
     if source == "devices":
         ds = sensing_slice(session, scope, narrow, devices=True)
         return sensing_q.device_count(session, measure=measure, s=ds)
+    if source == "applications":
+        aps = application_slice(session, scope, narrow)
+        return services_q.count(session, measure=measure, s=aps, now=now) if aps is not None else 0
     f = component_filter(session, scope, measure)
     if f is None:
         return 0
@@ -261,6 +292,11 @@ def records(
     if source == "devices":
         ds = sensing_slice(session, scope, narrow, devices=True)
         return sensing_q.device_rows(session, measure=measure, s=ds, limit=limit, offset=offset)
+    if source == "applications":
+        aps = application_slice(session, scope, narrow)
+        if aps is None:
+            return []
+        return services_q.rows(session, measure=measure, s=aps, now=now, limit=limit, offset=offset)
     f = component_filter(session, scope, measure)
     if f is None:
         return []

@@ -17,6 +17,9 @@ from countyos.geo.models import STATUS_ZH
 from countyos.org.service import departments
 from countyos.sensing.service import ioc_queries as sensing_q
 from countyos.sensing.service.labels import alarm_title
+from countyos.services.lifecycle import LABELS as APPLICATION_STATES
+from countyos.services.lifecycle import State as ApplicationState
+from countyos.services.service import ioc_queries as services_q
 
 PRIORITY_LABELS = {"normal": N_("Normal"), "urgent": N_("Urgent"), "critical": N_("Critical")}
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
@@ -127,6 +130,32 @@ def component_records(rows: list[Any]) -> list[Record]:
     ]
 
 
+def application_records(session: Session, rows: list[Any], now: datetime) -> list[Record]:
+    """Applications by number and matter (no applicant: the operations view shows no personal data)."""
+    names = services_q.matter_names(session, {a.matter_version_id for a in rows})
+    deps = {d.id: d.name for d in departments.all_active(session)} if rows else {}
+    out = []
+    for a in rows:
+        overdue = a.state == ApplicationState.IN_PROGRESS and a.due_at is not None and a.due_at <= now
+        out.append(
+            Record(
+                "applications",
+                a.id,
+                a.number,
+                names.get(a.matter_version_id, ""),
+                deps.get(a.submitted_by_department_id, "") if a.submitted_by_department_id else "",
+                N_("Government service application"),
+                APPLICATION_STATES.get(a.state, a.state),
+                "red" if overdue else "none",
+                a.submitted_at,
+                a.due_at if a.state in services_q.WAITING else None,
+                deps.get(a.department_id, "") if a.department_id else "",
+                f"/services/applications/{a.id}",
+            )
+        )
+    return out
+
+
 def to_records(session: Session, source: str, rows: list[Any], now: datetime) -> list[Record]:
     if source == "cases":
         return case_records(session, rows, now)
@@ -134,4 +163,6 @@ def to_records(session: Session, source: str, rows: list[Any], now: datetime) ->
         return alarm_records(session, rows)
     if source == "devices":
         return device_records(rows)
+    if source == "applications":
+        return application_records(session, rows, now)
     return component_records(rows)
