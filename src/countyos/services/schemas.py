@@ -489,10 +489,11 @@ MAX_RULES = 30
 
 
 class RuleIn(_In):
-    """One supervision rule: an existing one by ``id`` (its kind stays), or a new one with its ``kind``.
-    Which of ``threshold``, ``days`` and ``min_count`` a kind needs: ``supervision_rules.PARAMETERS``."""
+    """One supervision rule: an existing one by its ``code`` (监察规则编号; its kind stays), or a new one
+    with its ``kind``. Which of ``threshold``, ``days`` and ``min_count`` a kind needs:
+    ``supervision_rules.PARAMETERS``."""
 
-    id: Id | None = None
+    code: str | None = Field(default=None, max_length=20)
     kind: RuleKind | None = None
     threshold: float | None = Field(default=None, ge=0, le=10_000)
     days: int | None = Field(default=None, ge=1, le=365)
@@ -507,7 +508,6 @@ class RulesIn(_In):
 
 class RuleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
     code: str  # 监察规则编号
     kind: RuleKind
     threshold: float | None
@@ -515,7 +515,7 @@ class RuleOut(BaseModel):
     min_count: int | None
     level: WarningLevel
     enabled: bool
-    updated_at: datetime
+    updated_at: datetime | None
 
 
 class WarningActionIn(_In):

@@ -356,6 +356,7 @@ def _move(w: SupervisionWarning, action: WarningAction, party: Party) -> Warning
 def sweep(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """One pass in the caller's transaction; how many warnings were raised, upgraded and cleared."""
     now = now or utcnow()
+    rules_mod.ensure_defaults(session)
     found = rules_mod.evaluate(session, now=now)
     counts = {"raised": 0, "upgraded": 0, "cleared": 0, "messages": 0}
     subjects = {s for _, s in found}
@@ -515,13 +516,14 @@ def update_rules(
     """Change the rules (and add new ones, without an ``id``); each kind's parameters are required and
     the others cleared. Field errors name ``rules.<i>.<field>``."""
     now = now or utcnow()
-    rules = {r.id: r for r in rules_mod.all_rules(session)}
+    rules_mod.ensure_defaults(session)
+    rules = {r.code: r for r in rules_mod.stored_rules(session)}
     errors: list[dict[str, str]] = []
     for i, r in enumerate(data.rules):
-        if r.id is not None and r.id not in rules:
-            errors.append({"field": f"rules.{i}.id", "message": gettext(N_("No such rule"))})
+        if r.code is not None and r.code not in rules:
+            errors.append({"field": f"rules.{i}.code", "message": gettext(N_("No such rule"))})
             continue
-        kind = rules[r.id].kind if r.id is not None else r.kind
+        kind = rules[r.code].kind if r.code is not None else r.kind
         if kind is None:
             errors.append({"field": f"rules.{i}.kind", "message": gettext(N_("Choose what the rule watches"))})
             continue
@@ -532,13 +534,13 @@ def update_rules(
             errors.append({"field": f"rules.{i}.threshold", "message": gettext(N_("A percentage between 1 and 100"))})
         if kind is RuleKind.REJECTION_RATE and r.threshold is not None and not 0 <= r.threshold < 100:
             errors.append({"field": f"rules.{i}.threshold", "message": gettext(N_("A percentage between 0 and 99"))})
-    if len(rules) + sum(r.id is None for r in data.rules) > MAX_RULES:
+    if len(rules) + sum(r.code is None for r in data.rules) > MAX_RULES:
         errors.append({"field": "rules", "message": gettext(N_("At most %(n)s rules"), n=MAX_RULES)})
     if errors:
         raise ValidationFailed(N_("Some rules are not valid"), errors=errors)
     changed: list[dict[str, Any]] = []
     for r in data.rules:
-        row = rules.get(r.id) if r.id is not None else None
+        row = rules.get(r.code) if r.code is not None else None
         if row is None:
             assert r.kind is not None
             row = SupervisionRule(code=_next_code(session), kind=r.kind, position=len(rules) + len(changed))
@@ -567,7 +569,7 @@ def update_rules(
             target_type="services_supervision_rule",
             detail={"rules": changed},
         )
-    return rules_mod.all_rules(session)
+    return rules_mod.stored_rules(session)
 
 
 def _next_code(session: Session) -> str:
@@ -592,6 +594,7 @@ def lapse(session: Session, *, now: datetime | None = None) -> list[str]:
     from countyos.services.models import ApplicationEvent
 
     now = now or utcnow()
+    rules_mod.ensure_defaults(session)
     rule = session.scalars(
         select(SupervisionRule)
         .where(SupervisionRule.kind == RuleKind.LAPSE, SupervisionRule.enabled.is_(True))

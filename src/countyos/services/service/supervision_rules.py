@@ -138,28 +138,35 @@ class Finding:
         return self.family, self.subject
 
 
+def _from_default(d: Default, position: int) -> SupervisionRule:
+    return SupervisionRule(
+        code=d.code,
+        kind=d.kind,
+        level=d.level,
+        threshold=d.threshold,
+        days=d.days,
+        min_count=d.min_count,
+        enabled=True,
+        position=position,
+    )
+
+
 def ensure_defaults(session: Session) -> None:
     """Add the default rules a database lacks (by code); never changes a rule a county edited."""
     have = set(session.scalars(select(SupervisionRule.code)))
     for i, d in enumerate(DEFAULTS):
         if d.code not in have:
-            session.add(
-                SupervisionRule(
-                    code=d.code,
-                    kind=d.kind,
-                    level=d.level,
-                    threshold=d.threshold,
-                    days=d.days,
-                    min_count=d.min_count,
-                    enabled=True,
-                    position=i,
-                )
-            )
+            session.add(_from_default(d, i))
     session.flush()
 
 
-def all_rules(session: Session) -> list[SupervisionRule]:
+def stored_rules(session: Session) -> list[SupervisionRule]:
     return list(session.scalars(select(SupervisionRule).order_by(SupervisionRule.position, SupervisionRule.id)))
+
+
+def all_rules(session: Session) -> list[SupervisionRule]:
+    """The rules as they are, or the defaults (not stored, no ``id``) in a database that has none yet."""
+    return stored_rules(session) or [_from_default(d, i) for i, d in enumerate(DEFAULTS)]
 
 
 def working_days(cal: WorkCalendar, start: datetime, end: datetime) -> float:
@@ -322,7 +329,7 @@ def evaluate(
 ) -> dict[tuple[str, str], Finding]:
     """Every (family, subject) that fires now, with the strongest rule of its family (red before yellow,
     then the rule's position)."""
-    rules = [r for r in (rules if rules is not None else all_rules(session)) if r.enabled and r.kind in WARNING_KINDS]
+    rules = [r for r in (rules if rules is not None else stored_rules(session)) if r.enabled and r.kind in WARNING_KINDS]
     cal = calendar()
     found: dict[tuple[str, str], Finding] = {}
 
