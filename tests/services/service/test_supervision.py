@@ -111,11 +111,22 @@ def test_time_used_yellow_upgraded_to_red_once_then_cleared(db, shop) -> None:
         counts = supervision.sweep(s, now=eighty + timedelta(minutes=1))
         assert counts["raised"] == 1
         [w] = warnings(s)
-        assert (w.level, w.state, w.family, w.subject, w.application_id) == ("yellow", "open", "deadline", f"a:{app.id}", app.id)
+        assert (w.level, w.state, w.family, w.subject, w.application_id) == (
+            "yellow",
+            "open",
+            "deadline",
+            f"a:{app.id}",
+            app.id,
+        )
         assert w.department_id == shop.centre  # the current step's department answers for it
         assert w.reason_values == {"percent": 80} and w.number.startswith("JC20261207")
         # a second sweep (or a second worker) adds nothing
-        assert supervision.sweep(s, now=eighty + timedelta(minutes=2)) == {"raised": 0, "upgraded": 0, "cleared": 0, "messages": 0}
+        assert supervision.sweep(s, now=eighty + timedelta(minutes=2)) == {
+            "raised": 0,
+            "upgraded": 0,
+            "cleared": 0,
+            "messages": 0,
+        }
         assert len(warnings(s)) == 1
         # overdue: the same warning, upgraded to red by the overdue rule
         due = app.due_at
@@ -124,7 +135,12 @@ def test_time_used_yellow_upgraded_to_red_once_then_cleared(db, shop) -> None:
         assert supervision.sweep(s, now=due + timedelta(minutes=1))["upgraded"] == 1
         [w] = warnings(s)
         rule = s.get(SupervisionRule, w.rule_id)
-        assert (w.level, rule.code, w.state, w.reason) == ("red", "JC02", "open", "The promised completion time has passed")
+        assert (w.level, rule.code, w.state, w.reason) == (
+            "red",
+            "JC02",
+            "open",
+            "The promised completion time has passed",
+        )
         assert supervision.sweep(s, now=due + timedelta(minutes=2))["upgraded"] == 0
         # concluded: the condition ended, the warning is cleared
         end = due + timedelta(hours=1)
@@ -196,7 +212,13 @@ def test_corrections_more_than_once(db, shop) -> None:
         assert w.reason_values == {"count": 2} and w.department_id == shop.market
         with_text = supervision.reason_text(w)
         assert with_text == "Materials were sent back for correction 2 times"
-        do(s, Actor(id=None, name="x", permissions=frozenset({apps.WINDOW})), app, Action.LAPSE, T0 + timedelta(hours=5))
+        do(
+            s,
+            Actor(id=None, name="x", permissions=frozenset({apps.WINDOW})),
+            app,
+            Action.LAPSE,
+            T0 + timedelta(hours=5),
+        )
         assert supervision.sweep(s, now=T0 + timedelta(hours=6))["cleared"] == 1
 
 
@@ -218,7 +240,12 @@ def test_rejection_rate_per_department_over_the_window(db, shop) -> None:
         do(s, a["window"], submit(s, a["window"], mid, mats, T0), Action.REJECT, T0, reason="不符合条件")
         assert supervision.sweep(s, now=T0 + timedelta(hours=1))["raised"] == 1  # 2 of 6
         [w] = warnings(s)
-        assert (w.application_id, w.department_id, w.subject, w.family) == (None, shop.market, f"d:{shop.market}", "rejection_rate")
+        assert (w.application_id, w.department_id, w.subject, w.family) == (
+            None,
+            shop.market,
+            f"d:{shop.market}",
+            "rejection_rate",
+        )
         assert w.reason_values == {"rejected": 2, "total": 6, "days": 30, "percent": 33.3}
         # 31 days later the decisions have left the window: cleared
         assert supervision.sweep(s, now=T0 + timedelta(days=31))["cleared"] == 1
@@ -239,9 +266,17 @@ def test_messages_on_raise_and_upgrade_to_the_department_and_supervisors(db, sho
         assert {n.title for n in notes} == {f"{w.number} {app.number} 食品经营许可（新办）"}
         assert {n.body for n in notes} == {"Yellow warning"}
         supervision.sweep(s, now=datetime(2026, 12, 8, 2, 0, tzinfo=UTC))  # nothing new
-        assert s.scalar(select(Notification.id).where(Notification.dedupe_key.like("svcwarn:%")).order_by(Notification.id.desc())) == max(n.id for n in notes)
+        assert s.scalar(
+            select(Notification.id).where(Notification.dedupe_key.like("svcwarn:%")).order_by(Notification.id.desc())
+        ) == max(n.id for n in notes)
         supervision.sweep(s, now=datetime(2026, 12, 9, 1, 0, tzinfo=UTC))  # overdue
-        red = list(s.scalars(select(Notification).where(Notification.dedupe_key.like("svcwarn:%"), Notification.body == "Red warning")))
+        red = list(
+            s.scalars(
+                select(Notification).where(
+                    Notification.dedupe_key.like("svcwarn:%"), Notification.body == "Red warning"
+                )
+            )
+        )
         assert {n.user_id for n in red} == expected
 
 

@@ -329,7 +329,9 @@ def evaluate(
 ) -> dict[tuple[str, str], Finding]:
     """Every (family, subject) that fires now, with the strongest rule of its family (red before yellow,
     then the rule's position)."""
-    rules = [r for r in (rules if rules is not None else stored_rules(session)) if r.enabled and r.kind in WARNING_KINDS]
+    rules = [
+        r for r in (rules if rules is not None else stored_rules(session)) if r.enabled and r.kind in WARNING_KINDS
+    ]
     cal = calendar()
     found: dict[tuple[str, str], Finding] = {}
 
