@@ -56,7 +56,7 @@ def test_who_sees_which_warnings(client, world, shop) -> None:
     assert w["number"] == world["number"] and w["application_number"] == world["app_number"]
     assert (w["level"], w["state"], w["kind"], w["rule_code"]) == ("yellow", "open", "time_used", "JC01")
     assert w["department_id"] == shop.centre and w["department_name"] == "测试政务服务中心"
-    assert w["reason"] == "83% of the promised time limit is used" and w["allowed_actions"] == ["supervise"]
+    assert w["reason"] == "已用承诺办结时限的 83%" and w["allowed_actions"] == ["supervise"]
     assert client.get(f"{API}/warnings", headers=world["centre"]).json()["total"] == 1
     assert client.get(f"{API}/warnings", headers=world["centre"]).json()["items"][0]["allowed_actions"] == ["feedback"]
     assert client.get(f"{API}/warnings", headers=world["market"]).json()["total"] == 0
@@ -179,9 +179,7 @@ def test_rules_read_and_changed_by_supervisors(client, db, world) -> None:
     assert r.status_code == 200, r.text
     assert next(x for x in r.json() if x["code"] == "JC01")["threshold"] == 90.0
     r = client.put(url, json={"rules": [{"kind": "idle", "level": "red"}]}, headers=world["supervisor"])
-    assert r.status_code == 422 and r.json()["errors"] == [
-        {"field": "rules.0.days", "message": "Required for this kind of rule"}
-    ]
+    assert r.status_code == 422 and r.json()["errors"] == [{"field": "rules.0.days", "message": "此类规则必须填写"}]
     r = client.put(url, json={"rules": [{"code": "JC99", "level": "red"}]}, headers=world["supervisor"])
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "rules.0.code"
     r = client.put(url, json={"rules": [{"code": "JC03", "days": 0}]}, headers=world["supervisor"])

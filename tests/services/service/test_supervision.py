@@ -211,7 +211,7 @@ def test_corrections_more_than_once(db, shop) -> None:
         [w] = warnings(s)
         assert w.reason_values == {"count": 2} and w.department_id == shop.market
         with_text = supervision.reason_text(w)
-        assert with_text == "Materials were sent back for correction 2 times"
+        assert with_text == "已 2 次退回补正材料"
         do(
             s,
             Actor(id=None, name="x", permissions=frozenset({apps.WINDOW})),

@@ -27,7 +27,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -96,8 +96,8 @@ PERSON_ACTIONS = (A.FEEDBACK, A.SUPERVISE)
 STATE_LABELS: dict[str, str] = {
     W.OPEN: N_("Not handled"),
     W.ANSWERED: N_("Answered"),
-    W.SUPERVISED: N_("Supervised"),
-    W.CLEARED: N_("Cleared"),
+    W.SUPERVISED: N_("Supervision ordered"),
+    W.CLEARED: N_("Lifted"),
 }
 ACTION_LABELS: dict[str, str] = {
     A.RAISE: N_("Warning raised"),
@@ -232,7 +232,8 @@ def listing(
     """Warnings the actor may see, red first, then the newest."""
     stmt = _scoped(actor, f)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    order = (SupervisionWarning.level.desc(), SupervisionWarning.raised_at.desc(), SupervisionWarning.id.desc())
+    red_first = case((SupervisionWarning.level == WarningLevel.RED, 0), else_=1)
+    order = (red_first, SupervisionWarning.raised_at.desc(), SupervisionWarning.id.desc())
     rows = session.scalars(stmt.order_by(*order).limit(min(limit, MAX_PAGE)).offset(offset))
     return list(rows), total
 
