@@ -701,3 +701,11 @@ def application_warnings(session: Session, *, application_id: int) -> list[Super
 
 
 __all__ = ["FAMILY", "TRANSITIONS", "WarningAction", "exchange_rows", "lapse", "sweep"]
+
+
+def application_warnings_of(session: Session, application_ids: list[int]) -> list[SupervisionWarning]:
+    """The warnings of several applications (one query)."""
+    if not application_ids:
+        return []
+    stmt = select(SupervisionWarning).where(SupervisionWarning.application_id.in_(application_ids))
+    return list(session.scalars(stmt.order_by(SupervisionWarning.id)))
