@@ -160,6 +160,52 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     body["materials"][0].update(name=PAYLOAD, issuer=PAYLOAD, note=PAYLOAD)
     matter = ok(client.post("/api/v1/services/matters", json=body, headers=ops), 201)
     ok(client.post(f"/api/v1/services/matters/{matter['id']}/publish", headers=ops))
+    # A 电子监察 warning on an application of that matter: its reason, feedback, 督办 and record.
+    application = ok(
+        client.post(
+            "/api/v1/services/applications",
+            json={"matter_id": matter["id"], "applicant_name": PAYLOAD, "id_number": "33112519600101123X"},
+            headers=ops,
+        ),
+        201,
+    )
+    from countyos.services.models import RuleKind, SupervisionEvent, SupervisionWarning
+    from countyos.services.service import supervision_rules
+
+    with db.unit_of_work() as s:
+        supervision_rules.ensure_defaults(s)
+        idle = next(r for r in supervision_rules.stored_rules(s) if r.kind == RuleKind.IDLE)
+        warning = SupervisionWarning(
+            number="JC2026010100001",
+            family="idle",
+            subject=f"a:{application['id']}",
+            rule_id=idle.id,
+            application_id=application["id"],
+            department_id=w.centre,
+            level="yellow",
+            state="supervised",
+            reason=supervision_rules.REASONS[RuleKind.IDLE],
+            reason_values={"step": PAYLOAD, "days": 3},
+            raised_at=utcnow(),
+            level_at=utcnow(),
+            feedback=PAYLOAD,
+            supervision=PAYLOAD,
+        )
+        s.add(warning)
+        s.flush()
+        s.add(
+            SupervisionEvent(
+                warning_id=warning.id,
+                at=utcnow(),
+                action="supervise",
+                actor_name=PAYLOAD,
+                actor_id=w.handler_works.id,
+                to_state="supervised",
+                level="yellow",
+                note=PAYLOAD,
+            )
+        )
+        warning_id = warning.id
     return {
         "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
@@ -172,6 +218,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
         "code": [w.grid_a],
+        "warning_id": [warning_id],
     }
 
 
@@ -239,6 +286,7 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/sensing/devices/{world.gauge}",  # device name
         "/sensing/rules",  # rule name
         "/admin/audit",  # what the audit log recorded
+        f"/services/supervision/warnings/{ids['warning_id'][0]}",  # reason, feedback, 督办, its record
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

@@ -27,7 +27,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -144,7 +144,7 @@ def is_department(actor: Actor, w: SupervisionWarning) -> bool:
 
 
 def may_use(actor: Actor) -> bool:
-    """Supervisors see every warning; a department's handlers those of their department."""
+    """Supervisors see every warning; a department's handlers those of their department; anyone else none."""
     return actor.can(SUPERVISE) or (actor.can(HANDLE) and actor.department_id is not None)
 
 
@@ -199,9 +199,9 @@ class WarningFilter:
 
 
 def _scoped(actor: Actor, f: WarningFilter, *, ignore: Iterable[str] = ()) -> Any:
-    if not may_use(actor):
-        raise PermissionDenied(N_("Only supervisors and the departments' handlers see the warnings"))
     stmt = select(SupervisionWarning)
+    if not may_use(actor):  # like the applications: nothing to show, rather than a refusal
+        return stmt.where(false())
     if not is_supervisor(actor):
         stmt = stmt.where(SupervisionWarning.department_id == actor.department_id)
     skip = set(ignore)
