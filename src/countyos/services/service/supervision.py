@@ -303,18 +303,29 @@ def _record(
     return ev
 
 
-def _notify(session: Session, w: SupervisionWarning, ev: SupervisionEvent, *, supervisors: bool = True) -> int:
+def _notify(
+    session: Session,
+    w: SupervisionWarning,
+    ev: SupervisionEvent,
+    *,
+    supervisors: bool = True,
+    known: dict[int | None, list[int]] | None = None,
+) -> int:
     """In-app messages (and the external ones the settings ask for) to the responsible department's
-    handlers and the supervisors, through the cases domain's notification outbox."""
+    handlers and the supervisors, through the cases domain's notification outbox. ``known``: the people
+    already looked up in this sweep, by department (``None``: the supervisors)."""
     from countyos.cases.service import notify, people
 
-    users = (
-        [u.id for u in people.holders(session, permission=HANDLE, department_id=w.department_id)]
-        if w.department_id
-        else []
-    )
+    known = {} if known is None else known
+    if w.department_id is not None and w.department_id not in known:
+        known[w.department_id] = [
+            u.id for u in people.holders(session, permission=HANDLE, department_id=w.department_id)
+        ]
+    users = list(known.get(w.department_id, [])) if w.department_id is not None else []
     if supervisors:
-        users += [u.id for u in people.holders(session, permission=SUPERVISE)]
+        if None not in known:
+            known[None] = [u.id for u in people.holders(session, permission=SUPERVISE)]
+        users += known[None]
     return notify.queue(
         session,
         key=f"svcwarn:{w.id}:{ev.id}",
@@ -360,6 +371,7 @@ def sweep(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     rules_mod.ensure_defaults(session)
     found = rules_mod.evaluate(session, now=now)
     counts = {"raised": 0, "upgraded": 0, "cleared": 0, "messages": 0}
+    known: dict[int | None, list[int]] = {}  # the people to tell, looked up once per department
     subjects = {s for _, s in found}
     existing = {
         (w.family, w.subject): w
@@ -394,7 +406,7 @@ def sweep(session: Session, *, now: datetime | None = None) -> dict[str, int]:
             if w.reason_values != f.values or w.department_id != f.department_id:
                 _refresh(w, f, now, level_changed=False)  # the same warning, its figures brought up to date
             continue
-        counts["messages"] += _notify(session, w, ev)
+        counts["messages"] += _notify(session, w, ev, known=known)
     for key, w in existing.items():
         if key not in found and w.state != WarningState.CLEARED:
             before = w.state
