@@ -166,6 +166,8 @@ def test_rules_page_keeps_what_was_typed_and_saves(client, db, world) -> None:
     assert re.search(r'id="error-threshold-0">此类规则必须填写<', r.text)
     assert re.search(r'id="error-new-days">此类规则必须填写<', r.text)
     assert '<option value="idle" selected' in r.text  # the new rule's kind as typed
+    forged = [(k, "nonsense" if k == "kind.0" else v) for k, v in posted] + [("code.9", "JC99"), ("count", "10")]
+    assert client.post("/services/supervision/rules", content=urlencode(forged), headers=FORM).status_code < 500
     good = [(k, "90" if k == "threshold.0" else v) for k, v in posted] + [
         ("new.kind", "idle"),
         ("new.days", "6"),

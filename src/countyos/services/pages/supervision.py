@@ -287,6 +287,8 @@ def rules_save(request: Request, session: WriteSession, a: Supervisor, form: Pos
     """Every rule's row (``<field>.<i>``) and an optional new one (``new.<field>``), through the API's model."""
     count = min(int(c) if (c := str(form.get("count") or "")).isdigit() else 0, MAX_FORM_RULES)
     rows = [{k: (v if isinstance(v := form.get(f"{k}.{i}"), str) else "") for k in RULE_FIELDS} for i in range(count)]
+    kinds = {r.code: str(r.kind) for r in supervision_rules.all_rules(session)}
+    rows = [{**r, "kind": kinds[r["code"]]} for r in rows if r["code"] in kinds]  # a rule's kind never changes
     new = {k: (v if isinstance(v := form.get(f"new.{k}"), str) else "") for k in RULE_FIELDS if k != "code"}
     wanted = [_posted_rule(r) for r in rows]
     if new.get("kind"):
