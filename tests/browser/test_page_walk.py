@@ -64,6 +64,7 @@ PARAMETERS = {
     "token": "SELECT public_token FROM case_reporter ORDER BY id LIMIT 1",
     # an application made online by the demo resident (their own pages show only theirs)
     "application_id": "SELECT id FROM services_application WHERE applicant_user_id IS NOT NULL ORDER BY id LIMIT 1",
+    "warning_id": "SELECT id FROM services_supervision_warning ORDER BY id LIMIT 1",
 }
 
 # Text a person sees on purpose that looks like a code: keep this short and say why.

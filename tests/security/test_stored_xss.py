@@ -179,6 +179,44 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
                              headers=ops))["version"]  # fmt: skip
     ok(client.post(f"{app_url}/accept", json={"version": version}, headers=ops))
     application_id = _online_application(db, w, matter["id"])
+    # A 电子监察 warning on the application made at the window: its reason, feedback, 督办 and record.
+    from countyos.services.models import RuleKind, SupervisionEvent, SupervisionWarning
+    from countyos.services.service import supervision_rules
+
+    with db.unit_of_work() as s:
+        supervision_rules.ensure_defaults(s)
+        idle = next(r for r in supervision_rules.stored_rules(s) if r.kind == RuleKind.IDLE)
+        warning = SupervisionWarning(
+            number="JC2026010100001",
+            family="idle",
+            subject=f"a:{application['id']}",
+            rule_id=idle.id,
+            application_id=application["id"],
+            department_id=w.centre,
+            level="yellow",
+            state="supervised",
+            reason=supervision_rules.REASONS[RuleKind.IDLE],
+            reason_values={"step": PAYLOAD, "days": 3},
+            raised_at=utcnow(),
+            level_at=utcnow(),
+            feedback=PAYLOAD,
+            supervision=PAYLOAD,
+        )
+        s.add(warning)
+        s.flush()
+        s.add(
+            SupervisionEvent(
+                warning_id=warning.id,
+                at=utcnow(),
+                action="supervise",
+                actor_name=PAYLOAD,
+                actor_id=w.handler_works.id,
+                to_state="supervised",
+                level="yellow",
+                note=PAYLOAD,
+            )
+        )
+        warning_id = warning.id
     return {
         "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
@@ -192,6 +230,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "alarm_id": [alarm_id],
         "code": [w.grid_a],
         "application_id": [application["id"], application_id],  # made at a window; made online by the applicant
+        "warning_id": [warning_id],
     }
 
 
@@ -283,6 +322,7 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         "/admin/audit",  # what the audit log recorded
         f"/services/my/{ids['application_id'][1]}",  # the applicant's own application
         f"/services/applications/{ids['application_id'][0]}",  # applicant, address, the timeline's note
+        f"/services/supervision/warnings/{ids['warning_id'][0]}",  # reason, feedback, 督办, its record
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

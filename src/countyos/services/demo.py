@@ -9,12 +9,14 @@ one has a second version.
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
+from countyos.core.clock import utcnow
 from countyos.core.demo import DemoContext
 from countyos.org.models import DepartmentKind
 from countyos.org.service import departments, uscc
@@ -154,6 +156,7 @@ def load(session: Session, ctx: DemoContext, *, applications: bool = True) -> No
 
         demo_applications.load(session, ctx)  # a year of applications (the ratings of them are connected there)
     _resident_applications(session, ctx)  # after the year: they take the next numbers
+    supervision_demo(session, ctx)
 
 
 # The demo applicant's own applications (account ``resident``, 张秀英 of 大柘镇大田村): one waiting for
@@ -210,3 +213,114 @@ def _resident_applications(session: Session, ctx: DemoContext) -> None:
             data=PlainActionIn(version=app.version, note=note),
             now=at + timedelta(hours=3),
         )
+
+
+# ── 电子监察: a few applications the rules warn about, a feedback and a 督办 ────────────────────────────
+
+SUPERVISED_MATTERS = ("食品经营许可（延续）", "药品零售企业许可", "食品小作坊登记")
+
+
+def supervision_demo(session: Session, ctx: DemoContext, *, now: datetime | None = None) -> None:
+    """Three applications of the 市场监管局: one overdue and one past 80 % of its limit, both waiting at its
+    审查 step for days, and one sent back for correction twice; the 电子监察 sweep warns about them,
+    市场监管局 answers one and the centre issues a 督办 on the overdue one."""
+    from sqlalchemy import select
+
+    from countyos.services import deadlines
+    from countyos.services.lifecycle import Action
+    from countyos.services.models import Matter, MatterVersion
+    from countyos.services.schemas import ACTION_MODELS, ApplicationIn, WarningActionIn
+    from countyos.services.service import applications, supervision
+
+    now = now or utcnow()
+    window = Actor(
+        id=ctx.user_ids.get("window"),
+        name="窗口人员 黄丽",
+        permissions=frozenset({applications.WINDOW, applications.PII}),
+        department_id=ctx.department_ids.get(CENTRE),
+    )
+    matters = {
+        v.name: (m, v)
+        for m, v in session.execute(
+            select(Matter, MatterVersion)
+            .join(MatterVersion, MatterVersion.id == Matter.current_version_id)
+            .where(MatterVersion.name.in_(SUPERVISED_MATTERS), Matter.status == "published")
+        )
+    }
+    if len(matters) < len(SUPERVISED_MATTERS):
+        return
+
+    def act(app: Any, action: Action, at: datetime, actor: Actor = window, **body: Any) -> Any:
+        data = ACTION_MODELS[action].model_validate({"version": app.version, **body})
+        return applications.act(session, actor=actor, application_id=app.id, action=action, data=data, now=at)
+
+    def submit(name: str, at: datetime, *, complete: bool = True) -> Any:
+        m, v = matters[name]
+        mats = [x.id for x in v.materials][: None if complete else 1]
+        data = ApplicationIn.model_validate(
+            {
+                "matter_id": m.id,
+                "applicant_name": "蓝月华",
+                "id_number": "331123198503150027",
+                "phone": "13905787788",
+                "materials": [{"material_id": x, "form": "original", "count": 1} for x in mats],
+            }
+        )
+        return applications.create(session, actor=window, data=data, now=at)
+
+    def accepted_back(name: str, *, overdue: bool) -> datetime:
+        """An acceptance time that leaves the limit overdue now, or 80–99 % used."""
+        _m, v = matters[name]
+        limit = applications.limit_of(v)
+        for hours in range(1, 24 * 120):
+            at = now - timedelta(hours=hours)
+            d = deadlines.deadline(limit, accepted_at=at, now=now)
+            if (d.overdue and d.fraction >= 1.2) if overdue else (0.8 <= d.fraction < 0.95):
+                return at
+        return now - timedelta(days=60)
+
+    market = Actor(
+        id=ctx.user_ids.get("scjg"),
+        name="市场监管局审批人员 许文",
+        permissions=frozenset({applications.HANDLE}),
+        department_id=ctx.department_ids.get("县市场监督管理局"),
+    )
+    centre = Actor(
+        id=None, name="县政务服务中心", permissions=frozenset({applications.HANDLE}), department_id=window.department_id
+    )
+    made = []
+    for name, overdue in ((SUPERVISED_MATTERS[0], True), (SUPERVISED_MATTERS[1], False)):
+        at = accepted_back(name, overdue=overdue)
+        app = act(submit(name, at), Action.ACCEPT, at)
+        made.append(act(app, Action.PASS, at + timedelta(minutes=30), actor=centre, opinion="材料齐全，转审查"))
+    app = submit(SUPERVISED_MATTERS[2], now - timedelta(days=3), complete=False)
+    app = act(app, Action.REQUEST_CORRECTION, now - timedelta(days=3))
+    app = act(app, Action.RESUBMIT, now - timedelta(days=2), materials=[])
+    act(app, Action.REQUEST_CORRECTION, now - timedelta(days=2, hours=-1))
+    supervision.sweep(session, now=now)
+    warned = {
+        (w.application_id, w.family): w for w in supervision.application_warnings_of(session, [a.id for a in made])
+    }
+    red, yellow = warned.get((made[0].id, "deadline")), warned.get((made[1].id, "deadline"))
+    supervisor = Actor(
+        id=ctx.user_ids.get("zwfw"), name="政务服务管理员 林静", permissions=frozenset({applications.SUPERVISE})
+    )
+    if yellow is not None and market.department_id is not None:
+        supervision.act(
+            session,
+            actor=market,
+            warning_id=yellow.id,
+            action=supervision.WarningAction.FEEDBACK,
+            data=WarningActionIn(version=yellow.version, note="已现场核查完毕，明日作出决定"),
+            now=now,
+        )
+    if red is not None:
+        supervision.act(
+            session,
+            actor=supervisor,
+            warning_id=red.id,
+            action=supervision.WarningAction.SUPERVISE,
+            data=WarningActionIn(version=red.version, note="已超期，请于两个工作日内办结并说明原因"),
+            now=now,
+        )
+    ctx.notes.append("Services: 电子监察 warnings /services/supervision (zwfw; 市场监管局: scjg).")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from countyos.core.clock import utcnow
@@ -330,3 +330,107 @@ class NumberCounter(Base):
 
     scope: Mapped[str] = mapped_column(String(120), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ── 电子监察 (GB/T 39046-2020 表11): rules as data, warnings and their record ────────────────────────
+
+
+class RuleKind(StrEnum):
+    """What a supervision rule watches (its parameters: ``service/supervision_rules.PARAMETERS``)."""
+
+    TIME_USED = "time_used"  # 承诺时限 used ≥ threshold %
+    OVERDUE = "overdue"  # past the 承诺办结时间
+    IDLE = "idle"  # accepted, the current step untouched for ``days`` working days
+    CORRECTIONS = "corrections"  # 补正 more than ``threshold`` times
+    REJECTION_RATE = "rejection_rate"  # 不予受理 rate of a department above threshold % over ``days`` days
+    LAPSE = "lapse"  # 补正 not made within ``days`` working days → 视为撤回 (an action, not a warning)
+
+
+class WarningLevel(StrEnum):
+    YELLOW = "yellow"  # 黄色预警
+    RED = "red"  # 红色预警
+
+
+class WarningState(StrEnum):
+    """表11 督办 record state: 未处理 → 已反馈 / 已督办 → 已解除."""
+
+    OPEN = "open"  # 未处理
+    ANSWERED = "answered"  # 已反馈 (the responsible department answered)
+    SUPERVISED = "supervised"  # 已督办 (a supervisor pressed the department)
+    CLEARED = "cleared"  # 已解除 (the condition ended)
+
+
+class SupervisionRule(Base):
+    """监察规则: one rule of the 电子监察, editable by supervisors (``code`` is the 监察规则编号)."""
+
+    __tablename__ = "services_supervision_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # 监察规则编号
+    kind: Mapped[RuleKind] = mapped_column(StrEnumType(RuleKind, 20))
+    threshold: Mapped[float | None] = mapped_column(Float)  # percent or count, by kind
+    days: Mapped[int | None] = mapped_column(Integer)  # working days or a window of days, by kind
+    min_count: Mapped[int | None] = mapped_column(Integer)  # rates: the least number of decisions counted
+    level: Mapped[WarningLevel] = mapped_column(StrEnumType(WarningLevel, 8), default=WarningLevel.YELLOW)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+
+
+class SupervisionWarning(Base):
+    """预警/督办 record (表11): one per (rule family, subject); raised, upgraded, answered, supervised, cleared.
+
+    The subject is an application (``application_id``) or, for a department's rate, the department
+    (``subject`` ``d:<id>``); ``subject`` + ``family`` is the unique key that makes a second sweep add nothing.
+    """
+
+    __tablename__ = "services_supervision_warning"
+    __table_args__ = (
+        UniqueConstraint("family", "subject", name="uq_services_supervision_warning_subject"),
+        Index("ix_services_supervision_warning_state", "state", "department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)  # 监察编号
+    family: Mapped[str] = mapped_column(String(20))  # the rule kinds that upgrade each other
+    subject: Mapped[str] = mapped_column(String(24))  # a:<application id> | d:<department id>
+    rule_id: Mapped[int] = mapped_column(ForeignKey("services_supervision_rule.id"))
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("services_application.id", ondelete="CASCADE"), index=True
+    )
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id"))  # 责任部门
+    level: Mapped[WarningLevel] = mapped_column(StrEnumType(WarningLevel, 8))
+    state: Mapped[WarningState] = mapped_column(StrEnumType(WarningState, 12), default=WarningState.OPEN)
+    reason: Mapped[str] = mapped_column(String(500))  # 监察结果描述 (a message id with its values in ``reason_values``)
+    reason_values: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # 状态产生时间
+    level_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the level last changed
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback: Mapped[str | None] = mapped_column(Text)
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+    supervision: Mapped[str | None] = mapped_column(Text)  # 督办内容 (the last one)
+    supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 督办发出时间
+    supervised_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class SupervisionEvent(Base):
+    """The record of a warning: raised, upgraded, answered, supervised, cleared, raised again."""
+
+    __tablename__ = "services_supervision_event"
+    __table_args__ = (Index("ix_services_supervision_event_warning", "warning_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("services_supervision_warning.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(16))  # service.supervision.WarningAction
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    level: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)

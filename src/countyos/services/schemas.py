@@ -21,7 +21,15 @@ from countyos.services.codes import (
 )
 from countyos.services.deadlines import Level as DueLevel
 from countyos.services.lifecycle import Action, Clock, Decision, DeliveryMethod, Role, State, StepStatus
-from countyos.services.models import ConsentWay, IdType, MaterialForm, MatterStatus
+from countyos.services.models import (
+    ConsentWay,
+    IdType,
+    MaterialForm,
+    MatterStatus,
+    RuleKind,
+    WarningLevel,
+    WarningState,
+)
 
 MAX_ID = 2**31 - 1
 MAX_STEPS = 30
@@ -473,3 +481,81 @@ class ApplicationOut(ApplicationSummary):
     materials: list[ApplicationMaterialOut]
     steps: list[ApplicationStepOut]
     specials: list[SpecialOut]
+
+
+# ── 电子监察 (表11) ───────────────────────────────────────────────────────────────────────────────────
+
+MAX_RULES = 30
+
+
+class RuleIn(_In):
+    """One supervision rule: an existing one by its ``code`` (监察规则编号; its kind stays), or a new one
+    with its ``kind``. Which of ``threshold``, ``days`` and ``min_count`` a kind needs:
+    ``supervision_rules.PARAMETERS``."""
+
+    code: str | None = Field(default=None, max_length=20)
+    kind: RuleKind | None = None
+    threshold: float | None = Field(default=None, ge=0, le=10_000)
+    days: int | None = Field(default=None, ge=1, le=365)
+    min_count: int | None = Field(default=None, ge=1, le=100_000)
+    level: WarningLevel = WarningLevel.YELLOW
+    enabled: bool = True
+
+
+class RulesIn(_In):
+    rules: list[RuleIn] = Field(max_length=MAX_RULES)
+
+
+class RuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str  # 监察规则编号
+    kind: RuleKind
+    threshold: float | None
+    days: int | None
+    min_count: int | None
+    level: WarningLevel
+    enabled: bool
+    updated_at: datetime | None
+
+
+class WarningActionIn(_In):
+    """Feedback or 督办: what was done or what is ordered, and the warning's ``version`` as seen."""
+
+    version: int = Field(ge=1, le=MAX_ID)
+    note: str = Field(min_length=1, max_length=MAX_NOTE)
+
+
+class WarningEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    action: str
+    actor_name: str
+    from_state: WarningState | None
+    to_state: WarningState
+    level: WarningLevel
+    note: str | None
+
+
+class WarningOut(BaseModel):
+    id: int
+    number: str  # 监察编号
+    rule_id: int
+    rule_code: str  # 监察规则编号
+    kind: RuleKind
+    level: WarningLevel
+    state: WarningState
+    application_id: int | None
+    application_number: str | None
+    department_id: int | None
+    department_name: str | None  # 责任部门
+    reason: str  # 监察结果描述, in the reader's language
+    raised_at: datetime
+    level_at: datetime
+    cleared_at: datetime | None
+    feedback: str | None
+    feedback_at: datetime | None
+    supervision: str | None  # 督办内容
+    supervised_at: datetime | None
+    version: int
+    allowed_actions: list[str]
+    history: list[WarningEventOut] | None = None
