@@ -560,22 +560,29 @@ DEMO_NOTES = {
 }
 
 
+def _pick(seq: tuple[Any, ...] | list[Any], u: float) -> Any:
+    return seq[min(int(u * len(seq)), len(seq) - 1)]
+
+
 def demo_ratings(session: Session, *, applications: Iterable[Application], rng: Random, now: datetime) -> int:
     """Rate a realistic share of the given concluded demo applications through ``rate`` (mostly 满意 or
     非常满意, a few 差评 whose 整改 and 回访 are done, or still in progress when recent). Returns how many
-    ratings were written. Deterministic for a given ``rng``; applications not concluded are skipped."""
+    ratings were written. Deterministic for a given ``rng`` (each application draws the same number of
+    values, rated or not); applications not concluded or already rated on the channel are skipped."""
     written = 0
-    levels = [lvl for lvl, _ in DEMO_LEVEL_WEIGHTS]
-    weights = [w for _, w in DEMO_LEVEL_WEIGHTS]
+    scale = [lvl for lvl, w in DEMO_LEVEL_WEIGHTS for _ in range(w)]
     for app in applications:
-        if State(app.state) not in RATEABLE_STATES or rng.random() >= DEMO_SHARE:
+        u = [rng.random() for _ in range(12)]
+        if State(app.state) not in RATEABLE_STATES or u[0] >= DEMO_SHARE:
             continue
         concluded = app.delivered_at or app.decided_at or app.closed_at or app.submitted_at or now
-        at = min(concluded + timedelta(hours=rng.randint(1, 72)), now)
-        level = rng.choices(levels, weights)[0]
+        at = min(concluded + timedelta(hours=1 + int(u[1] * 72)), now)
+        level = _pick(scale, u[2])
         bad = is_bad(level)
-        online = app.applicant_user_id is not None and rng.random() < 0.7
-        channel = rng.choice((RatingChannel.MOBILE, RatingChannel.PC)) if online else RatingChannel.HALL_TABLET
+        online = app.applicant_user_id is not None and u[3] < 0.7
+        channel = _pick((RatingChannel.MOBILE, RatingChannel.PC), u[4]) if online else RatingChannel.HALL_TABLET
+        if session.scalar(select(Rating.id).where(Rating.application_id == app.id, Rating.channel == channel)):
+            continue
         actor = (
             Actor(id=app.applicant_user_id, name=app.applicant_name, permissions=frozenset())
             if online
@@ -584,28 +591,31 @@ def demo_ratings(session: Session, *, applications: Iterable[Application], rng: 
         data = RatingInput(
             channel=channel,
             level=level,
-            tags=[rng.choice(BAD_TAGS)] if bad else ([rng.choice(GOOD_TAGS)] if rng.random() < 0.5 else []),
-            comment=rng.choice(DEMO_BAD_COMMENTS) if bad else (rng.choice(DEMO_GOOD_COMMENTS) or None),
-            anonymous=rng.random() < (0.3 if bad else 0.1),
+            tags=[_pick(BAD_TAGS, u[5])] if bad else ([_pick(GOOD_TAGS, u[5])] if u[6] < 0.5 else []),
+            comment=_pick(DEMO_BAD_COMMENTS, u[7]) if bad else (_pick(DEMO_GOOD_COMMENTS, u[7]) or None),
+            anonymous=u[8] < (0.3 if bad else 0.1),
         )
-        if session.scalar(select(Rating.id).where(Rating.application_id == app.id, Rating.channel == channel)):
-            continue
         rating = rate(session, actor=actor, application_id=app.id, data=data, now=at)
         written += 1
         if bad:
-            _demo_rectify(session, app, rating, at, now, rng)
+            gaps = (
+                timedelta(hours=2 + int(u[9] * 18)),  # 核实 the same or the next working day
+                timedelta(days=2 + int(u[10] * 10)),  # 整改 within days
+                timedelta(hours=3 + int(u[11] * 21)),  # 回访
+            )
+            _demo_rectify(session, rating, at, now, gaps)
     return written
 
 
-def _demo_rectify(session: Session, app: Application, rating: Rating, at: datetime, now: datetime, rng: Random) -> None:
-    """Verify next morning, rectify within days, revisit the day after: as far as ``now`` allows."""
+def _demo_rectify(session: Session, rating: Rating, at: datetime, now: datetime, gaps: tuple[timedelta, ...]) -> None:
+    """核实, 整改 and 回访 after the given gaps, as far as ``now`` allows."""
     steps = (
-        (rectification.Action.VERIFY, "department", timedelta(hours=rng.randint(2, 20))),
-        (rectification.Action.RECTIFY, "department", timedelta(days=rng.randint(2, 12))),
-        (rectification.Action.REVISIT, "supervisor", timedelta(hours=rng.randint(3, 24))),
+        (rectification.Action.VERIFY, "department"),
+        (rectification.Action.RECTIFY, "department"),
+        (rectification.Action.REVISIT, "supervisor"),
     )
     t = at
-    for action, role, gap in steps:
+    for (action, role), gap in zip(steps, gaps, strict=True):
         t = t + gap
         if t > now:
             return
