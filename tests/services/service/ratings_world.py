@@ -30,10 +30,14 @@ class World:
     township_window: Actor
     supervisor: Actor
     matter_id: int
+    people: dict[str, factories.Person]  # the accounts behind the actors (for logins and tokens), by actor name
 
 
-def _actor(db, name: str, perms: set[str], dep: int | None) -> Actor:
-    p = factories.person(db, department_id=dep)
+def _actor(
+    db, people: dict[str, factories.Person], name: str, perms: set[str], dep: int | None, roles: list[str]
+) -> Actor:
+    p = factories.person(db, roles, department_id=dep)
+    people[name] = p
     return Actor(id=p.id, name=name, permissions=frozenset(perms), department_id=dep)
 
 
@@ -48,17 +52,19 @@ def world(db, shop: Shop, *, code: str = "11331123MB0000001-101") -> World:
         m = catalogue.create(s, actor=ADMIN, data=guide(shop, code=code))
         catalogue.publish(s, actor=ADMIN, matter_id=m.id)
         mid = m.id
+    people: dict[str, factories.Person] = {}
     return World(
         shop=shop,
         township=township,
-        applicant=_actor(db, "蓝水生", {APPLY}, None),
-        other_applicant=_actor(db, "雷美华", {APPLY}, None),
-        window=_actor(db, "窗口 黄丽", {apps.WINDOW, apps.PII}, shop.centre),
-        centre=_actor(db, "中心审批 李", {apps.HANDLE}, shop.centre),
-        market=_actor(db, "市监审批 许文", {apps.HANDLE}, shop.market),
-        township_window=_actor(db, "镇窗口 钟", {apps.WINDOW}, township),
-        supervisor=_actor(db, "好差评办 周", {apps.SUPERVISE}, None),
+        applicant=_actor(db, people, "蓝水生", {APPLY}, None, []),
+        other_applicant=_actor(db, people, "雷美华", {APPLY}, None, []),
+        window=_actor(db, people, "窗口 黄丽", {apps.WINDOW, apps.PII}, shop.centre, ["services_window"]),
+        centre=_actor(db, people, "中心审批 李", {apps.HANDLE}, shop.centre, ["services_handler"]),
+        market=_actor(db, people, "市监审批 许文", {apps.HANDLE}, shop.market, ["services_handler"]),
+        township_window=_actor(db, people, "镇窗口 钟", {apps.WINDOW}, township, ["services_window"]),
+        supervisor=_actor(db, people, "好差评办 周", {apps.SUPERVISE}, None, ["services_admin"]),
         matter_id=mid,
+        people=people,
     )
 
 
