@@ -19,7 +19,14 @@ from countyos.core.settings import get_settings
 from countyos.services import schemas
 from countyos.services.api.common import Page, PathId, Person
 from countyos.services.codes import RatingChannel, Satisfaction
-from countyos.services.models import Application, MatterVersion, Rating, RectificationAction, RectificationState
+from countyos.services.models import (
+    Application,
+    MatterVersion,
+    Rating,
+    RatingTag,
+    RectificationAction,
+    RectificationState,
+)
 from countyos.services.service import ratings as svc
 from countyos.services.service import rectification
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
@@ -87,7 +94,7 @@ def rating_out(session: Session, actor: Actor, rating: Rating) -> schemas.Rating
         level=Satisfaction(rating.level),
         level_code=svc.level_code(Satisfaction(rating.level)),
         bad=svc.is_bad(rating.level),
-        tags=[svc.RatingTag(t) for t in rating.tags if t in svc.TAG_LABELS],
+        tags=[RatingTag(t) for t in rating.tags if t in svc.TAG_LABELS],
         comment=rating.comment,
         anonymous=rating.anonymous,
         rater_name=svc.shown_rater(rating),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from random import Random
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -211,7 +211,7 @@ def rate(
     if data.department_id is not None and data.department_id not in allowed_deps:
         raise _fail("department_id", N_("This department did not handle the application"))
     if data.channel in ONLINE_CHANNELS:
-        rater_name: str | None = app.applicant_name
+        rater_name = app.applicant_name
     else:
         rater_name = (data.rater_name or "").strip() or app.applicant_name
     rating = Rating(
@@ -301,11 +301,14 @@ class RatingFilter:
     application_number: str | None = None
 
 
+_S = TypeVar("_S", bound=Select[Any, Any])
+
+
 def may_list(actor: Actor) -> bool:
     return actor.can(SUPERVISE) or actor.can(WINDOW) or (_staff_of(actor) and actor.department_id is not None)
 
 
-def _visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
+def _visible(stmt: _S, actor: Actor) -> _S:
     if actor.can(SUPERVISE) or actor.can(WINDOW):
         return stmt
     return stmt.where(Rating.department_id == actor.department_id)

@@ -44,7 +44,9 @@ SUPERVISE = "services.application.supervise"
 MAX_LIMIT_DAYS = 60
 
 
-State, Action, Role = RectificationState, RectificationAction, RectificationRole
+State = RectificationState
+Action = RectificationAction
+Role = RectificationRole
 
 _BOTH = (Role.DEPARTMENT, Role.SUPERVISOR)
 
