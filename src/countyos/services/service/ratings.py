@@ -317,9 +317,10 @@ def _visible(stmt: _S, actor: Actor) -> _S:
 def listing(
     session: Session, *, actor: Actor, f: RatingFilter, limit: int = 50, offset: int = 0, now: datetime | None = None
 ) -> tuple[list[tuple[Rating, Rectification | None]], int]:
-    """Ratings the actor may see, 差评 first (open rectifications first, the oldest due first), then newest."""
+    """Ratings the actor may see, 差评 first (open rectifications first, the oldest due first), then newest.
+    Nothing for someone who is neither a supervisor, a window clerk nor a department's staff."""
     if not may_list(actor):
-        raise PermissionDenied(N_("Only supervisors and departments' staff see the ratings"))
+        return [], 0
     now = now or utcnow()
     stmt = _visible(select(Rating, Rectification).outerjoin(Rectification, Rectification.rating_id == Rating.id), actor)
     if f.bad_only:
@@ -436,7 +437,7 @@ def statistics(
     if end <= start or end - start > timedelta(days=MAX_PERIOD_DAYS):
         raise ValidationFailed(N_("The period must end after it starts and be at most ten years"))
     if not may_list(actor):
-        raise PermissionDenied(N_("Only supervisors and departments' staff see the ratings"))
+        return [], RatingStats("", "")
     tz = ZoneInfo(get_settings().timezone)
     stmt = _visible(
         select(Rating, Rectification)
