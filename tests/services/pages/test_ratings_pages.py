@@ -49,6 +49,7 @@ def test_the_applicant_rates_on_a_phone_and_a_bad_rating_keeps_what_was_typed(ap
     url = f"/services/applications/{app_id}/rate"
     page = me.get(url, headers=PHONE, params={"large": 1})
     assert page.status_code == 200 and "svc-large" in page.text and 'id="rate-form"' in page.text
+    assert "您对本次服务满意吗？" in page.text and "非常不满意" in page.text and "一次办好" in page.text
     assert 'name="channel"' not in page.text and 'name="rater_name"' not in page.text  # the device is the channel
     assert 'id="level-very_dissatisfied"' in page.text and 'id="tag-long_wait"' in page.text
     csrf = csrf_from(page.text)
@@ -151,6 +152,7 @@ def test_ratings_list_statistics_and_the_rectification_steps(app, db, w) -> None
     rows = re.findall(r'id="rating-row-(\d+)"', page.text)
     assert rows[0] == str(bad.id) and len(rows) == 2  # 差评 first
     stats = page.text[page.text.index('id="ratings-stats"') : page.text.index('id="ratings-table"')]
+    assert "好评率" in stats and "实名差评整改率" in stats
     assert '<td class="stat-good">50.00 %</td>' in stats and 'class="stat-bad">1</a>' in stats
     assert '<td class="stat-rectified">0.00 %' in stats
     page = sup.get("/services/ratings", params={"bad_only": "1"})
