@@ -134,6 +134,8 @@ def test_a_bad_rating_is_verified_rectified_and_revisited(browsing: Browsing, se
     supervisor.click("#rec-submit-revisit")
     expect(supervisor.locator("#rectification-state")).to_have_text("已办结")
     expect(supervisor.locator("#rectification-steps li")).to_have_count(3)
+    expect(supervisor.locator("#rectification-steps")).to_contain_text("市场监管局审批人员 许文")
+    expect(supervisor.locator("#rectification-steps")).to_contain_text("政务服务管理员 林静")
     shoot(supervisor, "services-rectification")
 
     after = _stats(supervisor)

@@ -127,6 +127,8 @@ def test_a_bad_rating_through_its_rectification(client, db, w) -> None:
     out = r.json()["rectification"]
     assert out["state"] == "closed" and [e["action"] for e in out["events"]] == ["verify", "rectify", "revisit"]
     assert [e["note"] for e in out["events"]] == ["电话核实，属实", "完善告知清单", "回访满意，办结"]
+    market_name, sup_name = (f"测试{w.people[k].username}" for k in ("市监审批 许文", "好差评办 周"))
+    assert [e["actor_name"] for e in out["events"]] == [market_name, market_name, sup_name]
     # the list and the statistics see it
     r = client.get(f"{API}/ratings", params={"bad_only": True}, headers=sup)
     assert r.json()["total"] == 1 and r.json()["items"][0]["id"] == rid

@@ -182,6 +182,7 @@ def test_ratings_list_statistics_and_the_rectification_steps(app, db, w) -> None
     assert r.status_code == 303
     page = market.get(f"/services/ratings/{bad.id}")
     assert 'id="rec-form-revisit"' not in page.text and "核实属实" in page.text and "已整改" in page.text
+    assert f"测试{w.people['市监审批 许文'].username}" in page.text  # who took the step, by name
     page = sup.get(f"/services/ratings/{bad.id}")
     assert 'id="rec-form-revisit"' in page.text and 'id="rec-form-reopen"' in page.text
     r = sup.post(

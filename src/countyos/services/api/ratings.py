@@ -63,6 +63,8 @@ def rectification_out(session: Session, actor: Actor, rating: Rating) -> schemas
     if rec is None:
         return None
     names = _dep_names(session, {rec.department_id})
+    events = rectification.events(session, rec)
+    names_of = rectification.actor_names(session, events)
     return schemas.RectificationOut(
         id=rec.id,
         state=RectificationState(rec.state),
@@ -76,7 +78,10 @@ def rectification_out(session: Session, actor: Actor, rating: Rating) -> schemas
         rounds=rec.rounds,
         closed_at=rec.closed_at,
         allowed_actions=[RectificationAction(a) for a in rectification.allowed_actions(actor, rec)],
-        events=[schemas.RectificationEventOut.model_validate(e) for e in rectification.events(session, rec)],
+        events=[
+            schemas.RectificationEventOut.model_validate(e).model_copy(update={"actor_name": names_of[e.id]})
+            for e in events
+        ],
     )
 
 

@@ -376,6 +376,7 @@ def _detail(
 ) -> Response:
     app = svc.application_of(session, rating)
     rec = rectification.of_rating(session, rating.id)
+    events = rectification.events(session, rec) if rec else []
     deps = _dep_names(session)
     return templates(request).render(
         request,
@@ -385,7 +386,8 @@ def _detail(
             "app": app,
             "matter_name": applications.version_of(session, app).name,
             "rec": rec,
-            "events": rectification.events(session, rec) if rec else [],
+            "events": events,
+            "actor_names": rectification.actor_names(session, events),
             "allowed": rectification.allowed_actions(actor, rec) if rec else [],
             "overdue": rectification.overdue(rec) if rec else False,
             "deps": deps,

@@ -226,6 +226,14 @@ def events(session: Session, rec: Rectification) -> list[RectificationEvent]:
     )
 
 
+def actor_names(session: Session, rows: list[RectificationEvent]) -> dict[int, str]:
+    """Event id → who took the step, by their name as colleagues read it (the stored name otherwise)."""
+    from countyos.org.service import users
+
+    people = users.colleagues(session, user_ids=[e.actor_id for e in rows])
+    return {e.id: people[e.actor_id].display_name if e.actor_id in people else e.actor_name for e in rows}
+
+
 def roles_on(actor: Actor, rec: Rectification) -> list[Role]:
     out: list[Role] = []
     if (
