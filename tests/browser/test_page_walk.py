@@ -65,6 +65,7 @@ PARAMETERS = {
     # an application made online by the demo resident (their own pages show only theirs)
     "application_id": "SELECT id FROM services_application WHERE applicant_user_id IS NOT NULL ORDER BY id LIMIT 1",
     "warning_id": "SELECT id FROM services_supervision_warning ORDER BY id LIMIT 1",
+    "rating_id": "SELECT rating_id FROM services_rectification ORDER BY id LIMIT 1",  # a 差评 with its steps
 }
 
 # Text a person sees on purpose that looks like a code: keep this short and say why.

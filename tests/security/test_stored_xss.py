@@ -217,7 +217,41 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
             )
         )
         warning_id = warning.id
+    # An application concluded at once, rated badly at a window 评价器 with a 追评 and a rectification step.
+    imm = guide(Shop(market=w.works, centre=w.centre), code="XSS-IMMEDIATE-1", application_kind="immediate",
+                promised_limit=0, materials=[], steps=[]).model_dump(mode="json")  # fmt: skip
+    imm_matter = ok(client.post("/api/v1/services/matters", json=imm, headers=ops), 201)
+    ok(client.post(f"/api/v1/services/matters/{imm_matter['id']}/publish", headers=ops))
+    rated = ok(
+        client.post(
+            "/api/v1/services/applications",
+            json={"matter_id": imm_matter["id"], "applicant_name": PAYLOAD, "id_number": "33112519600101123X"},
+            headers=ops,
+        ),
+        201,
+    )
+    result = {"version": rated["version"], "result": {"decision": "granted", "result_name": PAYLOAD}}
+    ok(client.post(f"/api/v1/services/applications/{rated['id']}/actions/accept_immediate", json=result, headers=ops))
+    rating = ok(
+        client.post(
+            f"/api/v1/services/applications/{rated['id']}/ratings",
+            json={
+                "channel": "hall_tablet",
+                "level": "very_dissatisfied",
+                "comment": PAYLOAD,
+                "rater_name": PAYLOAD,
+                "window": PAYLOAD,
+            },
+            headers=ops,
+        ),
+        201,
+    )
+    ok(client.post(f"/api/v1/services/applications/{rated['id']}/ratings/{rating['id']}/follow-up",
+                   json={"text": PAYLOAD}, headers=ops))  # fmt: skip
+    ok(client.post(f"/api/v1/services/ratings/{rating['id']}/rectification/verify",
+                   json={"version": 1, "note": PAYLOAD}, headers=ops))  # fmt: skip
     return {
+        "rating_id": [rating["id"]],
         "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
         "user_id": [w.handler_works.id],
@@ -229,7 +263,8 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
         "code": [w.grid_a],
-        "application_id": [application["id"], application_id],  # made at a window; made online by the applicant
+        # made at a window; made online by the applicant; concluded at once and rated
+        "application_id": [application["id"], application_id, rated["id"]],
         "warning_id": [warning_id],
     }
 
@@ -323,6 +358,7 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/services/my/{ids['application_id'][1]}",  # the applicant's own application
         f"/services/applications/{ids['application_id'][0]}",  # applicant, address, the timeline's note
         f"/services/supervision/warnings/{ids['warning_id'][0]}",  # reason, feedback, 督办, its record
+        f"/services/ratings/{ids['rating_id'][0]}",  # the rating's comment, rater, window, 追评, the step's note
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

@@ -22,6 +22,8 @@ from countyos.services.codes import (
     HandlingForm,
     Level,
     MatterType,
+    RatingChannel,
+    Satisfaction,
     Scope,
     TimeLimitUnit,
 )
@@ -434,3 +436,122 @@ class SupervisionEvent(Base):
     to_state: Mapped[str] = mapped_column(String(12))
     level: Mapped[str] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# ── 好差评 (GB/T 39046-2020 表9; GB/T 39734-2020, GB/T 39735-2020) ───────────────────────────────────
+
+
+class RatingTag(StrEnum):
+    """评价内容: what the rater liked or what went wrong (a county's tag list, GB/T 39735 评价内容)."""
+
+    CLEAR_GUIDE = "clear_guide"  # 办事指南清晰
+    ONE_VISIT = "one_visit"  # 一次办好
+    FRIENDLY = "friendly"  # 服务热情
+    FAST = "fast"  # 办理快
+    UNCLEAR_GUIDE = "unclear_guide"  # 指南不清楚
+    REPEATED_MATERIALS = "repeated_materials"  # 重复提交材料
+    MANY_VISITS = "many_visits"  # 多次跑动
+    LONG_WAIT = "long_wait"  # 等候时间长
+    SLOW = "slow"  # 办理超时
+    ATTITUDE = "attitude"  # 态度不好
+    UNFAIR_RESULT = "unfair_result"  # 对结果不认可
+
+
+class RectificationState(StrEnum):
+    """差评整改 (table: ``service/rectification.py``)."""
+
+    VERIFYING = "verifying"  # 待核实
+    RECTIFYING = "rectifying"  # 整改中
+    REVISITING = "revisiting"  # 待回访
+    CLOSED = "closed"  # 已办结
+
+
+class RectificationAction(StrEnum):
+    VERIFY = "verify"  # 核实属实
+    DISMISS = "dismiss"  # 核实不属实 (解释说明)
+    RECTIFY = "rectify"  # 整改完成
+    REVISIT = "revisit"  # 回访, 办结
+    REOPEN = "reopen"  # 回访不满意: 重新整改
+
+
+class RectificationRole(StrEnum):
+    DEPARTMENT = "department"  # staff of the rated department
+    SUPERVISOR = "supervisor"  # services.application.supervise
+
+
+class Rating(Base):
+    """One 好差评 of one 办件 through one 评价渠道 (unique per channel), its level stored as its meaning."""
+
+    __tablename__ = "services_rating"
+    __table_args__ = (
+        UniqueConstraint("application_id", "channel", name="uq_services_rating_channel"),
+        Index("ix_services_rating_department_at", "department_id", "rated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("services_application.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[RatingChannel] = mapped_column(StrEnumType(RatingChannel, 16))  # 评价渠道
+    level: Mapped[Satisfaction] = mapped_column(StrEnumType(Satisfaction, 20), index=True)  # 满意度 (A.8 meaning)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)  # 评价内容 (``service.ratings.RatingTag`` values)
+    comment: Mapped[str | None] = mapped_column(Text)  # 文字评价
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    rater_name: Mapped[str | None] = mapped_column(String(100))  # 评价人 (None when anonymous)
+    rater_user_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"), index=True)  # the applicant online
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))  # the clerk at a window 评价器
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id"))  # the department rated
+    window: Mapped[str | None] = mapped_column(String(50))  # the window rated (窗口号)
+    township_code: Mapped[str | None] = mapped_column(String(12), index=True)  # where it was handled (乡镇)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # 评价时间
+    follow_up: Mapped[str | None] = mapped_column(Text)  # 追评 (评价次数 2)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Rectification(Base):
+    """差评整改: the 核实 → 整改 → 回访 → 办结 record a 差评 opens, assigned to the rated department."""
+
+    __tablename__ = "services_rectification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("services_rating.id", ondelete="CASCADE"), unique=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("org_department.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)  # service.rectification.State
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # of the current step
+    substantiated: Mapped[bool | None] = mapped_column(Boolean)  # 核实: 属实 / 不属实
+    rounds: Mapped[int] = mapped_column(Integer, default=0)  # 整改 rounds (a failed 回访 adds one)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
+
+
+class RectificationEvent(Base):
+    """One step of a rectification: who, as which role, when, the note, and whether it was late."""
+
+    __tablename__ = "services_rectification_event"
+    __table_args__ = (Index("ix_services_rectification_event_rec", "rectification_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(ForeignKey("services_rectification.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(12))
+    action: Mapped[str] = mapped_column(String(12))
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the finished step's due time
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RectificationLimit(Base):
+    """差评整改 time limits as data: working days allowed for each step (defaults when no row)."""
+
+    __tablename__ = "services_rectification_limit"
+
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    working_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))

@@ -15,6 +15,8 @@ from countyos.services.codes import (
     HandlingForm,
     Level,
     MatterType,
+    RatingChannel,
+    Satisfaction,
     Scope,
     SpecialProcedure,
     TimeLimitUnit,
@@ -26,6 +28,10 @@ from countyos.services.models import (
     IdType,
     MaterialForm,
     MatterStatus,
+    RatingTag,
+    RectificationAction,
+    RectificationRole,
+    RectificationState,
     RuleKind,
     WarningLevel,
     WarningState,
@@ -521,6 +527,34 @@ class RuleOut(BaseModel):
 class WarningActionIn(_In):
     """Feedback or 督办: what was done or what is ordered, and the warning's ``version`` as seen."""
 
+
+# ── 好差评 (表9) and 差评整改 ─────────────────────────────────────────────────────────────────────────
+
+MAX_TAGS = 11
+
+
+class RatingIn(_In):
+    """A rating of a concluded application: online by the applicant, or entered at a window 评价器."""
+
+    channel: RatingChannel
+    level: Satisfaction
+    tags: list[RatingTag] = Field(default_factory=list, max_length=MAX_TAGS)
+    comment: str | None = Field(default=None, max_length=1000)
+    anonymous: bool = False
+    rater_name: str | None = Field(default=None, max_length=100)  # window ratings: the person rating
+    department_id: Id | None = None  # the department rated (default: the application's)
+    window: str | None = Field(default=None, max_length=50)  # the window rated (窗口号)
+
+
+class FollowUpIn(_In):
+    """追评: one follow-up comment on a rating."""
+
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class RectificationActionIn(_In):
+    """One step of a 差评 rectification: the version seen and what was done."""
+
     version: int = Field(ge=1, le=MAX_ID)
     note: str = Field(min_length=1, max_length=MAX_NOTE)
 
@@ -559,3 +593,84 @@ class WarningOut(BaseModel):
     version: int
     allowed_actions: list[str]
     history: list[WarningEventOut] | None = None
+
+
+class RectificationLimitsIn(_In):
+    """Working days allowed for 核实, 整改 and 回访."""
+
+    verifying: int = Field(ge=1, le=60)
+    rectifying: int = Field(ge=1, le=60)
+    revisiting: int = Field(ge=1, le=60)
+
+
+class RectificationEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor_name: str
+    role: RectificationRole
+    action: RectificationAction
+    from_state: RectificationState | None
+    to_state: RectificationState
+    note: str | None
+    due_at: datetime | None
+    late: bool
+
+
+class RectificationOut(BaseModel):
+    id: int
+    state: RectificationState
+    version: int
+    department_id: int | None
+    department_name: str | None
+    opened_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    substantiated: bool | None
+    rounds: int
+    closed_at: datetime | None
+    allowed_actions: list[RectificationAction]
+    events: list[RectificationEventOut]
+
+
+class RatingOut(BaseModel):
+    id: int
+    application_id: int
+    application_number: str
+    matter_name: str
+    channel: RatingChannel
+    level: Satisfaction
+    level_code: str  # GB/T 39046 A.8 (1 非常满意 … 5 非常不满意)
+    bad: bool
+    tags: list[RatingTag]
+    comment: str | None
+    anonymous: bool
+    rater_name: str | None  # None when anonymous
+    department_id: int | None
+    department_name: str | None
+    window: str | None
+    rated_at: datetime
+    follow_up: str | None
+    follow_up_at: datetime | None
+    rectification: RectificationOut | None
+
+
+class RatingStatsOut(BaseModel):
+    key: str
+    name: str
+    rated: int
+    good_rate: float | None  # 好评率, percent
+    bad_count: int  # 差评数
+    rectification_rate: float | None  # 差评整改率, percent
+    named_rectification_rate: float | None  # 实名差评整改率, percent
+    rating_ids: list[int]
+    bad_ids: list[int]
+    rectified_ids: list[int]
+    named_bad_ids: list[int]
+    named_rectified_ids: list[int]
+
+
+class RatingStatisticsOut(BaseModel):
+    group: str
+    rows: list[RatingStatsOut]
+    total: RatingStatsOut

@@ -107,7 +107,9 @@ class Templates:
         sections: dict[str, list[NavItem]] = {}
         for item in self.nav:
             if item.permission is None or item.permission in permissions:
-                sections.setdefault(item.section, []).append(item)
+                items = sections.setdefault(item.section, [])
+                if all(i.url != item.url for i in items):  # one entry offered under two permissions
+                    items.append(item)
         return list(sections.items())
 
     def render(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from countyos.services.api import applications, matters, supervision
+from countyos.services.api import applications, matters, ratings, supervision
 
 router = APIRouter(prefix="/services", tags=["services"])
-for _module in (matters, applications, supervision):
+for _module in (matters, applications, ratings, supervision):
     router.include_router(_module.router)
