@@ -1,7 +1,7 @@
 """services: 电子监察 (GB/T 39046 表11): supervision rules as data (seeded), warnings and their record
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03 10:19:27.101769
 """
 
