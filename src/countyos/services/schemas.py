@@ -473,3 +473,30 @@ class ApplicationOut(ApplicationSummary):
     materials: list[ApplicationMaterialOut]
     steps: list[ApplicationStepOut]
     specials: list[SpecialOut]
+
+
+# ── Exchange: certificates ──────────────────────────────────────────────────────────────────────────
+
+
+class CertificateOut(BaseModel):
+    """结果证照 of a granted application, as issued."""
+
+    application_id: int
+    name: str
+    number: str
+    holder_name: str
+    issuer: str
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    status: str  # certificates.VerifyStatus: valid, expired, revoked, not_yet_valid
+    verification_url: str
+
+
+class RevokeIn(BaseModel):
+    """撤销 a certificate: the reason is kept and shown to staff (never to the public)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=2, max_length=500)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from countyos.services.api import applications, matters
+from countyos.services.api import applications, exchange, matters
 
 router = APIRouter(prefix="/services", tags=["services"])
-for _module in (matters, applications):
+for _module in (matters, applications, exchange):
     router.include_router(_module.router)

@@ -717,21 +717,30 @@ def _event(
     after: Position | None = None,
 ) -> None:
     to = after or Position(State(app.state), app.step)
-    session.add(
-        ApplicationEvent(
-            application_id=app.id,
-            at=now,
-            actor_id=actor.id,
-            actor_name=actor.name[:100],
-            role=str(role),
-            action=str(action),
-            from_state=str(before.state),
-            to_state=str(to.state),
-            step=to.step,
-            note=(note or "").strip() or None,
-            detail=detail,
-        )
+    event = ApplicationEvent(
+        application_id=app.id,
+        at=now,
+        actor_id=actor.id,
+        actor_name=actor.name[:100],
+        role=str(role),
+        action=str(action),
+        from_state=str(before.state),
+        to_state=str(to.state),
+        step=to.step,
+        note=(note or "").strip() or None,
+        detail=detail,
     )
+    session.add(event)
+    _exchange(session, actor, app, event)
+
+
+def _exchange(session: Session, actor: Actor, app: Application, event: ApplicationEvent) -> None:
+    """What the exchange adds to every applied action: the certificate of a 准予 decision, the webhook."""
+    from countyos.services.service import certificates, webhooks  # they build on this module
+
+    if event.to_state == State.DECIDED and event.from_state != State.DECIDED:
+        certificates.issue(session, actor=actor, app=app, now=event.at)
+    webhooks.queue_event(session, app=app, event=event)
 
 
 # ── material files ───────────────────────────────────────────────────────────────────────────────────
