@@ -160,7 +160,15 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     body["materials"][0].update(name=PAYLOAD, issuer=PAYLOAD, note=PAYLOAD)
     matter = ok(client.post("/api/v1/services/matters", json=body, headers=ops), 201)
     ok(client.post(f"/api/v1/services/matters/{matter['id']}/publish", headers=ops))
+    # A granted application of it: its certificate page and public verification page show the payload.
+    from tests.services.service.test_certificates import granted_application
+
+    application_id, certificate_token = granted_application(
+        db, matter_id=matter["id"], centre=w.centre, market=w.works, text=PAYLOAD
+    )
     return {
+        "application_id": [application_id],
+        "certificate_token": [certificate_token],
         "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
         "user_id": [w.handler_works.id],
@@ -239,6 +247,8 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/sensing/devices/{world.gauge}",  # device name
         "/sensing/rules",  # rule name
         "/admin/audit",  # what the audit log recorded
+        f"/services/applications/{ids['application_id'][0]}/certificate",  # holder, result, issuer
+        f"/services/verify/{ids['certificate_token'][0]}",  # the public verification page
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

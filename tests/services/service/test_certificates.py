@@ -239,3 +239,31 @@ def test_revoking_needs_a_window_clerk_or_a_supervisor_and_happens_once(db, shop
 )
 def test_names_are_partly_masked_for_verifiers(name: str, masked: str) -> None:
     assert certificates.mask_name(name) == masked
+
+
+def granted_application(db, *, matter_id: int, centre: int, market: int, text: str) -> tuple[int, str]:
+    """A granted application of a published two-step matter (the conftest guide's shape) whose applicant,
+    opinions, result name and number are TEXT; returns its id and its certificate's token (for the
+    cross-cutting page tests)."""
+    window = Actor(id=None, name=text, permissions=frozenset({apps.WINDOW, apps.PII}))
+    first = Actor(id=None, name=text, permissions=frozenset({apps.HANDLE}), department_id=centre)
+    second = Actor(id=None, name=text, permissions=frozenset({apps.HANDLE}), department_id=market)
+    with db.unit_of_work() as s:
+        version = catalogue.current(catalogue.get(s, matter_id=matter_id))
+        data = ApplicationIn.model_validate(
+            {
+                "matter_id": matter_id,
+                "applicant_name": text,
+                "id_number": "33112519600101123X",
+                "address": text,
+                "materials": [{"material_id": m.id, "form": "original", "count": 1} for m in version.materials],
+            }
+        )
+        app = apps.create(s, actor=window, data=data, now=T0)
+        app = act(s, window, app, Action.ACCEPT, T0 + timedelta(hours=1), note=text)
+        app = act(s, first, app, Action.PASS, T0 + timedelta(hours=2), opinion=text)
+        result = {"decision": "granted", "result_name": text, "result_number": text[:100]}
+        app = act(s, second, app, Action.PASS, T0 + timedelta(hours=3), opinion=text, result=result)
+        token = s.scalar(select(Certificate.token).where(Certificate.application_id == app.id))
+        assert token is not None
+        return app.id, token

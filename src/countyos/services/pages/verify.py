@@ -60,13 +60,13 @@ def _limit(request: Request) -> None:
         raise RateLimited(retry_after=retry)
 
 
-@router.get("/services/verify/{token}")
+@router.get("/services/verify/{certificate_token}")
 def verify_page(
-    request: Request, token: Token, session: ReadSession, _: Anyone, large: Annotated[bool, Query()] = False
+    request: Request, certificate_token: Token, session: ReadSession, _: Anyone, large: Annotated[bool, Query()] = False
 ) -> Response:
     """What a verifier needs to know about a certificate, from the QR code's URL."""
     _limit(request)
-    cert = certificates.by_token(session, token)
+    cert = certificates.by_token(session, certificate_token)
     state = certificates.status(cert)
     return templates(request).render(
         request,

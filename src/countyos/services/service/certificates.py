@@ -68,7 +68,7 @@ class VerifyStatus(StrEnum):
 STATUS_LABELS = {
     VerifyStatus.VALID: N_("Valid"),
     VerifyStatus.EXPIRED: N_("Expired"),
-    VerifyStatus.REVOKED: N_("Revoked"),
+    VerifyStatus.REVOKED: N_("Revoked by the issuing authority"),
     VerifyStatus.NOT_YET_VALID: N_("Not yet valid"),
     VerifyStatus.UNKNOWN: N_("No such certificate"),
 }
@@ -293,7 +293,7 @@ def render_pdf(session: Session, *, app: Application, cert: Certificate) -> byte
         (N_("ID number"), applications.mask_id(applications.id_number(app))),
         (N_("Matter"), version.name),
         (N_("Application number"), app.number),
-        (N_("Issued by"), cert.issuer),
+        (N_("Issuing authority"), cert.issuer),
         (N_("Date of decision"), _date(cert.issued_at)),
         (N_("Valid from"), _date(cert.valid_from)),
         (N_("Valid until"), _date(cert.valid_until)),
