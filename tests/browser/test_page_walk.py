@@ -62,6 +62,8 @@ PARAMETERS = {
     "category_id": "SELECT id FROM case_category WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1",
     "rule_id": "SELECT id FROM sensing_rule ORDER BY id LIMIT 1",
     "token": "SELECT public_token FROM case_reporter ORDER BY id LIMIT 1",
+    "application_id": "SELECT application_id FROM services_certificate ORDER BY id LIMIT 1",
+    "certificate_token": "SELECT token FROM services_certificate ORDER BY id LIMIT 1",
 }
 
 # Text a person sees on purpose that looks like a code: keep this short and say why.

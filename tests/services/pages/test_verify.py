@@ -108,3 +108,28 @@ def test_staff_revoke_with_a_reason_and_the_verification_page_says_so(client, db
     public = client.get(f"/services/verify/{token}")
     assert 'role="status">已撤销<' in public.text and 'id="verify-revoked"' in public.text
     assert "以欺骗手段取得许可" not in public.text  # the reason is for staff
+
+
+def test_the_demo_county_has_a_granted_certificate_to_verify(client, db) -> None:
+    from countyos.core.demo import DemoContext
+    from countyos.org import demo as org_demo
+    from countyos.services import demo
+
+    ctx = DemoContext()
+    with db.unit_of_work() as s:
+        org_demo.load(s, ctx)
+        demo.load(s, ctx)
+    with db.reading() as s:
+        (cert,) = s.scalars(select(Certificate)).all()
+        app = s.get(Application, cert.application_id)
+        assert (app.state, cert.name, cert.number, cert.holder_name) == (
+            "delivered",
+            "食品经营许可证",
+            "JY13311250000001",
+            "演示县大田农家食品店",
+        )
+        token = cert.token
+    assert any(f"/services/verify/{token}" in note for note in ctx.notes)
+    page = client.get(f"/services/verify/{token}")
+    assert page.status_code == 200 and 'role="status">有效<' in page.text
+    assert 'id="verify-holder">演示县****食品店<' in page.text
