@@ -133,3 +133,20 @@ def test_the_demo_county_has_a_granted_certificate_to_verify(client, db) -> None
     page = client.get(f"/services/verify/{token}")
     assert page.status_code == 200 and 'role="status">有效<' in page.text
     assert 'id="verify-holder">演示县****食品店<' in page.text
+
+
+def test_the_audit_log_names_application_and_certificate_actions_in_words(client, db, shop) -> None:
+    from countyos.org.service import audit
+
+    world(db, shop)
+    with db.reading() as s:
+        from countyos.org.models import AuditEvent
+
+        codes = set(s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("services.%"))))
+    assert codes >= {
+        "services.application.create",
+        "services.application.accept",
+        "services.application.pass",
+        "services.certificate.issue",
+    }
+    assert all(c in audit.ACTION_NAMES for c in codes), sorted(c for c in codes if c not in audit.ACTION_NAMES)
