@@ -118,8 +118,13 @@ def test_a_granted_decision_issues_one_certificate_with_a_random_token(db, shop)
     assert (cert.issued_at, cert.valid_from, cert.valid_until) == (T0 + timedelta(days=1), VALID_FROM, VALID_UNTIL)
     with db.reading() as s:
         number = s.get(Application, w.app_id).number
-        issued = s.scalars(select(AuditEvent).where(AuditEvent.action == "services.certificate.issue")).all()
-        assert [(e.target_id, e.detail["certificate"]) for e in issued] == [(number, "JY13311250001234")]
+        # the deciding action's audit record and timeline row name the certificate
+        decided = s.scalars(select(AuditEvent).where(AuditEvent.action == "services.application.pass")).all()
+        assert [(e.target_id, e.detail.get("certificate")) for e in decided] == [
+            (number, None),
+            (number, "JY13311250001234"),
+        ]
+        assert apps.timeline(s, application_id=w.app_id)[-1].detail["certificate"] == "JY13311250001234"
         # issuing again gives the same certificate
         again = certificates.issue(s, actor=w.actors["window"], app=s.get(Application, w.app_id))
         assert again is not None and again.token == cert.token

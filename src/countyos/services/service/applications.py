@@ -717,6 +717,8 @@ def _event(
     after: Position | None = None,
 ) -> None:
     to = after or Position(State(app.state), app.step)
+    if to.state is State.DECIDED and before.state is not State.DECIDED:
+        _issue_certificate(session, actor, app, now, detail)
     event = ApplicationEvent(
         application_id=app.id,
         at=now,
@@ -731,16 +733,18 @@ def _event(
         detail=detail,
     )
     session.add(event)
-    _exchange(session, actor, app, event)
+    from countyos.services.service import webhooks  # it builds on this module
+
+    webhooks.queue_event(session, app=app, event=event)  # one state-change event per applied action
 
 
-def _exchange(session: Session, actor: Actor, app: Application, event: ApplicationEvent) -> None:
-    """What the exchange adds to every applied action: the certificate of a 准予 decision, the webhook."""
-    from countyos.services.service import certificates, webhooks  # they build on this module
+def _issue_certificate(session: Session, actor: Actor, app: Application, now: datetime, detail: dict[str, Any]) -> None:
+    """A 准予 decision issues the certificate; the deciding action's timeline row and audit record name it."""
+    from countyos.services.service import certificates  # it builds on this module
 
-    if event.to_state == State.DECIDED and event.from_state != State.DECIDED:
-        certificates.issue(session, actor=actor, app=app, now=event.at)
-    webhooks.queue_event(session, app=app, event=event)
+    cert = certificates.issue(session, actor=actor, app=app, now=now, audited=False)
+    if cert is not None:
+        detail["certificate"] = cert.number
 
 
 # ── material files ───────────────────────────────────────────────────────────────────────────────────

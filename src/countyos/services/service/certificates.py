@@ -86,8 +86,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def issue(session: Session, *, actor: Actor, app: Application, now: datetime | None = None) -> Certificate | None:
-    """The certificate of a granted application (made once; None when the decision is not 准予)."""
+def issue(
+    session: Session, *, actor: Actor, app: Application, now: datetime | None = None, audited: bool = True
+) -> Certificate | None:
+    """The certificate of a granted application (made once; None when the decision is not 准予).
+    ``audited=False``: the caller's own audit record names it (the deciding action's)."""
     if app.decision != Decision.GRANTED:
         return None
     existing = session.scalar(select(Certificate).where(Certificate.application_id == app.id))
@@ -107,14 +110,15 @@ def issue(session: Session, *, actor: Actor, app: Application, now: datetime | N
     )
     session.add(cert)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="services.certificate.issue",
-        target_type="services_application",
-        target_id=app.number,
-        detail={"certificate": cert.number, "name": cert.name},
-    )
+    if audited:
+        audit.record(
+            session,
+            actor=actor,
+            action="services.certificate.issue",
+            target_type="services_application",
+            target_id=app.number,
+            detail={"certificate": cert.number, "name": cert.name},
+        )
     return cert
 
 
