@@ -62,10 +62,16 @@ PARAMETERS = {
     "category_id": "SELECT id FROM case_category WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1",
     "rule_id": "SELECT id FROM sensing_rule ORDER BY id LIMIT 1",
     "token": "SELECT public_token FROM case_reporter ORDER BY id LIMIT 1",
-    # an application made online by the demo resident (their own pages show only theirs)
-    "application_id": "SELECT id FROM services_application WHERE applicant_user_id IS NOT NULL ORDER BY id LIMIT 1",
     "warning_id": "SELECT id FROM services_supervision_warning ORDER BY id LIMIT 1",
     "rating_id": "SELECT rating_id FROM services_rectification ORDER BY id LIMIT 1",  # a 差评 with its steps
+    "application_id": "SELECT application_id FROM services_certificate ORDER BY id LIMIT 1",  # granted
+    "certificate_token": "SELECT token FROM services_certificate ORDER BY id LIMIT 1",
+}
+# Routes whose parameter must be a particular record: the applicant's own pages show only theirs.
+ROUTE_PARAMETERS = {
+    "/services/my/{application_id}": {
+        "application_id": "SELECT id FROM services_application WHERE applicant_user_id IS NOT NULL ORDER BY id LIMIT 1"
+    },
 }
 
 # Text a person sees on purpose that looks like a code: keep this short and say why.
@@ -175,7 +181,7 @@ def _fill(pattern: Pattern, db_path: str) -> str | None:
         for name in pattern.params:
             if name not in PARAMETERS:
                 return None
-            row = con.execute(PARAMETERS[name]).fetchone()
+            row = con.execute(ROUTE_PARAMETERS.get(pattern.path, {}).get(name, PARAMETERS[name])).fetchone()
             if row is None:
                 return None
             path = re.sub(r"\{" + name + r"(?::[a-z]+)?\}", str(row[0]), path)

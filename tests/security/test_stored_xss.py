@@ -250,8 +250,15 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
                    json={"text": PAYLOAD}, headers=ops))  # fmt: skip
     ok(client.post(f"/api/v1/services/ratings/{rating['id']}/rectification/verify",
                    json={"version": 1, "note": PAYLOAD}, headers=ops))  # fmt: skip
+    # A granted application of it: its certificate page and public verification page show the payload.
+    from tests.services.service.test_certificates import granted_application
+
+    granted_id, certificate_token = granted_application(
+        db, matter_id=matter["id"], centre=w.centre, market=w.works, text=PAYLOAD
+    )
     return {
         "rating_id": [rating["id"]],
+        "certificate_token": [certificate_token],
         "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
         "user_id": [w.handler_works.id],
@@ -263,8 +270,8 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
         "code": [w.grid_a],
-        # made at a window; made online by the applicant; concluded at once and rated
-        "application_id": [application["id"], application_id, rated["id"]],
+        # made at a window; made online by the applicant; concluded at once and rated; granted with a certificate
+        "application_id": [application["id"], application_id, rated["id"], granted_id],
         "warning_id": [warning_id],
     }
 
@@ -359,6 +366,8 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/services/applications/{ids['application_id'][0]}",  # applicant, address, the timeline's note
         f"/services/supervision/warnings/{ids['warning_id'][0]}",  # reason, feedback, 督办, its record
         f"/services/ratings/{ids['rating_id'][0]}",  # the rating's comment, rater, window, 追评, the step's note
+        f"/services/applications/{ids['application_id'][3]}/certificate",  # holder, result, issuer
+        f"/services/verify/{ids['certificate_token'][0]}",  # the public verification page
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

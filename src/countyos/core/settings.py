@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     notify_dingtalk_url: str | None = None  # 钉钉群机器人 webhook URL
     notify_sms_url: str | None = None  # the county's SMS gateway: POST {"phone", "text"} (政务短信平台)
     notify_sms_token: SecretStr | None = None  # sent as "Authorization: Bearer …" to the SMS gateway
+    # Government services (services.service.webhooks): every state change of an application (办件) is
+    # POSTed as JSON to each URL, signed with HMAC-SHA256 of the body under this secret in the header
+    # X-CountyOS-Signature ("sha256=<hex>"); e.g. the province's 一体化政务服务平台 connector.
+    services_webhook_urls: list[str] = []
+    services_webhook_secret: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +102,20 @@ class Settings(BaseSettings):
         if not (v.startswith("sqlite:") or v.startswith("postgresql")):
             raise ValueError("database_url must start with sqlite:/// or postgresql+psycopg://")
         return v
+
+    @field_validator("services_webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if not url.startswith(("http://", "https://")) or len(url) > 500:
+                raise ValueError(f"a services webhook URL must be http(s) and at most 500 characters: {url!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _webhooks_signed(self) -> Settings:
+        if self.services_webhook_urls and self.services_webhook_secret is None:
+            raise ValueError("services_webhook_urls needs services_webhook_secret (the receivers check the signature)")
+        return self
 
     @field_validator("office_hours")
     @classmethod

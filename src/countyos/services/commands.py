@@ -86,3 +86,52 @@ def export_matters(file: Annotated[Path, typer.Argument(dir_okay=False, help="th
         data = excel.export_workbook(s)
     file.write_bytes(data)
     typer.echo(f"已导出到 {file}")
+
+
+@app.command("export")
+def export_records(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="the file to write: .json or .xlsx")],
+    kind: Annotated[str, typer.Option("--kind", help="applications, ratings or warnings")] = "applications",
+    first: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (county time)")] = "",
+    last: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD (county time, included)")] = "",
+) -> None:
+    """Export records of a period in GB/T 39046 field names and national codes for a provincial
+    connector (applications 表5–表8, ratings 表9, warnings 表11). Personal fields are in full: the
+    file is written readable by its owner only (0600)."""
+    import os
+    from datetime import date
+
+    from countyos.org.service import audit
+    from countyos.services.service import exchange
+
+    suffix = file.suffix.lower()
+    if suffix not in (".json", ".xlsx"):
+        typer.secho("文件名须以 .json 或 .xlsx 结尾", fg="red", err=True)
+        raise typer.Exit(2)
+    if kind not in exchange.KINDS:
+        typer.secho(f"未知的导出类型 {kind}；可选：{'、'.join(exchange.KINDS)}", fg="red", err=True)
+        raise typer.Exit(2)
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        typer.secho("请用 --from 和 --to 给出日期，格式 YYYY-MM-DD", fg="red", err=True)
+        raise typer.Exit(2) from None
+    with _session(write=True) as s:
+        p = exchange.period(start, end)
+        records = exchange.collect(s, kind=kind, start=p.start, end=p.end)
+        data = exchange.to_json(kind, p, records) if suffix == ".json" else exchange.to_xlsx(kind, records)
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # also when the file was there before with wider permissions
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        audit.record(
+            s,
+            actor=ACTOR,
+            action="services.exchange.export",
+            target_type="services_exchange",
+            target_id=kind,
+            detail={"from": first, "to": last, "records": len(records), "file": file.name},
+        )
+    typer.echo(f"已导出 {len(records)} 条记录（{exchange.KINDS[kind].title}）到 {file}")

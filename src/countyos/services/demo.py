@@ -155,8 +155,79 @@ def load(session: Session, ctx: DemoContext, *, applications: bool = True) -> No
         from countyos.services import demo_applications
 
         demo_applications.load(session, ctx)  # a year of applications (the ratings of them are connected there)
+    _certificate_example(session, ctx, centre_id=centre_id, market_id=deps["县市场监督管理局"][0])
     _resident_applications(session, ctx)  # after the year: they take the next numbers
     supervision_demo(session, ctx)
+
+
+def _certificate_example(session: Session, ctx: DemoContext, *, centre_id: int, market_id: int) -> None:
+    """One 食品经营许可 taken in at the window, through the centre's and the 市场监管局's steps, granted
+    and handed over: its certificate (PDF with a QR code) and the public verification page."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from countyos.core.clock import utcnow
+    from countyos.services.lifecycle import Action
+    from countyos.services.models import Certificate, Matter, MatterVersion
+    from countyos.services.schemas import ACTION_MODELS, ApplicationIn
+    from countyos.services.service import applications as apps
+    from countyos.services.service import certificates
+
+    matter = session.scalar(
+        select(Matter)
+        .join(MatterVersion, Matter.current_version_id == MatterVersion.id)
+        .where(MatterVersion.name == "食品经营许可（新办）")
+    )
+    if matter is None or matter.current is None:
+        return
+    ids = ctx.user_ids
+    window = Actor(
+        id=ids.get("window"),
+        name="窗口人员 黄丽",
+        permissions=frozenset({apps.WINDOW, apps.PII, apps.HANDLE}),
+        department_id=centre_id,
+    )
+    handler = Actor(
+        id=ids.get("scjg"),
+        name="市场监管局审批人员 许文",
+        permissions=frozenset({apps.HANDLE}),
+        department_id=market_id,
+    )
+    start = utcnow().replace(microsecond=0) - timedelta(days=9)
+    data = ApplicationIn.model_validate(
+        {
+            "matter_id": matter.id,
+            "applicant_name": "演示县大田农家食品店",
+            "applicant_kind": "other_org",
+            "id_type": "uscc",
+            "id_number": "92331125MA2A00001X",
+            "phone": "13905780001",
+            "address": "大柘镇大田村 18 号",
+            "materials": [{"material_id": m.id, "form": "original", "count": 1} for m in matter.current.materials],
+        }
+    )
+    app = apps.create(session, actor=window, data=data, now=start)
+
+    def act(actor: Actor, action: Action, days: float, **body: Any) -> None:
+        payload = ACTION_MODELS[action].model_validate({"version": app.version, **body})
+        apps.act(
+            session, actor=actor, application_id=app.id, action=action, data=payload, now=start + timedelta(days=days)
+        )
+
+    act(window, Action.ACCEPT, 0.05)
+    act(window, Action.PASS, 0.1, opinion="材料齐全，符合法定形式")
+    act(handler, Action.PASS, 1.2, opinion="经审查，经营场所和制度符合要求")
+    valid_until = (start + timedelta(days=2 + 5 * 365)).isoformat()
+    result = {"decision": "granted", "result_name": "食品经营许可证", "result_number": "JY13311250000001"}
+    act(handler, Action.PASS, 2, opinion="准予许可", result={**result, "valid_until": valid_until})
+    act(window, Action.DELIVER, 3, method="window")
+    token = session.scalar(select(Certificate.token).where(Certificate.application_id == app.id))
+    if token:
+        ctx.notes.append(
+            f"Services: a granted 食品经营许可 ({app.number}); its certificate /services/applications/{app.id}/"
+            f"certificate.pdf (user window) and the public check {certificates.verification_url(token)}."
+        )
 
 
 # The demo applicant's own applications (account ``resident``, 张秀英 of 大柘镇大田村): one waiting for

@@ -555,3 +555,49 @@ class RectificationLimit(Base):
     working_days: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+
+
+# ── Exchange: result certificates and state-change webhooks ───────────────────────────────────────────
+
+
+class Certificate(Base):
+    """结果证照 of a granted application, as issued: what the PDF prints and the public verification page
+    answers. ``token`` is the random part of the verification URL (never the application's id)."""
+
+    __tablename__ = "services_certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("services_application.id", ondelete="CASCADE"), unique=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)  # secrets.token_urlsafe(24): 32 characters
+    name: Mapped[str] = mapped_column(String(200))  # 结果证照名称
+    number: Mapped[str] = mapped_column(String(100))  # 结果证照编号
+    holder_name: Mapped[str] = mapped_column(String(200))  # the applicant, as on the certificate
+    issuer: Mapped[str] = mapped_column(String(200))  # 发证/盖章单位
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the decision
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: long-term (长期)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"))
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class WebhookDelivery(Base):
+    """One state-change event of an application for one configured URL (an outbox row): written in the
+    transaction that changed the application, sent after it committed, retried with backoff."""
+
+    __tablename__ = "services_webhook_delivery"
+    __table_args__ = (Index("ix_services_webhook_delivery_pending", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), index=True)  # the same for every URL of one event
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("services_application.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)  # the JSON sent, exactly as signed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer)  # the receiver's HTTP status
+    error: Mapped[str | None] = mapped_column(String(300))

@@ -527,6 +527,9 @@ class RuleOut(BaseModel):
 class WarningActionIn(_In):
     """Feedback or 督办: what was done or what is ordered, and the warning's ``version`` as seen."""
 
+    version: int = Field(ge=1, le=MAX_ID)
+    note: str = Field(min_length=1, max_length=MAX_NOTE)
+
 
 # ── 好差评 (表9) and 差评整改 ─────────────────────────────────────────────────────────────────────────
 
@@ -674,3 +677,30 @@ class RatingStatisticsOut(BaseModel):
     group: str
     rows: list[RatingStatsOut]
     total: RatingStatsOut
+
+
+# ── Exchange: certificates ──────────────────────────────────────────────────────────────────────────
+
+
+class CertificateOut(BaseModel):
+    """结果证照 of a granted application, as issued."""
+
+    application_id: int
+    name: str
+    number: str
+    holder_name: str
+    issuer: str
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    status: str  # certificates.VerifyStatus: valid, expired, revoked, not_yet_valid
+    verification_url: str
+
+
+class RevokeIn(BaseModel):
+    """撤销 a certificate: the reason is kept and shown to staff (never to the public)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=2, max_length=500)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from countyos.services.api import applications, matters, ratings, supervision
+from countyos.services.api import applications, exchange, matters, ratings, supervision
 
 router = APIRouter(prefix="/services", tags=["services"])
-for _module in (matters, applications, ratings, supervision):
+for _module in (matters, applications, ratings, supervision, exchange):
     router.include_router(_module.router)

@@ -720,21 +720,34 @@ def _event(
     after: Position | None = None,
 ) -> None:
     to = after or Position(State(app.state), app.step)
-    session.add(
-        ApplicationEvent(
-            application_id=app.id,
-            at=now,
-            actor_id=actor.id,
-            actor_name=actor.name[:100],
-            role=str(role),
-            action=str(action),
-            from_state=str(before.state),
-            to_state=str(to.state),
-            step=to.step,
-            note=(note or "").strip() or None,
-            detail=detail,
-        )
+    if to.state is State.DECIDED and before.state is not State.DECIDED:
+        _issue_certificate(session, actor, app, now, detail)
+    event = ApplicationEvent(
+        application_id=app.id,
+        at=now,
+        actor_id=actor.id,
+        actor_name=actor.name[:100],
+        role=str(role),
+        action=str(action),
+        from_state=str(before.state),
+        to_state=str(to.state),
+        step=to.step,
+        note=(note or "").strip() or None,
+        detail=detail,
     )
+    session.add(event)
+    from countyos.services.service import webhooks  # it builds on this module
+
+    webhooks.queue_event(session, app=app, event=event)  # one state-change event per applied action
+
+
+def _issue_certificate(session: Session, actor: Actor, app: Application, now: datetime, detail: dict[str, Any]) -> None:
+    """A 准予 decision issues the certificate; the deciding action's timeline row and audit record name it."""
+    from countyos.services.service import certificates  # it builds on this module
+
+    cert = certificates.issue(session, actor=actor, app=app, now=now, audited=False)
+    if cert is not None:
+        detail["certificate"] = cert.number
 
 
 # ── material files ───────────────────────────────────────────────────────────────────────────────────
