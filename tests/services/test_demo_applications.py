@@ -58,6 +58,21 @@ def test_a_year_of_applications_with_seasons_sources_and_outcomes(db, county) ->
         done = states[State.DECIDED] + states[State.DELIVERED]
         assert done > 0.8 * len(rows)
         granted = sum(a.decision == Decision.GRANTED for a in rows)
+        # a share of the concluded ones rated, mostly well; the few 差评 each with its rectification
+        from countyos.services.models import Rating, Rectification
+
+        rated = list(s.scalars(select(Rating).where(Rating.application_id.in_(ids))))
+        assert 0.3 * done < len({r.application_id for r in rated}) < 0.9 * done
+        bad = [r for r in rated if r.level in ("dissatisfied", "very_dissatisfied")]
+        assert 0 < len(bad) < 0.1 * len(rated)
+        rectified = set(s.scalars(select(Rectification.rating_id)))
+        assert {r.id for r in bad} <= rectified
+        # every granted one has its certificate, with a verification token
+        from countyos.services.models import Certificate
+
+        certified = dict(s.execute(select(Certificate.application_id, Certificate.token)).all())
+        assert {a.id for a in rows if a.decision == Decision.GRANTED} <= set(certified)
+        assert all(len(t) >= 32 for t in certified.values())
         assert granted > 0.9 * done and granted < done
         assert 0.02 * len(rows) < states[State.REJECTED] < 0.06 * len(rows)
         assert states[State.WITHDRAWN] > 0

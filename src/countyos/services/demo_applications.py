@@ -16,12 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from random import Random
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.demo import DemoContext
 from countyos.core.workcal import WorkCalendar, calendar
@@ -45,6 +47,7 @@ from countyos.services.models import (
     NumberCounter,
 )
 from countyos.services.service import applications as apps
+from countyos.services.service import certificates, ratings
 
 SEED = 20261203
 PER_YEAR = 3000
@@ -197,13 +200,21 @@ def _holds(user: User, perm: str) -> bool:
 
 
 class Simulator:
-    def __init__(self, w: World, *, now: datetime, seed: int = SEED, cal: WorkCalendar | None = None) -> None:
+    def __init__(
+        self,
+        w: World,
+        *,
+        now: datetime,
+        seed: int = SEED,
+        cal: WorkCalendar | None = None,
+        counters: dict[str, int] | None = None,
+    ) -> None:
         self.w, self.now, self.rng = w, now, np.random.default_rng(seed)
         self.cal = cal or calendar()
         self.tz = self.cal.tz
         self.app_rule = numbering.Rule.parse(numbering.APPLICATION_DEFAULT)
         self.receipt_rule = numbering.Rule.parse(numbering.RECEIPT_DEFAULT)
-        self.counters: dict[str, int] = {}
+        self.counters: dict[str, int] = dict(counters or {})  # numbers already given go on from there
 
     # -- time ---------------------------------------------------------------------------------------
 
@@ -641,9 +652,12 @@ def _close_pending(sim: Sim) -> None:
                 st["ended_at"] = closed
 
 
-def simulate(w: World, *, now: datetime, seed: int = SEED) -> tuple[list[Sim], dict[str, int]]:
-    """Every application of the year before ``now`` and the numbering counters they used."""
-    sim = Simulator(w, now=now, seed=seed)
+def simulate(
+    w: World, *, now: datetime, seed: int = SEED, counters: dict[str, int] | None = None
+) -> tuple[list[Sim], dict[str, int]]:
+    """Every application of the year before ``now`` and the numbering counters they used (going on from
+    COUNTERS, the ones the county's numbering has already reached)."""
+    sim = Simulator(w, now=now, seed=seed, counters=counters)
     out = []
     for _d, m, at, src in sim.days():
         one = sim.simulate(m, at, src)
@@ -699,7 +713,6 @@ def write(session: Session, sims: list[Sim], counters: dict[str, int]) -> list[i
 def place_townships(session: Session) -> None:
     """Give each township department the code of its division (妙高街道办事处 → 妙高街道) when it has only the
     county's, so that the operations view's township filter finds the applications of its windows."""
-    from countyos.core.actor import Actor
     from countyos.geo.service import divisions
     from countyos.org.service import departments
 
@@ -721,15 +734,26 @@ def load(session: Session, ctx: DemoContext, *, now: datetime | None = None) -> 
     now = now or utcnow()
     place_townships(session)
     w = world(session)
-    sims, counters = simulate(w, now=now)
+    reached = {c.scope: c.value for c in session.scalars(select(NumberCounter))}
+    sims, counters = simulate(w, now=now, counters=reached)
     ids = write(session, sims, counters)
-    # 好差评: ``service/ratings.demo_ratings(session, applications=ids, rng=…, now=now)`` rates a share of
-    # these applications (a few 差评 with their 整改); it is connected here when that part lands.
+    # 好差评: a share of the concluded ones rated (a few 差评 with their 核实, 整改 and 回访)
+    concluded = session.scalars(select(Application).where(Application.id.in_(ids)).order_by(Application.id)).all()
+    rated = ratings.demo_ratings(session, applications=concluded, rng=Random(SEED), now=now)
+    # the granted ones' certificates (with their verification tokens), as the deciding action makes them
+    issuers = dict(session.execute(select(MatterVersion.id, MatterVersion.body_name)).all())
+    session.add_all(
+        certificates.of_granted(app, issuer=issuers[app.matter_version_id])
+        for app in concluded
+        if app.decision == Decision.GRANTED
+    )
+    session.flush()
     states: dict[str, int] = {}
     for s in sims:
         states[s.row["state"]] = states.get(s.row["state"], 0) + 1
     ctx.notes.append(
-        f"Services: {len(ids)} applications over the past year ({states.get('in_progress', 0)} being processed); "
+        f"Services: {len(ids)} applications over the past year ({states.get('in_progress', 0)} being processed, "
+        f"{rated} rated); "
         "statistics /services/statistics (user leader or zwfw)."
     )
     return ids

@@ -86,6 +86,24 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def of_granted(
+    app: Application, *, issuer: str, default_name: str | None = None, now: datetime | None = None
+) -> Certificate:
+    """The certificate row of a granted application (not yet added): its number, holder, issuer, validity
+    and a new verification token."""
+    return Certificate(
+        application_id=app.id,
+        token=new_token(),
+        name=(app.result_name or default_name or app.number)[:200],
+        number=(app.result_number or app.number)[:100],
+        holder_name=app.applicant_name,
+        issuer=issuer,
+        issued_at=app.decided_at or now or utcnow(),
+        valid_from=app.result_valid_from or app.decided_at or now or utcnow(),
+        valid_until=app.result_valid_until,
+    )
+
+
 def issue(
     session: Session, *, actor: Actor, app: Application, now: datetime | None = None, audited: bool = True
 ) -> Certificate | None:
@@ -97,17 +115,7 @@ def issue(
     if existing is not None:
         return existing
     version = applications.version_of(session, app)
-    cert = Certificate(
-        application_id=app.id,
-        token=new_token(),
-        name=(app.result_name or version.result_name or version.name)[:200],
-        number=(app.result_number or app.number)[:100],
-        holder_name=app.applicant_name,
-        issuer=version.body_name,
-        issued_at=app.decided_at or now or utcnow(),
-        valid_from=app.result_valid_from or app.decided_at or now or utcnow(),
-        valid_until=app.result_valid_until,
-    )
+    cert = of_granted(app, issuer=version.body_name, default_name=version.result_name or version.name, now=now)
     session.add(cert)
     session.flush()
     if audited:
