@@ -92,3 +92,32 @@ def test_only_leaders_and_administrators_see_the_statistics(client, db, world) -
     login(client, person(db, ["services_handler"]))
     assert client.get("/services/statistics").status_code == 403
     assert client.get("/services/statistics/records").status_code == 403
+
+
+def test_good_ratings_and_rectified_bad_ratings_beside_the_figures(client, db, world) -> None:
+    """好评率 and 差评整改率 of the ratings given in the period, per department and in total; each links to
+    the ratings behind it."""
+    from countyos.core.actor import Actor
+    from countyos.services.codes import RatingChannel, Satisfaction
+    from countyos.services.service import ratings
+    from tests.services.service.test_statistics import local
+
+    w = world
+    clerk = Actor(id=None, name="窗口", permissions=frozenset({ratings.WINDOW}), department_id=w.centre)
+    with db.unit_of_work() as s:
+        for key, level in (("a1", Satisfaction.VERY_SATISFIED), ("a2", Satisfaction.VERY_DISSATISFIED)):
+            data = ratings.RatingInput(channel=RatingChannel.HALL_TABLET, level=level, comment="等太久")
+            rated = ratings.rate(s, actor=clerk, application_id=w.apps[key], data=data, now=local(2026, 11, 20, 10))
+        bad_id = rated.id
+    login(client, person(db, ["leader"]))
+    body = client.get("/services/statistics", params={"period": "month", "on": "2026-11-15"}).text
+    total = body[body.index('id="stats-total"') :]
+    good = re.search(r'<a href="([^"]+)" data-rating="good">50.0%</a><span class="muted small"> 1/2</span>', total)
+    rectified = re.search(r'<a href="([^"]+)" data-rating="rectified">0.0%</a><span class="muted small"> 0/1', total)
+    assert good and rectified, total[:600]
+    listed = client.get(html.unescape(rectified.group(1)))
+    assert listed.status_code == 200 and f'href="/services/ratings/{bad_id}"' in listed.text
+    assert html.unescape(good.group(1)) == "/services/ratings?start=2026-11-01&end=2026-12-01"
+    # another month: no ratings, the cells say so
+    other = client.get("/services/statistics", params={"period": "month", "on": "2026-10-15"}).text
+    assert 'data-rating="good">—</a>' in other[other.index('id="stats-total"') :]

@@ -78,7 +78,7 @@ def build(db, shop) -> World:
         "window": (shop.centre, {apps.WINDOW, apps.PII}),
         "town_window": (town, {apps.WINDOW}),
         "agent": (village, {apps.AGENT}),
-        "applicant": (None, set()),
+        "applicant": (None, {apps.APPLY}),
         "centre": (shop.centre, {apps.HANDLE}),
         "market": (shop.market, {apps.HANDLE}),
     }

@@ -9,19 +9,23 @@ comes back as the page with the message beside the field.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from countyos.core.clock import utcnow
 from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_
+from countyos.org.models import Department
 from countyos.org.service import departments
 from countyos.services import lifecycle
 from countyos.services.pages.common import SERVICES
 from countyos.services.service import ioc_queries as q
+from countyos.services.service import ratings
 from countyos.services.service import statistics as st
 from countyos.web.deps import Auth, ReadSession, require
 from countyos.web.nav import NavItem
@@ -124,9 +128,28 @@ def statistics_page(
             "chart_labels": json.dumps(labels, ensure_ascii=False),
             "records_url": records_url,
             "measures_of": st.measures_of,
-            "ratings": None,  # 好评率 and 差评整改率 from service/ratings.py: connected when that part lands
+            "ratings": _ratings(session, a, p, group, stats),
         },
     )
+
+
+def _ratings(session: Any, a: Auth, p: st.Period, group: str, stats: Any) -> dict[str, Any]:
+    """好评率 and 差评整改率 of the ratings given in the period, per row of the table (keyed like its rows)
+    and in total, with the links to the ratings behind them."""
+    rows, total = ratings.statistics(session, actor=a.actor, start=p.start, end=p.end, group=group)
+    by_key = {r.key: r for r in rows}
+    if group == "township":  # the table's townships are departments; the ratings' are division codes
+        codes = dict(session.execute(select(Department.id, Department.division_code)).all())
+        found = {r.key: by_key.get(codes.get(r.key) or "") for r in stats.rows if r.key is not None}
+    else:
+        found = {r.key: by_key.get(str(r.key) if r.key is not None else "") for r in stats.rows}
+    period = {"start": p.since.isoformat(), "end": (p.until + timedelta(days=1)).isoformat()}
+
+    def url(key: Any, **extra: str) -> str:
+        dep = {"department_id": str(key)} if group == "department" and key is not None else {}
+        return "/services/ratings?" + urlencode({**period, **dep, **extra})
+
+    return {"rows": found, "total": total, "url": url}
 
 
 @router.get("/services/statistics/records")

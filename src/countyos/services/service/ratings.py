@@ -41,6 +41,7 @@ from countyos.services.service import applications, rectification
 WINDOW = "services.application.window"
 HANDLE = "services.application.handle"
 SUPERVISE = "services.application.supervise"
+STATISTICS = "services.statistics.read"  # leaders: every rating, to read (the statistics and their records)
 MAX_PAGE = 200
 MAX_PERIOD_DAYS = 3700
 
@@ -305,11 +306,16 @@ _S = TypeVar("_S", bound=Select[Any, Any])
 
 
 def may_list(actor: Actor) -> bool:
-    return actor.can(SUPERVISE) or actor.can(WINDOW) or (_staff_of(actor) and actor.department_id is not None)
+    return (
+        actor.can(SUPERVISE)
+        or actor.can(WINDOW)
+        or actor.can(STATISTICS)
+        or (_staff_of(actor) and actor.department_id is not None)
+    )
 
 
 def _visible(stmt: _S, actor: Actor) -> _S:
-    if actor.can(SUPERVISE) or actor.can(WINDOW):
+    if actor.can(SUPERVISE) or actor.can(WINDOW) or actor.can(STATISTICS):
         return stmt
     return stmt.where(Rating.department_id == actor.department_id)
 
