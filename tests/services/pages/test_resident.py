@@ -16,7 +16,7 @@ from countyos.core.errors import PermissionDenied
 from countyos.org.models import AuditEvent, User
 from countyos.services.lifecycle import Action
 from countyos.services.models import Application, ApplicationEvent
-from countyos.services.pages import resident
+from countyos.services.pages import common, resident
 from countyos.services.schemas import ACTION_MODELS, ApplicationIn, MaterialReceivedIn
 from countyos.services.service import applications as apps
 from countyos.services.service import catalogue
@@ -306,7 +306,7 @@ def test_next_step_words_cover_every_state() -> None:
     assert set(resident.NEXT_STEP) == {str(s) for s in State}
     assert set(resident.ID_TYPE_LABELS) == {str(t) for t in resident.IdType}
     # every write on an application has a name in the audit log
-    assert set(resident.APPLICATION_AUDIT) == {f"services.application.{a}" for a in Action} | {
+    assert set(common.APPLICATION_AUDIT) == {f"services.application.{a}" for a in Action} | {
         "services.application.create", "services.application.material_file"}  # fmt: skip
 
 

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from countyos.core.actor import Actor
 from countyos.core.errors import CountyError, NotFound
 from countyos.core.i18n import N_
-from countyos.org.service import audit, users
+from countyos.org.service import users
 from countyos.services import codes, deadlines, lifecycle
 from countyos.services.codes import Audience, HandlingForm
 from countyos.services.lifecycle import Action, State
@@ -52,27 +52,6 @@ NAV = [
 ]
 
 # The audit log names every write on an application (applicants', agents', the window's, departments').
-APPLICATION_AUDIT: dict[str, str] = {
-    "services.application.create": N_("Application created"),
-    "services.application.material_file": N_("Application material file added"),
-    "services.application.submit": N_("Application submitted"),
-    "services.application.request_correction": N_("Corrections requested (one complete notice)"),
-    "services.application.resubmit": N_("Corrected materials submitted"),
-    "services.application.accept": N_("Application accepted"),
-    "services.application.accept_immediate": N_("Application accepted and concluded at once"),
-    "services.application.reject": N_("Application not accepted"),
-    "services.application.pass": N_("Application step approved"),
-    "services.application.return": N_("Application step returned"),
-    "services.application.step_other": N_("Other action on an application step"),
-    "services.application.start_special": N_("Special procedure started"),
-    "services.application.end_special": N_("Special procedure ended"),
-    "services.application.deliver": N_("Application result delivered"),
-    "services.application.withdraw": N_("Application withdrawn"),
-    "services.application.lapse": N_("Application treated as withdrawn"),
-    "services.application.supervise": N_("Application supervised"),
-    "services.application.comment": N_("Comment on an application"),
-}
-audit.name_codes(actions=APPLICATION_AUDIT, targets={"services_application": N_("Service application")})
 
 ID_TYPE_LABELS: dict[str, str] = {
     IdType.RESIDENT_ID: N_("Resident identity card"),

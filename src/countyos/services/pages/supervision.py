@@ -22,7 +22,6 @@ from countyos.core.errors import CountyError, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.workcal import calendar
 from countyos.org.service import audit, departments
-from countyos.services import lifecycle
 from countyos.services.models import Application, RuleKind, SupervisionRule, WarningLevel, WarningState
 from countyos.services.pages.common import SERVICES
 from countyos.services.schemas import MAX_ID, RulesIn, WarningActionIn
@@ -59,16 +58,6 @@ audit.name_codes(
         "services_supervision_warning": N_("Supervision warning"),
         "services_supervision_rule": N_("Supervision rule"),
     },
-)
-# The application actions 电子监察 takes (督办, 视为撤回) and those of the demo's warned applications, by name
-# in the audit log: every action of the one transition table.
-audit.name_codes(
-    actions={
-        "services.application.create": N_("Application created"),
-        "services.application.material_file": N_("Material file added to an application"),
-        **{f"services.application.{a}": label for a, label in lifecycle.ACTION_LABELS.items()},
-    },
-    targets={"services_application": N_("Application")},
 )
 LABELS: dict[str, Any] = {
     "state_labels": supervision.STATE_LABELS,

@@ -24,7 +24,6 @@ from starlette.responses import Response
 from countyos.core.errors import CountyError, RateLimited
 from countyos.core.i18n import N_
 from countyos.org.service import audit
-from countyos.services import lifecycle
 from countyos.services.schemas import MAX_ID, RevokeIn
 from countyos.services.service import applications, certificates
 from countyos.web import forms
@@ -44,15 +43,11 @@ REVOKE_FIELDS = ("reason",)
 
 audit.name_codes(
     actions={
-        # every applied action of an application is audited as services.application.<action>
-        **{f"services.application.{a}": label for a, label in lifecycle.ACTION_LABELS.items()},
-        "services.application.create": N_("Application created"),
-        "services.application.material_file": N_("Application material file added"),
         "services.certificate.issue": N_("Certificate issued"),
         "services.certificate.revoke": N_("Certificate revoked"),
         "services.exchange.export": N_("Government service records exported"),
     },
-    targets={"services_exchange": N_("Government service records"), "services_application": N_("Application")},
+    targets={"services_exchange": N_("Government service records")},
 )
 
 

@@ -36,14 +36,6 @@ from countyos.web.templating import redirect, templates, translate
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Auth, Depends(authenticated)]  # whether they may read it is the application's business
 NAV: list[NavItem] = []
-audit.name_codes(
-    actions={
-        "services.application.create": N_("Application created"),
-        "services.application.material_file": N_("Application material file added"),
-        **{f"services.application.{a}": label for a, label in lifecycle.ACTION_LABELS.items()},
-    },
-    targets={"services_application": N_("Application")},
-)
 
 ID_TYPE_LABELS = {
     IdType.RESIDENT_ID: N_("Resident identity card"),
