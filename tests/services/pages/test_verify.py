@@ -3,6 +3,7 @@ and rate-limited), the PDF for the applicant and staff, the staff page with the 
 
 from __future__ import annotations
 
+import re
 from sqlalchemy import select
 
 from countyos.services.models import Application, Certificate
@@ -21,7 +22,7 @@ def test_the_verification_page_shows_only_what_a_verifier_needs(client, db, shop
     token = token_of(db, w.app_id)
     page = client.get(f"/services/verify/{token}")
     assert page.status_code == 200
-    assert 'id="verify-status" role="status">有效<' in page.text
+    assert 'id="verify-status" role="status">有效<' in page.text, re.findall(r"verify-status[^<]*<", page.text)
     assert 'id="verify-name">食品经营许可证<' in page.text
     assert 'id="verify-number">JY13311250001234<' in page.text
     assert 'id="verify-holder">蓝*生<' in page.text
