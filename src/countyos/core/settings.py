@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     notify_sms_url: str | None = None  # the county's SMS gateway: POST {"phone", "text"} (政务短信平台)
     notify_sms_token: SecretStr | None = None  # sent as "Authorization: Bearer …" to the SMS gateway
 
+    # 一网通办: the working days an applicant has to bring what a 一次性告知书 lists (printed on the notice)
+    services_correction_days: int = Field(15, ge=1, le=365)
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str) -> str:

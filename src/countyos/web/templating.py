@@ -105,8 +105,10 @@ class Templates:
 
     def nav_for(self, permissions: frozenset[str]) -> list[tuple[str, list[NavItem]]]:
         sections: dict[str, list[NavItem]] = {}
-        for item in self.nav:
-            if item.permission is None or item.permission in permissions:
+        shown: set[str] = set()
+        for item in self.nav:  # a page offered to several permissions is listed once
+            if (item.permission is None or item.permission in permissions) and item.url not in shown:
+                shown.add(item.url)
                 sections.setdefault(item.section, []).append(item)
         return list(sections.items())
 
