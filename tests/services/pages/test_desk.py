@@ -70,7 +70,9 @@ CONSENT = {"consent_by": "蓝水生", "consent_way": "signed_form", "consent_at"
 
 def submitted(db, shop, mid: int, mats: list[int], *, by=None, id_number: str = VALID_ID) -> int:
     """An application submitted through the service (as a window clerk unless BY)."""
-    actor = by or Actor(id=None, name="窗口 黄丽", permissions=frozenset({apps.WINDOW, apps.PII}), department_id=shop.centre)
+    actor = by or Actor(
+        id=None, name="窗口 黄丽", permissions=frozenset({apps.WINDOW, apps.PII}), department_id=shop.centre
+    )
     data = ApplicationIn.model_validate(
         {"matter_id": mid, "applicant_name": "蓝水生", "id_number": id_number, "phone": "13905781234",
          "materials": [{"material_id": m, "form": "original", "count": 1} for m in mats]}
@@ -129,10 +131,14 @@ def test_an_agent_submits_with_consent_and_a_photo_of_a_material(client, db, sho
     got = {m.material_id: (m.received, m.form, m.count, m.attachment_id is not None) for m in app.materials}
     assert got == {mats[0]: (True, "original", 1, False), mats[1]: (True, "electronic", 1, True)}
     with db.reading() as s:
-        events = [e.action for e in s.scalars(select(ApplicationEvent).where(ApplicationEvent.application_id == app_id))]
+        events = [
+            e.action for e in s.scalars(select(ApplicationEvent).where(ApplicationEvent.application_id == app_id))
+        ]
     assert events == ["submit"]
     done = client.get(r.headers["location"])
-    assert f'id="desk-done-link">{app.number}</a>' in done.text and f"/services/applications/{app_id}/receipt" in done.text
+    assert (
+        f'id="desk-done-link">{app.number}</a>' in done.text and f"/services/applications/{app_id}/receipt" in done.text
+    )
 
 
 def test_an_agent_without_consent_is_refused_and_the_form_keeps_what_was_typed(client, db, shop) -> None:
@@ -156,7 +162,9 @@ def test_a_bad_id_number_is_shown_beside_the_field(client, db, shop) -> None:
     assert 'id="error-phone"' in r.text and f'value="{BAD_ID}"' in r.text
     r = client.post("/services/desk", data=form_for(mid, mats, csrf, id_type="uscc", id_number="91330000MA0000000X"))
     assert r.status_code == 422 and re.search(r'id="error-id_number">[^<]*统一社会信用代码', r.text)
-    r = client.post("/services/desk", data=form_for(mid, mats, csrf, id_number=VALID_ID.lower()))
+    r = client.post(
+        "/services/desk", data=form_for(mid, mats, csrf, id_number=VALID_ID.lower()), follow_redirects=False
+    )
     assert r.status_code == 303
 
 
@@ -179,11 +187,8 @@ def test_earlier_applicants_are_found_by_id_number_and_the_lookup_is_audited(cli
     csrf = login(client, me)
     r = client.post("/services/desk/applicants", data={"id_number": VALID_ID}, headers={"X-CSRF-Token": csrf})
     assert number not in r.text and 'id="earlier-none"' in r.text
-    with db.reading() as s:
-        actor = Actor(id=me.id, name="代办员", permissions=frozenset({apps.AGENT}))
-    mine = submitted(db, shop, mid, mats, by=actor) if False else None  # consent needed: use the page
-    assert mine is None
-    client.post("/services/desk", data=form_for(mid, mats, csrf, **CONSENT))
+    r = client.post("/services/desk", data=form_for(mid, mats, csrf, **CONSENT), follow_redirects=False)
+    assert r.status_code == 303
     r = client.post("/services/desk/applicants", data={"id_number": VALID_ID}, headers={"X-CSRF-Token": csrf})
     assert "331***********1236" in r.text and VALID_ID not in r.text and "data-phone" not in r.text
     r = client.post("/services/desk/applicants", data={"id_number": "12"}, headers={"X-CSRF-Token": csrf})
@@ -241,7 +246,7 @@ def test_accept_from_the_desk_then_a_disallowed_action_names_what_is_allowed(cli
     r = client.post(f"/services/desk/applications/{app_id}/reject",
                     data={"csrf_token": csrf, "version": app.version, "reason": "不符合条件"})  # fmt: skip
     assert r.status_code == 409
-    assert re.search(r'id="decide-error">[^<]*不予受理[^<]*办理中[^<]*现在可以：备注', r.text), r.text
+    assert re.search(r'id="decide-error">[^<]*办理中[^<]*不予受理[^<]*现在可以：意见', r.text), r.text
     assert app_row(db, app_id).state == "in_progress"
     r = client.post(f"/services/desk/applications/{app_id}/accept", data={"csrf_token": csrf, "version": 1})
     assert r.status_code == 409 and "已被他人修改" in r.text  # a stale page
@@ -276,10 +281,13 @@ def test_reject_needs_a_reason_and_records_it(client, db, shop) -> None:
     mid, mats = published(db, shop)
     app_id = submitted(db, shop, mid, mats)
     csrf = login(client, window(db, shop))
-    r = client.post(f"/services/desk/applications/{app_id}/reject", data={"csrf_token": csrf, "version": 1, "reason": " "})
+    r = client.post(
+        f"/services/desk/applications/{app_id}/reject", data={"csrf_token": csrf, "version": 1, "reason": " "}
+    )
     assert r.status_code == 422 and 'id="error-reason"' in r.text
     r = client.post(f"/services/desk/applications/{app_id}/reject",
-                    data={"csrf_token": csrf, "version": 1, "reason": "不属于本机关职权范围"}, follow_redirects=False)  # fmt: skip
+                    data={"csrf_token": csrf, "version": 1, "reason": "不属于本机关职权范围"},
+                    follow_redirects=False)  # fmt: skip
     assert r.status_code == 303
     app = app_row(db, app_id)
     assert (app.state, app.rejection_reason) == ("rejected", "不属于本机关职权范围")
@@ -306,7 +314,7 @@ def test_the_one_time_notice_is_prefilled_editable_and_printed(client, db, shop)
     assert "一次性告知书" in text and app.number in text and "营业执照" in text and "核验原件" in text
     assert "申请书第 3 页未签字" in text and "331***********1236" in text and VALID_ID not in text
     assert re.search(r'id="notice-due">\d{4}年\d{1,2}月\d{1,2}日 17:30 （15 个工作日）', text), text
-    assert f'id="notice-clerk">{clerk_name(db, clerk)}' in text
+    assert re.search(r'id="notice-clerk">([^<]*)<', text).group(1) == clerk_name(db, clerk), text[-3000:]
     assert "测试政务服务中心" in text and "0578-8123456" in text and "@page" not in text
 
 

@@ -264,9 +264,9 @@ def _errors(request: Request, exc: Exception, version: MatterVersion, id_type: s
     return out
 
 
-def _files(form: FormData, version: MatterVersion) -> list[tuple[int, bytes, str | None]]:
+def _files(form: FormData, version: MatterVersion) -> list[tuple[int, bytes, str]]:
     """The scans and photos sent with the form, one per material at most, each bounded."""
-    out = []
+    out: list[tuple[int, bytes, str]] = []
     for m in version.materials:
         f = form.get(f"mat-{m.id}-file")
         if not isinstance(f, UploadFile) or not f.filename:
@@ -516,7 +516,14 @@ def decide(
         for e in getattr(exc, "errors", None) or []:
             errors.setdefault(str(e.get("field") or "").split(".")[0], str(e.get("message") or ""))
         return _decide_page(
-            request, session, a, application_id, values=values, errors=errors, message=exc.message, status_code=exc.status
+            request,
+            session,
+            a,
+            application_id,
+            values=values,
+            errors=errors,
+            message=exc.message,
+            status_code=exc.status,
         )
     done = {
         Action.ACCEPT: N_("Accepted: %(number)s"),

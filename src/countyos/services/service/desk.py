@@ -79,7 +79,7 @@ def earlier_applicants(session: Session, *, actor: Actor, id_number: str) -> lis
     blind index (never by decrypting stored numbers); the lookup is in the audit log."""
     require_desk(actor)
     value = "".join(id_number.split()).upper()
-    if not 2 <= len(value) <= 18 or not set(value) <= ID_CHARS:
+    if not 6 <= len(value) <= 18 or not set(value) <= ID_CHARS:
         msg = N_("Type the whole ID number")
         raise ValidationFailed(msg, errors=[{"field": "id_number", "message": gettext(msg)}])
     indexes = {people.cipher().blind_index(value), people.cipher().blind_index(value.lower())}
@@ -242,10 +242,12 @@ class CorrectionNotice:
     office_phone: str | None
 
 
-def _office(session: Session, user_id: int | None) -> Department | None:
-    found = users.colleagues(session, user_ids=[user_id])
-    dep_id = found[user_id].department_id if user_id in found else None
-    return session.get(Department, dep_id) if dep_id else None
+def _who(session: Session, ev: ApplicationEvent) -> tuple[str, Department | None]:
+    """The person who took the action, by name, and their office (the window's centre)."""
+    found = users.colleagues(session, user_ids=[ev.actor_id])
+    person = found.get(ev.actor_id) if ev.actor_id is not None else None
+    office = session.get(Department, person.department_id) if person and person.department_id else None
+    return (person.display_name if person else ev.actor_name), office
 
 
 def _last_event(session: Session, app: Application, actions: tuple[Action, ...]) -> ApplicationEvent | None:
@@ -271,14 +273,14 @@ def correction_notice(session: Session, app: Application) -> CorrectionNotice | 
     ]
     days = get_settings().services_correction_days
     due = deadlines.due_at(deadlines.Limit(days, TimeLimitUnit.WORKING_DAYS), accepted_at=ev.at)
-    office = _office(session, ev.actor_id)
+    clerk, office = _who(session, ev)
     return CorrectionNotice(
         at=ev.at,
         items=items,
         note=ev.note,
         due_at=due,
         days=days,
-        clerk=ev.actor_name,
+        clerk=clerk,
         office=office.name if office else None,
         office_phone=office.phone if office else None,
     )
@@ -303,11 +305,11 @@ def receipt(session: Session, app: Application) -> Receipt:
         ev = _last_event(session, app, (Action.ACCEPT, Action.ACCEPT_IMMEDIATE))
     else:
         ev = _last_event(session, app, (Action.SUBMIT, Action.RESUBMIT))
-    office = _office(session, ev.actor_id) if ev is not None else None
+    clerk, office = _who(session, ev) if ev is not None else (None, None)
     return Receipt(
         accepted=app.receipt_number is not None,
         at=ev.at if ev is not None else app.submitted_at,
-        clerk=ev.actor_name if ev is not None else None,
+        clerk=clerk,
         office=office.name if office else None,
         office_phone=office.phone if office else None,
     )
