@@ -160,7 +160,25 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     body["materials"][0].update(name=PAYLOAD, issuer=PAYLOAD, note=PAYLOAD)
     matter = ok(client.post("/api/v1/services/matters", json=body, headers=ops), 201)
     ok(client.post(f"/api/v1/services/matters/{matter['id']}/publish", headers=ops))
+    # An application for it, at a window, with the payload as the applicant and in the 一次性告知.
+    application = ok(
+        client.post(
+            "/api/v1/services/applications",
+            json={"matter_id": matter["id"], "applicant_name": PAYLOAD, "id_number": "331125196001011236",
+                  "address": PAYLOAD},
+            headers=ops,
+        ),
+        201,
+    )  # fmt: skip
+    ok(
+        client.post(
+            f"/api/v1/services/applications/{application['id']}/actions/request_correction",
+            json={"version": application["version"], "note": PAYLOAD},
+            headers=ops,
+        )
+    )
     return {
+        "application_id": [application["id"]],
         "matter_id": [matter["id"]],
         "case_id": [case["id"], w.case_works],
         "user_id": [w.handler_works.id],
@@ -239,6 +257,7 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/sensing/devices/{world.gauge}",  # device name
         "/sensing/rules",  # rule name
         "/admin/audit",  # what the audit log recorded
+        f"/services/applications/{ids['application_id'][0]}/notice",  # the applicant, the 一次性告知's words
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"
