@@ -357,3 +357,34 @@ def test_printables_are_only_for_people_who_may_read_the_application(client, db,
     client.cookies.clear()
     login(client, agent(db))  # an agent who did not submit it
     assert client.get(f"/services/applications/{app_id}/receipt").status_code == 404
+
+
+def test_the_agent_brings_the_corrected_materials_at_the_desk(client, db, shop) -> None:
+    mid, mats = published(db, shop)
+    me = agent(db)
+    csrf = login(client, me)
+    r = client.post("/services/desk", data=form_for(mid, mats[:1], csrf, **CONSENT), follow_redirects=False)
+    app_id = int(r.headers["location"].rsplit("=", 1)[1])
+    assert client.get(f"/services/desk/corrections/{app_id}").status_code == 404  # nothing asked yet
+    clerk = Actor(id=None, name="窗口", permissions=frozenset({apps.WINDOW}), department_id=shop.centre)
+    _act(db, app_id, Action.REQUEST_CORRECTION, clerk, note="请补交营业执照复印件")
+    desk_page = client.get("/services/desk")
+    assert f'id="awaiting-{app_id}"' in desk_page.text
+    page = client.get(f"/services/desk/corrections/{app_id}")
+    assert page.status_code == 200 and "请补交营业执照复印件" in page.text
+    version = app_row(db, app_id).version
+    base = {"csrf_token": csrf, "version": str(version), f"mat-{mats[0]}-received": "1",
+            f"mat-{mats[0]}-form": "original", f"mat-{mats[0]}-count": "1"}  # fmt: skip
+    r = client.post(f"/services/desk/corrections/{app_id}", data={**base, f"mat-{mats[1]}-count": "x"})
+    assert r.status_code == 422 and f'id="error-mat-{mats[1]}-count"' in r.text
+    assert app_row(db, app_id).state == "correction_requested"
+    photo = {f"mat-{mats[1]}-file": ("执照.jpg", jpeg(), "image/jpeg")}
+    r = client.post(f"/services/desk/corrections/{app_id}", data=base, files=photo, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    app = app_row(db, app_id)
+    assert app.state == "submitted" and all(m.received for m in app.materials)
+    assert [m.attachment_id is not None for m in app.materials] == [False, True]
+    # another agent may not
+    client.cookies.clear()
+    login(client, agent(db))
+    assert client.get(f"/services/desk/corrections/{app_id}").status_code == 404

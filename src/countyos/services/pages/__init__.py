@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from countyos.services.pages import catalogue, desk, desk_print
+from countyos.services.pages import catalogue, desk, desk_corrections, desk_print
 from countyos.web.nav import NavItem
 
 router = APIRouter(include_in_schema=False)
 NAV: list[NavItem] = []
-for _module in (catalogue, desk, desk_print):
+for _module in (catalogue, desk, desk_corrections, desk_print):
     router.include_router(_module.router)
     NAV.extend(_module.NAV)

@@ -150,6 +150,7 @@ def _desk_page(
             "errors": errors or {},
             "message": message,
             "done": done,
+            "awaiting": desk.awaiting_corrections(session, actor=a.actor) if chosen is None else [],
             "agent": agent,
             "window": a.actor.can(WINDOW),
             "audiences": list(Audience),

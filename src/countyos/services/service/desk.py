@@ -313,3 +313,25 @@ def receipt(session: Session, app: Application) -> Receipt:
         office=office.name if office else None,
         office_phone=office.phone if office else None,
     )
+
+
+# ── 补正: applications waiting for the applicant's corrected materials ───────────────────────────────
+
+MAX_AWAITING = 20
+
+
+def awaiting_corrections(session: Session, *, actor: Actor) -> list[tuple[Application, str]]:
+    """Applications waiting for corrected materials (before or after acceptance) that this desk user
+    may bring back: every one for a window clerk, their own or their 代办点's for an agent; oldest first."""
+    require_desk(actor)
+    stmt = (
+        select(Application, MatterVersion.name)
+        .join(MatterVersion, MatterVersion.id == Application.matter_version_id)
+        .where(Application.state.in_([str(State.CORRECTION_REQUESTED), str(State.SUPPLEMENT_REQUESTED)]))
+    )
+    mine = _visible(actor)
+    if mine is not None:
+        if not mine:
+            return []
+        stmt = stmt.where(or_(*mine))  # type: ignore[arg-type]
+    return [(app, name) for app, name in session.execute(stmt.order_by(Application.id).limit(MAX_AWAITING))]
