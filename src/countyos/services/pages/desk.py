@@ -215,11 +215,13 @@ def _payload(values: dict[str, Any], matter_id: int, version: MatterVersion, age
     mats = []
     for m in version.materials:
         count = values[f"mat-{m.id}-count"].strip()
+        ticked = values[f"mat-{m.id}-received"] == "1"
+        guide_form = MaterialForm.ORIGINAL if m.originals else MaterialForm.COPY  # what the guide asks for
         mats.append(
             {
                 "material_id": m.id,
-                "received": values[f"mat-{m.id}-received"] == "1",
-                "form": values[f"mat-{m.id}-form"] or None,
+                "received": ticked,
+                "form": values[f"mat-{m.id}-form"] or (str(guide_form) if ticked else None),
                 "count": count or (1 if values[f"mat-{m.id}-received"] == "1" else 0),
             }
         )

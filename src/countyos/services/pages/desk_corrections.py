@@ -99,7 +99,11 @@ def resubmit(request: Request, application_id: AppId, session: WriteSession, a: 
             p = f"mat-{m.material_id}-"
             received = values[p + "received"] == "1" or m.material_id in with_file
             count = values[p + "count"].strip() or ("1" if received else "0")
-            form_value = values[p + "form"] or (str(MaterialForm.ELECTRONIC) if m.material_id in with_file else None)
+            guide = next((g for g in version.materials if g.id == m.material_id), None)
+            usual = MaterialForm.ORIGINAL if guide is None or guide.originals else MaterialForm.COPY
+            form_value = values[p + "form"] or (
+                str(MaterialForm.ELECTRONIC) if m.material_id in with_file else str(usual) if received else None
+            )
             materials.append({"material_id": m.material_id, "received": received, "form": form_value, "count": count})
         try:
             data = ResubmitIn.model_validate(
