@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from countyos.services import idnumbers
 from tests.browser.conftest import Browsing, shoot
+from tests.browser.test_page_walk import SEEN_JS, raw_codes
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +38,12 @@ def _row(page: Page, material: str):
 def _no_problems(page: Page) -> None:
     problems = [p for p in page.problems.take() if "HTTP 4" not in p]  # type: ignore[attr-defined]
     assert problems == [], problems
+
+
+def _reads_as_words(page: Page) -> None:
+    """What a person sees on the page is Chinese words, no code, English message id or ISO time."""
+    found = raw_codes(page.evaluate(SEEN_JS), "zh_CN")
+    assert found == [], f"{page.url}: {found}"
 
 
 def test_agent_submits_window_requests_correction_agent_resubmits_window_accepts(browsing: Browsing) -> None:
@@ -68,6 +75,7 @@ def test_agent_submits_window_requests_correction_agent_resubmits_window_accepts
     expect(_row(agent, "营业执照").locator("input[type=checkbox]")).to_be_checked()
     expect(_row(agent, "营业执照").locator("select")).to_have_value("electronic")
     shoot(agent, "services-desk-agent")
+    _reads_as_words(agent)
     with agent.expect_navigation():
         agent.click("#desk-submit")
     number = agent.locator("#desk-done-link").inner_text().strip()
@@ -78,8 +86,10 @@ def test_agent_submits_window_requests_correction_agent_resubmits_window_accepts
     # the window clerk: from the queue to the decision, the 一次性告知 pre-filled with what is missing
     clerk = browsing.as_user("window")
     clerk.goto("/services/desk/queue")
+    _reads_as_words(clerk)
     clerk.locator("#queue-table a", has_text=number).click()
     expect(clerk.locator("#decide-number")).to_have_text(number)
+    _reads_as_words(clerk)
     note = clerk.locator("#correction-note")
     expect(note).to_have_value(re.compile(r"^1\. " + MISSING))
     note.fill(note.input_value() + "\n2. 平面图须标明操作间布局")
@@ -92,11 +102,14 @@ def test_agent_submits_window_requests_correction_agent_resubmits_window_accepts
     expect(clerk.locator("#notice-due")).to_have_text(re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 17:30"))
     expect(clerk.locator("#notice")).to_contain_text("331***********1236")
     shoot(clerk, "services-desk-notice")
+    _reads_as_words(clerk)
     _no_problems(clerk)
 
     # the agent brings the missing plan
     agent.goto("/services/desk")
+    _reads_as_words(agent)
     agent.click(f"#awaiting-{app_id}")
+    _reads_as_words(agent)
     _row(agent, MISSING).locator("input[type=file]").set_input_files({**_photo(), "name": "平面图.jpg"})
     with agent.expect_navigation():
         agent.click("#corrections-submit")
@@ -118,6 +131,7 @@ def test_agent_submits_window_requests_correction_agent_resubmits_window_accepts
     expect(clerk.locator("#receipt-clerk")).to_have_text("窗口人员 黄丽")
     receipt_number = clerk.locator("#receipt-number").inner_text().strip()
     shoot(clerk, "services-desk-receipt")
+    _reads_as_words(clerk)
     _no_problems(clerk)
 
     con = sqlite3.connect(browsing.server.env["COUNTYOS_DATABASE_URL"].removeprefix("sqlite:///"))
