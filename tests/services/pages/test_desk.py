@@ -291,6 +291,8 @@ def test_reject_needs_a_reason_and_records_it(client, db, shop) -> None:
     assert r.status_code == 303
     app = app_row(db, app_id)
     assert (app.state, app.rejection_reason) == ("rejected", "不属于本机关职权范围")
+    printed = client.get(f"/services/applications/{app_id}/receipt").text
+    assert 'id="receipt-title">不予受理通知书' in printed and "不属于本机关职权范围" in printed
 
 
 def test_the_one_time_notice_is_prefilled_editable_and_printed(client, db, shop) -> None:
