@@ -62,8 +62,9 @@ PARAMETERS = {
     "category_id": "SELECT id FROM case_category WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1",
     "rule_id": "SELECT id FROM sensing_rule ORDER BY id LIMIT 1",
     "token": "SELECT public_token FROM case_reporter ORDER BY id LIMIT 1",
-    # an application that had a 一次性告知 (its notice page exists), else any
-    "application_id": "SELECT id FROM services_application ORDER BY corrections > 0 DESC, id LIMIT 1",
+    # an application waiting for corrections (its notice and 补正 pages exist), else one that had a notice
+    "application_id": "SELECT id FROM services_application"
+    " ORDER BY state = 'correction_requested' DESC, corrections > 0 DESC, id LIMIT 1",
 }
 
 # Text a person sees on purpose that looks like a code: keep this short and say why.
