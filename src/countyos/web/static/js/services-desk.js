@@ -15,6 +15,12 @@
     }
     if (e.target.closest("[data-print]")) window.print();
   });
+  // Ctrl+Enter (⌘+Enter) submits the desk's form from any field, as at the cases intake desk.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    const form = e.target.closest && e.target.closest("#desk-form, #corrections-form");
+    if (form) { e.preventDefault(); form.requestSubmit(); }
+  });
   document.addEventListener("change", function (e) {
     const input = e.target;
     const m = /^mat-(\d+)-(received|file)$/.exec(input.name || "");
