@@ -147,6 +147,7 @@ def test_an_agent_without_consent_is_refused_and_the_form_keeps_what_was_typed(c
     r = client.post("/services/desk", data=form_for(mid, mats, csrf, consent_at=""))
     assert r.status_code == 422
     assert 'id="error-consent_by"' in r.text and 'id="error-consent_way"' in r.text
+    assert 'id="error-files"' not in r.text  # no file was chosen
     assert 'value="蓝水生"' in r.text and f'value="{VALID_ID}"' in r.text and 'value="大柘镇大田村 12 号"' in r.text
     assert re.search(rf'name="mat-{mats[0]}-received" value="1" id="mat-{mats[0]}-received" checked', r.text)
     with db.reading() as s:
@@ -156,10 +157,12 @@ def test_an_agent_without_consent_is_refused_and_the_form_keeps_what_was_typed(c
 def test_a_bad_id_number_is_shown_beside_the_field(client, db, shop) -> None:
     mid, mats = published(db, shop)
     csrf = login(client, window(db, shop))
-    r = client.post("/services/desk", data=form_for(mid, mats, csrf, id_number=BAD_ID, phone="12"))
+    r = client.post("/services/desk", data=form_for(mid, mats, csrf, id_number=BAD_ID, phone="12"),
+                    files={f"mat-{mats[1]}-file": ("a.jpg", jpeg(), "image/jpeg")})  # fmt: skip
     assert r.status_code == 422
     assert re.search(r'id="error-id_number">[^<]*校验', r.text), r.text
     assert 'id="error-phone"' in r.text and f'value="{BAD_ID}"' in r.text
+    assert 'id="error-files">提交前请重新选择要上传的文件' in r.text
     r = client.post("/services/desk", data=form_for(mid, mats, csrf, id_type="uscc", id_number="91330000MA0000000X"))
     assert r.status_code == 422 and re.search(r'id="error-id_number">[^<]*统一社会信用代码', r.text)
     r = client.post(

@@ -321,7 +321,7 @@ def submit(request: Request, session: WriteSession, a: Staff, form: PostedForm) 
         session.rollback()
         errors = {**_errors(request, exc, version, values["id_type"]), **errors}
         if any(k.endswith("-file") for k in errors) or any(
-            isinstance(form.get(f"mat-{m.id}-file"), UploadFile) for m in version.materials
+            isinstance(f := form.get(f"mat-{m.id}-file"), UploadFile) and f.filename for m in version.materials
         ):
             errors.setdefault("files", translate(request, N_("Choose the files again before submitting")))
         return _desk_page(
