@@ -393,3 +393,12 @@ def test_the_agent_brings_the_corrected_materials_at_the_desk(client, db, shop) 
     client.cookies.clear()
     login(client, agent(db))
     assert client.get(f"/services/desk/corrections/{app_id}").status_code == 404
+
+
+def test_the_audit_log_names_every_application_action() -> None:
+    from countyos.org.service import audit
+    from countyos.services import lifecycle
+
+    codes = ["services.application.create", "services.application.material_file", "services.application.lookup"]
+    codes += [f"services.application.{a}" for a in lifecycle.Action]
+    assert [c for c in codes if c not in audit.ACTION_NAMES] == []
