@@ -67,11 +67,15 @@ PARAMETERS = {
     "application_id": "SELECT application_id FROM services_certificate ORDER BY id LIMIT 1",  # granted
     "certificate_token": "SELECT token FROM services_certificate ORDER BY id LIMIT 1",
 }
+AWAITING_CORRECTIONS = "SELECT id FROM services_application WHERE state = 'correction_requested' ORDER BY id LIMIT 1"
 # Routes whose parameter must be a particular record: the applicant's own pages show only theirs.
 ROUTE_PARAMETERS = {
     "/services/my/{application_id}": {
         "application_id": "SELECT id FROM services_application WHERE applicant_user_id IS NOT NULL ORDER BY id LIMIT 1"
     },
+    # an application waiting for corrections: its 一次性告知 and 补正 pages exist
+    "/services/applications/{application_id}/notice": {"application_id": AWAITING_CORRECTIONS},
+    "/services/desk/corrections/{application_id}": {"application_id": AWAITING_CORRECTIONS},
 }
 
 # Text a person sees on purpose that looks like a code: keep this short and say why.

@@ -256,6 +256,23 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     granted_id, certificate_token = granted_application(
         db, matter_id=matter["id"], centre=w.centre, market=w.works, text=PAYLOAD
     )
+    # An application waiting for corrections, with the payload in its 一次性告知 (the printed notice).
+    corrected = ok(
+        client.post(
+            "/api/v1/services/applications",
+            json={"matter_id": matter["id"], "applicant_name": PAYLOAD, "id_number": "331125196001011236",
+                  "address": PAYLOAD},
+            headers=ops,
+        ),
+        201,
+    )  # fmt: skip
+    ok(
+        client.post(
+            f"/api/v1/services/applications/{corrected['id']}/actions/request_correction",
+            json={"version": corrected["version"], "note": PAYLOAD},
+            headers=ops,
+        )
+    )
     return {
         "rating_id": [rating["id"]],
         "certificate_token": [certificate_token],
@@ -270,8 +287,8 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
         "code": [w.grid_a],
-        # made at a window; made online by the applicant; concluded at once and rated; granted with a certificate
-        "application_id": [application["id"], application_id, rated["id"], granted_id],
+        # at a window; online by the applicant; concluded at once and rated; granted; awaiting corrections
+        "application_id": [application["id"], application_id, rated["id"], granted_id, corrected["id"]],
         "warning_id": [warning_id],
     }
 
@@ -368,6 +385,7 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/services/ratings/{ids['rating_id'][0]}",  # the rating's comment, rater, window, 追评, the step's note
         f"/services/applications/{ids['application_id'][3]}/certificate",  # holder, result, issuer
         f"/services/verify/{ids['certificate_token'][0]}",  # the public verification page
+        f"/services/applications/{ids['application_id'][4]}/notice",  # the applicant, the 一次性告知's words
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

@@ -157,6 +157,7 @@ def load(session: Session, ctx: DemoContext, *, applications: bool = True) -> No
         demo_applications.load(session, ctx)  # a year of applications (the ratings of them are connected there)
     _certificate_example(session, ctx, centre_id=centre_id, market_id=deps["县市场监督管理局"][0])
     _resident_applications(session, ctx)  # after the year: they take the next numbers
+    load_desk_examples(session, ctx)
     supervision_demo(session, ctx)
 
 
@@ -395,3 +396,64 @@ def supervision_demo(session: Session, ctx: DemoContext, *, now: datetime | None
             now=now,
         )
     ctx.notes.append("Services: 电子监察 warnings /services/supervision (zwfw; 市场监管局: scjg).")
+
+
+def load_desk_examples(session: Session, ctx: DemoContext) -> None:
+    """Two applications at the intake desk (受理台): one the village agent submitted for a villager, waiting
+    for the materials its 一次性告知 asks for, and one the county window accepted (its 受理通知书 prints)."""
+    from sqlalchemy import select
+
+    from countyos.core.clock import utcnow
+    from countyos.org.models import User
+    from countyos.org.service.auth import actor_for
+    from countyos.services import idnumbers
+    from countyos.services.lifecycle import Action
+    from countyos.services.models import Matter, MatterVersion
+    from countyos.services.schemas import ACTION_MODELS, ApplicationIn
+    from countyos.services.service import applications
+
+    users = {k: session.get(User, ctx.user_ids[k]) for k in ("agent", "window") if k in ctx.user_ids}
+    version = session.scalar(
+        select(MatterVersion)
+        .join(Matter, Matter.current_version_id == MatterVersion.id)
+        .where(MatterVersion.name == "食品经营许可（新办）")
+    )
+    if version is None or set(users) != {"agent", "window"}:
+        return
+    agent, window = (actor_for(u, None) for u in (users["agent"], users["window"]) if u is not None)
+    now = utcnow()
+    mats = [m.id for m in version.materials]
+
+    def person(body: str) -> str:
+        return body + idnumbers.resident_check_char(body)
+
+    def new(name: str, body: str, given: list[int], **extra: Any) -> ApplicationIn:
+        return ApplicationIn.model_validate(
+            {"matter_id": version.matter_id, "applicant_name": name, "applicant_kind": "other_org",
+             "id_number": person(body), "phone": "13905786612", "address": "大柘镇大田村",
+             "materials": [{"material_id": m, "form": "original", "count": 1} for m in given], **extra}
+        )  # fmt: skip
+
+    consent = {"given_by": "雷春花", "way": "signed_form", "at": now.isoformat()}
+    waiting = applications.create(
+        session, actor=agent, data=new("雷春花", "33112519720815102", mats[:2], consent=consent), now=now
+    )
+    applications.act(
+        session,
+        actor=window,
+        application_id=waiting.id,
+        action=Action.REQUEST_CORRECTION,
+        data=ACTION_MODELS[Action.REQUEST_CORRECTION].model_validate(
+            {"version": waiting.version, "note": "请补交食品安全管理制度和经营场所平面图（原件各 1 份）"}
+        ),
+        now=now,
+    )
+    accepted = applications.create(session, actor=window, data=new("周建国", "33112519880203204", mats), now=now)
+    applications.act(
+        session,
+        actor=window,
+        application_id=accepted.id,
+        action=Action.ACCEPT,
+        data=ACTION_MODELS[Action.ACCEPT].model_validate({"version": accepted.version}),
+        now=now,
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from countyos.services.codes import (
     ApplicationKind,
@@ -704,3 +704,26 @@ class RevokeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=2, max_length=500)
+
+
+# ── The intake desk (受理台) ─────────────────────────────────────────────────────────────────────────
+
+
+class DeskApplicationIn(ApplicationIn):
+    """An application entered at the intake desk by a window clerk or a village agent: as the API's
+    ``ApplicationIn``, with the applicant's 证件号码 checked — a 居民身份证 against GB 11643 (date of
+    birth and check character), a 统一社会信用代码 against GB 32100."""
+
+    @field_validator("id_number")
+    @classmethod
+    def _checked(cls, v: str, info: ValidationInfo) -> str:
+        from countyos.org.service import uscc
+        from countyos.services import idnumbers
+
+        v = v.upper()
+        kind = info.data.get("id_type")
+        if kind is IdType.RESIDENT_ID and not idnumbers.resident_id_ok(v):
+            raise ValueError("not a valid resident ID number")
+        if kind is IdType.USCC and not uscc.is_valid(v):
+            raise ValueError("not a valid unified social credit code")
+        return v

@@ -105,11 +105,11 @@ class Templates:
 
     def nav_for(self, permissions: frozenset[str]) -> list[tuple[str, list[NavItem]]]:
         sections: dict[str, list[NavItem]] = {}
-        for item in self.nav:
-            if item.permission is None or item.permission in permissions:
-                items = sections.setdefault(item.section, [])
-                if all(i.url != item.url for i in items):  # one entry offered under two permissions
-                    items.append(item)
+        shown: set[str] = set()
+        for item in self.nav:  # a page offered to several permissions is listed once
+            if (item.permission is None or item.permission in permissions) and item.url not in shown:
+                shown.add(item.url)
+                sections.setdefault(item.section, []).append(item)
         return list(sections.items())
 
     def render(

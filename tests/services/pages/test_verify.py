@@ -4,6 +4,7 @@ and rate-limited), the PDF for the applicant and staff, the staff page with the 
 from __future__ import annotations
 
 import re
+
 from sqlalchemy import select
 
 from countyos.services.models import Application, Certificate
