@@ -96,9 +96,6 @@ class Settings(BaseSettings):
     services_webhook_urls: list[str] = []
     services_webhook_secret: SecretStr | None = None
 
-    # 一网通办: the working days an applicant has to bring what a 一次性告知书 lists (printed on the notice)
-    services_correction_days: int = Field(15, ge=1, le=365)
-
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str) -> str:

@@ -53,12 +53,7 @@ NAV = [
 audit.name_codes(
     actions={
         "services.application.lookup": N_("Earlier applications looked up by ID number"),
-        "services.application.create": N_("Application entered"),
-        "services.application.material_file": N_("Material file kept for an application"),
-        # every move of an application is audited as services.application.<action>
-        **{f"services.application.{a}": label for a, label in lifecycle.ACTION_LABELS.items()},
     },
-    targets={"services_application": N_("Application")},
 )
 
 ID_TYPE_LABELS: dict[str, str] = {

@@ -17,14 +17,13 @@ from countyos.cases.service import people
 from countyos.core.actor import Actor
 from countyos.core.errors import PermissionDenied, ValidationFailed
 from countyos.core.i18n import N_, gettext
-from countyos.core.settings import get_settings
 from countyos.org.models import Department
 from countyos.org.service import audit, users
 from countyos.services import deadlines
 from countyos.services.codes import TimeLimitUnit
 from countyos.services.lifecycle import Action, State
 from countyos.services.models import Application, ApplicationEvent, MatterMaterial, MatterVersion
-from countyos.services.service import applications
+from countyos.services.service import applications, supervision_rules
 
 MAX_EARLIER = 10  # earlier applications shown for one ID number
 MAX_QUEUE_PAGE = 100
@@ -271,7 +270,7 @@ def correction_notice(session: Session, app: Application) -> CorrectionNotice | 
         NoticeItem(name=str(n), requirement=requirement(guide[str(n)]) if str(n) in guide else "")
         for n in (missing if isinstance(missing, list) else [])
     ]
-    days = get_settings().services_correction_days
+    days = supervision_rules.correction_days(session)
     due = deadlines.due_at(deadlines.Limit(days, TimeLimitUnit.WORKING_DAYS), accepted_at=ev.at)
     clerk, office = _who(session, ev)
     return CorrectionNotice(

@@ -98,13 +98,14 @@ class Default:
 
 
 # The county's starting rules (the migration seeds them; ``ensure_defaults`` adds any that are missing).
+LAPSE_DAYS = 15  # 补正 within 15 working days by default, then 视为撤回
 DEFAULTS: tuple[Default, ...] = (
     Default("JC01", RuleKind.TIME_USED, WarningLevel.YELLOW, threshold=80),
     Default("JC02", RuleKind.OVERDUE, WarningLevel.RED),
     Default("JC03", RuleKind.IDLE, WarningLevel.YELLOW, days=3),
     Default("JC04", RuleKind.CORRECTIONS, WarningLevel.YELLOW, threshold=1),
     Default("JC05", RuleKind.REJECTION_RATE, WarningLevel.YELLOW, threshold=20, days=30, min_count=10),
-    Default("JC06", RuleKind.LAPSE, WarningLevel.YELLOW, days=15),
+    Default("JC06", RuleKind.LAPSE, WarningLevel.YELLOW, days=LAPSE_DAYS),
 )
 
 # 监察结果描述: message ids, their values kept beside them and filled in the reader's language.
@@ -167,6 +168,13 @@ def stored_rules(session: Session) -> list[SupervisionRule]:
 def all_rules(session: Session) -> list[SupervisionRule]:
     """The rules as they are, or the defaults (not stored, no ``id``) in a database that has none yet."""
     return stored_rules(session) or [_from_default(d, i) for i, d in enumerate(DEFAULTS)]
+
+
+def correction_days(session: Session) -> int:
+    """The working days an applicant has to bring corrections: the lapse rule's (视为撤回 after them), also
+    the deadline the 一次性告知书 prints."""
+    rule = next((r for r in all_rules(session) if r.kind == RuleKind.LAPSE and r.days), None)
+    return int(rule.days) if rule is not None and rule.days else LAPSE_DAYS
 
 
 def working_days(cal: WorkCalendar, start: datetime, end: datetime) -> float:
