@@ -15,13 +15,14 @@ def test_the_demo_has_desk_examples(db) -> None:
     ctx = DemoContext()
     with db.unit_of_work() as s:
         org_demo.load(s, ctx)
-        demo.load(s, ctx)
+        demo.load(s, ctx, applications=False)  # without the year of applications
     with db.reading() as s:
         rows = s.execute(
             select(Application.applicant_name, Application.state, Application.submitted_role, Application.corrections,
                    Application.receipt_number.is_not(None)).order_by(Application.id)
         ).all()  # fmt: skip
-    assert [tuple(r) for r in rows] == [
+    desk = [tuple(r) for r in rows if r[0] in ("雷春花", "周建国")]  # the other demo applications are others'
+    assert desk == [
         ("雷春花", "correction_requested", "agent", 1, False),
         ("周建国", "in_progress", "window", 0, True),
     ]

@@ -16,7 +16,7 @@ def test_demo_warnings(db, client) -> None:
     ctx = DemoContext()
     with db.unit_of_work() as s:
         org_demo.load(s, ctx)
-        demo.load(s, ctx)
+        demo.load(s, ctx, applications=False)  # without the year of applications
     with db.reading() as s:
         rows = s.execute(
             select(SupervisionWarning, SupervisionRule.code, Application.number)
@@ -24,8 +24,9 @@ def test_demo_warnings(db, client) -> None:
             .join(Application, Application.id == SupervisionWarning.application_id)
             .order_by(SupervisionRule.code, SupervisionWarning.id)
         ).all()
-        got = [(code, w.level, w.state, w.department_id) for w, code, _n in rows]
         market = ctx.department_ids["县市场监督管理局"]
+        rows = [r for r in rows if r[0].department_id == market]  # other demo applications may warn elsewhere
+        got = [(code, w.level, w.state, w.department_id) for w, code, _n in rows]
         assert got == [
             ("JC01", "yellow", "answered", market),
             ("JC02", "red", "supervised", market),
