@@ -26,6 +26,9 @@ def test_public_reads_published_matters_only(client, db, shop) -> None:
     assert client.get(API, params={"status": "draft"}).json()["total"] == 1  # status is ignored: published only
     r = client.get(f"{API}/{pub.id}")
     assert r.status_code == 200 and r.json()["current"]["materials"][1]["name"] == "营业执照"
+    with db.reading() as s:  # each material carries the id an application's materials refer to
+        version = catalogue.current(catalogue.get(s, matter_id=pub.id))
+        assert [m["id"] for m in r.json()["current"]["materials"]] == [m.id for m in version.materials]
     r = client.get(f"{API}/{draft.id}")
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     assert client.post(API, json=_body(shop, code="N-1")).status_code in (401, 403)

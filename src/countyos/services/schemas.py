@@ -139,6 +139,7 @@ class StepOut(BaseModel):
 
 class MaterialOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+    id: int  # what an application's materials refer to (``material_id``)
     position: int
     name: str
     issuer: str | None
