@@ -279,6 +279,8 @@ NAMES_SQL = (
     "SELECT issuer FROM services_matter_material",  # 出具机构 as the catalogue states it (e.g. 申请人)
     "SELECT body_name FROM services_matter_version",
     "SELECT theme FROM services_matter_version",
+    "SELECT opinion FROM services_application_step",  # what approval officers wrote (e.g. 准予)
+    "SELECT note FROM services_application_event",
 )
 
 
