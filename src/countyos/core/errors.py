@@ -82,6 +82,34 @@ class Conflict(CountyError):
     title = N_("The request conflicts with the current state")
 
 
+class ListsAllowedActions(CountyError):
+    """A refusal of an action on a record with a lifecycle: the answer carries the record's state and the
+    actions the caller may take instead; the message's parameters (action and state labels) are
+    translated too. Mixed in before ``Conflict`` (not in the table) or ``PermissionDenied`` (not for you)."""
+
+    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.allowed, self.state = allowed, current_state
+
+    @property
+    def message(self) -> str:
+        return gettext(self.message_id, **{k: gettext(str(v)) for k, v in self.params.items()})
+
+    def extra(self) -> dict[str, Any]:
+        return {"state": self.state, "allowed_actions": self.allowed}
+
+
+class TransitionNotAllowed(ListsAllowedActions, Conflict):
+    """409: the action is not in the record's transition table for its state (and the caller's role)."""
+
+    code = "transition_not_allowed"
+    title = N_("This action is not allowed in the current state")
+
+
+class ActionForbidden(ListsAllowedActions, PermissionDenied):
+    """403: the state allows the action, but none of the caller's roles on the record may take it."""
+
+
 class MethodNotAllowed(CountyError):
     status = 405
     code = "method_not_allowed"

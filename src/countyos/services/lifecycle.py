@@ -29,10 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from countyos.core.errors import Conflict
-from countyos.core.i18n import N_, gettext
+from countyos.core import errors
+from countyos.core.i18n import N_
 
 
 class State(StrEnum):
@@ -250,23 +249,11 @@ class Transition:
     target: State | Move
 
 
-class TransitionNotAllowed(Conflict):
+class TransitionNotAllowed(errors.TransitionNotAllowed):
     """409: the action is not in the table for this state and role; the answer lists what is allowed."""
 
     code = "transition_not_allowed"
     title = N_("This action is not allowed in the application's current state")
-
-    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.allowed, self.state = allowed, current_state
-
-    @property
-    def message(self) -> str:
-        """The message in the current locale, its action and state labels translated too."""
-        return gettext(self.message_id, **{k: gettext(str(v)) for k, v in self.params.items()})
-
-    def extra(self) -> dict[str, Any]:
-        return {"state": self.state, "allowed_actions": self.allowed}
 
 
 def transitions() -> list[Transition]:

@@ -30,34 +30,21 @@ from countyos.cases.models import (
 )
 from countyos.cases.schemas import ActionIn
 from countyos.cases.service import attachments, cases, location, notify, people, routing, timers
+from countyos.core import errors
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.errors import Conflict, PermissionDenied, ValidationFailed
+from countyos.core.errors import Conflict, ValidationFailed
 from countyos.core.workcal import TimeUnit
 from countyos.org.service import audit, departments
 
 
-class TransitionNotAllowed(Conflict):
+class TransitionNotAllowed(errors.TransitionNotAllowed):
     code = "transition_not_allowed"
     title = "This action is not allowed in the case's current state"
 
-    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.allowed, self.state = allowed, current_state
 
-    def extra(self) -> dict[str, Any]:
-        return {"state": self.state, "allowed_actions": self.allowed}
-
-
-class ActionForbidden(PermissionDenied):
+class ActionForbidden(errors.ActionForbidden):
     """The case's state allows the action, but none of the caller's roles on this case may take it."""
-
-    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.allowed, self.state = allowed, current_state
-
-    def extra(self) -> dict[str, Any]:
-        return {"state": self.state, "allowed_actions": self.allowed}
 
 
 class StaleCase(Conflict):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from countyos.core import errors
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import FieldCipher, mask_phone
@@ -76,20 +77,8 @@ class StaleApplication(Conflict):
         return {"current_version": self.current_version} if self.current_version is not None else {}
 
 
-class ActionForbidden(PermissionDenied):
+class ActionForbidden(errors.ActionForbidden):
     """The state allows the action, but none of the caller's roles on this application may take it."""
-
-    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.allowed, self.state = allowed, current_state
-
-    @property
-    def message(self) -> str:
-        """The message in the current locale, its action label translated too."""
-        return gettext(self.message_id, **{k: gettext(str(v)) for k, v in self.params.items()})
-
-    def extra(self) -> dict[str, Any]:
-        return {"state": self.state, "allowed_actions": self.allowed}
 
 
 # ── people, crypto ───────────────────────────────────────────────────────────────────────────────────

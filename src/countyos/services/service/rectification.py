@@ -15,12 +15,12 @@ A step done after its due time is marked late; an open record past its due time 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from countyos.core import errors
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -83,37 +83,15 @@ STEP_LABELS: dict[str, str] = {
 }
 
 
-class TransitionNotAllowed(Conflict):
+class TransitionNotAllowed(errors.TransitionNotAllowed):
     """409: the action is not in the table for the record's state; the answer lists what is allowed."""
 
     code = "transition_not_allowed"
     title = N_("This action is not allowed in the rectification's current state")
 
-    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.allowed, self.state = allowed, current_state
 
-    @property
-    def message(self) -> str:
-        return gettext(self.message_id, **{k: gettext(str(v)) for k, v in self.params.items()})
-
-    def extra(self) -> dict[str, Any]:
-        return {"state": self.state, "allowed_actions": self.allowed}
-
-
-class ActionForbidden(PermissionDenied):
+class ActionForbidden(errors.ActionForbidden):
     """403: the state allows the action, but not to the caller; the answer lists what they may do."""
-
-    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.allowed, self.state = allowed, current_state
-
-    @property
-    def message(self) -> str:
-        return gettext(self.message_id, **{k: gettext(str(v)) for k, v in self.params.items()})
-
-    def extra(self) -> dict[str, Any]:
-        return {"state": self.state, "allowed_actions": self.allowed}
 
 
 class StaleRectification(Conflict):

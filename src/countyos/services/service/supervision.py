@@ -31,6 +31,7 @@ from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from countyos.core import errors
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -111,20 +112,9 @@ LEVEL_CODES: dict[WarningLevel, str] = {WarningLevel.YELLOW: "1", WarningLevel.R
 STANDARD_LEVEL_NAMES: dict[WarningLevel, str] = {WarningLevel.YELLOW: "黄色预警", WarningLevel.RED: "红色预警"}
 
 
-class WarningTransitionNotAllowed(Conflict):
+class WarningTransitionNotAllowed(errors.TransitionNotAllowed):
     code = "transition_not_allowed"
     title = N_("This action is not allowed in the warning's current state")
-
-    def __init__(self, message: str | None = None, /, *, allowed: list[str], current_state: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.allowed, self.state = allowed, current_state
-
-    @property
-    def message(self) -> str:
-        return gettext(self.message_id, **{k: gettext(str(v)) for k, v in self.params.items()})
-
-    def extra(self) -> dict[str, Any]:
-        return {"state": self.state, "allowed_actions": self.allowed}
 
 
 class StaleWarning(Conflict):
