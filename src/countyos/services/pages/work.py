@@ -119,7 +119,7 @@ def _page(
         opened = allowed[0] if allowed else None
     return templates(request).render(
         request,
-        "services/work/application.html",
+        "services/handling/application.html",
         {
             "app": app,
             "v": version,

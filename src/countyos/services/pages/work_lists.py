@@ -94,7 +94,7 @@ def inbox(
     query = {"tab": tab, "matter_id": matter_id, "q": q}
     return templates(request).render(
         request,
-        "services/work/inbox.html",
+        "services/handling/inbox.html",
         {
             "tab": tab,
             "tabs": TABS,
@@ -161,7 +161,7 @@ def supervision(
     deps = _dep_names(session)
     return templates(request).render(
         request,
-        "services/work/supervision.html",
+        "services/handling/supervision.html",
         {
             "rows": rows,
             "total": total,
