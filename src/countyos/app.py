@@ -59,11 +59,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     roles.load_families(domains.all_permissions(), domains.all_grants())
 
     nav: list[NavItem] = []
-    # Matching walks the routes in order, so an endpoint that apps post to at high rates (Open311),
-    # under a prefix no other route uses, goes before the API and the pages.
+    # Matching walks the routes in order (FastAPI tries them one by one, for every request),
+    # so the endpoints that machines call at high rates (Open311, SensorThings), each under a prefix
+    # no other route uses, go before the API and the pages.
     for mod in domains.modules("pages"):
         for early in getattr(mod, "EARLY_ROUTERS", []):
-            app.include_router(early, include_in_schema=False)
+            app.include_router(early)
     api = APIRouter(prefix="/api/v1")
     for mod in domains.modules("api"):
         api.include_router(mod.router)

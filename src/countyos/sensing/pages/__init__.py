@@ -61,9 +61,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(lifespan=lifespan)
-router.include_router(sta.router)
 router.include_router(alarm_case.router)  # before devices' /sensing/alarms/{id}/{action}
 router.include_router(devices.router)
+
+# The SensorThings API: its own prefix, read and written by machines at high rates.
+EARLY_ROUTERS = [sta.router]
 
 SENSING = N_("Sensing")
 NAV = [
