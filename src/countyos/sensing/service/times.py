@@ -80,13 +80,14 @@ def iso(us: int | None) -> str | None:
 
 
 def iso_many(values: list[int]) -> list[str]:
-    """:func:`iso` of many instants at once (numpy formats a column ~5x faster than one by one)."""
+    """:func:`iso` of many instants at once: numpy formats the column (~5x faster than one by one),
+    then each text is cut to the precision :func:`iso` shows (seconds, milliseconds or µs)."""
     if not values:
         return []
     us = np.asarray(values, dtype=np.int64)
-    if (us % US).any():
-        return [iso(v) or "" for v in values]  # fractions of a second: rare, one by one
-    return [t + "Z" for t in np.datetime_as_string(us.astype("datetime64[us]"), unit="s").tolist()]
+    texts = np.datetime_as_string(us.astype("datetime64[us]"), unit="us").tolist()
+    cuts = np.where(us % US == 0, 19, np.where(us % 1000 == 0, 23, 26)).tolist()
+    return [t[:c] + "Z" for t, c in zip(texts, cuts, strict=True)]
 
 
 def interval(start: int | None, end: int | None) -> str | None:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, outerjoin
 
 from countyos.sensing import models as m
 from countyos.sensing.service.times import interval, iso
@@ -44,6 +44,9 @@ class Prop:
     kind: str  # id | str | num | json | time | interval | dt | geo
     out: Callable[[Any], Any] = lambda v: v
     extra: Callable[[Alias], list[ColumnElement[Any]]] | None = None  # more columns read for output
+    # the columns read for output when the entity's side table is joined (``EntityDef.joined``), in
+    # place of ``expr`` and ``extra``: one outer join instead of a correlated subquery per column and row
+    output: Callable[[Alias, Alias], list[ColumnElement[Any]]] | None = None
     geo: tuple[str, str] | None = None  # (lon, lat) attribute names for plain-SQL geo functions
 
 
@@ -69,7 +72,8 @@ class EntityDef:
     props: dict[str, Prop]
     navs: dict[str, Nav]
     default_order: str = "id"
-    extra_from: Callable[[Alias], tuple[Alias, ColumnElement[Any]] | None] | None = None
+    # a side table read for output (an alias of it and the outer join's condition), see Prop.output
+    joined: Callable[[Alias], tuple[Alias, ColumnElement[Any]]] | None = None
     required: tuple[str, ...] = ()
     aliases_made: list[Alias] = field(default_factory=list)
 
@@ -122,6 +126,11 @@ def _extra(name: str) -> Callable[[Alias], ColumnElement[Any]]:
         return select(getattr(x, name)).where(x.observation_id == a.id).scalar_subquery()
 
     return expr
+
+
+def _observation_extra(a: Alias) -> tuple[Alias, ColumnElement[Any]]:
+    x = aliased(m.ObservationExtra)
+    return x, x.observation_id == a.id
 
 
 def _if_observed(stream_col: str, a: Alias, value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -367,12 +376,27 @@ ENTITIES: dict[str, EntityDef] = {
         m.Observation,
         {
             "id": Prop(_id, "id"),
-            "phenomenonTime": Prop(col("phenomenon_us"), "time", extra=lambda a: [_extra("phenomenon_end_us")(a)]),
-            "resultTime": Prop(_extra("result_time_us"), "time"),
-            "result": Prop(col("result"), "num", extra=lambda a: [_extra("result_json")(a)]),
-            "resultQuality": Prop(_extra("result_quality"), "json"),
-            "validTime": Prop(_extra("valid_start_us"), "interval", extra=lambda a: [_extra("valid_end_us")(a)]),
-            "parameters": Prop(_extra("parameters"), "json"),
+            "phenomenonTime": Prop(
+                col("phenomenon_us"),
+                "time",
+                extra=lambda a: [_extra("phenomenon_end_us")(a)],
+                output=lambda a, x: [a.phenomenon_us, x.phenomenon_end_us],
+            ),
+            "resultTime": Prop(_extra("result_time_us"), "time", output=lambda a, x: [x.result_time_us]),
+            "result": Prop(
+                col("result"),
+                "num",
+                extra=lambda a: [_extra("result_json")(a)],
+                output=lambda a, x: [a.result, x.result_json],
+            ),
+            "resultQuality": Prop(_extra("result_quality"), "json", output=lambda a, x: [x.result_quality]),
+            "validTime": Prop(
+                _extra("valid_start_us"),
+                "interval",
+                extra=lambda a: [_extra("valid_end_us")(a)],
+                output=lambda a, x: [x.valid_start_us, x.valid_end_us],
+            ),
+            "parameters": Prop(_extra("parameters"), "json", output=lambda a, x: [x.parameters]),
         },
         {
             "Datastream": _fk_to_one("Datastreams", "datastream_id"),
@@ -380,6 +404,7 @@ ENTITIES: dict[str, EntityDef] = {
             "FeatureOfInterest": _to_one("FeaturesOfInterest", _observation_foi),
         },
         required=("result",),
+        joined=_observation_extra,
     ),
     "FeaturesOfInterest": EntityDef(
         "FeatureOfInterest",
@@ -418,23 +443,39 @@ def to_json_value(prop: Prop, values: list[Any]) -> Any:
     return v
 
 
-def columns(ent: EntityDef, a: Alias, names: list[str]) -> tuple[list[ColumnElement[Any]], list[tuple[str, int, int]]]:
+@dataclass(frozen=True)
+class Columns:
+    """The SQL columns of some properties, where each property's values are in the row, and the FROM
+    clause that has them (the alias, outer-joined to the entity's side table when one is read)."""
+
+    cols: list[ColumnElement[Any]]
+    spans: list[tuple[str, int, int]]
+    source: Any
+
+
+def columns(ent: EntityDef, a: Alias, names: list[str]) -> Columns:
     """SQL columns for the given properties and where each property's values are in the row."""
     cols: list[ColumnElement[Any]] = []
     spans: list[tuple[str, int, int]] = []
+    side = ent.joined(a) if ent.joined and any(ent.props[n].output for n in names) else None
     for n in names:
         p = ent.props[n]
         start = len(cols)
-        cols.append(p.expr(a).label(f"p{len(cols)}"))
-        for x in p.extra(a) if p.extra else []:
+        if side is not None and p.output is not None:
+            exprs = p.output(a, side[0])
+        else:
+            exprs = [p.expr(a), *(p.extra(a) if p.extra else [])]
+        for x in exprs:
             cols.append(x.label(f"p{len(cols)}"))
         spans.append((n, start, len(cols)))
-    return cols, spans
+    source = outerjoin(a, side[0], side[1]) if side is not None else a
+    return Columns(cols, spans, source)
 
 
 def base_select(ent: EntityDef, a: Alias, names: list[str]) -> tuple[Select[Any], list[tuple[str, int, int]]]:
-    cols, spans = columns(ent, a, names)
-    return select(*cols), spans
+    """The properties' columns selected from the entity (and its side table when one is read)."""
+    c = columns(ent, a, names)
+    return select(*c.cols).select_from(c.source), c.spans
 
 
 __all__ = ["ENTITIES", "Alias", "EntityDef", "FromClause", "Nav", "Prop", "entity"]

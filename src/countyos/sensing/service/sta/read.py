@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -316,12 +316,22 @@ def _names(ent: E.EntityDef, opts: Options) -> tuple[list[str], list[str]]:
 def _builder(
     ctx: Ctx, ent: E.EntityDef, spans: list[tuple[str, int, int]], opts: Options, navs: list[str]
 ) -> Callable[[Any], dict[str, Any]]:
-    """A row → JSON function made once per query (thousands of rows share the same shape)."""
+    """A row → JSON function made once per query (one entity read)."""
+    page = _page_builder(ctx, ent, spans, opts, navs)
+    return lambda row: page([row])[0]
+
+
+def _page_builder(
+    ctx: Ctx, ent: E.EntityDef, spans: list[tuple[str, int, int]], opts: Options, navs: list[str]
+) -> Callable[[Sequence[Any]], list[dict[str, Any]]]:
+    """Rows → JSON objects, made once per query (thousands of rows share the same shape). Times are
+    formatted a column at a time (:func:`_time_column`), every other property row by row."""
     selected = set(opts.select) if opts.select else None
     with_id = selected is None or "id" in selected
     id_at = spans[0][1]
     prefix = f"{ctx.base}/{ent.plural}("
     plain: list[tuple[str, int]] = []
+    columns: list[tuple[str, str, int, int]] = []  # (name, kind, start, end) formatted column-wise
     special: list[tuple[str, Callable[[Any], Any]]] = []
     for name, start, end in spans:
         if name == "id":
@@ -329,23 +339,50 @@ def _builder(
         prop = ent.props[name]
         if end - start == 1 and prop.kind in ("id", "str", "num", "json", "geo"):
             plain.append((name, start))
+        elif (prop.kind == "time" and end - start in (1, 2)) or (prop.kind == "interval" and end - start == 2):
+            columns.append((name, prop.kind, start, end))
         else:
             special.append((name, _converter(prop, start, end)))
     links = [(f"{nav}@iot.navigationLink", f"/{nav}") for nav in navs if nav not in opts.expand]
 
-    def build(row: Any) -> dict[str, Any]:
-        rid = row[id_at]
-        self_link = f"{prefix}{rid})"
-        out: dict[str, Any] = {"@iot.id": rid, "@iot.selfLink": self_link} if with_id else {}
-        for name, i in plain:
-            out[name] = row[i]
-        for name, convert in special:
-            out[name] = convert(row)
-        for key, suffix in links:
-            out[key] = self_link + suffix
-        return out
+    keys = [
+        *(["@iot.id", "@iot.selfLink"] if with_id else []),
+        *(name for name, _ in plain),
+        *(name for name, *_ in columns),
+        *(name for name, _ in special),
+        *(key for key, _ in links),
+    ]
+
+    def build(rows: Sequence[Any]) -> list[dict[str, Any]]:
+        # column by column, then each object zipped from its row of columns (no per-key Python)
+        ids = [row[id_at] for row in rows]
+        self_links = [f"{prefix}{rid})" for rid in ids]
+        cols: list[list[Any]] = [ids, self_links] if with_id else []
+        cols += [[row[i] for row in rows] for _, i in plain]
+        cols += [_time_column(rows, kind, start, end) for _, kind, start, end in columns]
+        cols += [[convert(row) for row in rows] for _, convert in special]
+        cols += [[link + suffix for link in self_links] for _, suffix in links]
+        return [dict(zip(keys, values)) for values in zip(*cols)] if cols else [{} for _ in rows]
 
     return build
+
+
+def _time_column(rows: Sequence[Any], kind: str, start: int, end: int) -> list[str | None]:
+    """One time property of every row as text, as :func:`_converter` gives it row by row: a time in
+    µs (``time``, one column), a time that may be an interval (``time``, start and end: the end is
+    shown only when there is one) or an ``interval``."""
+    firsts = [row[start] for row in rows]
+    known = [i for i, v in enumerate(firsts) if v is not None]
+    texts: list[str | None] = [None] * len(rows)
+    for i, t in zip(known, iso_many([firsts[i] for i in known]), strict=True):
+        texts[i] = t
+    if end - start == 2:
+        second = start + 1
+        for i in known:
+            row = rows[i]
+            if row[second] is not None and row[second] != row[start]:
+                texts[i] = interval(row[start], row[second])
+    return texts
 
 
 def _converter(prop: E.Prop, start: int, end: int) -> Callable[[Any], Any]:
@@ -412,7 +449,7 @@ def _collection_plan(ctx: Ctx, target: Target, opts: Options) -> _Collection:
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
     order = _order(ent, a, opts, ctx.dialect, series=target.series)
-    stmt = stmt.select_from(a).where(where).order_by(*order).limit(top + 1).offset(opts.skip)
+    stmt = stmt.where(where).order_by(*order).limit(top + 1).offset(opts.skip)
     parents = select(a.id).where(where).order_by(*order).limit(top).offset(opts.skip)
     return _Collection(stmt, parents, spans, navs)
 
@@ -428,8 +465,7 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     more = top > 0 and len(rows) > top  # $top=0 asks for no entities: no next page either
     rows = rows[:top]
     ctx.budget.take(len(rows))
-    build = _builder(ctx, ent, spans, opts, p.navs)
-    items = [build(r) for r in rows]
+    items = _page_builder(ctx, ent, spans, opts, p.navs)(rows)
     # a long list of ids is cheaper to select again than to bind
     parents = p.parents if len(rows) > 500 else None
     _expand(ctx, ent, _by_id(items, [r[spans[0][1]] for r in rows]), opts, parents, key=key, binds=target.binds)
@@ -468,7 +504,7 @@ def _entity_plan(target: Target, opts: Options) -> _Collection:
     a = ent.alias()
     props, navs = _names(ent, opts)
     stmt, spans = E.base_select(ent, a, props)
-    return _Collection(stmt.select_from(a).where(target.cons(a)).limit(1), None, spans, navs)
+    return _Collection(stmt.where(target.cons(a)).limit(1), None, spans, navs)
 
 
 def read_entity(ctx: Ctx, target: Target, opts: Options, *, query: dict[str, str] | None = None) -> dict[str, Any]:
@@ -490,7 +526,7 @@ def read_property(ctx: Ctx, target: Target) -> Any:
     a = ent.alias()
     assert target.prop is not None
     stmt, spans = E.base_select(ent, a, [target.prop])
-    row = ctx.session.execute(stmt.select_from(a).where(target.cons(a)).limit(1)).first()
+    row = ctx.session.execute(stmt.where(target.cons(a)).limit(1)).first()
     if row is None:
         raise StaNotFound(f"{ent.name} not found")
     _, start, end = spans[0]
@@ -524,14 +560,15 @@ def _level_plan(ctx: Ctx, ent: E.EntityDef, nav_name: str, sub: Options, parents
     if latest:
         return _latest_plan(id_set, sub)
     p, c = ent.alias(), child_ent.alias()
-    cols, spans = E.columns(child_ent, c, props)
+    out = E.columns(child_ent, c, props)
+    cols, spans = out.cols, out.spans
     series = _series(ent, nav_name)
     where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
     top = DEFAULT_TOP if sub.top is None else sub.top
     if nav.many:
-        stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), cols, series=series, id_set=id_set, top=top)
+        stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), out, series=series, id_set=id_set, top=top)
     else:
-        stmt = select(p.id.label("pid"), *cols).select_from(c).join(p, true()).where(where).order_by(p.id)
+        stmt = select(p.id.label("pid"), *cols).select_from(out.source).join(p, true()).where(where).order_by(p.id)
     counts = _count_children_stmt(ctx, ent, nav, child_ent, sub, id_set) if nav.many and sub.count else None
     shifted = [(n, s + 1, e + 1) for n, s, e in spans]
     return _Level(stmt.limit(bindparam("sta_limit", type_=BigInteger())), shifted, navs, counts)
@@ -576,14 +613,14 @@ def _expand(
         ctx.budget.take(sum(min(len(grouped.get(pid, ())), keep) * len(objs) for pid, objs in by_id.items()))
         counts = _count_children(ctx, lp.counts, params) if lp.counts is not None else {}
         shifted = lp.spans
-        build = _builder(ctx, child_ent, shifted, sub, lp.navs)
+        build = _page_builder(ctx, child_ent, shifted, sub, lp.navs)
         children_by_id: dict[int, list[dict[str, Any]]] = {}
         for pid, objs in by_id.items():
             children = grouped.get(pid, [])
             more = nav.many and top > 0 and len(children) > top
             children = children[:keep]
             for item in objs:
-                child_items = [build(r) for r in children]
+                child_items = build(children)
                 for r, child in zip(children, child_items, strict=True):
                     children_by_id.setdefault(r[shifted[0][1]], []).append(child)
                 if nav.many:
@@ -606,7 +643,7 @@ def _first_children(
     child_ent: E.EntityDef,
     sub: Options,
     aliases: tuple[E.Alias, E.Alias],
-    cols: list[Any],
+    out: E.Columns,
     *,
     series: bool,
     id_set: Any,
@@ -620,12 +657,13 @@ def _first_children(
     children whose ids a correlated subquery lists (each a ``LIMIT`` on the index, then found by id).
     """
     p, c = aliases
+    cols = out.cols
     first = sub.skip + top + 1
     if ctx.dialect == "postgresql":
         rank = func.row_number().over(order_by=_order(child_ent, c, sub, ctx.dialect, series=series)).label("rn")
         per_parent = (
             select(*cols, rank)
-            .select_from(c)
+            .select_from(out.source)
             .where(nav.link(p, c), _where(ctx, child_ent, c, sub))
             .order_by(*_order(child_ent, c, sub, ctx.dialect, series=series))
             .limit(first)
@@ -647,7 +685,13 @@ def _first_children(
     )
     where = and_(p.id.in_(id_set), nav.link(p, c), c.id.in_(first_ids))
     ranked = func.row_number().over(partition_by=p.id, order_by=_order(child_ent, c, sub, ctx.dialect, series=series))
-    inner = select(p.id.label("pid"), *cols, ranked.label("rn")).select_from(c).join(p, true()).where(where).subquery()
+    inner = (
+        select(p.id.label("pid"), *cols, ranked.label("rn"))
+        .select_from(out.source)
+        .join(p, true())
+        .where(where)
+        .subquery()
+    )
     return select(inner).where(inner.c.rn > sub.skip).order_by(inner.c.pid, inner.c.rn)
 
 
@@ -727,8 +771,7 @@ def _expand_latest(
             for obj, o in zip(objs, oids, strict=True):
                 obj[link_key] = f"{prefix}{o}){suffix}"
     else:
-        build = _builder(ctx, ent, spans, sub, navs)
-        objs = [build(r) for r in rows]
+        objs = _page_builder(ctx, ent, spans, sub, navs)(rows)
         oids = [r[spans[0][1]] for r in rows]
     for items in by_id.values():
         for item in items:
@@ -777,11 +820,12 @@ def data_array(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     ent = target.ent
     a = ent.alias()
     comps = [n for n in (opts.select or ["id", "phenomenonTime", "result"]) if n in ent.props]
-    cols, spans = E.columns(ent, a, comps)
+    out = E.columns(ent, a, comps)
+    spans = out.spans
     top = DEFAULT_TOP if opts.top is None else opts.top
     stmt = (
-        select(a.datastream_id, *cols)
-        .select_from(a)
+        select(a.datastream_id, *out.cols)
+        .select_from(out.source)
         .where(target.cons(a), _where(ctx, ent, a, opts))
         .order_by(*_order(ent, a, opts, ctx.dialect, series=target.series))
         .limit(top)
