@@ -24,6 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -215,6 +216,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # orjson reads jsonb several times faster than json. jsonb holds no NaN or Infinity (orjson refuses
+    # them); an integer beyond 64 bits comes back as a float, as it does from every JSON body the API
+    # parses with orjson.
+    kwargs.setdefault("json_deserializer", orjson.loads)
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)

@@ -614,13 +614,19 @@ def _expand(
         counts = _count_children(ctx, lp.counts, params) if lp.counts is not None else {}
         shifted = lp.spans
         build = _page_builder(ctx, child_ent, shifted, sub, lp.navs)
+        # every parent's kept children built as one page (a page per parent would pay the column
+        # work hundreds of times over), then cut back into each parent's share
+        kept = {pid: grouped.get(pid, [])[:keep] for pid in by_id}
+        built = build([r for pid in by_id for r in kept[pid]])
         children_by_id: dict[int, list[dict[str, Any]]] = {}
+        at = 0
         for pid, objs in by_id.items():
-            children = grouped.get(pid, [])
-            more = nav.many and top > 0 and len(children) > top
-            children = children[:keep]
-            for item in objs:
-                child_items = build(children)
+            children = kept[pid]
+            more = nav.many and top > 0 and len(grouped.get(pid, ())) > top
+            first = built[at : at + len(children)]
+            at += len(children)
+            for n, item in enumerate(objs):
+                child_items = first if n == 0 else build(children)  # a parent listed twice: its own copies
                 for r, child in zip(children, child_items, strict=True):
                     children_by_id.setdefault(r[shifted[0][1]], []).append(child)
                 if nav.many:
