@@ -26,6 +26,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     and_,
+    any_,
     bindparam,
     exists,
     func,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from countyos.sensing import models as m
@@ -544,6 +546,22 @@ def read_refs(ctx: Ctx, target: Target, opts: Options) -> dict[str, Any]:
     return links[0] if target.single and links else {"value": links}
 
 
+def _ids_param(dialect: str) -> Any:
+    """The parents of an expanded level, given at execution as ``sta_ids``. On PostgreSQL one array
+    (``= ANY``), so that the statement's text — and the driver's prepared statement — is the same
+    for any number of parents; SQLite has no arrays, and gets one placeholder per id."""
+    if dialect == "postgresql":
+        return bindparam("sta_ids", type_=postgresql.ARRAY(BigInteger()))
+    return bindparam("sta_ids", expanding=True)
+
+
+def _among(column: Any, id_set: Any) -> Any:
+    """COLUMN is one of the level's parents (:func:`_ids_param`, or a subquery of them)."""
+    if isinstance(id_set, BindParameter) and not id_set.expanding:
+        return column == any_(id_set)
+    return column.in_(id_set)
+
+
 @dataclass(frozen=True)
 class _Level:
     stmt: Any  # the children of the parents sta_ids (or of the subquery of parents), sta_limit rows at most
@@ -555,7 +573,7 @@ class _Level:
 def _level_plan(ctx: Ctx, ent: E.EntityDef, nav_name: str, sub: Options, parents: Any, *, latest: bool) -> _Level | Any:
     nav = ent.navs[nav_name]
     child_ent = E.entity(nav.target)
-    id_set: Any = select(parents.subquery().c[0]) if parents is not None else bindparam("sta_ids", expanding=True)
+    id_set: Any = select(parents.subquery().c[0]) if parents is not None else _ids_param(ctx.dialect)
     props, navs = _names(child_ent, sub)
     if latest:
         return _latest_plan(id_set, sub)
@@ -563,7 +581,7 @@ def _level_plan(ctx: Ctx, ent: E.EntityDef, nav_name: str, sub: Options, parents
     out = E.columns(child_ent, c, props)
     cols, spans = out.cols, out.spans
     series = _series(ent, nav_name)
-    where = and_(p.id.in_(id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
+    where = and_(_among(p.id, id_set), nav.link(p, c), _where(ctx, child_ent, c, sub))
     top = DEFAULT_TOP if sub.top is None else sub.top
     if nav.many:
         stmt = _first_children(ctx, ent, nav, child_ent, sub, (p, c), out, series=series, id_set=id_set, top=top)
@@ -679,7 +697,7 @@ def _first_children(
             select(p.id.label("pid"), per_parent)
             .select_from(p)
             .join(per_parent, true())
-            .where(p.id.in_(id_set), per_parent.c.rn > sub.skip)
+            .where(_among(p.id, id_set), per_parent.c.rn > sub.skip)
             .order_by(p.id, per_parent.c.rn)
         )
     c2 = child_ent.alias()
@@ -689,7 +707,7 @@ def _first_children(
         .order_by(*_order(child_ent, c2, sub, ctx.dialect, series=series))
         .limit(first)
     )
-    where = and_(p.id.in_(id_set), nav.link(p, c), c.id.in_(first_ids))
+    where = and_(_among(p.id, id_set), nav.link(p, c), c.id.in_(first_ids))
     ranked = func.row_number().over(partition_by=p.id, order_by=_order(child_ent, c, sub, ctx.dialect, series=series))
     inner = (
         select(p.id.label("pid"), *cols, ranked.label("rn"))
@@ -735,7 +753,7 @@ def _latest_plan(id_set: Any, sub: Options) -> _Latest:
         select(*cols)
         .select_from(Latest)
         .outerjoin(x, x.observation_id == Latest.observation_id)
-        .where(Latest.datastream_id.in_(id_set), Latest.observation_id > 0)
+        .where(_among(Latest.datastream_id, id_set), Latest.observation_id > 0)
     )
     return _Latest(stmt, spans, navs)
 
@@ -805,13 +823,13 @@ def _count_children_stmt(ctx: Ctx, ent: E.EntityDef, nav: E.Nav, child: E.Entity
     """``$count`` inside ``$expand``: the children of every parent counted in one grouped query (the
     observations of datastreams without a filter: the running counts kept by ingest)."""
     if ent.plural == "Datastreams" and child.plural == "Observations" and sub.filter is None:
-        return select(Latest.datastream_id, Latest.raw_count).where(Latest.datastream_id.in_(id_set))
+        return select(Latest.datastream_id, Latest.raw_count).where(_among(Latest.datastream_id, id_set))
     p, c = ent.alias(), child.alias()
     return (
         select(p.id, func.count())
         .select_from(c)
         .join(p, true())
-        .where(p.id.in_(id_set), nav.link(p, c), _where(ctx, child, c, sub))
+        .where(_among(p.id, id_set), nav.link(p, c), _where(ctx, child, c, sub))
         .group_by(p.id)
     )
 
