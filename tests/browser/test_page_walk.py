@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -118,17 +119,37 @@ SEEN_JS = r"""() => {
   return out.filter(Boolean);
 }"""
 
-# Scripts fill parts of some pages after the load (htmx fragments, live values): wait until no
-# request has finished for 150 ms (an open live stream never finishes, so it does not hold the walk).
-SETTLED_JS = """() => new Promise((resolve) => {
-  const start = performance.now(); let count = -1, since = start;
-  const tick = () => {
-    const n = performance.getEntriesByType('resource').length, now = performance.now();
-    if (n !== count) { count = n; since = now; }
-    if (now - since >= 150 || now - start > 1500) resolve(true); else setTimeout(tick, 30);
-  };
-  tick();
-})"""
+# Scripts fill parts of some pages after the load (htmx fragments, live values, map data): the
+# walk reads a page once none of its requests is open and none began or ended for QUIET_S (a live
+# stream never ends, so it does not hold the walk), or after SETTLE_CAP_S.
+QUIET_S = 0.05
+SETTLE_CAP_S = 1.5
+
+
+class Traffic:
+    """A page's requests as the browser reports them: which are open, and when the last began or ended."""
+
+    def __init__(self, page: Page) -> None:
+        self.open: set[Any] = set()
+        self.last = time.monotonic()
+        page.on("request", self._began)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _began(self, request: Any) -> None:
+        if request.resource_type != "eventsource" and not urlsplit(request.url).path.endswith("/stream"):
+            self.open.add(request)
+        self.last = time.monotonic()
+
+    def _ended(self, request: Any) -> None:
+        self.open.discard(request)
+        self.last = time.monotonic()
+
+    def settle(self, page: Page) -> None:
+        cap = time.monotonic() + SETTLE_CAP_S
+        while time.monotonic() < cap and (self.open or time.monotonic() - self.last < QUIET_S):
+            page.wait_for_timeout(10)  # the browser's events arrive while Playwright waits
+
 
 LINKS_JS = """() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))
   .filter(h => h.startsWith('/') && !h.startsWith('//'))"""
@@ -306,6 +327,7 @@ def _walk_one(browsing: Browsing, server: Server, username: str, lang: str, rout
     db_path = server.env["COUNTYOS_DATABASE_URL"].removeprefix("sqlite:///")
     names = _record_names(db_path)
     page = browsing.as_user(username)
+    page.traffic = Traffic(page)  # type: ignore[attr-defined]
     _switch_language(page, lang)
     todo: list[str] = ["/"]
     for p in routes:
@@ -369,8 +391,7 @@ def _read(page: Page, path: str) -> tuple[list[str] | None, list[str]]:
         return None, []
     if urlsplit(page.url).path != urlsplit(path).path:
         return None, []  # sent elsewhere (the login, or a page of its own kind)
-    with contextlib.suppress(PlaywrightError):
-        page.evaluate(SETTLED_JS)
+    page.traffic.settle(page)  # type: ignore[attr-defined]
     page.problems.take()  # type: ignore[attr-defined]  # the render tests look at those
     return page.evaluate(SEEN_JS), page.evaluate(LINKS_JS)
 

@@ -364,7 +364,9 @@ def _page_builder(
         cols += [_time_column(rows, kind, start, end) for _, kind, start, end in columns]
         cols += [[convert(row) for row in rows] for _, convert in special]
         cols += [[link + suffix for link in self_links] for _, suffix in links]
-        return [dict(zip(keys, values)) for values in zip(*cols)] if cols else [{} for _ in rows]
+        return (
+            [dict(zip(keys, values, strict=True)) for values in zip(*cols, strict=True)] if cols else [{} for _ in rows]
+        )
 
     return build
 
