@@ -128,6 +128,24 @@ def _extra(name: str) -> Callable[[Alias], ColumnElement[Any]]:
     return expr
 
 
+def _observed(kind: str, column: str | None, *extras: str) -> Prop:
+    """A property of an Observation: COLUMN of sensing_observation (None: the first of EXTRAS in its
+    place) and the columns EXTRAS of sensing_observation_extra. ``$filter`` and ``$orderby`` read the
+    extras by correlated subqueries; output reads them from the outer join (``EntityDef.joined``)."""
+    rest = extras if column is not None else extras[1:]
+    first: Callable[[Alias, Alias], Any]
+    if column is not None:
+        expr, first = col(column), lambda a, x: getattr(a, column)
+    else:
+        expr, first = _extra(extras[0]), lambda a, x: getattr(x, extras[0])
+    return Prop(
+        expr,
+        kind,
+        extra=(lambda a: [_extra(n)(a) for n in rest]) if rest else None,
+        output=lambda a, x: [first(a, x), *(getattr(x, n) for n in rest)],
+    )
+
+
 def _observation_extra(a: Alias) -> tuple[Alias, ColumnElement[Any]]:
     x = aliased(m.ObservationExtra)
     return x, x.observation_id == a.id
@@ -376,27 +394,12 @@ ENTITIES: dict[str, EntityDef] = {
         m.Observation,
         {
             "id": Prop(_id, "id"),
-            "phenomenonTime": Prop(
-                col("phenomenon_us"),
-                "time",
-                extra=lambda a: [_extra("phenomenon_end_us")(a)],
-                output=lambda a, x: [a.phenomenon_us, x.phenomenon_end_us],
-            ),
-            "resultTime": Prop(_extra("result_time_us"), "time", output=lambda a, x: [x.result_time_us]),
-            "result": Prop(
-                col("result"),
-                "num",
-                extra=lambda a: [_extra("result_json")(a)],
-                output=lambda a, x: [a.result, x.result_json],
-            ),
-            "resultQuality": Prop(_extra("result_quality"), "json", output=lambda a, x: [x.result_quality]),
-            "validTime": Prop(
-                _extra("valid_start_us"),
-                "interval",
-                extra=lambda a: [_extra("valid_end_us")(a)],
-                output=lambda a, x: [x.valid_start_us, x.valid_end_us],
-            ),
-            "parameters": Prop(_extra("parameters"), "json", output=lambda a, x: [x.parameters]),
+            "phenomenonTime": _observed("time", "phenomenon_us", "phenomenon_end_us"),
+            "resultTime": _observed("time", None, "result_time_us"),
+            "result": _observed("num", "result", "result_json"),
+            "resultQuality": _observed("json", None, "result_quality"),
+            "validTime": _observed("interval", None, "valid_start_us", "valid_end_us"),
+            "parameters": _observed("json", None, "parameters"),
         },
         {
             "Datastream": _fk_to_one("Datastreams", "datastream_id"),
