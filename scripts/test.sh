@@ -8,9 +8,9 @@
 #   3. static checks: translation completeness, ruff (lint and format), mypy, import-linter
 #   4. PostgreSQL 15 on 127.0.0.1 with a test role, a test database and a PostGIS template database;
 #      a Mosquitto broker on 127.0.0.1:1883
-#   5. pytest on SQLite and on PostgreSQL (browser tests excluded; side by side when the machine has
-#      two cores or more, the PostgreSQL run's output printed when it ends), then the browser tests
-#      (headless Chromium through Playwright) on SQLite
+#   5. pytest on SQLite and on PostgreSQL (browser tests excluded), then the browser tests (headless
+#      Chromium through Playwright) on SQLite; when the machine has two cores or more the PostgreSQL
+#      run goes on in the background beside the other two and its output is printed when it ends
 # It is idempotent: what is already installed or running is reused. Every step runs even when an
 # earlier check failed; the summary at the end lists each step and the exit code is non-zero when
 # any step failed. Extra arguments are passed to every pytest run (e.g. `scripts/test.sh -k backup`).
@@ -394,9 +394,11 @@ main() {
 
     if [ "$PG_OK" -eq 1 ] && [ "$(nproc)" -ge 2 ] && [ "${COUNTYOS_TEST_SERIAL:-0}" != 1 ]; then
         # Side by side: each run is one Python process; the two backends share nothing but the machine.
+        # The PostgreSQL run is the longest, so the browser tests start when the SQLite run ends.
         start_background_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" -- -m "not browser"
         run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
-        finish_background_pytest "pytest on PostgreSQL (alongside SQLite)"
+        run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
+        finish_background_pytest "pytest on PostgreSQL (alongside SQLite and the browser)"
     else
         run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL -- -m "not browser"
         if [ "$PG_OK" -eq 1 ]; then
@@ -404,8 +406,8 @@ main() {
         else
             STEP_NAMES+=("pytest on PostgreSQL"); STEP_RESULTS+=("FAILED (no server)"); STEP_TIMES+=(0); FAILED=1
         fi
+        run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
     fi
-    run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
 
     summary
     return "$FAILED"
