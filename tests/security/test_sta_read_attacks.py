@@ -149,18 +149,18 @@ def test_geometry_literals_are_bounded(client, sta):
 @pytest.mark.committed  # listens to the engine's statements: needs the real engine
 def test_nested_count_is_one_query_per_level(client, sta, db):
     """$count inside $expand counts the children of all parents in one statement, not one per parent."""
-    from sqlalchemy import event
+    from sqlalchemy import Engine, event
 
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *args):
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", seen)
+    event.listen(Engine, "before_cursor_execute", seen)  # every engine: reads have one of their own
     try:
         r = client.get(f"{STA}/Things?$expand=Datastreams($count=true;$expand=Observations($count=true;$top=1))")
     finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+        event.remove(Engine, "before_cursor_execute", seen)
     assert r.status_code == 200, r.text
     counts = {d["name"]: d["Observations@iot.count"] for t in r.json()["value"] for d in t["Datastreams"]}
     assert counts == {"水位": 6, "电量": 0, "降雨量": 3}

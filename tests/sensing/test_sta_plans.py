@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 
 from countyos.core.db import Database
 from countyos.sensing.service.times import iso
@@ -117,9 +117,9 @@ def statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
         if re.match(r"\s*(SELECT|WITH)\b", statement, re.IGNORECASE) and "sensing_observation" in statement:
             seen.append((statement, parameters))
 
-    event.listen(db.engine, "before_cursor_execute", capture)
+    event.listen(Engine, "before_cursor_execute", capture)  # every engine: reads have one of their own
     yield seen
-    event.remove(db.engine, "before_cursor_execute", capture)
+    event.remove(Engine, "before_cursor_execute", capture)
 
 
 def _full_scans(db: Database, statement: str, parameters: Any) -> list[str]:

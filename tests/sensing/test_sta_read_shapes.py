@@ -139,7 +139,7 @@ def test_a_converter_made_once_per_query_says_what_the_general_one_says(kind: st
 def test_a_datastreams_time_is_read_only_when_it_has_observations(client, world: StaWorld, db: Database) -> None:
     import warnings
 
-    from sqlalchemy import event
+    from sqlalchemy import Engine, event
     from sqlalchemy.exc import SAWarning
 
     seen: list[str] = []
@@ -147,14 +147,14 @@ def test_a_datastreams_time_is_read_only_when_it_has_observations(client, world:
     def capture(conn, cursor, statement, params, context, many) -> None:
         seen.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", capture)
+    event.listen(Engine, "before_cursor_execute", capture)  # every engine: reads have one of their own
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", SAWarning)  # a guard not correlated to its datastream warns
             direct = client.get(f"{STA}/Datastreams", params={"$orderby": "id"}).json()["value"]
             things = client.get(f"{STA}/Things", params={"$expand": "Datastreams($orderby=id)", "$orderby": "id"})
     finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+        event.remove(Engine, "before_cursor_execute", capture)
     expanded = [d for t in things.json()["value"] for d in t["Datastreams"]]
     for streams in (direct, expanded):
         times = {d["@iot.id"]: d.get("phenomenonTime") for d in streams}

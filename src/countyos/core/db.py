@@ -255,6 +255,8 @@ def _ping_when_idle(engine: Engine) -> None:
 class Database:
     """The engine plus two session factories: one for reads, one for writes."""
 
+    _bounded: tuple[int, sessionmaker[Session]] | None = None  # see reading_within
+
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         adopt = _ADOPTERS.get(url)
@@ -295,11 +297,66 @@ class Database:
             session.rollback()
             session.close()
 
+    @contextmanager
+    def reading_within(self, seconds: float) -> Iterator[Session]:
+        """A read session for requests that strangers shape (SensorThings reads), each statement
+        stopped after SECONDS.
+
+        On PostgreSQL its connections come from a small pool of their own, opened read-only and in
+        autocommit with that ``statement_timeout``: a statement is one round trip, without the BEGIN,
+        SET LOCAL and ROLLBACK around it. Each statement reads its own snapshot, as every statement
+        of a READ COMMITTED transaction does. The session's ``info["statement_timeout_ms"]`` says the
+        bound is in place. Elsewhere (SQLite, a test harness's shared connection) this is
+        :meth:`reading` and the caller bounds the time itself."""
+        maker = self._bounded_reads(timeout_ms(seconds))
+        if maker is None:
+            with self.reading() as session:
+                yield session
+            return
+        session = maker()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def _bounded_reads(self, ms: int) -> sessionmaker[Session] | None:
+        if self.url.startswith("sqlite") or not isinstance(self.engine, Engine):
+            return None
+        made = self._bounded
+        if made is not None and made[0] == ms:
+            return made[1]
+        with _BOUNDED_LOCK:
+            made = self._bounded
+            if made is None or made[0] != ms:
+                engine = make_engine(
+                    self.url,
+                    pool_size=4,
+                    max_overflow=12,
+                    isolation_level="AUTOCOMMIT",
+                    connect_args={"options": f"-c statement_timeout={ms} -c default_transaction_read_only=on"},
+                )
+                maker = sessionmaker(
+                    bind=engine, expire_on_commit=False, autoflush=False, info={"statement_timeout_ms": ms}
+                )
+                if made is not None:
+                    made[1].kw["bind"].dispose()
+                self._bounded = made = (ms, maker)
+            return made[1]
+
     def dispose(self) -> None:
         self.engine.dispose()
+        made = self._bounded
+        if made is not None:
+            made[1].kw["bind"].dispose()
 
 
 _ADOPTERS: dict[str, Callable[[Database], None]] = {}
+_BOUNDED_LOCK = threading.Lock()
+
+
+def timeout_ms(seconds: float) -> int:
+    """A time limit as PostgreSQL's ``statement_timeout`` takes it (at least 1 ms; 0 would be none)."""
+    return max(1, int(seconds * 1000))
 
 
 def adopt_databases(url: str, adopt: Callable[[Database], None] | None) -> None:

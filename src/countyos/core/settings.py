@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     sta_max_skip: int = Field(1_000_000, ge=0)  # $skip (past it: page with $filter on a time or id)
     sta_max_query_length: int = Field(16_384, ge=1_024)  # characters of all query options together
     sta_query_seconds: float = Field(20.0, gt=0)  # database time of one read request
+    # Threads that run SensorThings reads at once (the others wait their turn); none: 2 on SQLite,
+    # where a read is the server's own Python work, 4 on PostgreSQL, where it also waits for the
+    # database server. More threads than that only switch between each other (docs/sensing.md).
+    sta_read_threads: int | None = Field(None, ge=1, le=64)
 
     # Map base layer (geo.service.basemap, docs/geo.md "Base layer"), always served by CountyOS itself
     # at /api/v1/geo/tiles/{z}/{x}/{y}.png, so browsers never reach another origin:

@@ -11,14 +11,17 @@ import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from countyos.core.clock import utcnow
 from countyos.core.db import Database
@@ -45,7 +48,16 @@ from countyos.sensing.service.sta import write as W
 from countyos.sensing.service.sta.parser import StaQueryError
 from countyos.sensing.service.store import paused_gc
 from countyos.web import sidewrites
-from countyos.web.deps import TOUCH_EVERY, Auth, WriteSession, client_ip, get_db, public, require
+from countyos.web.deps import (
+    SESSION_COOKIE,
+    TOUCH_EVERY,
+    Auth,
+    WriteSession,
+    client_ip,
+    get_db,
+    public,
+    require,
+)
 from countyos.web.ratelimit import SlidingWindowLimiter
 
 PREFIX = "/sta/v1.1"
@@ -96,34 +108,40 @@ async def sta_auth(request: Request) -> None:
     """The request's caller: a kept one (``basic.PRINCIPALS``) is known here on the event loop,
     without a query or a hop to the thread pool; any other goes through :func:`basic_auth`."""
     header = request.headers.get("authorization", "")
+    if not header[:7].lower().startswith(("bearer ", "basic ")) or kept_caller(request):
+        return
+    await run_in_threadpool(basic_auth, request)
+
+
+def kept_caller(request: Request) -> bool:
+    """The caller of a request with Bearer or Basic credentials, when they are kept: sets
+    ``request.state.auth`` (and the locale) and says True. False when they need the full check."""
+    header = request.headers.get("authorization", "")
     scheme = header[:7].lower()
     if scheme.startswith("bearer "):
         with _no_query(request) as s:
             try:
                 principal = basic.bearer_principal(s, plain=header[7:].strip(), kept_only=True)
             except (basic.NotKept, basic.Refused):
-                principal = None
-        if principal is not None:
-            _known(request, principal)
-            return
-    elif scheme.startswith("basic "):
+                return False
+        _known(request, principal)
+        return True
+    if not scheme.startswith("basic "):
+        return False
+    try:
+        username, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not username:
+        return False
+    with _no_query(request) as s:
         try:
-            username, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            username = password = ""
-        if username:
-            with _no_query(request) as s:
-                try:
-                    principal = basic.basic_principal(s, username=username, password=password, check_fn=basic.not_kept)
-                except basic.NotKept:
-                    principal = None
-            if principal is not None:
-                request.state.locale = principal.user.locale
-                request.state.auth = Auth(actor=principal.actor(client_ip(request)), user=principal.user)
-                return
-    else:
-        return
-    await run_in_threadpool(basic_auth, request)
+            principal = basic.basic_principal(s, username=username, password=password, check_fn=basic.not_kept)
+        except basic.NotKept:
+            return False
+    request.state.locale = principal.user.locale
+    request.state.auth = Auth(actor=principal.actor(client_ip(request)), user=principal.user)
+    return True
 
 
 @contextmanager
@@ -273,11 +291,78 @@ async def get(path: str, request: Request, a: Annotated[Auth | None, Depends(pub
     ``Database.reading`` as ``ReadSession``), the statements and the JSON — runs in one hop to the
     thread pool instead of one per dependency."""
     _check_read(a)
-    return await run_in_threadpool(_get, get_db(request), _base(request), path, dict(request.query_params))
+    return await _read_in_thread(request, path)
+
+
+async def _read_in_thread(request: Request, path: str) -> Response:
+    """:func:`_get` in one of the threads for SensorThings reads (``sta_read_threads``): a read is
+    mostly Python's work, one thread at a time, and threads beyond a few only add switching between
+    them (measured with 16 reads in flight: the pool's default of 40 threads made each read cost
+    twice the CPU of a lone one)."""
+    db = get_db(request)
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "sta_read_threads", None)
+    if limiter is None:  # made on the event loop, where no other code runs in between
+        n = get_settings().sta_read_threads or (2 if db.is_sqlite else 4)
+        limiter = state.sta_read_threads = anyio.CapacityLimiter(n)
+    args = (db, _base(request), path, dict(request.query_params))
+    return await anyio.to_thread.run_sync(_get, *args, limiter=limiter)
+
+
+class ReadLane:
+    """ASGI, in front of the routes: the common SensorThings read answered before routing and the
+    dependencies, which cost as much as the read of a page of observations.
+
+    It takes a ``GET /sta/v1.1/…`` whose caller is known without a query (no credentials and no
+    session cookie, or kept Bearer or Basic credentials) and answers it with the same :func:`_get`
+    as the route. Anything else goes to the route, which answers it in full: other credentials,
+    a session, and every refusal (a bad query, an unknown entity, a missing permission), so that
+    errors are told, audited and counted in one place."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(LANE_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if request.headers.get("authorization"):
+            known = kept_caller(request)
+        else:
+            known = SESSION_COOKIE not in request.cookies
+            if known:
+                request.state.auth = None
+        path = scope["path"][len(LANE_PREFIX) :]
+        try:
+            if not known or not path:
+                raise _NotInLane()
+            _check_read(request.state.auth)
+            response = await _read_in_thread(request, path)
+        except (CountyError, _NotInLane):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = READ_ROUTE
+        await response(scope, receive, send)
+
+
+LANE_PREFIX = PREFIX + "/"
+
+
+class _NotInLane(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Route:
+    path: str  # what the metrics name the route by
+
+
+READ_ROUTE = _Route(LANE_PREFIX + "{path:path}")
 
 
 def _get(db: Database, base: str, path: str, params: dict[str, str]) -> Response:
-    with db.reading() as session:
+    with db.reading_within(get_settings().sta_query_seconds) as session:
         ctx = R.Ctx(session, base, db.engine.dialect.name)
         try:
             # paused_gc: large answers allocate tens of thousands of small objects at once;

@@ -66,6 +66,7 @@ router.include_router(devices.router)
 
 # The SensorThings API: its own prefix, read and written by machines at high rates.
 EARLY_ROUTERS = [sta.router]
+LANES = [sta.ReadLane]
 
 SENSING = N_("Sensing")
 NAV = [

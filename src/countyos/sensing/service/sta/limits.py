@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from countyos.core.db import timeout_ms
 from countyos.core.settings import get_settings
 from countyos.sensing.service.sta.parser import StaQueryError
 
@@ -89,7 +90,8 @@ class Budget:
 @contextmanager
 def bounded_time(session: Session, budget: Budget) -> Iterator[None]:
     """Interrupt the statements of one read when its time is up (SQLite: a progress handler;
-    PostgreSQL: ``statement_timeout`` of this transaction), and say so as a 400."""
+    PostgreSQL: ``statement_timeout`` of this transaction, unless the session's connections have it
+    already, see ``Database.reading_within``), and say so as a 400."""
     dialect = session.get_bind().dialect.name
     raw: Any = None
     if dialect == "sqlite":
@@ -99,8 +101,8 @@ def bounded_time(session: Session, budget: Budget) -> Iterator[None]:
             return 1 if time.monotonic() > budget.deadline else 0
 
         raw.set_progress_handler(interrupt, 10_000)
-    elif dialect == "postgresql":
-        ms = max(1, int(budget.limits.seconds * 1000))
+    elif dialect == "postgresql" and session.info.get("statement_timeout_ms") != timeout_ms(budget.limits.seconds):
+        ms = timeout_ms(budget.limits.seconds)
         session.execute(text(f"SET LOCAL statement_timeout = {ms}"))
     try:
         yield
