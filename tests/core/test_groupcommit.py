@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from countyos.core.db import Database
 from countyos.core.groupcommit import GroupCommit
+from tests.loops import run_alone
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_jobs_that_wait_together_share_one_transaction(db):
         gate.set()
         return list(await asyncio.gather(head, *rest))
 
-    assert asyncio.run(main()) == ["a", "b", "c", "d"]
+    assert run_alone(main()) == ["a", "b", "c", "d"]
     assert names(db) == ["a", "b", "c", "d"]
     assert (writer.batches, writer.jobs) == (2, 4)  # "a", then "b", "c" and "d" in one transaction
 
@@ -103,7 +104,7 @@ def test_a_failing_job_is_undone_alone_and_its_caller_gets_the_error(db):
         gate.set()
         return list(await asyncio.gather(head, *batch, return_exceptions=True))
 
-    held, x, error, y = asyncio.run(main())
+    held, x, error, y = run_alone(main())
     assert (held, x, y) == ("held", "x", "y")
     assert isinstance(error, ValueError) and str(error) == "bad report"
     assert names(db) == ["x", "y"]  # nothing of the failed job, everything of the others, once
@@ -139,22 +140,22 @@ def test_a_failed_commit_answers_every_job_of_the_batch_and_writes_nothing(db):
         gate.set()
         return list(await asyncio.gather(head, *batch, return_exceptions=True))
 
-    results = asyncio.run(main())
+    results = run_alone(main())
     assert results[0] == "held"
     assert all(isinstance(r, IntegrityError) for r in results[1:]), results
     assert answered == ["held"]  # no caller of the failed batch heard "done"
     assert names(db) == []
     # the writer goes on: the next job is written
-    assert asyncio.run(writer.run(insert("after"))) == "after"
+    assert run_alone(writer.run(insert("after"))) == "after"
     assert names(db) == ["after"]
 
 
 def test_the_thread_ends_when_idle_and_starts_again_on_demand(db):
     writer = GroupCommit(db, idle_s=0.1)
-    assert asyncio.run(writer.run(insert("one"))) == "one"
+    assert run_alone(writer.run(insert("one"))) == "one"
     first = writer._thread
     assert first is not None
     first.join(2)
     assert not first.is_alive() and writer._thread is None
-    assert asyncio.run(writer.run(insert("two"))) == "two"
+    assert run_alone(writer.run(insert("two"))) == "two"
     assert names(db) == ["one", "two"]

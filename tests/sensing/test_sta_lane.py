@@ -4,14 +4,13 @@ handed to the route untouched."""
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from countyos.sensing.api import sta
 from tests.factories import person, token_for
+from tests.loops import run_alone
 from tests.sensing.sta_helpers import machine
 from tests.sensing.sta_world import STA
 
@@ -42,8 +41,7 @@ class Passed:
             "root_path": "", "headers": raw, "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
             "state": {}, "app": app,
         }  # fmt: skip
-        with ThreadPoolExecutor(1) as pool:  # a loop of its own, whatever runs in this thread
-            pool.submit(asyncio.run, sta.ReadLane(route)(self.scope, receive, send)).result()
+        run_alone(sta.ReadLane(route)(self.scope, receive, send))
         self.status = sent[0]["status"]
         self.body = b"".join(m.get("body", b"") for m in sent[1:])
 
