@@ -39,11 +39,20 @@ DATABASE_URL = os.environ["COUNTYOS_TEST_DATABASE_URL"]
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 
 
+# The test command runs the suite on SQLite and on PostgreSQL side by side; tests marked
+# ``backend_neutral`` then run in the PostgreSQL run only (scripts/test.sh sets this for the SQLite
+# run), which ends sooner than the SQLite run followed by the browser tests.
+NEUTRAL_ELSEWHERE = os.environ.get("COUNTYOS_TEST_NEUTRAL_IN") == "postgresql" and not IS_POSTGRES
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (run with COUNTYOS_TEST_DATABASE_URL=postgresql+psycopg://…)")
+    skip_neutral = pytest.mark.skip(reason="does not depend on the database: runs in the PostgreSQL run")
     for item in items:
         if "postgres_only" in item.keywords and not IS_POSTGRES:
             item.add_marker(skip_pg)
+        if "backend_neutral" in item.keywords and NEUTRAL_ELSEWHERE:
+            item.add_marker(skip_neutral)
 
 
 def reset_postgres(url: str) -> None:

@@ -16,6 +16,9 @@ from countyos.web.routes import api_routes
 from tests.factories import login
 from tests.security.world import World
 
+# Does not depend on the database backend: one of the two runs is enough (tests/conftest.py).
+pytestmark = pytest.mark.backend_neutral
+
 PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)

@@ -25,6 +25,9 @@ from countyos.web.routes import api_routes
 from tests.factories import login
 from tests.security.world import FACTORY, World
 
+# Does not depend on the database backend: one of the two runs is enough (tests/conftest.py).
+pytestmark = pytest.mark.backend_neutral
+
 PAYLOAD = "\"'><script>alert(1)</script>"  # 28 characters: fits the shortest name fields
 RAW = "<script>alert(1)</script>"
 ESCAPED = ("&lt;script&gt;alert(1)&lt;/script&gt;", "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e")

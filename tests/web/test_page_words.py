@@ -13,6 +13,9 @@ from tests.factories import login, person
 from tests.sensing.conftest import sensors  # noqa: F401
 from tests.web.visible import raw_marks, visible_text
 
+# Does not depend on the database backend: one of the two runs is enough (tests/conftest.py).
+pytestmark = pytest.mark.backend_neutral
+
 ROLES = [
     "intake",
     "shift_leader",

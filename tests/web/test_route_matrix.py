@@ -16,6 +16,9 @@ from countyos.web.routes import RouteInfo
 from countyos.web.routes import api_routes as all_routes
 from tests.factories import person, token_for
 
+# Does not depend on the database backend: one of the two runs is enough (tests/conftest.py).
+pytestmark = pytest.mark.backend_neutral
+
 
 def requirements_of(route: APIRoute) -> list[Requirement]:
     found: list[Requirement] = []
