@@ -7,7 +7,7 @@ A domain may provide any of these modules; the application picks up what is ther
 - ``pages``: ``router`` (HTML) and ``NAV``; optionally ``EARLY_ROUTERS``, machine endpoints at the site
   root under a path prefix of their own (Open311, SensorThings), matched before every other route;
   optionally ``LANES``, ASGI steps in front of the routes that answer a domain's most frequent
-  requests and hand everything else (refusals included) to the routes (SensorThings reads)
+  requests as the routes would and hand everything else to them (SensorThings reads)
 - ``commands``: ``app``, a Typer group added to the ``countyos`` CLI
 - ``demo``: ``load(session, ctx)`` that adds the domain's part of the demonstration county
 - ``jobs``: ``JOBS``, scheduled work run by the in-process scheduler or ``countyos worker``

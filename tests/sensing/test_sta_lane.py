@@ -64,23 +64,30 @@ def test_an_anonymous_read_is_answered_as_the_route_answers_it(app, client, thin
 
 
 @pytest.mark.parametrize(
-    "path, query",
+    "path, query, status",
     [
-        ("/Things", "$top=many"),  # a bad query: the route tells why, in the caller's language
-        ("/Things(999999)", ""),  # not found
-        ("/Nothings", ""),
-        ("", ""),  # /sta/v1.1/ itself
+        ("/Things", "$top=many", 400),  # a bad query
+        ("/Things(999999)", "", 404),  # not found
+        ("/Nothings", "", 404),
     ],
 )
-def test_every_refusal_is_the_routes(app, path, query):
-    lane = Passed(app, f"{STA}{path}" if path else f"{STA}/", query)
-    assert lane.status == 599 and lane.handed
+def test_the_reads_own_errors_are_told_as_the_route_tells_them(app, client, path, query, status):
+    lane = Passed(app, f"{STA}{path}", query, headers={"Accept": "application/json"})
+    assert (lane.status, lane.handed) == (status, [])  # not read a second time by the route
+    routed = client.get(f"{STA}{path}?{query}", headers={"Accept": "application/json", "Cookie": "countyos_session=x"})
+    assert routed.status_code == status
+    assert lane.body == routed.content
+    lane_page = Passed(app, f"{STA}{path}", query, headers={"Accept": "text/html"})  # a person's browser
+    routed_page = client.get(f"{STA}{path}?{query}", headers={"Accept": "text/html", "Cookie": "countyos_session=x"})
+    assert (lane_page.status, routed_page.status_code) == (status, status)
+    assert lane_page.body == routed_page.content
 
 
 def test_a_session_a_write_and_other_paths_go_to_the_route(app, thing):
     assert Passed(app, f"{STA}/Things", headers={"Cookie": "countyos_session=abc"}).handed
     assert Passed(app, f"{STA}/Things", method="POST").handed
     assert Passed(app, STA).handed  # the service root is a route of its own
+    assert Passed(app, f"{STA}/").handed
     assert Passed(app, "/api/v1/healthz").handed
     assert Passed(app, f"{STA}/Things", headers={"Authorization": "Bearer cos_not_a_token"}).handed
     assert Passed(app, f"{STA}/Things", headers={"Authorization": "Basic !!"}).handed

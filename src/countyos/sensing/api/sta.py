@@ -58,6 +58,7 @@ from countyos.web.deps import (
     public,
     require,
 )
+from countyos.web.errors import problem_response
 from countyos.web.ratelimit import SlidingWindowLimiter
 
 PREFIX = "/sta/v1.1"
@@ -265,6 +266,14 @@ def _translate(exc: Exception) -> CountyError:
     raise exc
 
 
+def _may_read(a: Auth | None) -> bool:
+    try:
+        _check_read(a)
+    except CountyError:
+        return False
+    return True
+
+
 def _check_read(a: Auth | None) -> None:
     if get_settings().sta_public_read:
         return
@@ -315,9 +324,10 @@ class ReadLane:
 
     It takes a ``GET /sta/v1.1/…`` whose caller is known without a query (no credentials and no
     session cookie, or kept Bearer or Basic credentials) and answers it with the same :func:`_get`
-    as the route. Anything else goes to the route, which answers it in full: other credentials,
-    a session, and every refusal (a bad query, an unknown entity, a missing permission), so that
-    errors are told, audited and counted in one place."""
+    as the route, and the read's own errors (a bad query, an unknown entity, a read past its time)
+    as the route's error handler tells them, without reading again. Anything else goes to the route,
+    which answers it in full: other credentials, a session, a missing permission (refusals are
+    recorded there)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -334,23 +344,20 @@ class ReadLane:
             if known:
                 request.state.auth = None
         path = scope["path"][len(LANE_PREFIX) :]
-        try:
-            if not known or not path:
-                raise _NotInLane()
-            _check_read(request.state.auth)
-            response = await _read_in_thread(request, path)
-        except (CountyError, _NotInLane):
-            await self.app(scope, receive, send)
+        if not known or not path or not _may_read(request.state.auth):
+            await self.app(scope, receive, send)  # the route answers it (and records a refusal)
             return
+        try:
+            response = await _read_in_thread(request, path)
+        except CountyError as exc:
+            # a bad query, an unknown entity, a read past its time: told as the route's error handler
+            # tells it (the caller is known, there is nothing more to resolve), without reading again
+            response = problem_response(request, exc)
         scope["route"] = READ_ROUTE
         await response(scope, receive, send)
 
 
 LANE_PREFIX = PREFIX + "/"
-
-
-class _NotInLane(Exception):
-    pass
 
 
 @dataclass(frozen=True)
