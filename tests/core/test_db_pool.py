@@ -1,5 +1,6 @@
 """PostgreSQL connection pool: a rested connection is pinged when taken and replaced if the server
-dropped it; a connection back in use at once is not pinged (no extra round trip per request)."""
+dropped it; a connection back in use at once is not pinged (no extra round trip per request); the
+bounded reads' connections stop each statement at its time and cannot write."""
 
 from __future__ import annotations
 
@@ -49,3 +50,27 @@ def test_a_busy_connection_is_not_pinged(engine: Engine) -> None:
     with pytest.raises(OperationalError), engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     assert _backend(engine) != first  # the pool dropped it; the next request gets a live one
+
+
+def test_bounded_reads_stop_at_their_time_and_write_nothing() -> None:
+    """``Database.reading_within`` on PostgreSQL: connections of their own, each statement stopped at
+    the limit (no SET LOCAL needed), read-only, and no transaction left open between statements."""
+    from sqlalchemy.exc import DBAPIError
+
+    database = dbmod.Database(DATABASE_URL)
+    try:
+        with database.reading_within(0.2) as s:
+            assert s.info["statement_timeout_ms"] == 200
+            assert s.execute(text("SHOW statement_timeout")).scalar_one() == "200ms"
+            assert s.execute(text("SELECT pg_sleep(0.01)")).all()  # within the limit
+            with pytest.raises(OperationalError, match="statement timeout"):
+                s.execute(text("SELECT pg_sleep(2)"))
+            # autocommit: the failed statement left no aborted transaction behind
+            assert s.execute(text("SELECT 1")).scalar_one() == 1
+            assert s.execute(text("SELECT now() = statement_timestamp()")).scalar_one()
+            with pytest.raises(DBAPIError, match="read-only transaction"):
+                s.execute(text("CREATE TEMPORARY TABLE bounded_reads_probe (a int)"))
+        with database.reading_within(20) as s:  # another limit: another pool, the first one closed
+            assert s.execute(text("SHOW statement_timeout")).scalar_one() == "20s"
+    finally:
+        database.dispose()
