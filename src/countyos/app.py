@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from countyos import __version__, domains
-from countyos.core import runtime
+from countyos.core import loopreads, runtime
 from countyos.core.db import Database
 from countyos.core.scheduler import Scheduler
 from countyos.core.settings import Settings, get_settings
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if scheduler is not None:
                 scheduler.stop()
             await sidewrites.close(app.state)  # last visits and refusal records still waiting
+            await loopreads.close(app.state)
 
     app = FastAPI(
         lifespan=lifespan,

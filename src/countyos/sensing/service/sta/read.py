@@ -42,6 +42,7 @@ from countyos.sensing import models as m
 from countyos.sensing.models import Latest, ObservationExtra
 from countyos.sensing.service import geometry
 from countyos.sensing.service.sta import entities as E
+from countyos.sensing.service.sta import fast
 from countyos.sensing.service.sta.limits import Budget, bounded_time
 from countyos.sensing.service.sta.parser import Path, StaQueryError
 from countyos.sensing.service.sta.query import DEFAULT_TOP, Options
@@ -230,6 +231,8 @@ class Ctx:
     base: str  # e.g. http://host/sta/v1.1
     dialect: str
     budget: Budget = field(default_factory=Budget)
+    # the request's shape as fast.key_of gives it: a collection read of one statement is kept there
+    keep_as: tuple[str, str, str, bytes] | None = None
 
     def __post_init__(self) -> None:
         if self.dialect == "sqlite":  # geometry functions of $filter (shapely) on this connection
@@ -272,6 +275,7 @@ def plan(key: tuple[Any, ...] | None, make: Callable[[], Any]) -> Any:
 def clear_plans() -> None:
     with _plans_lock:
         _plans.clear()
+    fast.clear()
 
 
 def _query_key(ctx: Ctx, target: Target, query: dict[str, str], opts: Options) -> tuple[Any, ...] | None:
@@ -466,10 +470,12 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     p = plan(None if key is None else ("collection", *key), lambda: _collection_plan(ctx, target, opts))
     spans = p.spans
     rows = ctx.rows(p.stmt, target.binds)
+    fetched = rows
     more = top > 0 and len(rows) > top  # $top=0 asks for no entities: no next page either
     rows = rows[:top]
     ctx.budget.take(len(rows))
-    items = _page_builder(ctx, ent, spans, opts, p.navs)(rows)
+    build = _page_builder(ctx, ent, spans, opts, p.navs)
+    items = build(rows)
     # a long list of ids is cheaper to select again than to bind
     parents = p.parents if len(rows) > 500 else None
     _expand(ctx, ent, _by_id(items, [r[spans[0][1]] for r in rows]), opts, parents, key=key, binds=target.binds)
@@ -477,12 +483,50 @@ def read_collection(ctx: Ctx, target: Target, opts: Options, *, query: dict[str,
     if opts.count:
         out["@iot.count"] = count(ctx, target, opts)
     out["value"] = items
+    q = dict(query)  # every option of the request, the next page
+    q["$skip"] = str(opts.skip + top)
+    q["$top"] = str(top)
     if more:
-        q = dict(query)  # every option of the request, the next page
-        q["$skip"] = str(opts.skip + top)
-        q["$top"] = str(top)
         out["@iot.nextLink"] = f"{ctx.base}/{path}?{urlencode(q)}"
+    if ctx.keep_as is not None and key is not None and not opts.expand and not opts.count:
+        _keep(ctx, ctx.keep_as, p.stmt, target.binds, fetched, build, top, urlencode(q))
     return out
+
+
+def _described(cursor: Any) -> tuple[Any, list[Any]]:
+    rows = cursor.fetchall()
+    return cursor.description, rows
+
+
+def _keep(
+    ctx: Ctx,
+    key: tuple[str, str, str, bytes],
+    stmt: Any,
+    binds: dict[str, int],
+    fetched: Sequence[Any],
+    build: Callable[[Sequence[Any]], list[dict[str, Any]]],
+    top: int,
+    next_query: str,
+) -> None:
+    """Keep a read of one statement as SQL text (:mod:`fast`) for the next request of its shape."""
+    slots = fast.slots_for(resolve, key[2])
+    if slots is None:
+        fast.forget(key)
+        return
+    dbapi = ctx.session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    fast.keep(
+        key,
+        stmt=stmt,
+        dialect=ctx.session.get_bind().dialect,
+        binds=binds,
+        slots=slots,
+        build=build,
+        top=top,
+        next_query=next_query,
+        run=lambda sql, params: _described(dbapi.execute(sql, params)),
+        expected=fetched,
+    )
 
 
 def _by_id(items: list[dict[str, Any]], ids: list[int]) -> dict[int, list[dict[str, Any]]]:
