@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,6 +27,16 @@ CSP = (
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; child-src blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
+
+MACHINE_PREFIXES = ("/api/", "/open311/", "/sta/")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(self), geolocation=(self), microphone=()"),
+]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class GroupCommitCollector(Collector):
@@ -116,6 +125,10 @@ class Envelope:
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, tls: bool, metrics: Metrics) -> None:
         self.app, self.max_body_bytes, self.tls, self.metrics = app, max_body_bytes, tls, metrics
+        self.security = [*SECURITY_HEADERS, *([HSTS] if tls else [])]
+        # the metrics' children by (method, route, status): a label lookup takes a lock and a hash of
+        # every label on each request
+        self.children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,29 +136,26 @@ class Envelope:
             return
         started = time.perf_counter()
         request = Request(scope)
-        lang = request.query_params.get("lang") or request.cookies.get("countyos_lang")
+        lang = request.query_params.get("lang") if b"lang=" in scope.get("query_string", b"") else None
+        lang = lang or request.cookies.get("countyos_lang")
         request.state.locale = i18n.normalize_locale(lang) if lang else i18n.DEFAULT_LOCALE
-        anon_csrf = request.cookies.get(ANON_CSRF_COOKIE)
-        request.state.anon_csrf = anon_csrf or new_token(24)
         path: str = scope["path"]
+        machine = path.startswith(MACHINE_PREFIXES)  # answers of machine interfaces carry no cookie
+        anon_csrf = request.cookies.get(ANON_CSRF_COOKIE)
+        request.state.anon_csrf = anon_csrf or ("" if machine else new_token(24))
         status = 500
 
         async def amended(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                h = MutableHeaders(scope=message)
-                if not anon_csrf and not path.startswith(("/api/", "/open311/", "/sta/")):
-                    h.append("set-cookie", self._cookie(request.state.anon_csrf))
-                h.setdefault("Content-Security-Policy", CSP)
-                h.setdefault("X-Content-Type-Options", "nosniff")
-                h.setdefault("X-Frame-Options", "DENY")
-                h.setdefault("Referrer-Policy", "same-origin")
-                h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-                if self.tls:
-                    h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-                if path.startswith(("/api/", "/login", "/account")):
-                    h.setdefault("Cache-Control", "no-store")
+                headers = message["headers"] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                if not anon_csrf and not machine:
+                    headers.append((b"set-cookie", self._cookie(request.state.anon_csrf).encode("latin-1")))
+                headers.extend(h for h in self.security if h[0] not in present)
+                if b"cache-control" not in present and path.startswith(("/api/", "/login", "/account")):
+                    headers.append((b"cache-control", b"no-store"))
             await send(message)
 
         length = request.headers.get("content-length")
@@ -157,8 +167,17 @@ class Envelope:
             await self.app(scope, receive, amended)
         _count_usage(request, status)
         template = getattr(scope.get("route"), "path", "unmatched")
-        self.metrics.requests.labels(request.method, template, str(status)).inc()
-        self.metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+        key = (scope["method"], template, status)
+        children = self.children.get(key)
+        if children is None:
+            if len(self.children) > 10_000:  # methods are the client's to name: bounded
+                self.children.clear()
+            children = self.children[key] = (
+                self.metrics.requests.labels(scope["method"], template, str(status)),
+                self.metrics.latency.labels(scope["method"], template),
+            )
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
 
     def _cookie(self, value: str) -> str:
         holder = Response()

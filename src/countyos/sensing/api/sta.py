@@ -249,7 +249,19 @@ router = APIRouter(prefix=PREFIX, tags=["sensorthings"], dependencies=[Depends(s
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + PREFIX
+    """The service's address as the client named it (``http://host/sta/v1.1``), the same for every
+    request to one host: kept, up to a bound (the Host header is the client's to choose)."""
+    scope = request.scope
+    key = (scope.get("scheme"), str(scope.get("server")), scope.get("root_path"), request.headers.get("host"))
+    base = _bases.get(key)
+    if base is None:
+        if len(_bases) >= 1_000:
+            _bases.clear()
+        base = _bases[key] = str(request.base_url).rstrip("/") + PREFIX
+    return base
+
+
+_bases: dict[tuple[Any, ...], str] = {}
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -369,7 +381,10 @@ class ReadLane:
                     fast.forget(key, for_good=False)  # read in a thread, kept again if it can be
                 else:
                     body = orjson.dumps(kept.answer(kept.rows(raw), base, path))
-                    await Response(body, media_type="application/json")(scope, receive, send)
+                    length = str(len(body)).encode()
+                    headers = [(b"content-length", length), (b"content-type", b"application/json")]
+                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
                     return
             keep_as = None if fast.known(key) else key
         else:

@@ -51,16 +51,13 @@ class Kept:
             return values
         return tuple(values[name] for name in self.positional)
 
-    def rows(self, raw: Sequence[Any]) -> list[Any]:
-        if not self.convert:
-            return list(raw)
-        out = []
-        for row in raw:
-            row = list(row)
-            for i, fn in self.convert:
-                row[i] = fn(row[i])
-            out.append(row)
-        return out
+    def rows(self, raw: Sequence[Any]) -> Sequence[Any]:
+        if not self.convert or not raw:
+            return raw
+        columns: list[Any] = list(zip(*raw, strict=True))  # converted a column at a time
+        for i, fn in self.convert:
+            columns[i] = [None if v is None else fn(v) for v in columns[i]]
+        return list(zip(*columns, strict=True))
 
     def answer(self, rows: Sequence[Any], base: str, path: str) -> dict[str, Any]:
         """What :func:`read.read_collection` answers for these rows (the statement asks for ``top + 1``)."""

@@ -368,9 +368,11 @@ def _page_builder(
         cols += [_time_column(rows, kind, start, end) for _, kind, start, end in columns]
         cols += [[convert(row) for row in rows] for _, convert in special]
         cols += [[link + suffix for link in self_links] for _, suffix in links]
-        return (
-            [dict(zip(keys, values, strict=True)) for values in zip(*cols, strict=True)] if cols else [{} for _ in rows]
-        )
+        if not cols:
+            return [{} for _ in rows]
+        # every column has a value per row and every row a value per key (built so above): zip's
+        # strict check would double the cost of the page
+        return [dict(zip(keys, values, strict=False)) for values in zip(*cols, strict=False)]
 
     return build
 
