@@ -115,6 +115,7 @@ def forget(key: tuple[str, str, str, bytes], *, for_good: bool = True) -> None:
 def clear() -> None:
     with _lock:
         _kept.clear()
+        _attempts.clear()
 
 
 def _put(key: tuple[str, str, str, bytes], value: Kept | str) -> None:
@@ -139,19 +140,35 @@ def keep(
 ) -> bool:
     """Keep STMT for KEY when RUN (on the request's own DB-API connection: the cursor's description
     and rows) gives EXPECTED — the rows SQLAlchemy gave for this request — from the compiled text.
-    Says whether it was kept; a statement that cannot be kept is remembered as such."""
+    Says whether it was kept. A statement that cannot be kept is remembered as such; rows that
+    differ may be a write in between (on PostgreSQL each statement reads its own snapshot), so the
+    shape is tried again by the next requests, up to ``ATTEMPTS`` times."""
     kept: Kept | None = None
+    differed = False
     try:
         made = _compiled(stmt, dialect, binds, slots, build, top, next_query, run)
         if made is not None:
             kept, raw = made
             if [tuple(r) for r in kept.rows(raw)] != [tuple(r) for r in expected]:
-                kept = None
+                kept, differed = None, True
     except Exception:  # whatever the driver or the compiler refuses stays with SQLAlchemy
         kept = None
     with _lock:
-        _put(key, kept if kept is not None else NOT_KEPT)
+        if kept is not None:
+            _attempts.pop(key, None)
+            _put(key, kept)
+        elif differed and _attempts.get(key, 0) + 1 < ATTEMPTS:
+            if len(_attempts) >= KEPT_MAX:
+                _attempts.clear()
+            _attempts[key] = _attempts.get(key, 0) + 1
+        else:
+            _attempts.pop(key, None)
+            _put(key, NOT_KEPT)
     return kept is not None
+
+
+ATTEMPTS = 3
+_attempts: dict[tuple[str, str, str, bytes], int] = {}
 
 
 def _compiled(
