@@ -135,11 +135,10 @@ def test_rows_that_differ_are_tried_again_a_few_times_then_left():
     fast.clear()
 
     def keep(driver_rows: list[tuple[int]]) -> bool:
+        read = fast.Candidate(stmt, {"sta_k0": 1}, {"sta_k0": 0}, lambda rows: [], 1, "")
         return fast.keep(
-            key, stmt=stmt, dialect=sqlite.dialect(), binds={"sta_k0": 1}, slots={"sta_k0": 0},
-            build=lambda rows: [], top=1, next_query="",
-            run=lambda sql, params: ([("a", None)], driver_rows), expected=[(1,)],
-        )  # fmt: skip
+            key, read, dialect=sqlite.dialect(), run=lambda sql, params: ([("a", None)], driver_rows), expected=[(1,)]
+        )
 
     for _ in range(fast.ATTEMPTS - 1):
         assert not keep([(2,)])

@@ -98,6 +98,7 @@ class _PostgresReads:
                 cur = await conn.execute(sql, params)
                 rows = await cur.fetchall()
             except psycopg.errors.QueryCanceled as exc:
+                assert conn is not None  # cancelled while it ran: still a good connection
                 self.idle.append(conn)
                 raise TooLongForTheLoop(str(exc)) from exc
             except psycopg.Error as exc:  # refused, or the connection is gone: not kept for the next read

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select
@@ -125,20 +125,25 @@ def _put(key: tuple[str, str, str, bytes], value: Kept | str) -> None:
     _kept[key] = value
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A read answered in full, offered to be kept: its statement and how its answer was made."""
+
+    stmt: Select[Any]
+    binds: dict[str, int]  # this request's values of the path ids, by bind name
+    slots: dict[str, int]  # bind name → index of the path id (see slots_for)
+    build: Callable[[Sequence[Any]], list[dict[str, Any]]]
+    top: int
+    next_query: str
+
+
+Run = Callable[[str, Any], tuple[Sequence[Any], Sequence[Any]]]  # (sql, params) → (description, rows)
+
+
 def keep(
-    key: tuple[str, str, str, bytes],
-    *,
-    stmt: Select[Any],
-    dialect: Dialect,
-    binds: dict[str, int],
-    slots: dict[str, int],
-    build: Callable[[Sequence[Any]], list[dict[str, Any]]],
-    top: int,
-    next_query: str,
-    run: Callable[[str, Any], tuple[Sequence[Any], Sequence[Any]]],
-    expected: Sequence[Any],
+    key: tuple[str, str, str, bytes], read: Candidate, *, dialect: Dialect, run: Run, expected: Sequence[Any]
 ) -> bool:
-    """Keep STMT for KEY when RUN (on the request's own DB-API connection: the cursor's description
+    """Keep READ's statement for KEY when RUN (on the request's own DB-API connection: the cursor's description
     and rows) gives EXPECTED — the rows SQLAlchemy gave for this request — from the compiled text.
     Says whether it was kept. A statement that cannot be kept is remembered as such; rows that
     differ may be a write in between (on PostgreSQL each statement reads its own snapshot), so the
@@ -146,7 +151,7 @@ def keep(
     kept: Kept | None = None
     differed = False
     try:
-        made = _compiled(stmt, dialect, binds, slots, build, top, next_query, run)
+        made = _compiled(read, dialect, run)
         if made is not None:
             kept, raw = made
             if [tuple(r) for r in kept.rows(raw)] != [tuple(r) for r in expected]:
@@ -171,17 +176,10 @@ ATTEMPTS = 3
 _attempts: dict[tuple[str, str, str, bytes], int] = {}
 
 
-def _compiled(
-    stmt: Select[Any],
-    dialect: Dialect,
-    binds: dict[str, int],
-    slots: dict[str, int],
-    build: Callable[[Sequence[Any]], list[dict[str, Any]]],
-    top: int,
-    next_query: str,
-    run: Callable[[str, Any], tuple[Sequence[Any], Sequence[Any]]],
-) -> tuple[Kept, Sequence[Any]] | None:
-    """STMT as text for DIALECT, run once by RUN with this request's values: (what to keep, its rows)."""
+def _compiled(read: Candidate, dialect: Dialect, run: Run) -> tuple[Kept, Sequence[Any]] | None:
+    """READ's statement as text for DIALECT, run once by RUN with this request's values: (what to
+    keep, its rows)."""
+    stmt, binds, slots = read.stmt, read.binds, read.slots
     compiled = stmt.compile(dialect=dialect)
     sql = str(compiled)
     if "POSTCOMPILE" in sql or set(binds) != set(slots):
@@ -194,7 +192,7 @@ def _compiled(
                 return None  # a path id the driver needs converted: leave it to SQLAlchemy
             params[name] = process(params[name])  # the statement's own value, converted once
     positional = tuple(compiled.positiontup or ()) if compiled.positional else None
-    kept = Kept(sql, positional, params, tuple(slots.items()), (), build, top, next_query)
+    kept = Kept(sql, positional, params, tuple(slots.items()), (), read.build, read.top, read.next_query)
     ids = [0] * (max(slots.values()) + 1 if slots else 0)
     for name, slot in kept.slots:
         ids[slot] = binds[name]
@@ -207,7 +205,7 @@ def _compiled(
         fn = column.type.dialect_impl(dialect).result_processor(dialect, described[1])
         if fn is not None:
             convert.append((i, fn))
-    return Kept(sql, positional, params, tuple(slots.items()), tuple(convert), build, top, next_query), raw
+    return replace(kept, convert=tuple(convert)), raw
 
 
 def slots_for(resolve: Callable[[str], Any], shape: str) -> dict[str, int] | None:

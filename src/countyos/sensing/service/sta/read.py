@@ -519,13 +519,8 @@ def _keep(
     assert dbapi is not None
     fast.keep(
         key,
-        stmt=stmt,
+        fast.Candidate(stmt, binds, slots, build, top, next_query),
         dialect=ctx.session.get_bind().dialect,
-        binds=binds,
-        slots=slots,
-        build=build,
-        top=top,
-        next_query=next_query,
         run=lambda sql, params: _described(dbapi.execute(sql, params)),
         expected=fetched,
     )
