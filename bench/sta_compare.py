@@ -22,8 +22,9 @@ Request kinds (the issue's table), each against every server:
 - ``filter``: ``GET /Observations?$filter=result gt X and phenomenonTime ge T``
 - ``ingest_batch`` (CountyOS only): the same 100 rows through the HTTP ingest endpoint, the
   reference for ``create_batch``.
-- ``http_floor`` (CountyOS only): ``GET /healthz``, the least one request costs in the same server
-  (uvicorn, the middleware, the router): the ceiling of any route in it.
+- ``http_floor`` (CountyOS only): ``GET /healthz``, what a routed request costs at the least in the
+  same server (uvicorn, the middleware, the router, a read in a thread); the SensorThings read lane
+  answers before the router and can be faster.
 
 Statuses 598 (no answer within ``--timeout``) and 599 (connection lost) are the load process's own.
 
