@@ -63,7 +63,7 @@ class _SQLiteReads:
         self.deadline = time.perf_counter() + self.inline_s
         try:
             return conn.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             message = str(exc).lower()
             if "interrupted" in message or "locked" in message or "busy" in message:
                 raise TooLongForTheLoop(str(exc)) from exc
@@ -138,9 +138,9 @@ def of(
             if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
                 reads = _SQLiteReads(url.database, inline_ms=20, on_connect=on_connect)
         elif url.get_backend_name() == "postgresql":
-            conninfo = psycopg.conninfo.make_conninfo(
-                host=url.host or "", port=url.port or "", dbname=url.database or "", user=url.username or "",
-                password=url.password or "", **{k: str(v) for k, v in url.query.items()},
+            conninfo = psycopg.conninfo.make_conninfo(  # what is not given (None) is libpq's default
+                host=url.host, port=url.port, dbname=url.database, user=url.username, password=url.password,
+                **{k: str(v) for k, v in url.query.items()},
             )  # fmt: skip
             reads = _PostgresReads(conninfo, size=4, seconds=seconds)
     made[id(db)] = reads
