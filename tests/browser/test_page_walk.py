@@ -50,7 +50,6 @@ SAMPLES_PER_ROUTE = 1  # instances of one route pattern a role walks (one case p
 # menus); the English one reads each route once, by the first role that reaches it, plus every
 # role's home page. The catalogue check (tests/web/test_catalogue.py) covers every message id.
 SHARED_ACROSS_ROLES = ("en",)
-PAGE_BUDGET_S = 600.0  # the whole walk, every role and language (~3 min on an idle 2-core machine)
 
 # One demo record per path parameter, by name. A parameter not listed here is filled from the
 # links on the walked pages (a route nobody links to and nobody can fill fails the coverage check).
@@ -406,9 +405,9 @@ def walked(browsing_session: Browsing, server: Server) -> Iterator[tuple[Walk, l
         assert role.code in accounts, f"the demo county has no account with the built-in role {role.code}"
         for lang in LANGUAGES:
             _walk_one(browsing_session, server, accounts[role.code], lang, routes, walk)
-    walk_time = time.monotonic() - started
+    # its time is reported with the slowest tests (a test asserts no timing: machines differ)
+    print(f"the page walk read {walk.pages} pages in {time.monotonic() - started:.0f} s")
     yield walk, routes
-    assert walk_time < PAGE_BUDGET_S, f"the walk took {walk_time:.0f} s for {walk.pages} pages"
 
 
 def test_every_page_reads_as_words_in_both_languages(walked: tuple[Walk, list[Pattern]]) -> None:
