@@ -134,7 +134,7 @@ def app(db: Database, settings: Settings) -> Iterator[Any]:
     # test's database is still there, or its thread retries against a closed connection until exit.
     writer = getattr(application.state, "side_writer", None)
     if writer is not None:
-        writer.close()
+        writer.close(timeout=30.0)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ import contextlib
 import copy
 import importlib
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -252,7 +253,7 @@ class SharedConnection:
     def __init__(self, real: Database) -> None:
         self.real = real
         self.turns = _Turns()
-        self.conn = real.engine.connect()
+        self.conn = _clean_connection(real.engine)
         self.outer = self.conn.begin()
         self.engine = SharedEngine(self)
         options: dict[str, Any] = dict(expire_on_commit=False, autoflush=True, join_transaction_mode="create_savepoint")
@@ -283,11 +284,29 @@ class SharedConnection:
         self.turns.taken = 0
 
     def close(self) -> None:
+        """Roll back once no thread is inside a session (a side writer finishing its last write), so
+        that no statement of this test reaches the connection after it went back to the pool."""
         try:
-            if self.outer.is_active:
-                self.outer.rollback()
+            with self.turns.turn():
+                if self.outer.is_active:
+                    self.outer.rollback()
         finally:
             self.conn.close()
+
+
+def _clean_connection(engine: Engine) -> Connection:
+    """A connection of ENGINE outside any transaction. One that a thread of an earlier test used after
+    it went back to the pool (a failed statement leaves it "in error") is dropped, not handed on: the
+    test that took it would fail on its first statement for what another test did."""
+    for _ in range(3):
+        conn = engine.connect()
+        status = getattr(getattr(conn.connection.dbapi_connection, "info", None), "transaction_status", None)
+        if status is None or int(status) == 0:  # SQLite, or psycopg's TransactionStatus.IDLE
+            return conn
+        warnings.warn(f"a pooled test connection was not idle (status {status!r}): dropped", stacklevel=2)
+        conn.invalidate()
+        conn.close()
+    return engine.connect()
 
 
 _READING = frozenset({"SELECT", "WITH", "SHOW", "SET", "PRAGMA", "EXPLAIN", "VALUES"})
