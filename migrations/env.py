@@ -22,6 +22,10 @@ def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
     # PostGIS owns these tables; they are not ours to migrate.
     if type_ == "table" and name in {"spatial_ref_sys", "topology", "layer"}:
         return False
+    # The tables that data loads create (``data_t{resource}_v{number}``) belong to their loads, not to
+    # the schema's history.
+    if type_ == "table" and reflected and name.startswith("data_t") and name[6:7].isdigit():
+        return False
     # Objects declared for one dialect only (``.ddl_if(dialect=...)``, e.g. GiST indexes) are
     # compared only on that dialect.
     if type_ == "index":
@@ -33,8 +37,13 @@ def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, include_object=include_object)
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -51,9 +60,13 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # noqa: ANN001
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", include_object=include_object,
-                      compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

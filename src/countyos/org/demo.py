@@ -35,6 +35,7 @@ DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
     ("县市场监督管理局", DepartmentKind.DEPARTMENT, None),
     ("云峰街道长濂村村民委员会", DepartmentKind.VILLAGE, "云峰街道办事处"),
     ("北界镇红星坪村村民委员会", DepartmentKind.VILLAGE, "北界镇人民政府"),
+    ("县大数据发展管理局", DepartmentKind.DEPARTMENT, None),
 ]
 
 # (username, name, roles, department)
@@ -65,6 +66,8 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("agent_yf", "代办员 周美兰", ["services_agent"], "云峰街道长濂村村民委员会"),
     ("agent_mg", "代办员 郑丽华", ["services_agent"], "妙高街道北街社区居民委员会"),
     ("zwzx", "政务服务中心审批人员 徐敏", ["services_handler"], "县政务服务中心"),
+    ("dsj", "大数据局目录管理员 蒋文", ["data_bureau"], "县大数据发展管理局"),
+    ("scjg_data", "市场监管局数据专员 沈佳", ["data_provider"], "县市场监督管理局"),
 ]
 
 

@@ -10,11 +10,13 @@
 
 from countyos.geo.service.addresses import AddressPlace
 from countyos.geo.service.addresses import place as place_address
+from countyos.geo.service.divisions import the_county
 from countyos.geo.service.crs import area_m2, distance_m, from_wgs84, normalize_crs, to_wgs84
 from countyos.geo.service.grids import GridInfo, grid_for_code, grids_of_department, grids_of_worker
 from countyos.geo.service.lookup import OutsideCounty, Place, PlaceBatch, locate, locate_many
 
 __all__ = [
+    "the_county",
     "AddressPlace",
     "GridInfo",
     "OutsideCounty",

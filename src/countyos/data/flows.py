@@ -1,0 +1,68 @@
+"""Data flows that own their transactions: a load from an upload or a dropped file.
+
+The file is copied to a private temporary file under ``<data_dir>/tmp`` first (bounded by
+``MAX_UPLOAD_BYTES``; larger files are loaded with ``countyos data load`` on the server), then loaded in
+one unit of work: the load's record and audit are committed whether the rows went in or not
+(``service/loads.py`` rolls the rows back itself).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from countyos.core.actor import Actor
+from countyos.core.db import Database
+from countyos.core.settings import get_settings
+from countyos.data.models import Load
+from countyos.data.service import loads, sharing
+
+MAX_UPLOAD_BYTES = 24_000_000  # under the server's body limit; files beyond go through the command
+
+
+class TooLarge(Exception):
+    pass
+
+
+def load_path(db: Database, *, actor: Actor, resource_id: int, path: Path, filename: str, skip_bad_rows: bool) -> Load:
+    with db.unit_of_work() as session:
+        load = loads.load_file(
+            session, actor=actor, resource_id=resource_id, path=path, filename=filename, skip_bad_rows=skip_bad_rows
+        )
+    return load
+
+
+def load_upload(
+    db: Database, *, actor: Actor, resource_id: int, upload: BinaryIO, filename: str, skip_bad_rows: bool
+) -> Load:
+    folder = get_settings().data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="load-", suffix=Path(filename).suffix[:10]) as tmp:
+        copied = 0
+        while chunk := upload.read(1 << 20):
+            copied += len(chunk)
+            if copied > MAX_UPLOAD_BYTES:
+                raise TooLarge()
+            tmp.write(chunk)
+        tmp.flush()
+        return load_path(
+            db,
+            actor=actor,
+            resource_id=resource_id,
+            path=Path(tmp.name),
+            filename=filename,
+            skip_bad_rows=skip_bad_rows,
+        )
+
+
+def shared_read(db: Database, *, key: str, **query: Any) -> dict[str, Any]:
+    """A call on a grant: the refusal is committed (recorded and audited) before it is raised."""
+    refused: sharing.CallRefused | None = None
+    with db.unit_of_work() as session:
+        try:
+            return sharing.read(session, key=key, **query)
+        except sharing.CallRefused as exc:
+            refused = exc
+    assert refused is not None
+    raise refused

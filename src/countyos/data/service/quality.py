@@ -1,0 +1,413 @@
+"""Data-quality rules (数据质量规则) as data, checked row by row while a file is loaded.
+
+A rule is a kind (:class:`~countyos.data.codes.RuleKind`), a column and parameters, kept as JSON on the
+resource so that a county changes its rules without code::
+
+    [{"kind": "not_null", "column": "c1"},
+     {"kind": "code_list", "column": "c4", "params": {"values": ["330000", "330100"]}},
+     {"kind": "range", "column": "c5", "params": {"min": 0, "max": 150}},
+     {"kind": "date", "column": "c6", "params": {"min": "1900-01-01"}},
+     {"kind": "in_county", "column": "lon,lat"}]
+
+:class:`Checker` compiles each rule once into a small test and runs them over every row; it counts
+every failure per (column, rule) and keeps the first ones for the report, so a million rows cost one
+dictionary update per failure and a function call per rule. An empty value (``None`` or ``""``) passes
+every rule except ``not_null``: whether a value must be present is that rule's business alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any
+
+import numpy as np
+import orjson
+import shapely
+from shapely.errors import GEOSException
+from shapely.geometry.base import BaseGeometry
+
+from countyos.core.clock import utcnow
+from countyos.core.i18n import N_, gettext
+from countyos.core.idnumbers import resident_id_ok
+from countyos.data.codes import RuleKind
+from countyos.data.service.readers import InferredColumn, parse_moment
+from countyos.org.service import uscc
+
+MAX_RULES = 200
+MAX_CODE_VALUES = 10_000
+MAX_VALUE_KEPT = 200  # characters of a failing value kept in the report
+PHONE = re.compile(
+    r"(?:\+86[- ]?)?1[3-9][0-9]{9}"  # mobile
+    # landline: area code, then a 7- or 8-digit number that starts 2–9 (0 and 1 begin no local number)
+    r"|(?:0[1-9][0-9]{1,2}[- ]?|\(0[1-9][0-9]{1,2}\))[2-9][0-9]{6,7}(?:-[0-9]{1,6})?"  # 0570-8123456, (010)62345678
+    r"|\+86[- ]?0?[1-9][0-9]{1,2}[- ]?[2-9][0-9]{6,7}(?:-[0-9]{1,6})?",  # +86 570 1234567
+    re.ASCII,
+)
+_PARAMS: dict[RuleKind, frozenset[str]] = {
+    RuleKind.CODE_LIST: frozenset({"values"}),
+    RuleKind.RANGE: frozenset({"min", "max"}),
+    RuleKind.DATE: frozenset({"min", "max"}),
+}
+
+
+class RuleError(ValueError):
+    """A rule that cannot be used: an English message id and its parameters (translate with ``message``)."""
+
+    def __init__(self, message: str, /, **params: Any) -> None:
+        self.message_id, self.params = message, params
+        super().__init__(message % params if params else message)
+
+    @property
+    def message(self) -> str:
+        return gettext(self.message_id, **self.params)
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: RuleKind
+    column: str  # InferredColumn.name (IN_COUNTY: a GEOMETRY column, or "lon,lat" two columns)
+    params: dict[str, Any] = field(default_factory=dict)  # CODE_LIST: values; RANGE: min, max; DATE: min, max
+
+
+@dataclass(frozen=True)
+class Failure:
+    row: int  # 1-based data row number as in the file (header not counted)
+    column: str
+    rule: RuleKind
+    value: str | None  # what was there (truncated to MAX_VALUE_KEPT characters)
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    rows_checked: int
+    rows_failed: int
+    failures: list[Failure]  # the first ones (``keep_failures``)
+    counts: dict[tuple[str, RuleKind], int]  # every failure, per (column, rule)
+    score: float  # rows passed / rows checked; 1.0 when nothing was checked
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON (counts keyed ``column:rule``)."""
+        return {
+            "rows_checked": self.rows_checked,
+            "rows_failed": self.rows_failed,
+            "score": self.score,
+            "counts": {f"{column}:{kind.value}": n for (column, kind), n in self.counts.items()},
+            "failures": [
+                {"row": f.row, "column": f.column, "rule": f.rule.value, "value": f.value} for f in self.failures
+            ],
+        }
+
+
+# --- parsing -----------------------------------------------------------------------------------------
+
+
+def _number(value: Any, n: int, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RuleError(N_("Rule %(n)s: %(param)s must be a number"), n=n, param=name)
+    return float(value)
+
+
+def _iso_date(value: Any, n: int, name: str) -> str:
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError(value)
+        date.fromisoformat(value)
+    except ValueError:
+        raise RuleError(N_("Rule %(n)s: %(param)s must be a date written 2024-05-01"), n=n, param=name) from None
+    return value
+
+
+def _params(kind: RuleKind, params: dict[str, Any], n: int) -> dict[str, Any]:
+    unknown = sorted(set(params) - _PARAMS.get(kind, frozenset()))
+    if unknown:
+        raise RuleError(N_("Rule %(n)s: unknown parameter %(param)s"), n=n, param=str(unknown[0])[:50])
+    if kind is RuleKind.CODE_LIST:
+        values = params.get("values")
+        if not isinstance(values, list) or not values:
+            raise RuleError(N_("Rule %(n)s: a code list needs its values"), n=n)
+        if len(values) > MAX_CODE_VALUES:
+            raise RuleError(N_("Rule %(n)s: a code list holds at most %(max)s values"), n=n, max=MAX_CODE_VALUES)
+        if any(isinstance(v, bool) or not isinstance(v, str | int) for v in values):
+            raise RuleError(N_("Rule %(n)s: the values of a code list are text or whole numbers"), n=n)
+        return {"values": [str(v) for v in values]}
+    if kind is RuleKind.RANGE:
+        if "min" not in params and "max" not in params:
+            raise RuleError(N_("Rule %(n)s: a range needs a minimum, a maximum or both"), n=n)
+        bounds: dict[str, Any] = {k: _number(params[k], n, k) for k in ("min", "max") if k in params}
+        if bounds.get("min", -math.inf) > bounds.get("max", math.inf):
+            raise RuleError(N_("Rule %(n)s: the minimum is above the maximum"), n=n)
+        return bounds
+    if kind is RuleKind.DATE:
+        dates = {k: _iso_date(params[k], n, k) for k in ("min", "max") if params.get(k) is not None}
+        if dates.get("min", "0000") > dates.get("max", "9999"):
+            raise RuleError(N_("Rule %(n)s: the earliest date is after the latest"), n=n)
+        return dates
+    return {}
+
+
+def parse_rules(raw: list[dict[str, Any]] | None) -> list[Rule]:
+    """Rules from their JSON: a list of ``{"kind", "column", "params"}``. Raises :class:`RuleError` (a
+    ValueError) naming the rule's position; whether the columns exist is checked by :class:`Checker`."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise RuleError(N_("Quality rules are a list"))
+    if len(raw) > MAX_RULES:
+        raise RuleError(N_("At most %(max)s quality rules"), max=MAX_RULES)
+    rules = []
+    for n, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            raise RuleError(N_("Rule %(n)s is not an object"), n=n)
+        unknown = sorted(set(item) - {"kind", "column", "params"})
+        if unknown:
+            raise RuleError(N_("Rule %(n)s: unknown field %(field)s"), n=n, field=str(unknown[0])[:50])
+        try:
+            kind = RuleKind(str(item.get("kind")))
+        except ValueError:
+            raise RuleError(N_("Rule %(n)s: unknown kind %(kind)s"), n=n, kind=str(item.get("kind"))[:50]) from None
+        column = item.get("column")
+        if not isinstance(column, str) or not column.strip() or len(column) > 200:
+            raise RuleError(N_("Rule %(n)s: the column is missing"), n=n)
+        column = column.strip()
+        if "," in column:
+            parts = [p.strip() for p in column.split(",")]
+            if kind is not RuleKind.IN_COUNTY or len(parts) != 2 or not all(parts):
+                raise RuleError(N_("Rule %(n)s: only an in-county rule takes two columns, as lon,lat"), n=n)
+            column = ",".join(parts)
+        params = item.get("params") or {}
+        if not isinstance(params, dict):
+            raise RuleError(N_("Rule %(n)s: the parameters are an object"), n=n)
+        rules.append(Rule(kind=kind, column=column, params=_params(kind, params, n)))
+    return rules
+
+
+# --- checking ----------------------------------------------------------------------------------------
+
+Test = Callable[[str], bool]
+
+
+def _unique() -> Test:
+    seen: set[str] = set()
+    add = seen.add
+
+    def unique(value: str) -> bool:
+        if value in seen:
+            return False  # the second and later occurrences fail; the first passes
+        add(value)
+        return True
+
+    return unique
+
+
+def _in_range(low: float, high: float) -> Test:
+    def in_range(value: str) -> bool:
+        try:
+            number = float(value)
+        except ValueError:
+            return False
+        return math.isfinite(number) and low <= number <= high
+
+    return in_range
+
+
+def _in_dates(earliest: date | None, latest: date | None) -> Test:
+    def in_dates(value: str) -> bool:
+        day = None
+        if len(value) == 10 and value[4] == "-" and value[7] == "-":
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                return False
+        else:
+            found = parse_moment(value)
+            if found is None:
+                return False
+            day = found[0].date()
+        return (earliest is None or day >= earliest) and (latest is None or day <= latest)
+
+    return in_dates
+
+
+def _phone(value: str) -> bool:
+    return PHONE.fullmatch(value) is not None
+
+
+def _not_null(value: str) -> bool:
+    return True  # reached only for a value that is there
+
+
+class _Area:
+    """The county's boundary, answering "is this point inside?" fast for a million points.
+
+    A grid of GRID × GRID cells over its bounding box is classified once: cells wholly inside, wholly
+    outside, or crossed by the boundary. Only a point in a crossed cell is tested against the (prepared)
+    boundary itself; the rest cost a little arithmetic."""
+
+    GRID = 128
+
+    def __init__(self, county: BaseGeometry) -> None:
+        self.geometry = shapely.from_wkb(shapely.to_wkb(county))  # a copy to prepare: the caller's stays
+        shapely.prepare(self.geometry)
+        self.x0, self.y0, self.x1, self.y1 = self.geometry.bounds
+        width, height = self.x1 - self.x0, self.y1 - self.y0
+        self.states = b""
+        if width > 0 and height > 0:
+            n = self.GRID
+            self.fx, self.fy = n / width, n / height
+            i, j = np.meshgrid(np.arange(n), np.arange(n))  # row j (y), column i (x)
+            cells = shapely.box(
+                self.x0 + i / self.fx, self.y0 + j / self.fy, self.x0 + (i + 1) / self.fx, self.y0 + (j + 1) / self.fy
+            ).ravel()
+            inside = shapely.contains_properly(self.geometry, cells)
+            outside = shapely.disjoint(self.geometry, cells)
+            self.states = np.where(inside, 1, np.where(outside, 0, 2)).astype(np.uint8).tobytes()
+
+    def contains(self, x: float, y: float) -> bool:
+        if not (self.x0 < x < self.x1 and self.y0 < y < self.y1):
+            return False  # also NaN
+        if self.states:
+            n = self.GRID
+            state = self.states[min(int((y - self.y0) * self.fy), n - 1) * n + min(int((x - self.x0) * self.fx), n - 1)]
+            if state != 2:
+                return state == 1
+        return bool(shapely.contains_xy(self.geometry, x, y))
+
+
+def _in_county_geometry(area: _Area) -> Test:
+    def in_county(value: str) -> bool:
+        try:
+            geometry = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return False
+        if type(geometry) is dict and geometry.get("type") == "Point":
+            try:
+                lon, lat = (float(c) for c in geometry["coordinates"][:2])
+            except (KeyError, TypeError, ValueError):
+                return False
+            return area.contains(lon, lat)
+        try:
+            return bool(area.geometry.contains(shapely.from_geojson(value)))
+        except (GEOSException, ValueError, TypeError):
+            return False
+
+    return in_county
+
+
+def _in_county_lonlat(area: _Area) -> Callable[[str, str], bool]:
+    def in_county(lon: str, lat: str) -> bool:
+        try:
+            return area.contains(float(lon), float(lat))
+        except ValueError:
+            return False
+
+    return in_county
+
+
+class Checker:
+    """Checks rows against rules, counting every failure and keeping the first KEEP_FAILURES.
+
+    ``row`` holds one cell per column of COLUMNS, in order (text; ``None`` or ``""`` when empty)."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        columns: Sequence[InferredColumn],
+        *,
+        county: BaseGeometry | None = None,
+        keep_failures: int = 1000,
+    ) -> None:
+        where = {c.name: n for n, c in enumerate(columns)}
+        self._single: list[tuple[int, Test, Rule]] = []
+        self._pairs: list[tuple[int, int, Callable[[str, str], bool], Rule]] = []
+        area = _Area(county) if county is not None else None
+        today = utcnow().date()
+        for rule in rules:
+            names = rule.column.split(",")
+            missing = [name for name in names if name not in where]
+            if missing:
+                raise RuleError(
+                    N_("A quality rule names a column the table does not have: %(column)s"), column=missing[0]
+                )
+            if rule.kind is RuleKind.IN_COUNTY and area is None:
+                raise RuleError(N_("The county's boundary is needed to check that places are in the county"))
+            if len(names) > 1 and (rule.kind is not RuleKind.IN_COUNTY or len(names) != 2):
+                raise RuleError(N_("Only an in-county rule takes two columns, as lon,lat"))
+            if len(names) == 2 and area is not None:
+                self._pairs.append((where[names[0]], where[names[1]], _in_county_lonlat(area), rule))
+            else:
+                self._single.append((where[names[0]], self._test(rule, area, today), rule))
+        self._keep = keep_failures
+        self._checked = self._failed = 0
+        self._failures: list[Failure] = []
+        self._counts: dict[tuple[str, RuleKind], int] = {}
+
+    @staticmethod
+    def _test(rule: Rule, area: _Area | None, today: date) -> Test:
+        kind, params = rule.kind, rule.params
+        if kind is RuleKind.NOT_NULL:
+            return _not_null
+        if kind is RuleKind.UNIQUE:
+            return _unique()
+        if kind is RuleKind.CODE_LIST:
+            return frozenset(params["values"]).__contains__
+        if kind is RuleKind.RANGE:
+            return _in_range(params.get("min", -math.inf), params.get("max", math.inf))
+        if kind is RuleKind.DATE:
+            low, high = params.get("min"), params.get("max")
+            return _in_dates(date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None)
+        if kind is RuleKind.RESIDENT_ID:
+            return partial(resident_id_ok, today=today)
+        if kind is RuleKind.USCC:
+            return uscc.is_valid
+        if kind is RuleKind.PHONE:
+            return _phone
+        assert area is not None
+        return _in_county_geometry(area)
+
+    def _fail(self, row_no: int, rule: Rule, value: str | None) -> None:
+        key = (rule.column, rule.kind)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        if len(self._failures) < self._keep:
+            kept = None if value is None else value[:MAX_VALUE_KEPT]
+            self._failures.append(Failure(row=row_no, column=rule.column, rule=rule.kind, value=kept))
+
+    def check(self, row_no: int, row: Sequence[str | None]) -> bool:
+        """Whether the row passes every rule; failures are recorded under ROW_NO."""
+        self._checked += 1
+        ok = True
+        for at, test, rule in self._single:
+            value = row[at]
+            if value:
+                if test(value):
+                    continue
+            elif rule.kind is not RuleKind.NOT_NULL:
+                continue
+            ok = False
+            self._fail(row_no, rule, value)
+        for at_lon, at_lat, pair_test, rule in self._pairs:
+            lon, lat = row[at_lon], row[at_lat]
+            if lon and lat:
+                if pair_test(lon, lat):
+                    continue
+            elif not lon and not lat:
+                continue  # no place given: empty passes
+            ok = False  # a place needs both its longitude and latitude
+            self._fail(row_no, rule, f"{lon or ''},{lat or ''}")
+        if not ok:
+            self._failed += 1
+        return ok
+
+    def report(self) -> QualityReport:
+        passed = self._checked - self._failed
+        return QualityReport(
+            rows_checked=self._checked,
+            rows_failed=self._failed,
+            failures=list(self._failures),
+            counts=dict(self._counts),
+            score=passed / self._checked if self._checked else 1.0,
+        )
