@@ -18,6 +18,10 @@ PERMISSIONS = [
         N_("Review, publish and revoke every entry of the data resource catalogue (数据管理员)"),
     ),
     PermissionSpec(
+        "data.overview.read",
+        N_("See what the county keeps of its data (数据沉淀): per department and month, with the records behind"),
+    ),
+    PermissionSpec(
         "data.share.request",
         N_("Request another department's shared data for one's own department and use its grants"),
     ),
@@ -34,6 +38,7 @@ ROLES = [
 ]
 
 GRANTS: dict[str, list[str]] = {
-    "data_bureau": ["data.catalogue.review", "data.catalogue.manage", "data.share.request"],
+    "data_bureau": ["data.catalogue.review", "data.catalogue.manage", "data.share.request", "data.overview.read"],
+    "leader": ["data.overview.read"],
     "data_provider": ["data.catalogue.manage", "data.share.request"],
 }

@@ -5,10 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from countyos.data import ckan
-from countyos.data.pages import admin, sharing
+from countyos.data.pages import admin, overview, sharing
+from countyos.data.pages import portal
 
 EARLY_ROUTERS = [ckan.router]
 router = APIRouter()
 router.include_router(admin.router)
 router.include_router(sharing.router)
-NAV = [*admin.NAV, *sharing.NAV]
+router.include_router(overview.router)
+router.include_router(portal.router)
+NAV = [*admin.NAV, *sharing.NAV, *overview.NAV]

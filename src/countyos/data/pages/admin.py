@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound
 from countyos.core.i18n import N_
 from countyos.data import flows, lifecycle
@@ -30,7 +31,7 @@ from countyos.data.lifecycle import State
 from countyos.data.models import Load, Resource
 from countyos.data.pages.common import DATA, PAGE_LABELS
 from countyos.data.schemas import MAX_ID, ActionIn, ResourceIn
-from countyos.data.service import catalogue
+from countyos.data.service import catalogue, overview
 from countyos.org.service import departments
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, get_db, require
@@ -66,11 +67,15 @@ def resource_list(
     a: Staff,
     q: Annotated[str, Query(max_length=100)] = "",
     state: Annotated[str, Query(max_length=16)] = "",
+    provider_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    stale: Annotated[str, Query(max_length=1)] = "",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:
     chosen = State(state) if state in State._value2member_map_ else None
-    rows, total = catalogue.listing(session, actor=a.actor, state=chosen, q=q, limit=PAGE, offset=offset)
-    query = {"q": q, "state": state}
+    only = overview.stale_ids(session, now=utcnow(), provider_id=provider_id) if stale == "1" else None
+    rows, total = catalogue.listing(session, actor=a.actor, state=chosen, provider_id=provider_id, q=q,
+                                    only_ids=only, limit=PAGE, offset=offset)  # fmt: skip
+    query = {"q": q, "state": state, "provider_id": str(provider_id or ""), "stale": stale}
     return templates(request).render(
         request,
         "data/admin_list.html",

@@ -189,6 +189,7 @@ def listing(
     state: State | None = None,
     provider_id: int | None = None,
     q: str = "",
+    only_ids: Sequence[int] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Resource], int]:
@@ -204,6 +205,8 @@ def listing(
         cond.append(Resource.state == state)
     if provider_id is not None:
         cond.append(Resource.provider_id == provider_id)
+    if only_ids is not None:
+        cond.append(Resource.id.in_(list(only_ids)[:10_000]))
     if q:
         like = f"%{q[:100]}%"
         cond.append(or_(Resource.title.like(like), Resource.code.like(like), Resource.summary.like(like)))

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from countyos.core.settings import get_settings
-from countyos.data.codes import STALE_AFTER_DAYS
 from countyos.data.lifecycle import State
 from countyos.data.models import CallResult, Load, LoadState, Resource, ShareCall
+from countyos.data.service import ioc_queries
 from countyos.org.models import Department
 
 
@@ -44,20 +44,8 @@ class DepartmentFigures:
 
 def stale_ids(session: Session, *, now: datetime, provider_id: int | None = None) -> list[int]:
     """Published resources whose last successful load is older than their update cycle allows (or that
-    have never been loaded)."""
-    q = (
-        select(Resource.id, Resource.update_cycle, Load.finished_at)
-        .outerjoin(Load, Load.id == Resource.current_load_id)
-        .where(Resource.state == State.PUBLISHED)
-    )
-    if provider_id is not None:
-        q = q.where(Resource.provider_id == provider_id)
-    out = []
-    for rid, cycle, finished in session.execute(q):
-        days = STALE_AFTER_DAYS[cycle]
-        if days is not None and (finished is None or now - finished > timedelta(days=days)):
-            out.append(rid)
-    return out
+    have never been loaded): ``ioc_queries.where("stale")``."""
+    return ioc_queries.ids(session, measure="stale", now=now, provider_id=provider_id)
 
 
 def by_department(session: Session, *, now: datetime) -> list[DepartmentFigures]:
@@ -137,4 +125,4 @@ def totals(session: Session, *, now: datetime) -> dict[str, Any]:
         )
         or 0
     )
-    return {"published": published, "rows": int(rows), "stale": len(stale_ids(session, now=now))}
+    return {"published": published, "rows": int(rows), "stale": ioc_queries.count(session, measure="stale", now=now)}

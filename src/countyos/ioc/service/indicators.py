@@ -24,6 +24,7 @@ from countyos.cases.service import ioc_queries as cases_q
 from countyos.core.actor import Actor
 from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_
+from countyos.data.service import ioc_queries as data_q
 from countyos.geo.models import ComponentStatus
 from countyos.geo.service import components as geo_components
 from countyos.ioc.service import places
@@ -32,7 +33,7 @@ from countyos.sensing.models import Severity
 from countyos.sensing.service import ioc_queries as sensing_q
 from countyos.services.service import ioc_queries as services_q
 
-SOURCES = ("cases", "alarms", "devices", "components", "applications")
+SOURCES = ("cases", "alarms", "devices", "components", "applications", "data")
 T = TypeVar("T")
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -41,6 +42,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "devices": tuple(sensing_q.DEVICE_MEASURES),
     "components": ("components", *(f"status_{s}" for s in ComponentStatus)),
     "applications": tuple(services_q.MEASURES),
+    "data": data_q.MEASURES,
 }
 
 # What each measure's list is called (list page titles, feed, reports).
@@ -76,6 +78,7 @@ MEASURE_LABELS: dict[str, str] = {
     "components.status_abandoned": N_("Abandoned components"),
     "components.status_removed": N_("Removed components"),
     **{f"applications.{m}": label for m, label in services_q.LABELS.items()},
+    **{f"data.{m}": label for m, label in data_q.LABELS.items()},
 }
 
 
@@ -135,6 +138,11 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("applications_immediate", N_("Concluded on the spot this month"), "applications", "immediate",
               whole="accepted", window="month",
               hint=N_("Applications of this month concluded at the moment of acceptance ÷ accepted")),
+    # 数据共享与开放 (data.service.ioc_queries): stock, now
+    Indicator("data_published", N_("Published data resources"), "data", "published",
+              hint=N_("Resources in the county's data catalogue, published")),
+    Indicator("data_stale", N_("Data past its update cycle"), "data", "stale", negative=True,
+              hint=N_("Published resources whose last load is older than their update cycle allows")),
 )  # fmt: skip
 
 BY_CODE = {i.code: i for i in INDICATORS}
@@ -262,6 +270,8 @@ def count(
     if source == "applications":
         aps = application_slice(session, scope, narrow)
         return services_q.count(session, measure=measure, s=aps, now=now) if aps is not None else 0
+    if source == "data":
+        return data_q.count(session, measure=measure, now=now)
     f = component_filter(session, scope, measure)
     if f is None:
         return 0
@@ -297,6 +307,8 @@ def records(
         if aps is None:
             return []
         return services_q.rows(session, measure=measure, s=aps, now=now, limit=limit, offset=offset)
+    if source == "data":
+        return data_q.rows(session, measure=measure, now=now, limit=limit, offset=offset)
     f = component_filter(session, scope, measure)
     if f is None:
         return []

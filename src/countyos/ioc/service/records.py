@@ -156,6 +156,28 @@ def application_records(session: Session, rows: list[Any], now: datetime) -> lis
     return out
 
 
+def data_records(session: Session, rows: list[Any]) -> list[Record]:
+    """Data resources by code and title, with their provider and last load."""
+    deps = {d.id: d.name for d in departments.all_active(session)} if rows else {}
+    return [
+        Record(
+            "data",
+            r.id,
+            r.code,
+            r.title,
+            "",
+            N_("Data resource"),
+            N_("Published"),
+            "none",
+            r.current_load.finished_at if r.current_load is not None else None,
+            None,
+            deps.get(r.provider_id, ""),
+            f"/data/resources/{r.id}",
+        )
+        for r in rows
+    ]
+
+
 def to_records(session: Session, source: str, rows: list[Any], now: datetime) -> list[Record]:
     if source == "cases":
         return case_records(session, rows, now)
@@ -165,4 +187,6 @@ def to_records(session: Session, source: str, rows: list[Any], now: datetime) ->
         return device_records(rows)
     if source == "applications":
         return application_records(session, rows, now)
+    if source == "data":
+        return data_records(session, rows)
     return component_records(rows)
