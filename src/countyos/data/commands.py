@@ -59,3 +59,70 @@ def load(
     for f in done.report.get("failures", [])[:20]:
         typer.echo(f"  row {f['row']}: {f['column']} {f['rule']} {f['value']!r}")
     raise typer.Exit(0 if done.state == LoadState.LOADED else 1)
+
+
+@app.command("import-catalogue")
+def import_catalogue(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="the .xlsx workbook")],
+    skip_bad_rows: Annotated[bool, typer.Option(help="import the good rows and report the bad")] = False,
+) -> None:
+    """Import the resource catalogue from Excel with the 目录编制指南's Chinese headers (sheets 信息资源,
+    信息项, 质量规则). Prints each problem (sheet, row, column) and each resource's result; exits 0 when
+    everything was imported, 1 when the file was refused (nothing written) or rows were skipped, 2 when
+    the file or the database cannot be used."""
+    from countyos.core.errors import CountyError
+    from countyos.data.service import excel
+
+    if file.stat().st_size > excel.MAX_FILE_BYTES:
+        typer.secho(f"The file is larger than {excel.MAX_FILE_BYTES} bytes.", fg="red", err=True)
+        raise typer.Exit(2)
+    url = get_settings().database_url
+    if migrate.current(url) is None:
+        typer.secho("The database has no schema yet; run `countyos init` first.", fg="red", err=True)
+        raise typer.Exit(2)
+    db = Database(url)
+    try:
+        with db.unit_of_work() as s:
+            report = excel.import_workbook(s, actor=ACTOR, data=file.read_bytes(), skip_bad_rows=skip_bad_rows)
+            if not report.applied:
+                s.rollback()
+    except CountyError as exc:
+        typer.secho(exc.message, fg="red", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        db.dispose()
+    for p in report.problems:
+        column = f" [{p.column}]" if p.column else ""
+        typer.secho(f"{p.sheet} row {p.row}{column}: {p.message}", fg="red", err=True)
+    for r in report.rows:
+        typer.echo(f"row {r.row} {r.code} {r.title}: {r.result}")
+    if not report.applied:
+        typer.secho(
+            f"{len(report.problems)} problems: nothing was imported (--skip-bad-rows imports the good rows)",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(
+        f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, skipped {report.skipped}"
+    )
+    raise typer.Exit(1 if report.skipped else 0)
+
+
+@app.command("export-catalogue")
+def export_catalogue(file: Annotated[Path, typer.Argument(dir_okay=False, help="the .xlsx workbook to write")]) -> None:
+    """Write every entry of the resource catalogue to Excel with the 目录编制指南's Chinese headers."""
+    from countyos.data.service import excel
+
+    url = get_settings().database_url
+    if migrate.current(url) is None:
+        typer.secho("The database has no schema yet; run `countyos init` first.", fg="red", err=True)
+        raise typer.Exit(2)
+    db = Database(url)
+    try:
+        with db.reading() as s:
+            data = excel.export_workbook(s)
+    finally:
+        db.dispose()
+    file.write_bytes(data)
+    typer.echo(f"exported to {file}")

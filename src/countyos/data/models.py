@@ -205,3 +205,45 @@ class ShareCall(Base):
     result: Mapped[CallResult] = mapped_column(StrEnumType(CallResult, 10))
     rows: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ConnectorKind(StrEnum):
+    SQL = "sql"  # a department's database: an SQLAlchemy URL and one read-only SELECT
+    HTTP = "http"  # a department's JSON HTTP API: a URL answering an array of objects (or one member holding it)
+    COUNTYOS = "countyos"  # CountyOS's own records, published live (``service/live.py``), personal fields masked
+
+
+class Connector(Base):
+    """A scheduled pull into a resource (a new load on each run). The address of a department's database
+    or API may hold a password: it is kept encrypted and shown masked."""
+
+    __tablename__ = "data_connector"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("data_resource.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[ConnectorKind] = mapped_column(StrEnumType(ConnectorKind, 10))
+    address_enc: Mapped[str] = mapped_column(String(2000), default="")  # URL (encrypted) or the live source's key
+    query: Mapped[str] = mapped_column(Text, default="")  # SQL SELECT, or the JSON member holding the records
+    every_minutes: Mapped[int] = mapped_column(Integer, default=1440)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+
+    resource: Mapped[Resource] = relationship(lazy="joined")
+
+
+class ConnectorRun(Base):
+    """One run of a connector: rows, time and the error if any (the load it made, when it made one)."""
+
+    __tablename__ = "data_connector_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("data_connector.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str] = mapped_column(String(1000), default="")
+    load_id: Mapped[int | None] = mapped_column(ForeignKey("data_load.id", ondelete="SET NULL"))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from countyos.core.i18n import N_
 from countyos.data.codes import FieldType, Grade, OpenType, RuleKind, ShareMethod, ShareType, UpdateCycle
 from countyos.data.lifecycle import Action, State
+from countyos.data.models import ConnectorKind
 
 MAX_ID = 2**31 - 1
 MAX_ITEMS = 500
@@ -261,3 +262,48 @@ class UsageRow(BaseModel):
     served: int
     refused: int
     rows: int
+
+
+class ConnectorIn(BaseModel):
+    """A scheduled pull: a department's database (SQLAlchemy URL + one SELECT), a JSON HTTP API (URL + the
+    member holding the records, if not the top level), or a CountyOS live source (its key)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=100)
+    kind: ConnectorKind
+    address: str = Field(min_length=1, max_length=1000, description="SQLAlchemy URL, http(s) URL, or live source key")
+    query: str = Field("", max_length=20_000, description="the SELECT (sql) or the JSON member of the records (http)")
+    every_minutes: int = Field(1440, ge=5, le=525_600)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _shape(self) -> ConnectorIn:
+        if self.kind == ConnectorKind.SQL and not self.query:
+            raise ValueError(N_("A database connector needs its SELECT."))
+        if self.kind == ConnectorKind.HTTP and not self.address.startswith(("http://", "https://")):
+            raise ValueError(N_("An HTTP connector needs an http:// or https:// address."))
+        return self
+
+
+class ConnectorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    resource_id: int
+    name: str
+    kind: ConnectorKind
+    address: str = Field(description="shown with any password masked")
+    query: str
+    every_minutes: int
+    enabled: bool
+    next_run_at: datetime | None
+
+
+class ConnectorRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    started_at: datetime
+    seconds: float
+    rows: int
+    ok: bool
+    error: str
+    load_id: int | None

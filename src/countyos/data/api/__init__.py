@@ -17,9 +17,10 @@ from countyos.core.errors import NotFound, PayloadTooLarge, PermissionDenied, Va
 from countyos.core.i18n import N_
 from countyos.core.paging import MAX_LIMIT, Paged
 from countyos.data import flows, schemas
+from countyos.data.api import exchange
 from countyos.data.lifecycle import State
-from countyos.data.models import Load, LoadState, RequestState
-from countyos.data.service import catalogue, sharing
+from countyos.data.models import Connector, Load, LoadState, RequestState
+from countyos.data.service import catalogue, connectors, sharing
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, get_db, public, require
 
 router = APIRouter(prefix="/data", tags=["data"])
@@ -117,12 +118,7 @@ def upload_load(
             N_("Nothing was loaded: %(reason)s"),
             reason=load.error or load.state.value,
             errors=[
-                {
-                    "loc": ["body", "file"],
-                    "msg": load.error,
-                    "type": load.state.value,
-                    "load": out.model_dump(mode="json"),
-                }
+                {"field": "file", "message": load.error, "state": load.state.value, "load": out.model_dump(mode="json")}
             ],
         )
     return out
@@ -202,3 +198,44 @@ def shared_rows(
         raise ValidationFailed(N_("filters is a JSON object of field: value."))
     names = [f.strip() for f in fields.split(",") if f.strip()] or None
     return flows.shared_read(get_db(request), key=x_data_key, fields=names, filters=parsed, limit=limit, offset=offset)
+
+
+# -- connectors (the data administrator) -------------------------------------------------------------------
+
+Bureau = Annotated[Auth, Depends(require(catalogue.REVIEW))]
+
+
+def _connector_out(c: Connector) -> schemas.ConnectorOut:
+    address = connectors.masked(connectors.address_of(c))
+    return schemas.ConnectorOut(
+        id=c.id, resource_id=c.resource_id, name=c.name, kind=c.kind, address=address, query=c.query,
+        every_minutes=c.every_minutes, enabled=c.enabled, next_run_at=c.next_run_at,
+    )  # fmt: skip
+
+
+@router.post("/resources/{resource_id}/connectors", response_model=schemas.ConnectorOut, status_code=201)
+def create_connector(
+    resource_id: PathId, data: schemas.ConnectorIn, session: WriteSession, a: Bureau
+) -> schemas.ConnectorOut:
+    """A scheduled pull into the resource: a department's database (one SELECT), a JSON API, or a CountyOS
+    live source. The address is kept encrypted and shown with its password masked."""
+    return _connector_out(connectors.create(session, actor=a.actor, resource_id=resource_id, data=data))
+
+
+@router.get("/resources/{resource_id}/connectors", response_model=list[schemas.ConnectorOut])
+def list_connectors(resource_id: PathId, session: ReadSession, a: Bureau) -> list[schemas.ConnectorOut]:
+    return [_connector_out(c) for c in connectors.of_resource(session, resource_id)]
+
+
+@router.post("/connectors/{connector_id}/run", response_model=schemas.ConnectorRunOut)
+def run_connector(connector_id: PathId, session: WriteSession, a: Bureau) -> schemas.ConnectorRunOut:
+    """Run now (the schedule goes on from now); the run is recorded, failed or not."""
+    return schemas.ConnectorRunOut.model_validate(connectors.run(session, actor=a.actor, connector_id=connector_id))
+
+
+@router.get("/connectors/{connector_id}/runs", response_model=list[schemas.ConnectorRunOut])
+def connector_runs(connector_id: PathId, session: ReadSession, a: Bureau) -> list[schemas.ConnectorRunOut]:
+    return [schemas.ConnectorRunOut.model_validate(r) for r in connectors.runs_of(session, connector_id)]
+
+
+router.include_router(exchange.router)

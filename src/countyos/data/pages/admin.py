@@ -28,10 +28,10 @@ from countyos.core.errors import CountyError, NotFound
 from countyos.core.i18n import N_
 from countyos.data import flows, lifecycle
 from countyos.data.lifecycle import State
-from countyos.data.models import Load, Resource
+from countyos.data.models import Connector, ConnectorKind, Load, Resource
 from countyos.data.pages.common import DATA, PAGE_LABELS
-from countyos.data.schemas import MAX_ID, ActionIn, ResourceIn
-from countyos.data.service import catalogue, overview
+from countyos.data.schemas import MAX_ID, ActionIn, ConnectorIn, ResourceIn
+from countyos.data.service import catalogue, connectors, live, overview
 from countyos.org.service import departments
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, get_db, require
@@ -183,6 +183,7 @@ def _page(
     form: Refused | None = None,
     status: int = 200,
     load_error: str | None = None,
+    connector_form: dict[str, Any] | None = None,
 ) -> Response:
     roles = catalogue.roles_of(a.actor, res) if res is not None else frozenset()
     loads = (
@@ -208,6 +209,20 @@ def _page(
             and a.actor.can("data.share.request"),
             "loads": loads,
             "departments": _departments(session),
+            "connectors": [
+                (c, connectors.masked(connectors.address_of(c)), connectors.runs_of(session, c.id, 5))
+                for c in (
+                    connectors.of_resource(session, res.id) if res is not None and a.actor.can(catalogue.REVIEW) else []
+                )
+            ],
+            "can_connect": res is not None and a.actor.can(catalogue.REVIEW),
+            "connector_form": connector_form or {"values": {"kind": "sql", "every_minutes": "1440"}, "errors": {}},
+            "connector_kinds": {
+                ConnectorKind.SQL: N_("A department's database"),
+                ConnectorKind.HTTP: N_("A JSON web API"),
+                ConnectorKind.COUNTYOS: N_("CountyOS's own records"),
+            },
+            "live_sources": live.NAMES,
             "extra_items": EXTRA_ITEMS,
             "extra_rules": EXTRA_RULES,
             **PAGE_LABELS,
@@ -303,3 +318,32 @@ def load(
             f"/data/resources/{resource_id}#load-{done.number}", flash=translate(request, done.error), kind="error"
         )
     return redirect(f"/data/resources/{resource_id}#load-{done.number}", flash=translate(request, "Loaded"))
+
+
+# -- connectors on the resource's page (the data administrator) ---------------------------------------------
+
+Bureau = Annotated[Auth, Depends(require(catalogue.REVIEW))]
+
+
+@router.post("/data/resources/{resource_id}/connectors")
+def add_connector(
+    request: Request, resource_id: PathId, session: WriteSession, a: Bureau, form: PostedForm
+) -> Response:
+    values = forms.typed(form, ("name", "kind", "address", "query", "every_minutes"))
+    values["enabled"] = "true"
+    try:
+        connectors.create(session, actor=a.actor, resource_id=resource_id, data=forms.parse(ConnectorIn, values))
+    except (CountyError, PydanticValidationError) as exc:
+        session.rollback()
+        refused = _refused(request, exc, {})
+        connector_form = {"values": values, "errors": refused.errors, "error": refused.error}
+        return _page(request, session, a, _visible(session, a, resource_id), status=422, connector_form=connector_form)
+    return redirect(f"/data/resources/{resource_id}#connectors", flash=translate(request, "Saved"))
+
+
+@router.post("/data/connectors/{connector_id}/run")
+def run_connector(request: Request, connector_id: PathId, session: WriteSession, a: Bureau) -> Response:
+    run = connectors.run(session, actor=a.actor, connector_id=connector_id)
+    resource_id = session.get(Connector, connector_id).resource_id  # type: ignore[union-attr]
+    message = translate(request, "Loaded") if run.ok else run.error or translate(request, "Failed")
+    return redirect(f"/data/resources/{resource_id}#connectors", flash=message, kind="ok" if run.ok else "error")

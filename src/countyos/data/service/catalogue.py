@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from countyos.core import errors
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.i18n import N_
+from countyos.core.i18n import N_, gettext
 from countyos.data import lifecycle
 from countyos.data.lifecycle import Action, Role, State
 from countyos.data.models import InfoItem, Resource
@@ -133,6 +133,8 @@ def update(session: Session, *, actor: Actor, resource_id: int, data: ResourceIn
         if {i.name: i.type for i in data.items} != loaded:
             raise errors.Conflict(N_("The information items of loaded data are fixed; load a new file to change them."))
     _unique(session, data, other_than=res.id)
+    res.items = []  # the old items go before the new ones come (their names are unique per resource)
+    session.flush()
     _apply(res, data)
     session.flush()
     audit.record(
@@ -158,7 +160,7 @@ def act(session: Session, *, actor: Actor, resource_id: int, data: ActionIn) -> 
     if data.action in lifecycle.NEEDS_REASON and not data.reason:
         raise errors.ValidationFailed(
             N_("A reason is required."),
-            errors=[{"loc": ["reason"], "msg": N_("A reason is required."), "type": "missing"}],
+            errors=[{"field": "reason", "message": gettext("A reason is required.")}],
         )
     before = res.state
     if data.action == Action.SUBMIT and not res.items:

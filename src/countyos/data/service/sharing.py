@@ -24,7 +24,7 @@ from countyos.core import errors
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.crypto import new_token, token_hash
-from countyos.core.i18n import N_
+from countyos.core.i18n import N_, gettext
 from countyos.core.settings import get_settings
 from countyos.data.codes import ShareType
 from countyos.data.lifecycle import State
@@ -79,14 +79,14 @@ def request(
     if data.until < utcnow().date():
         raise errors.ValidationFailed(
             N_("The last day has passed."),
-            errors=[{"loc": ["body", "until"], "msg": N_("The last day has passed."), "type": "value_error"}],
+            errors=[{"field": "until", "message": gettext("The last day has passed.")}],
         )
     unknown = [f for f in data.fields if f not in shared_items(res)]
     if unknown:
         raise errors.ValidationFailed(
             N_("These fields are not shared: %(names)s"),
             names=", ".join(unknown[:10]),
-            errors=[{"loc": ["body", "fields"], "msg": N_("Not a shared field."), "type": "value_error"}],
+            errors=[{"field": "fields", "message": gettext("Not a shared field.")}],
         )
     req = ShareRequest(
         resource_id=res.id,
@@ -197,9 +197,7 @@ def decide(
         raise errors.ValidationFailed(
             N_("A grant covers shared fields that were asked for: %(names)s"),
             names=", ".join(bad[:10]),
-            errors=[
-                {"loc": ["body", "fields"], "msg": N_("Not a field asked for, or not shared."), "type": "value_error"}
-            ],
+            errors=[{"field": "fields", "message": gettext("Not a field asked for, or not shared.")}],
         )
     until = min(data.until or req.until, req.until)
     grant, key = _issue(
