@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from countyos.data import ckan
-from countyos.data.pages import admin, overview, sharing
-from countyos.data.pages import portal
+from countyos.data.pages import admin, overview, portal, sharing
 
 EARLY_ROUTERS = [ckan.router]
 router = APIRouter()
