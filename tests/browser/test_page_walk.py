@@ -44,7 +44,7 @@ pytestmark = pytest.mark.browser
 LANGUAGES = ("zh_CN", "en")
 # Not pages: machine interfaces, files, the login steps and the shell's own endpoints.
 SKIP_PREFIXES = ("/api/", "/sta/", "/static", "/open311", "/login", "/logout", "/lang", "/healthz", "/metrics")
-SKIP_SUFFIXES = (".geojson", ".xlsx", ".csv", ".json", ".js", ".pdf", "/stream", "/export")
+SKIP_SUFFIXES = (".geojson", ".xlsx", ".csv", ".json", ".jsonld", ".ttl", ".js", ".pdf", "/stream", "/export")
 SAMPLES_PER_ROUTE = 1  # instances of one route pattern a role walks (one case page, one device page)
 # The Chinese interface is walked by every role (what each role sees differs: queues, actions,
 # menus); the English one reads each route once, by the first role that reaches it, plus every
@@ -66,6 +66,10 @@ PARAMETERS = {
     "rating_id": "SELECT rating_id FROM services_rectification ORDER BY id LIMIT 1",  # a 差评 with its steps
     "application_id": "SELECT application_id FROM services_certificate ORDER BY id LIMIT 1",  # granted
     "certificate_token": "SELECT token FROM services_certificate ORDER BY id LIMIT 1",
+    "resource_id": "SELECT resource_id FROM data_connector ORDER BY id LIMIT 1",  # published, with runs
+    "request_id": "SELECT id FROM data_share_request WHERE state = 'pending' ORDER BY id LIMIT 1",
+    "name": "SELECT name FROM data_resource WHERE state = 'published' AND open_type = 'unconditional' "
+    "AND current_load_id IS NOT NULL ORDER BY id LIMIT 1",
 }
 AWAITING_CORRECTIONS = "SELECT id FROM services_application WHERE state = 'correction_requested' ORDER BY id LIMIT 1"
 # Routes whose parameter must be a particular record: the applicant's own pages show only theirs.

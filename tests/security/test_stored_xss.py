@@ -276,7 +276,12 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
             headers=ops,
         )
     )
+    resource_id, resource_name, request_id = _data_resource(client, ok, ops, w)
     return {
+        "resource_id": [resource_id],
+        "name": [resource_name],
+        "ext": ["csv"],
+        "request_id": [request_id],
         "rating_id": [rating["id"]],
         "certificate_token": [certificate_token],
         "matter_id": [matter["id"]],
@@ -294,6 +299,42 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "application_id": [application["id"], application_id, rated["id"], granted_id, corrected["id"]],
         "warning_id": [warning_id],
     }
+
+
+def _data_resource(client, ok, ops, w) -> tuple[int, str, int]:
+    """A published open data resource (title, summary, keywords, items, a row) and a request for it, each
+    carrying the payload: the catalogue's pages, the open-data portal and the sharing pages show them."""
+    import csv
+    import io
+
+    items = [{"name": "name", "label": PAYLOAD, "type": "text", "open": True, "shared": True},
+             {"name": "note", "label": "备注", "type": "text", "open": True, "shared": True}]  # fmt: skip
+    body = {"name": "xss-data", "code": "XSS-0001", "title": PAYLOAD, "summary": PAYLOAD, "provider_id": w.works,
+            "share_type": "unconditional", "open_type": "unconditional", "update_cycle": "monthly",
+            "keywords": [PAYLOAD], "themes": [PAYLOAD], "items": items}  # fmt: skip
+    res = ok(client.post("/api/v1/data/resources", json=body, headers=ops), 201)
+    text = io.StringIO()
+    csv.writer(text).writerows([["name", "note"], [PAYLOAD, PAYLOAD]])
+    files = {"file": ("x.csv", io.BytesIO(text.getvalue().encode()), "text/csv")}
+    ok(client.post(f"/api/v1/data/resources/{res['id']}/loads", files=files, headers=ops), 201)
+    for action in ("submit", "approve"):
+        version = ok(client.get(f"/api/v1/data/resources/{res['id']}", headers=ops))["version"]
+        ok(client.post(f"/api/v1/data/resources/{res['id']}/actions", json={"action": action, "version": version},
+                       headers=ops))  # fmt: skip
+    conditional = {**body, "name": "xss-data-2", "code": "XSS-0002", "share_type": "conditional",
+                   "share_condition": PAYLOAD, "items": items}  # fmt: skip
+    other = ok(
+        client.post("/api/v1/data/resources", json={**conditional, "provider_id": w.enforcement}, headers=ops), 201
+    )
+    files = {"file": ("x.csv", io.BytesIO(text.getvalue().encode()), "text/csv")}
+    ok(client.post(f"/api/v1/data/resources/{other['id']}/loads", files=files, headers=ops), 201)
+    for action in ("submit", "approve"):
+        version = ok(client.get(f"/api/v1/data/resources/{other['id']}", headers=ops))["version"]
+        ok(client.post(f"/api/v1/data/resources/{other['id']}/actions", json={"action": action, "version": version},
+                       headers=ops))  # fmt: skip
+    asked = {"purpose": PAYLOAD, "fields": ["name"], "until": "2099-12-31"}
+    req = ok(client.post(f"/api/v1/data/resources/{other['id']}/requests", json=asked, headers=ops), 201)
+    return res["id"], res["name"], req["id"]
 
 
 def _online_application(db, w, matter_id: int) -> int:
@@ -389,6 +430,10 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/services/applications/{ids['application_id'][3]}/certificate",  # holder, result, issuer
         f"/services/verify/{ids['certificate_token'][0]}",  # the public verification page
         f"/services/applications/{ids['application_id'][4]}/notice",  # the applicant, the 一次性告知's words
+        f"/data/resources/{ids['resource_id'][0]}",  # title, summary, items, the load's source
+        f"/open/datasets/{ids['name'][0]}",  # the open-data portal: title, summary, item labels, preview rows
+        f"/data/requests/{ids['request_id'][0]}",  # the request's purpose
+        "/data/sharing",  # requests and grants
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

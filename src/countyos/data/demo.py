@@ -401,12 +401,10 @@ def _sharing(session: Session, ctx: DemoContext, ids: dict[str, int]) -> None:
     until = date.today() + timedelta(days=365)
 
     def actor_of(dept: str) -> Actor:
-        return Actor(
-            id=None,
-            name=f"{dept}数据专员",
-            permissions=frozenset({catalogue.MANAGE, sharing.REQUEST}),
-            department_id=departments.get_by_name(session, name=dept).id,
-        )  # type: ignore[union-attr]
+        found = departments.get_by_name(session, name=dept)
+        assert found is not None, dept  # the services and org demos made it
+        permissions = frozenset({catalogue.MANAGE, sharing.REQUEST})
+        return Actor(id=None, name=f"{dept}数据专员", permissions=permissions, department_id=found.id)
 
     education, town, civil = actor_of("县教育局"), actor_of("大柘镇人民政府"), actor_of("县民政局")
     calls: list[str] = []

@@ -178,4 +178,4 @@ def decide(request: Request, request_id: PathId, session: WriteSession, a: Provi
 @router.post("/data/grants/{grant_id}/revoke")
 def revoke(request: Request, grant_id: PathId, session: WriteSession, a: Provider) -> Response:
     sharing.revoke(session, actor=a.actor, grant_id=grant_id)
-    return redirect("/data/sharing", flash=translate(request, "Revoked"))
+    return redirect("/data/sharing", flash=translate(request, "Grant revoked"))

@@ -5,7 +5,9 @@ A department sends what it has: CSV (UTF-8 with or without BOM, or GBK/GB18030 f
 one such array, e.g. ``{"data": [...]}``), GeoJSON, or a zipped ESRI Shapefile. :func:`open_file` reads
 the header and the first :data:`SAMPLE_ROWS` rows to name and type the columns; :meth:`ReadFile.rows`
 reads the whole file again each time it is called, one row at a time, so a million rows never sit in
-memory. Cells are text (trimmed, ``None`` when empty); :func:`convert` turns one into its column's type.
+memory; :meth:`ReadFile.blocks` reads the same rows a thousand at a time, by column (a loader's
+way: a CSV is then split and trimmed column by column, not cell by cell). Cells are text (trimmed,
+``None`` when empty); :func:`convert` turns one into its column's type, :func:`convert_column` a column.
 
 Column names are safe SQL identifiers made from the headers (``Name`` → ``name``); a header that is
 Chinese or otherwise not plain ASCII becomes ``c<position>`` (``姓名`` in column 1 → ``c1``) and keeps
@@ -39,9 +41,10 @@ from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from struct import error as StructError
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import orjson
@@ -55,6 +58,7 @@ from countyos.core.i18n import N_
 from countyos.data.codes import FieldType
 
 SAMPLE_ROWS = 10_000  # rows read by open_file to infer the columns' types
+BLOCK_ROWS = 1_000  # rows of a block (ReadFile.blocks): small enough for the processor's cache
 MAX_ZIP_MEMBERS = 20  # files in a zipped Shapefile
 MAX_XLSX_MEMBERS = 1_000  # parts of a workbook (sheets, styles, drawings …)
 MAX_UNCOMPRESSED = 2 * 1024**3  # bytes of all the members of a zip together
@@ -89,6 +93,18 @@ class InferredColumn:
     max_length: int  # longest text seen in the sampled rows
 
 
+@dataclass(frozen=True)
+class Block:
+    """Consecutive rows of a file, by column: ``columns[k][i]`` is the cell of column k in the row
+    numbered ``numbers[i]`` (the numbers of :meth:`ReadFile.numbered_rows`; blank rows are left out)."""
+
+    numbers: Sequence[int]
+    columns: list[list[str | None]]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
 @dataclass
 class ReadFile:
     """An opened file: its format, its columns, and its rows read afresh on each call."""
@@ -96,6 +112,7 @@ class ReadFile:
     format: str  # "csv" | "xlsx" | "json" | "geojson" | "shapefile"
     columns: list[InferredColumn]
     _records: Callable[[], Iterator[Cells | None]] = field(repr=False, compare=False)
+    _blocks: Callable[[int], Iterator[Block]] | None = field(default=None, repr=False, compare=False)
 
     def rows(self) -> Iterator[Cells]:
         """Each data row's cells in column order (text, ``None`` when empty); blank rows are skipped.
@@ -113,6 +130,19 @@ class ReadFile:
         for number, row in enumerate(self._records(), start=1):
             if row is not None:
                 yield number, row
+
+    def blocks(self, size: int | None = None) -> Iterator[Block]:
+        """The rows of :meth:`numbered_rows`, SIZE (:data:`BLOCK_ROWS`) at a time, by column."""
+        size = size or BLOCK_ROWS
+        if self._blocks is not None:
+            yield from self._blocks(size)
+            return
+        width = len(self.columns)
+        rows = self.numbered_rows()
+        while chunk := list(islice(rows, size)):
+            numbers = [n for n, _ in chunk]
+            cells = [r for _, r in chunk]
+            yield Block(numbers, [[r[k] for r in cells] for k in range(width)])
 
 
 # --- opening -----------------------------------------------------------------------------------------
@@ -194,30 +224,59 @@ def _tabular(fmt: str, records: Callable[[], Records], max_columns: int) -> Read
 # --- CSV ---------------------------------------------------------------------------------------------
 
 
-def _text_encoding(path: Path) -> str:
+def _text_encoding(path: Path) -> tuple[str, bool]:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK) — the whole file
-    must decode, so that a Chinese value past the first megabyte cannot break the load half-way."""
+    must decode, so that a Chinese value past the first megabyte cannot break the load half-way — and
+    whether every line is known to be at most :data:`MAX_LINE` characters long."""
     with open(path, "rb") as f:
         head = f.read(4)
         if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
+            f.seek(0)
+            lines = _Lines()
+            while chunk := f.read(CHUNK):
+                lines.feed(chunk)
+            return "utf-8-sig", lines.short()
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
+            return "utf-16", False
         if head.startswith(b"PK\x03\x04"):
             raise FileRefused(N_("This is a zip or Excel file, not CSV text; name it .xlsx or .zip"))
         for encoding in ("utf-8", "gb18030"):
             f.seek(0)
             decoder = codecs.getincrementaldecoder(encoding)()
+            lines = _Lines()
             try:
                 while chunk := f.read(CHUNK):
                     if b"\0" in chunk:  # binary, and a NUL cannot be stored in PostgreSQL text
                         raise FileRefused(N_("The file holds NUL characters; it is not a text table"))
                     decoder.decode(chunk)
+                    lines.feed(chunk)
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 continue
-            return encoding
+            return encoding, lines.short()
     raise FileRefused(N_("The file is not text in UTF-8 or GBK"))
+
+
+class _Lines:
+    """The longest line of UTF-8 or GB18030 text fed in chunks, in bytes: there a byte 0x0A is a line
+    feed and nothing else, and a character takes one byte or more. Lines between a chunk's first and
+    last line feed are shorter than a chunk; only those across chunks are counted."""
+
+    def __init__(self) -> None:
+        self.longest = self.open = 0  # the open line: bytes since the last line feed
+
+    def feed(self, chunk: bytes) -> None:
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.open += len(chunk)
+        else:
+            self.longest = max(self.longest, self.open + first + 1)
+            self.open = len(chunk) - chunk.rfind(b"\n") - 1
+
+    def short(self) -> bool:
+        """Whether no line is longer than MAX_LINE characters (lines ended by a carriage return alone
+        are shorter still than what lies between line feeds)."""
+        return max(self.longest, self.open) <= MAX_LINE and CHUNK <= MAX_LINE
 
 
 def _sniff(text: str, preferred: str) -> str:
@@ -247,7 +306,7 @@ def _bounded_lines(f: IO[str]) -> Iterator[str]:
 
 
 def _open_csv(path: Path, max_columns: int) -> ReadFile:
-    encoding = _text_encoding(path)
+    encoding, short_lines = _text_encoding(path)
     with open(path, encoding=encoding, newline="") as f:
         head = f.read(64 * 1024)
     delimiter = _sniff(head, "\t" if head.count("\t") > head.count(",") else ",")
@@ -260,7 +319,45 @@ def _open_csv(path: Path, max_columns: int) -> ReadFile:
             except (csv.Error, UnicodeError) as exc:
                 raise _reading_refused(exc) from exc
 
-    return _tabular("csv", records, max_columns)
+    read = _tabular("csv", records, max_columns)
+    width = len(read.columns)
+
+    def blocks(size: int) -> Iterator[Block]:
+        with open(path, encoding=encoding, newline="") as f:
+            try:  # lines known to be short need no counting
+                reader = csv.reader(f if short_lines else _bounded_lines(f), delimiter=delimiter)
+                if not any(any(c.strip() for c in row) for row in reader):  # up to the header
+                    return
+                before = 0  # data records read (blank ones too): the numbers of numbered_rows
+                while raw := list(islice(reader, size)):
+                    yield _csv_block(raw, before, width)
+                    before += len(raw)
+            except (csv.Error, UnicodeError) as exc:
+                raise _reading_refused(exc) from exc
+
+    read._blocks = blocks
+    return read
+
+
+def _csv_block(raw: list[list[str]], before: int, width: int) -> Block:
+    """Records as the csv module parsed them → a block of trimmed cells (``None`` when empty), WIDTH
+    columns, blank records left out: what :meth:`ReadFile.numbered_rows` yields, column by column."""
+    if set(map(len, raw)) != {width}:
+        pad = [""] * width
+        raw = [r if len(r) == width else (r + pad)[:width] for r in raw]
+    columns: list[list[str | None]] = []
+    for k in range(width):
+        column: list[str | None] = list(map(str.strip, map(itemgetter(k), raw)))
+        if "" in column:
+            column = [c or None for c in column]
+        columns.append(column)
+    numbers: Sequence[int] = range(before + 1, before + len(raw) + 1)
+    if all(None in c for c in columns):  # a blank record needs an empty cell in every column
+        kept = [n for n, cells in enumerate(zip(*columns, strict=True)) if any(cells)]
+        if len(kept) < len(raw):
+            numbers = [before + 1 + n for n in kept]
+            columns = [[c[n] for n in kept] for c in columns]
+    return Block(numbers, columns)
 
 
 # --- XLSX --------------------------------------------------------------------------------------------
@@ -982,6 +1079,52 @@ _CONVERTERS: dict[FieldType, Callable[[str], object]] = {
 def converter(type: FieldType) -> Callable[[str], object]:
     """The function :func:`convert` applies to a non-empty value of TYPE (for a loop over many rows)."""
     return _CONVERTERS[type]
+
+
+_ISO_DATES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}\x1f)*")
+
+
+def convert_column(values: Sequence[str | None], type: FieldType) -> list[Any]:
+    """``[convert(v, TYPE) for v in VALUES]``, faster for a column of many values (a TEXT column: VALUES
+    itself when it is a list); raises ValueError as :func:`convert` does."""
+    if None in values or "" in values:
+        conv = _CONVERTERS[type]
+        return [conv(v) if v else None for v in values]
+    texts = cast(Sequence[str], values)
+    if type is FieldType.TEXT:
+        return values if isinstance(values, list) else list(values)
+    try:
+        fast = _fast_column(texts, type)
+    except ValueError:
+        fast = None  # the value-by-value conversion below raises with the message of the first bad one
+    if fast is not None:
+        return fast
+    conv = _CONVERTERS[type]
+    return [conv(v) for v in texts]
+
+
+def _fast_column(texts: Sequence[str], type: FieldType) -> list[Any] | None:
+    """The converted column when every value is in the form most files write, else None."""
+    if type in (FieldType.NUMBER, FieldType.INTEGER):
+        joined = "".join(texts)
+        if not joined.isascii() or "_" in joined:  # what _to_number and _to_integer ask of each value
+            return None
+        if type is FieldType.NUMBER:
+            floats = list(map(float, texts))
+            return floats if math.isfinite(sum(floats)) else None  # no inf, no nan (nor a sum past 1.8e308)
+        ints = list(map(int, texts))
+        return ints if not ints or (min(ints) >= -_BIGINT and max(ints) < _BIGINT) else None
+    if type is FieldType.DATE and iso_dates(texts):
+        return list(map(date.fromisoformat, texts))  # ValueError for 2024-02-30
+    return None
+
+
+def iso_dates(values: Sequence[str | None]) -> bool:
+    """Whether every value is written as 2024-05-01 (a date's form in :func:`convert`; not whether it is
+    a real date). ``date.fromisoformat`` alone would take other forms too (20240501, 2024-W18-3)."""
+    if None in values:
+        return False
+    return _ISO_DATES.fullmatch("\x1f".join(cast(Sequence[str], values)) + "\x1f") is not None
 
 
 def convert(value: str | None, type: FieldType) -> object:

@@ -10,13 +10,12 @@
 
 from countyos.geo.service.addresses import AddressPlace
 from countyos.geo.service.addresses import place as place_address
-from countyos.geo.service.divisions import the_county
 from countyos.geo.service.crs import area_m2, distance_m, from_wgs84, normalize_crs, to_wgs84
+from countyos.geo.service.divisions import the_county
 from countyos.geo.service.grids import GridInfo, grid_for_code, grids_of_department, grids_of_worker
 from countyos.geo.service.lookup import OutsideCounty, Place, PlaceBatch, locate, locate_many
 
 __all__ = [
-    "the_county",
     "AddressPlace",
     "GridInfo",
     "OutsideCounty",
@@ -32,5 +31,6 @@ __all__ = [
     "locate_many",
     "normalize_crs",
     "place_address",
+    "the_county",
     "to_wgs84",
 ]
