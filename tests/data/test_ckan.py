@@ -4,13 +4,9 @@ server, rdflib on the catalogue; columns not marked open never leave."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 
 import ckanapi
 import pytest
-import uvicorn
 from rdflib import Graph, Namespace
 from rdflib.namespace import RDF
 
@@ -18,6 +14,7 @@ from countyos.data.schemas import ActionIn
 from countyos.data.service import catalogue
 from tests.data.conftest import BUREAU, entry
 from tests.data.test_catalogue_and_loads import GOOD
+from tests.live import serve
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 
@@ -72,19 +69,8 @@ def published(db, office, tmp_path):
 
 @pytest.fixture
 def live(app):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield url
 
 
 def test_ckanapi_lists_searches_and_reads_rows(published, live) -> None:

@@ -3,13 +3,8 @@ is fuzzed so that no input makes it fail with anything but a 400-type error."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import frost_sta_client as fsc
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,23 +12,13 @@ from countyos.sensing.service.sta import entities as E
 from countyos.sensing.service.sta.parser import StaQueryError, parse_filter
 from countyos.sensing.service.sta.sql import Translator
 from tests.factories import person
+from tests.live import serve
 
 
 @pytest.fixture
 def live_url(app):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/sta/v1.1"
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield f"{url}/sta/v1.1"
 
 
 def test_frost_client_unchanged(db, live_url):

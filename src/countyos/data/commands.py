@@ -17,15 +17,25 @@ from sqlalchemy import select
 from countyos.core import migrate
 from countyos.core.actor import Actor
 from countyos.core.db import Database
+from countyos.core.errors import CountyError
 from countyos.core.settings import get_settings
 from countyos.data import flows
 from countyos.data.models import LoadState, Resource
-from countyos.data.service import catalogue
+from countyos.data.service import catalogue, excel
 
 NAME = "data"
 app = typer.Typer(help="Data sharing and open data (数据共享与开放)", no_args_is_help=True)
 # The server's operator acts for the data administrator (the audit log names the command line).
 ACTOR = Actor(id=None, name="cli", permissions=frozenset({catalogue.MANAGE, catalogue.REVIEW}))
+
+
+def _database() -> Database:
+    """The configured database, or exit 2 when it has no schema yet (the caller disposes of it)."""
+    url = get_settings().database_url
+    if migrate.current(url) is None:
+        typer.secho("The database has no schema yet; run `countyos init` first.", fg="red", err=True)
+        raise typer.Exit(2)
+    return Database(url)
 
 
 @app.command("load")
@@ -34,11 +44,7 @@ def load(
     resource: Annotated[str, typer.Option(help="the resource's code (信息资源代码) or URL name")],
     skip_bad_rows: Annotated[bool, typer.Option(help="load the rows that pass and report the others")] = False,
 ) -> None:
-    url = get_settings().database_url
-    if migrate.current(url) is None:
-        typer.secho("The database has no schema yet; run `countyos init` first.", fg="red", err=True)
-        raise typer.Exit(2)
-    db = Database(url)
+    db = _database()
     try:
         with db.reading() as s:
             rid = s.scalar(select(Resource.id).where((Resource.code == resource) | (Resource.name == resource)))
@@ -70,17 +76,10 @@ def import_catalogue(
     信息项, 质量规则). Prints each problem (sheet, row, column) and each resource's result; exits 0 when
     everything was imported, 1 when the file was refused (nothing written) or rows were skipped, 2 when
     the file or the database cannot be used."""
-    from countyos.core.errors import CountyError
-    from countyos.data.service import excel
-
     if file.stat().st_size > excel.MAX_FILE_BYTES:
         typer.secho(f"The file is larger than {excel.MAX_FILE_BYTES} bytes.", fg="red", err=True)
         raise typer.Exit(2)
-    url = get_settings().database_url
-    if migrate.current(url) is None:
-        typer.secho("The database has no schema yet; run `countyos init` first.", fg="red", err=True)
-        raise typer.Exit(2)
-    db = Database(url)
+    db = _database()
     try:
         with db.unit_of_work() as s:
             report = excel.import_workbook(s, actor=ACTOR, data=file.read_bytes(), skip_bad_rows=skip_bad_rows)
@@ -112,13 +111,7 @@ def import_catalogue(
 @app.command("export-catalogue")
 def export_catalogue(file: Annotated[Path, typer.Argument(dir_okay=False, help="the .xlsx workbook to write")]) -> None:
     """Write every entry of the resource catalogue to Excel with the 目录编制指南's Chinese headers."""
-    from countyos.data.service import excel
-
-    url = get_settings().database_url
-    if migrate.current(url) is None:
-        typer.secho("The database has no schema yet; run `countyos init` first.", fg="red", err=True)
-        raise typer.Exit(2)
-    db = Database(url)
+    db = _database()
     try:
         with db.reading() as s:
             data = excel.export_workbook(s)
