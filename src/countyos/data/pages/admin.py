@@ -32,7 +32,7 @@ from countyos.data.models import Connector, ConnectorKind, Load, Resource
 from countyos.data.pages.common import DATA, PAGE_LABELS
 from countyos.data.schemas import MAX_ID, ActionIn, ConnectorIn, ResourceIn
 from countyos.data.service import catalogue, connectors, live, overview
-from countyos.org.service import departments
+from countyos.org.service import audit, departments
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, get_db, require
 from countyos.web.forms import PostedForm
@@ -53,6 +53,8 @@ SCALARS = tuple(f for f in ResourceIn.model_fields if f not in ("keywords", "the
 ITEM_TEXT = ("name", "label", "type", "length")
 ITEM_FLAGS = ("is_key", "nullable", "sensitive", "shared", "open")
 RULE_FIELDS = ("kind", "column", "params")
+FLAG_LABELS = {"is_key": N_("Primary key"), "nullable": N_("May be empty"), "sensitive": N_("Sensitive"),
+               "shared": N_("Shared"), "open": N_("Open to the public")}  # fmt: skip
 SPLIT = re.compile(r"[,，、;；\s]+")
 
 
@@ -223,6 +225,8 @@ def _page(
                 ConnectorKind.COUNTYOS: N_("CountyOS's own records"),
             },
             "live_sources": live.NAMES,
+            "flag_labels": FLAG_LABELS,
+            "actor_name": lambda name: translate(request, audit.actor_label(name) or name) if name else "",
             "extra_items": EXTRA_ITEMS,
             "extra_rules": EXTRA_RULES,
             **PAGE_LABELS,

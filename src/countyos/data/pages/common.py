@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from countyos.core.i18n import N_
 from countyos.data.codes import LABELS, FieldType, Grade, OpenType, RuleKind, ShareMethod, ShareType, UpdateCycle
 from countyos.data.lifecycle import ACTION_NAMES, STATE_NAMES
@@ -15,6 +17,14 @@ LOAD_STATES = {LoadState.LOADED: N_("Loaded"), LoadState.REFUSED: N_("Refused by
 REQUEST_STATES = {RequestState.PENDING: N_("Awaiting decision"), RequestState.APPROVED: N_("Approved"),
                   RequestState.REFUSED: N_("Refused")}  # fmt: skip
 
+
+def labels_of(resource: Any, names: list[str]) -> list[str]:
+    """The Chinese names (信息项 中文名称) of a resource's columns, for people; a column no longer described
+    keeps its name."""
+    label = {i.name: i.label for i in resource.items}
+    return [label.get(n, n) for n in names]
+
+
 PAGE_LABELS = {
     "share_labels": LABELS[ShareType],
     "method_labels": LABELS[ShareMethod],
@@ -27,6 +37,7 @@ PAGE_LABELS = {
     "action_labels": ACTION_NAMES,
     "load_labels": LOAD_STATES,
     "request_labels": REQUEST_STATES,
+    "labels_of": labels_of,
 }
 
 audit.name_codes(

@@ -39,6 +39,7 @@ GROUP_LABELS = {
     "alarm": N_("Alarms"),
     "audit": N_("Audit log"),
     "case": N_("Cases"),
+    "data": N_("Data sharing and open data"),
     "department": N_("Departments"),
     "geo": N_("Spatial data"),
     "ioc": N_("Operations view"),

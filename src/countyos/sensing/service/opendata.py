@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from countyos.core.settings import get_settings
 from countyos.sensing.models import Datastream, ObservedProperty, RollupHour, Thing
 
-HOURLY_HEADERS = ("站点", "监测项", "单位", "时间", "平均值", "最小值", "最大值", "样本数")
+HOURLY_HEADERS = ("监测站点", "监测项目", "计量单位", "监测时段", "小时均值", "小时最小值", "小时最大值", "样本数")
 
 
 def hourly(
