@@ -58,6 +58,8 @@ audit.name_codes(
         "data.share.grant": N_("Grant of shared data issued"),
         "data.share.revoke": N_("Grant of shared data revoked"),
         "data.share.call": N_("Shared data read through a grant"),
+        "data.connector.create": N_("Data connector defined"),
+        "data.connector.run": N_("Data connector run"),
     },
     targets={
         "data_resource": N_("Data resource"),
