@@ -7,12 +7,16 @@ comes back as (field → message in the interface language) beside each field, w
         service.update(..., **body.model_dump())
     except (PydanticValidationError, CountyError) as exc:
         session.rollback()
-        return render(..., {"values": values, "errors": field_errors(request, exc)}, status_code=422)
+        return render(..., {"form": Refused.of(request, exc, values)}, status_code=422)
+
+A page with several forms names the refused one (``Refused.of(..., which="limit")``); a page shown
+without a refusal passes ``Refused.empty()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -23,6 +27,7 @@ from starlette.datastructures import FormData
 from countyos.core import i18n
 from countyos.core.errors import CountyError
 from countyos.web.errors import FIELD_MESSAGES, PLAIN_WORDS
+from countyos.web.templating import translate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,3 +70,31 @@ def field_errors(request: Request, exc: Exception) -> dict[str, str]:
             if not out:
                 out[""] = exc.message
     return out
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refused form as typed: each message beside its field (a nested field's beside its first
+    part: ``steps.1.department_id`` beside the steps table), one message at the top, the status."""
+
+    values: Mapping[str, Any]
+    errors: dict[str, str]
+    error: str | None
+    status: int = 422
+    which: str = ""  # which form of a page with several
+
+    @classmethod
+    def empty(cls) -> Refused:
+        return cls({}, {}, None, 200)
+
+    @classmethod
+    def of(cls, request: Request, exc: Exception, values: Mapping[str, Any], which: str = "") -> Refused:
+        errors: dict[str, str] = {}
+        for key, message in field_errors(request, exc).items():
+            errors.setdefault(key.split(".")[0], message)
+        if isinstance(exc, PydanticValidationError):
+            for e in exc.errors():  # a rule of the whole model (one field needs another): its words at the top
+                if not e["loc"] and e.get("ctx", {}).get("error"):
+                    errors[""] = translate(request, str(e["ctx"]["error"]))
+        top = errors.pop("", None) or translate(request, "Please correct the marked fields")
+        return cls(values, errors, top, exc.status if isinstance(exc, CountyError) else 422, which)

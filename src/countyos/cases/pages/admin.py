@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, File, Form, Request, UploadFile
@@ -20,7 +18,7 @@ from countyos.core.errors import CountyError
 from countyos.org.service import audit, departments
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
-from countyos.web.forms import PostedForm
+from countyos.web.forms import PostedForm, Refused
 from countyos.web.templating import redirect, templates, translate
 
 router = page_router()
@@ -236,25 +234,3 @@ def category_limit(
         refused = Refused.of(request, exc, values, "limit")
         return _category_page(request, session, category_id, form=refused, status=refused.status)
     return redirect(f"/cases/categories/{category_id}", flash=translate(request, "Saved"))
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A refused form of these pages: which form, what was typed, each message beside its field (and
-    one without a field at the top)."""
-
-    which: str
-    values: Mapping[str, object]
-    errors: dict[str, str]
-    error: str | None
-    status: int = 422
-
-    @classmethod
-    def empty(cls) -> Refused:
-        return cls("", {}, {}, None, 200)
-
-    @classmethod
-    def of(cls, request: Request, exc: Exception, values: Mapping[str, object], which: str = "") -> Refused:
-        errors = forms.field_errors(request, exc)
-        top = errors.pop("", None) or translate(request, "Please correct the marked fields")
-        return cls(which, values, errors, top, exc.status if isinstance(exc, CountyError) else 422)

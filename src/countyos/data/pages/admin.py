@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -35,7 +33,7 @@ from countyos.data.service import catalogue, connectors, live, overview
 from countyos.org.service import audit, departments
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, get_db, require
-from countyos.web.forms import PostedForm
+from countyos.web.forms import PostedForm, Refused
 from countyos.web.nav import NavItem
 from countyos.web.templating import redirect, templates, translate
 
@@ -156,26 +154,6 @@ def _parse(values: dict[str, Any]) -> ResourceIn:
     return ResourceIn.model_validate(data)
 
 
-@dataclass(frozen=True)
-class Refused:
-    values: Mapping[str, Any]
-    errors: dict[str, str]
-    error: str | None
-    status: int = 422
-
-
-def _refused(request: Request, exc: Exception, values: dict[str, Any]) -> Refused:
-    errors: dict[str, str] = {}
-    for key, message in forms.field_errors(request, exc).items():
-        errors.setdefault(key.split(".")[0], message)
-    if isinstance(exc, PydanticValidationError):
-        for e in exc.errors():  # a model-level rule (共享条件 …): its own words at the top
-            if not e["loc"] and e.get("ctx", {}).get("error"):
-                errors[""] = translate(request, str(e["ctx"]["error"]))
-    top = errors.pop("", None) or translate(request, "Please correct the marked fields")
-    return Refused(values, errors, top, exc.status if isinstance(exc, CountyError) else 422)
-
-
 def _page(
     request: Request,
     session: Session,
@@ -254,7 +232,7 @@ def create(request: Request, session: WriteSession, a: Staff, form: PostedForm) 
         res = catalogue.create(session, actor=a.actor, data=_parse(values))
     except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        refused = _refused(request, exc, values)
+        refused = Refused.of(request, exc, values)
         return _page(request, session, a, None, form=refused, status=refused.status)
     return redirect(f"/data/resources/{res.id}", flash=translate(request, "Saved"))
 
@@ -278,7 +256,7 @@ def save(request: Request, resource_id: PathId, session: WriteSession, a: Staff,
         )
     except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        refused = _refused(request, exc, values)
+        refused = Refused.of(request, exc, values)
         return _page(request, session, a, _visible(session, a, resource_id), form=refused, status=refused.status)
     return redirect(f"/data/resources/{resource_id}", flash=translate(request, "Saved"))
 
@@ -339,7 +317,7 @@ def add_connector(
         connectors.create(session, actor=a.actor, resource_id=resource_id, data=forms.parse(ConnectorIn, values))
     except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        refused = _refused(request, exc, {})
+        refused = Refused.of(request, exc, {})
         connector_form = {"values": values, "errors": refused.errors, "error": refused.error}
         return _page(request, session, a, _visible(session, a, resource_id), status=422, connector_form=connector_form)
     return redirect(f"/data/resources/{resource_id}#connectors", flash=translate(request, "Saved"))

@@ -10,7 +10,6 @@ per-row report.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -31,7 +30,7 @@ from countyos.services.schemas import MAX_ID, MatterIn
 from countyos.services.service import catalogue, excel, search
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, public, require
-from countyos.web.forms import PostedForm
+from countyos.web.forms import PostedForm, Refused
 from countyos.web.nav import NavItem
 from countyos.web.templating import redirect, templates, translate
 
@@ -200,16 +199,6 @@ def admin_list(
     )
 
 
-@dataclass(frozen=True)
-class Refused:
-    """The edit form as typed, with each message beside its field (and one at the top)."""
-
-    values: Mapping[str, Any]
-    errors: dict[str, str]
-    error: str | None
-    status: int = 422
-
-
 SCALAR_FIELDS = tuple(
     f
     for f in MatterIn.model_fields
@@ -318,14 +307,6 @@ def _saved_by(request: Request, session: Session, versions: list[MatterVersion])
     return out
 
 
-def _refused(request: Request, exc: Exception, values: dict[str, Any]) -> Refused:
-    errors: dict[str, str] = {}
-    for key, message in forms.field_errors(request, exc).items():
-        errors.setdefault(key.split(".")[0], message)  # steps.1.department_id → beside the steps table
-    top = errors.pop("", None) or translate(request, "Please correct the marked fields")
-    return Refused(values, errors, top, exc.status if isinstance(exc, CountyError) else 422)
-
-
 @router.get("/services/admin/matters/new")
 def new_form(request: Request, session: ReadSession, a: Manager) -> Response:
     return _edit_page(request, session, None)
@@ -338,7 +319,7 @@ def create(request: Request, session: WriteSession, a: Manager, form: PostedForm
         matter = catalogue.create(session, actor=a.actor, data=_parse(values))
     except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        refused = _refused(request, exc, values)
+        refused = Refused.of(request, exc, values)
         return _edit_page(request, session, None, form=refused, status=refused.status)
     return redirect(f"/services/admin/matters/{matter.id}", flash=translate(request, "Saved"))
 
@@ -365,7 +346,7 @@ def save(
         _, changed = catalogue.edit(session, actor=a.actor, matter_id=matter_id, data=_parse(values))
     except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        refused = _refused(request, exc, values)
+        refused = Refused.of(request, exc, values)
         return _edit_page(
             request, session, catalogue.get(session, matter_id=matter_id), form=refused, status=refused.status
         )
