@@ -1,4 +1,5 @@
-"""Tables to CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and XLSX, for every export.
+"""Tables to CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and XLSX, for every export; and
+workbooks with Chinese headers read back (:func:`read_sheets`) for every import.
 
 Every cell goes through :func:`cell`: text that a spreadsheet would take as a formula (it starts with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — a user name, a case title, a device name
@@ -12,14 +13,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+
+from countyos.core import errors
+from countyos.core.i18n import N_
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -79,3 +85,102 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = 
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def header_sheet(wb: Workbook, title: str, headers: Sequence[str], *, first: bool = False) -> Worksheet:
+    """A sheet of WB (its first one when FIRST) titled TITLE with a bold, frozen header row."""
+    ws = wb.active if first else wb.create_sheet()
+    assert ws is not None
+    ws.title = title
+    append_row(ws, headers)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    return ws
+
+
+# -- reading workbooks back -----------------------------------------------------------------------
+
+
+def cell_text(value: Any) -> str:
+    """A read cell as the text a person typed: whole numbers without ``.0``, and the ``'`` our own
+    exports put before a formula-like text taken off again."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text[1:] if text.startswith("'") and text[1:2] in ("=", "+", "-", "@") else text
+
+
+@dataclass
+class Sheet:
+    """A sheet with a recognised header row: header → column index, and the rows below it."""
+
+    title: str
+    columns: dict[str, int]
+    rows: list[tuple[int, tuple[Any, ...]]]  # (row number in the sheet, values)
+
+    def get(self, values: tuple[Any, ...], header: str) -> str:
+        i = self.columns.get(header)
+        return cell_text(values[i]) if i is not None and i < len(values) else ""
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    file_bytes: int = 20_000_000
+    unpacked_bytes: int = 400_000_000  # the sheets' XML, unzipped
+    rows: int = 20_000  # per sheet
+    header_scan_rows: int = 5  # a title or a note may stand above the header row
+
+
+def read_sheets(
+    data: bytes,
+    *,
+    is_header: Callable[[Mapping[str, int]], bool],
+    aliases: Mapping[str, str] | None = None,
+    limits: SheetLimits = SheetLimits(),
+) -> list[Sheet]:
+    """The sheets of an .xlsx workbook whose header row (within the first rows) IS_HEADER accepts;
+    headers are read without spaces or the ``*`` of a required column, then through ALIASES. Empty
+    rows are skipped. Refused: a file that is not a workbook, too large (packed or unpacked) or with
+    too many rows."""
+    names = aliases or {}
+
+    def header(value: Any) -> str:
+        text = "".join(str(value or "").split()).strip("*＊")
+        return names.get(text, text)
+
+    if len(data) > limits.file_bytes:
+        raise errors.PayloadTooLarge(N_("The file is too large"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # not an xlsx file
+        raise errors.ValidationFailed(N_("The file is not an Excel workbook (.xlsx)")) from exc
+    if unpacked > limits.unpacked_bytes:
+        wb.close()
+        raise errors.PayloadTooLarge(N_("The file is too large"))
+    out = []
+    try:
+        for ws in wb.worksheets:
+            columns: dict[str, int] = {}
+            body: list[tuple[int, tuple[Any, ...]]] = []
+            for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if not columns:
+                    if n > limits.header_scan_rows:
+                        break
+                    found = {header(v): i for i, v in reversed(list(enumerate(values))) if header(v)}
+                    if is_header(found):
+                        columns = found
+                    continue
+                if any(cell_text(v) for v in values):
+                    if len(body) >= limits.rows:
+                        raise errors.ValidationFailed(N_("The file has too many rows"))
+                    body.append((n, tuple(values)))
+            if columns:
+                out.append(Sheet(ws.title, columns, body))
+    finally:
+        wb.close()
+    return out

@@ -19,14 +19,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
+from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
@@ -35,7 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from countyos.core import errors
 from countyos.core.actor import Actor
 from countyos.core.i18n import N_, gettext
-from countyos.core.tabular import append_row
+from countyos.core.tabular import Sheet, SheetLimits, append_row, header_sheet, read_sheets
 from countyos.data.codes import FieldType, Grade, OpenType, RuleKind, ShareMethod, ShareType, UpdateCycle
 from countyos.data.lifecycle import State
 from countyos.data.models import Resource
@@ -351,14 +349,7 @@ def _row(columns: Sequence[Column], values: Mapping[str, Any]) -> list[Any]:
 
 
 def _sheet(wb: Workbook, title: str, columns: Sequence[Column], first: bool = False) -> Worksheet:
-    ws = wb.active if first else wb.create_sheet()
-    assert ws is not None
-    ws.title = title
-    append_row(ws, [c.header for c in columns])
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    return ws
+    return header_sheet(wb, title, [c.header for c in columns], first=first)
 
 
 def all_resources(session: Session) -> Sequence[Resource]:
@@ -389,69 +380,13 @@ def export_workbook(session: Session, resources: Iterable[Resource] | None = Non
 # -- reading --------------------------------------------------------------------------------------
 
 
-def _header(value: Any) -> str:
-    text = "".join(str(value or "").split()).strip("*＊")
-    return HEADER_ALIASES.get(text, text)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text[1:] if text.startswith("'") and text[1:2] in ("=", "+", "-", "@") else text  # our own neutralising
-
-
-@dataclass
-class Sheet:
-    title: str
-    columns: dict[str, int]  # header → column index
-    rows: list[tuple[int, tuple[Any, ...]]]  # (row number, values)
-
-    def get(self, values: tuple[Any, ...], header: str) -> str:
-        i = self.columns.get(header)
-        return _text(values[i]) if i is not None and i < len(values) else ""
-
-
 def _is_known(found: Mapping[str, int]) -> bool:
     return CODE in found and bool({"信息资源名称", "中文名称", "规则"} & set(found))
 
 
 def _read_sheets(data: bytes) -> list[Sheet]:
-    if len(data) > MAX_FILE_BYTES:
-        raise errors.PayloadTooLarge(N_("The file is too large"))
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            unpacked = sum(i.file_size for i in z.infolist())
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # not an xlsx file
-        raise errors.ValidationFailed(N_("The file is not an Excel workbook (.xlsx)")) from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        wb.close()
-        raise errors.PayloadTooLarge(N_("The file is too large"))
-    out = []
-    try:
-        for ws in wb.worksheets:
-            columns: dict[str, int] = {}
-            body: list[tuple[int, tuple[Any, ...]]] = []
-            for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                if not columns:
-                    if n > HEADER_SCAN_ROWS:
-                        break
-                    found = {_header(v): i for i, v in reversed(list(enumerate(values))) if _header(v)}
-                    if _is_known(found):
-                        columns = found
-                    continue
-                if any(_text(v) for v in values):
-                    if len(body) >= MAX_ROWS:
-                        raise errors.ValidationFailed(N_("The file has too many rows"))
-                    body.append((n, tuple(values)))
-            if columns:
-                out.append(Sheet(ws.title, columns, body))
-    finally:
-        wb.close()
-    return out
+    limits = SheetLimits(MAX_FILE_BYTES, MAX_UNPACKED_BYTES, MAX_ROWS, HEADER_SCAN_ROWS)
+    return read_sheets(data, is_header=_is_known, aliases=HEADER_ALIASES, limits=limits)
 
 
 def _bool(text: str) -> bool:

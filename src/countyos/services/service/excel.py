@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl import Workbook
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.errors import CountyError, ValidationFailed
 from countyos.core.i18n import N_, gettext
-from countyos.core.tabular import append_row
+from countyos.core.tabular import Sheet, SheetLimits, append_row, header_sheet, read_sheets
 from countyos.org.service import audit, departments
 from countyos.services import codes
 from countyos.services.codes import (
@@ -232,24 +230,13 @@ def _export_value(kind: str, value: Any, dep_names: dict[int, str], enum: type[S
     return value
 
 
-def _sheet(wb: Workbook, title: str, headers: list[str], first: bool = False) -> Worksheet:
-    ws = wb.active if first else wb.create_sheet()
-    assert ws is not None
-    ws.title = title
-    append_row(ws, headers)
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    return ws
-
-
 def export_workbook(session: Session, matters: Iterable[Matter] | None = None) -> bytes:
     """The catalogue (every matter's current version, or MATTERS) as an .xlsx workbook."""
     dep_names = {d.id: d.name for d in departments.all_active(session)}
     wb = Workbook()
-    ms = _sheet(wb, MATTER_SHEET, [c[0] for c in MATTER_COLUMNS], first=True)
-    mats = _sheet(wb, MATERIAL_SHEET, [c[0] for c in MATERIAL_COLUMNS])
-    steps = _sheet(wb, STEP_SHEET, [c[0] for c in STEP_COLUMNS])
+    ms = header_sheet(wb, MATTER_SHEET, [c[0] for c in MATTER_COLUMNS], first=True)
+    mats = header_sheet(wb, MATERIAL_SHEET, [c[0] for c in MATERIAL_COLUMNS])
+    steps = header_sheet(wb, STEP_SHEET, [c[0] for c in STEP_COLUMNS])
     for m in matters if matters is not None else catalogue.all_matters(session):
         v: MatterVersion = catalogue.current(m)
         values = {"code": m.code, "basic_code": m.basic_code, "status": m.status}
@@ -279,60 +266,13 @@ def export_workbook(session: Session, matters: Iterable[Matter] | None = None) -
 # -- reading --------------------------------------------------------------------------------------
 
 
-def _header(value: Any) -> str:
-    text = "".join(str(value or "").split()).strip("*＊")
-    return HEADER_ALIASES.get(text, text)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text[1:] if text.startswith("'") and text[1:2] in ("=", "+", "-", "@") else text  # our own neutralising
-
-
-@dataclass
-class Sheet:
-    title: str
-    columns: dict[str, int]  # header → column index
-    rows: list[tuple[int, tuple[Any, ...]]]  # (row number, values)
-
-    def get(self, values: tuple[Any, ...], header: str) -> str:
-        i = self.columns.get(header)
-        return _text(values[i]) if i is not None and i < len(values) else ""
+def _is_known(found: Mapping[str, int]) -> bool:
+    return "实施编码" in found and bool({"事项名称", "材料名称", "环节名称"} & set(found))
 
 
 def _read_sheets(data: bytes) -> list[Sheet]:
-    if len(data) > MAX_FILE_BYTES:
-        raise ValidationFailed(N_("The file is too large"))
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # not an xlsx file
-        raise ValidationFailed(N_("The file is not an Excel workbook (.xlsx)")) from exc
-    out = []
-    for ws in wb.worksheets:
-        rows = ws.iter_rows(values_only=True)
-        header_row = 0
-        columns: dict[str, int] = {}
-        body: list[tuple[int, tuple[Any, ...]]] = []
-        for n, values in enumerate(rows, start=1):
-            if not columns:
-                if n > HEADER_SCAN_ROWS:
-                    break
-                found = {_header(v): i for i, v in reversed(list(enumerate(values))) if _header(v)}
-                if "实施编码" in found and ("事项名称" in found or "材料名称" in found or "环节名称" in found):
-                    columns, header_row = found, n
-                continue
-            if any(_text(v) for v in values):
-                if len(body) >= MAX_ROWS:
-                    raise ValidationFailed(N_("The file has too many rows"))
-                body.append((n, tuple(values)))
-        if header_row:
-            out.append(Sheet(ws.title, columns, body))
-    wb.close()
-    return out
+    limits = SheetLimits(file_bytes=MAX_FILE_BYTES, rows=MAX_ROWS, header_scan_rows=HEADER_SCAN_ROWS)
+    return read_sheets(data, is_header=_is_known, aliases=HEADER_ALIASES, limits=limits)
 
 
 def _enum(kind: type[StrEnum], text: str) -> StrEnum:
