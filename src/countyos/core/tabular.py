@@ -15,7 +15,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from countyos.core import errors
-from countyos.core.i18n import N_
+from countyos.core.i18n import N_, gettext
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -124,6 +124,30 @@ class Sheet:
     def get(self, values: tuple[Any, ...], header: str) -> str:
         i = self.columns.get(header)
         return cell_text(values[i]) if i is not None and i < len(values) else ""
+
+
+class CellError(ValueError):
+    """A cell that cannot be read: the message id and its parameters, said in the import's report."""
+
+    def __init__(self, message_id: str, **params: Any) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.params = params
+
+
+@dataclass
+class Problem:
+    """One thing wrong in an imported workbook: where (sheet, row, column) and what."""
+
+    sheet: str
+    row: int
+    column: str | None
+    message_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return gettext(self.message_id, **self.params)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from countyos.core import errors
 from countyos.core.actor import Actor
-from countyos.core.i18n import N_, gettext
-from countyos.core.tabular import Sheet, SheetLimits, append_row, header_sheet, read_sheets
+from countyos.core.i18n import N_
+from countyos.core.tabular import CellError, Problem, Sheet, SheetLimits, append_row, header_sheet, read_sheets
 from countyos.data.codes import FieldType, Grade, OpenType, RuleKind, ShareMethod, ShareType, UpdateCycle
 from countyos.data.lifecycle import State
 from countyos.data.models import Resource
@@ -246,26 +246,6 @@ _SPLIT = re.compile(r"[、,，;；\n]+")
 _INT = re.compile(r"(\d{1,6})(?:\.0+)?\s*(?:级|位|个字符)?")
 
 CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
-
-
-class CellError(ValueError):
-    def __init__(self, message_id: str, **params: Any) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
-
-
-@dataclass
-class Problem:
-    sheet: str
-    row: int
-    column: str | None
-    message_id: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def message(self) -> str:
-        return gettext(self.message_id, **self.params)
 
 
 @dataclass

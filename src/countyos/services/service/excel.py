@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.errors import CountyError, ValidationFailed
-from countyos.core.i18n import N_, gettext
-from countyos.core.tabular import Sheet, SheetLimits, append_row, header_sheet, read_sheets
+from countyos.core.i18n import N_
+from countyos.core.tabular import CellError, Problem, Sheet, SheetLimits, append_row, header_sheet, read_sheets
 from countyos.org.service import audit, departments
 from countyos.services import codes
 from countyos.services.codes import (
@@ -156,19 +156,6 @@ _SPLIT = re.compile(r"[,，;；、/|\n]+")
 
 
 @dataclass
-class Problem:
-    sheet: str
-    row: int
-    column: str | None
-    message_id: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def message(self) -> str:
-        return gettext(self.message_id, **self.params)
-
-
-@dataclass
 class RowResult:
     row: int
     code: str
@@ -202,13 +189,6 @@ class ImportReport:
                 {"sheet": p.sheet, "row": p.row, "column": p.column, "message": p.message} for p in self.problems
             ],
         }
-
-
-class CellError(ValueError):
-    def __init__(self, message_id: str, **params: Any) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
 
 
 # -- export ---------------------------------------------------------------------------------------
