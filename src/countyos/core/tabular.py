@@ -150,6 +150,17 @@ class Problem:
         return gettext(self.message_id, **self.params)
 
 
+def refusal(problems: Sequence[Problem], most: int = 500) -> errors.ValidationFailed:
+    """The 422 of an import with bad rows (nothing imported): each problem as a field error with its
+    sheet and row, the first MOST of them."""
+    return errors.ValidationFailed(
+        N_("The file has bad rows; nothing was imported"),
+        errors=[
+            {"field": p.column or "", "sheet": p.sheet, "row": p.row, "message": p.message} for p in problems[:most]
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class SheetLimits:
     file_bytes: int = 20_000_000

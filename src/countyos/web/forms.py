@@ -19,13 +19,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
 from countyos.core import i18n
-from countyos.core.errors import CountyError
+from countyos.core.errors import CountyError, PayloadTooLarge
+from countyos.core.i18n import N_
 from countyos.web.errors import FIELD_MESSAGES, PLAIN_WORDS
 from countyos.web.templating import translate
 
@@ -46,6 +47,14 @@ def typed(form: FormData, names: Iterable[str]) -> dict[str, str]:
         value = form.get(name)
         out[name] = value if isinstance(value, str) else ""
     return out
+
+
+def read_upload(file: UploadFile, limit: int) -> bytes:
+    """The uploaded file's bytes, refused with 413 past LIMIT (read no further than one byte over)."""
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(N_("The file is too large"))
+    return data
 
 
 def parse(model: type[M], values: dict[str, Any], *, empty_is_none: bool = True) -> M:

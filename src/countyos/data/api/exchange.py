@@ -14,13 +14,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from countyos.core import tabular
 from countyos.core.actor import Actor
-from countyos.core.errors import PayloadTooLarge, ValidationFailed
-from countyos.core.i18n import N_
 from countyos.core.tabular import XLSX_MEDIA_TYPE
 from countyos.data.models import Resource
 from countyos.data.service import catalogue, excel
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, require
+from countyos.web.forms import read_upload
 
 router = APIRouter(tags=["data"])  # included by the data API router, under its prefix
 Person = Annotated[Auth, Depends(authenticated)]
@@ -82,16 +82,8 @@ def import_resources(
 ) -> dict[str, Any]:
     """Import a catalogue workbook; the per-row report. A bad row rejects the whole file (422, nothing
     written) unless ``skip_bad_rows``."""
-    data = file.file.read(excel.MAX_FILE_BYTES + 1)
-    if len(data) > excel.MAX_FILE_BYTES:
-        raise PayloadTooLarge()
+    data = read_upload(file, excel.MAX_FILE_BYTES)
     report = excel.import_workbook(session, actor=a.actor, data=data, skip_bad_rows=skip_bad_rows)
     if not report.applied:
-        raise ValidationFailed(
-            N_("The file has bad rows; nothing was imported"),
-            errors=[
-                {"field": p.column or "", "sheet": p.sheet, "row": p.row, "message": p.message}
-                for p in report.problems[:MAX_PROBLEMS]
-            ],
-        )
+        raise tabular.refusal(report.problems, MAX_PROBLEMS)
     return report.as_dict()

@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from starlette.responses import FileResponse, Response
 
-from countyos.core.errors import PayloadTooLarge, ValidationFailed
+from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_, gettext
 from countyos.core.paging import Paged
 from countyos.services import deadlines, lifecycle, schemas
@@ -19,6 +19,7 @@ from countyos.services.lifecycle import Action, Role, State
 from countyos.services.models import Application
 from countyos.services.service import applications
 from countyos.web.deps import ReadSession, WriteSession
+from countyos.web.forms import read_upload
 
 router = APIRouter()
 
@@ -199,9 +200,7 @@ def upload_material_file(
     file: Annotated[UploadFile, File()],
 ) -> schemas.ApplicationMaterialOut:
     """A scan or the electronic file of one material (photo or PDF, at most 10 MB); it counts as received."""
-    data = file.file.read(applications.MAX_FILE_BYTES + 1)
-    if len(data) > applications.MAX_FILE_BYTES:
-        raise PayloadTooLarge()
+    data = read_upload(file, applications.MAX_FILE_BYTES)
     row = applications.attach_material(
         session,
         actor=a.actor,

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from starlette.responses import Response
 
-from countyos.core.errors import PayloadTooLarge, ValidationFailed
-from countyos.core.i18n import N_
+from countyos.core import tabular
 from countyos.core.paging import Paged
 from countyos.core.tabular import XLSX_MEDIA_TYPE
 from countyos.services import schemas
@@ -21,6 +20,7 @@ from countyos.services.codes import Audience, MatterType
 from countyos.services.models import Matter, MatterStatus
 from countyos.services.service import catalogue, excel, search
 from countyos.web.deps import ReadSession, WriteSession
+from countyos.web.forms import read_upload
 
 router = APIRouter()
 
@@ -122,16 +122,8 @@ def import_matters(
 ) -> dict[str, Any]:
     """Import a catalogue workbook (the standard's Chinese headers); the per-row report. A bad row
     rejects the whole file unless ``skip_bad_rows``."""
-    data = file.file.read(excel.MAX_FILE_BYTES + 1)
-    if len(data) > excel.MAX_FILE_BYTES:
-        raise PayloadTooLarge()
+    data = read_upload(file, excel.MAX_FILE_BYTES)
     report = excel.import_workbook(session, actor=a.actor, data=data, skip_bad_rows=skip_bad_rows)
     if not report.applied:
-        raise ValidationFailed(
-            N_("The file has bad rows; nothing was imported"),
-            errors=[
-                {"field": p.column or "", "sheet": p.sheet, "row": p.row, "message": p.message}
-                for p in report.problems[:500]
-            ],
-        )
+        raise tabular.refusal(report.problems)
     return report.as_dict()

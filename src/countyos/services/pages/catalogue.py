@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from countyos.core.errors import CountyError, PayloadTooLarge
+from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.org.service import audit, departments, users
@@ -387,9 +387,7 @@ def import_file(
 ) -> Response:
     """Import a catalogue workbook and show the per-row report."""
     try:
-        data = file.file.read(excel.MAX_FILE_BYTES + 1)
-        if len(data) > excel.MAX_FILE_BYTES:
-            raise PayloadTooLarge(N_("The file is too large"))
+        data = forms.read_upload(file, excel.MAX_FILE_BYTES)
         report = excel.import_workbook(session, actor=a.actor, data=data, skip_bad_rows=skip_bad_rows == "1")
     except CountyError as exc:
         session.rollback()
