@@ -37,7 +37,8 @@ def error_types() -> list[str]:
     todo = [CountyError]
     while todo:
         cls = todo.pop()
-        found.add(cls.__name__)
+        if cls.__dict__.get("takes_message_id", True):
+            found.add(cls.__name__)
         todo.extend(cls.__subclasses__())
     return sorted(found)
 

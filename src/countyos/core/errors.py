@@ -15,6 +15,9 @@ class CountyError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = N_("Bad request")
+    # the first argument is a message id (scripts/i18n.py extracts it); a type taking something else
+    # first (field names, a record) says False
+    takes_message_id: ClassVar[bool] = True
 
     def __init__(self, message: str | None = None, /, **params: Any) -> None:
         self.message_id = message or self.title

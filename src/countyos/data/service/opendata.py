@@ -63,6 +63,7 @@ class ValidationError(errors.CountyError):
     status = 409
     code = "validation_error"
     title = N_("The request is not valid")
+    takes_message_id = False  # CKAN's field names and their English messages, not message ids
 
     def __init__(self, fields: dict[str, list[str]]) -> None:
         super().__init__(N_("The request is not valid"))
