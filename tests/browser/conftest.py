@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -101,21 +103,42 @@ class _Shared:
 _SHARED = _Shared()
 
 
-def _start_server(tmp: Path) -> tuple[Server, Callable[[], None]]:
-    """`countyos demo --no-serve` into a fresh SQLite file, then uvicorn serving it on a free port."""
-    db_path = tmp / "countyos.db"
+def _server_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTYOS_")}
     env.update(
         COUNTYOS_ENV="dev",
-        COUNTYOS_DATABASE_URL=f"sqlite:///{db_path}",
-        COUNTYOS_DATA_DIR=str(tmp),
+        COUNTYOS_DATABASE_URL=f"sqlite:///{data_dir / 'countyos.db'}",
+        COUNTYOS_DATA_DIR=str(data_dir),
         COUNTYOS_SECRET_KEY="browser-test-secret-key-0123456789abcdef",
         COUNTYOS_COUNTY_NAME="遂昌县",
         PYTHONUNBUFFERED="1",
     )
+    return env
+
+
+_DEMO_BUILT: list[Path] = []  # the data folder `countyos demo` built first in this run
+
+
+def _demo_county(tmp: Path) -> None:
+    """The demo county in TMP: built by `countyos demo --no-serve` once per run, then copied (a
+    server of its own, such as the restart test's, starts from the same county without a rebuild)."""
+    if not _DEMO_BUILT:
+        built = tmp.parent / "demo-county"
+        built.mkdir()
+        Server("", _server_env(built)).countyos("demo", "--no-serve", "--path", str(built / "countyos.db"))
+        _DEMO_BUILT.append(built)
+    source = _DEMO_BUILT[0]
+    with sqlite3.connect(source / "countyos.db") as con:  # a consistent copy, WAL included
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copytree(source, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+
+
+def _start_server(tmp: Path) -> tuple[Server, Callable[[], None]]:
+    """The demo county in a fresh SQLite file of its own, then uvicorn serving it on a free port."""
+    env = _server_env(tmp)
     port = _free_port()
     srv = Server(f"http://127.0.0.1:{port}", env)
-    srv.countyos("demo", "--no-serve", "--path", str(db_path))
+    _demo_county(tmp)
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "browser-server.log").open("wb")
     process = subprocess.Popen(

@@ -37,6 +37,7 @@ from countyos.core.settings import Settings
 from countyos.org.demo import PEOPLE
 from countyos.web.routes import api_routes
 from tests.browser.conftest import Browsing, Server
+from tests.web.test_route_matrix import requirements_of
 from tests.web.visible import DOTTED_CODE, JSON_LIKE, REPR, SNAKE
 
 pytestmark = pytest.mark.browser
@@ -50,6 +51,9 @@ SAMPLES_PER_ROUTE = 1  # instances of one route pattern a role walks (one case p
 # menus); the English one reads each route once, by the first role that reaches it, plus every
 # role's home page. The catalogue check (tests/web/test_catalogue.py) covers every message id.
 SHARED_ACROSS_ROLES = ("en",)
+# A page every account is let into alike (public, or only signed in: the portal, the guide, the
+# account's own pages) is read in Chinese by this many roles, not by all; the home page by every role.
+SAME_FOR_ALL_READERS = 2
 
 # One demo record per path parameter, by name. A parameter not listed here is filled from the
 # links on the walked pages (a route nobody links to and nobody can fill fails the coverage check).
@@ -68,6 +72,8 @@ PARAMETERS = {
     "certificate_token": "SELECT token FROM services_certificate ORDER BY id LIMIT 1",
     "resource_id": "SELECT resource_id FROM data_connector ORDER BY id LIMIT 1",  # published, with runs
     "request_id": "SELECT id FROM data_share_request WHERE state = 'pending' ORDER BY id LIMIT 1",
+    "matter_id": "SELECT m.id FROM services_matter m JOIN services_matter_version v ON v.id = m.current_version_id "
+    "WHERE m.status = 'published' AND v.online ORDER BY m.id LIMIT 1",  # a resident can apply online
     "name": "SELECT name FROM data_resource WHERE state = 'published' AND open_type = 'unconditional' "
     "AND current_load_id IS NOT NULL ORDER BY id LIMIT 1",
 }
@@ -165,6 +171,7 @@ class Pattern:
     path: str
     regex: re.Pattern[str]
     params: tuple[str, ...]
+    same_for_all: bool = False  # public, or only signed in: no permission decides who sees it
 
 
 @dataclass
@@ -175,7 +182,7 @@ class Walk:
     read_in: dict[str, dict[str, int]] = field(default_factory=dict)  # lang -> route -> pages read (shared)
 
 
-def _pattern(path: str) -> Pattern:
+def _pattern(path: str, *, same_for_all: bool = False) -> Pattern:
     params = tuple(re.findall(r"\{([a-z_]+)(?::[a-z]+)?\}", path))
     regex = ""
     for part in re.split(r"(\{[a-z_]+(?::[a-z]+)?\})", path):
@@ -183,7 +190,7 @@ def _pattern(path: str) -> Pattern:
             regex += r"(\d+)" if part.endswith(":int}") else r"([^/]+)"
         else:
             regex += re.escape(part)
-    return Pattern(path, re.compile(regex + "$"), params)
+    return Pattern(path, re.compile(regex + "$"), params, same_for_all)
 
 
 def page_routes(server: Server) -> list[Pattern]:
@@ -197,7 +204,8 @@ def page_routes(server: Server) -> list[Pattern]:
             continue  # a file in a chosen format (/ioc/list.{fmt})
         if "JSONResponse" in str(getattr(r.route.endpoint, "__annotations__", {}).get("return", "")):
             continue  # data for a page's script (e.g. the intake desk's place search), not a page
-        out.append(_pattern(r.path))
+        kinds = {req.kind for req in requirements_of(r.route)}
+        out.append(_pattern(r.path, same_for_all=bool(kinds) and kinds <= {"public", "authenticated"}))
     assert len(out) > 20, [p.path for p in out]
     return out
 
@@ -351,6 +359,7 @@ def _walk_pages(
     """Breadth first from TODO: each page read, its links queued, at most SAMPLES_PER_ROUTE per route."""
     done: set[str] = set()
     per_route: dict[str, int] = walk.read_in.setdefault(lang, {}) if lang in SHARED_ACROSS_ROLES else {}
+    alike: dict[str, int] = walk.read_in.setdefault(f"{lang}:alike", {})  # routes read alike, by any role
     while todo:
         path = todo.pop(0)
         if path in done:
@@ -359,10 +368,14 @@ def _walk_pages(
         route = next((p for p in routes if p.regex.match(urlsplit(path).path)), None)
         if route is None or (path != "/" and per_route.get(route.path, 0) >= SAMPLES_PER_ROUTE):
             continue
+        if path != "/" and route.same_for_all and alike.get(route.path, 0) >= SAME_FOR_ALL_READERS * SAMPLES_PER_ROUTE:
+            continue
         texts, links = _read(page, path)
         if texts is None:
             continue
         per_route[route.path] = per_route.get(route.path, 0) + 1
+        if route.same_for_all:
+            alike[route.path] = alike.get(route.path, 0) + 1
         walk.seen.setdefault(route.path, set()).add(who)
         walk.pages += 1
         walk.findings += [f"{who} {path}: {f}" for f in raw_codes(texts, lang, names=names)]
@@ -384,6 +397,11 @@ def _switch_language(page: Page, lang: str) -> None:
 def _read(page: Page, path: str) -> tuple[list[str] | None, list[str]]:
     """Open PATH; the text a person sees and the links, or None when it is not an HTML page the
     account may see."""
+    # Asked first without the browser drawing it: most routes a role tries are not its own (403 or
+    # a redirect to its home), and navigating to those would cost most of the walk's time.
+    asked = page.request.get(path, max_redirects=0, max_retries=2)  # a kept-alive connection the server just closed
+    if asked.status != 200 or "text/html" not in asked.headers.get("content-type", ""):
+        return None, []
     try:
         response = page.goto(path, wait_until="load")
     except PlaywrightError as exc:  # a file download, not a page
