@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, and_, bindparam, event, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from countyos import domains
@@ -131,9 +131,27 @@ def load(db: Database, tables: Dump) -> None:
     """Empty the database and insert the rows of TABLES (as ``dump`` returned them)."""
     empty_all_tables(db)
     with db.engine.begin() as conn:
+        later: list[tuple[Any, list[str], list[dict[str, Any]]]] = []
         for t, rows in tables:
-            if rows:
-                conn.execute(t.insert(), rows)
+            if not rows:
+                continue
+            # a reference that closes a cycle (use_alter: a matter's current version) is set after
+            # every row is in
+            cycle = sorted({fk.parent.name for fk in t.foreign_keys if fk.use_alter or fk.constraint.use_alter})
+            if cycle:
+                later.append((t, cycle, rows))
+                rows = [{**r, **dict.fromkeys(cycle)} for r in rows]
+            conn.execute(t.insert(), rows)
+        for t, cycle, rows in later:
+            pk = list(t.primary_key.columns)
+            where = and_(*(c == bindparam(f"pk_{c.name}") for c in pk))
+            values = [
+                {**{f"pk_{c.name}": r[c.name] for c in pk}, **{f"v_{name}": r[name] for name in cycle}}
+                for r in rows
+                if any(r[name] is not None for name in cycle)
+            ]
+            if values:
+                conn.execute(t.update().where(where).values({name: bindparam(f"v_{name}") for name in cycle}), values)
         if conn.dialect.name == "postgresql":  # explicit ids do not move the sequences
             for t, rows in tables:
                 pk = list(t.primary_key.columns)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from countyos.core.actor import Actor
+from countyos.core.db import Database
 from countyos.core.demo import DemoContext
 from countyos.org import demo as org_demo
 from countyos.services import deadlines, demo, demo_applications, lifecycle, numbering
@@ -29,18 +30,32 @@ from countyos.services.models import (
 from countyos.services.schemas import ACTION_MODELS, ApplicationIn
 from countyos.services.service import applications as apps
 from countyos.services.service import ioc_queries as q
+from tests.harness import Baseline, Harness
 
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # Thursday 10:00 county time
 
 
-@pytest.fixture
-def county(db):
+def _build(db: Database, _built: dict) -> tuple[DemoContext, list[int]]:
     ctx = DemoContext()
     with db.unit_of_work() as s:
         org_demo.load(s, ctx)
         demo.load(s, ctx, applications=False)
         ids = demo_applications.load(s, ctx, now=NOW)
     return ctx, ids
+
+
+# the year is built once and committed; each test reads it inside its own rolled-back transaction
+YEAR = Baseline("services demo year", _build)
+
+
+@pytest.fixture(scope="session")
+def services_year_baseline() -> Baseline:
+    return YEAR
+
+
+@pytest.fixture
+def county(db: Database, harness: Harness, services_year_baseline: Baseline) -> tuple[DemoContext, list[int]]:
+    return harness.value(services_year_baseline, db=db)
 
 
 def _local_month(t: datetime) -> int:
