@@ -321,6 +321,7 @@ def _data_resource(client, ok, ops, w) -> tuple[int, str, int]:
         version = ok(client.get(f"/api/v1/data/resources/{res['id']}", headers=ops))["version"]
         ok(client.post(f"/api/v1/data/resources/{res['id']}/actions", json={"action": action, "version": version},
                        headers=ops))  # fmt: skip
+    ok(client.get("/open/datasets/xss-data/download.csv"))  # a download: /data/downloads lists its title
     conditional = {**body, "name": "xss-data-2", "code": "XSS-0002", "share_type": "conditional",
                    "share_condition": PAYLOAD, "items": items}  # fmt: skip
     other = ok(
@@ -434,6 +435,7 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/open/datasets/{ids['name'][0]}",  # the open-data portal: title, summary, item labels, preview rows
         f"/data/requests/{ids['request_id'][0]}",  # the request's purpose
         "/data/sharing",  # requests and grants
+        "/data/downloads",  # the download of the resource: its title, its department's name
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

@@ -6,7 +6,9 @@ Like CKAN: each action takes its parameters from the query string (GET) or a JSO
 ``{"help", "success", "result"}``, and fails with ``{"success": false, "error": {"__type", …}}`` — 404
 ``Not Found Error``, 409 ``Validation Error`` (field → messages), 403 ``Authorization Error``, 400 for an
 unknown action. Read-only: only the reading actions exist; anonymous callers see exactly what the public
-portal shows (``data/service/opendata.py``).
+portal shows (``data/service/opendata.py``). ``datastore_search_sql`` runs one checked SELECT over the open
+resources (``data/service/sqlsearch.py``); its refusals (403) go to the audit log like every refusal
+(``web/refusals.py``, coalesced per address and minute).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
+from countyos.core import i18n
 from countyos.core.errors import CountyError, NotFound, PermissionDenied
 from countyos.core.settings import get_settings
-from countyos.data.service import dcat, opendata
+from countyos.data.service import dcat, opendata, sqlsearch
+from countyos.web import refusals
 from countyos.web.deps import ReadSession, public
 
 MAX_BODY = 64 * 1024
@@ -207,6 +211,16 @@ def datastore_search(s: Session, p: Params) -> Any:
     )
 
 
+def datastore_search_sql(s: Session, p: Params) -> Any:
+    """One read-only SELECT over the open resources (``service/sqlsearch.py`` says what it may do)."""
+    sql = p.raw.get("sql")
+    if sql is None or sql == "":
+        raise opendata.ValidationError({"sql": ["Missing value"]})
+    if not isinstance(sql, str):
+        raise opendata.ValidationError({"sql": ["must be a string"]})
+    return sqlsearch.search_sql(s, opendata.open_set(s), sql=sql)
+
+
 def status_show(s: Session, p: Params) -> Any:
     return {
         "site_title": "CountyOS",
@@ -228,6 +242,7 @@ ACTIONS: dict[str, Callable[[Session, Params], Any]] = {
     "tag_list": tag_list,
     "resource_show": resource_show,
     "datastore_search": datastore_search,
+    "datastore_search_sql": datastore_search_sql,
     "status_show": status_show,
 }
 
@@ -236,7 +251,12 @@ def _answer(action: str, status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"help": f"{_site()}/api/3/action/help_show?name={action}", **body}, status_code=status)
 
 
-def _error(action: str, exc: CountyError) -> JSONResponse:
+def _error(request: Request, action: str, exc: CountyError) -> JSONResponse:
+    with i18n.use_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE)):  # ?lang= or the cookie
+        return _error_in_locale(action, exc)
+
+
+def _error_in_locale(action: str, exc: CountyError) -> JSONResponse:
     if isinstance(exc, opendata.ValidationError):
         return _answer(action, 409, {"success": False, "error": {"__type": "Validation Error", **exc.fields}})
     if isinstance(exc, NotFound):
@@ -264,7 +284,11 @@ async def action(request: Request, action: str, session: ReadSession) -> Respons
         params = await _params(request)
         result = await anyio.to_thread.run_sync(handler, session, params)
     except CountyError as exc:
-        return _error(action, exc)
+        if isinstance(exc, PermissionDenied):  # a table or function the query may not use: audited, coalesced
+            detail = {"reason": exc.message_id, "action": action, **{k: str(v)[:60] for k, v in exc.params.items()}}
+            request.state.refusal = refusals.Refusal("access.denied", detail=detail)
+            await refusals.record(request, exc)
+        return _error(request, action, exc)
     return _answer(action, 200, {"success": True, "result": result})
 
 

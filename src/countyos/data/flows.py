@@ -1,4 +1,4 @@
-"""Data flows that own their transactions: a load from an upload or a dropped file.
+"""Data flows that own their transactions: a load from an upload or a dropped file; the record of a download.
 
 The file is copied to a private temporary file under ``<data_dir>/tmp`` first (bounded by
 ``MAX_UPLOAD_BYTES``; larger files are loaded with ``countyos data load`` on the server), then loaded in
@@ -8,16 +8,20 @@ one unit of work: the load's record and audit are committed whether the rows wen
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from countyos.core.actor import Actor
 from countyos.core.db import Database
 from countyos.core.settings import get_settings
 from countyos.data.models import Load
-from countyos.data.service import loads, sharing
+from countyos.data.service import downloads, loads, sharing
 
+log = logging.getLogger("countyos.data")
 MAX_UPLOAD_BYTES = 24_000_000  # under the server's body limit; files beyond go through the command
 
 
@@ -66,3 +70,14 @@ def shared_read(db: Database, *, key: str, **query: Any) -> dict[str, Any]:
             refused = exc
     assert refused is not None
     raise refused
+
+
+def record_download(db: Database, *, plan: downloads.Plan, user_id: int | None) -> None:
+    """Record a download in a short transaction of its own, as the file starts (the portal's stream calls
+    it once the route's session has ended). Best effort: a record that cannot be written (the database busy
+    past its timeout) is logged, and the file is sent anyway."""
+    try:
+        with db.unit_of_work() as session:
+            downloads.record(session, plan=plan, user_id=user_id)
+    except SQLAlchemyError as exc:
+        log.warning("download of resource %s not recorded: %s", plan.resource_id, type(exc).__name__)

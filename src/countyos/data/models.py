@@ -247,3 +247,20 @@ class ConnectorRun(Base):
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str] = mapped_column(String(1000), default="")
     load_id: Mapped[int | None] = mapped_column(ForeignKey("data_load.id", ondelete="SET NULL"))
+
+
+class Download(Base):
+    """One download of an open resource's rows from the portal (``/open/datasets/{name}/download.{ext}``,
+    also where CKAN clients and harvesters fetch a resource's ``url``): which resource and load, the format,
+    the rows in the file, when — and who, only when someone logged in downloaded it. Nothing of an
+    anonymous visitor is kept (no address, no browser): a usage figure, not a log of people."""
+
+    __tablename__ = "data_download"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("data_resource.id", ondelete="CASCADE"), index=True)
+    load_id: Mapped[int | None] = mapped_column(ForeignKey("data_load.id", ondelete="SET NULL"))
+    format: Mapped[str] = mapped_column(String(10))  # CSV, XLSX, JSON, GeoJSON
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"), index=True)

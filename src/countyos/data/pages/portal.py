@@ -3,8 +3,9 @@
 ``/open`` searches the open catalogue (text, facets with their counts, sort, 20 a page);
 ``/open/datasets/{name}`` shows a dataset's public metadata, its open 信息项, the first rows and the
 download links and API addresses; ``/open/datasets/{name}/download.{ext}`` sends the rows as CSV, XLSX,
-JSON or GeoJSON (``service/downloads.py``). What is open is decided once, in ``service/opendata.py``:
-these pages show exactly what the CKAN API serves, and a 信息项 not marked open appears nowhere.
+JSON or GeoJSON (``service/downloads.py``), each download recorded for 数据沉淀 (who only when logged in).
+What is open is decided once, in ``service/opendata.py``: these pages show exactly what the CKAN API
+serves, and a 信息项 not marked open appears nowhere.
 ``?large=1`` is the large-text (适老) mode, as on the services guide.
 """
 
@@ -21,10 +22,11 @@ from starlette.responses import Response, StreamingResponse
 from countyos.core.db import Database
 from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
+from countyos.data import flows
 from countyos.data.codes import LABELS, FieldType, OpenType, UpdateCycle
 from countyos.data.models import Resource
 from countyos.data.service import downloads, opendata
-from countyos.web.deps import ReadSession, get_db, public
+from countyos.web.deps import Auth, ReadSession, get_db, public
 from countyos.web.templating import templates, translate
 
 router = APIRouter(include_in_schema=False)
@@ -244,25 +246,28 @@ def dataset_page(
     )
 
 
-def _stream(db: Database, plan: downloads.Plan) -> Iterator[bytes]:
-    """The file from a read session of its own: the route's session ends when the route returns."""
+def _stream(db: Database, plan: downloads.Plan, user_id: int | None) -> Iterator[bytes]:
+    """The download recorded, then the file from a read session of its own: both after the route's
+    session has ended (it ends when the route returns)."""
+    flows.record_download(db, plan=plan, user_id=user_id)
     with db.reading() as session:
         yield from downloads.write(session, plan)
 
 
-@router.get("/open/datasets/{name}/download.{ext}", dependencies=[Depends(public)])
+@router.get("/open/datasets/{name}/download.{ext}")
 def download(
     request: Request,
     name: Annotated[str, Path(min_length=1, max_length=100)],
     ext: Annotated[str, Path(max_length=10)],
     session: ReadSession,
+    who: Annotated[Auth | None, Depends(public)],
 ) -> Response:
-    """The open rows as CSV, XLSX, JSON or GeoJSON (only the 信息项 marked open)."""
+    """The open rows as CSV, XLSX, JSON or GeoJSON (only the 信息项 marked open). Each download is recorded
+    (数据沉淀 counts them): the user only when logged in, nothing of an anonymous visitor."""
     res = opendata.find(opendata.open_set(session), name)
     plan = downloads.plan(session, res, ext=ext)
-    # Downloads are not counted yet (there is no table for them): the count is added here later.
     return StreamingResponse(
-        _stream(get_db(request), plan),
+        _stream(get_db(request), plan, who.user.id if who is not None else None),
         media_type=plan.media_type,
         headers={"Content-Disposition": plan.content_disposition},
     )

@@ -66,16 +66,21 @@ def address_of(c: Connector) -> str:
     return _cipher().decrypt(c.address_enc) if c.kind != ConnectorKind.COUNTYOS else c.address_enc
 
 
-def check_select(sql: str) -> None:
-    """A single read-only SELECT, or a clear refusal."""
+def check_select(sql: str, *, read: str | None = None) -> exp.Query:
+    """A single read-only SELECT (WITH and UNION of SELECTs included), parsed in the dialect ``read``
+    (sqlglot's name; None: its own), or a clear refusal. Also the first check of ``datastore_search_sql``
+    (``service/sqlsearch.py``), which goes on from the statement returned."""
     try:
-        statements = [s for s in sqlglot.parse(sql) if s is not None]
-    except sqlglot.errors.ParseError as exc:
+        statements = [s for s in sqlglot.parse(sql, read=read) if s is not None]
+    except sqlglot.errors.SqlglotError as exc:
         raise errors.ValidationFailed(N_("The query cannot be read: %(error)s"), error=str(exc)[:200]) from None
+    except RecursionError:  # nested too deeply for the parser
+        raise errors.ValidationFailed(N_("The query cannot be read: %(error)s"), error="nested too deeply") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise errors.ValidationFailed(N_("The query must be one SELECT statement."))
     if any(statements[0].find_all(*FORBIDDEN)):
         raise errors.ValidationFailed(N_("The query must only read."))
+    return statements[0]
 
 
 def _validate(data: ConnectorIn) -> None:

@@ -10,6 +10,12 @@ CSV and XLSX go through ``core.tabular`` like every export (a cell that starts l
 text), CSV in UTF-8 with a BOM so that Excel opens Chinese correctly, both with the items' Chinese
 names as headers. JSON (an array of objects) and GeoJSON (a FeatureCollection; the first open
 geometry column is each feature's geometry) use the items' English names as keys.
+
+Each download is recorded (:func:`record`, a ``Download``: resource, load, format, rows, when, and the
+user only when someone logged in downloaded — nothing of an anonymous visitor). The record is itself the
+trace of a public read, a usage figure like the platform's usage counts: it is not audited (the audit
+log's hash chain would otherwise take one link per anonymous download). 数据沉淀 counts the records per
+department and month with the conditions its list uses (:class:`Filter`, :func:`where`).
 """
 
 from __future__ import annotations
@@ -22,22 +28,26 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy import column as sql_column
-from sqlalchemy import select
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 
 from countyos.core import errors, tabular
+from countyos.core.clock import utcnow
 from countyos.core.i18n import N_
+from countyos.core.settings import get_settings
 from countyos.data.codes import FieldType
-from countyos.data.models import Load, Resource
+from countyos.data.models import Download, Load, Resource
 from countyos.data.service import opendata, tables
+from countyos.org.models import Department, User
 
 MAX_DOWNLOAD_ROWS = 1_000_000  # rows in one download; a larger resource is read through the API in pages
 BATCH_ROWS = 2_000  # rows fetched and written at a time
@@ -77,6 +87,8 @@ class Plan:
     rows: int
     filename: str  # the UTF-8 name (the resource's title)
     fallback_filename: str  # the ASCII name (the resource's URL name)
+    resource_id: int = 0
+    load_id: int | None = None
 
     @property
     def media_type(self) -> str:
@@ -119,6 +131,8 @@ def plan(session: Session, res: Resource, *, ext: str) -> Plan:
         rows=load.rows_loaded,
         filename=f"{_safe_name(res.title) or res.name}.{ext}",
         fallback_filename=f"{_ascii_name(res.name)}.{ext}",
+        resource_id=res.id,
+        load_id=load.id,
     )
 
 
@@ -258,3 +272,105 @@ def _geojson(p: Plan, batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[by
             first = False
         yield "".join(parts).encode()
     yield b"\n]}\n"
+
+
+# -- the record of downloads ---------------------------------------------------------------------------------
+
+MONTH = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")  # YYYY-MM, a month in the county's time
+
+
+def record(session: Session, *, plan: Plan, user_id: int | None, now: datetime | None = None) -> Download:
+    """Record one download as planned; ``user_id`` only for someone logged in (the caller commits)."""
+    d = Download(resource_id=plan.resource_id, load_id=plan.load_id, format=plan.format, rows=plan.rows,
+                 at=now or utcnow(), user_id=user_id)  # fmt: skip
+    session.add(d)
+    session.flush()
+    return d
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which downloads: of one department's resources, of one resource, in one format, in one month."""
+
+    provider_id: int | None = None
+    resource_id: int | None = None
+    format: str = ""  # a value of EXTENSIONS
+    month: str = ""  # YYYY-MM in the county's time
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The month ``YYYY-MM`` of the county's time as UTC instants [start, end)."""
+    if not MONTH.match(month):
+        raise errors.ValidationFailed(N_("Not a month (YYYY-MM)."))
+    tz = ZoneInfo(get_settings().timezone)
+    start = datetime(int(month[:4]), int(month[5:]), 1, tzinfo=tz)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def where(f: Filter) -> list[ColumnElement[bool]]:
+    """The conditions of ``f``: the list and every count of 数据沉淀 use these."""
+    cond: list[ColumnElement[bool]] = []
+    if f.provider_id is not None:
+        cond.append(Download.resource_id.in_(select(Resource.id).where(Resource.provider_id == f.provider_id)))
+    if f.resource_id is not None:
+        cond.append(Download.resource_id == f.resource_id)
+    if f.format:
+        cond.append(Download.format == f.format)
+    if f.month:
+        start, end = month_bounds(f.month)
+        cond += [Download.at >= start, Download.at < end]
+    return cond
+
+
+def count(session: Session, f: Filter) -> int:
+    return session.scalar(select(func.count(Download.id)).where(*where(f))) or 0
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One download as the list shows it."""
+
+    at: datetime
+    resource_id: int
+    title: str
+    department: str
+    format: str
+    load_number: int | None
+    rows: int
+    user: str | None  # None: anonymous
+
+
+def listing(session: Session, f: Filter, *, limit: int, offset: int) -> list[Listed]:
+    """The downloads of ``f``, newest first."""
+    stmt = (
+        select(
+            Download.at,
+            Resource.id,
+            Resource.title,
+            Department.name,
+            Download.format,
+            Load.number,
+            Download.rows,
+            User.display_name,
+        )
+        .join(Resource, Resource.id == Download.resource_id)
+        .join(Department, Department.id == Resource.provider_id)
+        .outerjoin(Load, Load.id == Download.load_id)
+        .outerjoin(User, User.id == Download.user_id)
+        .where(*where(f))
+        .order_by(Download.at.desc(), Download.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [Listed(*row) for row in session.execute(stmt)]
+
+
+def per_department(session: Session) -> dict[int, int]:
+    """Downloads of each department's resources (``Filter(provider_id=…)`` counts the same)."""
+    stmt = (
+        select(Resource.provider_id, func.count(Download.id))
+        .join(Resource, Resource.id == Download.resource_id)
+        .group_by(Resource.provider_id)
+    )
+    return {dept: n for dept, n in session.execute(stmt)}

@@ -2,7 +2,8 @@
 
 Per provider department: resources described and published, rows held (the current loads), loads run,
 the last load, quality (the mean score of the current loads), resources stale against their declared
-更新周期 (``codes.STALE_AFTER_DAYS``), sharing calls served and refused. Per month: loads and rows loaded.
+更新周期 (``codes.STALE_AFTER_DAYS``), sharing calls served and refused, downloads of its open resources.
+Per month: loads, rows loaded and downloads.
 Each figure is computed from the same conditions its list uses (``stale_ids``, the catalogue's filters),
 so a number opens the records behind it.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from countyos.core.settings import get_settings
 from countyos.data.lifecycle import State
 from countyos.data.models import CallResult, Load, LoadState, Resource, ShareCall
-from countyos.data.service import ioc_queries
+from countyos.data.service import downloads, ioc_queries
 from countyos.org.models import Department
 
 
@@ -39,6 +40,7 @@ class DepartmentFigures:
     stale: int = 0
     calls_served: int = 0
     calls_refused: int = 0
+    downloads: int = 0  # of its open resources, from the portal (downloads.Filter(provider_id=…))
     _scores: list[float] = field(default_factory=list, repr=False)
 
 
@@ -84,6 +86,9 @@ def by_department(session: Session, *, now: datetime) -> list[DepartmentFigures]
             figures[dept].calls_served += n
         else:
             figures[dept].calls_refused += n
+    for dept, n in downloads.per_department(session).items():
+        if dept in figures:
+            figures[dept].downloads += n
     stale = stale_ids(session, now=now)
     if stale:
         for (dept,) in session.execute(select(Resource.provider_id).where(Resource.id.in_(stale))):
@@ -94,7 +99,8 @@ def by_department(session: Session, *, now: datetime) -> list[DepartmentFigures]
 
 
 def by_month(session: Session, *, now: datetime, months: int = 12) -> list[dict[str, Any]]:
-    """Loads and rows loaded per month (county time), the last MONTHS months, oldest first."""
+    """Loads, rows loaded and downloads per month (county time), the last MONTHS months, oldest first. The
+    downloads of a month are counted with the conditions of its list (``downloads.Filter(month=…)``)."""
     tz = ZoneInfo(get_settings().timezone)
     local = now.astimezone(tz)
     first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -111,7 +117,14 @@ def by_month(session: Session, *, now: datetime, months: int = 12) -> list[dict[
     month = first
     for _ in range(months):
         key = month.strftime("%Y-%m")
-        out.append({"month": key, "loads": counts[key][0], "rows": counts[key][1]})
+        out.append(
+            {
+                "month": key,
+                "loads": counts[key][0],
+                "rows": counts[key][1],
+                "downloads": downloads.count(session, downloads.Filter(month=key)),
+            }
+        )
         month = (month + timedelta(days=32)).replace(day=1)
     return out
 
