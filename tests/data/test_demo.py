@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from countyos.core.demo import DemoContext
 from countyos.data import demo
 from countyos.data.lifecycle import State
-from countyos.data.models import ConnectorRun, Grant, Load, LoadState, Resource, ShareCall, ShareRequest
+from countyos.data.models import ConnectorRun, Download, Grant, Load, LoadState, Resource, ShareCall, ShareRequest
 from countyos.geo import demo as geo_demo
 from countyos.org import demo as org_demo
 from countyos.services import demo as services_demo
@@ -35,6 +35,10 @@ def test_demo_data(db, client) -> None:
         assert s.scalar(select(func.count(Grant.id))) == 2
         assert {r.state for r in s.scalars(select(ShareRequest))} == {"approved", "pending", "refused"}
         assert s.scalar(select(func.count(ShareCall.id))) == 17
+        downloads = s.scalars(select(Download)).all()
+        opened = {r.id for r in resources if r.state == State.PUBLISHED and r.open_type == "unconditional"}
+        assert len(downloads) > 500 and {d.resource_id for d in downloads} == opened  # the open ones, a year of them
+        assert len({d.at.strftime("%Y-%m") for d in downloads}) >= 12 and all(d.user_id is None for d in downloads)
     r = client.get("/api/3/action/package_search", params={"rows": "0", "facet.field": '["groups"]'})
     assert r.json()["result"]["count"] >= 30
     r = client.get("/api/3/action/package_show", params={"id": "gongce-weizhi"})

@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 import tomllib
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ from countyos.core.clock import utcnow
 from countyos.core.demo import DemoContext
 from countyos.core.idnumbers import resident_check_char
 from countyos.core.settings import get_settings
-from countyos.data.models import Load
+from countyos.data.codes import OpenType
+from countyos.data.lifecycle import State
+from countyos.data.models import Download, Load, Resource
 from countyos.data.schemas import ActionIn, ConnectorIn, DecisionIn, ResourceIn, ShareRequestIn
 from countyos.data.service import catalogue, connectors, loads, sharing
 from countyos.geo import service as geo
@@ -390,10 +392,33 @@ def load(session: Session, ctx: DemoContext) -> None:
                 res = catalogue.get(session, rid)
                 res.published_on = (now - timedelta(days=30 * int(spec.get("history", 1)))).date()
     _sharing(session, ctx, ids)
+    _downloads(session, [ids[name] for name in ids], now)
     ctx.notes.append(
         f"Data: {len(ids)} resources in the catalogue (/data/resources); open data at /open, "
         "CKAN at /api/3/action/package_list, DCAT at /catalog.ttl."
     )
+
+
+def _downloads(session: Session, resource_ids: list[int], now: datetime) -> None:
+    """A year of anonymous downloads of the open resources from the portal: a few a week each, more
+    for the popular ones, in the formats people take (most CSV and Excel)."""
+    rng = random.Random(20261204)
+    rows: list[Download] = []
+    for rid in resource_ids:
+        res = session.get(Resource, rid)
+        if res is None or res.state != State.PUBLISHED or res.open_type != OpenType.UNCONDITIONAL:
+            continue
+        current = session.get(Load, res.current_load_id) if res.current_load_id else None
+        if current is None:
+            continue
+        weekly = rng.choice((1, 2, 3, 5, 8))
+        for day in range(365, 0, -1):
+            for _ in range(sum(rng.random() < weekly / 7 for _ in range(2))):
+                fmt = rng.choices(("CSV", "XLSX", "JSON"), weights=(5, 4, 1))[0]
+                at = now - timedelta(days=day, minutes=rng.randrange(0, 24 * 60))
+                rows.append(Download(resource_id=rid, load_id=current.id, format=fmt, rows=current.rows_loaded, at=at))
+    session.add_all(rows)
+    session.flush()
 
 
 def _sharing(session: Session, ctx: DemoContext, ids: dict[str, int]) -> None:
