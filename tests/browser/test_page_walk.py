@@ -311,6 +311,7 @@ NAMES_SQL = (
     "SELECT issuer FROM services_matter_material",  # 出具机构 as the catalogue states it (e.g. 申请人)
     "SELECT body_name FROM services_matter_version",
     "SELECT theme FROM services_matter_version",
+    "SELECT promised_limit_note FROM services_matter_version",  # the department's own words (当场办结)
     "SELECT opinion FROM services_application_step",  # what approval officers wrote (e.g. 准予)
     "SELECT note FROM services_application_event",
 )
