@@ -15,7 +15,7 @@ from countyos.core.db import Database
 from countyos.core.scheduler import Scheduler
 from countyos.core.settings import Settings, get_settings
 from countyos.org.service import roles
-from countyos.web import errors, middleware, sidewrites, system
+from countyos.web import accesslog, errors, middleware, sidewrites, system
 from countyos.web.nav import NavItem
 from countyos.web.ratelimit import SlidingWindowLimiter
 from countyos.web.templating import Templates
@@ -26,6 +26,7 @@ MAX_BODY_BYTES = 25_000_000
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    accesslog.install()  # the access log keeps no query strings (positions, phone numbers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

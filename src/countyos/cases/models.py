@@ -151,6 +151,9 @@ class Category(Base):
     # Evidence: a photo is required with the handler's feedback (处置反馈) / the inspector's check (核查).
     feedback_photo_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     check_photo_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Sensitive (邻里纠纷, 治安隐患 …): the residents' public map shows such reports by their grid only,
+    # without the description or photos.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -29,6 +29,7 @@ from starlette.responses import FileResponse, Response
 from countyos.cases import lifecycle
 from countyos.cases.models import Attachment, Case, Category, Channel
 from countyos.cases.service import attachments, cases, categories, location
+from countyos.cases.service.publicmap import is_published, published
 from countyos.core import groupcommit
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError, NotFound, PermissionDenied, RateLimited, ValidationFailed
@@ -432,18 +433,6 @@ def _status_notes(case: Case) -> str:
 
 # What the public sees: reports the public made itself through a public channel. Grid patrols, staff
 # entries, 12345 work orders (written by the hotline's operators) and alarms are never published.
-PUBLIC_CHANNELS = (Channel.WEB, Channel.OPEN311)
-
-
-def published() -> Any:
-    """The WHERE clause of the cases the feed may show."""
-    return Case.public_report.is_(True) & Case.channel.in_([str(c) for c in PUBLIC_CHANNELS])
-
-
-def is_published(case: Case) -> bool:
-    return bool(case.public_report) and case.channel in PUBLIC_CHANNELS
-
-
 def request_row(
     session: Any, case: Case, departments: dict[int, str], media: dict[int, str], handled_as: Case | None = None
 ) -> dict[str, Any]:

@@ -266,6 +266,7 @@ class CategoryPatch(BaseModel):
     is_active: bool | None = None
     feedback_photo_required: bool | None = Field(None, description="a photo is needed with the handler's feedback")
     check_photo_required: bool | None = Field(None, description="a photo is needed with the inspector's check")
+    sensitive: bool | None = Field(None, description="shown on the residents' public map by its grid only")
 
     @field_validator(
         "name",
@@ -275,6 +276,7 @@ class CategoryPatch(BaseModel):
         "is_active",
         "feedback_photo_required",
         "check_photo_required",
+        "sensitive",
         mode="before",
     )
     @classmethod

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     notify_dingtalk_url: str | None = None  # 钉钉群机器人 webhook URL
     notify_sms_url: str | None = None  # the county's SMS gateway: POST {"phone", "text"} (政务短信平台)
     notify_sms_token: SecretStr | None = None  # sent as "Authorization: Bearer …" to the SMS gateway
+    # How the residents' portal sends its sign-in codes (portal.service.sms): "gateway" posts to
+    # notify_sms_url; "console" prints them on the server's console (development only: refused in
+    # prod). Unset: the gateway when notify_sms_url is set, else the console outside prod.
+    portal_sms: Literal["console", "gateway"] | None = None
     # Government services (services.service.webhooks): every state change of an application (办件) is
     # POSTed as JSON to each URL, signed with HMAC-SHA256 of the body under this secret in the header
     # X-CountyOS-Signature ("sha256=<hex>"); e.g. the province's 一体化政务服务平台 connector.

@@ -19,11 +19,12 @@ from countyos.core.clock import to_local, utcnow
 from countyos.core.crypto import new_token
 from countyos.core.errors import PayloadTooLarge
 from countyos.core.usage import COUNTER, module_of
+from countyos.web import inline
 from countyos.web.deps import ANON_CSRF_COOKIE
 from countyos.web.errors import problem_response
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    f"default-src 'self'; script-src 'self'; style-src 'self' {inline.csp_hashes()}; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; child-src blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )

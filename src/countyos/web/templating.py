@@ -23,6 +23,7 @@ from countyos.core import i18n
 from countyos.core.clock import to_local
 from countyos.core.settings import get_settings
 from countyos.org.models import SessionStage
+from countyos.web import inline
 from countyos.web.nav import NavItem
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def build_environment(domains: list[str]) -> Environment:
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     env.globals["version"] = __version__
     env.globals["map_locale"] = _map_locale
+    env.globals["inline_style"] = inline.style
     return env
 
 

@@ -171,7 +171,7 @@ def _category_page(
 
 
 CATEGORY_TEXT_FIELDS = ("register_condition", "close_condition", "default_priority")
-CATEGORY_FLAGS = ("public", "feedback_photo_required", "check_photo_required")
+CATEGORY_FLAGS = ("public", "feedback_photo_required", "check_photo_required", "sensitive")
 
 
 @router.post("/cases/categories/{category_id:int}")

@@ -213,6 +213,7 @@ _CATEGORY_FIELDS = {
     "is_active",
     "feedback_photo_required",
     "check_photo_required",
+    "sensitive",
 }
 
 

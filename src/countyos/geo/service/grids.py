@@ -417,3 +417,16 @@ def assign_department(
         detail={"department_id": department_id, "grids": len(rows)},
     )
     return len(rows)
+
+
+def points(session: Session, *, codes: list[str]) -> dict[str, tuple[float, float]]:
+    """A point inside each grid (its representative point, lon/lat): where a report shown "by grid
+    only" is drawn, so that its exact place is not told."""
+    if not codes:
+        return {}
+    rows = session.execute(select(Grid.code, Grid.geom).where(Grid.code.in_(sorted(set(codes))[:5000])))
+    out: dict[str, tuple[float, float]] = {}
+    for code, geom in rows:
+        p = geom.representative_point()
+        out[code] = (round(p.x, 6), round(p.y, 6))
+    return out

@@ -160,6 +160,33 @@ def _open_session(
     return token, us
 
 
+def open_session_by_code(
+    session: Session, *, user: User, ip: str | None, user_agent: str | None, method: str
+) -> tuple[str, UserSession]:
+    """A session for a person who proved another way than a password that the account is theirs (a
+    one-time code sent to the account's phone, ``method`` names it). The password's own stages
+    (changing it, its age) do not apply; a second factor still does."""
+    user.failed_logins = 0
+    user.locked_until = None
+    if user.totp_enabled:
+        stage = SessionStage.MFA_VERIFY
+    elif mfa_required(user):
+        stage = SessionStage.MFA_ENROL
+    else:
+        stage = SessionStage.FULL
+    token, us = _open_session(session, user, stage, ip, user_agent)
+    user.last_login_at = utcnow()
+    audit.record(
+        session,
+        actor=Actor(id=user.id, name=user.username, ip=ip),
+        action="auth.login",
+        target_type="user",
+        target_id=user.id,
+        detail={"stage": str(stage), "method": method},
+    )
+    return token, us
+
+
 def resolve_session(session: Session, *, token: str) -> UserSession | None:
     """The live session for a cookie value, or None when unknown, ended, idle too long or too old."""
     us = find_session(session, token=token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -208,6 +209,54 @@ def create(
         detail={"username": username, "department_id": department_id, "machine": is_machine},
     )
     return user
+
+
+def create_by_phone(
+    session: Session, *, actor: Actor, phone: str, display_name: str, role_codes: list[str], locale: str = "zh_CN"
+) -> User:
+    """An account that signs in with a one-time code sent to ``phone`` (a resident's): no password yet
+    (``password_hash`` empty, so password sign-in fails until the person sets one), a random user name
+    (the phone number is never a user name: user names are shown and logged, phones are encrypted)."""
+    user = User(
+        username=f"r{secrets.token_hex(8)}",
+        display_name=display_name.strip()[:60],
+        password_hash=None,
+        password_changed_at=None,
+        must_change_password=False,
+        is_machine=False,
+        locale=locale,
+        failed_logins=0,
+        failed_mfa=0,
+        recovery_codes=[],
+        roles=list(session.scalars(select(Role).where(Role.code.in_(role_codes)))),
+    )
+    _set_phone(user, phone)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        target_type="user",
+        target_id=user.id,
+        detail={"username": user.username, "by": "phone_code", "roles": sorted(role_codes)},
+    )
+    return user
+
+
+def forget(session: Session, *, actor: Actor, user: User, name: str) -> None:
+    """Erase a person's own details from their account at their request: the name becomes ``name``,
+    the phone and password go, the account is closed and its sessions end. The row stays, so the
+    records that name it (the audit log, kept by law) still point at an account."""
+    user.display_name = name[:60]
+    _set_phone(user, None)
+    user.password_hash = None
+    user.totp_secret_enc = None
+    user.totp_enabled = False
+    user.recovery_codes = []
+    user.is_active = False
+    session.flush()
+    audit.record(session, actor=actor, action="user.forget", target_type="user", target_id=user.id)
 
 
 def update(

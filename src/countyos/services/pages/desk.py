@@ -7,6 +7,7 @@ window's 待受理 queue (``/services/desk/queue``) and the decision on each app
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -89,6 +90,13 @@ LABELS: dict[str, Any] = {
 SCALARS = ("applicant_name", "applicant_kind", "id_type", "id_number", "phone", "address")
 CONSENT = ("consent_by", "consent_way", "consent_at", "consent_note")
 DESK_ACTIONS = (Action.ACCEPT, Action.ACCEPT_IMMEDIATE, Action.REJECT, Action.REQUEST_CORRECTION)
+# The desk opened from elsewhere (a window appointment of the residents' portal): the applicant's name and
+# phone filled in, and ``then``, a path of this site where the clerk goes with the new application's id.
+THEN_PATTERN = r"^/[A-Za-z0-9_-][A-Za-z0-9/_-]{0,249}$"  # a path of this site, never //host
+
+
+def _then(value: str) -> str:
+    return value if re.fullmatch(THEN_PATTERN, value or "") else ""
 
 
 def _desk_user(a: Auth) -> None:
@@ -130,6 +138,7 @@ def _desk_page(
     message: str | None = None,
     done: Any = None,
     status_code: int = 200,
+    then: str = "",
 ) -> Response:
     chosen = _matter(session, matter_id)
     hits: list[search.Entry] = []
@@ -159,6 +168,7 @@ def _desk_page(
             "consent_ways": list(ConsentWay),
             "material_forms": list(MaterialForm),
             "max_file_mb": applications.MAX_FILE_BYTES // 1_000_000,
+            "then": _then(then),
             **LABELS,
         },
         status_code=status_code,
@@ -173,12 +183,18 @@ def desk_page(
     q: Annotated[str, Query(max_length=search.MAX_QUERY)] = "",
     matter_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     done: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    applicant_name: Annotated[str, Query(max_length=200)] = "",
+    phone: Annotated[str, Query(max_length=20)] = "",
+    then: Annotated[str, Query(max_length=251)] = "",
 ) -> Response:
-    """The desk: search matters; with ``matter_id`` the application form for it; ``done``: the
+    """The desk: search matters; with ``matter_id`` the application form for it (``applicant_name`` and
+    ``phone`` filled in when given, ``then`` where to go once it is submitted); ``done``: the
     application just submitted, with its number and what to do next."""
     _desk_user(a)
     made = applications.get(session, actor=a.actor, application_id=done) if done is not None else None
-    return _desk_page(request, session, a, q=q, matter_id=matter_id, done=made)
+    filled = {k: v.strip() for k, v in (("applicant_name", applicant_name), ("phone", phone)) if v.strip()}
+    values = {**_fresh(_is_agent(a)), **filled} if filled else None
+    return _desk_page(request, session, a, q=q, matter_id=matter_id, done=made, values=values, then=then)
 
 
 def _typed(form: FormData, version: MatterVersion) -> dict[str, Any]:
@@ -334,9 +350,12 @@ def submit(request: Request, session: WriteSession, a: Staff, form: PostedForm) 
             errors=errors,
             message=exc.message,
             status_code=exc.status,
+            then=str(form.get("then") or ""),
         )
+    then = _then(str(form.get("then") or ""))
     return redirect(
-        f"/services/desk?done={app.id}", flash=translate(request, "Application %(number)s submitted", number=app.number)
+        f"{then}?application={app.id}" if then else f"/services/desk?done={app.id}",
+        flash=translate(request, "Application %(number)s submitted", number=app.number),
     )
 
 

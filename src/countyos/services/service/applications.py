@@ -806,3 +806,16 @@ def material_file(session: Session, *, actor: Actor, application_id: int, materi
         raise NotFound(N_("This material has no file"))
     att = attachments.get(session, attachment_id=row.attachment_id)
     return str(attachments.path_for(att.sha256)), att.media_type, att.name or row.name
+
+
+def of_applicant(session: Session, *, user_id: int, limit: int = 100) -> list[tuple[Application, str]]:
+    """A person's own online applications, newest first, each with its matter's name (their
+    personal-data page and their list of everything they have with the county)."""
+    rows = session.execute(
+        select(Application, MatterVersion.name)
+        .join(MatterVersion, MatterVersion.id == Application.matter_version_id)
+        .where(Application.applicant_user_id == user_id)
+        .order_by(Application.created_at.desc(), Application.id.desc())
+        .limit(limit)
+    )
+    return [(a, name) for a, name in rows]
