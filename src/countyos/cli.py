@@ -210,6 +210,33 @@ def serve(
     )
 
 
+jobs_app = typer.Typer(help="Scheduled jobs: list them, or run one now")
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every scheduled job with how often it runs."""
+    for mod in domains.modules("jobs"):
+        for job in mod.JOBS:
+            typer.echo(f"{job.name:<36} every {job.every_seconds:g} s")
+
+
+@jobs_app.command("run")
+def jobs_run(name: Annotated[str, typer.Argument(help="The job's name, as `countyos jobs list` shows it")]) -> None:
+    """Run one scheduled job now, once (as the scheduler would), and print what it returned."""
+    known = {job.name: job for mod in domains.modules("jobs") for job in mod.JOBS}
+    job = known.get(name)
+    if job is None:
+        _fail(f"No job named {name}; `countyos jobs list` shows them")
+    db = _existing_database(_settings())
+    try:
+        result = job.run(db)
+    finally:
+        db.dispose()
+    typer.echo(f"{name}: {result}")
+
+
 @app.command()
 def worker() -> None:
     """Run scheduled jobs without the web application (for multi-worker deployments)."""

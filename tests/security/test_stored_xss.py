@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from countyos.cases.models import Reporter
+from countyos.cases.models import Case, Reporter
 from countyos.sensing.models import Alarm
 from countyos.sensing.service import rules
 from countyos.web.routes import api_routes
@@ -277,7 +277,16 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         )
     )
     resource_id, resource_name, request_id = _data_resource(client, ok, ops, w)
+    portal = _portal(client, ok, ops, db, w)
+    with db.reading() as s:
+        open311_number = s.scalar(select(Case.number).join(Reporter, Reporter.case_id == Case.id).where(
+            Reporter.public_token == reporter_token))  # fmt: skip
     return {
+        "number": [open311_number],
+        "notice_token": [portal["notice"]],
+        "facility_token": [portal["facility"]],
+        "notice_id": [portal["notice_id"]],
+        "facility_id": [portal["facility_id"]],
         "resource_id": [resource_id],
         "name": [resource_name],
         "ext": ["csv"],
@@ -290,7 +299,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "department_id": [w.works],
         "category_id": [w.cat_manhole],
         "role_id": [role["id"]],
-        "token": [reporter_token],
+        "token": [reporter_token, portal["notice"], portal["facility"]],
         "thing_id": [w.gauge],
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
@@ -338,6 +347,30 @@ def _data_resource(client, ok, ops, w) -> tuple[int, str, int]:
     return res["id"], res["name"], req["id"]
 
 
+def _portal(client, ok, ops, db, w) -> dict[str, str]:
+    """The residents' portal: a published notice whose title, body and list carry the payload, and a
+    facility named with it (ops_all's department has no division: it publishes for the whole county)."""
+    from countyos.geo.service import divisions
+
+    with db.reading() as s:
+        county = divisions.require_county(s).code
+    table = {"columns": [{"label": PAYLOAD, "mask": "shown"}], "rows": [[PAYLOAD]]}
+    body = {"kind": "finance", "division_code": county, "title": PAYLOAD, "body": PAYLOAD, "table": table}
+    notice = ok(client.post("/api/v1/portal/notices", json=body, headers=ops), 201)
+    ok(client.post(f"/api/v1/portal/notices/{notice['token']}/publish", headers=ops))
+    lon, lat = w.point_a
+    place = {"kind": "clinic", "name": PAYLOAD, "address": PAYLOAD, "lon": lon, "lat": lat, "hours": PAYLOAD,
+             "services": PAYLOAD}  # fmt: skip
+    facility = ok(client.post("/api/v1/portal/facilities", json=place, headers=ops), 201)
+    from countyos.portal.models import Facility, Notice
+
+    with db.reading() as s:
+        notice_id = s.scalar(select(Notice.id).where(Notice.token == notice["token"]))
+        facility_id = s.scalar(select(Facility.id).where(Facility.token == facility["token"]))
+    return {"notice": notice["token"], "facility": facility["token"], "notice_id": notice_id,
+            "facility_id": facility_id}  # fmt: skip
+
+
 def _online_application(db, w, matter_id: int) -> int:
     """An application made online by ops_all's own account (the applicant's pages show it), its
     applicant name, address and the window's 一次性告知 carrying the payload."""
@@ -368,7 +401,7 @@ def page_urls(app, ids: dict[str, list[object]]) -> Iterator[str]:
         if "GET" not in route.methods or route.path.startswith(MACHINE):
             continue
         names = PARAM.findall(route.path)
-        if "fmt" in names or "attachment_id" in names:
+        if "fmt" in names or "attachment_id" in names or "file_token" in names:
             continue  # downloads (CSV/Excel/photos), not pages
         if route.path.endswith((".js", ".geojson")) or route.path.endswith("/export"):
             continue
@@ -436,6 +469,14 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/data/requests/{ids['request_id'][0]}",  # the request's purpose
         "/data/sharing",  # requests and grants
         "/data/downloads",  # the download of the resource: its title, its department's name
+        f"/portal/cases/{ids['number'][0]}",  # the public map's page of an Open311 report: its description
+        f"/portal/notices/{ids['notice_token'][0]}",  # a notice's title, body and list
+        f"/portal/facilities/{ids['facility_token'][0]}",  # a facility's name, address, hours, services
+        "/portal/notices",  # the list of notices
+        "/portal/facilities",  # the directory
+        "/portal/publish",  # the publisher's list
+        f"/portal/publish/{ids['notice_id'][0]}",  # the publisher's page of the notice
+        f"/portal/facilities/manage/{ids['facility_id'][0]}",  # the keeper's page of the facility
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"
