@@ -28,6 +28,7 @@ from countyos.core.settings import reset_settings
 from countyos.org.models import AuditEvent, DepartmentKind, Permission, Role, User
 from countyos.org.service import departments, users
 from tests.factories import FACTORY, person
+from tests.smalldemo import smaller_demo
 
 STRONG = "Str0ng@pass2026"
 runner = CliRunner()
@@ -90,10 +91,23 @@ def test_console_script_lists_every_command() -> None:
         [str(Path(sys.executable).parent / "countyos"), "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    for command in ("init", "serve", "demo", "db", "user", "config", "audit", "backup", "restore", "mfa"):
+    for command in ("init", "serve", "demo", "db", "user", "config", "audit", "backup", "restore", "mfa", "jobs"):
         assert f" {command} " in done.stdout, f"`countyos {command}` is missing from --help"
     for mod in domains.modules("commands"):
         assert f" {mod.NAME} " in done.stdout, f"the {mod.NAME} domain's commands are missing"
+
+
+def test_jobs_are_listed_and_one_runs_now(new_database) -> None:
+    url = new_database()
+    assert countyos(url, "db", "upgrade").exit_code == 0
+    listed = countyos(url, "jobs", "list")
+    assert (
+        listed.exit_code == 0 and "portal.tell_followers" in listed.stdout and "cases.sweep_deadlines" in listed.stdout
+    )
+    ran = countyos(url, "jobs", "run", "portal.purge_codes")
+    assert ran.exit_code == 0 and ran.stdout.strip() == "portal.purge_codes: 0"
+    unknown = countyos(url, "jobs", "run", "no.such.job")
+    assert unknown.exit_code == 2 and "countyos jobs list" in unknown.output
 
 
 def test_version(new_database) -> None:
@@ -255,11 +269,12 @@ def test_demo_builds_a_fresh_demo_county(tmp_path: Path) -> None:
     db_path.write_bytes(b"an earlier demo database")  # replaced, not added to
     url = f"sqlite:///{db_path}"
     # No database configured, another port: the demo's own database, its links and hints follow.
-    r = runner.invoke(
-        cli.app,
-        ["demo", "--no-serve", "--path", str(db_path), "--port", "8123"],
-        env=_demo_env(tmp_path, None, "dev"),
-    )
+    with smaller_demo():  # the command and all it prints; the browser tests build the full-size demo
+        r = runner.invoke(
+            cli.app,
+            ["demo", "--no-serve", "--path", str(db_path), "--port", "8123"],
+            env=_demo_env(tmp_path, None, "dev"),
+        )
     assert r.exit_code == 0, r.output
     for username in ("intake", "dispatch", "leader", "sysadmin", "secadmin", "auditor"):
         assert f"  {username} " in r.output, f"demo account {username} is not printed"

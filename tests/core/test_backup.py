@@ -28,6 +28,7 @@ from countyos.core.demo import DemoContext
 from countyos.core.settings import get_settings, reset_settings
 from countyos.org.models import DepartmentKind
 from countyos.org.service import auth, departments, tokens, users
+from tests.smalldemo import smaller_demo
 
 POSTGIS_TABLES = {"spatial_ref_sys", "topology", "layer"}
 ADMIN = Actor(id=None, name="backup-test", permissions=frozenset({"user.pii"}))
@@ -57,7 +58,8 @@ class County:
 def county(new_module_database, tmp_path_factory: pytest.TempPathFactory) -> County:
     """Built once per module (the demo county takes seconds); tests work on restored copies."""
     url = new_module_database()
-    populate(url)
+    with smaller_demo():  # every table the demo fills, at a smaller size (tests/smalldemo.py)
+        populate(url)
     data = snapshot(url)
     assert len(data["org_user"][1]) >= 12 and len(data["org_department"][1]) >= 17
     assert len(data["org_audit_event"][1]) > 20

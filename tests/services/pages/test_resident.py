@@ -22,6 +22,7 @@ from countyos.services.service import applications as apps
 from countyos.services.service import catalogue
 from tests.factories import csrf_from, login, person
 from tests.services.conftest import ADMIN, guide
+from tests.smalldemo import smaller_demo
 
 PHONE_UA = {"user-agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -317,7 +318,7 @@ def test_the_demo_has_an_applicant_account_with_its_own_applications(db) -> None
 
     assert ("resident", "张秀英", ["resident"], "") in org_demo.PEOPLE
     ctx = DemoContext()
-    with db.unit_of_work() as s:
+    with smaller_demo(), db.unit_of_work() as s:  # the year before the account's own, at a smaller size
         org_demo.load(s, ctx)
         demo.load(s, ctx)
     (note,) = [n for u, _p, n in ctx.accounts if u == "resident"]

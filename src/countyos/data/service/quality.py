@@ -491,7 +491,9 @@ class Checker:
         self._columns: list[tuple[int, ColumnTest, Rule]] = []  # the same rules, for check_block
         self._column_pairs: list[tuple[int, int, PairTest, Rule]] = []
         self._types = [c.type for c in columns]
-        area = _Area(county) if county is not None else None
+        # the boundary's grid of cells costs a moment to classify: only for a table with an in-county rule
+        needed = county is not None and any(rule.kind is RuleKind.IN_COUNTY for rule in rules)
+        area = _Area(county) if needed and county is not None else None
         today = utcnow().date()
         for rule in rules:
             names = rule.column.split(",")
