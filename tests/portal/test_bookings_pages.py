@@ -63,7 +63,7 @@ def test_a_resident_books_sees_the_confirmation_and_cannot_cancel_late(client, d
     bk = only_booking(db, me.id)
     assert r.headers["location"] == f"/portal/me/bookings/{bk.token}" and bk.note == "两位老人"
     done = client.get(r.headers["location"])
-    assert 'id="pt-booking-state">Booked' in done.text and 'id="pt-cancel"' not in done.text  # already too late
+    assert 'id="pt-booking-state">已预约' in done.text and 'id="pt-cancel"' not in done.text  # already too late
     # the same slot again: refused at the top of the form, the note kept, 409
     r = client.post(
         f"/portal/bookings/{token}", data={"csrf_token": csrf_from(page.text), "starts_at": slot, "note": "再约一次"}

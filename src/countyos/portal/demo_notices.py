@@ -59,9 +59,10 @@ def _division(session: Session, name: str, level: DivisionLevel, parent: str | N
     if parent:
         stmt = stmt.where(Division.parent_code == parent)
     # the packaged names are the committees' (大田村委会, 北街社区居委会): match the place's own name first
-    found = session.scalars(stmt.where(Division.name == name)).first() or session.scalars(
-        stmt.where(Division.name.startswith(name.removesuffix("村").removesuffix("社区")))
-    ).first()
+    found = (
+        session.scalars(stmt.where(Division.name == name)).first()
+        or session.scalars(stmt.where(Division.name.startswith(name.removesuffix("村").removesuffix("社区")))).first()
+    )
     if found is None:  # another county: the first one of its level (under PARENT)
         found = session.scalars(stmt).first()
     return found

@@ -24,10 +24,11 @@ from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
 from countyos.org.models import AuditResult
 from countyos.org.service import audit, auth, passwords, users
+from countyos.portal import booking_lifecycle
 from countyos.portal.models import ConsentPurpose, RealNameLevel
 from countyos.portal.pages.common import LARGE_COOKIE, render
 from countyos.portal.schemas import CodeRequestIn, CodeSignInIn, ConsentIn, NameIn, PasswordIn, PasswordSignInIn
-from countyos.portal.service import accounts, codes, follows, messages, personal, sms
+from countyos.portal.service import accounts, bookings, codes, follows, messages, personal, sms
 from countyos.web import forms, refusals
 from countyos.web.deps import SESSION_COOKIE, Auth, ReadSession, WriteSession, client_ip, get_db, public, require
 from countyos.web.forms import PostedForm, Refused
@@ -281,6 +282,7 @@ def me(request: Request, session: ReadSession, a: Me) -> Response:
     from countyos.services.service import applications
 
     resident = accounts.resident_of(session, user_id=a.user.id)
+    mine = bookings.of_person(session, user_id=a.user.id, limit=10)
     latest, total = messages.list_for(session, user_id=a.user.id, page=PageParams(limit=5))
     return render(
         request,
@@ -292,6 +294,9 @@ def me(request: Request, session: ReadSession, a: Me) -> Response:
             "reports": reporters.reports_of(session, user_id=a.user.id, limit=20),
             "applications": applications.of_applicant(session, user_id=a.user.id, limit=20),
             "subscriptions": personal.subscriptions_of(session, user_id=a.user.id),
+            "bookings": mine,
+            "places": bookings.names_of(session, [b.bookable_id for b in mine]),
+            "booking_states": booking_lifecycle.STATE_NAMES,
             "following": publicmap.by_ids(
                 session, case_ids=[f.case_id for f in follows.followed_by(session, user_id=a.user.id)]
             ),

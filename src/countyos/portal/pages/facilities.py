@@ -30,9 +30,10 @@ from starlette.responses import Response
 
 from countyos.core import i18n
 from countyos.core.clock import utcnow
-from countyos.core.errors import CountyError, ValidationFailed
+from countyos.core.errors import CountyError, NotFound, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams
+from countyos.geo.service import outline
 from countyos.portal.models import Facility, FacilityKind
 from countyos.portal.pages.common import PORTAL, render
 from countyos.portal.schemas.facilities import FacilityIn, FacilitySyncIn
@@ -354,11 +355,28 @@ def facility_list(
             "counts": svc.kind_counts(session),
             "distance": distance_text,
             "areas": svc.area_names(session, [h.facility for h in hits]),
+            **_map_of(session, hits, near),
         },
         a=a,
         tab="home",
         headers=PRIVATE if near else None,
     )
+
+
+def _map_of(session: Session, hits: list[Any], near: tuple[float, float] | None) -> dict[str, Any]:
+    """The facilities of this page on the county's light outline (``geo.service.outline``), numbered as
+    in the list; the phone's position as a ring when the list is sorted by it (drawn, never kept)."""
+    try:
+        frame = outline.outline(session)
+    except NotFound:
+        return {"frame": None, "dots": [], "me": None}
+    dots = []
+    for n, h in enumerate(hits, start=1):
+        xy = frame.project(h.facility.lon, h.facility.lat)
+        if xy is not None:
+            dots.append((n, h.facility, xy))
+    me = frame.project(near[0], near[1]) if near else None
+    return {"frame": frame, "dots": dots, "me": me}
 
 
 @router.get("/portal/facilities/{token}/map.png")

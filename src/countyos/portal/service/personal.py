@@ -5,7 +5,9 @@ What is deleted or made anonymous on request:
 - the account's name, phone number and password (the account is closed, its sessions end);
 - the real-name record's details, the sign-in codes, subscriptions and messages;
 - the name, phone, e-mail and device of every problem the resident reported (the case stays, with no
-  one's contact, as a record of the county's work).
+  one's contact, as a record of the county's work);
+- coming bookings are cancelled and the notes written on bookings cleared (the past ones stay as the
+  place's record, on the closed account).
 
 What is kept, and why (``KEPT``): applications (政务服务 records are archives), the consents given and
 withdrawn (they prove the processing was lawful), the audit log (网络安全法 第二十一条: at least six
@@ -27,7 +29,7 @@ from countyos.core.clock import utcnow
 from countyos.core.i18n import N_
 from countyos.org.service import audit, auth, users
 from countyos.portal.models import Message, OneTimeCode, Subscription
-from countyos.portal.service import accounts, follows
+from countyos.portal.service import accounts, bookings, follows
 from countyos.services.service import applications
 
 DELETED_NAME = "已注销"  # the name a deleted account keeps in the records that point at it
@@ -75,6 +77,8 @@ def gather(session: Session, *, user_id: int) -> dict[str, Any]:
     reports = reporters.reports_of(session, user_id=user_id)
     apps = applications.of_applicant(session, user_id=user_id)
     subs = subscriptions_of(session, user_id=user_id)
+    booked = bookings.of_person(session, user_id=user_id, limit=100)
+    places = bookings.names_of(session, [b.bookable_id for b in booked])
     message_count = session.scalar(select(func.count()).select_from(Message).where(Message.user_id == user_id)) or 0
     return {
         "account": {
@@ -116,6 +120,15 @@ def gather(session: Session, *, user_id: int) -> dict[str, Any]:
             {"number": app.number, "matter": name, "state": app.state, "submitted_at": _iso(app.submitted_at)}
             for app, name in apps
         ],
+        "bookings": [
+            {
+                "place": places[b.bookable_id].name if b.bookable_id in places else "",
+                "starts_at": _iso(b.starts_at),
+                "state": str(b.state),
+                "note": b.note,
+            }
+            for b in booked
+        ],
         "subscriptions": [{"area": s.division_code, "kinds": list(s.kinds)} for s in subs],
         "following": len(follows.followed_by(session, user_id=user_id)),
         "messages": message_count,
@@ -143,6 +156,7 @@ def delete_account(session: Session, *, actor: Actor, user_id: int) -> Deletion:
     now = utcnow()
     phone_index = user.phone_index
     cleared = reporters.forget_person(session, actor=actor, user_id=user_id)
+    bookings.forget_person(session, actor=actor, user_id=user_id)
     subs = _count(session.execute(delete(Subscription).where(Subscription.user_id == user_id)))
     subs += follows.forget_person(session, user_id=user_id)
     msgs = _count(session.execute(delete(Message).where(Message.user_id == user_id)))
