@@ -294,8 +294,36 @@ def test_demo_builds_a_fresh_demo_county(tmp_path: Path) -> None:
     assert pyotp.TOTP(secret.group(1)).verify(shown.output.strip(), valid_window=1)
     assert _count(url, select(func.count()).select_from(User)) >= 12
     assert _count(url, select(func.count()).select_from(Role)) >= len(domains.all_roles())
+    _the_demo_residents_portal(url, r.output)
     reset_settings()
     assert countyos(url, "audit", "verify").exit_code == 0
+
+
+def _the_demo_residents_portal(url: str, output: str) -> None:
+    """张秀英 verified at a window and following reports (one closed, so told), notices, facilities of every
+    kind, what can be booked, 噪声扰民 shown by grid only; how to sign in is printed."""
+    from countyos.cases.models import Category
+    from countyos.portal.models import (
+        Bookable,
+        CaseFollow,
+        Facility,
+        FacilityKind,
+        Message,
+        Notice,
+        NoticeState,
+        RealNameLevel,
+        Resident,
+    )
+
+    assert "/portal/signin with the phone 1380571" in output
+    assert _count(url, select(func.count()).select_from(Resident).where(Resident.level == RealNameLevel.VERIFIED)) == 1
+    assert _count(url, select(func.count()).select_from(CaseFollow)) == 2
+    assert _count(url, select(func.count()).select_from(Message).where(Message.kind == "case")) == 1
+    assert _count(url, select(func.count()).select_from(Notice).where(Notice.state == NoticeState.PUBLISHED)) >= 8
+    kinds = _count(url, select(func.count(func.distinct(Facility.kind))))
+    assert kinds == len(FacilityKind) - 1  # every kind but "other"
+    assert _count(url, select(func.count()).select_from(Bookable)) >= 5
+    assert _count(url, select(func.count()).select_from(Category).where(Category.sensitive.is_(True))) == 1
 
 
 @sqlite_run_only

@@ -1,4 +1,5 @@
-"""The demo county's residents' portal: the demo resident 张秀英 (account ``resident``) has her real name
+"""The demo county's residents' portal: 噪声扰民 reports are shown by grid only on the public map; the
+demo resident 张秀英 (account ``resident``) has her real name
 verified at the county centre's window, the privacy rules agreed to, follows two public reports (one
 since closed, so a message tells her) and finds everything under /portal/me; plus the notices and
 村务公开 (``demo_notices``), the public service directory (``demo_facilities``) and what can be booked
@@ -12,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from countyos.cases.service import publicmap
+from countyos.cases.service import categories, publicmap
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.demo import DemoContext
@@ -25,7 +26,14 @@ from countyos.services.models import IdType
 DEMO = Actor(id=None, name="demo")
 
 
+# Reports of these categories name a neighbour more often than a place: the public map shows them by grid.
+SENSITIVE = ("噪声扰民",)
+
+
 def load(session: Session, ctx: DemoContext) -> None:
+    for cat in categories.list_categories(session):
+        if cat.name in SENSITIVE and not cat.sensitive:
+            categories.update(session, actor=DEMO, category_id=cat.id, changes={"sensitive": True})
     uid = ctx.user_ids.get("resident")
     if uid is not None:
         _resident(session, ctx, uid)
