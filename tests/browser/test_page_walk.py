@@ -86,6 +86,16 @@ ROUTE_PARAMETERS = {
     # an application waiting for corrections: its 一次性告知 and 补正 pages exist
     "/services/applications/{application_id}/notice": {"application_id": AWAITING_CORRECTIONS},
     "/services/desk/corrections/{application_id}": {"application_id": AWAITING_CORRECTIONS},
+    # where the 受理台 sends the clerk back with the application made from a window appointment
+    "/portal/bookings/manage/booking/{token}/application": {
+        "token": "SELECT b.token FROM portal_booking b JOIN portal_bookable k ON k.id = b.bookable_id "
+        "WHERE k.kind = 'window' ORDER BY b.id LIMIT 1"
+    },
+}
+# The query string such a page is opened with (the desk adds it).
+ROUTE_QUERIES = {
+    "/portal/bookings/manage/booking/{token}/application": "SELECT 'application=' || id FROM services_application "
+    "ORDER BY id LIMIT 1",
 }
 
 # Text a person sees on purpose that looks like a code: keep this short and say why.
@@ -221,6 +231,11 @@ def _fill(pattern: Pattern, db_path: str) -> str | None:
             if row is None:
                 return None
             path = re.sub(r"\{" + name + r"(?::[a-z]+)?\}", str(row[0]), path)
+        if pattern.path in ROUTE_QUERIES:
+            row = con.execute(ROUTE_QUERIES[pattern.path]).fetchone()
+            if row is None:
+                return None
+            path += "?" + str(row[0])
     finally:
         con.close()
     return path
@@ -447,8 +462,17 @@ def test_the_walk_reaches_every_page_route(walked: tuple[Walk, list[Pattern]]) -
     )
 
 
-# Pages the walk cannot open as a signed-in person: the service worker script and the photo files.
-NOT_WALKED = ("/m/sw.js", "/r/{token}/photo/", "/account/mfa")
+# Pages the walk cannot open as a signed-in person: the service worker script and the photo files;
+# the portal's files (its web-app manifest, a facility's map picture, a notice's attachments).
+NOT_WALKED = (
+    "/m/sw.js",
+    "/r/{token}/photo/",
+    "/account/mfa",
+    "/portal/manifest.webmanifest",
+    "/portal/facilities/{token}/map.png",
+    "/portal/notices/{token}/files/",
+    "/portal/publish/{notice_id:int}/files/",
+)
 
 
 def test_raw_codes_are_found() -> None:

@@ -49,6 +49,7 @@ MODULE_LABELS = {
     "sensing": N_("Sensing"),
     "services": N_("Government services"),
     "data": N_("Data sharing and open data"),
+    "portal": N_("Residents' portal"),
     "open": N_("Open data portal"),
     "3": N_("Open data portal"),
     "action": N_("Open data portal"),

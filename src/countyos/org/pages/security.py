@@ -40,6 +40,7 @@ GROUP_LABELS = {
     "audit": N_("Audit log"),
     "case": N_("Cases"),
     "data": N_("Data sharing and open data"),
+    "portal": N_("Residents' portal"),
     "department": N_("Departments"),
     "geo": N_("Spatial data"),
     "ioc": N_("Operations view"),

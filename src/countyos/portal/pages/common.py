@@ -8,6 +8,7 @@ from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from countyos.core.i18n import N_
+from countyos.org.service import audit
 from countyos.web.deps import Auth
 from countyos.web.templating import templates
 
@@ -43,3 +44,45 @@ def render(
 ) -> HTMLResponse:
     ctx = {"large": is_large(request), "tab": tab, "unread": unread_for(request, a), **context}
     return templates(request).render(request, name, ctx, status_code=status_code, headers=headers)
+
+
+# The audit log names every write of the portal (bookings name theirs in ``service/bookings.py``).
+audit.name_codes(
+    actions={
+        "auth.code_refused": N_("Sign-in code refused"),
+        "portal.code_sent": N_("Sign-in code sent by text message"),
+        "portal.sign_up": N_("Resident account opened"),
+        "portal.profile": N_("Resident's name changed"),
+        "portal.password": N_("Resident's password set"),
+        "portal.consent": N_("Consent given or withdrawn"),
+        "portal.real_name": N_("Real name verified at a window"),
+        "portal.data_export": N_("Personal data downloaded"),
+        "portal.account_deleted": N_("Personal data deleted at the resident's request"),
+        "user.forget": N_("Account's personal details erased"),
+        "case.reports_linked": N_("Earlier reports linked to the resident's account"),
+        "case.reporter_forgotten": N_("Reporter's contact details removed"),
+        "portal.case_follow": N_("Report followed"),
+        "portal.case_unfollow": N_("Report no longer followed"),
+        "portal.notice.create": N_("Notice written"),
+        "portal.notice.update": N_("Notice changed"),
+        "portal.notice.attach": N_("File attached to a notice"),
+        "portal.notice.detach": N_("File removed from a notice"),
+        "portal.notice.table": N_("List of a notice saved (masked)"),
+        "portal.notice.publish": N_("Notice published"),
+        "portal.notice.withdraw": N_("Notice withdrawn"),
+        "portal.subscription.follow": N_("Area followed"),
+        "portal.subscription.unfollow": N_("Area no longer followed"),
+        "portal.facility.create": N_("Facility added"),
+        "portal.facility.update": N_("Facility changed"),
+        "portal.facility.close": N_("Facility closed"),
+        "portal.facility.reopen": N_("Facility reopened"),
+        "portal.facility.import": N_("Facilities imported from a file"),
+        "portal.facility.sync": N_("Facilities synchronised from a data resource"),
+    },
+    targets={
+        "phone": N_("Phone number"),
+        "portal_notice": N_("Notice"),
+        "portal_subscription": N_("Followed area"),
+        "portal_facility": N_("Facility"),
+    },
+)
