@@ -70,10 +70,10 @@ def test_a_resident_books_sees_the_confirmation_and_cannot_cancel_late(client, d
     )
     assert r.status_code == 409 and 'id="pt-form-error"' in r.text and "再约一次" in r.text
     mine = client.get("/portal/me/bookings")
-    assert f"/portal/me/bookings/{bk.token}" in mine.text and "Too late to cancel" in mine.text
+    assert f"/portal/me/bookings/{bk.token}" in mine.text and "已过取消截止时间" in mine.text
     r = client.post(f"/portal/me/bookings/{bk.token}/cancel", data={"csrf_token": csrf_from(mine.text)})
     assert r.status_code == 409 and 'id="pt-cancel-error"' in r.text
-    deadline = re.search(r"the deadline was (\d{4}-\d\d-\d\d \d\d:\d\d)", r.text)
+    deadline = re.search(r"取消截止时间为(\d{4}-\d\d-\d\d \d\d:\d\d)", r.text)
     assert deadline is not None and only_booking(db, me.id).state is BookingState.BOOKED
     # another resident does not see it
     client.cookies.clear()
