@@ -8,6 +8,7 @@ the database or the resource is missing.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -54,12 +55,16 @@ def load(
         done = flows.load_path(
             db, actor=ACTOR, resource_id=rid, path=file, filename=file.name, skip_bad_rows=skip_bad_rows
         )
+        typer.echo(
+            f"load {done.number}: {done.state.value}, read {done.rows_read}, loaded {done.rows_loaded}, "
+            f"failed {done.rows_failed}, {done.seconds:.1f} s"
+        )
+        if done.table_name is not None:  # the rows are served already; the search indexes follow
+            started = time.perf_counter()
+            flows.make_indexes(db, actor=ACTOR, load_id=done.id)
+            typer.echo(f"search indexes: {len(done.indexes or [])}, {time.perf_counter() - started:.1f} s")
     finally:
         db.dispose()
-    typer.echo(
-        f"load {done.number}: {done.state.value}, read {done.rows_read}, loaded {done.rows_loaded}, "
-        f"failed {done.rows_failed}, {done.seconds:.1f} s"
-    )
     if done.error:
         typer.echo(done.error)
     for f in done.report.get("failures", [])[:20]:

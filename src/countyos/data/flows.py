@@ -30,11 +30,25 @@ class TooLarge(Exception):
 
 
 def load_path(db: Database, *, actor: Actor, resource_id: int, path: Path, filename: str, skip_bad_rows: bool) -> Load:
+    """Load the file; the rows are committed (and served) before the table's search indexes are made:
+    call :func:`make_indexes` next (the ``data.index_loads`` job makes any left)."""
     with db.unit_of_work() as session:
         load = loads.load_file(
-            session, actor=actor, resource_id=resource_id, path=path, filename=filename, skip_bad_rows=skip_bad_rows
+            session,
+            actor=actor,
+            resource_id=resource_id,
+            path=path,
+            filename=filename,
+            skip_bad_rows=skip_bad_rows,
+            index=False,
         )
     return load
+
+
+def make_indexes(db: Database, *, actor: Actor, load_id: int) -> Load | None:
+    """The search indexes of a committed load, in a transaction of their own."""
+    with db.unit_of_work() as session:
+        return loads.make_indexes(session, actor=actor, load_id=load_id)
 
 
 def load_upload(
@@ -50,7 +64,7 @@ def load_upload(
                 raise TooLarge()
             tmp.write(chunk)
         tmp.flush()
-        return load_path(
+        load = load_path(
             db,
             actor=actor,
             resource_id=resource_id,
@@ -58,6 +72,9 @@ def load_upload(
             filename=filename,
             skip_bad_rows=skip_bad_rows,
         )
+    if load.table_name is not None:  # an upload is small: its indexes before the answer
+        make_indexes(db, actor=actor, load_id=load.id)
+    return load
 
 
 def shared_read(db: Database, *, key: str, **query: Any) -> dict[str, Any]:

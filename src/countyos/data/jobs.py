@@ -1,5 +1,7 @@
 """Scheduled work of the data domain: ``run_connectors`` runs every connector that is due, each in its own
-transaction (one department's failing system never holds back another's)."""
+transaction (one department's failing system never holds back another's); ``index_loads`` makes the
+search indexes of committed loads that have none yet (a big file loaded with ``countyos data load``
+whose process ended before making them)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.db import Database
 from countyos.core.scheduler import Job
-from countyos.data.service import catalogue, connectors
+from countyos.data.service import catalogue, connectors, loads
 
 ACTOR = Actor(id=None, name="scheduler", permissions=frozenset({catalogue.MANAGE, catalogue.REVIEW}))
 
@@ -21,4 +23,13 @@ def run_connectors(db: Database) -> int:
     return len(due)
 
 
-JOBS = [Job("data.run_connectors", 60, run_connectors)]
+def index_loads(db: Database) -> int:
+    with db.reading() as s:
+        waiting = loads.unindexed(s)
+    for load_id in waiting:
+        with db.unit_of_work() as s:
+            loads.make_indexes(s, actor=ACTOR, load_id=load_id)
+    return len(waiting)
+
+
+JOBS = [Job("data.run_connectors", 60, run_connectors), Job("data.index_loads", 30, index_loads)]

@@ -129,6 +129,10 @@ class Load(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
     by_name: Mapped[str] = mapped_column(String(100), default="")
+    # the search indexes its table is to have (lists of column names, ``tables.indexes_for``), and when
+    # they were made: right after the rows, or by ``data.index_loads`` for a big file (None: not yet)
+    indexes: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class RequestState(StrEnum):

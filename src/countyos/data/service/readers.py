@@ -105,6 +105,16 @@ class Block:
         return len(self.numbers)
 
 
+@dataclass(frozen=True)
+class CsvSource:
+    """How a CSV file was found to be written (for a reader of its own, ``arrowcsv``)."""
+
+    path: Path
+    encoding: str
+    delimiter: str
+    short_lines: bool  # no line longer than MAX_LINE
+
+
 @dataclass
 class ReadFile:
     """An opened file: its format, its columns, and its rows read afresh on each call."""
@@ -113,6 +123,7 @@ class ReadFile:
     columns: list[InferredColumn]
     _records: Callable[[], Iterator[Cells | None]] = field(repr=False, compare=False)
     _blocks: Callable[[int], Iterator[Block]] | None = field(default=None, repr=False, compare=False)
+    csv: CsvSource | None = field(default=None, compare=False)  # a CSV file: how it is written
 
     def rows(self) -> Iterator[Cells]:
         """Each data row's cells in column order (text, ``None`` when empty); blank rows are skipped.
@@ -330,16 +341,17 @@ def _open_csv(path: Path, max_columns: int) -> ReadFile:
                     return
                 before = 0  # data records read (blank ones too): the numbers of numbered_rows
                 while raw := list(islice(reader, size)):
-                    yield _csv_block(raw, before, width)
+                    yield csv_block(raw, before, width)
                     before += len(raw)
             except (csv.Error, UnicodeError) as exc:
                 raise _reading_refused(exc) from exc
 
     read._blocks = blocks
+    read.csv = CsvSource(path=path, encoding=encoding, delimiter=delimiter, short_lines=short_lines)
     return read
 
 
-def _csv_block(raw: list[list[str]], before: int, width: int) -> Block:
+def csv_block(raw: list[list[str]], before: int, width: int) -> Block:
     """Records as the csv module parsed them → a block of trimmed cells (``None`` when empty), WIDTH
     columns, blank records left out: what :meth:`ReadFile.numbered_rows` yields, column by column."""
     if set(map(len, raw)) != {width}:

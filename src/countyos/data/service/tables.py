@@ -36,10 +36,11 @@ def table_name(resource_id: int, number: int) -> str:
     return f"data_t{resource_id}_v{number}"
 
 
-def table_for(name: str, items: Sequence[InfoItem]) -> Table:
-    """The SQLAlchemy table of a load (a fresh MetaData each time: the shape belongs to the load)."""
+def table_for(name: str, items: Sequence[InfoItem], *, primary_key: bool = True) -> Table:
+    """The SQLAlchemy table of a load (a fresh MetaData each time: the shape belongs to the load);
+    PRIMARY_KEY false: ``_id`` only NOT NULL (a loader adds the key once the rows are in)."""
     meta = MetaData()
-    cols = [Column(ROW_ID, Integer, primary_key=True, autoincrement=False)]
+    cols = [Column(ROW_ID, Integer, primary_key=primary_key, nullable=False, autoincrement=False)]
     cols += [Column(i.name, SQL_TYPES[i.type], nullable=True) for i in items]
     return Table(name, meta, *cols)
 
@@ -63,7 +64,9 @@ def indexes_for(table: Table, items: Sequence[InfoItem], *, categories: Collecti
     for i in items:
         if i.name in categories and not i.is_key:
             wanted.append((i, date) if date is not None else (i,))
-    return [
-        Index(f"ix_{table.name}_{n}", *(table.c[i.name] for i in columns))
-        for n, columns in enumerate(wanted[:MAX_INDEXED], start=1)
-    ]
+    return indexes_of(table, [[i.name for i in columns] for columns in wanted[:MAX_INDEXED]])
+
+
+def indexes_of(table: Table, plan: Sequence[Sequence[str]]) -> list[Index]:
+    """The indexes of PLAN (each a list of column names), named ``ix_<table>_<n>``."""
+    return [Index(f"ix_{table.name}_{n}", *(table.c[name] for name in names)) for n, names in enumerate(plan, start=1)]
