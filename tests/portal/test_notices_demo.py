@@ -18,6 +18,10 @@ def test_the_demo_notices(db, notices_world: NoticesWorld) -> None:
     ctx.department_ids["县应急管理局"] = notices_world.county_dep  # made by the world already
     for _, _, dep_name in demo_notices.PUBLISHERS[1:]:
         ctx.department_ids[dep_name] = department(db, dep_name)
+    publishers = {  # as org.demo makes them
+        person(db, ["notice_publisher"], username=username, department_id=ctx.department_ids[dep_name]).id
+        for username, _, dep_name in demo_notices.PUBLISHERS
+    }
     ctx.user_ids["resident"] = person(db, ["resident"]).id
     with db.unit_of_work() as s:
         demo_notices.load(s, ctx)
@@ -31,4 +35,4 @@ def test_the_demo_notices(db, notices_world: NoticesWorld) -> None:
         assert "332527195803120017" not in stored and "叶根发" not in stored and "13857801234" not in stored
         assert "叶*发" in stored and "332***********0017" in stored
         assert s.scalars(select(Message).where(Message.user_id == ctx.user_ids["resident"])).first() is not None
-    assert {"notice_county", "notice_dz", "notice_dt"} <= {a[0] for a in ctx.accounts}
+        assert {n.created_by_id for n in rows} == publishers

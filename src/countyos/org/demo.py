@@ -68,7 +68,9 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("zwzx", "政务服务中心审批人员 徐敏", ["services_handler"], "县政务服务中心"),
     ("dsj", "大数据局目录管理员 蒋文", ["data_bureau"], "县大数据发展管理局"),
     ("scjg_data", "市场监管局数据专员 沈佳", ["data_provider"], "县市场监督管理局"),
+    ("notice_county", "县应急管理局 公告发布员 吴红梅", ["notice_publisher"], "县应急管理局"),  # notices
     ("notice_dz", "大柘镇 公告发布员 周建国", ["notice_publisher"], "大柘镇人民政府"),  # notices, 村务公开
+    ("notice_dt", "大田村 村务公开监督员 叶水根", ["notice_publisher"], "大柘镇大田村村民委员会"),  # 村务公开
     ("venue_dz", "大柘镇 场馆预约管理员 郑志强", ["venue_keeper"], "大柘镇人民政府"),  # bookings
 ]
 

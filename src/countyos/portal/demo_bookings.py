@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.demo import DEMO_PASSWORD, DemoContext
-from countyos.org.models import Role
+from countyos.core.demo import DemoContext
 from countyos.org.service import audit, users
 from countyos.portal.models import Bookable, BookableKind, Booking, BookingState
 from countyos.portal.schemas.bookings import BookableIn
@@ -34,35 +32,14 @@ WORKDAYS = {str(d): ["08:30-12:00", "13:30-17:00"] for d in range(1, 6)}
 
 
 def _keeper(session: Session, ctx: DemoContext) -> Actor | None:
-    username, name, dep_name = KEEPER
-    dep_id = ctx.department_ids.get(dep_name)
-    if dep_id is None:
-        return None
+    """The org demo's keeper of 大柘镇's halls and courts (``org.demo.PEOPLE``) as an actor."""
+    username, _name, dep_name = KEEPER
     user = users.get_by_username(session, username=username)
-    if user is None:
-        role = session.scalars(select(Role).where(Role.code == "venue_keeper")).one()
-        user = users.create(
-            session,
-            actor=DEMO,
-            username=username,
-            display_name=name,
-            password=DEMO_PASSWORD,
-            department_id=dep_id,
-            phone="13805780301",
-            must_change_password=False,
-        )
-        user.roles = [*user.roles, role]
-        audit.record(
-            session,
-            actor=DEMO,
-            action="user.roles",
-            target_type="user",
-            target_id=user.id,
-            detail={"roles": [role.code]},
-        )
-        ctx.user_ids[username] = user.id
-        ctx.accounts.append((username, DEMO_PASSWORD, "venue_keeper  halls and courts at /portal/bookings/manage"))
-    return Actor(id=user.id, name=user.display_name, permissions=frozenset({bookings.MANAGE}), department_id=dep_id)
+    if user is None or ctx.department_ids.get(dep_name) != user.department_id:
+        return None
+    return Actor(
+        id=user.id, name=user.display_name, permissions=frozenset({bookings.MANAGE}), department_id=user.department_id
+    )
 
 
 def _window(session: Session, ctx: DemoContext) -> Actor | None:

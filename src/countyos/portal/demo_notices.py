@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.demo import DEMO_PASSWORD, DemoContext
+from countyos.core.demo import DemoContext
 from countyos.geo.models import Division, DivisionLevel
-from countyos.org.models import Role
-from countyos.org.service import audit, users
+from countyos.org.service import users
 from countyos.portal.models import NoticeKind
 from countyos.portal.schemas import ColumnMask
 from countyos.portal.service import notices, subscriptions
@@ -69,39 +68,18 @@ def _division(session: Session, name: str, level: DivisionLevel, parent: str | N
 
 
 def _publishers(session: Session, ctx: DemoContext) -> dict[str, Actor]:
-    role = session.scalars(select(Role).where(Role.code == "notice_publisher")).one()
+    """The org demo's publishers (``org.demo.PEOPLE``) as actors, by user name."""
     out = {}
-    for n, (username, name, dep_name) in enumerate(PUBLISHERS):
-        dep_id = ctx.department_ids.get(dep_name)
-        if dep_id is None:
-            continue
+    for username, _name, dep_name in PUBLISHERS:
         user = users.get_by_username(session, username=username)
-        if user is None:
-            user = users.create(
-                session,
-                actor=DEMO,
-                username=username,
-                display_name=name,
-                password=DEMO_PASSWORD,
-                department_id=dep_id,
-                phone=f"1380578{n:04d}",
-                must_change_password=False,
-            )
-            user.roles = [*user.roles, role]
-            audit.record(
-                session,
-                actor=DEMO,
-                action="user.roles",
-                target_type="user",
-                target_id=user.id,
-                detail={"roles": [role.code]},
-            )
-            ctx.user_ids[username] = user.id
-            ctx.accounts.append((username, DEMO_PASSWORD, "notice_publisher  publish notices at /portal/publish"))
+        if user is None or ctx.department_ids.get(dep_name) != user.department_id:
+            continue
         out[username] = Actor(
-            id=user.id, name=user.display_name, permissions=frozenset({notices.PUBLISH}), department_id=dep_id
+            id=user.id,
+            name=user.display_name,
+            permissions=frozenset({notices.PUBLISH}),
+            department_id=user.department_id,
         )
-    session.flush()
     return out
 
 
