@@ -174,7 +174,7 @@ def test_json_as_an_object_with_one_array_of_records(tmp_path: Path) -> None:
 def test_json_records_are_found_wherever_the_reads_cut_the_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(readers, "CHUNK", chunk)
+    monkeypatch.setattr(readers.jsonfiles, "CHUNK", chunk)  # where the JSON stream reads
     records = [{"a": n, "b": "中文" * (n % 3), "c": [1, {"x": n}]} for n in range(20)]
     body = {"code": 0, "msg": "ok", "nums": [1, 2], "empty": [], "data": records, "total": 20}
     (tmp_path / "a.json").write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -295,7 +295,7 @@ def test_a_zip_of_too_many_members_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_zip_claiming_more_than_the_bound_in_all_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "MAX_UNCOMPRESSED", 1000)
+    monkeypatch.setattr(readers.base, "MAX_UNCOMPRESSED", 1000)  # where check_zip reads it
     big = tmp_path / "big.zip"
     with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("a.shp", io.BytesIO(bytes(range(256)) * 4).getvalue())
