@@ -6,7 +6,6 @@ appointment opens the services desk with the resident filled in and records the 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -209,18 +208,22 @@ def test_the_window_appointment_leads_to_the_desk_with_the_resident_filled_in(cl
     day = client.get(
         f"/portal/bookings/manage/b/{token}/day", params={"day": bk.starts_at.astimezone(ALL_TZ).date().isoformat()}
     )
-    link = re.search(rf'href="([^"]+)" id="bk-desk-{bk.token}"', day.text)
-    assert link is not None
-    url = link.group(1).replace("&amp;", "&")
-    query = parse_qs(urlsplit(url).query)
-    assert urlsplit(url).path == "/services/desk"
-    assert query["matter_id"] == [str(mid)] and query["applicant_name"] == [f"测试{me.username}"]
-    assert query["phone"] == ["13905780033"]
-    desk = client.get(url)
+    start = rf'<form method="post" action="/services/desk/start"[^>]*id="bk-desk-form-{bk.token}">(.*?)</form>'
+    posted = re.search(start, day.text, re.S)
+    assert posted is not None and not re.search(r'href="[^"]*13905780033', day.text)  # in no address
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', posted.group(1)))
+    assert fields["matter_id"] == str(mid) and fields["applicant_name"] == f"测试{me.username}"
+    assert fields["phone"] == "13905780033" and "13905780033" not in str(day.url)
+    desk = client.post("/services/desk/start", data=fields)
     assert desk.status_code == 200 and 'id="desk-matter">食品经营许可（新办）' in desk.text
     assert f'value="测试{me.username}"' in desk.text and 'value="13905780033"' in desk.text
-    then = query["then"][0]
+    then = fields["then"]
     assert f'name="then" value="{then}"' in desk.text
+    assert (
+        client.get("/services/desk", params={"matter_id": mid, "phone": "13905780033"}).text.count("13905780033") == 0
+    )
+    refused = client.post("/services/desk/start", data={**fields, "matter_id": "x"})
+    assert refused.status_code == 422 and 'id="desk-matter"' not in refused.text
     form = form_for(
         mid, mats, csrf_from(desk.text), applicant_name=f"测试{me.username}", phone="13905780033", then=then
     )

@@ -710,6 +710,19 @@ class RevokeIn(BaseModel):
 # ── The intake desk (受理台) ─────────────────────────────────────────────────────────────────────────
 
 
+class DeskStartIn(BaseModel):
+    """The desk opened from elsewhere for a matter (a window appointment of the residents' portal): the
+    applicant's name and phone to fill in, and ``then``, a path of this site where the clerk goes with the
+    new application's id. Posted, never in a link: a name and a phone kept out of addresses and history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    matter_id: int = Field(ge=1, le=MAX_ID)
+    applicant_name: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=20)
+    then: str = Field(default="", max_length=251)
+
+
 class DeskApplicationIn(ApplicationIn):
     """An application entered at the intake desk by a window clerk or a village agent: as the API's
     ``ApplicationIn``, with the applicant's 证件号码 checked — a 居民身份证 against GB 11643 (date of

@@ -228,7 +228,7 @@ def _day_page(
     rows = svc.day_view(session, bookable=b, day=day)
     base = f"/portal/bookings/manage/b/{b.token}/day?day={day.isoformat()}"
     desk = {
-        r.booking.id: svc.desk_link(
+        r.booking.id: svc.desk_start(
             session,
             booking=r.booking,
             bookable=b,

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
@@ -419,19 +418,20 @@ def sweep_no_shows(session: Session, *, now: datetime | None = None, limit: int 
 # --- window appointments and the services desk -------------------------------------------------------
 
 
-def desk_link(session: Session, *, booking: Booking, bookable: Bookable, then: str) -> str | None:
-    """The services desk's form for the appointment's matter, the resident's name and phone filled in;
-    THEN is where the desk sends the clerk with the new application's id."""
+def desk_start(session: Session, *, booking: Booking, bookable: Bookable, then: str) -> dict[str, str] | None:
+    """What the services desk is posted to open the appointment's matter with the resident's name and phone
+    filled in (``/services/desk/start``: posted, so that they never stand in an address); THEN is where the
+    desk sends the clerk with the new application's id. None when the appointment is for no matter."""
     if bookable.kind is not BookableKind.WINDOW or bookable.matter_id is None:
         return None
+    fields = {"matter_id": str(bookable.matter_id), "then": then}
     user = session.get(User, booking.user_id)
-    query = {"matter_id": str(bookable.matter_id), "then": then}
     if user is not None:
-        query["applicant_name"] = user.display_name
+        fields["applicant_name"] = user.display_name
         phone = users.cipher().decrypt(user.phone_enc) if user.phone_enc else ""
         if phone:
-            query["phone"] = phone
-    return "/services/desk?" + urlencode(query)
+            fields["phone"] = phone
+    return fields
 
 
 def link_application(session: Session, *, actor: Actor, token: str, application_id: int) -> Booking:

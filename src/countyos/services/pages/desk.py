@@ -30,11 +30,11 @@ from countyos.services.codes import Audience
 from countyos.services.lifecycle import Action
 from countyos.services.models import ConsentWay, IdType, MaterialForm, Matter, MatterStatus, MatterVersion
 from countyos.services.pages.common import SERVICES
-from countyos.services.schemas import ACTION_MODELS, MAX_ID, DeskApplicationIn
+from countyos.services.schemas import ACTION_MODELS, MAX_ID, DeskApplicationIn, DeskStartIn
 from countyos.services.service import applications, desk, search
 from countyos.web.deps import Auth, ReadSession, WriteSession, authenticated, require
 from countyos.web.errors import FIELD_MESSAGES
-from countyos.web.forms import PostedForm
+from countyos.web.forms import PostedForm, parse, typed
 from countyos.web.nav import NavItem
 from countyos.web.templating import redirect, templates, translate
 
@@ -90,8 +90,9 @@ LABELS: dict[str, Any] = {
 SCALARS = ("applicant_name", "applicant_kind", "id_type", "id_number", "phone", "address")
 CONSENT = ("consent_by", "consent_way", "consent_at", "consent_note")
 DESK_ACTIONS = (Action.ACCEPT, Action.ACCEPT_IMMEDIATE, Action.REJECT, Action.REQUEST_CORRECTION)
-# The desk opened from elsewhere (a window appointment of the residents' portal): the applicant's name and
-# phone filled in, and ``then``, a path of this site where the clerk goes with the new application's id.
+# The desk opened from elsewhere (a window appointment of the residents' portal, ``desk_start``): the
+# applicant's name and phone filled in, and ``then``, a path of this site where the clerk goes with the
+# new application's id.
 THEN_PATTERN = r"^/[A-Za-z0-9_-][A-Za-z0-9/_-]{0,249}$"  # a path of this site, never //host
 
 
@@ -183,18 +184,29 @@ def desk_page(
     q: Annotated[str, Query(max_length=search.MAX_QUERY)] = "",
     matter_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     done: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    applicant_name: Annotated[str, Query(max_length=200)] = "",
-    phone: Annotated[str, Query(max_length=20)] = "",
-    then: Annotated[str, Query(max_length=251)] = "",
 ) -> Response:
-    """The desk: search matters; with ``matter_id`` the application form for it (``applicant_name`` and
-    ``phone`` filled in when given, ``then`` where to go once it is submitted); ``done``: the
+    """The desk: search matters; with ``matter_id`` the application form for it; ``done``: the
     application just submitted, with its number and what to do next."""
     _desk_user(a)
     made = applications.get(session, actor=a.actor, application_id=done) if done is not None else None
-    filled = {k: v.strip() for k, v in (("applicant_name", applicant_name), ("phone", phone)) if v.strip()}
-    values = {**_fresh(_is_agent(a)), **filled} if filled else None
-    return _desk_page(request, session, a, q=q, matter_id=matter_id, done=made, values=values, then=then)
+    return _desk_page(request, session, a, q=q, matter_id=matter_id, done=made)
+
+
+@router.post("/services/desk/start")
+def desk_start(request: Request, session: ReadSession, a: Staff, form: PostedForm) -> Response:
+    """The desk's form for a matter with the applicant's name and phone filled in and ``then`` where to
+    go once it is submitted (``DeskStartIn``: posted by a window appointment's page, so that the name
+    and phone never stand in an address). Writes nothing."""
+    _desk_user(a)
+    try:
+        start = parse(DeskStartIn, typed(form, DeskStartIn.model_fields), empty_is_none=True)
+    except PydanticValidationError:
+        return _desk_page(
+            request, session, a, message=translate(request, N_("Choose the matter first")), status_code=422
+        )
+    filled = {k: v.strip() for k, v in (("applicant_name", start.applicant_name), ("phone", start.phone)) if v.strip()}
+    values = {**_fresh(_is_agent(a)), **filled}
+    return _desk_page(request, session, a, matter_id=start.matter_id, values=values, then=start.then)
 
 
 def _typed(form: FormData, version: MatterVersion) -> dict[str, Any]:
