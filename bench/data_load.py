@@ -513,7 +513,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--pg-url", default=PG_URL)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1, help="untimed rounds of each first")
     ap.add_argument("--searches", type=int, default=200, help="datastore_search calls per way of calling")
     args = ap.parse_args()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from sqlalchemy import inspect, select
 from typer.testing import CliRunner
@@ -92,3 +93,18 @@ def test_the_load_command_makes_the_indexes_after_the_rows(db, office, tmp_path:
         assert load.indexed_at is not None and load.table_name
         table = load.table_name
     assert _indexes(db, table) == [["founded"], ["uscc"]]
+
+
+def test_a_load_leaves_the_connection_s_page_cache_as_it_was(db, office, tmp_path: Path) -> None:
+    """SQLite: a load writes with a big page cache (``loads.LOAD_CACHE_KIB``), then gives it back."""
+    path = tmp_path / "qy.csv"
+    path.write_text(FILE, encoding="utf-8")
+    with db.unit_of_work() as s:
+        conn = s.connection()
+        if conn.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL: the load changes no cache of its connection")
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        rid = catalogue.create(s, actor=BUREAU, data=entry(office.market)).id
+        load = loads.load_file(s, actor=BUREAU, resource_id=rid, path=path, filename="qy.csv")
+        assert load.state is LoadState.LOADED and load.indexed_at is not None
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before != -loads.LOAD_CACHE_KIB

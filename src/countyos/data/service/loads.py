@@ -415,6 +415,25 @@ def _ahead(rows: Iterator[Rows], depth: int = 2) -> Iterator[Rows]:
         maker.join()
 
 
+LOAD_CACHE_KIB = 128 * 1024  # SQLite's page cache while a load writes its table and indexes (then as it was)
+
+
+@contextmanager
+def _big_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: a page cache big enough for a load's write (a small one spills pages to the log again and
+    again within the transaction) and for sorting its indexes in memory; PostgreSQL: nothing."""
+    raw = conn.connection.dbapi_connection
+    if not isinstance(raw, sqlite3.Connection):
+        yield
+        return
+    was = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(was)}")
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """A million rows make millions of short-lived lists; the cyclic collector would go over them again
@@ -475,7 +494,7 @@ def load_file(
             # PostgreSQL: the primary key made after the rows (a third of the COPY's time if kept up row by row)
             (tables.table_for(name, items, primary_key=False) if on_pg else table).create(conn)
             pipeline = _Pipeline(items, positions, checker, skip_bad_rows=skip_bad_rows, dates_as_text=not on_pg)
-            with _gc_paused():
+            with _gc_paused(), _big_cache(conn):
                 _insert(conn, name, [i.name for i in items], [i.type for i in items], _ahead(pipeline.rows(read)))
             if pipeline.counts["failed"] and not skip_bad_rows:
                 raise _Refused()
@@ -484,8 +503,9 @@ def load_file(
             planned = tables.indexes_for(table, items, categories=pipeline.categories.names())
             load.indexes = [[c.name for c in i.columns] for i in planned]
             if index:
-                for made in planned:
-                    made.create(conn)
+                with _big_cache(conn):
+                    for made in planned:
+                        made.create(conn)
                 load.indexed_at = utcnow()
             load.state, load.table_name = LoadState.LOADED, name
     except _Refused:
@@ -549,8 +569,9 @@ def make_indexes(session: Session, *, actor: Actor, load_id: int) -> Load | None
     started = time.perf_counter()
     table = tables.table_for(load.table_name, res.items)
     conn = session.connection()
-    for made in tables.indexes_of(table, load.indexes or []):
-        made.create(conn, checkfirst=True)
+    with _big_cache(conn):
+        for made in tables.indexes_of(table, load.indexes or []):
+            made.create(conn, checkfirst=True)
     load.indexed_at = utcnow()
     _drop_old_tables(session, res.id)
     seconds = round(time.perf_counter() - started, 3)
