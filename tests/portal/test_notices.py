@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from countyos.org.models import AuditEvent
+from countyos.org.models import AuditEvent, User
 from countyos.portal.models import Message, Notice, NoticeKind, NoticeState
 from countyos.portal.service import notices, subscriptions
 from tests.factories import csrf_from, login, person
@@ -130,6 +130,13 @@ def test_drafts_and_withdrawn_notices_are_not_public_nor_their_files(client, db,
     assert "停水通知" not in anon.get("/portal/notices").text
     with db.unit_of_work() as s:
         assert s.scalars(select(AuditEvent.action).where(AuditEvent.action == "portal.notice.withdraw")).first()
+        withdrawn = s.get_one(Notice, notice_id)
+        assert withdrawn.withdrawn_at is not None and withdrawn.withdrawn_by_id is not None
+        by = s.get_one(User, withdrawn.withdrawn_by_id).display_name
+    mine = client.get(f"/portal/publish/{notice_id}")  # the publisher's page names who withdrew it, and when
+    assert mine.text.count(">已撤回</dt>") == 1
+    withdrawn_row = mine.text.split(">已撤回</dt>")[1].split("</dd>")[0]
+    assert by in withdrawn_row and "抢修提前完成" in withdrawn_row
 
 
 def test_a_publisher_publishes_for_their_own_area_only(client, db, notices_world: NoticesWorld) -> None:

@@ -141,6 +141,8 @@ class Notice(Base):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attachments: Mapped[list[NoticeAttachment]] = relationship(
         back_populates="notice", cascade="all, delete-orphan", order_by="NoticeAttachment.id"

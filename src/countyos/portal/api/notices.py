@@ -69,6 +69,7 @@ def draft_out(notice: Notice, messages: int = 0) -> NoticeDraftOut:
         title=notice.title,
         published_at=notice.published_at,
         withdrawn_reason=notice.withdrawn_reason,
+        withdrawn_at=notice.withdrawn_at,
         messages=messages,
     )
 

@@ -68,7 +68,9 @@ def publish_list(request: Request, session: ReadSession, a: Publisher, state: st
     rows, total = svc.of_department(
         session, actor=a.actor, state=chosen, page=PageParams(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     )
-    people = users.colleagues(session, user_ids=[u for n in rows for u in (n.created_by_id, n.published_by_id)])
+    people = users.colleagues(
+        session, user_ids=[u for n in rows for u in (n.created_by_id, n.published_by_id, n.withdrawn_by_id)]
+    )
     return render(
         request,
         "portal/publish/list.html",
@@ -99,7 +101,10 @@ def _form_page(
     status: int = 200,
 ) -> Response:
     areas = svc.areas_for(session, actor=a.actor)
-    people = users.colleagues(session, user_ids=[notice.created_by_id, notice.published_by_id] if notice else [])
+    people = users.colleagues(
+        session,
+        user_ids=[notice.created_by_id, notice.published_by_id, notice.withdrawn_by_id] if notice else [],
+    )
     blank = Refused(_values_of(notice), {}, None, 200) if notice else Refused.empty()
     notice_form = form if form is not None and which == "notice" else blank
     side = form if form is not None and which != "notice" else Refused.empty()

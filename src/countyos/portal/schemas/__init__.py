@@ -174,4 +174,5 @@ class NoticeDraftOut(BaseModel):
     title: str
     published_at: datetime | None
     withdrawn_reason: str | None
+    withdrawn_at: datetime | None = None
     messages: int = 0  # messages delivered by this write (publish)

@@ -399,7 +399,7 @@ def withdraw(session: Session, *, actor: Actor, notice_id: int, reason: str) -> 
         raise _field_error("reason", N_("Say why the notice is withdrawn"))
     notice.state = next_state(notice.state, Action.WITHDRAW)
     notice.withdrawn_reason = reason[:500]
-    notice.updated_at = utcnow()  # when it was withdrawn: a withdrawn notice changes no more
+    notice.withdrawn_by_id, notice.withdrawn_at = actor.id, utcnow()
     session.flush()
     audit.record(
         session,
