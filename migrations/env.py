@@ -18,7 +18,7 @@ def _url() -> str:
     return config.attributes.get("countyos_url") or get_settings().database_url
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to):
     # PostGIS owns these tables; they are not ours to migrate.
     if type_ == "table" and name in {"spatial_ref_sys", "topology", "layer"}:
         return False
@@ -59,7 +59,7 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from countyos.services import idnumbers
 from tests.browser.conftest import Browsing, shoot
-from tests.browser.test_page_walk import SEEN_JS, raw_codes
+from tests.browser.walk import SEEN_JS, raw_codes
 
 pytestmark = pytest.mark.browser
 

@@ -74,43 +74,37 @@ def page_urls(app, w: World) -> Iterator[str]:
         yield PARAM.sub(lambda m: str(ids[m.group(1)]), route.path)
 
 
-@pytest.mark.parametrize("tls", [False, True])
-def test_every_answer_carries_the_security_headers(db, settings, world: World, tls):
-    app = create_app(settings.model_copy(update={"tls": tls}), db)
+def every_answer(app, w: World, *, tls: bool, header_people: tuple, page_people: tuple) -> tuple[int, dict, int, dict]:
+    """Each page as each of HEADER_PEOPLE and PAGE_PEOPLE (``None``: the anonymous visitor), asked once
+    per person: the headers of every answer of HEADER_PEOPLE (as it comes, redirects included, and of
+    a few machine answers), and the HTML of every page PAGE_PEOPLE reach (redirects followed) for inline
+    script. Returns the answers and pages looked at, and what was wrong in each."""
     base = "https://testserver" if tls else "http://testserver"
     wrong: dict[str, list[str]] = {}
-    seen = 0
-    # the headers come from one middleware whoever asks: behind TLS one account and the anonymous
-    # visitor are enough to see the TLS-only ones (HSTS, secure cookies) on every page
-    people = (world.ops_all, None) if tls else (world.ops_all, world.sysadmin, world.auditadmin, None)
-    for who in people:
+    offending: dict[str, str] = {}
+    seen = pages = 0
+    people = [(who, True, False) for who in header_people]
+    for who in page_people:  # one client per person, whose answers serve both checks
+        found = next((i for i, (other, _h, _p) in enumerate(people) if other is who), None)
+        if found is None:
+            people.append((who, False, True))
+        else:
+            people[found] = (who, True, True)
+    for who, headers, inline in people:
         with TestClient(app, base_url=base) as c:
             if who is not None:
                 login(c, who)
-            for url in page_urls(app, world):
+            for url in page_urls(app, w):
                 r = c.get(url, follow_redirects=False)
-                seen += 1
-                problems = check_headers(r, tls)
-                if problems:
-                    wrong[f"{url} ({r.status_code})"] = problems
-            for url in ("/api/v1/nothing", "/open311/v2/services.json", "/sta/v1.1/Things", "/static/css/app.css"):
-                problems = check_headers(c.get(url), tls)
-                if problems:
-                    wrong[url] = problems
-    assert seen > 100
-    assert not wrong, wrong
-
-
-def test_no_page_has_inline_script_or_event_handlers(app, world: World):
-    """A CSP without 'unsafe-inline' would block them: the page would break, so there must be none."""
-    offending: dict[str, str] = {}
-    pages = 0
-    for who in (world.ops_all, world.sysadmin, world.secadmin, world.auditadmin, world.worker_a, None):
-        with TestClient(app) as c:
-            if who is not None:
-                login(c, who)
-            for url in page_urls(app, world):
-                r = c.get(url)
+                if headers:
+                    seen += 1
+                    problems = check_headers(r, tls)
+                    if problems:
+                        wrong[f"{url} ({r.status_code})"] = problems
+                if not inline:
+                    continue
+                if r.is_redirect:
+                    r = c.get(r.headers["location"])  # where a browser ends up
                 if r.status_code != 200 or not r.headers.get("content-type", "").startswith("text/html"):
                     continue
                 pages += 1
@@ -122,8 +116,42 @@ def test_no_page_has_inline_script_or_event_handlers(app, world: World):
                     offending[url] = handler.group(0)[:120]
                 if re.search(r"href\s*=\s*[\"']\s*javascript:", r.text, re.IGNORECASE):
                     offending[url] = "javascript: URL"
+            if headers:
+                for url in ("/api/v1/nothing", "/open311/v2/services.json", "/sta/v1.1/Things", "/static/css/app.css"):
+                    problems = check_headers(c.get(url), tls)
+                    if problems:
+                        wrong[url] = problems
+    return seen, wrong, pages, offending
+
+
+def test_every_answer_carries_the_security_headers_and_no_page_has_inline_script(db, settings, world: World):
+    """Without TLS: the security headers on every answer, and no inline script or event handler in
+    any page — a CSP without 'unsafe-inline' would block them: the page would break, so there must be
+    none. One pass over the pages serves both."""
+    app = create_app(settings.model_copy(update={"tls": False}), db)
+    w = world
+    seen, wrong, pages, offending = every_answer(
+        app,
+        w,
+        tls=False,
+        header_people=(w.ops_all, w.sysadmin, w.auditadmin, None),
+        page_people=(w.ops_all, w.sysadmin, w.secadmin, w.auditadmin, w.worker_a, None),
+    )
+    assert seen > 100
+    assert not wrong, wrong
     assert pages > 30
     assert not offending, offending
+
+
+def test_every_answer_carries_the_security_headers_behind_tls(db, settings, world: World):
+    # the headers come from one middleware whoever asks: behind TLS one account and the anonymous
+    # visitor are enough to see the TLS-only ones (HSTS, secure cookies) on every page
+    app = create_app(settings.model_copy(update={"tls": True}), db)
+    seen, wrong, _pages, _offending = every_answer(
+        app, world, tls=True, header_people=(world.ops_all, None), page_people=()
+    )
+    assert seen > 100
+    assert not wrong, wrong
 
 
 # --- rate limits on public posting ----------------------------------------------------------------

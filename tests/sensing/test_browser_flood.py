@@ -46,8 +46,8 @@ def test_flood_becomes_an_alarm_with_a_case_visible_in_the_browser(browsing: Bro
     expect(case_link).to_be_visible()
     shoot(page, "sensing-alarm-console")
     page.goto("/sensing")
-    expect(page.locator("#sensing-map[data-ready]")).to_have_count(1, timeout=15000)
-    assert int(page.locator("#sensing-map").get_attribute("data-ready") or 0) >= 30
+    expect(page.locator("#sensing-map[data-ready='1']")).to_have_count(1, timeout=60_000)
+    assert int(page.locator("#sensing-map").get_attribute("data-devices") or 0) >= 30
     shoot(page, "sensing-device-map")
     page.goto(f"/sensing/devices/{things[0]['@iot.id']}")
     expect(page.locator(".sensing-chart[data-points]").first).to_be_visible(timeout=15000)

@@ -31,6 +31,7 @@ async function load() {
     map.addLayer({ id: "cases", type: "circle", source: "cases",
       paint: { "circle-radius": 7, "circle-color": COLORS, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
     if (data.features.length > 1) map.fitBounds(boundsOf(data.features), { padding: 30, maxZoom: 15, duration: 0 });
+    map.once("idle", () => { el.dataset.ready = "1"; }); // drawn: tests wait for it, as for the other maps
     map.on("click", "cases", (e) => {
       const id = e.features[0].properties.id;
       if (id) window.location.href = `/cases/${id}`;

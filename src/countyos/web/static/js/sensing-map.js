@@ -39,7 +39,8 @@ async function main() {
     });
     map.on("mouseenter", "devices", () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", "devices", () => { map.getCanvas().style.cursor = ""; });
-    el.dataset.ready = String(data.features.length);
+    el.dataset.devices = String(data.features.length);
+    map.once("idle", () => { el.dataset.ready = "1"; }); // drawn: tests wait for it, as for the other maps
   });
 }
 
