@@ -300,3 +300,12 @@ def test_a_load_stores_the_same_table_both_ways(db, office, tmp_path: Path, monk
     rows = stored[0][0]
     assert len(rows) > 100 and rows[0]._id == 1 and stored[0][1] == 160  # the blank record is not a row
     assert {r.name for r in rows} >= {"甲 公司", "乙,丙", 'say "hi"', "line\nbreak"}
+
+
+def test_a_file_with_a_bom_and_bad_bytes_is_refused_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    header = ",".join(label for _, label, _ in ITEMS)
+    path.write_bytes(b"\xef\xbb\xbf" + (header + "\n" + ",".join(_plain(1)) + "\n").encode() + b"\xff\xfe,x\n")
+    with pytest.raises(readers.FileRefused) as refused:
+        readers.open_file(path, filename=path.name)
+    assert refused.value.message_id == "The file is not text in UTF-8 or GBK"

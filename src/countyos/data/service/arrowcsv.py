@@ -98,8 +98,11 @@ def batches(source: readers.CsvSource) -> Iterator[tuple[int, pa.RecordBatch]]:
     before each batch. Raises :class:`GiveUp` (also part-way) for a file to read the csv module's way."""
     if source.encoding not in ("utf-8", "utf-8-sig") or not source.short_lines:
         raise GiveUp()
-    with open(source.path, encoding=source.encoding, newline="") as f:
-        header = next(csv.reader(f, delimiter=source.delimiter), [])
+    try:
+        with open(source.path, encoding=source.encoding, newline="") as f:
+            header = next(csv.reader(f, delimiter=source.delimiter), [])
+    except (csv.Error, UnicodeError) as exc:  # the csv way says what is wrong
+        raise GiveUp() from exc
     if not any(c.strip() for c in header):  # blank lines before the header: the csv way finds it
         raise GiveUp()
     names = [f"f{n}" for n in range(len(header))]
@@ -114,7 +117,7 @@ def batches(source: readers.CsvSource) -> Iterator[tuple[int, pa.RecordBatch]]:
                 column_types=dict.fromkeys(names, pa.string()),
                 null_values=[""],  # only an empty cell: "NA", "null", "nan" are values (Arrow's default takes them)
                 strings_can_be_null=True,
-                check_utf8=False,
+                check_utf8=False,  # the whole file was decoded once when opened (readers.delimited)
             ),
         )
         before = 0
@@ -127,7 +130,7 @@ def batches(source: readers.CsvSource) -> Iterator[tuple[int, pa.RecordBatch]]:
 
 def _needs_trim(a: pa.Array) -> bool:
     """Whether a value may start or end with whitespace (a cheap look at first and last bytes; a few
-    false alarms, e.g. a value ending in 郎 (U+90CE), only cost an exact trim)."""
+    false alarms, e.g. a value ending in 倀 (U+5000), only cost an exact trim)."""
     offsets_buf, data_buf = a.buffers()[1], a.buffers()[2]
     if data_buf is None or len(a) == 0:
         return False

@@ -27,9 +27,15 @@ def _text_encoding(path: Path) -> tuple[str, bool]:
         head = f.read(4)
         if head.startswith(codecs.BOM_UTF8):
             f.seek(0)
+            text = codecs.getincrementaldecoder("utf-8-sig")()
             lines = _Lines()
-            while chunk := f.read(CHUNK):
-                lines.feed(chunk)
+            try:
+                while chunk := f.read(CHUNK):
+                    text.decode(chunk)
+                    lines.feed(chunk)
+                text.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise FileRefused(N_("The file is not text in UTF-8 or GBK")) from None
             return "utf-8-sig", lines.short()
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16", False
