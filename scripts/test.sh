@@ -19,7 +19,7 @@
 #   COUNTYOS_SCALE              size of the slow scale tests (default here: ci)
 #   COUNTYOS_TEST_PG_PORT       PostgreSQL port (default: the port of cluster 15/main)
 #   COUNTYOS_TEST_PG_DB         keep using this test database instead of a new one per run
-#   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 30); a test
+#   PYTEST_TIMEOUT_MIN          wall-clock limit of each pytest run in minutes (default 45); a test
 #                               running longer than 5 minutes prints every thread's stack (faulthandler)
 #   COUNTYOS_TEST_SERIAL=1      run the SQLite and PostgreSQL suites one after the other
 #   SUITE_BUDGET_MIN            the whole run should stay under this many minutes (default 25); the
@@ -43,7 +43,7 @@ MQTT_PORT=1883
 ARTIFACTS="$ROOT/test-artifacts"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-PYTEST_TIMEOUT_MIN="${PYTEST_TIMEOUT_MIN:-30}"
+PYTEST_TIMEOUT_MIN="${PYTEST_TIMEOUT_MIN:-45}"
 SUITE_BUDGET_MIN="${SUITE_BUDGET_MIN:-25}"
 export COUNTYOS_SCALE="${COUNTYOS_SCALE:-ci}"
 export DEBIAN_FRONTEND=noninteractive
