@@ -36,6 +36,7 @@ DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
     ("云峰街道长濂村村民委员会", DepartmentKind.VILLAGE, "云峰街道办事处"),
     ("北界镇红星坪村村民委员会", DepartmentKind.VILLAGE, "北界镇人民政府"),
     ("县大数据发展管理局", DepartmentKind.DEPARTMENT, None),
+    ("县发展和改革局", DepartmentKind.DEPARTMENT, None),
 ]
 
 # (username, name, roles, department)
@@ -72,6 +73,12 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("notice_dz", "大柘镇 公告发布员 周建国", ["notice_publisher"], "大柘镇人民政府"),  # notices, 村务公开
     ("notice_dt", "大田村 村务公开监督员 叶水根", ["notice_publisher"], "大柘镇大田村村民委员会"),  # 村务公开
     ("venue_dz", "大柘镇 场馆预约管理员 郑志强", ["venue_keeper"], "大柘镇人民政府"),  # bookings
+    ("sthj", "生态环境分局 监测员 潘丽", ["eco_monitor"], "市生态环境局遂昌分局"),  # eco: air, water
+    ("hzb", "县河长办 工作人员 吴斌", ["river_office"], "县水利局"),  # eco: 河长制/林长制
+    ("hz_dz", "大柘镇 镇级河长 周卫东", ["river_chief"], "大柘镇人民政府"),  # eco: patrols
+    ("hz_dt", "大田村 村级河长 叶建新", ["river_chief"], "大柘镇大田村村民委员会"),  # eco: patrols
+    ("lz_bj", "北界镇 镇级林长 吴光明", ["river_chief"], "北界镇人民政府"),  # eco: forest patrols
+    ("gep", "发改局 GEP核算员 郑晓", ["eco_accountant"], "县发展和改革局"),  # eco: ESV, GEP
 ]
 
 

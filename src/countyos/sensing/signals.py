@@ -43,6 +43,11 @@ KINDS: dict[str, tuple[str, tuple[MetricSpec, ...], int]] = {
         (
             M("pm25", "PM2.5", "microgram per cubic metre", "µg/m³", valid_min=0, valid_max=1000),
             M("aqi", "空气质量指数", "index", "AQI", valid_min=0, valid_max=500),
+            M("pm10", "PM10", "microgram per cubic metre", "µg/m³", valid_min=0, valid_max=2000),
+            M("so2", "二氧化硫", "microgram per cubic metre", "µg/m³", valid_min=0, valid_max=5000),
+            M("no2", "二氧化氮", "microgram per cubic metre", "µg/m³", valid_min=0, valid_max=5000),
+            M("co", "一氧化碳", "milligram per cubic metre", "mg/m³", valid_min=0, valid_max=200),
+            M("o3", "臭氧", "microgram per cubic metre", "µg/m³", valid_min=0, valid_max=2000),
         ),
         600,
     ),
@@ -65,6 +70,17 @@ KINDS: dict[str, tuple[str, tuple[MetricSpec, ...], int]] = {
         (M("visitors", "10分钟客流", "persons", "人", valid_min=0, valid_max=100000),),
         600,
     ),
+    "water_quality": (
+        "水质自动站",
+        (
+            M("do", "溶解氧", "milligram per litre", "mg/L", valid_min=0, valid_max=25),
+            M("codmn", "高锰酸盐指数", "milligram per litre", "mg/L", valid_min=0, valid_max=100),
+            M("nh3n", "氨氮", "milligram per litre", "mg/L", valid_min=0, valid_max=50),
+            M("tp", "总磷", "milligram per litre", "mg/L", valid_min=0, valid_max=10),
+            M("ph", "pH", "pH", "pH", valid_min=0, valid_max=14),
+        ),
+        600,
+    ),
 }
 
 PLACES = ["妙高", "云峰", "北界", "大柘", "石练", "王村口", "金竹", "湖山", "新路湾", "三仁", "濂竹", "高坪"]
@@ -76,6 +92,7 @@ COUNTS = {
     "street_light": 4,
     "soil": 4,
     "visitor_counter": 3,
+    "water_quality": 3,
 }
 
 
@@ -159,10 +176,14 @@ def values(cls: str, metric: str, t: NDArray[np.int64], seed: int) -> Any:
         return np.round(rain(t, seed // 7 + (seed % 2)), 1)
     if metric == "pm25":
         daily = 18 * np.exp(-((hod - 8) ** 2) / 4) + 22 * np.exp(-((hod - 19) ** 2) / 6)
-        return np.clip(28 + (seed % 7) * 3 + daily + _noise(rng, n, 4), 3, None)
+        return np.clip(28 + (seed % 7) * 3 + daily + 70 * _haze(t, seed, metric) + _noise(rng, n, 4), 3, None)
     if metric == "aqi":
         pm = values(cls, "pm25", t, seed)
         return np.round(np.clip(pm * 1.35, 5, 500))
+    if cls == "air_station":
+        return _air(metric, t, hod, seed, rng)
+    if cls == "water_quality":
+        return _water(metric, t, hod, seed, rng)
     if cls == "manhole":
         return np.abs(0.4 + _noise(rng, n, 0.15))
     if cls == "street_light":
@@ -177,6 +198,67 @@ def values(cls: str, metric: str, t: NDArray[np.int64], seed: int) -> Any:
         weekend = np.where(weekday >= 5, 1.8, 1.0)
         daytime = np.clip(np.sin((hod - 7) / 11 * np.pi), 0, None)
         return np.round(np.clip(daytime * 120 * weekend * (1 + (seed % 3) * 0.3) + _noise(rng, n, 5), 0, None))
+    return _noise(rng, n, 1.0)
+
+
+def _episode(t: NDArray[np.int64], seed: int, every_days: int, hours: int) -> NDArray[np.float64]:
+    """0..1: a smooth episode of ``hours`` once every ``every_days`` days, its start set by the seed."""
+    period = every_days * DAY
+    phase = (t + (seed % every_days) * DAY + 5 * HOUR) % period
+    inside = phase < hours * HOUR
+    return np.where(inside, np.sin(np.clip(phase / (hours * HOUR), 0, 1) * np.pi), 0.0)
+
+
+def _device(seed: int, metric: str) -> int:
+    """The device's own number, the same for each of its metrics (a metric's seed is that plus its length)."""
+    return (seed - len(metric)) // 31
+
+
+def _haze(t: NDArray[np.int64], seed: int, metric: str) -> NDArray[np.float64]:
+    """A day and a half of haze every nine days; strong at one station in three, faint at the others."""
+    device = _device(seed, metric)
+    return _episode(t, device, 9, 36) * (2.2 if device % 3 == 0 else 0.5)
+
+
+def _air(metric: str, t: NDArray[np.int64], hod: NDArray[np.float64], seed: int, rng: np.random.Generator) -> Any:
+    """Gases and PM10 of an air station: traffic peaks for NO2 and CO, afternoon ozone, PM10 beside PM2.5;
+    the haze of :func:`_haze` raises every pollutant but ozone."""
+    n = len(t)
+    haze = _haze(t, seed, metric)
+    traffic = np.exp(-((hod - 8) ** 2) / 3) + np.exp(-((hod - 18.5) ** 2) / 4)
+    if metric == "pm10":
+        pm = values("air_station", "pm25", t, _device(seed, metric) * 31 + len("pm25"))
+        return np.clip(pm * (1.55 + haze * 0.4) + _noise(rng, n, 5), 5, None)
+    if metric == "so2":
+        return np.clip(7 + (seed % 4) + 3 * traffic + 12 * haze + _noise(rng, n, 1.2), 2, None)
+    if metric == "no2":
+        return np.clip(16 + (seed % 5) * 2 + 22 * traffic + 30 * haze + _noise(rng, n, 3), 3, None)
+    if metric == "co":
+        return np.round(np.clip(0.5 + 0.3 * traffic + 0.8 * haze + _noise(rng, n, 0.05), 0.1, None), 2)
+    if metric == "o3":
+        sun = np.clip(np.sin((hod - 8) / 10 * np.pi), 0, None)
+        return np.clip(
+            35 + 110 * sun + 70 * _episode(t, _device(seed, metric) + 3, 11, 10) * sun + _noise(rng, n, 6), 2, None
+        )
+    return _noise(rng, n, 1.0)
+
+
+def _water(metric: str, t: NDArray[np.int64], hod: NDArray[np.float64], seed: int, rng: np.random.Generator) -> Any:
+    """An automatic water-quality station on a hill river (mostly class II); station 02 takes farm run-off
+    for two days every twelve at one station in three (TP and ammonia up, oxygen down: class IV to V)."""
+    n = len(t)
+    device = _device(seed, metric)
+    runoff = _episode(t, device, 12, 48) * (1.0 if device % 3 == 2 else 0.25)
+    if metric == "do":
+        return np.clip(8.2 + 0.9 * np.sin((hod - 9) / 24 * 2 * np.pi) - 4.2 * runoff + _noise(rng, n, 0.15), 0.5, None)
+    if metric == "codmn":
+        return np.clip(2.4 + 0.2 * (seed % 4) + 5.5 * runoff + _noise(rng, n, 0.15), 0.3, None)
+    if metric == "nh3n":
+        return np.clip(0.22 + 0.04 * (seed % 3) + 1.2 * runoff + _noise(rng, n, 0.02), 0.01, None)
+    if metric == "tp":
+        return np.round(np.clip(0.05 + 0.01 * (seed % 3) + 0.31 * runoff + _noise(rng, n, 0.005), 0.005, None), 3)
+    if metric == "ph":
+        return np.round(np.clip(7.3 + 0.2 * np.sin(hod / 24 * 2 * np.pi) + _noise(rng, n, 0.05), 6.0, 9.5), 2)
     return _noise(rng, n, 1.0)
 
 

@@ -1,0 +1,7 @@
+"""API of the assets part of the ecology domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,10 @@
+"""Pages of the gep part of the ecology domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+router = APIRouter()
+NAV: list[Any] = []

@@ -1,0 +1,1 @@
+"""Input and output models of the ecology domain, one module per part."""
