@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from countyos.eco import demo_air, demo_assets, demo_gep, demo_rivers
+from countyos.eco import demo_air, demo_assets, demo_gep, demo_rivers, demo_water
 
 
 def load(session: Session, ctx: Any) -> None:
-    for part in (demo_air, demo_rivers, demo_assets, demo_gep):
+    for part in (demo_air, demo_water, demo_rivers, demo_assets, demo_gep):
         part.load(session, ctx)

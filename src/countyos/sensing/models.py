@@ -70,6 +70,7 @@ class AlarmState(StrEnum):
 class AlarmKind(StrEnum):
     RULE = "rule"  # a rule's condition held
     OFFLINE = "offline"  # the device stopped reporting
+    INDEX = "index"  # an ecology index (AQI, water class) past its limit (eco)
 
 
 class RetentionClass(Base):

@@ -1,7 +1,7 @@
-"""eco: the air and water tables
+"""eco: the rivers tables
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-04 15:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op  # noqa: F401
 
 import countyos.core.db  # noqa: F401
 
-revision = "0028"
-down_revision = "0027"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 

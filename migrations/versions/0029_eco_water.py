@@ -1,7 +1,7 @@
-"""eco: the assets tables
+"""eco: the water tables
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-04 15:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op  # noqa: F401
 
 import countyos.core.db  # noqa: F401
 
-revision = "0030"
-down_revision = "0029"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

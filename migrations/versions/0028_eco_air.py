@@ -1,7 +1,7 @@
-"""eco: the rivers tables
+"""eco: the air tables
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-04 15:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from alembic import op  # noqa: F401
 
 import countyos.core.db  # noqa: F401
 
-revision = "0029"
-down_revision = "0028"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
