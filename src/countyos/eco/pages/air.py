@@ -18,7 +18,7 @@ from countyos.core.i18n import N_
 from countyos.eco.models.air import AirStation, StationKind
 from countyos.eco.permissions import MONITOR_MANAGE, MONITOR_READ
 from countyos.eco.schemas.air import MAX_ID, ComputeIn, StationIn
-from countyos.eco.service import air, air_charts, air_compute, air_queries, aqi, water
+from countyos.eco.service import air, air_charts, air_compute, air_queries, aqi, aqi_labels, water
 from countyos.sensing.service import devices
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
@@ -42,6 +42,8 @@ LABELS = {
     "kind_labels": air.KIND_NAMES,
     "unit_of": air.unit_of,
     "level_of": aqi.level_of,
+    "aqi_level_names": aqi_labels.LEVEL_NAMES,
+    "aqi_category_names": aqi_labels.CATEGORY_NAMES,
     "hourly_keys": tuple(aqi.HOURLY),
     "daily_keys": tuple(aqi.DAILY),
 }
