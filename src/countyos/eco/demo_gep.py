@@ -90,7 +90,7 @@ def _enter(session: Session, actor: Actor, code: str, value: float, ref: str, cl
 
 
 def load(session: Session, ctx: Any) -> None:
-    actor = Actor(id=getattr(ctx, "user_ids", {}).get("eco_accountant"), name="demo", permissions=PERMISSIONS)
+    actor = Actor(id=getattr(ctx, "user_ids", {}).get("gep"), name="demo", permissions=PERMISSIONS)
     from_layer = gep_inputs.areas_from_layer(session, actor=actor, year=YEAR)
     if not from_layer:
         for cls, hectares in AREAS.items():

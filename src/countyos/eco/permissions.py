@@ -48,5 +48,5 @@ GRANTS: dict[str, list[str]] = {
     "river_office": [RIVERS_READ, RIVERS_MANAGE, RIVERS_PATROL, MONITOR_READ],
     "river_chief": [RIVERS_READ, RIVERS_PATROL],
     "eco_accountant": [ACCOUNTS_READ, ACCOUNTS_MANAGE, MONITOR_READ],
-    "leader": [MONITOR_READ, RIVERS_READ, ACCOUNTS_READ],
+    "leader": [MONITOR_READ, RIVERS_READ, RIVERS_PATROL, ACCOUNTS_READ],  # the county-level chief patrols too
 }

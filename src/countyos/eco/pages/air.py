@@ -29,8 +29,8 @@ from countyos.web.templating import redirect, templates, translate
 router = APIRouter(include_in_schema=False)
 ECO = N_("Ecology")  # the navigation group of the ecology pages (as the other parts)
 NAV = [
-    NavItem(ECO, N_("Ecology monitoring"), "/eco/monitor", MONITOR_READ, order=150),
-    NavItem(ECO, N_("Add an air station"), "/eco/air/stations/new", MONITOR_MANAGE, order=151),
+    NavItem(ECO, N_("Ecology monitoring"), "/eco/monitor", MONITOR_READ, order=500),
+    NavItem(ECO, N_("Add an air station"), "/eco/air/stations/new", MONITOR_MANAGE, order=501),
 ]
 Reader = Annotated[Auth, Depends(require(MONITOR_READ))]
 Keeper = Annotated[Auth, Depends(require(MONITOR_MANAGE))]

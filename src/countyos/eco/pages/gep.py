@@ -27,8 +27,8 @@ from countyos.web.templating import redirect, templates, translate
 router = APIRouter(include_in_schema=False)
 ECOLOGY = N_("Ecology")
 NAV = [
-    NavItem(ECOLOGY, N_("GEP accounts"), "/eco/gep", ACCOUNTS_READ, order=176),
-    NavItem(ECOLOGY, N_("GEP inputs"), "/eco/gep/inputs", ACCOUNTS_READ, order=177),
+    NavItem(ECOLOGY, N_("GEP accounts"), "/eco/gep", ACCOUNTS_READ, order=518),
+    NavItem(ECOLOGY, N_("GEP inputs"), "/eco/gep/inputs", ACCOUNTS_READ, order=519),
 ]
 Reader = Annotated[Auth, Depends(require(ACCOUNTS_READ))]
 Manager = Annotated[Auth, Depends(require(ACCOUNTS_MANAGE))]

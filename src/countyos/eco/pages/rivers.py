@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,9 +20,9 @@ from pydantic import ValidationError as PydanticValidationError
 from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
-from countyos.core.errors import CountyError, NotFound, ValidationFailed
+from countyos.core.errors import CountyError, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.eco.api import rivers as api
 from countyos.eco.models.rivers import AreaKind, ChiefLevel, ChiefRole, PatrolState, RiverArea
@@ -35,7 +34,7 @@ from countyos.eco.service import rivers_stats as stats
 from countyos.org.models import User
 from countyos.org.service import users
 from countyos.web import forms
-from countyos.web.deps import Auth, ReadSession, WriteSession, public, require
+from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.forms import PostedForm, Refused
 from countyos.web.nav import NavItem
 from countyos.web.templating import redirect, templates, translate
@@ -43,15 +42,13 @@ from countyos.web.templating import redirect, templates, translate
 router = APIRouter(include_in_schema=False)
 SECTION = N_("Ecology")
 NAV = [
-    NavItem(SECTION, N_("River and forest chiefs"), "/eco/rivers", RIVERS_READ, "🏞", 620),
-    NavItem(SECTION, N_("Rivers and forests: keep"), "/eco/rivers/manage", RIVERS_MANAGE, "✎", 621),
-    NavItem(SECTION, N_("My patrol"), "/eco/patrol", RIVERS_PATROL, "🚶", 622),
+    NavItem(SECTION, N_("River and forest chiefs"), "/eco/rivers", RIVERS_READ, order=510),
+    NavItem(SECTION, N_("Rivers and forests: keep"), "/eco/rivers/manage", RIVERS_MANAGE, order=511),
+    NavItem(SECTION, N_("My patrol"), "/eco/patrol", RIVERS_PATROL, order=512),
 ]
 Reader = Annotated[Auth, Depends(require(RIVERS_READ))]
 Keeper = Annotated[Auth, Depends(require(RIVERS_MANAGE))]
 Chief = Annotated[Auth, Depends(require(RIVERS_PATROL))]
-STATIC = Path(__file__).resolve().parent.parent / "static"
-ASSETS = {"rivers-map.js": "text/javascript", "rivers-patrol.js": "text/javascript", "rivers.css": "text/css"}
 LIST_LIMIT = 100
 
 
@@ -87,14 +84,6 @@ def _common() -> dict[str, Any]:
         "roles": list(ChiefRole),
         "problem_kinds": patrols.problem_kinds(),
     }
-
-
-@router.get("/eco/rivers/static/{name}", dependencies=[Depends(public)])
-def asset(name: str) -> Response:
-    """The part's own script and stylesheet (no inline scripts: the CSP allows 'self' only)."""
-    if name not in ASSETS:
-        raise NotFound(N_("No such file"))
-    return FileResponse(STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "public, max-age=3600"})
 
 
 # --- the 河长办 view -------------------------------------------------------------------------------
