@@ -50,6 +50,7 @@ MODULE_LABELS = {
     "services": N_("Government services"),
     "data": N_("Data sharing and open data"),
     "portal": N_("Residents' portal"),
+    "eco": N_("Ecology"),
     "open": N_("Open data portal"),
     "3": N_("Open data portal"),
     "action": N_("Open data portal"),

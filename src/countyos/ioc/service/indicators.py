@@ -25,6 +25,7 @@ from countyos.core.actor import Actor
 from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_
 from countyos.data.service import ioc_queries as data_q
+from countyos.eco.service import ioc_queries as eco_q
 from countyos.geo.models import ComponentStatus
 from countyos.geo.service import components as geo_components
 from countyos.ioc.service import places
@@ -33,7 +34,7 @@ from countyos.sensing.models import Severity
 from countyos.sensing.service import ioc_queries as sensing_q
 from countyos.services.service import ioc_queries as services_q
 
-SOURCES = ("cases", "alarms", "devices", "components", "applications", "data")
+SOURCES = ("cases", "alarms", "devices", "components", "applications", "data", "eco")
 T = TypeVar("T")
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -43,6 +44,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "components": ("components", *(f"status_{s}" for s in ComponentStatus)),
     "applications": tuple(services_q.MEASURES),
     "data": data_q.MEASURES,
+    "eco": eco_q.MEASURES,
 }
 
 # What each measure's list is called (list page titles, feed, reports).
@@ -79,6 +81,7 @@ MEASURE_LABELS: dict[str, str] = {
     "components.status_removed": N_("Removed components"),
     **{f"applications.{m}": label for m, label in services_q.LABELS.items()},
     **{f"data.{m}": label for m, label in data_q.LABELS.items()},
+    **{f"eco.{m}": label for m, label in eco_q.LABELS.items()},
 }
 
 
@@ -143,6 +146,16 @@ INDICATORS: tuple[Indicator, ...] = (
               hint=N_("Resources in the county's data catalogue, published")),
     Indicator("data_stale", N_("Data past its update cycle"), "data", "stale", negative=True,
               hint=N_("Published resources whose last load is older than their update cycle allows")),
+    # 智慧生态 (eco.service.ioc_queries)
+    Indicator("air_good_rate", N_("Good air days"), "eco", "air_good_days", whole="air_days",
+              hint=N_("Station-days with a daily AQI of at most 100 ÷ station-days with a valid daily AQI (HJ 633)")),
+    Indicator("water_meeting_rate", N_("Water sections meeting target"), "eco", "water_meeting",
+              whole="water_sections",
+              hint=N_("Sections whose latest sample meets their target class ÷ sections with a sample (GB 3838)")),
+    Indicator("patrols", N_("River and forest patrols"), "eco", "patrols",
+              hint=N_("Patrols of river and forest chiefs finished in the period, with a track")),
+    Indicator("patrol_problems_open", N_("Patrol problems open"), "eco", "problems_open", negative=True,
+              hint=N_("Problems found on patrols whose case is not closed")),
 )  # fmt: skip
 
 BY_CODE = {i.code: i for i in INDICATORS}
@@ -229,6 +242,12 @@ def application_slice(session: Session, scope: Scope, narrow: Narrow) -> service
     return services_q.AppSlice(start, end, narrow.department_id, places)
 
 
+def eco_slice(scope: Scope, narrow: Narrow) -> eco_q.EcoSlice:
+    """Ecology records of the scope: the period and the township (no case category applies)."""
+    start, end = narrow.window(scope.start, scope.end)
+    return eco_q.EcoSlice(start, end, scope.township_code)
+
+
 def component_filter(session: Session, scope: Scope, measure: str) -> geo_components.ComponentFilter | None:
     """Components of the scope's township; with a category, those of its component class (管理部件
     categories carry the class code: a major class ``01`` or a class ``01001``). None when the chosen
@@ -272,6 +291,10 @@ def count(
         return services_q.count(session, measure=measure, s=aps, now=now) if aps is not None else 0
     if source == "data":
         return data_q.count(session, measure=measure, now=now)
+    if source == "eco":
+        if scope.category_id is not None:
+            return 0  # no ecology record belongs to a case category
+        return eco_q.count(session, measure=measure, s=eco_slice(scope, narrow))
     f = component_filter(session, scope, measure)
     if f is None:
         return 0
@@ -309,6 +332,10 @@ def records(
         return services_q.rows(session, measure=measure, s=aps, now=now, limit=limit, offset=offset)
     if source == "data":
         return data_q.rows(session, measure=measure, now=now, limit=limit, offset=offset)
+    if source == "eco":
+        if scope.category_id is not None:
+            return []
+        return eco_q.rows(session, measure=measure, s=eco_slice(scope, narrow), limit=limit, offset=offset)
     f = component_filter(session, scope, measure)
     if f is None:
         return []

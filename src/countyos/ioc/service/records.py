@@ -13,6 +13,7 @@ from countyos.cases.lifecycle import LABELS as CASE_STATES
 from countyos.cases.service import ioc_queries as cases_q
 from countyos.cases.service import timers
 from countyos.core.i18n import N_
+from countyos.eco.service import ioc_queries as eco_q
 from countyos.geo.models import STATUS_ZH
 from countyos.org.service import departments
 from countyos.sensing.service import ioc_queries as sensing_q
@@ -178,6 +179,15 @@ def data_records(session: Session, rows: list[Any]) -> list[Record]:
     ]
 
 
+def eco_records(session: Session, rows: list[Any]) -> list[Record]:
+    """Station-days, water sections, patrols and patrol problems, each opening its own page."""
+    out = []
+    for r in rows:
+        e = eco_q.describe(session, r)
+        out.append(Record("eco", e.id, e.ref, e.title, e.place, e.kind, e.status, e.level, e.at, None, e.owner, e.url))
+    return out
+
+
 def to_records(session: Session, source: str, rows: list[Any], now: datetime) -> list[Record]:
     if source == "cases":
         return case_records(session, rows, now)
@@ -189,4 +199,6 @@ def to_records(session: Session, source: str, rows: list[Any], now: datetime) ->
         return application_records(session, rows, now)
     if source == "data":
         return data_records(session, rows)
+    if source == "eco":
+        return eco_records(session, rows)
     return component_records(rows)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from countyos.portal.pages import account, bookings, casemap, facilities, home, notices, publish, subscriptions
+from countyos.portal.pages import (
+    account,
+    bookings,
+    casemap,
+    environment,
+    facilities,
+    home,
+    notices,
+    publish,
+    subscriptions,
+)
 
 router = APIRouter()
 router.include_router(home.router)
@@ -15,4 +25,5 @@ router.include_router(subscriptions.router)
 router.include_router(publish.router)
 router.include_router(facilities.router)
 router.include_router(bookings.router)
+router.include_router(environment.router)
 NAV = [*home.NAV, *account.NAV, *notices.NAV, *subscriptions.NAV, *publish.NAV, *facilities.NAV, *bookings.NAV]
