@@ -82,6 +82,14 @@ PARAMETERS = {
     "WHERE m.status = 'published' AND v.online ORDER BY m.id LIMIT 1",  # a resident can apply online
     "name": "SELECT name FROM data_resource WHERE state = 'published' AND open_type = 'unconditional' "
     "AND current_load_id IS NOT NULL ORDER BY id LIMIT 1",
+    # 智慧生态
+    "station_id": "SELECT id FROM eco_air_station ORDER BY id LIMIT 1",
+    "section_id": "SELECT section_id FROM eco_water_sample WHERE source = 'auto' ORDER BY id LIMIT 1",
+    "area_id": "SELECT area_id FROM eco_river_problem ORDER BY id LIMIT 1",
+    "chief_id": "SELECT chief_id FROM eco_river_patrol WHERE state = 'finished' ORDER BY id LIMIT 1",
+    "patrol_id": "SELECT patrol_id FROM eco_river_problem ORDER BY id LIMIT 1",  # with a problem and a track
+    "run_id": "SELECT id FROM eco_gep_run ORDER BY id LIMIT 1",
+    "input_id": "SELECT id FROM eco_gep_input ORDER BY id LIMIT 1",
 }
 AWAITING_CORRECTIONS = "SELECT id FROM services_application WHERE state = 'correction_requested' ORDER BY id LIMIT 1"
 # Routes whose parameter must be a particular record: the applicant's own pages show only theirs.

@@ -228,8 +228,7 @@ def test_patrol_from_the_phone_calls(client: TestClient, db: Database, world: Ri
     phone = client.get("/eco/patrol")
     assert phone.status_code == 200 and f'data-chief="{chief_id}"' in phone.text
     assert 'name="viewport"' in phone.text and "rv-tap" in phone.text
-    assert client.get("/eco/rivers/static/rivers-patrol.js").status_code == 200
-    assert client.get("/eco/rivers/static/nope.js").status_code == 404
+    assert client.get("/static/js/eco-rivers-patrol.js").status_code == 200
     assert client.get("/eco/rivers/manage").status_code == 403
 
 
