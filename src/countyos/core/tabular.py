@@ -175,14 +175,17 @@ def read_sheets(
     is_header: Callable[[Mapping[str, int]], bool],
     aliases: Mapping[str, str] | None = None,
     limits: SheetLimits = SheetLimits(),
+    header_of: Callable[[str], str] | None = None,
 ) -> list[Sheet]:
     """The sheets of an .xlsx workbook whose header row (within the first rows) IS_HEADER accepts;
-    headers are read without spaces or the ``*`` of a required column, then through ALIASES. Empty
-    rows are skipped. Refused: a file that is not a workbook, too large (packed or unpacked) or with
-    too many rows."""
+    headers are read without spaces or the ``*`` of a required column, then through ALIASES (or as
+    HEADER_OF reads them). Empty rows are skipped. Refused: a file that is not a workbook, too large
+    (packed or unpacked) or with too many rows."""
     names = aliases or {}
 
     def header(value: Any) -> str:
+        if header_of is not None:
+            return header_of(str(value or ""))
         text = "".join(str(value or "").split()).strip("*＊")
         return names.get(text, text)
 
@@ -219,3 +222,84 @@ def read_sheets(
     finally:
         wb.close()
     return out
+
+
+def read_csv_rows(
+    data: bytes,
+    *,
+    header: Callable[[str], str],
+    is_header: Callable[[Mapping[str, int]], bool],
+    missing_header: str,
+    max_rows: int,
+    max_columns: int = 60,
+    max_chars: int = 4000,
+    header_scan_rows: int = 5,
+) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file (UTF-8 with or without a BOM, else GB18030) under the header row that
+    IS_HEADER accepts among the first rows (each cell read through HEADER), as (line number, {header:
+    text}); cells trimmed and cut at MAX_CHARS, empty rows skipped. Refused (422): a file that is not
+    CSV, one without such a header (MISSING_HEADER, a message id) or with more than MAX_ROWS rows."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise errors.ValidationFailed(N_("The file is neither a CSV nor an Excel workbook"))
+    columns: dict[str, int] = {}
+    out: list[tuple[int, dict[str, str]]] = []
+    try:
+        for n, raw in enumerate(csv.reader(io.StringIO(text)), start=1):
+            cells = [c.strip() for c in raw[:max_columns]]
+            if not columns:
+                found = {header(c): i for i, c in reversed(list(enumerate(cells))) if header(c)}
+                if is_header(found):
+                    columns = found
+                elif n >= header_scan_rows:
+                    break
+                continue
+            if not any(cells):
+                continue
+            if len(out) >= max_rows:
+                raise errors.ValidationFailed(N_("The file may have at most %(n)s rows"), n=max_rows)
+            out.append((n, {h: cells[i][:max_chars] if i < len(cells) else "" for h, i in columns.items()}))
+    except csv.Error as exc:
+        raise errors.ValidationFailed(N_("The file is neither a CSV nor an Excel workbook")) from exc
+    if not columns:
+        raise errors.ValidationFailed(missing_header)
+    return out
+
+
+def read_table_rows(
+    data: bytes,
+    filename: str,
+    *,
+    header: Callable[[str], str],
+    is_header: Callable[[Mapping[str, int]], bool],
+    missing_header: str,
+    max_file_bytes: int,
+    max_rows: int,
+    max_columns: int = 60,
+    max_chars: int = 4000,
+) -> list[tuple[int, dict[str, str]]]:
+    """The rows of an uploaded CSV or XLSX file as (row number, {header: text}), each header read by
+    HEADER, bounded in size, rows, columns and characters (413 past the size; 422 for an empty file,
+    one of another kind or without the header row, MISSING_HEADER)."""
+    if len(data) > max_file_bytes:
+        raise errors.PayloadTooLarge(N_("The file is too large"))
+    if not data:
+        raise errors.ValidationFailed(N_("The file is empty"))
+    if data.startswith(b"PK\x03\x04"):
+        limits = SheetLimits(file_bytes=max_file_bytes, unpacked_bytes=60_000_000, rows=max_rows)
+        sheets = read_sheets(data, is_header=is_header, limits=limits, header_of=header)
+        if not sheets:
+            raise errors.ValidationFailed(missing_header)
+        sheet = sheets[0]
+        return [(n, {h: sheet.get(values, h)[:max_chars] for h in sheet.columns}) for n, values in sheet.rows]
+    if filename.lower().endswith((".xlsx", ".xls")) or b"\x00" in data[:4096]:
+        raise errors.ValidationFailed(N_("The file is neither a CSV nor an Excel workbook"))
+    return read_csv_rows(
+        data, header=header, is_header=is_header, missing_header=missing_header, max_rows=max_rows,
+        max_columns=max_columns, max_chars=max_chars,
+    )  # fmt: skip

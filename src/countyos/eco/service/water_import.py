@@ -10,8 +10,6 @@ row refuses the file with each problem's row and column. One audit record per fi
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +21,7 @@ from sqlalchemy.orm import Session
 from countyos.core import tabular
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.errors import PayloadTooLarge, ValidationFailed
+from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.tabular import Problem
 from countyos.eco.models.water import SampleSource, WaterSample, WaterSection
@@ -78,63 +76,19 @@ def _is_header(found: Any) -> bool:
     return SECTION in found and TIME in found
 
 
-def _read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ValidationFailed(N_("The file is neither a CSV nor an Excel workbook"))
-    columns: dict[str, int] = {}
-    out: list[tuple[int, dict[str, str]]] = []
-    try:
-        for n, raw in enumerate(csv.reader(io.StringIO(text)), start=1):
-            cells = [c.strip() for c in raw[:60]]
-            if not columns:
-                found = {header(c): i for i, c in reversed(list(enumerate(cells))) if header(c)}
-                if _is_header(found):
-                    columns = found
-                elif n >= 5:
-                    break
-                continue
-            if not any(cells):
-                continue
-            if len(out) >= MAX_ROWS:
-                raise ValidationFailed(N_("The file may have at most %(n)s rows"), n=MAX_ROWS)
-            out.append((n, {h: cells[i][:200] if i < len(cells) else "" for h, i in columns.items()}))
-    except csv.Error as exc:
-        raise ValidationFailed(N_("The file is neither a CSV nor an Excel workbook")) from exc
-    if not columns:
-        raise ValidationFailed(N_("No header row with 断面编码 and 采样时间 was found"))
-    return out
-
-
-def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    limits = tabular.SheetLimits(file_bytes=MAX_FILE_BYTES, unpacked_bytes=60_000_000, rows=MAX_ROWS)
-    aliases = {k: v for k, v in ALIASES.items()}
-    for code, it in gb3838.items().items():
-        for word in (code, it.name_en, *it.aliases):
-            aliases["".join(word.split())] = it.name
-    sheets = tabular.read_sheets(data, is_header=_is_header, aliases=aliases, limits=limits)
-    if not sheets:
-        raise ValidationFailed(N_("No header row with 断面编码 and 采样时间 was found"))
-    sheet = sheets[0]
-    return [(n, {h: sheet.get(values, h)[:200] for h in sheet.columns}) for n, values in sheet.rows]
-
-
 def read_file(data: bytes, filename: str = "") -> list[tuple[int, dict[str, str]]]:
     """The rows of an uploaded CSV or XLSX file (row number, header → text), bounded in size and rows."""
-    if len(data) > MAX_FILE_BYTES:
-        raise PayloadTooLarge(N_("The file is too large"))
-    if not data:
-        raise ValidationFailed(N_("The file is empty"))
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
-    if filename.lower().endswith((".xlsx", ".xls")) or b"\x00" in data[:4096]:
-        raise ValidationFailed(N_("The file is neither a CSV nor an Excel workbook"))
-    return _read_csv(data)
+    return tabular.read_table_rows(
+        data,
+        filename,
+        header=header,
+        is_header=_is_header,
+        missing_header=N_("No header row with 断面编码 and 采样时间 was found"),
+        max_file_bytes=MAX_FILE_BYTES,
+        max_rows=MAX_ROWS,
+        max_columns=60,
+        max_chars=200,
+    )
 
 
 def parse_time(text: str) -> datetime | None:

@@ -17,9 +17,7 @@ Each import or sync is one audit record with its counts and the facilities it to
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from sqlalchemy.orm import Session
 from countyos.core import tabular
 from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
-from countyos.core.errors import NotFound, PayloadTooLarge, ValidationFailed
+from countyos.core.errors import NotFound, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.tabular import Problem
 from countyos.data.codes import FieldType
@@ -156,59 +154,19 @@ def _header(text: str) -> str:
     return ALIASES.get(word, word)
 
 
-def _read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ValidationFailed(N_("The file is neither a CSV nor an Excel workbook"))
-    columns: dict[str, int] = {}
-    out: list[tuple[int, dict[str, str]]] = []
-    try:
-        for n, raw in enumerate(csv.reader(io.StringIO(text)), start=1):
-            cells = [c.strip() for c in raw[:40]]
-            if not columns:
-                found = {_header(c): i for i, c in reversed(list(enumerate(cells))) if _header(c)}
-                if _is_header(found):
-                    columns = found
-                elif n >= 5:
-                    break
-                continue
-            if not any(cells):
-                continue
-            if len(out) >= MAX_ROWS:
-                raise ValidationFailed(N_("The file may have at most %(n)s rows"), n=MAX_ROWS)
-            out.append((n, {h: cells[i][:4000] if i < len(cells) else "" for h, i in columns.items()}))
-    except csv.Error as exc:
-        raise ValidationFailed(N_("The file is neither a CSV nor an Excel workbook")) from exc
-    if not columns:
-        raise ValidationFailed(N_("No header row with 名称, 经度 and 纬度 was found"))
-    return out
-
-
-def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    limits = tabular.SheetLimits(file_bytes=MAX_FILE_BYTES, unpacked_bytes=60_000_000, rows=MAX_ROWS)
-    sheets = tabular.read_sheets(data, is_header=_is_header, aliases=ALIASES, limits=limits)
-    if not sheets:
-        raise ValidationFailed(N_("No header row with 名称, 经度 and 纬度 was found"))
-    sheet = sheets[0]
-    return [(n, {h: sheet.get(values, h)[:4000] for h in sheet.columns}) for n, values in sheet.rows]
-
-
 def read_file(data: bytes, filename: str = "") -> list[tuple[int, dict[str, str]]]:
     """The rows of an uploaded CSV or XLSX file (row number, header → text), bounded in size and rows."""
-    if len(data) > MAX_FILE_BYTES:
-        raise PayloadTooLarge(N_("The file is too large"))
-    if not data:
-        raise ValidationFailed(N_("The file is empty"))
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
-    if filename.lower().endswith((".xlsx", ".xls")) or b"\x00" in data[:4096]:
-        raise ValidationFailed(N_("The file is neither a CSV nor an Excel workbook"))
-    return _read_csv(data)
+    return tabular.read_table_rows(
+        data,
+        filename,
+        header=_header,
+        is_header=_is_header,
+        missing_header=N_("No header row with 名称, 经度 and 纬度 was found"),
+        max_file_bytes=MAX_FILE_BYTES,
+        max_rows=MAX_ROWS,
+        max_columns=40,
+        max_chars=4000,
+    )
 
 
 # --- checking rows -------------------------------------------------------------------------------
