@@ -42,7 +42,7 @@ def test_public_slots_book_cancel_and_refusals(client, api, db, world: World) ->
     r = client.get(f"{API}/bookables/{token}", params={"days": 2})
     assert r.status_code == 200
     days = r.json()["days"]
-    assert len(days) == 2 and days[0]["slots"][0]["left"] == 1
+    assert len(days) == 2 and days[1]["slots"][0]["left"] == 1  # today may have no slot left (after 23:00)
     slot = days[1]["slots"][3]["starts_at"]
     assert client.post(f"{API}/bookables/{token}/bookings", json={"starts_at": slot}).status_code == 401
     me = person(db, ["resident"])

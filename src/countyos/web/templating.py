@@ -41,9 +41,12 @@ def redirect(url: str, flash: str | None = None, kind: str = "ok") -> RedirectRe
     return response
 
 
-def _fmt_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
+def _fmt_dt(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An aware time (or its ISO text, as GeoJSON properties carry it) in the county's time zone."""
+    if not value:
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return to_local(value, get_settings().timezone).strftime(fmt)
 
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from countyos.core import i18n
 from countyos.core.clock import utcnow
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
@@ -87,6 +88,12 @@ def run(request: Request, session: WriteSession, a: Manager, form: PostedForm) -
     return redirect(f"/eco/gep/runs/{done.id}", flash=translate(request, message))
 
 
+def _charts(request: Request, data: dict[str, Any]) -> dict[str, str]:
+    """The report's charts with their labels in the reader's language."""
+    with i18n.use_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE)):
+        return gep_report.charts(data)
+
+
 @router.get("/eco/gep/runs/{run_id}")
 def report(request: Request, session: ReadSession, a: Reader, run_id: PathId) -> Response:
     data = gep_report.report_data(session, run=gep.get(session, run_id=run_id))
@@ -95,7 +102,7 @@ def report(request: Request, session: ReadSession, a: Reader, run_id: PathId) ->
         "eco/gep/report.html",
         {
             "data": data,
-            "charts": gep_report.charts(data),
+            "charts": _charts(request, data),
             "versions": gep.list_runs(session, year=data["year"]),
             **_common(),
         },

@@ -50,6 +50,7 @@ Reader = Annotated[Auth, Depends(require(RIVERS_READ))]
 Keeper = Annotated[Auth, Depends(require(RIVERS_MANAGE))]
 Chief = Annotated[Auth, Depends(require(RIVERS_PATROL))]
 LIST_LIMIT = 100
+SOURCE_LABELS = {"demo": N_("Demo data"), "drawn": N_("Drawn on the map")}
 
 
 def _period(value: str | None) -> stats.Period:
@@ -83,6 +84,7 @@ def _common() -> dict[str, Any]:
         "kinds": list(AreaKind),
         "roles": list(ChiefRole),
         "problem_kinds": patrols.problem_kinds(),
+        "source_labels": SOURCE_LABELS,
     }
 
 

@@ -23,6 +23,7 @@ from countyos.cases.models import CategoryKind, Channel, Priority
 from countyos.cases.service import cases, categories
 from countyos.core.actor import SYSTEM, Actor
 from countyos.core.errors import CountyError
+from countyos.core.i18n import N_
 from countyos.sensing.models import AlarmKind, AlarmState, Severity, Thing
 from countyos.sensing.service import alarms
 
@@ -154,5 +155,5 @@ def clear_exceedance(session: Session, *, thing_id: int, at: datetime, note: str
     alarm = alarms.open_alarm_for(session, kind=AlarmKind.INDEX, rule_id=None, thing_id=thing_id, datastream_id=None)
     if alarm is None or alarm.state == AlarmState.CLEARED:
         return None
-    alarms.apply(session, alarm=alarm, action="clear", actor=SYSTEM, at=at, note=note or "back within the limit")
+    alarms.apply(session, alarm=alarm, action="clear", actor=SYSTEM, at=at, note=note or N_("Back within the limit"))
     return alarm.id

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from countyos.cases.models import Case
 from countyos.core.clock import to_local
-from countyos.core.i18n import N_, gettext
+from countyos.core.i18n import N_
 from countyos.eco.models.air import AirDaily, AirStation
 from countyos.eco.models.rivers import PatrolState, RiverArea, RiverPatrol, RiverProblem
 from countyos.eco.models.water import WaterSection
@@ -157,10 +157,9 @@ def describe(session: Session, row: Any) -> EcoRecord:
     if isinstance(row, RiverProblem):
         area = session.get(RiverArea, row.area_id)
         kind = rivers_patrols.problem_kinds().get(row.kind, {})
-        title = gettext(kind["label"]) if kind.get("label") else row.kind
         url = f"/cases/{row.case_id}" if row.case_id else f"/eco/rivers/patrols/{row.patrol_id}"
         return EcoRecord(
-            row.id, row.case_number or "", title, area.name if area else "", N_("Patrol problem"), N_("Open"),
-            "yellow", row.found_at, "", url,
+            row.id, row.case_number or "", area.name if area else "", (area.township_name or "") if area else "",
+            kind.get("label") or N_("Patrol problem"), N_("Open"), "yellow", row.found_at, "", url,
         )  # fmt: skip
     raise TypeError(type(row).__name__)

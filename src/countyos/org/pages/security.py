@@ -41,6 +41,7 @@ GROUP_LABELS = {
     "case": N_("Cases"),
     "data": N_("Data sharing and open data"),
     "portal": N_("Residents' portal"),
+    "eco": N_("Ecology"),
     "department": N_("Departments"),
     "geo": N_("Spatial data"),
     "ioc": N_("Operations view"),

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, NotFound
+from countyos.core.i18n import N_
 from countyos.org.service import audit
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmObservation, AlarmState, Severity
 
@@ -133,7 +134,8 @@ def raise_alarm(
         apply(session, alarm=last, action="repeat", actor=SYSTEM, at=at)
         alarm = last
     elif last is not None and last.cleared_at and at - last.cleared_at <= timedelta(seconds=dedupe_seconds):
-        apply(session, alarm=last, action="reraise", actor=SYSTEM, at=at, note="raised again inside the dedupe window")
+        note = N_("Raised again inside the dedupe window")
+        apply(session, alarm=last, action="reraise", actor=SYSTEM, at=at, note=note)
         alarm = last
     else:
         alarm = Alarm(

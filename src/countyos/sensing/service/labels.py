@@ -12,6 +12,7 @@ DEVICE_CLASS_LABELS = {
     "street_light": N_("Street light"),
     "soil": N_("Soil moisture station"),
     "visitor_counter": N_("Visitor counter"),
+    "water_quality": N_("Water quality station"),
     "gateway": N_("Gateway"),
 }
 # What happened to an alarm (AlarmEvent.action).
