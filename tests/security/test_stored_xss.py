@@ -278,6 +278,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     )
     resource_id, resource_name, request_id = _data_resource(client, ok, ops, w)
     portal = _portal(client, ok, ops, db, w)
+    eco = _eco(client, ok, ops, db, w)
     with db.reading() as s:
         open311_number = s.scalar(select(Case.number).join(Reporter, Reporter.case_id == Case.id).where(
             Reporter.public_token == reporter_token))  # fmt: skip
@@ -307,6 +308,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         # at a window; online by the applicant; concluded at once and rated; granted; awaiting corrections
         "application_id": [application["id"], application_id, rated["id"], granted_id, corrected["id"]],
         "warning_id": [warning_id],
+        **{name: [value] for name, value in eco.items()},
     }
 
 
@@ -369,6 +371,59 @@ def _portal(client, ok, ops, db, w) -> dict[str, str]:
         facility_id = s.scalar(select(Facility.id).where(Facility.token == facility["token"]))
     return {"notice": notice["token"], "facility": facility["token"], "notice_id": notice_id,
             "facility_id": facility_id}  # fmt: skip
+
+
+def _eco(client, ok, ops, db, w) -> dict[str, int]:
+    """The ecology records that carry free text: an air station, a water section and its lab result, a
+    river section with its chief, a patrol and a problem, a GEP input and the report that reads it."""
+    from shapely.geometry import LineString
+
+    from countyos.core.clock import utcnow
+    from countyos.eco.models.rivers import (
+        AreaKind,
+        ChiefLevel,
+        ChiefRole,
+        PatrolState,
+        RiverArea,
+        RiverChief,
+        RiverPatrol,
+        RiverProblem,
+    )  # fmt: skip
+    from tests.eco.test_air_flow import _register
+
+    thing_id, _ = _register(db, "air-xss")
+    station = ok(client.post("/api/v1/eco/air/stations", json={"code": "XSS-A", "name": PAYLOAD, "place": PAYLOAD,
+                                                               "thing_id": thing_id}, headers=ops), 201)  # fmt: skip
+    lon, lat = w.point_a
+    body = {"code": "XSS-W", "name": PAYLOAD, "lon": lon, "lat": lat, "water_name": PAYLOAD}
+    section = ok(client.post("/api/v1/eco/water/sections", json=body, headers=ops), 201)
+    ok(client.post(f"/api/v1/eco/water/sections/{section['id']}/samples",
+                   json={"sampled_at": "2026-06-01T02:00:00Z", "values": {"tp": 0.35, "do": 6.0},
+                         "lab_name": PAYLOAD, "report_no": PAYLOAD}, headers=ops), 201)  # fmt: skip
+    now = utcnow()
+    with db.unit_of_work() as s:
+        area = RiverArea(kind=AreaKind.SECTION, code="XSS-R", name=PAYLOAD, note=PAYLOAD, township_name=PAYLOAD,
+                         source=PAYLOAD, length_m=100.0)  # fmt: skip
+        area.set_geometry(LineString([(lon, lat), (lon + 0.001, lat + 0.001)]))
+        s.add(area)
+        s.flush()
+        chief = RiverChief(user_id=w.handler_works.id, area_id=area.id, level=ChiefLevel.VILLAGE,
+                           role=ChiefRole.RIVER, starts_on=now.date(), note=PAYLOAD)  # fmt: skip
+        s.add(chief)
+        s.flush()
+        patrol = RiverPatrol(chief_id=chief.id, area_id=area.id, user_id=w.handler_works.id,
+                             state=PatrolState.FINISHED, started_at=now, finished_at=now, flagged=True,
+                             flag_reason=PAYLOAD, note=PAYLOAD)  # fmt: skip
+        s.add(patrol)
+        s.flush()
+        s.add(RiverProblem(patrol_id=patrol.id, chief_id=chief.id, area_id=area.id, kind=PAYLOAD[:30], note=PAYLOAD,
+                           lon=lon, lat=lat, found_at=now))  # fmt: skip
+        ids = {"area_id": area.id, "chief_id": chief.id, "patrol_id": patrol.id}
+    body = {"year": 2025, "code": "gdp", "value": 1.8e10, "source_ref": PAYLOAD, "note": PAYLOAD}
+    gep_input = ok(client.post("/api/v1/eco/gep/inputs", json=body, headers=ops), 201)
+    run = ok(client.post("/api/v1/eco/gep/runs", json={"year": 2025}, headers=ops), 200, 201)
+    return {**ids, "station_id": station["id"], "section_id": section["id"], "input_id": gep_input["id"],
+            "run_id": run["id"]}  # fmt: skip
 
 
 def _online_application(db, w, matter_id: int) -> int:

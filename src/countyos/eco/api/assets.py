@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
 from countyos.eco.models.assets import LandUseLayer, PriceMethod
@@ -112,8 +114,11 @@ def create_layer(
     exclude_unmapped: Annotated[bool, Form()] = False,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> LayerOut:
-    body = LayerIn(name=name, year=year, source=source, builtin=builtin, mapping=mapping, from_layer=from_layer,
-                   exclude_unmapped=exclude_unmapped, note=note)  # fmt: skip
+    try:
+        body = LayerIn(name=name, year=year, source=source, builtin=builtin, mapping=mapping,
+                       from_layer=from_layer, exclude_unmapped=exclude_unmapped, note=note)  # fmt: skip
+    except PydanticValidationError as exc:  # the form's fields, checked together as one input
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
     data = forms.read_upload(file, MAX_FILE_BYTES)
     return layer_out(session, import_file(session, a, body, data, file.filename or ""))
 

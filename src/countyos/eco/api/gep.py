@@ -109,7 +109,7 @@ def list_runs(
     ]
 
 
-@router.get("/runs/{run_id}.pdf")
+@router.get("/runs/{run_id}.pdf", response_class=Response)
 def run_pdf(request: Request, session: ReadSession, _: Reader, run_id: RunId) -> Response:
     data = gep_report.report_data(session, run=gep.get(session, run_id=run_id))
     return Response(
@@ -119,7 +119,7 @@ def run_pdf(request: Request, session: ReadSession, _: Reader, run_id: RunId) ->
     )
 
 
-@router.get("/runs/{run_id}.xlsx")
+@router.get("/runs/{run_id}.xlsx", response_class=Response)
 def run_xlsx(request: Request, session: ReadSession, _: Reader, run_id: RunId) -> Response:
     data = gep_report.report_data(session, run=gep.get(session, run_id=run_id))
     return Response(
