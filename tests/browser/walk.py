@@ -410,7 +410,7 @@ def _walk_pages(
     walk: Walk,
     render: frozenset[str] = frozenset(),
 ) -> set[str]:
-    """Breadth first from TODO: each page read, its links queued, at most SAMPLES_PER_ROUTE per route.
+    """Breadth first from the pages in `todo`: each page read, its links queued, at most SAMPLES_PER_ROUTE per route.
     A page in RENDER is also checked for rendering (desktop) while it is open; returns those checked."""
     done: set[str] = set()
     rendered: set[str] = set()

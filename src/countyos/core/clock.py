@@ -19,3 +19,10 @@ def as_utc(value: datetime) -> datetime:
 
 def to_local(value: datetime, tz: str = "Asia/Shanghai") -> datetime:
     return as_utc(value).astimezone(ZoneInfo(tz))
+
+
+def county_zone() -> ZoneInfo:
+    """The county's time zone (``settings.timezone``): local days, deadlines and what people read."""
+    from countyos.core.settings import get_settings
+
+    return ZoneInfo(get_settings().timezone)

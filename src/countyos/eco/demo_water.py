@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
-from countyos.core.clock import utcnow
+from countyos.core.clock import county_zone, utcnow
 from countyos.eco.models.water import SampleSource, SectionLevel, WaterSection
 from countyos.eco.schemas.water import SectionIn
 from countyos.eco.service import water, water_auto
@@ -114,7 +114,7 @@ def load(session: Session, ctx: Any) -> None:
         if s.thing_id is not None:
             continue
         for i, day in enumerate(months):
-            at = datetime.combine(day, time(9, 30 + k), tzinfo=water.zone())
+            at = datetime.combine(day, time(9, 30 + k), tzinfo=county_zone())
             water.save_sample(
                 session,
                 actor=ACTOR,

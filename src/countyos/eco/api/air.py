@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from countyos.core.clock import utcnow
+from countyos.core.clock import county_zone, utcnow
 from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_, gettext
 from countyos.eco.models.air import AirDaily, AirHourly, AirStation
@@ -84,7 +84,7 @@ def daily_out(r: AirDaily) -> DailyOut:
     category, colour = _level(r.aqi)
     return DailyOut(
         start=r.start,
-        day=r.start.astimezone(air_compute.county_tz()).date().isoformat(),
+        day=r.start.astimezone(county_zone()).date().isoformat(),
         concentrations={k: getattr(r, k) for k in aqi.DAILY},
         hours=r.hours or {},
         iaqi=r.iaqi or {},

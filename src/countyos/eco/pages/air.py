@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from countyos.core.clock import utcnow
+from countyos.core.clock import county_zone, utcnow
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
 from countyos.eco.models.air import AirStation, StationKind
@@ -85,7 +85,7 @@ def station_page(request: Request, station_id: StationId, session: ReadSession, 
     day_end = air_compute.day_start(utcnow())
     days = _slots(air_queries.daily(session, station_id=station.id, start=day_end - timedelta(days=30), end=day_end),
                   day_end - timedelta(days=30), timedelta(days=1), 30)  # fmt: skip
-    tz = air_compute.county_tz()
+    tz = county_zone()
     h_times = [t.astimezone(tz) for t, _ in hours]
     d_times = [t.astimezone(tz) for t, _ in days]
     charts = {

@@ -177,6 +177,28 @@ def chief_page(request: Request, chief_id: int, session: ReadSession, a: Reader,
     )
 
 
+def _where(period: str, level: str, chief_id: str, area_id: str) -> dict[str, Any]:
+    """The filters the patrol and problem lists share, as the service's filter fields."""
+    per = stats.parse_period(period) if period else None
+    since, until = per.utc_bounds() if per else (None, None)
+    return {
+        "chief_id": _int(chief_id),
+        "area_id": _int(area_id),
+        "level": _level(level),
+        "since": since,
+        "until": until,
+    }
+
+
+def _list(request: Request, name: str, context: dict[str, Any], offset: int, filters: dict[str, str]) -> Response:
+    """A list page of patrols or problems: its rows, the page and the filters that made it."""
+    return templates(request).render(
+        request,
+        name,
+        {**_common(), **context, "offset": offset, "limit": LIST_LIMIT, "filters": filters, "qs": _qs(**filters)},
+    )
+
+
 @router.get("/eco/rivers/patrols")
 def patrol_list(
     request: Request,
@@ -189,28 +211,14 @@ def patrol_list(
     flagged: str = "",
     offset: int = 0,
 ) -> Response:
-    per = stats.parse_period(period) if period else None
-    since, until = per.utc_bounds() if per else (None, None)
-    f = patrols.PatrolFilter(
-        chief_id=_int(chief_id), area_id=_int(area_id), level=_level(level), since=since, until=until,
-        flagged={"1": True, "0": False}.get(flagged),
-    )  # fmt: skip
+    f = patrols.PatrolFilter(**_where(period, level, chief_id, area_id), flagged={"1": True, "0": False}.get(flagged))
     offset = max(0, min(offset, 100_000))
     rows, total = patrols.list_patrols(session, f=f, limit=LIST_LIMIT, offset=offset)
     counts = patrols.problem_counts(session, [p.id for p in rows])
-    return templates(request).render(
-        request,
-        "eco/rivers/patrols.html",
-        {
-            **_common(),
-            "rows": [api.patrol_out(session, p, counts.get(p.id, 0)) for p in rows],
-            "total": total,
-            "offset": offset,
-            "limit": LIST_LIMIT,
-            "filters": {"period": period, "level": level, "chief_id": chief_id, "area_id": area_id, "flagged": flagged},
-            "qs": _qs(period=period, level=level, chief_id=chief_id, area_id=area_id),
-        },
-    )
+    rows_out = [api.patrol_out(session, p, counts.get(p.id, 0)) for p in rows]
+    filters = {"period": period, "level": level, "chief_id": chief_id, "area_id": area_id}
+    return _list(request, "eco/rivers/patrols.html", {"rows": rows_out, "total": total}, offset,
+                 {**filters, "flagged": flagged})  # fmt: skip
 
 
 @router.get("/eco/rivers/patrols/{patrol_id}")
@@ -246,29 +254,17 @@ def problem_list(
     closed: str = "",
     offset: int = 0,
 ) -> Response:
-    per = stats.parse_period(period) if period else None
-    since, until = per.utc_bounds() if per else (None, None)
-    f = patrols.ProblemFilter(
-        chief_id=_int(chief_id), area_id=_int(area_id), level=_level(level), since=since, until=until,
-        closed={"1": True, "0": False}.get(closed),
-    )  # fmt: skip
+    f = patrols.ProblemFilter(**_where(period, level, chief_id, area_id), closed={"1": True, "0": False}.get(closed))
     offset = max(0, min(offset, 100_000))
     rows, total = patrols.list_problems(session, f=f, limit=LIST_LIMIT, offset=offset)
     done = patrols.closed_cases(session, [p.case_id for p in rows if p.case_id is not None])
-    return templates(request).render(
-        request,
-        "eco/rivers/problems.html",
-        {
-            **_common(),
-            "rows": [api.problem_out(p, done) for p in rows],
-            "areas": svc.area_names(session, [p.area_id for p in rows]),
-            "total": total,
-            "offset": offset,
-            "limit": LIST_LIMIT,
-            "filters": {"period": period, "level": level, "chief_id": chief_id, "area_id": area_id, "closed": closed},
-            "qs": _qs(period=period, level=level, chief_id=chief_id, area_id=area_id, closed=closed),
-        },
-    )
+    context = {
+        "rows": [api.problem_out(p, done) for p in rows],
+        "areas": svc.area_names(session, [p.area_id for p in rows]),
+        "total": total,
+    }
+    filters = {"period": period, "level": level, "chief_id": chief_id, "area_id": area_id, "closed": closed}
+    return _list(request, "eco/rivers/problems.html", context, offset, filters)
 
 
 # --- keeping areas and chiefs ---------------------------------------------------------------------

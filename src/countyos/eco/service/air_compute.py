@@ -14,14 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
-from countyos.core.clock import utcnow
-from countyos.core.settings import get_settings
+from countyos.core.clock import county_zone, utcnow
 from countyos.eco.models.air import AirDaily, AirHourly, AirStation
 from countyos.eco.service import air, air_averages, aqi, exceed
 from countyos.org.service import audit
@@ -39,13 +37,9 @@ def hour_floor(t: datetime) -> datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def county_tz() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
 def day_start(t: datetime) -> datetime:
     """Local midnight (in UTC) of the county's day that contains T."""
-    local = t.astimezone(county_tz())
+    local = t.astimezone(county_zone())
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
@@ -187,7 +181,7 @@ def weigh(session: Session, *, station: AirStation, rows: Sequence[AirHourly]) -
         level = aqi.level_of(row.aqi)
         at = row.start + HOUR
         if level.severity is not None:
-            local = row.start.astimezone(county_tz())
+            local = row.start.astimezone(county_zone())
             names = "、".join(air.POLLUTANT_NAMES.get(p, p) for p in row.primary)
             outcome = exceed.raise_exceedance(
                 session,

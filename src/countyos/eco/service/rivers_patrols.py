@@ -311,20 +311,25 @@ class PatrolFilter:
     state: PatrolState | None = None
 
 
-def _patrol_query(f: PatrolFilter) -> Any:
-    stmt = select(RiverPatrol)
+def _narrowed(stmt: Any, entity: Any, at: Any, f: PatrolFilter | ProblemFilter) -> Any:
+    """The conditions patrols and problems share: chief, area, the chief's level and a period of AT."""
     if f.level is not None:
-        stmt = stmt.join(RiverChief, RiverChief.id == RiverPatrol.chief_id).where(RiverChief.level == f.level)
+        stmt = stmt.join(RiverChief, RiverChief.id == entity.chief_id).where(RiverChief.level == f.level)
     if f.chief_id is not None:
-        stmt = stmt.where(RiverPatrol.chief_id == f.chief_id)
+        stmt = stmt.where(entity.chief_id == f.chief_id)
     if f.area_id is not None:
-        stmt = stmt.where(RiverPatrol.area_id == f.area_id)
+        stmt = stmt.where(entity.area_id == f.area_id)
+    if f.since is not None:
+        stmt = stmt.where(at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(at < f.until)
+    return stmt
+
+
+def _patrol_query(f: PatrolFilter) -> Any:
+    stmt = _narrowed(select(RiverPatrol), RiverPatrol, RiverPatrol.started_at, f)
     if f.user_id is not None:
         stmt = stmt.where(RiverPatrol.user_id == f.user_id)
-    if f.since is not None:
-        stmt = stmt.where(RiverPatrol.started_at >= f.since)
-    if f.until is not None:
-        stmt = stmt.where(RiverPatrol.started_at < f.until)
     if f.flagged is not None:
         stmt = stmt.where(RiverPatrol.flagged.is_(f.flagged))
     if f.state is not None:
@@ -369,17 +374,7 @@ def list_problems(
 ) -> tuple[list[RiverProblem], int]:
     from countyos.cases.models import Case
 
-    stmt = select(RiverProblem)
-    if f.level is not None:
-        stmt = stmt.join(RiverChief, RiverChief.id == RiverProblem.chief_id).where(RiverChief.level == f.level)
-    if f.chief_id is not None:
-        stmt = stmt.where(RiverProblem.chief_id == f.chief_id)
-    if f.area_id is not None:
-        stmt = stmt.where(RiverProblem.area_id == f.area_id)
-    if f.since is not None:
-        stmt = stmt.where(RiverProblem.found_at >= f.since)
-    if f.until is not None:
-        stmt = stmt.where(RiverProblem.found_at < f.until)
+    stmt = _narrowed(select(RiverProblem), RiverProblem, RiverProblem.found_at, f)
     if f.closed is not None:
         closed_ids = select(Case.id).where(Case.closed_at.is_not(None))
         stmt = stmt.where(

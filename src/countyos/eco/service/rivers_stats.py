@@ -24,12 +24,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from countyos.core.clock import to_local, utcnow
+from countyos.core.clock import county_zone, to_local, utcnow
 from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
@@ -47,7 +46,7 @@ class Period:
     end: date  # last day
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        tz = ZoneInfo(get_settings().timezone)
+        tz = county_zone()
         lo = datetime.combine(self.start, time(), tz)
         hi = datetime.combine(self.end + timedelta(days=1), time(), tz)
         return lo, hi
@@ -168,7 +167,7 @@ def _patrol_days(session: Session, chief_ids: list[int], since: date) -> dict[in
     """Local start dates of the counted patrols (finished, not flagged) of these chiefs from SINCE."""
     if not chief_ids:
         return {}
-    tz = ZoneInfo(get_settings().timezone)
+    tz = county_zone()
     lo = datetime.combine(since, time(), tz)
     out: dict[int, list[date]] = defaultdict(list)
     rows = session.execute(

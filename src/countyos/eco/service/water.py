@@ -18,10 +18,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
-from countyos.core.clock import as_utc, utcnow
+from countyos.core.clock import as_utc, county_zone, utcnow
 from countyos.core.errors import CountyError, NotFound, ValidationFailed
 from countyos.core.i18n import N_
-from countyos.core.settings import get_settings
 from countyos.eco.models.water import SampleSource, SectionLevel, WaterbodyType, WaterSample, WaterSection
 from countyos.eco.schemas.water import SampleIn, SectionIn
 from countyos.eco.service import exceed, gb3838
@@ -55,22 +54,18 @@ def field_error(name: str, message: str, **params: Any) -> ValidationFailed:
     )
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
 def local_day(at: datetime) -> date:
-    return as_utc(at).astimezone(zone()).date()
+    return as_utc(at).astimezone(county_zone()).date()
 
 
 def day_start(day: date) -> datetime:
     """The local midnight starting DAY, in UTC."""
-    return as_utc(datetime.combine(day, time(0), tzinfo=zone()))
+    return as_utc(datetime.combine(day, time(0), tzinfo=county_zone()))
 
 
 def aware(at: datetime) -> datetime:
     """A time without a zone is the county's local time."""
-    return as_utc(at if at.tzinfo is not None else at.replace(tzinfo=zone()))
+    return as_utc(at if at.tzinfo is not None else at.replace(tzinfo=county_zone()))
 
 
 # --- sections --------------------------------------------------------------------------------------
