@@ -28,7 +28,7 @@ from countyos.core.permissions import PermissionSpec, RoleSpec
 from countyos.core.work import WorkQueue
 
 # Order matters: a domain comes after the domains it builds on.
-DOMAINS: tuple[str, ...] = ("org", "geo", "cases", "services", "sensing", "data", "portal", "eco", "ioc")
+DOMAINS: tuple[str, ...] = ("org", "geo", "cases", "services", "sensing", "data", "portal", "eco", "village", "ioc")
 
 
 def optional_module(domain: str, name: str) -> ModuleType | None:

@@ -79,6 +79,13 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("hz_dt", "大田村 村级河长 叶建新", ["river_chief"], "大柘镇大田村村民委员会"),  # eco: patrols
     ("lz_bj", "北界镇 镇级林长 吴光明", ["river_chief"], "北界镇人民政府"),  # eco: forest patrols
     ("gep", "发改局 GEP核算员 郑晓", ["eco_accountant"], "县发展和改革局"),  # eco: ESV, GEP
+    ("nync", "县农业农村局 监管员 毛建军", ["agri_officer"], "县农业农村局"),  # village: producers, 合格证
+    ("farmer", "家庭农场主 叶根富", ["producer"], ""),  # village: 大柘镇大田村 a family farm (高山蔬菜)
+    ("coop", "茶叶合作社 负责人 周雪芳", ["producer"], ""),  # village: a tea cooperative
+    ("buyer", "县中学食堂 采购员 王海燕", ["buyer"], ""),  # village: a school canteen
+    ("wlj", "县文旅局 管理员 陈思远", ["tourism_officer"], "县文化和广电旅游体育局"),  # village: 文旅
+    ("scenic", "景区管理员 刘志强", ["scenic_manager"], ""),  # village: one scenic spot
+    ("minsu", "民宿主 蓝春花", ["scenic_manager"], ""),  # village: one 民宿
 ]
 
 

@@ -71,6 +71,7 @@ class AlarmKind(StrEnum):
     RULE = "rule"  # a rule's condition held
     OFFLINE = "offline"  # the device stopped reporting
     INDEX = "index"  # an ecology index (AQI, water class) past its limit (eco)
+    CROWDING = "crowding"  # a scenic spot's visitors past a share of its capacity (village)
 
 
 class RetentionClass(Base):

@@ -81,6 +81,27 @@ KINDS: dict[str, tuple[str, tuple[MetricSpec, ...], int]] = {
         ),
         600,
     ),
+    "gate_counter": (
+        "景区闸机",
+        (
+            M("entries", "入园人数", "persons", "人", valid_min=0, valid_max=20000),
+            M("exits", "出园人数", "persons", "人", valid_min=0, valid_max=20000),
+        ),
+        600,
+    ),
+    "greenhouse": (
+        "大棚环境站",
+        (
+            M("air_temperature", "棚内气温", "degree Celsius", "°C", valid_min=-30, valid_max=60),
+            M("air_humidity", "棚内湿度", "percent", "%", valid_min=0, valid_max=100),
+        ),
+        600,
+    ),
+    "cold_chain": (
+        "冷链车厢温度",
+        (M("temperature", "厢体温度", "degree Celsius", "°C", valid_min=-40, valid_max=40),),
+        600,
+    ),
 }
 
 PLACES = ["妙高", "云峰", "北界", "大柘", "石练", "王村口", "金竹", "湖山", "新路湾", "三仁", "濂竹", "高坪"]
@@ -93,6 +114,9 @@ COUNTS = {
     "soil": 4,
     "visitor_counter": 3,
     "water_quality": 3,
+    "gate_counter": 3,  # one at each demo scenic spot's entrance (village)
+    "greenhouse": 3,  # in producers' greenhouses (village)
+    "cold_chain": 2,  # in delivery vans (village)
 }
 
 
@@ -198,7 +222,31 @@ def values(cls: str, metric: str, t: NDArray[np.int64], seed: int) -> Any:
         weekend = np.where(weekday >= 5, 1.8, 1.0)
         daytime = np.clip(np.sin((hod - 7) / 11 * np.pi), 0, None)
         return np.round(np.clip(daytime * 120 * weekend * (1 + (seed % 3) * 0.3) + _noise(rng, n, 5), 0, None))
+    if cls == "gate_counter":
+        return _gate(metric, t, hod, seed, rng)
+    if cls == "greenhouse":
+        if metric == "air_humidity":
+            return np.clip(78 - 18 * np.sin((hod - 8) / 24 * 2 * np.pi) + _noise(rng, n, 2), 30, 100)
+        winter = 7 * np.cos(month / 12 * 2 * np.pi)  # colder around the turn of the year
+        return 15 + 9 * np.sin((hod - 9) / 24 * 2 * np.pi) - winter + (seed % 3) + _noise(rng, n, 0.4)
+    if cls == "cold_chain":
+        door = _episode(t, seed, 5, 2)  # a door left open now and then: the van warms up
+        return np.round(3.5 + 7 * door + _noise(rng, n, 0.3), 1)
     return _noise(rng, n, 1.0)
+
+
+def _gate(metric: str, t: NDArray[np.int64], hod: NDArray[np.float64], seed: int, rng: np.random.Generator) -> Any:
+    """Visitors through a scenic spot's gates per 10 minutes: in between 7:30 and 15:30, out three hours
+    later, more at weekends and on the October holidays, so that the day's entries and exits nearly match."""
+    n = len(t)
+    device = _device(seed, metric)
+    weekday = ((t + LOCAL) // DAY + 4) % 7  # 1970-01-01 was a Thursday
+    day_of_year = ((t + LOCAL) // DAY) % 365
+    holiday = np.where((day_of_year >= 273) & (day_of_year < 280), 3.0, 1.0)  # about 1-7 October
+    scale = 45 * np.where(weekday >= 5, 1.8, 1.0) * holiday * (1 + (device % 3) * 0.5)
+    shift = 7.5 if metric == "entries" else 10.5
+    shape = np.clip(np.sin((hod - shift) / 8 * np.pi), 0, None) * ((hod >= shift) & (hod < shift + 8))
+    return np.round(np.clip(shape * scale + _noise(rng, n, 2) * (shape > 0), 0, None))
 
 
 def _episode(t: NDArray[np.int64], seed: int, every_days: int, hours: int) -> NDArray[np.float64]:

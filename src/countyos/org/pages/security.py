@@ -42,6 +42,7 @@ GROUP_LABELS = {
     "data": N_("Data sharing and open data"),
     "portal": N_("Residents' portal"),
     "eco": N_("Ecology"),
+    "village": N_("Digital village"),
     "department": N_("Departments"),
     "geo": N_("Spatial data"),
     "ioc": N_("Operations view"),

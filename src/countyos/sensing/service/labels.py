@@ -14,6 +14,9 @@ DEVICE_CLASS_LABELS = {
     "visitor_counter": N_("Visitor counter"),
     "water_quality": N_("Water quality station"),
     "gateway": N_("Gateway"),
+    "gate_counter": N_("Entrance gate counter"),
+    "greenhouse": N_("Greenhouse climate station"),
+    "cold_chain": N_("Cold-chain thermometer"),
 }
 # What happened to an alarm (AlarmEvent.action).
 ALARM_ACTION_LABELS = {

@@ -1,0 +1,7 @@
+"""API of the farming part of the village domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

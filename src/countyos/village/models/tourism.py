@@ -1,0 +1,3 @@
+"""Tables of the tourism part of the village domain."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Input and output models of the village domain, one module per part."""

@@ -1,0 +1,3 @@
+"""Input and output models of the farming part of the village domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Service of the producers part of the village domain."""
+
+from __future__ import annotations
