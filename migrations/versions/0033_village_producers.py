@@ -107,7 +107,100 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.create_index("gix_village_base_geom", "village_base", ["geom"], unique=False, postgresql_using="gist")
 
+    op.create_table(
+        "village_certification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("number", sa.String(length=60), nullable=False),
+        sa.Column("issuer", sa.String(length=120), nullable=False),
+        sa.Column("product_codes", sa.JSON(), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=False),
+        sa.Column("created_at", countyos.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entity_id"],
+            ["village_entity.id"],
+            name=op.f("fk_village_certification_entity_id_village_entity"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_village_certification")),
+        sa.UniqueConstraint("kind", "number", name="uq_village_certification_kind_number"),
+    )
+    with op.batch_alter_table("village_certification", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_village_certification_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_village_certification_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_village_certification_valid_to"), ["valid_to"], unique=False)
+
+    op.create_table(
+        "village_base_device",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("base_id", sa.Integer(), nullable=False),
+        sa.Column("thing_id", sa.Integer(), nullable=False),
+        sa.Column("attached_at", countyos.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attached_by", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["base_id"],
+            ["village_base.id"],
+            name=op.f("fk_village_base_device_base_id_village_base"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["thing_id"],
+            ["sensing_thing.id"],
+            name=op.f("fk_village_base_device_thing_id_sensing_thing"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_village_base_device")),
+        sa.UniqueConstraint("thing_id", name=op.f("uq_village_base_device_thing_id")),
+    )
+    with op.batch_alter_table("village_base_device", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_village_base_device_base_id"), ["base_id"], unique=False)
+
+    op.create_table(
+        "village_task",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("base_id", sa.Integer(), nullable=False),
+        sa.Column("alarm_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("created_at", countyos.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", countyos.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_by", sa.Integer(), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["alarm_id"], ["sensing_alarm.id"], name=op.f("fk_village_task_alarm_id_sensing_alarm"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["base_id"], ["village_base.id"], name=op.f("fk_village_task_base_id_village_base"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["done_by"], ["org_user.id"], name=op.f("fk_village_task_done_by_org_user"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["entity_id"],
+            ["village_entity.id"],
+            name=op.f("fk_village_task_entity_id_village_entity"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_village_task")),
+        sa.UniqueConstraint("alarm_id", name=op.f("uq_village_task_alarm_id")),
+    )
+    with op.batch_alter_table("village_task", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_village_task_base_id"), ["base_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_village_task_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_village_task_state"), ["state"], unique=False)
+
 
 def downgrade() -> None:
-    for table in ("village_base", "village_entity_member", "village_entity"):
+    for table in (
+        "village_task",
+        "village_base_device",
+        "village_certification",
+        "village_base",
+        "village_entity_member",
+        "village_entity",
+    ):
         op.drop_table(table)

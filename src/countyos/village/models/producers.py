@@ -8,15 +8,18 @@
 - ``village_base``: a 基地/地块 of a producer, a polygon (PostGIS ``geometry`` on PostgreSQL, WKB on SQLite,
   bounding box in four plain columns) with its area in square metres computed in an equal-area projection,
   what is grown or raised there and its 设施.
+- ``village_certification``: 绿色食品, 有机产品, 地理标志 certificates of an entity with their validity.
+- ``village_base_device``: sensing devices (Things) attached to a base.
+- ``village_task``: a task for a producer made from a sensing alarm on a device of one of their bases.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from countyos.core.clock import utcnow
@@ -130,3 +133,64 @@ class ProductionBase(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CertKind(StrEnum):
+    """Certifications of a producer's products (三品一标 as kept today)."""
+
+    GREEN = "green"  # 绿色食品
+    ORGANIC = "organic"  # 有机产品
+    GEO_INDICATION = "geo_indication"  # 农产品地理标志
+
+
+class Certification(Base):
+    """A certificate held by an entity: number, issuer, the products covered and its validity."""
+
+    __tablename__ = "village_certification"
+    __table_args__ = (UniqueConstraint("kind", "number", name="uq_village_certification_kind_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("village_entity.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[CertKind] = mapped_column(StrEnumType(CertKind, 16), index=True)
+    number: Mapped[str] = mapped_column(String(60))
+    issuer: Mapped[str] = mapped_column(String(120))
+    product_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class BaseDevice(Base):
+    """A sensing device (Thing) attached to a base; a device is on one base at a time."""
+
+    __tablename__ = "village_base_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("village_base.id", ondelete="CASCADE"), index=True)
+    thing_id: Mapped[int] = mapped_column(ForeignKey("sensing_thing.id", ondelete="CASCADE"), unique=True)
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attached_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class TaskState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Task(Base):
+    """Work for a producer made from a sensing alarm on a device attached to one of their bases (one
+    task per alarm); the producer closes it."""
+
+    __tablename__ = "village_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("village_entity.id", ondelete="CASCADE"), index=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("village_base.id", ondelete="CASCADE"), index=True)
+    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("sensing_alarm.id", ondelete="SET NULL"), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    state: Mapped[TaskState] = mapped_column(StrEnumType(TaskState, 8), default=TaskState.OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(String(500))
