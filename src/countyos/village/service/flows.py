@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from countyos.core.clock import as_utc, county_zone
+from countyos.village.models.market import CheckResult, Delivery, DeliveryItem, Order, OrderState
+from countyos.village.models.producers import Entity
+
+MOST = 200
 
 
 @dataclass(frozen=True)
@@ -23,5 +30,31 @@ class BatchFlow:
 
 
 def batch_flows(session: Session, *, batch_id: int) -> list[BatchFlow]:
-    """The deliveries of this batch, oldest first (at most 200)."""
-    return []  # the market part fills this from its orders and deliveries
+    """The deliveries of this batch, oldest first (at most 200). Only the buyer organisation's name and kind
+    leave here — never a person, a vehicle or a price."""
+    rows = session.execute(
+        select(
+            DeliveryItem.quantity,
+            Order.unit,
+            Delivery.arrived_at,
+            Delivery.departed_at,
+            Delivery.check_result,
+            Order.state,
+            Entity.name,
+            Entity.kind,
+        )
+        .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+        .join(Order, Order.id == Delivery.order_id)
+        .join(Entity, Entity.id == Order.buyer_id)
+        .where(DeliveryItem.batch_id == batch_id)
+        .order_by(Delivery.departed_at, Delivery.id)
+        .limit(MOST)
+    ).all()
+    out = []
+    for quantity, unit, arrived, _departed, result, state, name, kind in rows:
+        checked = None if result is None else result == CheckResult.PASS
+        delivered_on = as_utc(arrived).astimezone(county_zone()).date() if arrived is not None else None
+        if state == OrderState.SHIPPED:
+            delivered_on = None
+        out.append(BatchFlow(name, str(kind), delivered_on, float(quantity), unit, checked))
+    return out
