@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from countyos.cases.models import Case, Notification
+from countyos.core.clock import utcnow
 from countyos.sensing.models import Alarm, AlarmKind, AlarmState
 from countyos.village.models.tourism import Crowding, Spot
 from countyos.village.service import tourism_crowding
@@ -98,20 +99,20 @@ def test_levels_come_from_the_data():
     assert tourism_crowding.next_level(Crowding.HIGH, 69.9) == Crowding.NORMAL
 
 
-def test_ioc_measures_count_what_their_lists_show(client, db, gate, fake_geo):
-    from countyos.village.service import tourism_flow, tourism_ioc
+def test_the_operations_view_counts_the_crowded_spot(client, db, gate, fake_geo):
+    from countyos.core.actor import Actor
+    from countyos.ioc.service import indicators as ind
+    from countyos.ioc.service.scope import resolve
 
+    everyone = Actor(id=None, name="test", permissions=frozenset({"case.read_all"}))
+    scope = resolve(period="30d")
+    with db.reading() as s:
+        before = ind.count(s, actor=everyone, source="village", measure="spots_crowded", scope=scope, now=utcnow())
     ingest(client, gate, [("entries", slots(1)[0], 95)])
     evaluate(db)
-    with db.unit_of_work() as s:
-        tourism_flow.recompute(s)
     with db.reading() as s:
-        everything = tourism_ioc.TourismSlice()
-        for m in tourism_ioc.MEASURES:
-            n = tourism_ioc.count(s, measure=m, s=everything)
-            listed = tourism_ioc.rows(s, measure=m, s=everything, limit=50)
-            assert n == len(listed), m
-            assert all(tourism_ioc.describe(s, r).url.startswith("/") for r in listed)
-        assert tourism_ioc.count(s, measure="spots_crowded", s=everything) == 1
-        assert tourism_ioc.count(s, measure="crowding_alarms_open", s=everything) == 1
-        assert tourism_ioc.visitors(s, s=everything) == 95
+        now = utcnow()
+        n = ind.count(s, actor=everyone, source="village", measure="spots_crowded", scope=scope, now=now)
+        listed = ind.records(s, actor=everyone, source="village", measure="spots_crowded", scope=scope, now=now,
+                             limit=50)  # fmt: skip
+        assert n == len(listed) == before + 1

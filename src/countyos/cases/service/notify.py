@@ -36,6 +36,7 @@ KIND_LABELS = {
     "red": N_("Overdue"),
     "supervision": N_("Supervision"),
     "status": N_("Status changed"),
+    "crowding": N_("Crowding alarm"),
 }
 CHANNELS = ("inapp", "webhook", "sms", "wecom", "dingtalk")
 MAX_ATTEMPTS = 5

@@ -51,6 +51,8 @@ MODULE_LABELS = {
     "data": N_("Data sharing and open data"),
     "portal": N_("Residents' portal"),
     "eco": N_("Ecology"),
+    "village": N_("Digital village"),
+    "t": N_("Trace pages"),
     "open": N_("Open data portal"),
     "3": N_("Open data portal"),
     "action": N_("Open data portal"),

@@ -33,8 +33,9 @@ from countyos.ioc.service.scope import Narrow, Scope, period_bounds, today
 from countyos.sensing.models import Severity
 from countyos.sensing.service import ioc_queries as sensing_q
 from countyos.services.service import ioc_queries as services_q
+from countyos.village.service import ioc_queries as village_q
 
-SOURCES = ("cases", "alarms", "devices", "components", "applications", "data", "eco")
+SOURCES = ("cases", "alarms", "devices", "components", "applications", "data", "eco", "village")
 T = TypeVar("T")
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -45,6 +46,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "applications": tuple(services_q.MEASURES),
     "data": data_q.MEASURES,
     "eco": eco_q.MEASURES,
+    "village": village_q.MEASURES,
 }
 
 # What each measure's list is called (list page titles, feed, reports).
@@ -82,6 +84,7 @@ MEASURE_LABELS: dict[str, str] = {
     **{f"applications.{m}": label for m, label in services_q.LABELS.items()},
     **{f"data.{m}": label for m, label in data_q.LABELS.items()},
     **{f"eco.{m}": label for m, label in eco_q.LABELS.items()},
+    **{f"village.{m}": label for m, label in village_q.LABELS.items()},
 }
 
 
@@ -156,6 +159,15 @@ INDICATORS: tuple[Indicator, ...] = (
               hint=N_("Patrols of river and forest chiefs finished in the period, with a track")),
     Indicator("patrol_problems_open", N_("Patrol problems open"), "eco", "problems_open", negative=True,
               hint=N_("Problems found on patrols whose case is not closed")),
+    # 数字乡村 (village.service.ioc_queries)
+    Indicator("certificates", N_("Certificates issued"), "village", "certificates",
+              hint=N_("Certificates of commitment issued in the period by the county's producers, not revoked")),
+    Indicator("uncertified_batches", N_("Batches without a certificate"), "village", "uncertified", negative=True,
+              hint=N_("Batches of the six classes that need a certificate, made in the period, with none current")),
+    Indicator("orders_checked", N_("Farm orders accepted"), "village", "orders_checked",
+              hint=N_("Orders of farm produce the buyer accepted on the arrival check in the period")),
+    Indicator("spots_crowded", N_("Crowded scenic spots"), "village", "spots_crowded", negative=True,
+              hint=N_("Scenic spots with three quarters of their instantaneous capacity or more in the park now")),
 )  # fmt: skip
 
 BY_CODE = {i.code: i for i in INDICATORS}
@@ -248,6 +260,12 @@ def eco_slice(scope: Scope, narrow: Narrow) -> eco_q.EcoSlice:
     return eco_q.EcoSlice(start, end, scope.township_code)
 
 
+def village_slice(scope: Scope, narrow: Narrow) -> village_q.VillageSlice:
+    """Village records of the scope: the period and the township (no case category applies)."""
+    start, end = narrow.window(scope.start, scope.end)
+    return village_q.VillageSlice(start, end, scope.township_code)
+
+
 def component_filter(session: Session, scope: Scope, measure: str) -> geo_components.ComponentFilter | None:
     """Components of the scope's township; with a category, those of its component class (管理部件
     categories carry the class code: a major class ``01`` or a class ``01001``). None when the chosen
@@ -295,6 +313,10 @@ def count(
         if scope.category_id is not None:
             return 0  # no ecology record belongs to a case category
         return eco_q.count(session, measure=measure, s=eco_slice(scope, narrow))
+    if source == "village":
+        if scope.category_id is not None:
+            return 0  # no village record belongs to a case category
+        return village_q.count(session, measure=measure, s=village_slice(scope, narrow))
     f = component_filter(session, scope, measure)
     if f is None:
         return 0
@@ -336,6 +358,11 @@ def records(
         if scope.category_id is not None:
             return []
         return eco_q.rows(session, measure=measure, s=eco_slice(scope, narrow), limit=limit, offset=offset)
+    if source == "village":
+        if scope.category_id is not None:
+            return []
+        vs = village_slice(scope, narrow)
+        return village_q.rows(session, measure=measure, s=vs, limit=limit, offset=offset)
     f = component_filter(session, scope, measure)
     if f is None:
         return []

@@ -21,6 +21,7 @@ from countyos.sensing.service.labels import alarm_title
 from countyos.services.lifecycle import LABELS as APPLICATION_STATES
 from countyos.services.lifecycle import State as ApplicationState
 from countyos.services.service import ioc_queries as services_q
+from countyos.village.service import ioc_queries as village_q
 
 PRIORITY_LABELS = {"normal": N_("Normal"), "urgent": N_("Urgent"), "critical": N_("Critical")}
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
@@ -188,6 +189,16 @@ def eco_records(session: Session, rows: list[Any]) -> list[Record]:
     return out
 
 
+def village_records(session: Session, rows: list[Any]) -> list[Record]:
+    """Certificates, batches, orders and scenic spots, each opening its own page."""
+    out = []
+    for r in rows:
+        v = village_q.describe(session, r)
+        out.append(Record("village", v.id, v.ref, v.title, v.place, v.kind, v.status, v.level, v.at, None, v.owner,
+                          v.url))  # fmt: skip
+    return out
+
+
 def to_records(session: Session, source: str, rows: list[Any], now: datetime) -> list[Record]:
     if source == "cases":
         return case_records(session, rows, now)
@@ -201,4 +212,6 @@ def to_records(session: Session, source: str, rows: list[Any], now: datetime) ->
         return data_records(session, rows)
     if source == "eco":
         return eco_records(session, rows)
+    if source == "village":
+        return village_records(session, rows)
     return component_records(rows)

@@ -490,7 +490,7 @@ def _group_names(session: Session, group: str, keys: Iterable[str]) -> dict[str,
         out[""] = gettext(N_("County level"))
         return out
     if group == "all":
-        return {"": gettext(N_("All"))}
+        return {"": gettext(N_("Total"))}
     return {}
 
 

@@ -46,7 +46,7 @@ def elements(session: Session, cert: Certificate) -> list[tuple[str, str]]:
         (N_("Quantity (weight)"), f"{cert.quantity:g} {products.unit_label(cert.unit)}"),
         (N_("Repacked by") if parent else N_("Producer"), cert.producer_name),
         (N_("Place of origin"), cert.origin),
-        (N_("Contact"), contact(cert)),
+        (N_("Contact details"), contact(cert)),
         (N_("Date issued"), cert.issued_on.isoformat()),
         (N_("Basis of the promise"), basis),
     ]
