@@ -90,6 +90,16 @@ PARAMETERS = {
     "patrol_id": "SELECT patrol_id FROM eco_river_problem ORDER BY id LIMIT 1",  # with a problem and a track
     "run_id": "SELECT id FROM eco_gep_run ORDER BY id LIMIT 1",
     "input_id": "SELECT id FROM eco_gep_input ORDER BY id LIMIT 1",
+    # 数字乡村
+    "entity_id": "SELECT entity_id FROM village_entity_member ORDER BY id LIMIT 1",  # the farmer's family farm
+    "base_id": "SELECT base_id FROM village_base_device ORDER BY id LIMIT 1",  # a greenhouse with sensors
+    "record_id": "SELECT id FROM village_record WHERE kind = 'pesticide' ORDER BY id LIMIT 1",
+    "batch_id": "SELECT batch_id FROM village_certificate WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1",  # repacked
+    "certificate_id": "SELECT id FROM village_certificate WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1",
+    "order_id": "SELECT order_id FROM village_delivery ORDER BY id LIMIT 1",  # with a delivery
+    "spot_id": "SELECT id FROM village_spot ORDER BY id LIMIT 1",
+    "code": "SELECT b.trace_code FROM village_batch b JOIN village_certificate c ON c.batch_id = b.id "
+    "ORDER BY c.id LIMIT 1",  # a batch's public trace page
 }
 AWAITING_CORRECTIONS = "SELECT id FROM services_application WHERE state = 'correction_requested' ORDER BY id LIMIT 1"
 # Routes whose parameter must be a particular record: the applicant's own pages show only theirs.
@@ -101,6 +111,9 @@ ROUTE_PARAMETERS = {
     "/services/applications/{application_id}/notice": {"application_id": AWAITING_CORRECTIONS},
     "/services/desk/corrections/{application_id}": {"application_id": AWAITING_CORRECTIONS},
     # where the 受理台 sends the clerk back with the application made from a window appointment
+    # the county's own list of inputs, not the GEP inputs; a holiday of the tourism data
+    "/village/inputs/{input_id:int}": {"input_id": "SELECT id FROM village_input ORDER BY id LIMIT 1"},
+    "/village/tourism/holidays/{code}": {"code": "SELECT '2026-national-day'"},
     "/portal/bookings/manage/booking/{token}/application": {
         "token": "SELECT b.token FROM portal_booking b JOIN portal_bookable k ON k.id = b.bookable_id "
         "WHERE k.kind = 'window' ORDER BY b.id LIMIT 1"
@@ -495,6 +508,8 @@ NOT_WALKED = (
     "/portal/facilities/{token}/map.png",
     "/portal/notices/{token}/files/",
     "/portal/publish/{notice_id:int}/files/",
+    "/village/records/{record_id:int}/photo",  # a record's photo file
+    "/village/batches/{batch_id}/qr.png",  # the QR code picture on the batch page
 )
 
 

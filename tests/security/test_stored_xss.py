@@ -279,6 +279,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     resource_id, resource_name, request_id = _data_resource(client, ok, ops, w)
     portal = _portal(client, ok, ops, db, w)
     eco = _eco(client, ok, ops, db, w)
+    village = _village(db, w)
     with db.reading() as s:
         open311_number = s.scalar(select(Case.number).join(Reporter, Reporter.case_id == Case.id).where(
             Reporter.public_token == reporter_token))  # fmt: skip
@@ -304,11 +305,12 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "thing_id": [w.gauge],
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
-        "code": [w.grid_a],
+        "code": [w.grid_a, village.pop("code")],  # a grid; a batch's trace code
         # at a window; online by the applicant; concluded at once and rated; granted; awaiting corrections
         "application_id": [application["id"], application_id, rated["id"], granted_id, corrected["id"]],
         "warning_id": [warning_id],
         **{name: [value] for name, value in eco.items()},
+        **{name: [value] for name, value in village.items()},
     }
 
 
@@ -426,6 +428,102 @@ def _eco(client, ok, ops, db, w) -> dict[str, int]:
             "run_id": run["id"]}  # fmt: skip
 
 
+def _village(db, w) -> dict[str, object]:
+    """The village records that carry free text: a producer with a base, a farm record, a batch with its test
+    and certificate, supply, demand and an order with its delivery; a scenic spot, a homestay, an event, a
+    非遗 item with its inheritor and a 传统村落."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from shapely.geometry import box
+
+    from countyos.core.clock import utcnow
+    from countyos.village.models.certs import Batch, BatchTest, CertBasis, Certificate, CheckMethod, CheckMode
+    from countyos.village.models.certs import CheckResult as TestResult
+    from countyos.village.models.farming import FarmRecord, RecordKind
+    from countyos.village.models.market import Delivery, Demand, Order, OrderState, Side, Supply
+    from countyos.village.models.producers import Entity, EntityKind, Facility, IdKind, ProductionBase
+    from countyos.village.models.producers import SubjectCodeType as Sct
+    from countyos.village.models.tourism import (
+        EventKind,
+        HeritageInheritor,
+        HeritageItem,
+        HeritageLevel,
+        Homestay,
+        Spot,
+        StayKind,
+        TourismEvent,
+        TraditionalVillage,
+    )
+
+    lon, lat = w.point_a
+    now = utcnow()
+    with db.unit_of_work() as s:
+        farm = Entity(kind=EntityKind.FAMILY_FARM, name=PAYLOAD, subject_code_type=Sct.OPERATOR, id_kind=IdKind.USCC,
+                      legal_person=PAYLOAD, village_name=PAYLOAD, address=PAYLOAD, contact_name=PAYLOAD)  # fmt: skip
+        canteen = Entity(kind=EntityKind.SCHOOL_CANTEEN, name=PAYLOAD[:27] + "2", subject_code_type=Sct.NODE,
+                         id_kind=IdKind.USCC, village_name=PAYLOAD, address=PAYLOAD)  # fmt: skip
+        s.add_all([farm, canteen])
+        s.flush()
+        geom = box(lon, lat, lon + 0.001, lat + 0.001)
+        base = ProductionBase(entity_id=farm.id, code="XSS-B", name=PAYLOAD, facility=Facility.GREENHOUSE,
+                              product_codes=["tomato"], village_name=PAYLOAD, geom=geom, minx=lon, miny=lat,
+                              maxx=lon + 0.001, maxy=lat + 0.001, area_m2=10000.0)  # fmt: skip
+        s.add(base)
+        s.flush()
+        record = FarmRecord(entity_id=farm.id, base_id=base.id, kind=RecordKind.HARVEST, product_code="tomato",
+                            input_name=PAYLOAD, quantity=100.0, unit="kg", used_on=now.date(), note=PAYLOAD,
+                            void_reason=PAYLOAD)  # fmt: skip
+        s.add(record)
+        batch = Batch(entity_id=farm.id, base_id=base.id, product_code="tomato", product_class="vegetable",
+                      quantity=100.0, unit="kg", harvest_date=now.date(), batch_no=PAYLOAD,
+                      trace_code="XSS0001")  # fmt: skip
+        s.add(batch)
+        s.flush()
+        test = BatchTest(batch_id=batch.id, institution=PAYLOAD, method=CheckMethod.RAPID, mode=CheckMode.SELF,
+                         standard=PAYLOAD, items=[{"item": PAYLOAD, "result": PAYLOAD, "limit": PAYLOAD}],
+                         result=TestResult.PASS, report_no=PAYLOAD, tested_on=now.date())  # fmt: skip
+        s.add(test)
+        s.flush()
+        cert = Certificate(number="XSS000001", batch_id=batch.id, issuer_id=farm.id, product_code="tomato",
+                           product_name=PAYLOAD, product_class="vegetable", quantity=100.0, unit="kg",
+                           producer_name=PAYLOAD, origin=PAYLOAD, promise=PAYLOAD, basis=CertBasis.SELF_TEST,
+                           test_id=test.id, report_no=PAYLOAD, issued_on=now.date(),
+                           revoked_reason=PAYLOAD)  # fmt: skip
+        supply = Supply(entity_id=farm.id, base_id=base.id, product_code="tomato", quantity=50.0, unit="kg",
+                        period_from=now.date(), period_to=now.date() + timedelta(days=30), price=Decimal("4.50"),
+                        note=PAYLOAD)  # fmt: skip
+        demand = Demand(entity_id=canteen.id, product_code="tomato", quantity=20.0, unit="kg", period_from=now.date(),
+                        period_to=now.date() + timedelta(days=30), place_name=PAYLOAD, lon=lon, lat=lat,
+                        frequency=PAYLOAD, note=PAYLOAD)  # fmt: skip
+        s.add_all([cert, supply, demand])
+        s.flush()
+        order = Order(number="XSS-O1", buyer_id=canteen.id, seller_id=farm.id, supply_id=supply.id,
+                      placed_by=Side.BUYER, product_code="tomato", quantity=10.0, unit="kg", price=Decimal("4.50"),
+                      amount=Decimal("45.00"), state=OrderState.DELIVERED, note=PAYLOAD,
+                      cancel_reason=PAYLOAD)  # fmt: skip
+        s.add(order)
+        s.flush()
+        s.add(Delivery(order_id=order.id, vehicle_plate="浙H12345", departed_at=now, arrived_at=now,
+                       certificate_no=PAYLOAD, check_note=PAYLOAD))  # fmt: skip
+        spot = Spot(name=PAYLOAD, capacity_instant=1000, capacity_daily=5000, description=PAYLOAD, lon=lon, lat=lat)
+        s.add(spot)
+        s.flush()
+        s.add(Homestay(name=PAYLOAD, kind=StayKind.HOMESTAY, village_name=PAYLOAD, address=PAYLOAD, rooms=5, beds=8,
+                       license_no=PAYLOAD[:27], grade=PAYLOAD[:20]))  # fmt: skip
+        s.add(TourismEvent(title=PAYLOAD, kind=EventKind.FESTIVAL, starts_at=now + timedelta(days=1),
+                           ends_at=now + timedelta(days=2), place=PAYLOAD, spot_id=spot.id, description=PAYLOAD,
+                           public=True))  # fmt: skip
+        item = HeritageItem(name=PAYLOAD, level=HeritageLevel.COUNTY, category="folk_literature", description=PAYLOAD)
+        s.add(item)
+        s.flush()
+        s.add(HeritageInheritor(item_id=item.id, name=PAYLOAD, level=HeritageLevel.COUNTY))
+        s.add(TraditionalVillage(name=PAYLOAD, town=PAYLOAD, batch=1, listed_year=2012, description=PAYLOAD))
+        return {"entity_id": farm.id, "base_id": base.id, "record_id": record.id, "batch_id": batch.id,
+                "certificate_id": cert.id, "order_id": order.id, "spot_id": spot.id,
+                "code": batch.trace_code}  # fmt: skip
+
+
 def _online_application(db, w, matter_id: int) -> int:
     """An application made online by ops_all's own account (the applicant's pages show it), its
     applicant name, address and the window's 一次性告知 carrying the payload."""
@@ -532,6 +630,17 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         "/portal/publish",  # the publisher's list
         f"/portal/publish/{ids['notice_id'][0]}",  # the publisher's page of the notice
         f"/portal/facilities/manage/{ids['facility_id'][0]}",  # the keeper's page of the facility
+        f"/village/producers/{ids['entity_id'][0]}",  # the producer's name, address, contact, its base
+        f"/village/bases/{ids['base_id'][0]}",  # the base's name
+        f"/village/records/{ids['record_id'][0]}",  # the record's note and input
+        f"/village/batches/{ids['batch_id'][0]}",  # batch number, test institution, certificate
+        f"/village/certificates/{ids['certificate_id'][0]}",  # the certificate's printed words
+        f"/t/{ids['code'][1]}",  # the public trace page
+        f"/village/orders/{ids['order_id'][0]}",  # the order's note, buyer, producer, the check note
+        f"/village/tourism/spots/{ids['spot_id'][0]}",  # a scenic spot's name and description
+        "/village/tourism/homestays",  # the homestays' register
+        "/village/tourism/events",  # the events calendar
+        "/village/tourism/culture",  # 非遗 items, inheritors, 传统村落
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"

@@ -298,5 +298,6 @@ def _cold_chain(session: Session, delivered: list[tuple[Order, Delivery]], now: 
 def _note(ctx: Any, buyers: int, demands: int, supplies: int, orders: int) -> None:
     if hasattr(ctx, "notes"):
         ctx.notes.append(
-            f"数字乡村产供销：{buyers} 个采购方的 {demands} 条需求、{supplies} 条供应、{orders} 个订单，/village/market"
+            f"Market (产供销): {demands} demands of {buyers} buyers, {supplies} supply listings, {orders} orders "
+            "(/village/market; buyer: buyer)"
         )

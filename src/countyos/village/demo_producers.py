@@ -309,4 +309,7 @@ def load(session: Session, ctx: Any) -> None:
     _rules(session)
     _last_frost(session)
     if hasattr(ctx, "notes"):
-        ctx.notes.append(f"数字乡村：{len(made)} 个生产经营主体、{len(BUYERS)} 个采购方，/village/producers")
+        ctx.notes.append(
+            f"数字乡村: {len(made)} producers and {len(BUYERS)} buyers (/village/producers, user nync); "
+            "producers on the phone at /village/my (farmer, coop)"
+        )
