@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from countyos import __version__, domains
 from countyos.core import loopreads, runtime
@@ -22,6 +23,36 @@ from countyos.web.templating import Templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 MAX_BODY_BYTES = 25_000_000
+
+
+# The routes hold nothing of one application (they reach its state through the request), and making them
+# costs about half a second (FastAPI analyses every endpoint's parameters and dependencies): a process that
+# starts many applications — the test suite starts one per test — makes them once.
+_ROUTES: tuple[list[BaseRoute], list[NavItem]] | None = None
+
+
+def _routes() -> tuple[list[BaseRoute], list[NavItem]]:
+    """Every domain's routes in matching order, and the navigation entries of its pages."""
+    global _ROUTES
+    if _ROUTES is None:
+        holder = APIRouter()
+        nav: list[NavItem] = []
+        # Matching walks the routes in order (FastAPI tries them one by one, for every request),
+        # so the endpoints that machines call at high rates (Open311, SensorThings), each under a prefix
+        # no other route uses, go before the API and the pages.
+        for mod in domains.modules("pages"):
+            for early in getattr(mod, "EARLY_ROUTERS", []):
+                holder.include_router(early)
+        api = APIRouter(prefix="/api/v1")
+        for mod in domains.modules("api"):
+            api.include_router(mod.router)
+        holder.include_router(api)
+        for mod in domains.modules("pages"):
+            holder.include_router(mod.router)
+            nav.extend(getattr(mod, "NAV", []))
+        holder.include_router(system.router)
+        _ROUTES = (list(holder.routes), nav)
+    return _ROUTES
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -60,21 +91,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.login_limiter = SlidingWindowLimiter(settings.login_rate_per_minute)
     roles.load_families(domains.all_permissions(), domains.all_grants())
 
-    nav: list[NavItem] = []
-    # Matching walks the routes in order (FastAPI tries them one by one, for every request),
-    # so the endpoints that machines call at high rates (Open311, SensorThings), each under a prefix
-    # no other route uses, go before the API and the pages.
-    for mod in domains.modules("pages"):
-        for early in getattr(mod, "EARLY_ROUTERS", []):
-            app.include_router(early)
-    api = APIRouter(prefix="/api/v1")
-    for mod in domains.modules("api"):
-        api.include_router(mod.router)
-    app.include_router(api)
-    for mod in domains.modules("pages"):
-        app.include_router(mod.router)
-        nav.extend(getattr(mod, "NAV", []))
-    app.include_router(system.router)
+    routes, nav = _routes()
+    app.router.routes.extend(routes)
     app.state.templates = Templates(["web", *domains.DOMAINS], nav)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
