@@ -21,6 +21,20 @@ from countyos.village.service import farming_records as records
 SEASON_DAYS = 240
 SHOWCASE_INPUT = "imidacloprid_10wp"  # 吡虫啉: 7 days on vegetables
 MU = 666.67  # m² per 亩
+# kg per 亩 at one picking (a season's yield spread over its pickings): fresh tea is picked by the bud and
+# leaf, vegetables every week or two, grain and tubers in one or two harvests
+PICKING_KG_PER_MU = {
+    "tea_fresh": (6, 20),
+    "chrysanthemum_rice": (10, 30),
+    "bamboo_shoot": (30, 90),
+    "shiitake": (40, 120),
+    "kiwi": (150, 400),
+    "bayberry": (100, 300),
+    "yellow_peach": (150, 400),
+    "rice": (150, 250),
+    "sweet_potato": (300, 700),
+    "dried_sweet_potato": (60, 150),
+}
 
 
 def _registered(inputs: list[FarmInput], product_code: str) -> list[tuple[FarmInput, int]]:
@@ -126,7 +140,8 @@ def _crop(
     day = start + timedelta(days=rng.randint(60, 80))
     while day < today:
         if not _blocked(uses, day):
-            qty = round(rng.uniform(80, 400) * area, 1) if unit == "kg" else float(rng.randint(50, 200))
+            low, high = PICKING_KG_PER_MU.get(code, (80, 300))
+            qty = round(rng.uniform(low, high) * area, 1) if unit == "kg" else float(rng.randint(50, 200))
             rows.append(_row(ent, base, who, RecordKind.HARVEST, day, product_code=code, quantity=qty, unit=unit))
         day += timedelta(days=rng.randint(8, 15))
     return rows
