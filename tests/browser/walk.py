@@ -360,6 +360,9 @@ NAMES_SQL = (
     "SELECT promised_limit_note FROM services_matter_version",  # the department's own words (当场办结)
     "SELECT opinion FROM services_application_step",  # what approval officers wrote (e.g. 准予)
     "SELECT note FROM services_application_event",
+    # what a tester wrote for each item of a 快检 (e.g. 合格), as the report says it
+    "SELECT json_extract(j.value, '$.result') FROM village_batch_test t, json_each(t.items) j",
+    "SELECT json_extract(j.value, '$.item') FROM village_batch_test t, json_each(t.items) j",
 )
 
 

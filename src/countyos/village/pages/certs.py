@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from countyos.core.errors import CountyError, NotFound
-from countyos.core.i18n import N_, gettext
+from countyos.core.i18n import N_, gettext, use_locale
 from countyos.core.tabular import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from countyos.org.service import audit
 from countyos.services.service.certificates import qr_png
@@ -274,14 +274,16 @@ def export_batches(
 def _batch_page(
     request: Request, session: Session, a: Auth, batch: Batch, form: Refused | None = None, status: int = 200
 ) -> Response:
-    detail = batch_detail(session, batch)
+    with use_locale(request.state.locale):  # the labels the service words in the reader's language
+        detail = batch_detail(session, batch)
+        chain = [batch_out(session, x) for x in certs.chain(session, batch)[:-1]]
     writer = batch.entity_id in scope.entity_ids_of(session, a.actor)
     return templates(request).render(
         request,
         "village/certs/batch.html",
         {
             "b": detail,
-            "chain": [batch_out(session, x) for x in certs.chain(session, batch)[:-1]],
+            "chain": chain,
             "views": certs_trace.views_by_day(session, batch_id=batch.id),
             "writer": writer,
             "may_test": writer or a.actor.can("village.agri.manage"),
@@ -347,8 +349,10 @@ def issue(request: Request, session: WriteSession, a: Signed, batch_id: PathId, 
 
 def _cert_page(request: Request, session: Session, a: Auth, cert_id: int, form: Refused | None = None) -> Response:
     cert = certs.get_certificate(session, actor=a.actor, certificate_id=cert_id)
-    c = certificate_out(session, cert)
-    parent = certificate_out(session, p) if cert.parent_id and (p := session.get(type(cert), cert.parent_id)) else None
+    with use_locale(request.state.locale):
+        c = certificate_out(session, cert)
+        p = session.get(type(cert), cert.parent_id) if cert.parent_id else None
+        parent = certificate_out(session, p) if p is not None else None
     return templates(request).render(
         request,
         "village/certs/certificate.html",
@@ -394,7 +398,8 @@ def register(
         session, actor=a.actor, product_class=product_class or None, date_from=date(year, 1, 1),
         date_to=date(year, 12, 31),
     )  # fmt: skip
-    rows = [certificate_out(session, c) for c in session.scalars(stmt.limit(200))]
+    with use_locale(request.state.locale):
+        rows = [certificate_out(session, c) for c in session.scalars(stmt.limit(200))]
     since = certs.today() - timedelta(days=29)
     return templates(request).render(
         request,
@@ -463,8 +468,8 @@ def trace_page(
         return templates(request).render(request, "village/certs/trace_missing.html", {"code": code[:40]}, 404)
     certs_trace.count_view(session, batch=batch)
     session.refresh(batch)
+    with use_locale(request.state.locale):
+        t = certs_trace.trace(session, batch)
     return templates(request).render(
-        request,
-        "village/certs/trace.html",
-        {"t": certs_trace.trace(session, batch), "outline": certs_trace.outline(session, batch)},
+        request, "village/certs/trace.html", {"t": t, "outline": certs_trace.outline(session, batch)}
     )

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from countyos.core.errors import CountyError, NotFound
-from countyos.core.i18n import N_, gettext
+from countyos.core.i18n import N_, gettext, use_locale
 from countyos.core.tabular import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from countyos.sensing.models import Thing
 from countyos.village.api import market as api
@@ -248,7 +248,8 @@ def _stats(session: Session, by: str, date_from: str, date_to: str) -> Any:
 @router.get("/village/market/stats")
 def stats_page(request: Request, session: ReadSession, a: Bureau, by: str = "product") -> Response:
     q = request.query_params
-    data = _stats(session, by, q.get("from", ""), q.get("to", ""))
+    with use_locale(request.state.locale):  # the definition and labels the service words
+        data = _stats(session, by, q.get("from", ""), q.get("to", ""))
     return templates(request).render(
         request,
         "village/market/stats.html",
