@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -28,11 +29,12 @@ MAX_BODY_BYTES = 25_000_000
 # The routes hold nothing of one application (they reach its state through the request), and making them
 # costs about half a second (FastAPI analyses every endpoint's parameters and dependencies): a process that
 # starts many applications — the test suite starts one per test — makes them once.
-_ROUTES: tuple[list[BaseRoute], list[NavItem]] | None = None
+_ROUTES: tuple[list[BaseRoute], list[NavItem], Any] | None = None
 
 
-def _routes() -> tuple[list[BaseRoute], list[NavItem]]:
-    """Every domain's routes in matching order, and the navigation entries of its pages."""
+def _routes() -> tuple[list[BaseRoute], list[NavItem], Any]:
+    """Every domain's routes in matching order, the navigation entries of its pages, and the lifespan of its
+    routers (what a domain starts and stops with the application: the sensing domain's MQTT bridge)."""
     global _ROUTES
     if _ROUTES is None:
         holder = APIRouter()
@@ -51,7 +53,7 @@ def _routes() -> tuple[list[BaseRoute], list[NavItem]]:
             holder.include_router(mod.router)
             nav.extend(getattr(mod, "NAV", []))
         holder.include_router(system.router)
-        _ROUTES = (list(holder.routes), nav)
+        _ROUTES = (list(holder.routes), nav, holder.lifespan_context)
     return _ROUTES
 
 
@@ -91,8 +93,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.login_limiter = SlidingWindowLimiter(settings.login_rate_per_minute)
     roles.load_families(domains.all_permissions(), domains.all_grants())
 
-    routes, nav = _routes()
+    routes, nav, lifespans = _routes()
     app.router.routes.extend(routes)
+    # the domains' lifespans run inside the application's, as including their routers would have them
+    app.include_router(APIRouter(lifespan=lifespans))
     app.state.templates = Templates(["web", *domains.DOMAINS], nav)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

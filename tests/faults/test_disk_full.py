@@ -1,6 +1,6 @@
 """Disk full: writes fail with a clear 503, nothing is corrupted, service resumes when space returns.
 
-The database lives on a 4 MB tmpfs (the test command runs as root, which mounting needs).
+The database lives on a 16 MB tmpfs (the test command runs as root, which mounting needs).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(IS_POSTGRES, reason="the disk-full case of Postg
 def small_disk(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], check=True)
     try:
         yield mnt
     finally:
@@ -38,11 +38,10 @@ def small_disk(tmp_path):
 
 def fill(mnt: Path) -> Path:
     filler = mnt / "filler.bin"
-    with filler.open("wb") as f:
+    with filler.open("wb", buffering=0) as f:  # unbuffered: nothing left to write when it is closed
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     return filler
