@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -26,3 +26,21 @@ def county_zone() -> ZoneInfo:
     from countyos.core.settings import get_settings
 
     return ZoneInfo(get_settings().timezone)
+
+
+def county_today() -> date:
+    """Today in the county (its local day, not UTC's)."""
+    return utcnow().astimezone(county_zone()).date()
+
+
+def county_day(at: datetime) -> date:
+    """The county's local day of an instant."""
+    return as_utc(at).astimezone(county_zone()).date()
+
+
+def county_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC start and end of the county's local DAY (a day is not 24 hours where clocks change)."""
+    zone = county_zone()
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end

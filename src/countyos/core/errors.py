@@ -60,6 +60,12 @@ class ValidationFailed(CountyError):
     def extra(self) -> dict[str, Any]:
         return {"errors": self.errors} if self.errors else {}
 
+    @classmethod
+    def on_field(cls, field: str, message: str, **params: Any) -> ValidationFailed:
+        """The input refused for one field: the message (a message id) beside that field on a page, and in
+        the problem's ``errors`` for the API."""
+        return cls(message, errors=[{"field": field, "message": message}], **params)
+
 
 class NotAuthenticated(CountyError):
     status = 401

@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
-from countyos.core.clock import county_zone, utcnow
+from countyos.core.clock import county_today, county_zone, utcnow
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.settings import get_settings
@@ -69,8 +69,7 @@ def county_code(session: Session) -> str:
     return county.code[:6] if county is not None else "000000"
 
 
-def today() -> date:
-    return utcnow().astimezone(county_zone()).date()
+today = county_today
 
 
 def trace_url(code: str) -> str:
@@ -512,10 +511,7 @@ def missing_certificates(session: Session, *, actor: Actor, limit: int = 100) ->
     return list(session.scalars(stmt.limit(min(limit, MAX_LIST))))
 
 
-def entity_names(session: Session, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Entity.id, Entity.name).where(Entity.id.in_(set(ids)))).all())
+entity_names = scope.entity_names
 
 
 def base_names(session: Session, ids: list[int]) -> dict[int, str]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from countyos.cases.service import attachments
 from countyos.core.actor import Actor
-from countyos.core.clock import county_zone, utcnow
+from countyos.core.clock import county_today, utcnow
 from countyos.core.errors import Conflict, CountyError, NotFound, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import count
@@ -43,9 +43,7 @@ RECORD_KIND_LABELS: dict[RecordKind, str] = {
 NEEDS_INPUT = frozenset({RecordKind.PESTICIDE, RecordKind.VET_DRUG})
 
 
-def today() -> date:
-    """Today in the county."""
-    return utcnow().astimezone(county_zone()).date()
+today = county_today
 
 
 class FieldRefused(ValidationFailed):

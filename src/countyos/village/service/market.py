@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
-from countyos.core.clock import county_zone, utcnow
+from countyos.core.clock import county_today, county_zone, utcnow
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.geo.service import divisions
@@ -51,8 +51,7 @@ def settings() -> dict[str, Any]:
     return data
 
 
-def today() -> date:
-    return utcnow().astimezone(county_zone()).date()
+today = county_today
 
 
 def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -63,8 +62,7 @@ def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _field(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"field": field, "message": message}])
+_field = ValidationFailed.on_field
 
 
 # --- acting for an entity --------------------------------------------------------------------------
@@ -88,11 +86,7 @@ def acting_entity(session: Session, actor: Actor, *, entity_id: int | None, buye
     return found[0]
 
 
-def entity_names(session: Session, ids: set[int] | list[int]) -> dict[int, str]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    return {i: n for i, n in session.execute(select(Entity.id, Entity.name).where(Entity.id.in_(wanted)))}
+entity_names = scope.entity_names
 
 
 def _visible(session: Session, actor: Actor, entity_id: int) -> bool:

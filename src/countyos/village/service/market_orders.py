@@ -92,8 +92,7 @@ SIDE_NAMES = {Side.BUYER: N_("Buyer"), Side.SELLER: N_("Producer")}
 CHECK_NAMES = {CheckResult.PASS: N_("Up to standard"), CheckResult.FAIL: N_("Not up to standard")}
 
 
-def field_error(field: str, message: str, **params: object) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"field": field, "message": message}], **params)
+field_error = ValidationFailed.on_field
 
 
 # --- who is acting ---------------------------------------------------------------------------------

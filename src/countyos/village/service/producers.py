@@ -17,7 +17,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from countyos.core.actor import Actor
-from countyos.core.clock import county_zone, utcnow
+from countyos.core.clock import county_today
 from countyos.core.crypto import mask_phone
 from countyos.core.errors import Conflict, NotFound, ValidationFailed
 from countyos.core.i18n import N_
@@ -95,15 +95,10 @@ def mask_id_number(number: str) -> str:
     return f"{number[:6]}{'*' * (len(number) - 10)}{number[-4:]}" if len(number) > 10 else "*" * len(number)
 
 
-def today_local() -> date:
-    return utcnow().astimezone(county_zone()).date()
+today_local = county_today
 
 
 # --- entities ------------------------------------------------------------------------------------
-
-
-def _field_error(message: str, field: str, **params: Any) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"field": field, "message": message}], **params)
 
 
 def _village(session: Session, code: str | None) -> tuple[str | None, str | None]:
@@ -112,9 +107,9 @@ def _village(session: Session, code: str | None) -> tuple[str | None, str | None
     try:
         d = divisions.get_by_code(session, code=code)
     except NotFound as exc:
-        raise _field_error(N_("There is no village with this code"), "village_code") from exc
+        raise ValidationFailed.on_field("village_code", N_("There is no village with this code")) from exc
     if d.level != DivisionLevel.VILLAGE:
-        raise _field_error(N_("There is no village with this code"), "village_code")
+        raise ValidationFailed.on_field("village_code", N_("There is no village with this code"))
     return d.code, d.name
 
 
@@ -124,9 +119,9 @@ def _apply(session: Session, e: Entity, body: EntityIn, *, creating: bool) -> li
     if body.id_kind == IdKind.USCC:
         code = body.uscc or ""
         if not code:
-            raise _field_error(N_("Enter the unified social credit code"), "uscc")
+            raise ValidationFailed.on_field("uscc", N_("Enter the unified social credit code"))
         if not uscc.is_valid(code):
-            raise _field_error(N_("The unified social credit code's check character is wrong"), "uscc")
+            raise ValidationFailed.on_field("uscc", N_("The unified social credit code's check character is wrong"))
         other = session.scalar(select(Entity.id).where(Entity.uscc == code, Entity.id != (e.id or 0)))
         if other is not None:
             raise Taken(N_("Another producer or buyer has the credit code %(code)s"), field="uscc", code=code)
@@ -135,10 +130,12 @@ def _apply(session: Session, e: Entity, body: EntityIn, *, creating: bool) -> li
     else:
         number = body.id_number or ""
         if not number and (creating or e.id_number_enc is None):
-            raise _field_error(N_("Enter the resident ID number"), "id_number")
+            raise ValidationFailed.on_field("id_number", N_("Enter the resident ID number"))
         if number:
             if not resident_id_ok(number):
-                raise _field_error(N_("The resident ID number's check character or date is wrong"), "id_number")
+                raise ValidationFailed.on_field(
+                    "id_number", N_("The resident ID number's check character or date is wrong")
+                )
             c = users.cipher()
             index = c.blind_index(number)
             other = session.scalar(select(Entity.id).where(Entity.id_number_index == index, Entity.id != (e.id or 0)))
@@ -151,7 +148,9 @@ def _apply(session: Session, e: Entity, body: EntityIn, *, creating: bool) -> li
     phone = (body.phone or "").strip()
     if phone:
         if not users.PHONE_RE.match(phone):
-            raise _field_error(N_("Enter a mobile number or a landline number with its area code"), "phone")
+            raise ValidationFailed.on_field(
+                "phone", N_("Enter a mobile number or a landline number with its area code")
+            )
         e.phone_enc, e.phone_masked = users.cipher().encrypt(phone), mask_phone(phone)
         changed.append("phone")
     if body.subject_code:
@@ -191,9 +190,9 @@ def update_entity(session: Session, *, actor: Actor, entity_id: int, body: Entit
         kept = {"kind": e.kind, "id_kind": e.id_kind, "uscc": e.uscc, "active": e.active}
         for name, value in kept.items():
             if getattr(body, name) != value:
-                raise _field_error(N_("Only the agriculture bureau changes this"), name)
+                raise ValidationFailed.on_field(name, N_("Only the agriculture bureau changes this"))
         if body.id_number:
-            raise _field_error(N_("Only the agriculture bureau changes this"), "id_number")
+            raise ValidationFailed.on_field("id_number", N_("Only the agriculture bureau changes this"))
     personal = _apply(session, e, body, creating=False)
     session.flush()
     audit.record(session, actor=actor, action="village.producers.entity.update", target_type="village_entity",
@@ -276,11 +275,7 @@ def my_entities(session: Session, *, actor: Actor) -> list[Entity]:
     return list(session.scalars(select(Entity).where(Entity.id.in_(ids)).order_by(Entity.name)))
 
 
-def names(session: Session, entity_ids: list[int]) -> dict[int, str]:
-    ids = sorted(set(entity_ids))
-    if not ids:
-        return {}
-    return dict(session.execute(select(Entity.id, Entity.name).where(Entity.id.in_(ids))).all())
+names = scope.entity_names
 
 
 def reveal_id_number(e: Entity) -> str:
@@ -300,7 +295,7 @@ def members(session: Session, *, entity_id: int) -> list[tuple[int, str]]:
 def add_member(session: Session, *, actor: Actor, entity_id: int, user_id: int) -> EntityMember:
     e = scope.entity_for(session, actor, entity_id, write=True)
     if not users.colleagues(session, user_ids=[user_id]):
-        raise _field_error(N_("No person has this id"), "user_id")
+        raise ValidationFailed.on_field("user_id", N_("No person has this id"))
     if session.scalar(select(EntityMember.id).where(EntityMember.entity_id == e.id, EntityMember.user_id == user_id)):
         raise Conflict(N_("This person already acts for this producer or buyer"))
     m = EntityMember(entity_id=e.id, user_id=user_id)
@@ -343,7 +338,7 @@ def certifications(session: Session, *, entity_ids: list[int]) -> list[Certifica
 def add_certification(session: Session, *, actor: Actor, entity_id: int, body: CertificationIn) -> Certification:
     e = scope.entity_for(session, actor, entity_id, write=True)
     if body.valid_to < body.valid_from:
-        raise _field_error(N_("The certificate cannot end before it begins"), "valid_to")
+        raise ValidationFailed.on_field("valid_to", N_("The certificate cannot end before it begins"))
     number = body.number.strip()
     if session.scalar(select(Certification.id).where(Certification.kind == body.kind, Certification.number == number)):
         raise Taken(N_("This certificate number is registered already"), field="number")

@@ -3,6 +3,8 @@ the 农业农村局 (``village.agri.manage``) for any. Every part asks here, so 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,3 +46,11 @@ def require_member(session: Session, actor: Actor, entity_id: int) -> None:
     """Refuse (403) someone who does not act for this entity."""
     if entity_id not in entity_ids_of(session, actor) and not actor.can(AGRI_MANAGE):
         raise PermissionDenied(N_("You do not act for this producer or buyer"))
+
+
+def entity_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Entity id → name (organisations' and people's entities alike; pages that are public mask people)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Entity.id, Entity.name).where(Entity.id.in_(wanted))).all())

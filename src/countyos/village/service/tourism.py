@@ -77,8 +77,7 @@ def crowding_colour(level: Crowding | str) -> str:
     return str(crowding_config()["normal_colour"])
 
 
-def field_error(field: str, message: str, **params: Any) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"field": field, "message": message}], **params)
+field_error = ValidationFailed.on_field
 
 
 # --- who may act ---------------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from countyos.core.clock import county_zone, utcnow
+from countyos.core.clock import county_day, county_day_bounds, utcnow
 from countyos.sensing.models import Observation
 from countyos.sensing.service.times import from_us, to_us
 from countyos.village.models.tourism import Spot, SpotCounter, SpotDaily
@@ -32,16 +32,8 @@ from countyos.village.service import tourism
 MAX_DAYS = 400
 
 
-def local_day(at: datetime) -> date:
-    return at.astimezone(county_zone()).date()
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC start and end of a local day."""
-    zone = county_zone()
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    return start, end
+local_day = county_day
+day_bounds = county_day_bounds
 
 
 @dataclass
