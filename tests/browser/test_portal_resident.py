@@ -115,8 +115,10 @@ def test_a_resident_on_a_phone(browsing: Browsing) -> None:
         con.execute(
             "UPDATE case_case SET is_open = 0, state = 'closed', closed_at = ? WHERE number = ?", (closed_at, number)
         )
+    # the server's own scheduler runs the same job every minute: it may tell the followers first (then this
+    # run tells none); either way the resident's message below is what the test checks
     out = browsing.server.countyos("jobs", "run", "portal.tell_followers")
-    assert "portal.tell_followers:" in out and not out.strip().endswith(": 0")
+    assert "portal.tell_followers:" in out
     page.goto("/portal/me")
     assert page.locator("#pt-unread").is_visible()
     page.goto("/portal/me/messages")
