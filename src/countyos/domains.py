@@ -14,6 +14,8 @@ A domain may provide any of these modules; the application picks up what is ther
 - ``home``: ``queues(session, actor, now)``, the person's queues of that domain for the home page
   (``core.work.WorkQueue``: count, overdue, nearly due, urgent, the link to the filtered list); one
   grouped count query per domain, scoped by the person's permissions
+- ``receivers``: connects the domain's functions to other domains' signals (``core.signals``) when
+  imported; imported the first time any signal is sent
 """
 
 from __future__ import annotations
@@ -28,7 +30,19 @@ from countyos.core.permissions import PermissionSpec, RoleSpec
 from countyos.core.work import WorkQueue
 
 # Order matters: a domain comes after the domains it builds on.
-DOMAINS: tuple[str, ...] = ("org", "geo", "cases", "services", "sensing", "data", "portal", "eco", "village", "ioc")
+DOMAINS: tuple[str, ...] = (
+    "org",
+    "geo",
+    "cases",
+    "services",
+    "sensing",
+    "data",
+    "portal",
+    "eco",
+    "village",
+    "safety",
+    "ioc",
+)
 
 
 def optional_module(domain: str, name: str) -> ModuleType | None:

@@ -73,6 +73,7 @@ class Channel(StrEnum):
     HOTLINE = "hotline"  # 12345
     STAFF = "staff"  # entered by the operations centre
     IOT = "iot"  # sensing alarm
+    CAMERA = "camera"  # 智能发现: an event a camera's analysis box detected
 
 
 class Satisfaction(StrEnum):

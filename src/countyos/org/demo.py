@@ -37,6 +37,9 @@ DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
     ("北界镇红星坪村村民委员会", DepartmentKind.VILLAGE, "北界镇人民政府"),
     ("县大数据发展管理局", DepartmentKind.DEPARTMENT, None),
     ("县发展和改革局", DepartmentKind.DEPARTMENT, None),
+    ("县公安局", DepartmentKind.DEPARTMENT, None),
+    ("县卫生健康局", DepartmentKind.DEPARTMENT, None),
+    ("县消防救援大队", DepartmentKind.DEPARTMENT, None),
 ]
 
 # (username, name, roles, department)
@@ -86,6 +89,12 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("wlj", "县文旅局 管理员 陈思远", ["tourism_officer"], "县文化和广电旅游体育局"),  # village: 文旅
     ("scenic", "景区管理员 刘志强", ["scenic_manager"], ""),  # village: one scenic spot
     ("minsu", "民宿主 蓝春花", ["scenic_manager"], ""),  # village: one 民宿
+    ("yjj", "县应急管理局 值班员 何建国", ["emergency_officer"], "县应急管理局"),  # safety: plans, command
+    ("aqjc", "县应急管理局 安全检查员 吴志刚", ["safety_inspector"], "县应急管理局"),  # safety: inspections
+    ("jtj", "县交通运输局 路网管理员 李建平", ["traffic_officer"], "县交通运输局"),  # safety: roads, parking
+    ("zrzy", "自然资源局 地灾防治员 郑国华", ["handler"], "县自然资源和规划局"),  # safety: tasks (地质灾害)
+    ("yj_dz", "大柘镇 应急办 周海军", ["handler"], "大柘镇人民政府"),  # safety: a township's tasks, field phone
+    ("aibox", "视频智能分析盒子", ["camera_feed"], "县城市运行管理中心"),  # safety: posts camera events by token
 ]
 
 

@@ -106,6 +106,7 @@ def apply_firings(session: Session, firings: list[rules.Firing], *, at: datetime
             )
             if created and f.rule.case_category_code:
                 open_case(session, alarm=alarm, category_code=f.rule.case_category_code, thing=thing)
+            alarms.ALARM_RAISED.send(session, alarm=alarm, created=created, rule_id=f.rule.id, at=at)
             out.append(alarm.id)
         else:
             alarm_ = alarms.open_alarm_for(

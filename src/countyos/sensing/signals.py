@@ -102,6 +102,11 @@ KINDS: dict[str, tuple[str, tuple[MetricSpec, ...], int]] = {
         (M("temperature", "厢体温度", "degree Celsius", "°C", valid_min=-40, valid_max=40),),
         600,
     ),
+    "parking": (
+        "停车场车位检测",
+        (M("occupied", "已占用车位", "parking spaces", "个", valid_min=0, valid_max=5000),),
+        600,
+    ),
 }
 
 PLACES = ["妙高", "云峰", "北界", "大柘", "石练", "王村口", "金竹", "湖山", "新路湾", "三仁", "濂竹", "高坪"]
@@ -117,7 +122,9 @@ COUNTS = {
     "gate_counter": 3,  # one at each demo scenic spot's entrance (village)
     "greenhouse": 3,  # in producers' greenhouses (village)
     "cold_chain": 2,  # in delivery vans (village)
+    "parking": 3,  # one at each demo parking lot's gate, at most PARKING_SPACES occupied (safety: traffic)
 }
+PARKING_SPACES = 200
 
 
 @dataclass(frozen=True)
@@ -229,10 +236,22 @@ def values(cls: str, metric: str, t: NDArray[np.int64], seed: int) -> Any:
             return np.clip(78 - 18 * np.sin((hod - 8) / 24 * 2 * np.pi) + _noise(rng, n, 2), 30, 100)
         winter = 7 * np.cos(month / 12 * 2 * np.pi)  # colder around the turn of the year
         return 15 + 9 * np.sin((hod - 9) / 24 * 2 * np.pi) - winter + (seed % 3) + _noise(rng, n, 0.4)
+    if cls == "parking":
+        return _parking(t, hod, seed, rng)
     if cls == "cold_chain":
         door = _episode(t, seed, 5, 2)  # a door left open now and then: the van warms up
         return np.round(3.5 + 7 * door + _noise(rng, n, 0.3), 1)
     return _noise(rng, n, 1.0)
+
+
+def _parking(t: NDArray[np.int64], hod: NDArray[np.float64], seed: int, rng: np.random.Generator) -> Any:
+    """Cars in a lot of PARKING_SPACES: few at night, full or nearly at the working-day and market peaks
+    (10:00 and 15:00), busier at weekends in the lots near the scenic spots (odd seeds)."""
+    weekday = ((t + LOCAL) // DAY + 4) % 7  # 1970-01-01 was a Thursday
+    weekend = np.where(weekday >= 5, 1.15 if seed % 2 else 0.8, 1.0)
+    peaks = np.exp(-(((hod - 10) / 2.2) ** 2)) + 0.85 * np.exp(-(((hod - 15) / 2.5) ** 2))
+    share = np.clip((0.12 + 0.8 * peaks) * weekend + _noise(rng, len(t), 0.03), 0, 1)
+    return np.round(share * PARKING_SPACES)
 
 
 def _gate(metric: str, t: NDArray[np.int64], hod: NDArray[np.float64], seed: int, rng: np.random.Generator) -> Any:

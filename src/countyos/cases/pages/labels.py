@@ -41,6 +41,7 @@ CHANNEL_LABELS: dict[str, str] = {
     Channel.HOTLINE: N_("12345 hotline"),
     Channel.STAFF: N_("Operations centre staff"),
     Channel.IOT: N_("Sensing alarm"),
+    Channel.CAMERA: N_("Camera detection"),
 }
 DEMAND_LABELS: dict[str, str] = {
     DemandType.CONSULT: N_("Enquiry"),

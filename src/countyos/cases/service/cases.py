@@ -22,7 +22,12 @@ from countyos.core.errors import NotFound, ValidationFailed
 from countyos.core.i18n import N_
 from countyos.core.paging import PageParams, fetch_page
 from countyos.core.settings import get_settings
+from countyos.core.signals import Signal
 from countyos.org.service import audit
+
+# Sent after a case is created, in its transaction: ``case``, ``category_code`` (its Open311 service code),
+# ``actor``. Other domains connect to it in their ``receivers.py`` (``core.signals``).
+CASE_CREATED = Signal("cases.case_created")
 
 URGENCY = sa_case({p.value: rank for p, rank in PRIORITY_RANK.items()}, value=Case.priority, else_=9)
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
@@ -200,6 +205,7 @@ def create(session: Session, *, actor: Actor, new: NewCase, now: datetime | None
         target_id=case.number,
         detail={"channel": str(new.channel), "category": cat.service_code, "grid": case.grid_code},
     )
+    CASE_CREATED.send(session, case=case, category_code=cat.service_code, actor=actor)
     return case, reporter, True
 
 

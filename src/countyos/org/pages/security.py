@@ -43,6 +43,7 @@ GROUP_LABELS = {
     "portal": N_("Residents' portal"),
     "eco": N_("Ecology"),
     "village": N_("Digital village"),
+    "safety": N_("Emergency, safety and traffic"),
     "department": N_("Departments"),
     "geo": N_("Spatial data"),
     "ioc": N_("Operations view"),

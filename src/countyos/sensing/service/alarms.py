@@ -23,6 +23,7 @@ from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, NotFound
 from countyos.core.i18n import N_
+from countyos.core.signals import Signal
 from countyos.org.service import audit
 from countyos.sensing.models import Alarm, AlarmEvent, AlarmKind, AlarmObservation, AlarmState, Severity
 
@@ -37,6 +38,11 @@ TRANSITIONS: dict[tuple[AlarmState, str], AlarmState] = {
     (C, "reraise"): A,
 }
 HUMAN_ACTIONS = ("acknowledge", "clear")
+
+# Sent when a rule raises, repeats or re-raises an alarm, in the ingest transaction: ``alarm``,
+# ``created`` (a new alarm), ``rule_id``, ``at``. Other domains connect to it in their ``receivers.py``
+# (``core.signals``), e.g. emergency plans whose response levels are triggered by a rule.
+ALARM_RAISED = Signal("sensing.alarm_raised")
 
 
 class AlarmTransitionNotAllowed(Conflict):

@@ -17,6 +17,7 @@ DEVICE_CLASS_LABELS = {
     "gate_counter": N_("Entrance gate counter"),
     "greenhouse": N_("Greenhouse climate station"),
     "cold_chain": N_("Cold-chain thermometer"),
+    "parking": N_("Parking space counter"),
 }
 # What happened to an alarm (AlarmEvent.action).
 ALARM_ACTION_LABELS = {

@@ -1,0 +1,7 @@
+"""API of the information reports and reviews (信息报送, 复盘) part of the safety domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

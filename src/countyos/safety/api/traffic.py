@@ -1,0 +1,7 @@
+"""API of the traffic (路段, 停车场, 道路事件) part of the safety domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,7 @@
+"""Scheduled work of the camera-detected events (视频智能发现) part of the safety domain."""
+
+from __future__ import annotations
+
+from countyos.core.scheduler import Job
+
+JOBS: list[Job] = []

@@ -1,0 +1,1 @@
+"""Tables of the hidden-danger inspections (隐患排查) part of the safety domain."""

@@ -1,0 +1,1 @@
+"""Input models of the camera-detected events (视频智能发现) part of the safety domain."""

@@ -1,0 +1,1 @@
+"""Input models of the hidden-danger inspections (隐患排查) part of the safety domain."""

@@ -1,0 +1,1 @@
+"""Services of the safety domain, one module (or a few) per part."""

@@ -1,0 +1,1 @@
+"""Services of the camera-detected events (视频智能发现) part of the safety domain."""

@@ -1,0 +1,1 @@
+"""Services of the events and command (事件, 响应, 任务, 指令, 态势) part of the safety domain."""
