@@ -12,11 +12,11 @@ their response levels; (the plans part adds exercises and attachments).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from countyos.core.clock import utcnow
@@ -118,3 +118,56 @@ class PlanRule(Base):
     level: Mapped[ResponseLevel] = mapped_column(StrEnumType(ResponseLevel, 4))
     trigger_index: Mapped[int] = mapped_column(Integer)
     rule_id: Mapped[int] = mapped_column(ForeignKey("sensing_rule.id", ondelete="CASCADE"))
+
+
+class AttachmentKind(StrEnum):
+    TEXT = "text"  # 预案文本 (PDF, DOCX)
+    FIGURE = "figure"  # 图件
+    PHOTO = "photo"  # an exercise's photo
+    OTHER = "other"
+
+
+class PlanAttachment(Base):
+    """A file kept with a plan (or one of its exercises): stored privately by SHA-256 under the data
+    directory, downloaded by staff with the read permission, every download audited."""
+
+    __tablename__ = "safety_plan_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("safety_plan.id", ondelete="CASCADE"), index=True)
+    exercise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("safety_plan_exercise.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[AttachmentKind] = mapped_column(StrEnumType(AttachmentKind, 12), default=AttachmentKind.TEXT)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExerciseKind(StrEnum):
+    TABLETOP = "tabletop"  # 桌面推演
+    FIELD = "field"  # 实战演练
+    COMBINED = "combined"  # 综合演练
+
+
+class Exercise(Base):
+    """演练: an exercise of a plan (and the version in force then)."""
+
+    __tablename__ = "safety_plan_exercise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("safety_plan.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("safety_plan_version.id", ondelete="SET NULL"))
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[ExerciseKind] = mapped_column(StrEnumType(ExerciseKind, 12))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    participants: Mapped[list[str]] = mapped_column(JSON, default=list)  # department names
+    summary: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")  # 发现的问题
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+

@@ -4,11 +4,12 @@ schedule. Other parts read a published version's body through :func:`body_of`.""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from countyos.safety.models.plans import LEVEL_RANK, ResponseLevel
+from countyos.safety.models.plans import LEVEL_RANK, AttachmentKind, ExerciseKind, PlanType, ResponseLevel
 
 
 class ReadingTrigger(BaseModel):
@@ -70,6 +71,14 @@ class PlanBody(BaseModel):
     reports: ReportSchedule = Field(default_factory=ReportSchedule)
     measures: str = Field(default="", max_length=20000)  # 处置措施 in words
 
+    @field_validator("levels")
+    @classmethod
+    def _levels_once(cls, levels: list[LevelSpec]) -> list[LevelSpec]:
+        seen = [spec.level for spec in levels]
+        if len(set(seen)) != len(seen):
+            raise ValueError("each response level appears once")
+        return levels
+
     @model_validator(mode="after")
     def _one_spec_per_level(self) -> PlanBody:
         seen = [spec.level for spec in self.levels]
@@ -85,3 +94,85 @@ class PlanBody(BaseModel):
 def body_of(data: dict[str, Any]) -> PlanBody:
     """A stored version body as the model (stored bodies were validated when saved)."""
     return PlanBody.model_validate(data)
+
+
+class PlanIn(BaseModel):
+    """A plan's card (its body is in its versions)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    type: PlanType
+    lead_department_id: int | None = None
+    summary: str = Field(default="", max_length=5000)
+
+
+class DraftIn(BaseModel):
+    """The draft version's body and what changed (修订说明)."""
+
+    model_config = ConfigDict(extra="forbid")
+    body: PlanBody
+    note: str = Field(default="", max_length=2000)
+
+
+class ExerciseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plan_id: int
+    held_on: date
+    kind: ExerciseKind
+    title: str = Field(default="", max_length=200)
+    place: str = Field(default="", max_length=200)
+    participants: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=40)
+    summary: str = Field(default="", max_length=10000)
+    problems: str = Field(default="", max_length=10000)
+
+
+ATTACHMENT_KINDS = (AttachmentKind.TEXT, AttachmentKind.FIGURE, AttachmentKind.PHOTO, AttachmentKind.OTHER)
+
+
+class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    type: PlanType
+    state: str
+    lead_department_id: int | None
+    summary: str
+    current_version_id: int | None
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    plan_id: int
+    number: int
+    state: str
+    body: dict[str, Any]
+    note: str
+    published_at: datetime | None
+
+
+class ExerciseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    plan_id: int
+    version_id: int | None
+    held_on: date
+    kind: ExerciseKind
+    title: str
+    place: str
+    participants: list[str]
+    summary: str
+    problems: str
+
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    plan_id: int
+    exercise_id: int | None
+    kind: AttachmentKind
+    filename: str
+    media_type: str
+    size: int
