@@ -141,9 +141,92 @@ def upgrade() -> None:
         batch_op.create_index("ix_safety_event_task_dept", ["department_id", "state", "deadline_at"], unique=False)
         batch_op.create_index("ix_safety_event_task_event", ["event_id", "state"], unique=False)
 
+    op.create_table(
+        "safety_event_command",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("at", countyos.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("issued_by_name", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["safety_event.id"],
+            name=op.f("fk_safety_event_command_event_id_safety_event"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"],
+            ["org_user.id"],
+            name=op.f("fk_safety_event_command_issued_by_id_org_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_event_command")),
+    )
+    with op.batch_alter_table("safety_event_command", schema=None) as batch_op:
+        batch_op.create_index("ix_safety_event_command_event", ["event_id", "at"], unique=False)
+
+    op.create_table(
+        "safety_event_command_target",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("command_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("acknowledged_at", countyos.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by_id", sa.Integer(), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["acknowledged_by_id"],
+            ["org_user.id"],
+            name=op.f("fk_safety_event_command_target_acknowledged_by_id_org_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["command_id"],
+            ["safety_event_command.id"],
+            name=op.f("fk_safety_event_command_target_command_id_safety_event_command"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["org_department.id"],
+            name=op.f("fk_safety_event_command_target_department_id_org_department"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_event_command_target")),
+        sa.UniqueConstraint("command_id", "department_id", name="uq_safety_event_command_target"),
+    )
+    with op.batch_alter_table("safety_event_command_target", schema=None) as batch_op:
+        batch_op.create_index("ix_safety_event_command_target_dept", ["department_id", "acknowledged_at"], unique=False)
+
+    op.create_table(
+        "safety_event_feedback",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("task_id", sa.Integer(), nullable=False),
+        sa.Column("at", countyos.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sa.String(length=100), nullable=False),
+        sa.Column("attachment_ids", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["org_user.id"], name=op.f("fk_safety_event_feedback_actor_id_org_user"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"],
+            ["safety_event_task.id"],
+            name=op.f("fk_safety_event_feedback_task_id_safety_event_task"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_event_feedback")),
+    )
+    with op.batch_alter_table("safety_event_feedback", schema=None) as batch_op:
+        batch_op.create_index("ix_safety_event_feedback_task", ["task_id", "at"], unique=False)
+
 
 def downgrade() -> None:
     for table in (
+        "safety_event_feedback",
+        "safety_event_command_target",
+        "safety_event_command",
         "safety_event_log",
         "safety_event_task",
         "safety_event",

@@ -8,6 +8,10 @@ the event's log; (the events part adds commands and their acknowledgements, task
   ``service/events_lifecycle.py``).
 - ``safety_event_log``: the event's timeline (start, level changes, tasks, commands, reports, notes),
   the record the situation page, the reports and the review are made from.
+- ``safety_event_command``: a command (指令) from the command post with its text; each addressed
+  department in ``safety_event_command_target`` acknowledges it (回复签收) with optional words.
+- ``safety_event_feedback``: a department's feedback on a task in words, with photos kept privately as case
+  attachments (``cases.service.attachments``), listed by id.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from countyos.core.clock import utcnow
@@ -128,3 +132,49 @@ class EventLog(Base):
     actor_name: Mapped[str] = mapped_column(String(100), default="")
     task_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EventCommand(Base):
+    """A command (指令) from the command post to one or more departments; each acknowledges it."""
+
+    __tablename__ = "safety_event_command"
+    __table_args__ = (Index("ix_safety_event_command_event", "event_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("safety_event.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
+    issued_by_name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CommandTarget(Base):
+    """One addressed department of a command and its acknowledgement (回复签收)."""
+
+    __tablename__ = "safety_event_command_target"
+    __table_args__ = (
+        UniqueConstraint("command_id", "department_id", name="uq_safety_event_command_target"),
+        Index("ix_safety_event_command_target_dept", "department_id", "acknowledged_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    command_id: Mapped[int] = mapped_column(ForeignKey("safety_event_command.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("org_department.id", ondelete="RESTRICT"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
+    reply: Mapped[str] = mapped_column(Text, default="")
+
+
+class TaskFeedback(Base):
+    """A department's feedback on a task: words and photos (case attachment ids, kept privately)."""
+
+    __tablename__ = "safety_event_feedback"
+    __table_args__ = (Index("ix_safety_event_feedback_task", "task_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("safety_event_task.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(100), default="")
+    attachment_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
