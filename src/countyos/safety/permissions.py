@@ -66,7 +66,7 @@ GRANTS: dict[str, list[str]] = {
     "traffic_officer": [TRAFFIC_READ, TRAFFIC_MANAGE, TASK],
     "camera_feed": [CAMERA_FEED],
     "handler": [TASK],
-    "inspector": [TASK],
+    "inspector": [TASK, INSPECT],
     "shift_leader": [EMERGENCY_READ, CAMERA_MANAGE, TRAFFIC_READ],
     "dispatcher": [EMERGENCY_READ],
     "data_admin": [CAMERA_MANAGE],

@@ -58,6 +58,7 @@ ACTOR_NAMES: dict[str, str] = {
     "mqtt": N_("MQTT bridge"),
     "sensing": N_("Sensing"),
     "simulate": N_("Simulator"),
+    "safety.inspections": N_("Hidden-danger inspections (automatic)"),
 }
 
 
