@@ -11,3 +11,5 @@ router = APIRouter()
 for part in (plans, events, reports, inspections, cameras, traffic):
     router.include_router(part.router)
 NAV = [*plans.NAV, *events.NAV, *reports.NAV, *inspections.NAV, *cameras.NAV, *traffic.NAV]
+# ASGI steps in front of the routes: an analysis box's camera event answered before routing.
+LANES = [*cameras.LANES]
