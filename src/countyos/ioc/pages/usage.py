@@ -52,6 +52,7 @@ MODULE_LABELS = {
     "portal": N_("Residents' portal"),
     "eco": N_("Ecology"),
     "village": N_("Digital village"),
+    "safety": N_("Emergency, safety and traffic"),
     "t": N_("Trace pages"),
     "open": N_("Open data portal"),
     "3": N_("Open data portal"),

@@ -30,12 +30,13 @@ from countyos.geo.models import ComponentStatus
 from countyos.geo.service import components as geo_components
 from countyos.ioc.service import places
 from countyos.ioc.service.scope import Narrow, Scope, period_bounds, today
+from countyos.safety.service import ioc_queries as safety_q
 from countyos.sensing.models import Severity
 from countyos.sensing.service import ioc_queries as sensing_q
 from countyos.services.service import ioc_queries as services_q
 from countyos.village.service import ioc_queries as village_q
 
-SOURCES = ("cases", "alarms", "devices", "components", "applications", "data", "eco", "village")
+SOURCES = ("cases", "alarms", "devices", "components", "applications", "data", "eco", "village", "safety")
 T = TypeVar("T")
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -47,6 +48,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "data": data_q.MEASURES,
     "eco": eco_q.MEASURES,
     "village": village_q.MEASURES,
+    "safety": safety_q.MEASURES,
 }
 
 # What each measure's list is called (list page titles, feed, reports).
@@ -85,6 +87,7 @@ MEASURE_LABELS: dict[str, str] = {
     **{f"data.{m}": label for m, label in data_q.LABELS.items()},
     **{f"eco.{m}": label for m, label in eco_q.LABELS.items()},
     **{f"village.{m}": label for m, label in village_q.LABELS.items()},
+    **{f"safety.{m}": label for m, label in safety_q.LABELS.items()},
 }
 
 
@@ -168,6 +171,22 @@ INDICATORS: tuple[Indicator, ...] = (
               hint=N_("Orders of farm produce the buyer accepted on the arrival check in the period")),
     Indicator("spots_crowded", N_("Crowded scenic spots"), "village", "spots_crowded", negative=True,
               hint=N_("Scenic spots with three quarters of their instantaneous capacity or more in the park now")),
+    # 应急、安全和交通 (safety.service.ioc_queries)
+    Indicator("emergency_active", N_("Emergency responses"), "safety", "events_active", negative=True,
+              hint=N_("Emergency events whose response is running now")),
+    Indicator("emergency_tasks_overdue", N_("Emergency tasks overdue"), "safety", "tasks_overdue", negative=True,
+              hint=N_("Departments' tasks of running responses past their deadline and not done")),
+    Indicator("hazards_found", N_("Hidden dangers found"), "safety", "hazards_found",
+              hint=N_("Hidden dangers recorded by inspections of key places in the period")),
+    Indicator("hazards_overdue", N_("Hidden dangers overdue"), "safety", "hazards_overdue", negative=True,
+              hint=N_("Hidden dangers not closed and past their rectification deadline")),
+    Indicator("camera_cases", N_("Camera detections"), "safety", "camera_cases",
+              hint=N_("Events detected by cameras' analysis boxes that became cases in the period")),
+    Indicator("road_incidents", N_("Road incidents"), "safety", "incidents_live", negative=True,
+              hint=N_("Accidents, congestion, works and closures published and in force now")),
+    Indicator("parking_full", N_("Parking lots nearly full"), "safety", "parking_full", whole="parking_live",
+              negative=True,
+              hint=N_("Lots with nine tenths of their spaces or more taken now ÷ lots whose counter reports")),
 )  # fmt: skip
 
 BY_CODE = {i.code: i for i in INDICATORS}
@@ -266,6 +285,12 @@ def village_slice(scope: Scope, narrow: Narrow) -> village_q.VillageSlice:
     return village_q.VillageSlice(start, end, scope.township_code)
 
 
+def safety_slice(scope: Scope, narrow: Narrow, now: datetime) -> safety_q.SafetySlice:
+    """Safety records of the scope: the period and the township (no case category applies)."""
+    start, end = narrow.window(scope.start, scope.end)
+    return safety_q.SafetySlice(start, end, scope.township_code, now)
+
+
 def component_filter(session: Session, scope: Scope, measure: str) -> geo_components.ComponentFilter | None:
     """Components of the scope's township; with a category, those of its component class (管理部件
     categories carry the class code: a major class ``01`` or a class ``01001``). None when the chosen
@@ -317,6 +342,10 @@ def count(
         if scope.category_id is not None:
             return 0  # no village record belongs to a case category
         return village_q.count(session, measure=measure, s=village_slice(scope, narrow))
+    if source == "safety":
+        if scope.category_id is not None:
+            return 0  # no safety record belongs to a case category
+        return safety_q.count(session, measure=measure, s=safety_slice(scope, narrow, now))
     f = component_filter(session, scope, measure)
     if f is None:
         return 0
@@ -363,6 +392,11 @@ def records(
             return []
         vs = village_slice(scope, narrow)
         return village_q.rows(session, measure=measure, s=vs, limit=limit, offset=offset)
+    if source == "safety":
+        if scope.category_id is not None:
+            return []
+        ss_ = safety_slice(scope, narrow, now)
+        return safety_q.rows(session, measure=measure, s=ss_, limit=limit, offset=offset)
     f = component_filter(session, scope, measure)
     if f is None:
         return []

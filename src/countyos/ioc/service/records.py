@@ -16,6 +16,7 @@ from countyos.core.i18n import N_
 from countyos.eco.service import ioc_queries as eco_q
 from countyos.geo.models import STATUS_ZH
 from countyos.org.service import departments
+from countyos.safety.service import ioc_queries as safety_q
 from countyos.sensing.service import ioc_queries as sensing_q
 from countyos.sensing.service.labels import alarm_title
 from countyos.services.lifecycle import LABELS as APPLICATION_STATES
@@ -199,6 +200,16 @@ def village_records(session: Session, rows: list[Any]) -> list[Record]:
     return out
 
 
+def safety_records(session: Session, rows: list[Any], now: datetime) -> list[Record]:
+    """Emergency events and tasks, hidden dangers, camera detections, road incidents and parking lots."""
+    out = []
+    for r in rows:
+        v = safety_q.describe(session, r, now=now)
+        out.append(Record("safety", v.id, v.ref, v.title, v.place, v.kind, v.status, v.level, v.at, None, v.owner,
+                          v.url))  # fmt: skip
+    return out
+
+
 def to_records(session: Session, source: str, rows: list[Any], now: datetime) -> list[Record]:
     if source == "cases":
         return case_records(session, rows, now)
@@ -214,4 +225,6 @@ def to_records(session: Session, source: str, rows: list[Any], now: datetime) ->
         return eco_records(session, rows)
     if source == "village":
         return village_records(session, rows)
+    if source == "safety":
+        return safety_records(session, rows, now)
     return component_records(rows)

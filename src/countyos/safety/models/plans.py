@@ -170,4 +170,3 @@ class Exercise(Base):
     problems: Mapped[str] = mapped_column(Text, default="")  # 发现的问题
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-

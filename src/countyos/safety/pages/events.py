@@ -52,9 +52,9 @@ from countyos.web.templating import redirect, templates, translate
 SECTION = N_("Emergency")
 router = APIRouter(include_in_schema=False)
 NAV: list[NavItem] = [
-    NavItem(SECTION, N_("Emergency events"), "/safety/events", EMERGENCY_READ, order=720),
-    NavItem(SECTION, N_("Emergency tasks"), "/safety/tasks", TASK, order=721),
-    NavItem(SECTION, N_("In the field"), "/safety/field", TASK, order=722),
+    NavItem(SECTION, N_("Emergency events"), "/safety/events", EMERGENCY_READ, order=310),
+    NavItem(SECTION, N_("Emergency tasks"), "/safety/tasks", TASK, order=311),
+    NavItem(SECTION, N_("In the field"), "/safety/field", TASK, order=312),
 ]
 Reader = Annotated[Auth, Depends(require(EMERGENCY_READ))]
 Commander = Annotated[Auth, Depends(require(EMERGENCY_COMMAND))]
