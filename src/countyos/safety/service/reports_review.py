@@ -237,8 +237,8 @@ def to_xlsx(data: Review, locale: str = "zh_CN") -> bytes:
     with use_locale(locale):
         t = gettext
         wb = Workbook()
-        ws = tabular.header_sheet(wb, t(N_("Timeline")), [t(N_("Time")), t(N_("Kind")), t(N_("What happened")), t(N_("By"))],
-                                  first=True)  # fmt: skip
+        heads = [t(N_("Time")), t(N_("Kind")), t(N_("What happened")), t(N_("By"))]
+        ws = tabular.header_sheet(wb, t(N_("Timeline")), heads, first=True)
         for at, kind, text, who in data.timeline:
             tabular.append_row(ws, [local(at), kind, text, who])
         ws = tabular.header_sheet(wb, t(N_("Tasks")), [
@@ -249,8 +249,8 @@ def to_xlsx(data: Review, locale: str = "zh_CN") -> bytes:
             tabular.append_row(ws, [x.department, x.duty, x.level, x.state, local(x.issued_at), local(x.deadline_at),
                                     x.acknowledged_after, local(x.done_at) if x.done_at else "",
                                     late_text(x.late_minutes, none=N_("not done"))])  # fmt: skip
-        ws = tabular.header_sheet(wb, t(N_("Information reports")), [t(N_("Information report")), t(N_("Due")), t(N_("Sent at")),
-                                                          t(N_("On time")), t(N_("State"))])  # fmt: skip
+        heads = [t(N_("Information report")), t(N_("Due")), t(N_("Sent at")), t(N_("On time")), t(N_("State"))]
+        ws = tabular.header_sheet(wb, t(N_("Information reports")), heads)
         for r in data.reports:
             tabular.append_row(ws, [r.title, local(r.due_at), local(r.sent_at) if r.sent_at else "",
                                     late_text(r.late_minutes, none=N_("not sent")), r.state])  # fmt: skip
