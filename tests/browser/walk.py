@@ -100,6 +100,16 @@ PARAMETERS = {
     "spot_id": "SELECT id FROM village_spot ORDER BY id LIMIT 1",
     "code": "SELECT b.trace_code FROM village_batch b JOIN village_certificate c ON c.batch_id = b.id "
     "ORDER BY c.id LIMIT 1",  # a batch's public trace page
+    # 应急、安全和交通
+    "plan_id": "SELECT id FROM safety_plan WHERE code = 'SC-FX'",  # two versions, one in force
+    "event_id": "SELECT id FROM safety_event ORDER BY id LIMIT 1",  # the past flood event with its review
+    "place_id": "SELECT place_id FROM safety_hazard ORDER BY id LIMIT 1",  # a key place with a hidden danger
+    "inspection_id": "SELECT inspection_id FROM safety_hazard ORDER BY id LIMIT 1",
+    "hazard_id": "SELECT id FROM safety_hazard WHERE state <> 'closed' ORDER BY id LIMIT 1",
+    "camera_id": "SELECT camera_id FROM safety_camera_event WHERE outcome = 'case' ORDER BY id DESC LIMIT 1",
+    "incident_id": "SELECT id FROM safety_road_incident WHERE state = 'published' ORDER BY id LIMIT 1",
+    "lot_id": "SELECT id FROM safety_parking_lot WHERE datastream_id IS NOT NULL ORDER BY id LIMIT 1",
+    "road_id": "SELECT id FROM safety_road ORDER BY id LIMIT 1",
 }
 AWAITING_CORRECTIONS = "SELECT id FROM services_application WHERE state = 'correction_requested' ORDER BY id LIMIT 1"
 # Routes whose parameter must be a particular record: the applicant's own pages show only theirs.
@@ -114,6 +124,15 @@ ROUTE_PARAMETERS = {
     # the county's own list of inputs, not the GEP inputs; a holiday of the tourism data
     "/village/inputs/{input_id:int}": {"input_id": "SELECT id FROM village_input ORDER BY id LIMIT 1"},
     "/village/tourism/holidays/{code}": {"code": "SELECT '2026-national-day'"},
+    # the safety domain's names that other domains use for other records
+    "/safety/plans/{plan_id}/versions/{number}": {"number": "SELECT 1"},
+    "/safety/reports/{report_id}": {"report_id": "SELECT id FROM safety_event_report ORDER BY id LIMIT 1"},
+    "/safety/reports/{report_id}/pdf": {"report_id": "SELECT id FROM safety_event_report ORDER BY id LIMIT 1"},
+    "/safety/resources/{kind}": {"kind": "SELECT 'warehouse'"},
+    "/safety/resources/{kind}/{record_id}": {
+        "kind": "SELECT 'warehouse'",
+        "record_id": "SELECT id FROM safety_res_warehouse ORDER BY id LIMIT 1",
+    },
     "/portal/bookings/manage/booking/{token}/application": {
         "token": "SELECT b.token FROM portal_booking b JOIN portal_bookable k ON k.id = b.bookable_id "
         "WHERE k.kind = 'window' ORDER BY b.id LIMIT 1"
@@ -513,6 +532,9 @@ NOT_WALKED = (
     "/portal/publish/{notice_id:int}/files/",
     "/village/records/{record_id:int}/photo",  # a record's photo file
     "/village/batches/{batch_id}/qr.png",  # the QR code picture on the batch page
+    "/safety/cameras/events/{event_id:int}/snapshot",  # a camera's snapshot picture
+    "/safety/feedback/{feedback_id:int}/photos/",  # a task's feedback photo
+    "/safety/plans/files/{attachment_id}",  # a plan's file (PDF, DOCX)
 )
 
 
