@@ -82,11 +82,11 @@ def on_alarm_raised(session: Session, *, alarm: Any, created: bool, rule_id: int
     """A sensing rule raised (or repeated) an alarm: if the rule is a plan level's trigger, start the
     response at that level or escalate the running one."""
     try:
+        found = ev.rule_lookup(session, rule_id)
+        if found is None:
+            return
+        plan, version, level = found
         with session.begin_nested():
-            found = ev.rule_lookup(session, rule_id)
-            if found is None:
-                return
-            plan, version, level = found
             fire(
                 session,
                 plan=plan,
