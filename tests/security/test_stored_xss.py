@@ -280,11 +280,12 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     portal = _portal(client, ok, ops, db, w)
     eco = _eco(client, ok, ops, db, w)
     village = _village(db, w)
+    safety = _safety(db, w)
     with db.reading() as s:
         open311_number = s.scalar(select(Case.number).join(Reporter, Reporter.case_id == Case.id).where(
             Reporter.public_token == reporter_token))  # fmt: skip
     return {
-        "number": [open311_number],
+        "number": [open311_number, safety.pop("number")],  # an Open311 case; a plan version
         "notice_token": [portal["notice"]],
         "facility_token": [portal["facility"]],
         "notice_id": [portal["notice_id"]],
@@ -305,12 +306,20 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "thing_id": [w.gauge],
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
-        "code": [w.grid_a, village.pop("code")],  # a grid; a batch's trace code
+        # a grid; a batch's trace code; a camera event type (no page names it: /safety/cameras/types/{code} is a POST)
+        "code": [w.grid_a, village.pop("code"), safety.pop("code")],
+        # a village farm record; a warehouse, a team, a shelter, an expert (a page given another domain's id,
+        # or another kind's, answers 404: that is fine); each id once
+        "record_id": list(dict.fromkeys([village.pop("record_id"), *safety.pop("record_id")])),
+        "kind": safety.pop("kind"),
+        # an emergency event; a camera's event (its snapshot page)
+        "event_id": list(dict.fromkeys([safety.pop("event_id"), safety.pop("camera_event_id")])),
         # at a window; online by the applicant; concluded at once and rated; granted; awaiting corrections
         "application_id": [application["id"], application_id, rated["id"], granted_id, corrected["id"]],
         "warning_id": [warning_id],
         **{name: [value] for name, value in eco.items()},
         **{name: [value] for name, value in village.items()},
+        **{name: [value] for name, value in safety.items()},
     }
 
 
@@ -524,6 +533,144 @@ def _village(db, w) -> dict[str, object]:
                 "code": batch.trace_code}  # fmt: skip
 
 
+def _safety(db, w) -> dict[str, object]:
+    """The safety records that carry free text: a plan with two published versions (criteria, triggers, duties,
+    the report schedule's recipient, the measures), an exercise, a closed event with its tasks, feedback, a
+    command and its reply, notes, reports and a review; the four kinds of resources; a key place with its
+    checklist, an inspection and a hazard; a camera with an event type and an event; a road, a parking lot
+    and a published road incident (the public /portal/roads shows it)."""
+    from datetime import timedelta
+
+    from shapely.geometry import LineString
+
+    from countyos.core.clock import utcnow
+    from countyos.org.models import Department
+    from countyos.safety.models.cameras import Camera, CameraEvent, CameraEventType, EventOutcome
+    from countyos.safety.models.events import TaskFeedback
+    from countyos.safety.models.inspections import (
+        Checklist,
+        Hazard,
+        HazardAction,
+        HazardLevel,
+        HazardLog,
+        HazardState,
+        Inspection,
+        InspectionResult,
+        Place,
+        RiskGrade,
+    )
+    from countyos.safety.models.plans import ExerciseKind, PlanType, ResponseLevel
+    from countyos.safety.models.resources import Expert, Shelter, StockLine, Team, TeamKind, TeamMember, Warehouse
+    from countyos.safety.models.traffic import (
+        IncidentKind,
+        IncidentState,
+        ParkingLot,
+        RoadClass,
+        RoadIncident,
+        RoadSegment,
+    )
+    from countyos.safety.schemas.plans import ExerciseIn, PlanBody, PlanIn
+    from countyos.safety.schemas.reports import LessonsIn, ReportIn
+    from countyos.safety.service import events, events_tasks, plans, plans_exercises, reports, reports_review
+
+    lon, lat = w.point_a
+    now = utcnow()
+    boss = w.actor(db, w.ops_all)  # every safety permission, in the centre: the duties' department
+    with db.unit_of_work() as s:
+        centre = s.get(Department, w.centre).name
+        plan = plans.create_plan(s, actor=boss, data=PlanIn(code="XSS-PLAN", name=PAYLOAD, type=PlanType.FLOOD,
+                                                            lead_department_id=w.centre, summary=PAYLOAD))  # fmt: skip
+        for n in (1, 2):
+            body = PlanBody.model_validate({
+                "levels": [{"level": "IV", "criteria": PAYLOAD + str(n),
+                            "triggers": [{"kind": "case", "category": "C01001", "description": PAYLOAD}],
+                            "duties": [{"department": centre, "duty": PAYLOAD + str(n), "deadline_minutes": 60}]}],
+                "reports": {"to": PAYLOAD}, "measures": PAYLOAD})  # fmt: skip
+            plans.save_draft(s, actor=boss, plan_id=plan.id, body=body, note=PAYLOAD)
+            version = plans.publish(s, actor=boss, plan_id=plan.id)
+        plans_exercises.create(s, actor=boss, data=ExerciseIn(plan_id=plan.id, held_on=now.date(),
+                               kind=ExerciseKind.TABLETOP, title=PAYLOAD, place=PAYLOAD, participants=[PAYLOAD],
+                               summary=PAYLOAD, problems=PAYLOAD))  # fmt: skip
+        started = now - timedelta(hours=2)
+        event = events.start(s, actor=boss, type=PlanType.FLOOD, level=ResponseLevel.IV, title=PAYLOAD,
+                             plan_id=plan.id, version_id=version.id, lon=lon, lat=lat, place=PAYLOAD,
+                             description=PAYLOAD, at=started)  # fmt: skip
+        (task,) = events.tasks_of(s, event_id=event.id)
+        events_tasks.acknowledge(s, actor=boss, task_id=task.id, at=started + timedelta(minutes=5))
+        events_tasks.feedback(s, actor=boss, task_id=task.id, text=PAYLOAD, at=started + timedelta(minutes=10))
+        command = events_tasks.give_command(s, actor=boss, event_id=event.id, text=PAYLOAD,
+                                            at=started + timedelta(minutes=15))  # fmt: skip
+        events_tasks.acknowledge_command(s, actor=boss, command_id=command.id, reply=PAYLOAD,
+                                         at=started + timedelta(minutes=20))  # fmt: skip
+        events.note(s, actor=boss, event_id=event.id, text=PAYLOAD, at=started + timedelta(minutes=30))
+        events.close(s, actor=boss, event_id=event.id, note=PAYLOAD, at=started + timedelta(hours=1))
+        rows = reports.ensure(s, event, now=now) or reports.of_event(s, event_id=event.id)
+        for report in rows:
+            reports.save(s, actor=boss, report_id=report.id, data=ReportIn(body=PAYLOAD, to=PAYLOAD))
+        reports_review.save_lessons(s, actor=boss, event_id=event.id, data=LessonsIn(lessons=PAYLOAD))
+        feedback_id = s.scalar(select(TaskFeedback.id).where(TaskFeedback.task_id == task.id))
+        ids: dict[str, object] = {"plan_id": plan.id, "number": version.number, "event_id": event.id,
+                                  "report_id": rows[0].id, "feedback_id": feedback_id}  # fmt: skip
+    with db.unit_of_work() as s:
+        warehouse = Warehouse(name=PAYLOAD, lon=lon, lat=lat, address=PAYLOAD, contact=PAYLOAD)
+        team = Team(name=PAYLOAD, kind=TeamKind.VOLUNTEER, lon=lon, lat=lat, leader=PAYLOAD, members_count=1,
+                    equipment=PAYLOAD)  # fmt: skip
+        shelter = Shelter(name=PAYLOAD, lon=lon, lat=lat, address=PAYLOAD, capacity=100, facilities=PAYLOAD,
+                          township=PAYLOAD)  # fmt: skip
+        expert = Expert(name=PAYLOAD, field=PAYLOAD, unit=PAYLOAD, lon=lon, lat=lat)
+        s.add_all([warehouse, team, shelter, expert])
+        s.flush()
+        s.add(StockLine(warehouse_id=warehouse.id, material="assault_boat", quantity=2, note=PAYLOAD))
+        s.add(TeamMember(team_id=team.id, name=PAYLOAD, role=PAYLOAD))
+        items = [{"code": "X01", "text": PAYLOAD, "category": "fire", "level": "general", "days": 7}]
+        checklist = Checklist(code="XSS", version=1, name=PAYLOAD, items=items, source=PAYLOAD, loaded_by=PAYLOAD)
+        place = Place(name=PAYLOAD, kind="school", address=PAYLOAD, lon=lon, lat=lat, township_name=PAYLOAD,
+                      village_name=PAYLOAD, responsible_name=PAYLOAD, safety_manager=PAYLOAD, grade=RiskGrade.A,
+                      created_by=PAYLOAD)  # fmt: skip
+        s.add_all([checklist, place])
+        s.flush()
+        inspection = Inspection(place_id=place.id, checklist_id=checklist.id, inspector_id=w.ops_all.id,
+                                inspector_name=PAYLOAD, at=now, result=InspectionResult.HAZARDS,
+                                answers=[{"code": "X01", "outcome": "fail", "note": PAYLOAD}], hazards=1,
+                                note=PAYLOAD)  # fmt: skip
+        s.add(inspection)
+        s.flush()
+        hazard = Hazard(place_id=place.id, inspection_id=inspection.id, item_code="X01", item_text=PAYLOAD,
+                        category="fire", level=HazardLevel.GENERAL, description=PAYLOAD, responsible=PAYLOAD,
+                        found_at=now, deadline_on=now.date() + timedelta(days=7),
+                        case_error=PAYLOAD)  # fmt: skip
+        s.add(hazard)
+        s.flush()
+        s.add(HazardLog(hazard_id=hazard.id, at=now, action=HazardAction.FOUND, to_state=HazardState.OPEN,
+                        actor_id=w.ops_all.id, actor_name=PAYLOAD, note=PAYLOAD))  # fmt: skip
+        camera = Camera(code="33112300001320000001", name=PAYLOAD, lon=lon, lat=lat, place=PAYLOAD,
+                        township_name=PAYLOAD, notes=PAYLOAD)  # fmt: skip
+        kind = CameraEventType(code="xss_type", name_zh=PAYLOAD, name_en=PAYLOAD)
+        s.add_all([camera, kind])
+        s.flush()
+        seen = CameraEvent(camera_id=camera.id, type_code="xss_type", occurred_at=now, confidence=0.9,
+                           outcome=EventOutcome.UNMAPPED, external_id=PAYLOAD, extra={"note": PAYLOAD})  # fmt: skip
+        line = LineString([(lon, lat), (lon + 0.01, lat + 0.01)])
+        road = RoadSegment(code="X999", name=PAYLOAD, road_class=RoadClass.COUNTY, geom=line, length_m=1400.0,
+                           start_lon=lon, start_lat=lat, end_lon=lon + 0.01, end_lat=lat + 0.01)  # fmt: skip
+        lot = ParkingLot(name=PAYLOAD, lon=lon, lat=lat, address=PAYLOAD, township=PAYLOAD[:60], capacity=50,
+                         fee=PAYLOAD, hours=PAYLOAD)  # fmt: skip
+        s.add_all([seen, road, lot])
+        s.flush()
+        incident = RoadIncident(token="xss" + "0" * 29, kind=IncidentKind.CLOSURE, title=PAYLOAD,
+                                description=PAYLOAD, road_id=road.id, from_words=PAYLOAD, to_words=PAYLOAD,
+                                starts_at=now - timedelta(hours=1), detour=PAYLOAD, note=PAYLOAD,
+                                state=IncidentState.PUBLISHED, created_by=w.ops_all.id, published_at=now)  # fmt: skip
+        s.add(incident)
+        s.flush()
+        return {**ids, "kind": ["warehouse", "team", "shelter", "expert"],
+                "record_id": [warehouse.id, team.id, shelter.id, expert.id], "camera_id": camera.id,
+                "warehouse_id": warehouse.id, "team_id": team.id,  # no route names these: for must_show
+                "camera_event_id": seen.id, "place_id": place.id, "inspection_id": inspection.id,
+                "hazard_id": hazard.id, "incident_id": incident.id, "lot_id": lot.id, "road_id": road.id,
+                "code": kind.code}  # fmt: skip
+
+
 def _online_application(db, w, matter_id: int) -> int:
     """An application made online by ops_all's own account (the applicant's pages show it), its
     applicant name, address and the window's 一次性告知 carrying the payload."""
@@ -641,6 +788,22 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         "/village/tourism/homestays",  # the homestays' register
         "/village/tourism/events",  # the events calendar
         "/village/tourism/culture",  # 非遗 items, inheritors, 传统村落
+        f"/safety/plans/{ids['plan_id'][0]}",  # the plan's name, summary, its versions' notes, the exercise
+        f"/safety/plans/{ids['plan_id'][0]}/versions/{ids['number'][1]}",  # criteria, triggers, duties, measures
+        "/safety/exercises",  # the exercise's title, place, summary, problems
+        f"/safety/events/{ids['event_id'][0]}",  # the situation: title, place, tasks, feedback, commands, log
+        f"/safety/reports/{ids['report_id'][0]}",  # the report's text and recipient
+        f"/safety/events/{ids['event_id'][0]}/review",  # the lessons, the event's record
+        f"/safety/resources/warehouse/{ids['warehouse_id'][0]}",  # a warehouse's name, address, keeper, stock note
+        f"/safety/resources/team/{ids['team_id'][0]}",  # a team's name, leader, equipment, members
+        f"/safety/places/{ids['place_id'][0]}",  # a key place's name, address, responsible person
+        f"/safety/inspections/{ids['inspection_id'][0]}",  # the checklist item's text, the answer's note
+        f"/safety/hazards/{ids['hazard_id'][0]}",  # the hazard's description, responsible person, its log
+        f"/safety/cameras/{ids['camera_id'][0]}",  # a camera's name, place, notes
+        f"/safety/traffic/incidents/{ids['incident_id'][0]}",  # an incident's title, description, detour
+        f"/safety/traffic/parking/{ids['lot_id'][0]}",  # a parking lot's name, address, fee, hours
+        f"/safety/traffic/roads/{ids['road_id'][0]}",  # a road's name
+        "/portal/roads",  # the public page: the published incident's title, description, detour; the lot
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"
