@@ -112,7 +112,8 @@ PARAMETERS = {
     "road_id": "SELECT id FROM safety_road ORDER BY id LIMIT 1",
 }
 AWAITING_CORRECTIONS = "SELECT id FROM services_application WHERE state = 'correction_requested' ORDER BY id LIMIT 1"
-# Routes whose parameter must be a particular record: the applicant's own pages show only theirs.
+# Routes whose parameter must be a particular record (the applicant's own pages show only theirs), or whose
+# parameter's name means another record elsewhere.
 ROUTE_PARAMETERS = {
     "/services/my/{application_id}": {
         "application_id": "SELECT id FROM services_application WHERE applicant_user_id IS NOT NULL ORDER BY id LIMIT 1"
@@ -275,9 +276,10 @@ def _fill(pattern: Pattern, db_path: str) -> str | None:
     con = sqlite3.connect(db_path)
     try:
         for name in pattern.params:
-            if name not in PARAMETERS:
+            sql = ROUTE_PARAMETERS.get(pattern.path, {}).get(name) or PARAMETERS.get(name)
+            if sql is None:
                 return None
-            row = con.execute(ROUTE_PARAMETERS.get(pattern.path, {}).get(name, PARAMETERS[name])).fetchone()
+            row = con.execute(sql).fetchone()
             if row is None:
                 return None
             path = re.sub(r"\{" + name + r"(?::[a-z]+)?\}", str(row[0]), path)

@@ -39,7 +39,7 @@ def test_camera_codes_accepted(db):
     with db.reading() as s:
         assert cameras.check_code(s, code(1, "131")) == code(1, "131")
         assert cameras.check_code(s, code(2, "132")) == code(2, "132")
-        assert cameras.type_name_of(code(2)) == "网络摄像机(IPC)"
+        assert cameras.type_name_of(code(2)) == "Network camera (IPC)"
 
 
 def test_division_must_be_the_countys_province(db, monkeypatch):

@@ -103,6 +103,12 @@ def test_the_flood_drill(client, db, drill):  # noqa: F811
     kinds = [x["kind"] for x in detail["log"]]
     assert kinds[0] == "started" and kinds[-1] == "closed" and "escalated" in kinds and "lowered" in kinds
 
+    # after the command post closed the response the water dips and rises again inside the rules' dedupe
+    # window: the alarms are raised again (not new), and that starts no new response (a new alarm would)
+    post(client, drill, [2.5, 2.6, 4.5], start=10)
+    with db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(EmergencyEvent)) == 1
+
 
 def test_a_new_alarm_under_a_higher_running_level_is_noted_once(client, db, drill):  # noqa: F811
     cmd_h = api_headers(db, drill.commander, ["safety.emergency.read", "safety.emergency.command"])

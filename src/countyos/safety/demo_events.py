@@ -158,7 +158,7 @@ def _answer(session: Session, event: EmergencyEvent, people: dict[int, int], at:
             at=finish - timedelta(minutes=5),
             text=FEEDBACK.get(name, "已按预案落实。"),
         )
-        events_tasks.done(session, actor=who, task_id=task.id, at=finish, text="已完成")
+        events_tasks.done(session, actor=who, task_id=task.id, at=finish, text="按要求完成，现场已核实")
 
 
 def _ack_command(session: Session, command_id: int, people: dict[int, int], at: datetime) -> None:

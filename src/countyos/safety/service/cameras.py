@@ -103,10 +103,13 @@ def check_code(session: Session, code: str) -> str:
     return code
 
 
+# The camera types of GB/T 28181 (data/cameras_gb28181.json ``camera_types``) as message ids.
+CAMERA_TYPE_LABELS = {"131": N_("Camera"), "132": N_("Network camera (IPC)")}
+
+
 def type_name_of(code: str) -> str:
-    """The GB/T 28181 type of a device id (摄像机 / 网络摄像机(IPC))."""
-    name: str = gb28181()["camera_types"].get(code[10:13], "")
-    return name
+    """The message id naming the GB/T 28181 type of a device id (摄像机 / 网络摄像机(IPC)); empty when unknown."""
+    return CAMERA_TYPE_LABELS.get(code[10:13], "")
 
 
 # --- kept in memory for the intake (plain values; emptied when the tables are written) ---------------

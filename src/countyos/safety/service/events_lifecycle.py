@@ -58,8 +58,8 @@ TASK_ACTION_LABELS = {
 }
 EVENT_STATE_LABELS = {EventState.ACTIVE: N_("Responding"), EventState.CLOSED: N_("Response ended")}
 TASK_STATE_LABELS = {
-    TaskState.ISSUED: N_("Issued"),
-    TaskState.ACKNOWLEDGED: N_("Acknowledged"),
+    TaskState.ISSUED: N_("Assigned"),
+    TaskState.ACKNOWLEDGED: N_("Signed for"),
     TaskState.DONE: N_("Done"),
     TaskState.CLOSED: N_("Ended"),
 }

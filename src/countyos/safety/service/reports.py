@@ -33,6 +33,7 @@ from countyos.safety.permissions import EMERGENCY_COMMAND, EMERGENCY_MANAGE
 from countyos.safety.schemas.plans import ReportSchedule, body_of
 from countyos.safety.schemas.reports import ReportIn
 from countyos.safety.service import reports_schedule
+from countyos.safety.service.events_lifecycle import person_name
 
 KIND_LABELS = {ReportKind.FIRST: N_("First report"), ReportKind.FOLLOWUP: N_("Follow-up report"),
                ReportKind.FINAL: N_("Final report")}  # fmt: skip
@@ -262,7 +263,7 @@ def send(session: Session, *, actor: Actor, report_id: int, data: ReportIn | Non
     with use_locale(get_settings().default_locale):
         text = gettext(N_("%(report)s sent to %(to)s")) % {"report": title_of(report), "to": report.to or "—"}
     session.add(EventLog(event_id=report.event_id, at=now, kind=LogKind.REPORT_SENT, text=text,
-                         actor_id=actor.id, actor_name=actor.name,
+                         actor_id=actor.id, actor_name=person_name(session, actor),
                          detail={"report_id": report.id, "late_minutes": late}))  # fmt: skip
     audit.record(session, actor=actor, action=AUDIT_SEND, target_type="safety_event_report", target_id=report.id,
                  detail={"event_id": report.event_id, "late_minutes": late,

@@ -37,7 +37,7 @@ SOURCE_LABELS = {
     EventSource.CASE: N_("Case"), EventSource.MANUAL: N_("Entered by hand"),
 }  # fmt: skip
 TASK_STATE_LABELS = {
-    TaskState.ISSUED: N_("Issued"), TaskState.ACKNOWLEDGED: N_("Acknowledged"),
+    TaskState.ISSUED: N_("Assigned"), TaskState.ACKNOWLEDGED: N_("Signed for"),
     TaskState.DONE: N_("Done"), TaskState.CLOSED: N_("Ended"),
 }  # fmt: skip
 OVERDUE = N_("overdue")

@@ -238,7 +238,7 @@ def to_xlsx(data: Review, locale: str = "zh_CN") -> bytes:
         t = gettext
         wb = Workbook()
         heads = [t(N_("Time")), t(N_("Kind")), t(N_("What happened")), t(N_("By"))]
-        ws = tabular.header_sheet(wb, t(N_("Timeline")), heads, first=True)
+        ws = tabular.header_sheet(wb, t(N_("Event log")), heads, first=True)
         for at, kind, text, who in data.timeline:
             tabular.append_row(ws, [local(at), kind, text, who])
         ws = tabular.header_sheet(wb, t(N_("Tasks")), [

@@ -5,8 +5,9 @@ A rule that is a plan level's trigger (``safety_plan_rule``, one indexed read by
 category that is one (a per-process cache of the published versions' case triggers, emptied on any
 write to the plan tables): no running response of that plan → start one at that level (source PLAN);
 a running one at a lower level → escalate it; at the same or a higher level → a TRIGGER line in the log
-(for an alarm only when it is newly raised, not on every repeat). The work runs in a savepoint: an error
-here is logged and never breaks the sender.
+(for an alarm only when it is newly raised, not on every repeat). A repeat of an alarm whose response
+the command post has closed starts nothing: only a newly raised alarm (or a new case) starts one. The
+work runs in a savepoint: an error here is logged and never breaks the sender.
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ def fire(
     event = ev.active_for_plan(session, plan_id=plan.id)
     detail: dict[str, Any] = {"level": str(level), "alarm_id": alarm_id, "case_id": case_id}
     if event is None:
+        if not newly:
+            return  # a repeat of an alarm whose response was closed by the command post does not restart it
         ev.start(
             session,
             actor=SYSTEM,
             type=plan.type,
             level=level,
-            title=f"{plan.name}：{title}"[:200],
+            title=(title if title.startswith(plan.name) else f"{plan.name}：{title}")[:200],
             plan_id=plan.id,
             version_id=version.id,
             source=EventSource.PLAN,
