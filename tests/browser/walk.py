@@ -127,8 +127,7 @@ ROUTE_PARAMETERS = {
     "/village/tourism/holidays/{code}": {"code": "SELECT '2026-national-day'"},
     # the safety domain's names that other domains use for other records
     "/safety/plans/{plan_id}/versions/{number}": {"number": "SELECT 1"},
-    "/safety/reports/{report_id}": {"report_id": "SELECT id FROM safety_event_report ORDER BY id LIMIT 1"},
-    "/safety/reports/{report_id}/pdf": {"report_id": "SELECT id FROM safety_event_report ORDER BY id LIMIT 1"},
+    "/safety/reports/{report_id:int}": {"report_id": "SELECT id FROM safety_event_report ORDER BY id LIMIT 1"},
     "/safety/resources/{kind}": {"kind": "SELECT 'warehouse'"},
     "/safety/resources/{kind}/{record_id}": {
         "kind": "SELECT 'warehouse'",
@@ -384,6 +383,10 @@ NAMES_SQL = (
     # what a tester wrote for each item of a 快检 (e.g. 合格), as the report says it
     "SELECT json_extract(j.value, '$.result') FROM village_batch_test t, json_each(t.items) j",
     "SELECT json_extract(j.value, '$.item') FROM village_batch_test t, json_each(t.items) j",
+    # an information report's text, line by line: written in the county's language for the authority it goes to
+    "WITH RECURSIVE split(line, rest) AS (SELECT '', body || char(10) FROM safety_event_report UNION ALL "
+    "SELECT substr(rest, 1, instr(rest, char(10)) - 1), substr(rest, instr(rest, char(10)) + 1) FROM split "
+    "WHERE rest <> '') SELECT trim(line) FROM split WHERE trim(line) <> ''",
 )
 
 

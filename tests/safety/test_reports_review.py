@@ -95,7 +95,7 @@ def test_api_edit_send_and_409(client, db) -> None:
     assert sent.status_code == 200 and sent.json()["state"] == "sent" and sent.json()["evacuated"] == 326
     again = client.put(f"/api/v1/safety/reports/{report_id}", json={"body": "改"}, headers=h)
     assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")
-    pdf = client.get(f"/safety/reports/{report_id}/pdf")
+    pdf = client.get(f"/safety/reports/{report_id}.pdf")
     assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
 
 

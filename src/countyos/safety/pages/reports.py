@@ -5,7 +5,7 @@
 - ``/safety/glance/tasks``: the open (or overdue) tasks of active events, the list behind those numbers.
 - ``/safety/reports``: the reports not sent, overdue or sent; ``/safety/reports/{id}``: the report's text
   (a draft generated from the records until one is saved), its casualty and loss figures, save and send;
-  once sent the text is shown as sent. ``/safety/reports/{id}/pdf``: the print view.
+  once sent the text is shown as sent. ``/safety/reports/{id}.pdf``: the print view.
 - ``/safety/events/{id}/review``: the review (复盘) with its lessons form, PDF and Excel downloads.
 """
 
@@ -138,12 +138,12 @@ def _report_page(
     }, status_code=status)  # fmt: skip
 
 
-@router.get("/safety/reports/{report_id}")
+@router.get("/safety/reports/{report_id:int}")
 def report_page(request: Request, session: ReadSession, a: Reader, report_id: ReportId) -> Response:
     return _report_page(request, session, reports.get(session, report_id=report_id))
 
 
-@router.post("/safety/reports/{report_id}")
+@router.post("/safety/reports/{report_id:int}")
 def report_save(
     request: Request, session: WriteSession, a: Commander, report_id: ReportId, form: PostedForm
 ) -> Response:
@@ -165,7 +165,7 @@ def report_save(
     return redirect(f"/safety/reports/{report_id}", flash=translate(request, message))
 
 
-@router.get("/safety/reports/{report_id}/pdf")
+@router.get("/safety/reports/{report_id:int}.pdf")
 def report_pdf(request: Request, session: ReadSession, a: Reader, report_id: ReportId) -> Response:
     report = reports.get(session, report_id=report_id)
     pdf = reports_review.report_pdf(session, report, _locale(request))
