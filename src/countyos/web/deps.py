@@ -139,9 +139,10 @@ def current_auth(request: Request) -> Auth | None:
     return result
 
 
-async def _current_auth(request: Request) -> Auth | None:
-    """``current_auth`` as a dependency: a request without a token or a session cookie (a citizen, a
-    posting app, the login page) has nothing to look up and skips the hop to the thread pool."""
+async def caller(request: Request) -> Auth | None:
+    """``current_auth`` as a dependency (``CurrentAuth``), or awaited by a requirement that resolves the
+    caller itself: a request without a token or a session cookie (a citizen, a posting app, the login
+    page) has nothing to look up and skips the hop to the thread pool."""
     if not hasattr(request.state, "auth") and not (
         request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE)
     ):
@@ -152,7 +153,7 @@ async def _current_auth(request: Request) -> Auth | None:
     return await run_in_threadpool(current_auth, request)
 
 
-CurrentAuth = Annotated[Auth | None, Depends(_current_auth)]
+CurrentAuth = Annotated[Auth | None, Depends(caller)]
 
 
 async def _check_csrf(request: Request, a: Auth) -> None:
@@ -191,11 +192,20 @@ async def _check_anonymous_csrf(request: Request) -> None:
 
 
 class Requirement:
-    """What a route needs: ``kind`` is public, authenticated, stage or permission."""
+    """What a route needs: ``kind`` is public, authenticated, stage or permission. A permission
+    requirement names one permission, or several of which any one is enough (``require_any``; its
+    ``permission`` is then the codes joined by ``|``, as the reviewed route table shows it)."""
 
-    def __init__(self, kind: str, permission: str | None = None, stages: frozenset[SessionStage] = frozenset()) -> None:
+    def __init__(
+        self,
+        kind: str,
+        permission: str | None = None,
+        stages: frozenset[SessionStage] = frozenset(),
+        any_of: tuple[str, ...] = (),
+    ) -> None:
         self.kind = kind
-        self.permission = permission
+        self.permission = "|".join(any_of) if any_of else permission
+        self.codes: tuple[str, ...] = any_of or ((permission,) if permission else ())
         self.stages = stages
 
     def __repr__(self) -> str:
@@ -217,14 +227,14 @@ class Requirement:
             return a
         if a.stage != SessionStage.FULL:
             raise NotAuthenticated("Please finish signing in first")
-        if self.kind == "permission" and self.permission and not a.actor.can(self.permission):
+        if self.kind == "permission" and self.codes and not any(a.actor.can(c) for c in self.codes):
             # recorded by the error handler, off the event loop and coalesced (web/refusals.py)
             request.state.refusal = Refusal(
                 "access.denied",
                 detail={
                     "permission": self.permission,
                     "via_token": a.actor.via_token,
-                    "out_of_scope": a.actor.via_token and self.permission in a.user.permission_codes,
+                    "out_of_scope": a.actor.via_token and any(c in a.user.permission_codes for c in self.codes),
                 },
             )
             raise PermissionDenied()
@@ -237,6 +247,12 @@ authenticated = Requirement("authenticated")
 
 def require(permission: str) -> Requirement:
     return Requirement("permission", permission)
+
+
+def require_any(*permissions: str) -> Requirement:
+    """Signed in with any one of PERMISSIONS (pages read by several services, e.g. the camera register by
+    the operations centre, the traffic office and the emergency duty staff)."""
+    return Requirement("permission", any_of=tuple(permissions))
 
 
 def in_stage(*stages: SessionStage) -> Requirement:

@@ -42,16 +42,14 @@ from starlette.responses import JSONResponse, Response
 from countyos.core import groupcommit
 from countyos.core.actor import Actor
 from countyos.core.db import Database
-from countyos.core.errors import PayloadTooLarge, PermissionDenied
-from countyos.org.models import SessionStage
+from countyos.core.errors import PayloadTooLarge
 from countyos.org.service import tokens
 from countyos.safety.models.cameras import EventOutcome
 from countyos.safety.permissions import CAMERA_FEED, CAMERA_MANAGE, EMERGENCY_READ, TRAFFIC_READ
 from countyos.safety.schemas.cameras import CameraEventIn, CameraIn, EventTypeIn
 from countyos.safety.service import cameras, cameras_intake
 from countyos.web import deps, forms
-from countyos.web.deps import Auth, CurrentAuth, ReadSession, Requirement, WriteSession, client_ip, get_db, require
-from countyos.web.refusals import Refusal
+from countyos.web.deps import Auth, ReadSession, Requirement, WriteSession, client_ip, get_db, require, require_any
 
 router = APIRouter(prefix="/cameras")
 
@@ -70,7 +68,7 @@ class FeedRequirement(Requirement):
         actor = await known_feeder(request)
         if actor is not None:
             return actor
-        a = await deps._current_auth(request)
+        a = await deps.caller(request)
         await Requirement.__call__(self, request, a)
         return deps.actor_of(a)
 
@@ -90,42 +88,7 @@ def can_view(a: Auth) -> bool:
     return any(a.actor.can(p) for p in VIEW_PERMISSIONS)
 
 
-class AnyPermission(str):
-    """Several permission codes, any one of which is enough: equal to each of them (so that a check
-    "is this permission among the caller's" says yes for each), shown joined by ``|``."""
-
-    codes: tuple[str, ...]
-
-    def __new__(cls, *codes: str) -> AnyPermission:
-        obj = super().__new__(cls, "|".join(codes))
-        obj.codes = codes
-        return obj
-
-    def __eq__(self, other: object) -> bool:
-        return other in self.codes or str.__eq__(self, other)
-
-    def __hash__(self) -> int:
-        return str.__hash__(self)
-
-
-class RequireAny(Requirement):
-    """Signed in with any one of several permissions (the camera pages are read by the camera keepers,
-    the traffic officers and the emergency duty staff)."""
-
-    def __init__(self, *codes: str) -> None:
-        super().__init__("permission", AnyPermission(*codes))
-        self.codes = codes
-
-    async def __call__(self, request: Request, a: CurrentAuth) -> Auth | None:
-        if a is not None and a.stage == SessionStage.FULL and not any(a.actor.can(c) for c in self.codes):
-            request.state.refusal = Refusal(
-                "access.denied", detail={"permission": str(self.permission), "via_token": a.actor.via_token}
-            )
-            raise PermissionDenied()
-        return await Requirement("authenticated").__call__(request, a)
-
-
-VIEW = RequireAny(*VIEW_PERMISSIONS)
+VIEW = require_any(*VIEW_PERMISSIONS)
 Viewer = Annotated[Auth, Depends(VIEW)]
 
 
