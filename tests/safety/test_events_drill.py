@@ -175,7 +175,7 @@ def test_overdue_sweep_logs_once_and_notifies(client, db, drill):  # noqa: F811
         n = s.scalar(select(func.count()).where(EventLog.event_id == event.id, EventLog.kind == LogKind.TASK_OVERDUE))
         assert n == 1
         notes = s.scalars(select(Notification).where(Notification.user_id == drill.water_handler.id)).all()
-        assert [x.kind for x in notes] == ["safety_task_overdue"]
+        assert [x.kind for x in notes] == ["safety_task", "safety_task_overdue"]  # told when issued, and when late
         (queue,) = events_home.queues(s, drill.water_actor(), later)
         assert (queue.key, queue.count, queue.overdue) == ("safety_tasks", 1, 1)
         assert events_home.queues(s, drill.command_actor(), later) == []

@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from countyos.cases.service import notify
 from countyos.core.actor import Actor
 from countyos.core.clock import county_day, utcnow
 from countyos.core.errors import NotFound, PermissionDenied, ValidationFailed
-from countyos.core.i18n import N_
-from countyos.org.models import Department
+from countyos.core.i18n import N_, gettext, use_locale
+from countyos.core.settings import get_settings
+from countyos.org.models import Department, User
 from countyos.safety.models.events import (
     EmergencyEvent,
     EventSource,
@@ -44,8 +46,9 @@ from countyos.safety.schemas.plans import PlanBody, body_of
 from countyos.safety.service import events_lifecycle as lc
 from countyos.safety.service import plans
 
-LOWERED_REASON = "响应降级"
-CLOSED_REASON = "响应结束"
+# Why a task was ended before it was done, stored in the county's language (see county_text).
+LOWERED_REASON = N_("Response lowered")
+CLOSED_REASON = N_("Response ended")
 OPEN_TASK = (TaskState.ISSUED, TaskState.ACKNOWLEDGED)
 
 TYPE_LABELS = {
@@ -205,6 +208,20 @@ def _number(session: Session, at: datetime) -> str:
     return f"{prefix}{seq:03d}"
 
 
+def county_text(message: str, **params: Any) -> str:
+    """MESSAGE (a message id) in the county's language: texts stored once and read by everyone (log lines,
+    notification titles), like the case timeline's."""
+    with use_locale(get_settings().default_locale):
+        return gettext(message) % params if params else gettext(message)
+
+
+def department_users(session: Session, department_id: int) -> list[int]:
+    """The active people of a department: who is told of its tasks and commands."""
+    return list(
+        session.scalars(select(User.id).where(User.department_id == department_id, User.is_active.is_(True))).all()
+    )
+
+
 def _require_command(actor: Actor) -> None:
     if actor.id is not None and not actor.can(EMERGENCY_COMMAND):
         raise PermissionDenied(N_("Only the command post may change the response"))
@@ -228,7 +245,9 @@ def _issue_level(
                 kind=LogKind.NOTE,
                 actor=actor,
                 at=at,
-                text=f"{duty.department}：未找到该部门，任务未下达",
+                text=county_text(
+                    N_("%(department)s: no such department, the task was not issued"), department=duty.department
+                ),
             )
             continue
         task = EventTask(
@@ -253,6 +272,13 @@ def _issue_level(
             text=task.duty,
             task_id=task.id,
             detail={"department_id": task.department_id, "level": str(level)},
+        )
+        notify.queue(
+            session,
+            key=f"safety.task.issued:{task.id}",
+            kind="safety_task",
+            title=county_text(N_("Emergency task: %(event)s · %(duty)s"), event=event.title, duty=task.duty)[:200],
+            user_ids=department_users(session, task.department_id),
         )
     return out
 
@@ -458,7 +484,7 @@ def lower(
         detail={"from": str(before), "to": str(level)},
     )
     event.level, event.level_changed_at = level, at
-    _close_tasks(session, actor=actor, event=event, reason=LOWERED_REASON, at=at, above=level)
+    _close_tasks(session, actor=actor, event=event, reason=county_text(LOWERED_REASON), at=at, above=level)
     session.flush()
     return event
 
@@ -471,7 +497,7 @@ def close(session: Session, *, actor: Actor, event_id: int, note: str, at: datet
         raise ValidationFailed.on_field("note", N_("Say why the response ends"))
     at = at or utcnow()
     if event.state == EventState.ACTIVE:  # the open tasks end first, the response's end is the last line
-        _close_tasks(session, actor=actor, event=event, reason=CLOSED_REASON, at=at, above=None)
+        _close_tasks(session, actor=actor, event=event, reason=county_text(CLOSED_REASON), at=at, above=None)
     lc.apply_event(session, actor=actor, event=event, action="close", at=at, text=note)
     event.closed_at, event.closed_by_id, event.closing_note = at, actor.id, note
     session.flush()

@@ -15,7 +15,6 @@ from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from countyos.core.i18n import N_
-from countyos.org.models import User
 from countyos.org.service import audit
 from countyos.safety.models.events import (
     CommandTarget,
@@ -126,12 +125,6 @@ def photo_of(session: Session, *, actor: Actor, feedback_id: int, attachment_id:
     return attachments.get(session, attachment_id=attachment_id)
 
 
-def _department_users(session: Session, department_id: int) -> list[int]:
-    return list(
-        session.scalars(select(User.id).where(User.department_id == department_id, User.is_active.is_(True))).all()
-    )
-
-
 def sweep_overdue(session: Session, *, now: datetime | None = None) -> int:
     """Log TASK_OVERDUE once for each open task past its deadline and notify its department's people."""
     now = now or utcnow()
@@ -157,8 +150,10 @@ def sweep_overdue(session: Session, *, now: datetime | None = None) -> int:
             session,
             key=f"safety.task.overdue:{task.id}",
             kind="safety_task_overdue",
-            title=f"应急任务已超时：{event.title} · {task.duty}"[:200],
-            user_ids=_department_users(session, task.department_id),
+            title=ev.county_text(N_("Emergency task overdue: %(event)s · %(duty)s"), event=event.title, duty=task.duty)[
+                :200
+            ],
+            user_ids=ev.department_users(session, task.department_id),
         )
     if rows:
         audit.record(
@@ -211,9 +206,9 @@ def give_command(
             session,
             key=f"safety.command:{cmd.id}:{dept}",
             kind="safety_command",
-            title=f"应急指令：{event.title}"[:200],
+            title=ev.county_text(N_("Emergency command: %(event)s"), event=event.title)[:200],
             body=text[:1000],
-            user_ids=_department_users(session, dept),
+            user_ids=ev.department_users(session, dept),
         )
     session.flush()
     return cmd
