@@ -30,9 +30,7 @@ def test_demo_loads(client, db, world):
         assert len(cams) == 30
         for c in cams:
             assert cameras.check_code(s, c.code) == c.code
-        outcomes = dict(
-            s.execute(select(CameraEvent.outcome, func.count()).group_by(CameraEvent.outcome)).tuples().all()
-        )
+        outcomes = dict(s.execute(select(CameraEvent.outcome, func.count()).group_by(CameraEvent.outcome)).all())
         assert outcomes.get(EventOutcome.CASE, 0) >= 10 and outcomes.get(EventOutcome.UNMAPPED, 0) >= 3
         assert sum(outcomes.values()) >= 280
         assert (
