@@ -302,7 +302,7 @@ def task_done(task_id: int, body: DoneIn, session: WriteSession, a: Worker) -> T
     return _tasks_out(session, [tasks.done(session, actor=a.actor, task_id=task_id, text=body.text)])[0]
 
 
-@router.get("/feedback/{feedback_id}/photos/{attachment_id}")
+@router.get("/feedback/{feedback_id}/photos/{attachment_id}", response_class=FileResponse)
 def feedback_photo(
     feedback_id: int, attachment_id: int, session: ReadSession, a: Annotated[Auth, Depends(authenticated)]
 ) -> FileResponse:

@@ -248,7 +248,7 @@ def reinspect_hazard(hazard_id: PathId, given: NoteInput, session: WriteSession,
     return hazard_out(h, hazards.place_names(session, [h.place_id]).get(h.place_id, ""))
 
 
-@router.get("/hazards/{hazard_id}/photos/{attachment_id}")
+@router.get("/hazards/{hazard_id}/photos/{attachment_id}", response_class=FileResponse)
 def hazard_photo(
     hazard_id: PathId, attachment_id: PathId, session: ReadSession, a: Anyone, thumb: bool = False
 ) -> FileResponse:

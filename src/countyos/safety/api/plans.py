@@ -135,7 +135,7 @@ def add_attachment(
     return AttachmentOut.model_validate(att)
 
 
-@router.get("/plans/attachments/{attachment_id}")
+@router.get("/plans/attachments/{attachment_id}", response_class=Response)
 def download(attachment_id: int, session: WriteSession, a: Reader) -> Response:
     att, data = plans_files.open_for(session, actor=a.actor, attachment_id=attachment_id)
     return attachment_response(att.filename, att.media_type, data)

@@ -96,7 +96,7 @@ def send_report(
         return report_out(report)
 
 
-@router.get("/reports/{report_id}/pdf")
+@router.get("/reports/{report_id}/pdf", response_class=Response)
 def report_pdf(request: Request, session: ReadSession, a: Reader, report_id: ReportId) -> Response:
     report = reports.get(session, report_id=report_id)
     pdf = reports_review.report_pdf(session, report, locale_of(request))
@@ -134,7 +134,7 @@ def put_lessons(
         return review_json(reports_review.review(session, event_id=event_id))
 
 
-@router.get("/events/{event_id}/review.pdf")
+@router.get("/events/{event_id}/review.pdf", response_class=Response)
 def review_pdf(request: Request, session: ReadSession, a: Reader, event_id: EventId) -> Response:
     data = reports_review.review(session, event_id=event_id)
     pdf = reports_review.render_pdf(data, locale_of(request))
@@ -142,7 +142,7 @@ def review_pdf(request: Request, session: ReadSession, a: Reader, event_id: Even
                     headers={"Content-Disposition": f'attachment; filename="review-{event_id}.pdf"'})  # fmt: skip
 
 
-@router.get("/events/{event_id}/review.xlsx")
+@router.get("/events/{event_id}/review.xlsx", response_class=Response)
 def review_xlsx(request: Request, session: ReadSession, a: Reader, event_id: EventId) -> Response:
     data = reports_review.review(session, event_id=event_id)
     with use_locale(locale_of(request)):
