@@ -72,6 +72,15 @@ def gettext(message: str, **params: Any) -> str:
     return text % params if params else text
 
 
+def county_gettext(message: str, **params: Any) -> str:
+    """MESSAGE in the county's language (``settings.default_locale``), whoever asks: for texts written once
+    and read by everyone — timeline lines, notification titles, reasons stored on records."""
+    from countyos.core.settings import get_settings
+
+    with use_locale(get_settings().default_locale):
+        return gettext(message, **params)
+
+
 def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     text = translations(get_locale()).ngettext(singular, plural, n)
     params.setdefault("num", n)

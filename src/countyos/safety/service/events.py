@@ -20,8 +20,7 @@ from countyos.cases.service import notify
 from countyos.core.actor import Actor
 from countyos.core.clock import county_day, utcnow
 from countyos.core.errors import NotFound, PermissionDenied, ValidationFailed
-from countyos.core.i18n import N_, gettext, use_locale
-from countyos.core.settings import get_settings
+from countyos.core.i18n import N_, county_gettext
 from countyos.org.models import Department, User
 from countyos.safety.models.events import (
     EmergencyEvent,
@@ -208,13 +207,6 @@ def _number(session: Session, at: datetime) -> str:
     return f"{prefix}{seq:03d}"
 
 
-def county_text(message: str, **params: Any) -> str:
-    """MESSAGE (a message id) in the county's language: texts stored once and read by everyone (log lines,
-    notification titles), like the case timeline's."""
-    with use_locale(get_settings().default_locale):
-        return gettext(message) % params if params else gettext(message)
-
-
 def department_users(session: Session, department_id: int) -> list[int]:
     """The active people of a department: who is told of its tasks and commands."""
     return list(
@@ -245,7 +237,7 @@ def _issue_level(
                 kind=LogKind.NOTE,
                 actor=actor,
                 at=at,
-                text=county_text(
+                text=county_gettext(
                     N_("%(department)s: no such department, the task was not issued"), department=duty.department
                 ),
             )
@@ -277,7 +269,7 @@ def _issue_level(
             session,
             key=f"safety.task.issued:{task.id}",
             kind="safety_task",
-            title=county_text(N_("Emergency task: %(event)s · %(duty)s"), event=event.title, duty=task.duty)[:200],
+            title=county_gettext(N_("Emergency task: %(event)s · %(duty)s"), event=event.title, duty=task.duty)[:200],
             user_ids=department_users(session, task.department_id),
         )
     return out
@@ -484,7 +476,7 @@ def lower(
         detail={"from": str(before), "to": str(level)},
     )
     event.level, event.level_changed_at = level, at
-    _close_tasks(session, actor=actor, event=event, reason=county_text(LOWERED_REASON), at=at, above=level)
+    _close_tasks(session, actor=actor, event=event, reason=county_gettext(LOWERED_REASON), at=at, above=level)
     session.flush()
     return event
 
@@ -497,7 +489,7 @@ def close(session: Session, *, actor: Actor, event_id: int, note: str, at: datet
         raise ValidationFailed.on_field("note", N_("Say why the response ends"))
     at = at or utcnow()
     if event.state == EventState.ACTIVE:  # the open tasks end first, the response's end is the last line
-        _close_tasks(session, actor=actor, event=event, reason=county_text(CLOSED_REASON), at=at, above=None)
+        _close_tasks(session, actor=actor, event=event, reason=county_gettext(CLOSED_REASON), at=at, above=None)
     lc.apply_event(session, actor=actor, event=event, action="close", at=at, text=note)
     event.closed_at, event.closed_by_id, event.closing_note = at, actor.id, note
     session.flush()

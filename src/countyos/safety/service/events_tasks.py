@@ -14,7 +14,7 @@ from countyos.cases.service import attachments, notify
 from countyos.core.actor import SYSTEM, Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from countyos.core.i18n import N_
+from countyos.core.i18n import N_, county_gettext
 from countyos.org.service import audit
 from countyos.safety.models.events import (
     CommandTarget,
@@ -150,7 +150,7 @@ def sweep_overdue(session: Session, *, now: datetime | None = None) -> int:
             session,
             key=f"safety.task.overdue:{task.id}",
             kind="safety_task_overdue",
-            title=ev.county_text(N_("Emergency task overdue: %(event)s · %(duty)s"), event=event.title, duty=task.duty)[
+            title=county_gettext(N_("Emergency task overdue: %(event)s · %(duty)s"), event=event.title, duty=task.duty)[
                 :200
             ],
             user_ids=ev.department_users(session, task.department_id),
@@ -206,7 +206,7 @@ def give_command(
             session,
             key=f"safety.command:{cmd.id}:{dept}",
             kind="safety_command",
-            title=ev.county_text(N_("Emergency command: %(event)s"), event=event.title)[:200],
+            title=county_gettext(N_("Emergency command: %(event)s"), event=event.title)[:200],
             body=text[:1000],
             user_ids=ev.department_users(session, dept),
         )

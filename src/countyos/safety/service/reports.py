@@ -22,7 +22,7 @@ from countyos.cases.service import notify, people
 from countyos.core.actor import Actor
 from countyos.core.clock import to_local, utcnow
 from countyos.core.errors import NotFound, TransitionNotAllowed
-from countyos.core.i18n import N_, gettext, use_locale
+from countyos.core.i18n import N_, county_gettext, gettext, use_locale
 from countyos.core.settings import get_settings
 from countyos.org.models import Department
 from countyos.org.service import audit
@@ -260,8 +260,7 @@ def send(session: Session, *, actor: Actor, report_id: int, data: ReportIn | Non
     report.sent_at, report.sent_by_id = now, actor.id
     event = session.get(EmergencyEvent, report.event_id)
     late = max(0, int((now - report.due_at).total_seconds() // 60))
-    with use_locale(get_settings().default_locale):
-        text = gettext(N_("%(report)s sent to %(to)s")) % {"report": title_of(report), "to": report.to or "—"}
+    text = county_gettext(N_("%(report)s sent to %(to)s"), report=title_of(report), to=report.to or "—")
     session.add(EventLog(event_id=report.event_id, at=now, kind=LogKind.REPORT_SENT, text=text,
                          actor_id=actor.id, actor_name=person_name(session, actor),
                          detail={"report_id": report.id, "late_minutes": late}))  # fmt: skip
