@@ -23,7 +23,6 @@ import json
 import os
 import random
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -96,35 +95,6 @@ def snapshot() -> str:
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=60)
     return base64.b64encode(buf.getvalue()).decode()
-
-
-async def _client(port: int, requests: list[bytes], latencies: list[float], statuses: dict[int, int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        for req in requests:
-            t0 = time.perf_counter()
-            writer.write(req)
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - t0)
-            statuses[status] = statuses.get(status, 0) + 1
-    finally:
-        writer.close()
-
-
-async def load(port: int, requests: list[bytes], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    chunks = [requests[i::concurrency] for i in range(concurrency)]
-    t0 = time.perf_counter()
-    await asyncio.gather(*(_client(port, c, latencies, statuses) for c in chunks if c))
-    return time.perf_counter() - t0, latencies, statuses
 
 
 def http_post(path: str, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
@@ -232,10 +202,10 @@ def main() -> None:
     print(f"intake lane: {lane}", flush=True)
     results: dict[str, Any] = {"n": args.n, "in_flight": args.c, "intake_lane": lane}
     try:
-        asyncio.run(load(port, open311[: min(200, args.n // 10)], 8))  # warm up the same path
+        asyncio.run(o311.load_requests(port, open311[: min(200, args.n // 10)], 8))  # warm up the same path
         for name, reqs in (("open311", open311), ("camera", events)):
             cpu0 = o311.cpu_seconds(proc.pid)
-            elapsed, lat, statuses = asyncio.run(load(port, reqs, args.c))
+            elapsed, lat, statuses = asyncio.run(o311.load_requests(port, reqs, args.c))
             cpu = o311.cpu_seconds(proc.pid) - cpu0
             rps, p50, p99, cpu_ms = o311.summary(f"{name} c={args.c}", elapsed, lat, statuses, cpu)
             results[name] = {

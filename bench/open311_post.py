@@ -127,16 +127,20 @@ def start_server(app: str, port: int, env: dict[str, str], app_dir: str | None =
     raise RuntimeError(f"server on port {port} did not start")
 
 
-async def _client(port: int, bodies: list[bytes], latencies: list[float], statuses: dict[int, int]) -> None:
+def open311_request(body: bytes) -> bytes:
+    """One Open311 POST of a form body, as bytes on the wire."""
+    return (
+        b"POST /open311/v2/requests.json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+async def _client(port: int, requests: list[bytes], latencies: list[float], statuses: dict[int, int]) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        for body in bodies:
-            req = (
-                b"POST /open311/v2/requests.json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                + body
-            )
+        for req in requests:
             t0 = time.perf_counter()
             writer.write(req)
             await writer.drain()
@@ -153,13 +157,20 @@ async def _client(port: int, bodies: list[bytes], latencies: list[float], status
         writer.close()
 
 
-async def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+async def load_requests(
+    port: int, requests: list[bytes], concurrency: int
+) -> tuple[float, list[float], dict[int, int]]:
+    """Raw HTTP/1.1 requests on CONCURRENCY keep-alive connections: (seconds, latencies, statuses)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    chunks = [bodies[i::concurrency] for i in range(concurrency)]
+    chunks = [requests[i::concurrency] for i in range(concurrency)]
     t0 = time.perf_counter()
     await asyncio.gather(*(_client(port, c, latencies, statuses) for c in chunks if c))
     return time.perf_counter() - t0, latencies, statuses
+
+
+async def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+    return await load_requests(port, [open311_request(b) for b in bodies], concurrency)
 
 
 def cpu_seconds(pid: int) -> float:
