@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from countyos.cases.models import Case
 from countyos.core.clock import to_local
 from countyos.core.i18n import N_
+from countyos.core.listing import ListedRecord
 from countyos.eco.models.air import AirDaily, AirStation
 from countyos.eco.models.rivers import PatrolState, RiverArea, RiverPatrol, RiverProblem
 from countyos.eco.models.water import WaterSection
@@ -109,39 +110,23 @@ def rows(session: Session, *, measure: str, s: EcoSlice, limit: int, offset: int
     return list(session.scalars(stmt))
 
 
-@dataclass(frozen=True)
-class EcoRecord:
-    """What the operations view's list shows of one ecology record."""
-
-    id: int
-    ref: str
-    title: str
-    place: str
-    kind: str  # message id
-    status: str  # message id or plain text
-    level: str  # green / red / yellow / none
-    at: datetime | None
-    owner: str
-    url: str
-
-
 CLASS_LABELS = {"I": "Ⅰ类", "II": "Ⅱ类", "III": "Ⅲ类", "IV": "Ⅳ类", "V": "Ⅴ类", "劣V": "劣Ⅴ类"}
 
 
-def describe(session: Session, row: Any) -> EcoRecord:
+def describe(session: Session, row: Any) -> ListedRecord:
     """One record of a measure's list, each opening its own page."""
     if isinstance(row, AirDaily):
         st = session.get(AirStation, row.station_id)
         name = st.name if st else str(row.station_id)
         title = f"{name} {to_local(row.start).date().isoformat()}"
         good = row.aqi is not None and row.aqi <= GOOD_AQI
-        return EcoRecord(
+        return ListedRecord(
             row.station_id, st.code if st else "", title, st.place if st else "", N_("Daily AQI"),
             f"AQI {row.aqi}", "green" if good else "red", row.start, "", f"/eco/air/stations/{row.station_id}",
         )  # fmt: skip
     if isinstance(row, WaterSection):
         cls = CLASS_LABELS.get(row.last_class or "", row.last_class or "")
-        return EcoRecord(
+        return ListedRecord(
             row.id, row.code, row.name, row.water_name, N_("Water section"), cls,
             "green" if row.last_meets else "red", row.last_sampled_at, "", f"/eco/water/sections/{row.id}",
         )  # fmt: skip
@@ -150,7 +135,7 @@ def describe(session: Session, row: Any) -> EcoRecord:
     if isinstance(row, RiverPatrol):
         area = session.get(RiverArea, row.area_id)
         who = rivers.names(session, [row.user_id]).get(row.user_id, "")
-        return EcoRecord(
+        return ListedRecord(
             row.id, f"#{row.id}", area.name if area else "", (area.township_name or "") if area else "",
             N_("Patrol"), N_("Finished"), "none", row.finished_at, who, f"/eco/rivers/patrols/{row.id}",
         )  # fmt: skip
@@ -158,7 +143,7 @@ def describe(session: Session, row: Any) -> EcoRecord:
         area = session.get(RiverArea, row.area_id)
         kind = rivers_patrols.problem_kinds().get(row.kind, {})
         url = f"/cases/{row.case_id}" if row.case_id else f"/eco/rivers/patrols/{row.patrol_id}"
-        return EcoRecord(
+        return ListedRecord(
             row.id, row.case_number or "", area.name if area else "", (area.township_name or "") if area else "",
             kind.get("label") or N_("Patrol problem"), N_("Open"), "yellow", row.found_at, "", url,
         )  # fmt: skip

@@ -13,6 +13,7 @@ from countyos.cases.lifecycle import LABELS as CASE_STATES
 from countyos.cases.service import ioc_queries as cases_q
 from countyos.cases.service import timers
 from countyos.core.i18n import N_
+from countyos.core.listing import ListedRecord
 from countyos.eco.service import ioc_queries as eco_q
 from countyos.geo.models import STATUS_ZH
 from countyos.org.service import departments
@@ -181,33 +182,10 @@ def data_records(session: Session, rows: list[Any]) -> list[Record]:
     ]
 
 
-def eco_records(session: Session, rows: list[Any]) -> list[Record]:
-    """Station-days, water sections, patrols and patrol problems, each opening its own page."""
-    out = []
-    for r in rows:
-        e = eco_q.describe(session, r)
-        out.append(Record("eco", e.id, e.ref, e.title, e.place, e.kind, e.status, e.level, e.at, None, e.owner, e.url))
-    return out
-
-
-def village_records(session: Session, rows: list[Any]) -> list[Record]:
-    """Certificates, batches, orders and scenic spots, each opening its own page."""
-    out = []
-    for r in rows:
-        v = village_q.describe(session, r)
-        out.append(Record("village", v.id, v.ref, v.title, v.place, v.kind, v.status, v.level, v.at, None, v.owner,
-                          v.url))  # fmt: skip
-    return out
-
-
-def safety_records(session: Session, rows: list[Any], now: datetime) -> list[Record]:
-    """Emergency events and tasks, hidden dangers, camera detections, road incidents and parking lots."""
-    out = []
-    for r in rows:
-        v = safety_q.describe(session, r, now=now)
-        out.append(Record("safety", v.id, v.ref, v.title, v.place, v.kind, v.status, v.level, v.at, None, v.owner,
-                          v.url))  # fmt: skip
-    return out
+def listed(source: str, items: list[ListedRecord]) -> list[Record]:
+    """The records a domain described (``service/ioc_queries.describe``: eco, village, safety), as list rows."""
+    return [Record(source, v.id, v.ref, v.title, v.place, v.kind, v.status, v.level, v.at, None, v.owner, v.url)
+            for v in items]  # fmt: skip
 
 
 def to_records(session: Session, source: str, rows: list[Any], now: datetime) -> list[Record]:
@@ -222,9 +200,9 @@ def to_records(session: Session, source: str, rows: list[Any], now: datetime) ->
     if source == "data":
         return data_records(session, rows)
     if source == "eco":
-        return eco_records(session, rows)
+        return listed(source, [eco_q.describe(session, r) for r in rows])
     if source == "village":
-        return village_records(session, rows)
+        return listed(source, [village_q.describe(session, r) for r in rows])
     if source == "safety":
-        return safety_records(session, rows, now)
+        return listed(source, [safety_q.describe(session, r, now=now) for r in rows])
     return component_records(rows)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from countyos.core.clock import county_day, utcnow
 from countyos.core.i18n import N_
+from countyos.core.listing import ListedRecord
 from countyos.org.models import Department
 from countyos.safety.models.cameras import Camera, CameraEvent, EventOutcome
 from countyos.safety.models.events import EmergencyEvent, EventState, EventTask, TaskState
@@ -166,22 +167,6 @@ def rows(session: Session, *, measure: str, s: SafetySlice, limit: int, offset: 
     return list(session.scalars(stmt))
 
 
-@dataclass(frozen=True)
-class SafetyRecord:
-    """What the operations view's list shows of one safety record."""
-
-    id: int
-    ref: str
-    title: str
-    place: str
-    kind: str  # message id
-    status: str  # message id or plain text
-    level: str  # green / red / yellow / none
-    at: datetime | None
-    owner: str
-    url: str
-
-
 HAZARD_STATE_LABELS = {
     HazardState.OPEN: N_("Hidden danger open"),
     HazardState.RECTIFIED: N_("Rectified, awaiting re-inspection"),
@@ -195,18 +180,18 @@ def _department(session: Session, department_id: int | None) -> str:
     return d.name if d else ""
 
 
-def describe(session: Session, row: Any, *, now: datetime | None = None) -> SafetyRecord:
+def describe(session: Session, row: Any, *, now: datetime | None = None) -> ListedRecord:
     """One record of a measure's list, each opening its own page."""
     now = now or utcnow()
     if isinstance(row, EmergencyEvent):
-        return SafetyRecord(
+        return ListedRecord(
             row.id, row.number or "", row.title, row.place, N_("Emergency event"),
             LEVEL_WORDS.get(str(row.level), N_("Running")), "red", row.started_at, "",
             f"/safety/events/{row.id}",
         )  # fmt: skip
     if isinstance(row, EventTask):
         ev = session.get(EmergencyEvent, row.event_id)
-        return SafetyRecord(
+        return ListedRecord(
             row.id, ev.number or "" if ev else "", row.duty[:120], ev.place if ev else "", N_("Emergency task"),
             N_("Task overdue"), "red", row.deadline_at, _department(session, row.department_id),
             f"/safety/events/{row.event_id}",
@@ -215,19 +200,19 @@ def describe(session: Session, row: Any, *, now: datetime | None = None) -> Safe
         place = session.get(Place, row.place_id)
         late = row.state != HazardState.CLOSED and row.deadline_on < county_day(now)
         level = "green" if row.state == HazardState.CLOSED else ("red" if late else "yellow")
-        return SafetyRecord(
+        return ListedRecord(
             row.id, row.case_number or "", row.item_text, place.name if place else "", N_("Hidden danger"),
             HAZARD_STATE_LABELS.get(row.state, N_("Hidden danger open")), level, row.found_at, row.responsible,
             f"/safety/hazards/{row.id}",
         )  # fmt: skip
     if isinstance(row, CameraEvent):
         cam = session.get(Camera, row.camera_id)
-        return SafetyRecord(
+        return ListedRecord(
             row.id, row.case_number or "", row.type_code, cam.name if cam else "", N_("Camera detection"),
             N_("Case opened"), "yellow", row.received_at, "", f"/safety/cameras/events?camera={row.camera_id}",
         )  # fmt: skip
     if isinstance(row, RoadIncident):
-        return SafetyRecord(
+        return ListedRecord(
             row.id, "", row.title, row.from_words, N_("Road incident"), N_("In force"), "yellow", row.starts_at, "",
             f"/safety/traffic/incidents/{row.id}",
         )  # fmt: skip
@@ -235,7 +220,7 @@ def describe(session: Session, row: Any, *, now: datetime | None = None) -> Safe
         out = traffic_parking.live(session, [row], now=now).get(row.id)
         status = f"{out.occupied}/{row.capacity}" if out is not None and out.occupied is not None else ""
         level = "red" if out is not None and out.level == "full" else "green"
-        return SafetyRecord(
+        return ListedRecord(
             row.id, "", row.name, row.address, N_("Parking lot"), status, level,
             out.updated_at if out is not None else None, "", f"/safety/traffic/parking/{row.id}",
         )  # fmt: skip

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, false, func, select, true
 from sqlalchemy.orm import Session
 
 from countyos.core.i18n import N_
+from countyos.core.listing import ListedRecord
 from countyos.village.models.certs import Batch, Certificate
 from countyos.village.models.market import Order, OrderState
 from countyos.village.models.producers import Entity
@@ -99,22 +100,6 @@ def rows(session: Session, *, measure: str, s: VillageSlice, limit: int, offset:
     return list(session.scalars(stmt))
 
 
-@dataclass(frozen=True)
-class VillageRecord:
-    """What the operations view's list shows of one village record."""
-
-    id: int
-    ref: str
-    title: str
-    place: str
-    kind: str  # message id
-    status: str  # message id or plain text
-    level: str  # green / red / yellow / none
-    at: datetime | None
-    owner: str
-    url: str
-
-
 CROWDING_LABELS = {
     Crowding.NORMAL: N_("Comfortable"),
     Crowding.WARN: N_("Busy"),
@@ -127,17 +112,17 @@ def _entity(session: Session, entity_id: int) -> Entity | None:
     return session.get(Entity, entity_id)
 
 
-def describe(session: Session, row: Any) -> VillageRecord:
+def describe(session: Session, row: Any) -> ListedRecord:
     """One record of a measure's list, each opening its own page."""
     if isinstance(row, Certificate):
-        return VillageRecord(
+        return ListedRecord(
             row.id, row.number, f"{row.product_name} {row.quantity:g}{products.unit_label(row.unit)}", row.origin,
             N_("Certificate"), N_("Issued"), "green", row.issued_at, row.producer_name,
             f"/village/certificates/{row.id}",
         )  # fmt: skip
     if isinstance(row, Batch):
         e = _entity(session, row.entity_id)
-        return VillageRecord(
+        return ListedRecord(
             row.id, row.batch_no, products.product_label(row.product_code), (e.village_name or "") if e else "",
             N_("Batch"), N_("No certificate"), "yellow", row.created_at, e.name if e else "",
             f"/village/batches/{row.id}",
@@ -146,14 +131,14 @@ def describe(session: Session, row: Any) -> VillageRecord:
         seller = _entity(session, row.seller_id)
         buyer = _entity(session, row.buyer_id)
         title = f"{products.product_label(row.product_code)} {row.quantity:g}{products.unit_label(row.unit)}"
-        return VillageRecord(
+        return ListedRecord(
             row.id, row.number, title, (seller.village_name or "") if seller else "", N_("Order"),
             N_("Accepted on arrival"), "green", row.changed_at, buyer.name if buyer else "",
             f"/village/orders/{row.id}",
         )  # fmt: skip
     if isinstance(row, Spot):
         level = "red" if row.crowding in (Crowding.HIGH, Crowding.FULL) else "yellow"
-        return VillageRecord(
+        return ListedRecord(
             row.id, "", row.name, "", N_("Scenic spot"),
             CROWDING_LABELS.get(row.crowding, N_("Busy")), level, row.crowding_at, "",
             f"/village/tourism/spots/{row.id}",
