@@ -217,20 +217,29 @@ app.add_typer(jobs_app, name="jobs")
 @jobs_app.command("list")
 def jobs_list() -> None:
     """Every scheduled job with how often it runs."""
-    for mod in domains.modules("jobs"):
-        for job in mod.JOBS:
-            typer.echo(f"{job.name:<36} every {job.every_seconds:g} s")
+    db = _existing_database(_settings())
+    try:
+        with db.reading() as session:
+            off = domains.modules_off(session)
+    finally:
+        db.dispose()
+    for job in domains.jobs():
+        note = f"  (module {job.module} is off)" if job.module in off else ""
+        typer.echo(f"{job.name:<36} every {job.every_seconds:g} s{note}")
 
 
 @jobs_app.command("run")
 def jobs_run(name: Annotated[str, typer.Argument(help="The job's name, as `countyos jobs list` shows it")]) -> None:
     """Run one scheduled job now, once (as the scheduler would), and print what it returned."""
-    known = {job.name: job for mod in domains.modules("jobs") for job in mod.JOBS}
+    known = {job.name: job for job in domains.jobs()}
     job = known.get(name)
     if job is None:
         _fail(f"No job named {name}; `countyos jobs list` shows them")
     db = _existing_database(_settings())
     try:
+        with db.reading() as session:
+            if job.module in domains.modules_off(session):
+                _fail(f"The module {job.module} is switched off; its jobs do not run")
         result = job.run(db)
     finally:
         db.dispose()

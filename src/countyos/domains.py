@@ -21,12 +21,14 @@ A domain may provide any of these modules; the application picks up what is ther
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from datetime import datetime
 from types import ModuleType
 from typing import Any
 
 from countyos.core.actor import Actor
 from countyos.core.permissions import PermissionSpec, RoleSpec
+from countyos.core.scheduler import Job
 from countyos.core.work import WorkQueue
 
 # Order matters: a domain comes after the domains it builds on.
@@ -42,6 +44,7 @@ DOMAINS: tuple[str, ...] = (
     "village",
     "safety",
     "ioc",
+    "programme",
 )
 
 
@@ -80,7 +83,34 @@ def load_models() -> None:
     modules("models")
 
 
+def modules_off(session: Any) -> frozenset[str]:
+    """The domains switched off now (``programme.service.modules``): no routes, navigation, jobs, queues."""
+    from countyos.programme.service import modules as switchable
+
+    return switchable.disabled(session)
+
+
+def modules_off_now(db: Any) -> frozenset[str]:
+    """:func:`modules_off` without a session at hand (routing, the scheduler): usually from memory."""
+    with db.reading() as session:
+        return modules_off(session)
+
+
+def domain_of(module_name: str) -> str:
+    """The domain a Python module belongs to: ``countyos.safety.receivers`` → ``safety``."""
+    parts = module_name.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "countyos" else ""
+
+
+def jobs() -> list[Job]:
+    """Every domain's scheduled jobs, each marked with its domain (skipped while the domain is off)."""
+    return [replace(j, module=d) for d in DOMAINS if (m := optional_module(d, "jobs")) is not None for j in m.JOBS]
+
+
 def home_queues(session: Any, actor: Actor, now: datetime) -> list[WorkQueue]:
     """Every domain's queues of this person with something in them (or always shown), overdue first."""
-    out = [q for m in modules("home") for q in m.queues(session, actor, now)]
+    off = modules_off(session)
+    out = [
+        q for d in DOMAINS if d not in off and (m := optional_module(d, "home")) for q in m.queues(session, actor, now)
+    ]
     return sorted(out, key=lambda q: q.sort_key)

@@ -17,7 +17,7 @@ from countyos.core.settings import Settings
 
 def run(settings: Settings, *, tick: float = 1.0) -> None:
     db = Database(settings.database_url)
-    scheduler = Scheduler(db, [j for m in domains.modules("jobs") for j in m.JOBS])
+    scheduler = Scheduler(db, domains.jobs(), off=lambda: domains.modules_off_now(db))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

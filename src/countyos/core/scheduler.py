@@ -23,12 +23,14 @@ class Job:
     name: str
     every_seconds: float
     run: Callable[[Database], object]
+    module: str = ""  # the domain whose job it is (set by ``countyos.domains.jobs``): skipped while it is off
 
 
 class Scheduler:
-    def __init__(self, db: Database, jobs: list[Job]) -> None:
+    def __init__(self, db: Database, jobs: list[Job], off: Callable[[], frozenset[str]] | None = None) -> None:
         self.db = db
         self.jobs = jobs
+        self.off = off  # the modules switched off now: their jobs wait, and run at the first tick they are on
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_run: dict[str, float] = {}
@@ -37,7 +39,11 @@ class Scheduler:
     def run_due(self, now: float | None = None) -> list[str]:
         now = time.monotonic() if now is None else now
         ran = []
+        off = self._off()
         for job in self.jobs:
+            if job.module in off:
+                self.last_run.pop(job.name, None)  # due at once when the module is back on
+                continue
             last = self.last_run.get(job.name)
             if last is not None and now - last < job.every_seconds:
                 continue
@@ -50,6 +56,15 @@ class Scheduler:
                 self.last_error[job.name] = f"{type(exc).__name__}: {exc}"
             ran.append(job.name)
         return ran
+
+    def _off(self) -> frozenset[str]:
+        if self.off is None:
+            return frozenset()
+        try:
+            return self.off()
+        except Exception:  # the database is away: run nothing rather than everything
+            log.exception("could not read which modules are off")
+            return frozenset(j.module for j in self.jobs)
 
     def start(self, tick: float = 1.0) -> None:
         if self._thread is not None:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(180, ge=180)
 
     run_jobs: bool = True
+    # Modules switched off by configuration (programme.service.modules: e.g. ["eco", "village"]): no routes,
+    # navigation, jobs or tiles, and the system administrator cannot switch them on in the browser.
+    modules_off: list[str] = []
     mqtt_url: str | None = None
     sta_public_read: bool = True  # SensorThings reads without credentials (writes always need them)
     # Bounds of one SensorThings read; a request past one is a 400 that names it (docs/sensing.md)

@@ -59,5 +59,16 @@ class Signal:
         return list(self._receivers)
 
     def send(self, session: Any, **kwargs: Any) -> None:
-        for fn in self.receivers:
+        receivers = self.receivers
+        if not receivers:
+            return
+        # a domain switched off (programme.service.modules) does not act on other domains' news
+        domains = importlib.import_module("countyos.domains")
+        off: frozenset[str] | None = None
+        for fn in receivers:
+            domain = domains.domain_of(fn.__module__)
+            if domain:
+                off = domains.modules_off(session) if off is None else off
+                if domain in off:
+                    continue
             fn(session, **kwargs)

@@ -40,6 +40,7 @@ DEPARTMENTS: list[tuple[str, DepartmentKind, str | None]] = [
     ("县公安局", DepartmentKind.DEPARTMENT, None),
     ("县卫生健康局", DepartmentKind.DEPARTMENT, None),
     ("县消防救援大队", DepartmentKind.DEPARTMENT, None),
+    ("县财政局", DepartmentKind.DEPARTMENT, None),
 ]
 
 # (username, name, roles, department)
@@ -95,6 +96,10 @@ PEOPLE: list[tuple[str, str, list[str], str]] = [
     ("zrzy", "自然资源局 地灾防治员 郑国华", ["handler"], "县自然资源和规划局"),  # safety: tasks (地质灾害)
     ("yj_dz", "大柘镇 应急办 周海军", ["handler"], "大柘镇人民政府"),  # safety: a township's tasks, field phone
     ("aibox", "视频智能分析盒子", ["camera_feed"], "县城市运行管理中心"),  # safety: posts camera events by token
+    ("xmb", "项目办 主任 徐立群", ["programme_office"], "县大数据发展管理局"),  # programme: projects, KPIs
+    ("czj", "县财政局 审核员 沈玉梅", ["finance_officer"], "县财政局"),  # programme: locks the payment tables
+    ("yygs", "运营公司 运营经理 潘俊杰", ["operator_staff"], "县城市运营有限公司"),  # programme: the operator
+    ("kfz", "生态伙伴 开发者 林晓东", ["partner_developer"], ""),  # programme: the developer portal
 ]
 
 

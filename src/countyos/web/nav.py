@@ -13,3 +13,4 @@ class NavItem:
     permission: str | None = None
     icon: str = "•"
     order: int = 100
+    module: str = ""  # the domain that contributes it (set by the application): gone while the module is off

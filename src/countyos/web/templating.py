@@ -102,16 +102,26 @@ def build_environment(domains: list[str]) -> Environment:
     return env
 
 
+def _modules_off(request: Request) -> frozenset[str]:
+    off = getattr(request.app.state, "modules_off", None)
+    return off() if off is not None else frozenset()
+
+
 class Templates:
     def __init__(self, domains: list[str], nav: list[NavItem]) -> None:
         self.env = build_environment(domains)
         self.jinja = Jinja2Templates(env=self.env)
         self.nav = sorted(nav, key=lambda n: (n.order, n.url))
 
-    def nav_for(self, permissions: frozenset[str]) -> list[tuple[str, list[NavItem]]]:
+    def nav_for(
+        self, permissions: frozenset[str], off: frozenset[str] = frozenset()
+    ) -> list[tuple[str, list[NavItem]]]:
+        """The menu of a person with these permissions, without the modules that are off."""
         sections: dict[str, list[NavItem]] = {}
         shown: set[str] = set()
         for item in self.nav:  # a page offered to several permissions is listed once
+            if item.module in off:
+                continue
             if (item.permission is None or item.permission in permissions) and item.url not in shown:
                 shown.add(item.url)
                 sections.setdefault(item.section, []).append(item)
@@ -133,7 +143,7 @@ class Templates:
             "auth": auth,
             "user": auth.user if auth is not None and signed_in else None,
             "csrf_token": auth.csrf_token if auth else getattr(request.state, "anon_csrf", ""),
-            "nav": self.nav_for(permissions) if signed_in else [],
+            "nav": self.nav_for(permissions, _modules_off(request)) if signed_in else [],
             "locale": locale,
             "county_name": get_settings().county_name,
             "path": request.url.path,

@@ -30,6 +30,7 @@ from countyos.geo.models import ComponentStatus
 from countyos.geo.service import components as geo_components
 from countyos.ioc.service import places
 from countyos.ioc.service.scope import Narrow, Scope, period_bounds, today
+from countyos.programme.service import modules
 from countyos.safety.service import ioc_queries as safety_q
 from countyos.sensing.models import Severity
 from countyos.sensing.service import ioc_queries as sensing_q
@@ -437,11 +438,31 @@ def evaluate(
     return v
 
 
+# The module (programme.service.modules) each source's records belong to: its tiles are gone while it is off.
+SOURCE_MODULE: dict[str, str] = {
+    "cases": "cases",
+    "alarms": "sensing",
+    "devices": "sensing",
+    "components": "geo",
+    "applications": "services",
+    "data": "data",
+    "eco": "eco",
+    "village": "village",
+    "safety": "safety",
+}
+
+
+def shown(session: Session) -> tuple[Indicator, ...]:
+    """The indicators of the modules that are on."""
+    off = modules.disabled(session)
+    return tuple(i for i in INDICATORS if SOURCE_MODULE.get(i.source, i.source) not in off)
+
+
 def all_values(
     session: Session, *, actor: Actor, scope: Scope, now: datetime, codes: tuple[str, ...] | None = None
 ) -> list[Value]:
     return [
         evaluate(session, actor=actor, ind=ind, scope=scope, now=now)
-        for ind in INDICATORS
+        for ind in shown(session)
         if codes is None or ind.code in codes
     ]

@@ -1,0 +1,3 @@
+"""Tables of the index part."""
+
+from __future__ import annotations

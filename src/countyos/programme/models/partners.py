@@ -1,0 +1,3 @@
+"""Tables of the partners part."""
+
+from __future__ import annotations
