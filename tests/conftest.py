@@ -40,14 +40,16 @@ IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 
 
 # The test command runs the suite on SQLite and on PostgreSQL side by side; tests marked
-# ``backend_neutral`` then run in the PostgreSQL run only (scripts/test.sh sets this for the SQLite
-# run), which ends sooner than the SQLite run followed by the browser tests.
-NEUTRAL_ELSEWHERE = os.environ.get("COUNTYOS_TEST_NEUTRAL_IN") == "postgresql" and not IS_POSTGRES
+# ``backend_neutral`` then run in one of them only: COUNTYOS_TEST_NEUTRAL_IN names it (scripts/test.sh
+# gives them to the SQLite run, which with the browser tests after it still ends before the
+# PostgreSQL run, the longest).
+_NEUTRAL_IN = os.environ.get("COUNTYOS_TEST_NEUTRAL_IN")
+NEUTRAL_ELSEWHERE = _NEUTRAL_IN is not None and _NEUTRAL_IN != ("postgresql" if IS_POSTGRES else "sqlite")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (run with COUNTYOS_TEST_DATABASE_URL=postgresql+psycopg://…)")
-    skip_neutral = pytest.mark.skip(reason="does not depend on the database: runs in the PostgreSQL run")
+    skip_neutral = pytest.mark.skip(reason=f"does not depend on the database: runs in the {_NEUTRAL_IN} run")
     for item in items:
         if "postgres_only" in item.keywords and not IS_POSTGRES:
             item.add_marker(skip_pg)
