@@ -53,6 +53,8 @@ MODULE_LABELS = {
     "eco": N_("Ecology"),
     "village": N_("Digital village"),
     "safety": N_("Emergency, safety and traffic"),
+    "programme": N_("Programme operation"),
+    "developers": N_("Developer portal"),
     "t": N_("Trace pages"),
     "open": N_("Open data portal"),
     "3": N_("Open data portal"),

@@ -44,6 +44,7 @@ GROUP_LABELS = {
     "eco": N_("Ecology"),
     "village": N_("Digital village"),
     "safety": N_("Emergency, safety and traffic"),
+    "programme": N_("Programme operation"),
     "department": N_("Departments"),
     "geo": N_("Spatial data"),
     "ioc": N_("Operations view"),
