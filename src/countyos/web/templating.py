@@ -138,12 +138,14 @@ class Templates:
         auth: Auth | None = getattr(request.state, "auth", None)
         locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
         signed_in = auth is not None and auth.stage == SessionStage.FULL
+        off = _modules_off(request)
         permissions = auth.actor.permissions if auth is not None and signed_in else frozenset()
         ctx: dict[str, Any] = {
             "auth": auth,
             "user": auth.user if auth is not None and signed_in else None,
             "csrf_token": auth.csrf_token if auth else getattr(request.state, "anon_csrf", ""),
-            "nav": self.nav_for(permissions, _modules_off(request)) if signed_in else [],
+            "nav": self.nav_for(permissions, off) if signed_in else [],
+            "module_on": lambda code: code not in off,  # links into a module switched off are left out
             "locale": locale,
             "county_name": get_settings().county_name,
             "path": request.url.path,
