@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    pass  # programme_phase and programme_module are made by 0044 (the programme's core tables)
 
 
 def downgrade() -> None:
