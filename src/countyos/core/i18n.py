@@ -67,9 +67,19 @@ def use_locale(locale: str) -> Iterator[None]:
         _current.reset(token)
 
 
+class MessageId(str):
+    """A message id given as a parameter of another message (a module's name inside a refusal): worded in the
+    reader's language when the sentence is, by :func:`gettext`."""
+
+    __slots__ = ()
+
+
 def gettext(message: str, **params: Any) -> str:
-    text = translations(get_locale()).gettext(message)
-    return text % params if params else text
+    catalog = translations(get_locale())
+    text = catalog.gettext(message)
+    if not params:
+        return text
+    return text % {k: catalog.gettext(v) if isinstance(v, MessageId) else v for k, v in params.items()}
 
 
 def county_gettext(message: str, **params: Any) -> str:

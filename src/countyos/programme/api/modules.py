@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from countyos.core.errors import CountyError
 from countyos.core.i18n import gettext, use_locale
 from countyos.programme.models.modules import Phase
 from countyos.programme.permissions import MANAGE, MODULES, READ
@@ -32,22 +31,6 @@ Keeper = Annotated[Auth, Depends(require(MANAGE))]
 Admin = Annotated[Auth, Depends(require(MODULES))]
 Code = Annotated[str, Path(min_length=2, max_length=20, pattern=r"^[a-z]+$")]
 PhaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class Worded(str):
-    """A message id given as a parameter of another message (a module's name inside a refusal): put into
-    the sentence in the reader's language when the sentence is worded."""
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        return gettext(str.__str__(self))
-
-
-def worded(exc: CountyError) -> CountyError:
-    """EXC with its text parameters worded in the reader's language when shown (module names)."""
-    exc.params = {k: Worded(v) if isinstance(v, str) else v for k, v in exc.params.items()}
-    return exc
 
 
 def module_out(view: modules.ModuleView, names: dict[int, str]) -> ModuleOut:
@@ -99,10 +82,7 @@ def list_modules(request: Request, session: ReadSession, a: Reader) -> list[Modu
 
 @router.post("/modules/{code}")
 def switch_module(request: Request, code: Code, body: SwitchIn, session: WriteSession, a: Admin) -> ModuleOut:
-    try:
-        modules.switch(session, actor=a.actor, code=code, on=body.on, note=body.note)
-    except CountyError as exc:
-        raise worded(exc) from None
+    modules.switch(session, actor=a.actor, code=code, on=body.on, note=body.note)
     return _one(request, session, code)
 
 

@@ -23,7 +23,6 @@ from countyos.core.clock import county_today
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_
 from countyos.org.service import audit
-from countyos.programme.api.modules import worded
 from countyos.programme.permissions import MANAGE, MODULES, READ
 from countyos.programme.schemas.modules import MAX_ID, PhaseIn, PlanIn, SwitchIn
 from countyos.programme.service import modules
@@ -125,7 +124,7 @@ def module_switch(request: Request, code: Code, session: WriteSession, a: Admin,
         modules.switch(session, actor=a.actor, code=code, on=body.on, note=body.note)
     except (CountyError, PydanticValidationError) as exc:
         session.rollback()
-        refused = Refused.of(request, worded(exc) if isinstance(exc, CountyError) else exc, values, which="switch")
+        refused = Refused.of(request, exc, values, which="switch")
         return _module_page(request, session, code, form=refused, status=refused.status)
     done = N_("Module switched on") if body.on else N_("Module switched off")
     return redirect("/programme/modules", flash=translate(request, done))

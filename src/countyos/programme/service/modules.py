@@ -24,7 +24,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import utcnow
 from countyos.core.errors import Conflict, NotFound
 from countyos.core.hotcache import HotCache
-from countyos.core.i18n import N_
+from countyos.core.i18n import N_, MessageId
 from countyos.core.settings import get_settings
 from countyos.org.service import audit
 from countyos.programme.models.modules import ModuleState, Phase
@@ -140,18 +140,28 @@ def switch(session: Session, *, actor: Actor, code: str, on: bool, note: str = "
     """Switch a module on or off (its records are kept either way)."""
     s = spec(code)
     if s.required:
-        raise Conflict(N_("%(module)s is part of the platform and is always on"), module=s.label)
+        raise Conflict(N_("%(module)s is part of the platform and is always on"), module=MessageId(s.label))
     off = disabled(session)
     if on:
         if code in off_by_settings():
-            raise Conflict(N_("%(module)s is switched off in the configuration (modules_off)"), module=s.label)
+            raise Conflict(
+                N_("%(module)s is switched off in the configuration (modules_off)"), module=MessageId(s.label)
+            )
         missing = [BY_CODE[n].label for n in s.needs if n in off]
         if missing:
-            raise Conflict(N_("Switch on %(needs)s first: %(module)s needs it"), needs=missing[0], module=s.label)
+            raise Conflict(
+                N_("Switch on %(needs)s first: %(module)s needs it"),
+                needs=MessageId(missing[0]),
+                module=MessageId(s.label),
+            )
     else:
         users = [o.label for o in SPECS if code in o.needs and o.code not in off]
         if users:
-            raise Conflict(N_("Switch off %(users)s first: it needs %(module)s"), users=users[0], module=s.label)
+            raise Conflict(
+                N_("Switch off %(users)s first: it needs %(module)s"),
+                users=MessageId(users[0]),
+                module=MessageId(s.label),
+            )
     row = _row(session, code)
     was = row.enabled and code not in off
     row.enabled = on
