@@ -38,10 +38,13 @@ ROLES = [
     RoleSpec("partner_developer", "生态伙伴开发者", "Partner developer", "开发者门户：沙箱密钥、用量和服务上架申请"),
 ]
 
+# A KPI's score opens the operations view's list of its records: the roles that read scores may read those lists.
+IOC_VIEW = "ioc.view"
+
 GRANTS: dict[str, list[str]] = {
-    "programme_office": [READ, MANAGE, ASSESS, INDEX, PARTNERS],
-    "finance_officer": [READ, FINANCE],
-    "operator_staff": [READ, INDEX],
+    "programme_office": [READ, MANAGE, ASSESS, INDEX, PARTNERS, IOC_VIEW],
+    "finance_officer": [READ, FINANCE, IOC_VIEW],
+    "operator_staff": [READ, INDEX, IOC_VIEW],
     "partner_developer": [DEVELOPER],
     "leader": [READ, INDEX],
     "sysadmin": [MODULES],

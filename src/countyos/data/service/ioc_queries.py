@@ -1,8 +1,10 @@
 """Read-only data-catalogue queries shared by the 数据沉淀 view and the operations view (ioc): one WHERE per
 measure, used for the count and the list alike, so that a number and the records behind it agree.
 
-Measures (stock, now): ``published`` (resources in the catalogue, 已发布) and ``stale`` (published and
-past their 更新周期: the last successful load older than ``codes.STALE_AFTER_DAYS`` allows, or none).
+Measures (stock, now): ``published`` (resources in the catalogue, 已发布), ``stale`` (published and
+past their 更新周期: the last successful load older than ``codes.STALE_AFTER_DAYS`` allows, or none) and
+``fresh`` (published and not stale: within their update cycle, or of a cycle without a deadline — 不定期,
+其他). ``fresh`` + ``stale`` = ``published``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ from countyos.data.codes import STALE_AFTER_DAYS
 from countyos.data.lifecycle import State
 from countyos.data.models import Load, Resource
 
-MEASURES = ("published", "stale")
-LABELS = {"published": N_("Published data resources"), "stale": N_("Data resources past their update cycle")}
+MEASURES = ("published", "stale", "fresh")
+LABELS = {
+    "published": N_("Published data resources"),
+    "stale": N_("Data resources past their update cycle"),
+    "fresh": N_("Data resources within their update cycle"),
+}
 
 
 def where(measure: str, now: datetime) -> list[ColumnElement[bool]]:
@@ -34,6 +40,18 @@ def where(measure: str, now: datetime) -> list[ColumnElement[bool]]:
             if days is not None
         ]
         out.append(or_(*late) if late else false())
+    elif measure == "fresh":
+        timed = [cycle for cycle, days in STALE_AFTER_DAYS.items() if days is not None]
+        in_time = [
+            and_(
+                Resource.update_cycle == cycle,
+                Load.finished_at.is_not(None),
+                Load.finished_at >= now - timedelta(days=days),
+            )
+            for cycle, days in STALE_AFTER_DAYS.items()
+            if days is not None
+        ]
+        out.append(or_(Resource.update_cycle.not_in(timed), *in_time))
     return out
 
 

@@ -148,11 +148,18 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("applications_immediate", N_("Concluded on the spot this month"), "applications", "immediate",
               whole="accepted", window="month",
               hint=N_("Applications of this month concluded at the moment of acceptance ÷ accepted")),
+    Indicator("applications_on_time_rate", N_("Applications concluded on time"), "applications", "on_time",
+              whole="concluded",
+              hint=N_("Applications submitted in the period and concluded by the promised time ÷ concluded")),
+    Indicator("services_good_rate", N_("Good ratings of services"), "applications", "rated_good", whole="rated",
+              hint=N_("Applications submitted in the period whose every 好差评 rating is good ÷ rated")),
     # 数据共享与开放 (data.service.ioc_queries): stock, now
     Indicator("data_published", N_("Published data resources"), "data", "published",
               hint=N_("Resources in the county's data catalogue, published")),
     Indicator("data_stale", N_("Data past its update cycle"), "data", "stale", negative=True,
               hint=N_("Published resources whose last load is older than their update cycle allows")),
+    Indicator("data_fresh_rate", N_("Data within its update cycle"), "data", "fresh", whole="published",
+              hint=N_("Published resources loaded within their update cycle (or without one) ÷ published")),
     # 智慧生态 (eco.service.ioc_queries)
     Indicator("air_good_rate", N_("Good air days"), "eco", "air_good_days", whole="air_days",
               hint=N_("Station-days with a daily AQI of at most 100 ÷ station-days with a valid daily AQI (HJ 633)")),

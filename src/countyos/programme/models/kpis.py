@@ -1,13 +1,13 @@
 """Tables of the kpis and payments parts: a contract's KPIs, its assessments per period with one score per
 KPI, and the payment computed from them; changes after locking.
 
-- ``programme_kpi``: a KPI bound to a contract: the catalogue entry (``data/kpis.json``: an operations-view
-  indicator), target, weight and scoring rule (data, ``service.scoring``).
+- ``programme_kpi``: a KPI bound to a contract: the catalogue entry (``service.kpis_catalogue``: an
+  operations-view indicator), target, weight and scoring rule (data, ``service.kpis_scoring``).
 - ``programme_assessment``: one contract and period (month or quarter): total score, the payment computed
   by the contract's formula, and its state: computed → approved → locked (by the finance role). Computed
   again by the job until approved; after locking, a change needs a recorded reason.
 - ``programme_score``: one KPI's value in the period (None: no data), the counts it came from, its score,
-  and the link to the records.
+  the target and weight it was scored with, and the links to the records.
 - ``programme_amendment``: a change to a locked assessment: who, when, why, what before and after.
 """
 
@@ -29,11 +29,11 @@ class ContractKpi(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("programme_contract.id", ondelete="CASCADE"), index=True)
-    kpi: Mapped[str] = mapped_column(String(40))  # a code of data/kpis.json
+    kpi: Mapped[str] = mapped_column(String(40))  # a code of service.kpis_catalogue
     township_code: Mapped[str | None] = mapped_column(String(12))  # scope; None = the whole county
     target: Mapped[float] = mapped_column(Float)
     weight: Mapped[float] = mapped_column(Float)  # the weights of a contract's KPIs add up to 100
-    scoring: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # service.scoring rule
+    scoring: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # schemas.kpis.ScoringRule
 
 
 class AssessmentState(StrEnum):
@@ -75,6 +75,8 @@ class Score(Base):
     count: Mapped[int | None] = mapped_column(Integer)
     whole: Mapped[int | None] = mapped_column(Integer)
     score: Mapped[float | None] = mapped_column(Float)  # 0..100 by the scoring rule; None with no data
+    target: Mapped[float | None] = mapped_column(Float)  # the KPI's target and weight when it was scored
+    weight: Mapped[float | None] = mapped_column(Float)
     records_url: Mapped[str] = mapped_column(String(500), default="")
     whole_url: Mapped[str] = mapped_column(String(500), default="")
 

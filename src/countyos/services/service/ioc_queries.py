@@ -7,7 +7,9 @@ Populations:
 * flow measures count the applications **submitted** (申请时间) in ``[start, end)`` (drafts never
   count): ``submitted`` (办件量), ``accepted`` (受理) and its part ``immediate`` (concluded at the moment
   of acceptance: 即办), ``concluded`` (办结, 准予 or 不予) and its parts ``on_time`` (concluded by the
-  承诺办结时间) and ``late``, ``online`` (申报来源 电脑端 or 移动端), ``rejected`` (不予受理);
+  承诺办结时间) and ``late``, ``online`` (申报来源 电脑端 or 移动端), ``rejected`` (不予受理), ``rated``
+  (with at least one 好差评) and its part ``rated_good`` (rated, and every rating of it 非常满意, 满意 or
+  基本满意: 好评; the 好评率 is ``rated_good`` ÷ ``rated``);
 * stock measures are the state **now** of the applications submitted before ``end``: ``open`` (submitted
   and not yet concluded, rejected or withdrawn) and ``overdue`` (being processed, clock running, past
   its 承诺办结时间).
@@ -19,14 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from countyos.core.i18n import N_
 from countyos.org.models import Department, DepartmentKind
-from countyos.services.codes import HandlingForm
+from countyos.services.codes import HandlingForm, Satisfaction
 from countyos.services.lifecycle import OPEN_STATES, State
-from countyos.services.models import Application, MatterVersion
+from countyos.services.models import Application, MatterVersion, Rating
 
 ONLINE = (HandlingForm.ONLINE_PC, HandlingForm.ONLINE_MOBILE)
 WAITING = tuple(sorted(str(s) for s in OPEN_STATES - {State.DRAFT}))
@@ -70,6 +72,10 @@ def _concluded(s: AppSlice) -> list[ColumnElement[bool]]:
     return [*_population(s), Application.decided_at.is_not(None)]
 
 
+_BAD = (Satisfaction.DISSATISFIED, Satisfaction.VERY_DISSATISFIED)
+_RATED = exists().where(Rating.application_id == Application.id)
+_RATED_BAD = exists().where(Rating.application_id == Application.id, Rating.level.in_(_BAD))
+
 _ON_TIME = or_(Application.due_at.is_(None), Application.decided_at <= Application.due_at)
 
 MEASURES: dict[str, Any] = {
@@ -85,6 +91,8 @@ MEASURES: dict[str, Any] = {
     ],
     "online": lambda s, now: [*_population(s), Application.source.in_(ONLINE)],
     "rejected": lambda s, now: [*_population(s), Application.state == str(State.REJECTED)],
+    "rated": lambda s, now: [*_population(s), _RATED],
+    "rated_good": lambda s, now: [*_population(s), _RATED, ~_RATED_BAD],
     "open": lambda s, now: _backlog(s, now),
     "overdue": lambda s, now: [
         *_backlog(s, now),
@@ -103,6 +111,8 @@ LABELS: dict[str, str] = {
     "late": N_("Applications concluded late"),
     "online": N_("Applications submitted online"),
     "rejected": N_("Applications not accepted"),
+    "rated": N_("Applications rated"),
+    "rated_good": N_("Applications rated good"),
     "open": N_("Applications in progress"),
     "overdue": N_("Overdue applications"),
 }
