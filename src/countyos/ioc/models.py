@@ -25,6 +25,18 @@ class UsageDaily(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class UsageUserDaily(Base):
+    """Who used the platform: one row per day, module, person and role they acted in (however many requests).
+    The "active users" measure; kept 400 days (``ioc.jobs.flush_usage`` prunes older days)."""
+
+    __tablename__ = "ioc_usage_user_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    module: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class ReportKind(StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"

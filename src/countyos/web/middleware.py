@@ -85,7 +85,7 @@ def _count_usage(request: Request, status: int) -> None:
         kind = "action"
     else:
         kind = "api" if request.url.path.startswith("/api/") else "view"
-    COUNTER.add(to_local(utcnow()).date(), module, sorted(auth.user.role_codes), kind)
+    COUNTER.add(to_local(utcnow()).date(), module, sorted(auth.user.role_codes), kind, auth.user.id)
 
 
 class BodyTooLarge(HTTPException):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from countyos.core.usage import UsageKey
-from countyos.ioc.models import UsageDaily
+from countyos.core.usage import ActiveKey, UsageKey
+from countyos.ioc.models import UsageDaily, UsageUserDaily
+
+KEEP_ACTIVE_DAYS = 400  # who was active: kept this many days
 
 
 def store(session: Session, *, counts: dict[UsageKey, int]) -> int:
@@ -27,6 +29,24 @@ def store(session: Session, *, counts: dict[UsageKey, int]) -> int:
     )
     session.execute(stmt)
     return len(rows)
+
+
+def store_active(session: Session, *, seen: set[ActiveKey]) -> int:
+    """Remember who was active (insert if absent); returns the number of rows offered."""
+    if not seen:
+        return 0
+    rows = [{"day": d, "module": m[:40], "user_id": u, "role": r[:40]} for d, m, u, r in seen]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 5000):
+        stmt = insert(UsageUserDaily).values(rows[start : start + 5000])
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["day", "module", "user_id", "role"]))
+    return len(rows)
+
+
+def prune_active(session: Session, *, before: date) -> int:
+    """Forget who was active before ``before``; returns the number of rows removed."""
+    result = session.execute(delete(UsageUserDaily).where(UsageUserDaily.day < before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
