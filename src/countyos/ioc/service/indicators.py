@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 from countyos.cases.models import KIND_PREFIX, CategoryKind
 from countyos.cases.service import ioc_queries as cases_q
 from countyos.core.actor import Actor
+from countyos.core.clock import county_day
 from countyos.core.errors import ValidationFailed
 from countyos.core.i18n import N_
 from countyos.data.service import ioc_queries as data_q
 from countyos.eco.service import ioc_queries as eco_q
 from countyos.geo.models import ComponentStatus
 from countyos.geo.service import components as geo_components
-from countyos.ioc.service import places
+from countyos.ioc.service import places, usage_active
 from countyos.ioc.service.scope import Narrow, Scope, period_bounds, today
 from countyos.programme.service import modules
 from countyos.safety.service import ioc_queries as safety_q
@@ -37,7 +38,7 @@ from countyos.sensing.service import ioc_queries as sensing_q
 from countyos.services.service import ioc_queries as services_q
 from countyos.village.service import ioc_queries as village_q
 
-SOURCES = ("cases", "alarms", "devices", "components", "applications", "data", "eco", "village", "safety")
+SOURCES = ("cases", "alarms", "devices", "components", "applications", "data", "eco", "village", "safety", "usage")
 T = TypeVar("T")
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -50,6 +51,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "eco": eco_q.MEASURES,
     "village": village_q.MEASURES,
     "safety": safety_q.MEASURES,
+    "usage": ("active_users",),
 }
 
 # What each measure's list is called (list page titles, feed, reports).
@@ -89,6 +91,7 @@ MEASURE_LABELS: dict[str, str] = {
     **{f"eco.{m}": label for m, label in eco_q.LABELS.items()},
     **{f"village.{m}": label for m, label in village_q.LABELS.items()},
     **{f"safety.{m}": label for m, label in safety_q.LABELS.items()},
+    "usage.active_users": N_("Active users"),
 }
 
 
@@ -136,6 +139,8 @@ INDICATORS: tuple[Indicator, ...] = (
             (Severity.WARNING, N_("Warning")),
         )
     ),
+    Indicator("active_users", N_("Active users"), "usage", "active_users",
+              hint=N_("Distinct people who used the platform in the period, signed in")),
     Indicator("devices_online", N_("Devices online"), "devices", "online", whole="devices",
               hint=N_("Devices reporting within their expected interval ÷ all devices")),
     # 一网通办 (services.service.ioc_queries)
@@ -299,6 +304,12 @@ def safety_slice(scope: Scope, narrow: Narrow, now: datetime) -> safety_q.Safety
     return safety_q.SafetySlice(start, end, scope.township_code, now)
 
 
+def _usage_days(scope: Scope, narrow: Narrow) -> tuple[date, date]:
+    """The local days of the period (use is counted per day)."""
+    start, end = narrow.window(scope.start, scope.end)
+    return county_day(start), county_day(end - timedelta(microseconds=1))
+
+
 def component_filter(session: Session, scope: Scope, measure: str) -> geo_components.ComponentFilter | None:
     """Components of the scope's township; with a category, those of its component class (管理部件
     categories carry the class code: a major class ``01`` or a class ``01001``). None when the chosen
@@ -354,6 +365,9 @@ def count(
         if scope.category_id is not None:
             return 0  # no safety record belongs to a case category
         return safety_q.count(session, measure=measure, s=safety_slice(scope, narrow, now))
+    if source == "usage":  # the platform's own use: the whole county, whatever the township or category
+        since, until = _usage_days(scope, narrow)
+        return usage_active.count(session, since, until)
     f = component_filter(session, scope, measure)
     if f is None:
         return 0
@@ -405,6 +419,9 @@ def records(
             return []
         ss_ = safety_slice(scope, narrow, now)
         return safety_q.rows(session, measure=measure, s=ss_, limit=limit, offset=offset)
+    if source == "usage":
+        since, until = _usage_days(scope, narrow)
+        return list(usage_active.rows(session, since, until, limit=limit, offset=offset))
     f = component_filter(session, scope, measure)
     if f is None:
         return []
@@ -456,6 +473,7 @@ SOURCE_MODULE: dict[str, str] = {
     "eco": "eco",
     "village": "village",
     "safety": "safety",
+    "usage": "ioc",
 }
 
 

@@ -16,6 +16,7 @@ from countyos.core.i18n import N_
 from countyos.core.listing import ListedRecord
 from countyos.eco.service import ioc_queries as eco_q
 from countyos.geo.models import STATUS_ZH
+from countyos.ioc.service import usage_active
 from countyos.org.service import departments
 from countyos.safety.service import ioc_queries as safety_q
 from countyos.sensing.service import ioc_queries as sensing_q
@@ -205,4 +206,6 @@ def to_records(session: Session, source: str, rows: list[Any], now: datetime) ->
         return listed(source, [village_q.describe(session, r) for r in rows])
     if source == "safety":
         return listed(source, [safety_q.describe(session, r, now=now) for r in rows])
+    if source == "usage":
+        return listed(source, [usage_active.describe(r) for r in rows])
     return component_records(rows)
