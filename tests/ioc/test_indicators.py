@@ -116,7 +116,7 @@ def test_every_indicator_and_its_list_agree_under_every_filter(db, history):
                         expected = {c.id for c in history.cases if in_slice(c, sc, history) and oracle(c, measure, sc)}
                     elif i.source == "alarms":
                         expected = {a.id for a in history.alarms if alarm_oracle(a, measure, sc, history)}
-                    elif i.source in ("applications", "data", "eco", "village", "safety"):  # their own tests
+                    elif i.source in ("applications", "data", "eco", "village", "safety", "usage"):  # their own tests
                         expected = set()
                     else:
                         expected = {

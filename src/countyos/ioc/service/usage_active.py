@@ -54,6 +54,10 @@ class ActiveUser:
     days: int  # county days active in the period
     last_day: date
 
+    @property
+    def id(self) -> int:
+        return self.user_id
+
 
 def rows(
     session: Session,
