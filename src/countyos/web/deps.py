@@ -96,6 +96,7 @@ def current_auth(request: Request) -> Auth | None:
         try:
             tok = tokens.resolve(s, plain=plain)
             if tok is not None:
+                tokens.TOKEN_USED.send(s, token_id=tok.id)
                 now = utcnow()
                 if tok.last_used_at is None or now - tok.last_used_at > TOUCH_EVERY:
                     side.token_used(tok.id, now)

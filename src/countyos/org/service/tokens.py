@@ -21,10 +21,15 @@ from countyos.core.crypto import new_token, token_hash
 from countyos.core.db import UTCDateTime
 from countyos.core.errors import NotFound, PermissionDenied, ValidationFailed
 from countyos.core.hotcache import HotCache
+from countyos.core.signals import Signal
 from countyos.org.models import ApiToken, Role, User, role_permission, user_role
 from countyos.org.service import audit, users
 
 TOKEN_PREFIX = "cos_"
+
+# Sent by the request's caller resolution right after a bearer token resolves (``session``, ``token_id``):
+# a receiver may refuse the request by raising (a partner key's daily quota, ``programme.receivers``).
+TOKEN_USED = Signal("org.token_used")
 
 
 def create(
