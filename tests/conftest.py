@@ -44,7 +44,8 @@ IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 # gives them to the SQLite run, which with the browser tests after it still ends before the
 # PostgreSQL run, the longest).
 _NEUTRAL_IN = os.environ.get("COUNTYOS_TEST_NEUTRAL_IN")
-NEUTRAL_ELSEWHERE = _NEUTRAL_IN is not None and _NEUTRAL_IN != ("postgresql" if IS_POSTGRES else "sqlite")
+_BACKEND = "postgresql" if IS_POSTGRES else "sqlite"
+NEUTRAL_ELSEWHERE = _NEUTRAL_IN is not None and _BACKEND != _NEUTRAL_IN
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

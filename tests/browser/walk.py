@@ -110,6 +110,15 @@ PARAMETERS = {
     "incident_id": "SELECT id FROM safety_road_incident WHERE state = 'published' ORDER BY id LIMIT 1",
     "lot_id": "SELECT id FROM safety_parking_lot WHERE datastream_id IS NOT NULL ORDER BY id LIMIT 1",
     "road_id": "SELECT id FROM safety_road ORDER BY id LIMIT 1",
+    # 长效运营
+    "phase_id": "SELECT id FROM programme_phase ORDER BY number LIMIT 1",
+    "org_id": "SELECT party_id FROM programme_contract ORDER BY id LIMIT 1",  # the operating company
+    "project_id": "SELECT id FROM programme_project ORDER BY id LIMIT 1",
+    "contract_id": "SELECT contract_id FROM programme_assessment ORDER BY id LIMIT 1",  # in force, assessed
+    "assessment_id": "SELECT assessment_id FROM programme_amendment ORDER BY id LIMIT 1",  # locked, amended
+    "key_id": "SELECT id FROM programme_partner_key ORDER BY id LIMIT 1",  # a key of kfz's partner
+    "service_id": "SELECT id FROM programme_partner_service WHERE state = 'rejected' ORDER BY id LIMIT 1",
+    "module": "SELECT 'cases'",
 }
 AWAITING_CORRECTIONS = "SELECT id FROM services_application WHERE state = 'correction_requested' ORDER BY id LIMIT 1"
 # Routes whose parameter must be a particular record (the applicant's own pages show only theirs), or whose
@@ -125,6 +134,8 @@ ROUTE_PARAMETERS = {
     # the county's own list of inputs, not the GEP inputs; a holiday of the tourism data
     "/village/inputs/{input_id:int}": {"input_id": "SELECT id FROM village_input ORDER BY id LIMIT 1"},
     "/village/tourism/holidays/{code}": {"code": "SELECT '2026-national-day'"},
+    "/programme/modules/{code}": {"code": "SELECT 'eco'"},  # a module, not a trace code
+    "/programme/partners/{org_id}": {"org_id": "SELECT org_id FROM programme_partner_member ORDER BY id LIMIT 1"},
     # the safety domain's names that other domains use for other records
     "/safety/plans/{plan_id}/versions/{number}": {"number": "SELECT 1"},
     "/safety/reports/{report_id:int}": {"report_id": "SELECT id FROM safety_event_report ORDER BY id LIMIT 1"},

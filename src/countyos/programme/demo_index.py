@@ -140,5 +140,6 @@ def load(session: Session, ctx: Any) -> None:
     session.flush()
     if hasattr(ctx, "notes"):
         ctx.notes.append(
-            "盆景指数：一年的平台使用记录；生态环境模块有支出而少有人用，被标为盆景风险，见 /programme/index"
+            "盆景 index: a year of platform use; the ecology module has spend and little use and is flagged "
+            "— /programme/index"
         )

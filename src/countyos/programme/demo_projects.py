@@ -214,4 +214,8 @@ def load(session: Session, ctx: Any) -> None:
             )  # fmt: skip
     session.flush()
     if hasattr(ctx, "notes"):
-        ctx.notes.append("长效运营：5 个项目、8 家合作单位、5 份运营合同（草稿，待考核指标配置后生效）见 /programme")
+        ctx.notes.append(
+            "Programme (长效运营): 3 phases (/programme/roadmap), 5 projects with different funding models, "
+            "8 organisations, 5 operation contracts assessed monthly — /programme "
+            "(office xmb, finance czj, operator yygs)"
+        )
