@@ -119,8 +119,8 @@ def test_quarter_periods_and_labels() -> None:
     assert spans == [(date(2026, 1, 1), date(2026, 4, 1)), (date(2026, 4, 1), date(2026, 7, 1)),
                      (date(2026, 7, 1), date(2026, 10, 1))]  # fmt: skip
     assert kpis_assess.measured_days(c, *spans[0]) == (date(2026, 2, 10), date(2026, 3, 31))
-    assert kpis_assess.period_label(AssessmentPeriod.QUARTER, date(2026, 7, 1)) == "Quarter 3 of 2026"
-    assert kpis_assess.period_label(AssessmentPeriod.MONTH, date(2026, 11, 1)) == "Month 11 of 2026"
+    assert kpis_assess.period_label(AssessmentPeriod.QUARTER, date(2026, 7, 1)) == "2026年第3季度"
+    assert kpis_assess.period_label(AssessmentPeriod.MONTH, date(2026, 11, 1)) == "2026年11月"
 
 
 def test_transition_table() -> None:
