@@ -26,15 +26,16 @@ from countyos.core.clock import county_today
 from countyos.core.errors import CountyError
 from countyos.core.i18n import N_, use_locale
 from countyos.org.service import audit
+from countyos.programme.api.index import segments_of_app
 from countyos.programme.models.projects import Project, ProjectKind, ProjectState
 from countyos.programme.pages import projects_contracts, projects_orgs
 from countyos.programme.pages.projects_common import department_choices, department_names, fen_of, labels
 from countyos.programme.permissions import MANAGE, READ
 from countyos.programme.schemas.projects import ProjectIn, SpendIn
+from countyos.programme.service import index, projects_models, projects_overview
 from countyos.programme.service import modules as module_specs
 from countyos.programme.service import projects as svc
 from countyos.programme.service import projects_contracts as contracts
-from countyos.programme.service import projects_models, projects_overview
 from countyos.web import forms
 from countyos.web.deps import Auth, ReadSession, WriteSession, require
 from countyos.web.forms import PostedForm, Refused
@@ -94,8 +95,10 @@ audit.name_codes(
 @router.get("/programme")
 def front(request: Request, session: ReadSession, a: Reader) -> Response:
     rows, totals = projects_overview.rows(session)
+    # real use beside the money: the 盆景 index of the last twelve whole months, per project
+    use = {r.project_id: r for r in index.report(session, segments=segments_of_app(request)).projects}
     return templates(request).render(
-        request, "programme/projects/front.html", {"rows": rows, "totals": totals, **labels()}
+        request, "programme/projects/front.html", {"rows": rows, "totals": totals, "use": use, **labels()}
     )
 
 
