@@ -38,13 +38,15 @@ ROLES = [
     RoleSpec("partner_developer", "生态伙伴开发者", "Partner developer", "开发者门户：沙箱密钥、用量和服务上架申请"),
 ]
 
-# A KPI's score opens the operations view's list of its records: the roles that read scores may read those lists.
-IOC_VIEW = "ioc.view"
+# A KPI's score opens the operations view's list of the records it was counted from, and the assessment counts
+# every case of the county: the roles that read and settle scores read those lists and those cases (reporters'
+# contact details stay masked: no case.pii).
+RECORDS = ["ioc.view", "case.read", "case.read_all"]
 
 GRANTS: dict[str, list[str]] = {
-    "programme_office": [READ, MANAGE, ASSESS, INDEX, PARTNERS, IOC_VIEW],
-    "finance_officer": [READ, FINANCE, IOC_VIEW],
-    "operator_staff": [READ, INDEX, IOC_VIEW],
+    "programme_office": [READ, MANAGE, ASSESS, INDEX, PARTNERS, *RECORDS],
+    "finance_officer": [READ, FINANCE, *RECORDS],
+    "operator_staff": [READ, INDEX, *RECORDS],
     "partner_developer": [DEVELOPER],
     "leader": [READ, INDEX],
     "sysadmin": [MODULES],
