@@ -281,6 +281,7 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
     eco = _eco(client, ok, ops, db, w)
     village = _village(db, w)
     safety = _safety(db, w)
+    programme = _programme(db, w)
     with db.reading() as s:
         open311_number = s.scalar(select(Case.number).join(Reporter, Reporter.case_id == Case.id).where(
             Reporter.public_token == reporter_token))  # fmt: skip
@@ -307,7 +308,9 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         "rule_id": [rule_id],
         "alarm_id": [alarm_id],
         # a grid; a batch's trace code; a camera event type (no page names it: /safety/cameras/types/{code} is a POST)
-        "code": [w.grid_a, village.pop("code"), safety.pop("code")],
+        # a module's code (/programme/modules/{code}; the others answer it with 404) too
+        "code": [w.grid_a, village.pop("code"), safety.pop("code"), programme.pop("module")],
+        "module": ["eco"],  # /programme/index/{module}
         # a village farm record; a warehouse, a team, a shelter, an expert (a page given another domain's id,
         # or another kind's, answers 404: that is fine); each id once
         "record_id": list(dict.fromkeys([village.pop("record_id"), *safety.pop("record_id")])),
@@ -320,6 +323,8 @@ def plant(client: TestClient, db, w: World) -> dict[str, list[object]]:
         **{name: [value] for name, value in eco.items()},
         **{name: [value] for name, value in village.items()},
         **{name: [value] for name, value in safety.items()},
+        # a phase, the operating company and the partner, the project, contract, assessment, key and services
+        **{name: value if isinstance(value, list) else [value] for name, value in programme.items()},
     }
 
 
@@ -671,6 +676,89 @@ def _safety(db, w) -> dict[str, object]:
                 "code": kind.code}  # fmt: skip
 
 
+def _programme(db, w) -> dict[str, object]:
+    """The programme records that carry free text: a phase (name, goal), a module's plan and switch notes (eco
+    switched off and back on), an operating company and a partner (name, contact, address, description), a
+    project (name, description, spend note) with a contract (title, instalment label) and its KPI, assessed
+    for a past month, approved, returned, approved, locked and amended (each reason the payload); a partner's
+    developer, a sandbox key and two partner services (one rejected with a note, one approved and listed)."""
+    from datetime import timedelta
+
+    from countyos.core.actor import Actor
+    from countyos.core.clock import utcnow
+    from countyos.ioc.service.scope import today as local_today
+    from countyos.programme import permissions as P
+    from countyos.programme.models.projects import AssessmentPeriod, OrgKind, ProjectKind
+    from countyos.programme.schemas.kpis import KpiIn
+    from countyos.programme.schemas.modules import PhaseIn
+    from countyos.programme.schemas.partners import KeyIn, MemberIn, ReviewIn, ServiceIn
+    from countyos.programme.schemas.projects import ContractIn, InstalmentIn, OrgIn, ProjectIn, SpendIn
+    from countyos.programme.service import (
+        kpis,
+        kpis_assess,
+        modules,
+        modules_phases,
+        partners,
+        partners_services,
+        payments_lock,
+        projects,
+        projects_contracts,
+    )
+    from tests import factories
+
+    office = w.actor(db, w.ops_all)  # every programme permission (none is administrative)
+    assert {P.MANAGE, P.ASSESS, P.FINANCE, P.MODULES, P.PARTNERS} <= office.permissions
+    developer = factories.person(db, ["partner_developer"])
+    dev = Actor(id=developer.id, name=developer.username, permissions=frozenset({P.DEVELOPER}))
+    now = utcnow()
+    today = local_today(now)
+    with db.unit_of_work() as s:
+        phase = modules_phases.create(s, actor=office, data=PhaseIn(number=9, name=PAYLOAD, goal=PAYLOAD))
+        modules.plan(s, actor=office, code="eco", phase_id=phase.id, planned_on=today, note=PAYLOAD)
+        modules.switch(s, actor=office, code="eco", on=False, note=PAYLOAD)
+        modules.switch(s, actor=office, code="eco", on=True, note=PAYLOAD)
+        assert "eco" not in modules.disabled(s)  # the other domains' pages must not answer 404
+        operator = projects.create_org(s, actor=office, data=OrgIn(
+            name=PAYLOAD, kind=OrgKind.OPERATOR, contact_name=PAYLOAD, contact_phone="13812345678", address=PAYLOAD,
+            description=PAYLOAD))  # fmt: skip
+        partner = projects.create_org(s, actor=office, data=OrgIn(
+            name=PAYLOAD + "2", kind=OrgKind.PARTNER, contact_name=PAYLOAD, address=PAYLOAD,
+            description=PAYLOAD))  # fmt: skip
+        project = projects.create_project(s, actor=office, data=ProjectIn(
+            code="XSS-P1", name=PAYLOAD, kind=ProjectKind.OPERATION, phase_id=phase.id, modules=["cases", "eco"],
+            budget_fen=50_000_000, funding_model="gov_one_off", operator_id=operator.id,
+            description=PAYLOAD))  # fmt: skip
+        projects.add_spend(s, actor=office, project_id=project.id,
+                           data=SpendIn(spent_on=today, amount_fen=1_000_000, note=PAYLOAD))  # fmt: skip
+        first = (today.replace(day=1) - timedelta(days=70)).replace(day=1)  # two whole months have ended
+        contract = projects_contracts.create(s, actor=office, data=ContractIn(
+            code="XSS-C1", title=PAYLOAD, project_id=project.id, party_id=operator.id, starts_on=first,
+            ends_on=first + timedelta(days=730), amount_fen=24_000_000, period=AssessmentPeriod.MONTH))  # fmt: skip
+        projects_contracts.add_instalment(s, actor=office, contract_id=contract.id, data=InstalmentIn(
+            due_on=first + timedelta(days=40), amount_fen=1_000_000, label=PAYLOAD))  # fmt: skip
+        kpis.add(s, actor=office, contract=contract, data=KpiIn(kpi="on_time_rate", target=90, weight=100))
+        projects_contracts.act(s, actor=office, contract_id=contract.id, action="activate")
+        assessment = kpis_assess.assess(s, actor=office, contract=contract, period_start=first, now=now)
+        kpis_assess.approve(s, actor=office, assessment=assessment, now=now)
+        payments_lock.give_back(s, actor=office, assessment=assessment, reason=PAYLOAD)
+        kpis_assess.approve(s, actor=office, assessment=assessment, now=now)
+        payments_lock.lock(s, actor=office, assessment=assessment)
+        payments_lock.amend(s, actor=office, assessment=assessment, reason=PAYLOAD,
+                            payable_fen=assessment.base_fen // 2)  # fmt: skip
+        partners.add_member(s, actor=office, org_id=partner.id, data=MemberIn(user_id=developer.id))
+        key, _ = partners.issue_key(s, actor=office, org_id=partner.id, data=KeyIn(name=PAYLOAD, scopes=["geo.read"]))
+        text = {"name": PAYLOAD, "summary": PAYLOAD, "description": PAYLOAD, "url": "https://xss.example/" + PAYLOAD,
+                "category": "data", "uses": ["geo.read"], "contact": PAYLOAD}  # fmt: skip
+        rejected = partners_services.submit(s, actor=dev, org_id=partner.id, data=ServiceIn(**text))
+        partners_services.review(s, actor=office, service_id=rejected.id, data=ReviewIn(action="reject", note=PAYLOAD))
+        listed = partners_services.submit(s, actor=dev, org_id=partner.id,
+                                          data=ServiceIn(**{**text, "name": PAYLOAD + "2"}))  # fmt: skip
+        partners_services.review(s, actor=office, service_id=listed.id, data=ReviewIn(action="approve"))
+        return {"phase_id": phase.id, "org_id": [operator.id, partner.id], "project_id": project.id,
+                "contract_id": contract.id, "assessment_id": assessment.id, "key_id": key.id,
+                "service_id": [rejected.id, listed.id], "module": "eco", "developer": developer}  # fmt: skip
+
+
 def _online_application(db, w, matter_id: int) -> int:
     """An application made online by ops_all's own account (the applicant's pages show it), its
     applicant name, address and the window's 一次性告知 carrying the payload."""
@@ -727,14 +815,38 @@ def sessions(app, db, world) -> Iterator[list[TestClient]]:
         c.__exit__(None, None, None)
 
 
+def explicit_urls(ids: dict[str, list[object]]) -> list[str]:
+    """Pages the walk of the routes does not reach: their ids are in the query string. The payment table's PDF
+    and Excel are binary (not checked for markup) but must still be made from the payload (no 500)."""
+    contract, project = ids["contract_id"][0], ids["project_id"][0]
+    return [f"/programme/payments?contract={contract}", f"/programme/assessments?contract={contract}",
+            f"/programme/contracts?project={project}", f"/programme/index?project={project}",
+            f"/programme/payments.pdf?contract={contract}", f"/programme/payments.xlsx?contract={contract}",
+            f"/programme/index.xlsx?project={project}"]  # fmt: skip
+
+
 def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
     ids = plant(client, db, world)
+    developer = ids.pop("developer")[0]  # a partner's developer: the developer portal's own pages
+    with TestClient(app, base_url="http://testserver") as dev:
+        login(dev, developer)
+        _walk(app, ids, world, [*sessions, dev])
+    # The payment table's exports carry the payload as text in a binary file: made, not refused.
+    contract = ids["contract_id"][0]
+    for url, kind in ((f"/programme/payments.pdf?contract={contract}", "application/pdf"),
+                      (f"/programme/payments.xlsx?contract={contract}", "application/vnd.openxml")):  # fmt: skip
+        r = sessions[0].get(url)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(kind), (url, r.status_code)
+
+
+def _walk(app, ids: dict[str, list[object]], world: World, sessions: list[TestClient]) -> None:
     shown: dict[str, list[str]] = {}
     unsafe: list[str] = []
     visited = 0
-    for url in page_urls(app, ids):
+    for url in [*page_urls(app, ids), *explicit_urls(ids)]:
+        query = "&" if "?" in url else "?"
         for c in sessions:
-            for target in (url, url + "?" + urlencode({"q": PAYLOAD, "next": PAYLOAD, "search": PAYLOAD})):
+            for target in (url, url + query + urlencode({"q": PAYLOAD, "next": PAYLOAD, "search": PAYLOAD})):
                 r = c.get(target, follow_redirects=False)
                 assert r.status_code < 500, (target, r.status_code, r.text[:500])
                 if not r.headers.get("content-type", "").startswith("text/html"):
@@ -804,6 +916,23 @@ def test_payload_is_escaped_on_every_page(client, app, db, world, sessions):
         f"/safety/traffic/parking/{ids['lot_id'][0]}",  # a parking lot's name, address, fee, hours
         f"/safety/traffic/roads/{ids['road_id'][0]}",  # a road's name
         "/portal/roads",  # the public page: the published incident's title, description, detour; the lot
+        "/programme",  # the front page: the project's name
+        f"/programme/projects/{ids['project_id'][0]}",  # name, description, spend note, contract, instalment
+        f"/programme/contracts/{ids['contract_id'][0]}",  # title, instalment label
+        f"/programme/contracts/{ids['contract_id'][0]}/kpis",  # the contract's title
+        f"/programme/assessments/{ids['assessment_id'][0]}",  # the contract, the changes after locking
+        f"/programme/assessments/{ids['assessment_id'][0]}/amendments",  # each change's reason
+        f"/programme/payments?contract={ids['contract_id'][0]}",  # the payment table: contract, amendments
+        f"/programme/orgs/{ids['org_id'][0]}",  # the organisation's name, contact, address, description
+        "/programme/roadmap",  # the phase's name and goal
+        f"/programme/roadmap/phases/{ids['phase_id'][0]}",  # the phase's form
+        "/programme/modules/eco",  # the module's note
+        f"/programme/index?project={ids['project_id'][0]}",  # the 盆景 index: the project's name
+        f"/programme/partners/{ids['org_id'][1]}",  # the partner: name, members, the key's name, services
+        "/programme/partners/services",  # the services under review: name, summary, contact, note
+        "/developers/catalogue",  # the public catalogue: the approved service, its partner and link
+        "/developers/keys",  # the developer's keys
+        "/developers/services",  # the developer's services and the rejection's note
     ]
     not_shown = [u for u in must_show if u not in shown]
     assert not not_shown, f"these pages should show the planted text (escaped): {not_shown}"
