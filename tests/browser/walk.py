@@ -394,6 +394,11 @@ NAMES_SQL = (
     # what a tester wrote for each item of a 快检 (e.g. 合格), as the report says it
     "SELECT json_extract(j.value, '$.result') FROM village_batch_test t, json_each(t.items) j",
     "SELECT json_extract(j.value, '$.item') FROM village_batch_test t, json_each(t.items) j",
+    # the programme's records, named by the county (a project may be called 一网通办 or 数字乡村)
+    "SELECT name FROM programme_project",
+    "SELECT name FROM programme_org",
+    "SELECT title FROM programme_contract",
+    "SELECT name FROM programme_phase",
     # an information report's text, line by line: written in the county's language for the authority it goes to
     "WITH RECURSIVE split(line, rest) AS (SELECT '', body || char(10) FROM safety_event_report UNION ALL "
     "SELECT substr(rest, 1, instr(rest, char(10)) - 1), substr(rest, instr(rest, char(10)) + 1) FROM split "
