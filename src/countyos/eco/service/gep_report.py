@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from countyos.core import i18n
 from countyos.core.clock import to_local
 from countyos.core.i18n import N_
+from countyos.core.printing import document_env
 from countyos.core.settings import get_settings
 from countyos.core.tabular import append_row
 from countyos.eco.models.gep import GepInput, GepRun
@@ -124,18 +125,7 @@ def report_data(session: Session, *, run: GepRun) -> dict[str, Any]:
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html", "xml"]),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["yi"] = yi
-    env.filters["dt"] = lambda v: local(v).strftime("%Y-%m-%d %H:%M") if v else ""
-    return env
+    return document_env(TEMPLATES, yi=yi, dt=lambda v: local(v).strftime("%Y-%m-%d %H:%M") if v else "")
 
 
 def labels() -> dict[str, Any]:

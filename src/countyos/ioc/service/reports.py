@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
@@ -30,6 +30,7 @@ from countyos.core.actor import Actor
 from countyos.core.clock import to_local, utcnow
 from countyos.core.errors import NotFound, ValidationFailed
 from countyos.core.i18n import N_
+from countyos.core.printing import document_env
 from countyos.core.settings import get_settings
 from countyos.core.tabular import append_row
 from countyos.ioc.models import Report, ReportKind
@@ -203,17 +204,7 @@ def previous_state(session: Session, *, kind: ReportKind, since: date) -> tuple[
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html", "xml"]),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["dt"] = lambda v, fmt="%Y-%m-%d %H:%M": to_local(v, tz()).strftime(fmt) if v else ""
-    return env
+    return document_env(TEMPLATES, dt=lambda v, fmt="%Y-%m-%d %H:%M": to_local(v, tz()).strftime(fmt) if v else "")
 
 
 def bar_svg(points: list[tuple[str, int]], *, width: int = 680, height: int = 180, color: str = "#0b5cad") -> str:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from countyos.core import i18n
 from countyos.core.actor import Actor
 from countyos.core.clock import to_local
 from countyos.core.i18n import N_
+from countyos.core.printing import document_env
 from countyos.core.settings import get_settings
 from countyos.core.tabular import append_row
 from countyos.programme.models.projects import AssessmentPeriod
@@ -88,18 +89,7 @@ def _words(data: dict[str, Any]) -> dict[int, list[str]]:
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html", "xml"]),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["yuan"] = payments.yuan
-    env.filters["dt"] = local_text
-    return env
+    return document_env(TEMPLATES, yuan=payments.yuan, dt=local_text)
 
 
 def render_html(data: dict[str, Any], locale: str = "zh_CN") -> str:
