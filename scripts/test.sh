@@ -395,10 +395,11 @@ main() {
     if [ "$PG_OK" -eq 1 ] && [ "$(nproc)" -ge 2 ] && [ "${COUNTYOS_TEST_SERIAL:-0}" != 1 ]; then
         # Side by side: each run is one Python process; the two backends share nothing but the machine.
         # The PostgreSQL run is the longest, so the browser tests start when the SQLite run ends.
-        # what does not depend on the backend (backend_neutral) runs in the SQLite run only: the shorter path
-        start_background_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" COUNTYOS_TEST_NEUTRAL_IN=sqlite \
+        # what does not depend on the backend (backend_neutral) runs in the PostgreSQL run only: the SQLite run
+        # has the browser tests after it
+        start_background_pytest postgresql "COUNTYOS_TEST_DATABASE_URL=$PG_URL" COUNTYOS_TEST_NEUTRAL_IN=postgresql \
             -- -m "not browser"
-        run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL COUNTYOS_TEST_NEUTRAL_IN=sqlite \
+        run_step "pytest on SQLite" run_pytest sqlite -u COUNTYOS_TEST_DATABASE_URL COUNTYOS_TEST_NEUTRAL_IN=postgresql \
             -- -m "not browser"
         run_step "pytest browser (Chromium, SQLite)" run_pytest browser -u COUNTYOS_TEST_DATABASE_URL -- -m browser
         finish_background_pytest "pytest on PostgreSQL (alongside SQLite and the browser)"

@@ -41,8 +41,7 @@ IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 
 # The test command runs the suite on SQLite and on PostgreSQL side by side; tests marked
 # ``backend_neutral`` then run in one of them only: COUNTYOS_TEST_NEUTRAL_IN names it (scripts/test.sh
-# gives them to the SQLite run, which with the browser tests after it still ends before the
-# PostgreSQL run, the longest).
+# gives them to the PostgreSQL run: the SQLite run has the browser tests after it).
 _NEUTRAL_IN = os.environ.get("COUNTYOS_TEST_NEUTRAL_IN")
 _BACKEND = "postgresql" if IS_POSTGRES else "sqlite"
 NEUTRAL_ELSEWHERE = _NEUTRAL_IN is not None and _BACKEND != _NEUTRAL_IN
