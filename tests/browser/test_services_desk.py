@@ -108,7 +108,8 @@ def test_agent_submits_window_requests_correction_agent_resubmits_window_accepts
     # the agent brings the missing plan
     agent.goto("/services/desk")
     _reads_as_words(agent)
-    agent.click(f"#awaiting-{app_id}")
+    with agent.expect_navigation():  # read the corrections page, not the desk it is leaving
+        agent.click(f"#awaiting-{app_id}")
     _reads_as_words(agent)
     _row(agent, MISSING).locator("input[type=file]").set_input_files({**_photo(), "name": "平面图.jpg"})
     with agent.expect_navigation():
