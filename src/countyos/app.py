@@ -55,7 +55,7 @@ def _gated_lane(lane: Any, domain: str) -> Any:
             self.lane = lane(app)
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http" and domain in domains.modules_off_now(scope["app"].state.db):
+            if scope["type"] == "http" and domain in scope["app"].state.modules_off():
                 await self.app(scope, receive, send)
             else:
                 await self.lane(scope, receive, send)
